@@ -1,0 +1,26 @@
+/* The qemuctl command: the only code that prints to the user or exits. */
+#pragma once
+#include <stdbool.h>
+
+#include "common/err.h"
+
+/* Exit codes of ordinary verbs. `run` has its own (see cli/run.c, README). */
+#define CLI_EXIT_OK 0
+#define CLI_EXIT_FAIL 1
+#define CLI_EXIT_USAGE 2
+
+struct verb {
+        const char *name;
+        int (*fn)(int argc, char **argv); /* argv[0] is the verb name */
+        const char *args;                 /* "FILE..." for the overview */
+        const char *summary;
+        const char *alias_of;             /* virsh names: the verb they stand for */
+};
+
+/* Print "qemuctl: VERB: msg" to stderr; returns CLI_EXIT_FAIL. */
+int cli_fail(const char *verb, const struct qc_err *err);
+int cli_failf(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Usage error: message and a hint to --help; returns CLI_EXIT_USAGE. */
+int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Verbs, one file per group (cli/<group>.c). */

@@ -1,0 +1,88 @@
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+
+#ifndef QEMUCTL_VERSION
+#define QEMUCTL_VERSION "0.1"
+#endif
+
+static int cmd_help(int argc, char **argv);
+static int cmd_version(int argc, char **argv);
+
+static const struct verb verbs[] = {
+        { "help", cmd_help, "", "this overview", NULL },
+        { "version", cmd_version, "", "print the version", NULL },
+};
+
+int cli_fail(const char *verb, const struct qc_err *err)
+{
+        fprintf(stderr, "qemuctl: %s: %s\n", verb, err->msg[0] ? err->msg : "failed");
+        return CLI_EXIT_FAIL;
+}
+
+int cli_failf(const char *verb, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "qemuctl: %s: ", verb);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fputc('\n', stderr);
+        return CLI_EXIT_FAIL;
+}
+
+int cli_usage(const char *verb, const char *fmt, ...)
+{
+        va_list ap;
+
+        fprintf(stderr, "qemuctl: %s: ", verb);
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+        fprintf(stderr, "\nTry 'qemuctl %s --help'.\n", verb);
+        return CLI_EXIT_USAGE;
+}
+
+static int cmd_version(int argc, char **argv)
+{
+        printf("qemuctl %s\n", QEMUCTL_VERSION);
+        return 0;
+}
+
+static int cmd_help(int argc, char **argv)
+{
+        printf("Usage: qemuctl VERB [OPTIONS] [ARGS]\n\n"
+               "Run and control QEMU virtual machines directly: no daemon, no libvirt.\n"
+               "Each verb takes --help.\n\nVerbs:\n");
+        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++) {
+                const struct verb *v = &verbs[i];
+                char head[64];
+
+                if (v->alias_of)
+                        continue;
+                snprintf(head, sizeof head, "%s %s", v->name, v->args);
+                printf("  %-34s %s\n", head, v->summary);
+        }
+        printf("\nvirsh names that work too:");
+        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+                if (verbs[i].alias_of)
+                        printf(" %s (%s)", verbs[i].name, verbs[i].alias_of);
+        printf("\n");
+        return 0;
+}
+
+int main(int argc, char **argv)
+{
+        if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)
+                return cmd_help(argc, argv) == 0 && argc >= 2 ? 0 : (argc < 2 ? CLI_EXIT_USAGE : 0);
+        if (strcmp(argv[1], "--version") == 0)
+                return cmd_version(argc, argv);
+        for (size_t i = 0; i < sizeof verbs / sizeof verbs[0]; i++)
+                if (strcmp(argv[1], verbs[i].name) == 0)
+                        return verbs[i].fn(argc - 1, argv + 1);
+        fprintf(stderr, "qemuctl: unknown verb '%s'. Try 'qemuctl help'.\n", argv[1]);
+        return CLI_EXIT_USAGE;
+}

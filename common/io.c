@@ -1,0 +1,178 @@
+#include "io.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+
+static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0, cap = 4096;
+
+        if (max == 0)
+                max = 64u << 20;
+        buf = malloc(cap + 1);
+        if (!buf)
+                return -ENOMEM;
+        for (;;) {
+                ssize_t n;
+
+                if (len == cap) {
+                        char *nb;
+                        if (cap >= max)
+                                return -EFBIG;
+                        cap = cap * 2 > max ? max : cap * 2;
+                        nb = realloc(buf, cap + 1);
+                        if (!nb)
+                                return -ENOMEM;
+                        buf = nb;
+                }
+                n = read(fd, buf + len, cap - len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                if (n == 0)
+                        break;
+                len += (size_t)n;
+        }
+        buf[len] = '\0';
+        if (ret_len)
+                *ret_len = len;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+
+        if (fd < 0)
+                return -errno;
+        return read_fd_all(fd, max, ret, ret_len);
+}
+
+int read_file(const char *path, size_t max, char **ret, size_t *ret_len)
+{
+        return read_file_at(AT_FDCWD, path, max, ret, ret_len);
+}
+
+int write_all(int fd, const void *buf, size_t len)
+{
+        const char *p = buf;
+
+        while (len > 0) {
+                ssize_t n = write(fd, p, len);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return -errno;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+int write_file(const char *path, const char *s, mode_t mode)
+{
+        _cleanup_close_ int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY, mode);
+
+        if (fd < 0)
+                return -errno;
+        return write_all(fd, s, strlen(s));
+}
+
+int write_file_at(int dirfd, const char *path, const char *s)
+{
+        _cleanup_close_ int fd = openat(dirfd, path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        ssize_t n;
+
+        if (fd < 0)
+                return -errno;
+        /* cgroupfs and sysfs take one write(2) per value */
+        n = write(fd, s, strlen(s));
+        if (n < 0)
+                return -errno;
+        if ((size_t)n != strlen(s))
+                return -EIO;
+        return 0;
+}
+
+int write_file_atomic(const char *path, const char *s, mode_t mode)
+{
+        _cleanup_free_ char *tmp = NULL;
+        int r;
+
+        if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
+                return -ENOMEM;
+        r = write_file(tmp, s, mode);
+        if (r < 0) {
+                unlink(tmp);
+                return r;
+        }
+        if (rename(tmp, path) < 0) {
+                r = -errno;
+                unlink(tmp);
+                return r;
+        }
+        return 0;
+}
+
+int mkdir_p(const char *path, mode_t mode)
+{
+        _cleanup_free_ char *p = strdup(path);
+        size_t len;
+
+        if (!p)
+                return -ENOMEM;
+        len = strlen(p);
+        for (size_t i = 1; i <= len; i++) {
+                if (p[i] != '/' && p[i] != '\0')
+                        continue;
+                p[i] = '\0';
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return -errno;
+                if (i < len)
+                        p[i] = '/';
+        }
+        return 0;
+}
+
+int read_u64_file(const char *path, uint64_t *ret)
+{
+        _cleanup_free_ char *s = NULL;
+        unsigned long long v;
+        char *end;
+        int r = read_file(path, 4096, &s, NULL);
+
+        if (r < 0)
+                return r;
+        errno = 0;
+        v = strtoull(s, &end, 10);
+        if (errno || end == s)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int64_t now_ns(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+int64_t now_ms(void)
+{
+        return now_ns() / 1000000;
+}

@@ -1,0 +1,26 @@
+/* Small I/O helpers. All fds opened here are O_CLOEXEC. */
+#pragma once
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Read a whole file (up to max bytes; 0 = 64 MiB) into a NUL-terminated
+ * malloc'd buffer. Returns 0 or -errno (-EFBIG past max). */
+int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
+int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* Write s to path (O_WRONLY|O_TRUNC, created with mode). Returns 0 or -errno. */
+int write_file(const char *path, const char *s, mode_t mode);
+/* Write to an existing file at dirfd/path without O_CREAT or O_TRUNC (sysfs,
+ * cgroupfs). Returns 0 or -errno. */
+int write_file_at(int dirfd, const char *path, const char *s);
+/* Write s to tmp file next to path, fsync-free, rename over path. */
+int write_file_atomic(const char *path, const char *s, mode_t mode);
+int write_all(int fd, const void *buf, size_t len);
+/* mkdir -p; existing directories are fine. Returns 0 or -errno. */
+int mkdir_p(const char *path, mode_t mode);
+/* Read one unsigned number from a file ("123\n"). */
+int read_u64_file(const char *path, uint64_t *ret);
+/* Milliseconds on CLOCK_MONOTONIC. */
+int64_t now_ms(void);
+/* Nanoseconds on CLOCK_MONOTONIC. */
+int64_t now_ns(void);

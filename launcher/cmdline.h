@@ -1,0 +1,27 @@
+/* VM spec -> qemu-system-x86_64 argv. A pure function: it runs nothing and
+ * reads nothing, so `qemuctl cmdline` prints exactly what `start` executes. */
+#pragma once
+#include <stdbool.h>
+
+#include "../common/err.h"
+#include "spec.h"
+
+enum cmdline_serial {
+        CMDLINE_SERIAL_SPEC,   /* as the VM file says (console socket + serial.log in rundir) */
+        CMDLINE_SERIAL_STDIO,  /* `run`: serial on QEMU's stdout */
+        CMDLINE_SERIAL_FILE,   /* `run --serial-log F`: serial to serial_file */
+};
+
+struct cmdline_ctx {
+        const char *rundir;   /* the VM's state dir: qmp.sock, events.sock, console.sock, serial.log */
+        bool paused;          /* -S (start paused; the supervisor sends cont) */
+        enum cmdline_serial serial;
+        const char *serial_file;
+        enum vm_accel accel;  /* resolved accel (never AUTO); the spec's accel when not AUTO */
+};
+
+/* Fill ctx with the defaults `start` uses for spec (rundir from
+ * state_dir_for(), paused, serial as the spec says). */
+void cmdline_ctx_default(struct cmdline_ctx *ctx, const struct vm_spec *spec, const char *rundir);
+/* Returns 0 and a NULL-terminated argv (argv[0] = the binary), or -1 with err. */
+int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, char ***ret_argv, struct qc_err *err);

@@ -1,0 +1,226 @@
+/* The VM file, parsed once into a typed struct (see docs/vm-file.md).
+ * Nothing downstream touches the JSON of the VM file. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../common/cpuset.h"
+#include "../common/err.h"
+
+#define VM_NAME_MAX 64
+
+enum vm_machine { VM_MACHINE_Q35, VM_MACHINE_PC, _VM_MACHINE_MAX, _VM_MACHINE_INVALID = -1 };
+enum vm_accel { VM_ACCEL_KVM, VM_ACCEL_TCG, VM_ACCEL_AUTO, _VM_ACCEL_MAX, _VM_ACCEL_INVALID = -1 };
+enum vm_cpu_mode {
+        VM_CPU_HOST_PASSTHROUGH,
+        VM_CPU_HOST_MODEL,
+        VM_CPU_CUSTOM,
+        _VM_CPU_MODE_MAX,
+        _VM_CPU_MODE_INVALID = -1,
+};
+/* libvirt's <feature policy=...> */
+enum vm_feature_policy {
+        VM_FEATURE_FORCE,
+        VM_FEATURE_REQUIRE,
+        VM_FEATURE_OPTIONAL,
+        VM_FEATURE_DISABLE,
+        VM_FEATURE_FORBID,
+        _VM_FEATURE_POLICY_MAX,
+        _VM_FEATURE_POLICY_INVALID = -1,
+};
+enum vm_numa_policy {
+        VM_NUMA_STRICT,     /* QEMU policy=bind */
+        VM_NUMA_PREFERRED,  /* policy=preferred */
+        VM_NUMA_INTERLEAVE, /* policy=interleave */
+        _VM_NUMA_POLICY_MAX,
+        _VM_NUMA_POLICY_INVALID = -1,
+};
+enum vm_mem_hotplug { VM_MEM_HOTPLUG_DIMM, VM_MEM_HOTPLUG_VIRTIO_MEM, _VM_MEM_HOTPLUG_MAX, _VM_MEM_HOTPLUG_INVALID = -1 };
+enum vm_disk_format { VM_DISK_FORMAT_AUTO, VM_DISK_FORMAT_RAW, VM_DISK_FORMAT_QCOW2, _VM_DISK_FORMAT_MAX, _VM_DISK_FORMAT_INVALID = -1 };
+enum vm_disk_bus { VM_DISK_BUS_VIRTIO, VM_DISK_BUS_SATA, VM_DISK_BUS_SCSI, VM_DISK_BUS_IDE, _VM_DISK_BUS_MAX, _VM_DISK_BUS_INVALID = -1 };
+enum vm_disk_cache {
+        VM_DISK_CACHE_DEFAULT, /* not given: QEMU's default (writeback) */
+        VM_DISK_CACHE_NONE,
+        VM_DISK_CACHE_WRITEBACK,
+        VM_DISK_CACHE_WRITETHROUGH,
+        VM_DISK_CACHE_DIRECTSYNC,
+        VM_DISK_CACHE_UNSAFE,
+        _VM_DISK_CACHE_MAX,
+        _VM_DISK_CACHE_INVALID = -1,
+};
+enum vm_disk_media { VM_DISK_MEDIA_DISK, VM_DISK_MEDIA_CDROM, _VM_DISK_MEDIA_MAX, _VM_DISK_MEDIA_INVALID = -1 };
+enum vm_net_type { VM_NET_USER, VM_NET_BRIDGE, VM_NET_TAP, _VM_NET_TYPE_MAX, _VM_NET_TYPE_INVALID = -1 };
+enum vm_net_model { VM_NET_MODEL_VIRTIO, VM_NET_MODEL_E1000, VM_NET_MODEL_E1000E, VM_NET_MODEL_RTL8139, _VM_NET_MODEL_MAX, _VM_NET_MODEL_INVALID = -1 };
+enum vm_input { VM_INPUT_USB_TABLET, VM_INPUT_USB_KBD, VM_INPUT_USB_MOUSE, _VM_INPUT_MAX, _VM_INPUT_INVALID = -1 };
+enum vm_serial { VM_SERIAL_LOG, VM_SERIAL_NONE, _VM_SERIAL_MAX, _VM_SERIAL_INVALID = -1 };
+
+/* enum <-> string tables (spec-enums.c). _from_string returns _INVALID (-1). */
+#define DECLARE_STRING_TABLE(name, type)               \
+        const char *name##_to_string(type v);          \
+        type name##_from_string(const char *s)
+DECLARE_STRING_TABLE(vm_machine, enum vm_machine);
+DECLARE_STRING_TABLE(vm_accel, enum vm_accel);
+DECLARE_STRING_TABLE(vm_cpu_mode, enum vm_cpu_mode);
+DECLARE_STRING_TABLE(vm_feature_policy, enum vm_feature_policy);
+DECLARE_STRING_TABLE(vm_numa_policy, enum vm_numa_policy);
+DECLARE_STRING_TABLE(vm_mem_hotplug, enum vm_mem_hotplug);
+DECLARE_STRING_TABLE(vm_disk_format, enum vm_disk_format);
+DECLARE_STRING_TABLE(vm_disk_bus, enum vm_disk_bus);
+DECLARE_STRING_TABLE(vm_disk_cache, enum vm_disk_cache);
+DECLARE_STRING_TABLE(vm_disk_media, enum vm_disk_media);
+DECLARE_STRING_TABLE(vm_net_type, enum vm_net_type);
+DECLARE_STRING_TABLE(vm_net_model, enum vm_net_model);
+DECLARE_STRING_TABLE(vm_input, enum vm_input);
+DECLARE_STRING_TABLE(vm_serial, enum vm_serial);
+
+struct vm_cpu_feature {
+        char *name;
+        enum vm_feature_policy policy;
+};
+
+struct vm_vcpu_pin {
+        unsigned vcpu;
+        struct cpuset cpus;
+};
+
+struct vm_numa_cell {
+        struct cpuset cpus; /* guest vCPU indexes */
+        uint64_t memory;    /* bytes */
+};
+
+struct vm_disk {
+        char *file;                 /* as written, resolved against the VM file's directory */
+        enum vm_disk_format format; /* AUTO only until spec_resolve_disks() */
+        uint64_t create;            /* bytes; 0 = don't create */
+        enum vm_disk_bus bus;
+        enum vm_disk_cache cache;
+        enum vm_disk_media media;
+        bool readonly;
+        bool snapshot; /* throwaway: writes go to a temp overlay (QEMU snapshot=on) */
+};
+
+struct vm_net {
+        enum vm_net_type type;
+        enum vm_net_model model;
+        char *bridge;    /* bridge only */
+        char *ifname;    /* tap only (optional for bridge) */
+        char *mac;       /* optional "52:54:00:xx:xx:xx" */
+        char **forward;  /* user only: "tcp:2222:22", "udp:127.0.0.1:5353:53"; NULL-terminated */
+        size_t n_forward;
+};
+
+struct vm_spec {
+        char *path; /* the VM file this came from (for errors and relative paths) */
+        char *name;
+        enum vm_machine machine;
+        enum vm_accel accel;
+
+        struct {
+                enum vm_cpu_mode mode;
+                char *model; /* custom only; NULL otherwise */
+                struct vm_cpu_feature *features;
+                size_t n_features;
+                unsigned vcpus, max; /* max defaults to vcpus */
+                unsigned sockets, cores, threads; /* always filled (derived when not given) */
+                bool topology_given;
+                struct vm_vcpu_pin *pins;
+                size_t n_pins;
+                bool has_emulator_pin;
+                struct cpuset emulator_pin;
+                unsigned weight;      /* cpu.weight 1..10000, 0 = unset */
+                unsigned max_percent; /* cpu.max as % of one CPU, 0 = unset */
+        } cpu;
+
+        struct {
+                uint64_t size;      /* bytes */
+                uint64_t max;       /* bytes, 0 = no hotplug room */
+                unsigned slots;     /* 0 = none */
+                enum vm_mem_hotplug hotplug;
+                uint64_t hugepages; /* page size in bytes, 0 = normal pages */
+                char *hugepages_path; /* hugetlbfs mount to use instead of memfd; NULL = memfd */
+                bool locked;
+                bool merge;         /* default true; false = KSM off (mem-merge=off) */
+                bool balloon;       /* default true */
+                bool balloon_deflate_on_oom;
+                bool balloon_free_page_reporting;
+                unsigned balloon_stats_interval; /* seconds, 0 = off */
+                uint64_t hard_limit, soft_limit, swap_limit, min_guarantee; /* bytes, 0 = unset */
+        } memory;
+
+        struct {
+                bool has_nodeset;
+                struct cpuset nodeset; /* host NUMA nodes */
+                enum vm_numa_policy policy;
+                struct vm_numa_cell *cells;
+                size_t n_cells;
+        } numa;
+
+        struct vm_disk *disks;
+        size_t n_disks;
+        struct vm_net *nets;
+        size_t n_nets;
+
+        struct {
+                char *kernel, *initrd, *cmdline; /* paths resolved against the file's dir */
+                char *order;                     /* e.g. "cd", NULL = default */
+        } boot;
+
+        char *vnc;          /* "127.0.0.1:20", NULL = no display */
+        enum vm_input *inputs;
+        size_t n_inputs;
+        enum vm_serial serial;
+        bool panic;         /* pvpanic device, default true: guest panics are seen */
+        bool debug_exit;    /* isa-debug-exit at 0xf4: a guest can report its own exit status */
+
+        struct {
+                char *parent;      /* default "qemuctl" */
+                uint64_t pids_max; /* 0 = unset */
+        } cgroup;
+
+        struct {
+                char *user, *group; /* NULL = keep ours */
+                bool sandbox;       /* default true */
+        } security;
+
+        struct {
+                char *binary; /* default "qemu-system-x86_64" */
+                char **args;  /* NULL-terminated, appended last */
+                size_t n_args;
+        } qemu;
+};
+
+/* One problem found in a VM file. */
+struct spec_diag {
+        unsigned line, col; /* 1-based; 0 when not tied to a place */
+        char *path;         /* JSON path: "cpu.pin.3", "disks[1].format" */
+        char *msg;          /* "expected a size like \"4G\", got \"lots\"" */
+};
+
+struct spec_diags {
+        struct spec_diag *v;
+        size_t n;
+};
+
+void spec_diags_done(struct spec_diags *d);
+/* "FILE:LINE:COL: json.path: message" for one diagnostic (malloc'd). */
+char *spec_diag_format(const char *file, const struct spec_diag *d);
+
+/* Parse and validate a VM file. On any problem returns -EINVAL with every
+ * problem in *diags (and *ret untouched); other failures (-ENOENT, -ENOMEM)
+ * are in err. The diags are filled even on success (empty). */
+int spec_load(const char *path, struct vm_spec **ret, struct spec_diags *diags, struct qc_err *err);
+/* Same, from a buffer; path is only used for messages and relative paths. */
+int spec_parse(const char *path, const char *text, size_t len, struct vm_spec **ret, struct spec_diags *diags,
+               struct qc_err *err);
+void spec_free(struct vm_spec *spec);
+/* Serialize back to a VM file (JSON) that spec_parse accepts and that means the
+ * same VM (used by `dump` and for the effective spec in the state dir). */
+char *spec_to_json(const struct vm_spec *spec);
+/* Names: [A-Za-z0-9._-], 1..64, not "." or "..". */
+bool vm_name_is_valid(const char *name);
+
+/* Disk images: read each disk's header; AUTO becomes RAW or QCOW2; a given
+ * format the header contradicts is an error. With create_missing, a missing
+ * image with "create" set is made with `qemu-img create` (never overwrites). */
+int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err);

@@ -1,0 +1,68 @@
+/* QMP client library. Stands on its own: links with common/ and json-c only.
+ *
+ * Layer 1 (qmp.c): transport — connect, greeting, qmp_capabilities, CRLF
+ * framing, numeric ids matched on replies, timeouts, an event queue.
+ * Layer 2 (qmp-*.c): one small function per QMP command with typed results. */
+#pragma once
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <json-c/json.h>
+
+#include "../common/err.h"
+
+#define QMP_DEFAULT_TIMEOUT_MS 10000
+#define QMP_MAX_LINE (16u << 20) /* a reply longer than this is an error */
+
+struct qmp;
+
+struct qmp_version {
+        int major, minor, micro;
+        char *package; /* e.g. "Debian 1:7.2+dfsg-7+deb12u18" */
+};
+
+/* Connect to a unix socket, read the greeting, negotiate capabilities. */
+int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_err *err);
+/* Same over an already-connected fd (taken over: closed by qmp_free). */
+int qmp_open_fd(int fd, int timeout_ms, struct qmp **ret, struct qc_err *err);
+void qmp_free(struct qmp *q);
+int qmp_fd(const struct qmp *q);
+void qmp_set_timeout(struct qmp *q, int timeout_ms);
+const struct qmp_version *qmp_greeting_version(const struct qmp *q);
+
+/* Execute cmd with args (taken; may be NULL). On success *ret (if non-NULL)
+ * gets the "return" value (caller puts it). A QMP error reply becomes
+ * -1 with err: "qmp: device_add: <class>: <desc>". */
+int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err);
+/* Raw: a whole command object in ({"execute":..., "arguments":...}), the
+ * whole reply object out ({"return":...} or {"error":...}); an error reply is
+ * not a failure here. */
+int qmp_execute_raw(struct qmp *q, json_object *cmd, json_object **ret_reply, struct qc_err *err);
+
+/* Events. match may be NULL (any event of that name); name NULL = any event.
+ * The queue is checked first; events of other names stay queued. *ret gets
+ * the whole event object ({"event":..., "data":..., "timestamp":...}).
+ * Returns 0, -ETIMEDOUT, or -1 with err. */
+typedef bool (*qmp_event_match_fn)(json_object *event, void *userdata);
+int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, void *userdata, int timeout_ms,
+                   json_object **ret, struct qc_err *err);
+/* Pop the oldest queued event without blocking (NULL if none). */
+json_object *qmp_next_event(struct qmp *q);
+/* Read whatever is available within timeout_ms into the event queue.
+ * Returns 0 (maybe with nothing new), or -1 with err (EOF = peer closed). */
+int qmp_poll_events(struct qmp *q, int timeout_ms, struct qc_err *err);
+
+static inline void qmp_freep(struct qmp **q)
+{
+        qmp_free(*q);
+}
+static inline void json_putp(json_object **o)
+{
+        json_object_put(*o);
+}
+#define _cleanup_qmp_ __attribute__((cleanup(qmp_freep)))
+#define _cleanup_json_ __attribute__((cleanup(json_putp)))
+
+/* ---- Layer 2: commands (see qmp-commands.h for the full list) ---- */
+#include "qmp-commands.h"
