@@ -1,0 +1,67 @@
+#include "paths.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+
+int vm_rundir_base(char **ret, struct qc_err *err)
+{
+        const char *env = getenv("QEMUCTL_RUNDIR");
+        char *p;
+
+        if (env && *env) {
+                if (env[0] != '/')
+                        return qc_err_set(err, EINVAL, "QEMUCTL_RUNDIR must be an absolute path, got \"%s\"", env);
+                p = strdup(env);
+        } else if (geteuid() == 0) {
+                p = strdup("/run/qemuctl");
+        } else {
+                const char *xdg = getenv("XDG_RUNTIME_DIR");
+
+                if (!xdg || xdg[0] != '/')
+                        return qc_err_set(err, ENOENT,
+                                          "XDG_RUNTIME_DIR is not set (or not absolute), so there is no place "
+                                          "for VM state: log in with a systemd session or set QEMUCTL_RUNDIR");
+                if (asprintf(&p, "%s/qemuctl", xdg) < 0)
+                        p = NULL;
+        }
+        if (!p)
+                return qc_err_sys(err, ENOMEM, "state dir");
+        /* "/a/b/" and "/a/b" name the same place; keep paths tidy for messages */
+        for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
+                p[n - 1] = '\0';
+        *ret = p;
+        return 0;
+}
+
+/* Same rule as vm_name_is_valid() (spec.h), kept here so paths stand alone:
+ * the name becomes a directory, so no "/", no ".", no "..". */
+static bool name_ok(const char *name)
+{
+        size_t n = strlen(name);
+
+        if (n == 0 || n > 64 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+                return false;
+        return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
+}
+
+int vm_rundir(const char *name, char **ret, struct qc_err *err)
+{
+        _cleanup_free_ char *base = NULL;
+        char *p;
+
+        if (!name || !name_ok(name))
+                return qc_err_set(err, EINVAL, "\"%s\" is not a VM name ([A-Za-z0-9._-], 1..64 characters)",
+                                  name ? name : "");
+        if (vm_rundir_base(&base, err) < 0)
+                return -1;
+        if (asprintf(&p, "%s/%s", base, name) < 0)
+                return qc_err_sys(err, ENOMEM, "state dir");
+        *ret = p;
+        return 0;
+}
