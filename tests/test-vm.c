@@ -1,0 +1,194 @@
+/* vm/: /proc parsing, vCPU plans, balloon arrival; live operations against
+ * the scripted fake QMP server. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "tests/tap.h"
+#include "vm/vm-host.h"
+#include "vm/vm-plan.h"
+
+static void test_task_stat(void)
+{
+        struct vm_task_stat st = { 0 };
+        /* a real TCG vCPU thread line (QEMU names them "CPU 0/TCG") */
+        const char *line = "4242 (CPU 0/TCG) S 1 4240 4240 0 -1 4194368 1536 0 0 0 731 62 0 0 20 0 5 0 "
+                           "123456 1234567890 5000 18446744073709551615 1 1 0 0 0 0 0 4096 17922 0 0 0 -1 7 0 "
+                           "0 0 0 0 0 0 0 0 0 0 0\n";
+        const char *weird = "7 (a) b (c)) R 1 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 1 1 1 1 1 0 0 0 0 0 0 0 0 "
+                            "0 0 17 1 0 0\n";
+
+        is_int(vm_task_stat_parse(line, &st), 0, "task stat parses");
+        is_int(st.state, 'S', "state S");
+        is_int(st.utime, 731, "utime field 14");
+        is_int(st.stime, 62, "stime field 15");
+        is_int(st.last_cpu, 7, "last cpu field 39");
+        is_str(vm_task_state_to_string(st.state), "sleeping", "S is sleeping");
+
+        is_int(vm_task_stat_parse(weird, &st), 0, "comm with ') (' parses from the last ')'");
+        is_int(st.state, 'R', "state after odd comm");
+        is_int(st.utime + st.stime, 7, "times after odd comm");
+        is_int(st.last_cpu, 1, "cpu after odd comm");
+
+        is_int(vm_task_stat_parse("1 (x) S 1 2 3", &st), -EINVAL, "short line refused");
+        is_int(vm_task_stat_parse("garbage", &st), -EINVAL, "no comm refused");
+        is_int(vm_task_stat_parse("1 (x) S 1 2 3 4 5 6 7 8 9 10 zz 12", &st), -EINVAL, "word in numbers refused");
+
+        st = (struct vm_task_stat){ .utime = 150, .stime = 50 };
+        long tck = sysconf(_SC_CLK_TCK);
+        is_int(vm_task_cpu_time_ns(&st), 200ull * 1000000000ull / (uint64_t)tck, "ticks to ns");
+
+        /* our own thread: real /proc */
+        struct qc_err err = { 0 };
+        pid_t tid = (pid_t)syscall(SYS_gettid);
+        is_int(vm_task_stat_read(getpid(), tid, &st, &err), 0, "read own thread stat");
+        is_int(st.state, 'R', "we are running while we read");
+        ok(st.last_cpu >= 0 && st.last_cpu < sysconf(_SC_NPROCESSORS_CONF), "last cpu is a host cpu (%d)",
+           st.last_cpu);
+        ok(vm_task_stat_read(getpid(), 999999999, &st, &err) < 0 && err.code == ENOENT,
+           "missing thread is ENOENT: %s", err.msg);
+}
+
+static void test_rss(void)
+{
+        uint64_t v = 0;
+        struct qc_err err = { 0 };
+
+        is_int(vm_status_rss_parse("Name:\tqemu\nVmPeak:\t 100 kB\nVmRSS:\t  204800 kB\nRssAnon: 1 kB\n", &v), 0,
+               "VmRSS parses");
+        is_int(v, 204800ull * 1024, "VmRSS in bytes");
+        is_int(vm_status_rss_parse("Name:\tkthreadd\nState:\tS\n", &v), -ENOENT, "no VmRSS is ENOENT");
+        is_int(vm_status_rss_parse("VmRSS:\tlots kB\n", &v), -EINVAL, "bad VmRSS refused");
+        is_int(vm_status_rss_parse("VmRSS:\t12 MB\n", &v), -EINVAL, "unit other than kB refused");
+        v = 0;
+        is_int(vm_process_rss(getpid(), &v, &err), 0, "own RSS");
+        ok(v > 0, "own RSS is positive (%llu)", (unsigned long long)v);
+}
+
+static void test_affinity(void)
+{
+        struct cpuset cs;
+        struct qc_err err = { 0 };
+
+        is_int(vm_thread_affinity(0, &cs, &err), 0, "own affinity");
+        ok(cpuset_count(&cs) >= 1, "at least one CPU allowed");
+        ok(vm_thread_affinity(999999999, &cs, &err) < 0 && err.code == ESRCH, "missing thread: %s", err.msg);
+}
+
+static void test_memory_current(void)
+{
+        char tmpl[] = "/tmp/test-vm-cg.XXXXXX";
+        char path[256];
+        uint64_t v = 0;
+        struct qc_err err = { 0 };
+        const char *hybrid = "12:memory:/user.slice\n1:name=systemd:/x\n0::/qemuctl/vm1\n";
+
+        if (!mkdtemp(tmpl)) {
+                ok(0, "mkdtemp");
+                return;
+        }
+        snprintf(path, sizeof path, "%s/qemuctl/vm1", tmpl);
+        is_int(mkdir_p(path, 0755), 0, "fake cgroup dir");
+        is_int(vm_cgroup_memory_current(hybrid, tmpl, &v, &err), 0, "no memory.current: not available (0)");
+        snprintf(path, sizeof path, "%s/qemuctl/vm1/memory.current", tmpl);
+        is_int(write_file(path, "123456789\n", 0644), 0, "write fake memory.current");
+        is_int(vm_cgroup_memory_current(hybrid, tmpl, &v, &err), 1, "memory.current found");
+        is_int(v, 123456789, "memory.current value");
+        is_int(vm_cgroup_memory_current("12:memory:/user.slice\n", tmpl, &v, &err), 0, "no 0:: line");
+        unlink(path);
+        snprintf(path, sizeof path, "%s/qemuctl/vm1", tmpl);
+        rmdir(path);
+        snprintf(path, sizeof path, "%s/qemuctl", tmpl);
+        rmdir(path);
+        rmdir(tmpl);
+        /* real: works or says "not available", never fails on this host */
+        ok(vm_process_memory_current(getpid(), &v, &err) >= 0, "own memory.current: %s", err.msg);
+}
+
+static struct vm_cpu_slot slot(int s, int c, int t, bool plugged)
+{
+        return (struct vm_cpu_slot){ .type = strdup("qemu64-x86_64-cpu"),
+                                     .socket_id = s,
+                                     .die_id = -1,
+                                     .core_id = c,
+                                     .thread_id = t,
+                                     .node_id = -1,
+                                     .qom_path = plugged ? strdup("/machine/unattached/device[0]") : NULL,
+                                     .vcpus_count = 1 };
+}
+
+static void test_cpu_plan(void)
+{
+        struct vm_cpu_slot *s = calloc(4, sizeof *s);
+        struct vm_cpu_step *steps = NULL;
+        size_t n = 0;
+        struct qc_err err = { 0 };
+
+        /* as query-hotpluggable-cpus lists them: reversed; 1 socket, 2 cores, 2 threads */
+        s[0] = slot(0, 1, 1, false);
+        s[1] = slot(0, 1, 0, false);
+        s[2] = slot(0, 0, 1, true);
+        s[3] = slot(0, 0, 0, true);
+        vm_cpu_slots_sort(s, 4);
+        ok(s[0].core_id == 0 && s[0].thread_id == 0 && s[3].core_id == 1 && s[3].thread_id == 1,
+           "sorted by core, thread");
+        is_int(vm_cpu_slots_plugged(s, 4), 2, "2 plugged");
+
+        is_int(vm_cpu_plan(s, 4, 4, &steps, &n, &err), 0, "plan 2 -> 4");
+        is_int(n, 2, "two steps");
+        ok(n == 2 && steps[0].op == VM_CPU_PLUG && steps[0].vcpu == 2 && steps[1].vcpu == 3,
+           "plug 2 then 3");
+        free(steps);
+
+        is_int(vm_cpu_plan(s, 4, 2, &steps, &n, &err), 0, "plan 2 -> 2");
+        ok(n == 0 && !steps, "nothing to do");
+
+        is_int(vm_cpu_plan(s, 4, 1, &steps, &n, &err), 0, "plan 2 -> 1");
+        ok(n == 1 && steps[0].op == VM_CPU_UNPLUG && steps[0].vcpu == 1, "unplug vCPU 1");
+        free(steps);
+
+        is_int(vm_cpu_plan(s, 4, 5, &steps, &n, &err), -1, "past max refused");
+        ok(strstr(err.msg, "maximum is 4") != NULL, "names the limit: %s", err.msg);
+        is_int(vm_cpu_plan(s, 4, 0, &steps, &n, &err), -1, "0 refused");
+
+        /* a hole: 0 and 3 plugged -> 3 plugs 1; -> 1 unplugs 3 (highest first) */
+        free(s[1].qom_path);
+        s[1].qom_path = NULL;
+        free(s[2].qom_path);
+        s[2].qom_path = NULL;
+        s[3].qom_path = strdup("/machine/peripheral/vcpu3");
+        is_int(vm_cpu_plan(s, 4, 3, &steps, &n, &err), 0, "plan with a hole");
+        ok(n == 1 && steps[0].op == VM_CPU_PLUG && steps[0].vcpu == 1, "fills the lowest hole");
+        free(steps);
+        is_int(vm_cpu_plan(s, 4, 1, &steps, &n, &err), 0, "unplug with a hole");
+        ok(n == 1 && steps[0].op == VM_CPU_UNPLUG && steps[0].vcpu == 3, "unplugs the highest");
+        free(steps);
+
+        /* vCPU 0 unplugged somehow (not by us): 1 vCPU left at index 3, target 1: nothing */
+        vm_cpu_slots_free(s, 4);
+}
+
+static void test_balloon(void)
+{
+        ok(vm_balloon_arrived(256ull << 20, 256ull << 20), "exact");
+        ok(vm_balloon_arrived((256ull << 20) + (2ull << 20), 256ull << 20), "within 1%% above");
+        ok(vm_balloon_arrived((256ull << 20) - (2ull << 20), 256ull << 20), "within 1%% below");
+        ok(!vm_balloon_arrived(512ull << 20, 256ull << 20), "far off");
+        ok(!vm_balloon_arrived((256ull << 20) + (3ull << 20), 256ull << 20), "just over 1%%");
+        ok(vm_balloon_arrived(UINT64_MAX, UINT64_MAX), "no overflow at the top");
+}
+
+int main(void)
+{
+        test_task_stat();
+        test_rss();
+        test_affinity();
+        test_memory_current();
+        test_cpu_plan();
+        test_balloon();
+        return tap_done();
+}

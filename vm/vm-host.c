@@ -1,0 +1,273 @@
+#include "vm-host.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/io.h"
+
+int vm_task_stat_parse(const char *text, struct vm_task_stat *ret)
+{
+        const char *p = strrchr(text, ')');
+        struct vm_task_stat st = { 0 };
+        unsigned field = 2; /* we stand on the end of field 2 (comm) */
+
+        if (!p)
+                return -EINVAL;
+        p++;
+        while (*p) {
+                char *end;
+
+                while (*p == ' ')
+                        p++;
+                if (!*p || *p == '\n')
+                        break;
+                field++;
+                if (field == 3) {
+                        st.state = *p;
+                        end = (char *)p + 1;
+                } else {
+                        errno = 0;
+                        unsigned long long v = strtoull(p, &end, 10);
+                        if (end == p) {
+                                /* a negative field (e.g. priority): skip the word */
+                                if (*p == '-') {
+                                        strtoll(p, &end, 10);
+                                        if (end == p)
+                                                return -EINVAL;
+                                } else
+                                        return -EINVAL;
+                        }
+                        if (field == 14)
+                                st.utime = v;
+                        else if (field == 15)
+                                st.stime = v;
+                        else if (field == 39) {
+                                if (v > INT_MAX)
+                                        return -EINVAL;
+                                st.last_cpu = (int)v;
+                        }
+                }
+                if (*end && *end != ' ' && *end != '\n')
+                        return -EINVAL;
+                p = end;
+                if (field == 39)
+                        break;
+        }
+        if (field < 39 || !st.state)
+                return -EINVAL;
+        *ret = st;
+        return 0;
+}
+
+int vm_task_stat_read(pid_t pid, pid_t tid, struct vm_task_stat *ret, struct qc_err *err)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
+        r = read_file(path, 4096, &text, NULL);
+        if (r < 0)
+                return qc_err_sys(err, -r, "read %s", path);
+        if (vm_task_stat_parse(text, ret) < 0)
+                return qc_err_set(err, EINVAL, "%s: unexpected format", path);
+        return 0;
+}
+
+uint64_t vm_task_cpu_time_ns(const struct vm_task_stat *st)
+{
+        long tck = sysconf(_SC_CLK_TCK);
+
+        if (tck <= 0)
+                tck = 100;
+        /* ticks * 1e9 / tck, split to stay inside 64 bits for long-lived threads */
+        uint64_t ticks = st->utime + st->stime;
+        return ticks / (uint64_t)tck * 1000000000ull + ticks % (uint64_t)tck * 1000000000ull / (uint64_t)tck;
+}
+
+const char *vm_task_state_to_string(char state)
+{
+        switch (state) {
+        case 'R':
+                return "running";
+        case 'S':
+                return "sleeping";
+        case 'D':
+                return "disk-sleep";
+        case 'T':
+                return "stopped";
+        case 't':
+                return "tracing-stop";
+        case 'Z':
+                return "zombie";
+        case 'X':
+                return "dead";
+        case 'I':
+                return "idle";
+        case 'P':
+                return "parked";
+        default:
+                return "unknown";
+        }
+}
+
+int vm_status_rss_parse(const char *text, uint64_t *ret)
+{
+        const char *p = text;
+
+        while (p && *p) {
+                if (strncmp(p, "VmRSS:", 6) == 0) {
+                        char *end;
+                        unsigned long long kb;
+
+                        p += 6;
+                        while (*p == ' ' || *p == '\t')
+                                p++;
+                        errno = 0;
+                        kb = strtoull(p, &end, 10);
+                        if (end == p || errno)
+                                return -EINVAL;
+                        while (*end == ' ')
+                                end++;
+                        if (strncmp(end, "kB", 2) != 0)
+                                return -EINVAL;
+                        if (kb > UINT64_MAX / 1024)
+                                return -EINVAL;
+                        *ret = (uint64_t)kb * 1024;
+                        return 0;
+                }
+                p = strchr(p, '\n');
+                if (p)
+                        p++;
+        }
+        return -ENOENT;
+}
+
+int vm_process_rss(pid_t pid, uint64_t *ret, struct qc_err *err)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        int r;
+
+        snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
+        r = read_file(path, 65536, &text, NULL);
+        if (r < 0)
+                return qc_err_sys(err, -r, "read %s", path);
+        r = vm_status_rss_parse(text, ret);
+        if (r == -ENOENT)
+                return qc_err_set(err, ENOENT, "%s: no VmRSS line (has the process exited?)", path);
+        if (r < 0)
+                return qc_err_set(err, EINVAL, "%s: unexpected VmRSS format", path);
+        return 0;
+}
+
+int vm_thread_affinity(pid_t tid, struct cpuset *ret, struct qc_err *err)
+{
+        size_t size = CPU_ALLOC_SIZE(QC_CPUSET_MAX);
+        cpu_set_t *mask = CPU_ALLOC(QC_CPUSET_MAX);
+        struct cpuset cs;
+
+        if (!mask)
+                return qc_err_sys(err, ENOMEM, "affinity of thread %d", (int)tid);
+        CPU_ZERO_S(size, mask);
+        if (sched_getaffinity(tid, size, mask) < 0) {
+                int e = errno;
+                CPU_FREE(mask);
+                return qc_err_sys(err, e, "affinity of thread %d", (int)tid);
+        }
+        cpuset_zero(&cs);
+        for (unsigned i = 0; i < QC_CPUSET_MAX; i++)
+                if (CPU_ISSET_S(i, size, mask))
+                        cpuset_set(&cs, i);
+        CPU_FREE(mask);
+        *ret = cs;
+        return 0;
+}
+
+int vm_cgroup_memory_current(const char *proc_cgroup_text, const char *cgroup2_mount, uint64_t *ret,
+                             struct qc_err *err)
+{
+        const char *line = proc_cgroup_text;
+        _cleanup_free_ char *rel = NULL, *path = NULL;
+        uint64_t v;
+        int r;
+
+        /* cgroup v2 membership is the "0::/path" line (hybrid hosts list the
+         * v1 hierarchies too, on their own lines) */
+        while (line && *line) {
+                if (strncmp(line, "0::", 3) == 0) {
+                        size_t n = strcspn(line + 3, "\n");
+                        rel = strndup(line + 3, n);
+                        if (!rel)
+                                return qc_err_sys(err, ENOMEM, "cgroup path");
+                        break;
+                }
+                line = strchr(line, '\n');
+                if (line)
+                        line++;
+        }
+        if (!rel)
+                return 0; /* no cgroup v2 at all */
+        if (asprintf(&path, "%s%s/memory.current", cgroup2_mount, strcmp(rel, "/") == 0 ? "" : rel) < 0) {
+                path = NULL;
+                return qc_err_sys(err, ENOMEM, "cgroup path");
+        }
+        r = read_u64_file(path, &v);
+        if (r == -ENOENT)
+                return 0; /* no memory controller in this hierarchy (hybrid) */
+        if (r < 0)
+                return qc_err_sys(err, -r, "read %s", path);
+        *ret = v;
+        return 1;
+}
+
+/* The cgroup2 mount point from /proc/self/mountinfo (field 5 = mount point,
+ * after " - " the fs type). */
+static int cgroup2_mount(char **ret, struct qc_err *err)
+{
+        _cleanup_free_ char *text = NULL;
+        int r = read_file("/proc/self/mountinfo", 0, &text, NULL);
+
+        if (r < 0)
+                return qc_err_sys(err, -r, "read /proc/self/mountinfo");
+        for (char *line = text; line && *line;) {
+                char *nl = strchr(line, '\n');
+                if (nl)
+                        *nl = '\0';
+                char *sep = strstr(line, " - ");
+                if (sep && strncmp(sep + 3, "cgroup2 ", 8) == 0) {
+                        char mnt[PATH_MAX];
+                        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1) {
+                                *ret = strdup(mnt);
+                                if (!*ret)
+                                        return qc_err_sys(err, ENOMEM, "cgroup2 mount");
+                                return 1;
+                        }
+                }
+                line = nl ? nl + 1 : NULL;
+        }
+        return 0;
+}
+
+int vm_process_memory_current(pid_t pid, uint64_t *ret, struct qc_err *err)
+{
+        _cleanup_free_ char *text = NULL, *mnt = NULL;
+        char path[64];
+        int r;
+
+        r = cgroup2_mount(&mnt, err);
+        if (r <= 0)
+                return r;
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+        r = read_file(path, 65536, &text, NULL);
+        if (r < 0)
+                return qc_err_sys(err, -r, "read %s", path);
+        return vm_cgroup_memory_current(text, mnt, ret, err);
+}
