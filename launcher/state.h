@@ -1,0 +1,91 @@
+/* A VM's state dir (launcher/paths.h says where): the lock that serializes
+ * verbs on one VM, the status record the supervisor keeps, pid files, and the
+ * liveness checks that tell a running QEMU from a stale record. */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../common/err.h"
+#include "paths.h"
+
+#define VM_RUNDIR_SPEC "spec.json"             /* the effective VM file (live changes included) */
+#define VM_RUNDIR_STATUS "status.json"         /* struct vm_record, written atomically */
+#define VM_RUNDIR_QEMU_PID "qemu.pid"
+#define VM_RUNDIR_SUPERVISOR_PID "supervisor.pid"
+#define VM_RUNDIR_QEMU_LOG "qemu.log"          /* QEMU's stderr */
+#define VM_RUNDIR_LOCK "lock"                  /* flock; holds "PID VERB" of the holder */
+
+enum vm_state {
+        VM_STATE_STARTING, /* supervisor up, QEMU not yet running the guest */
+        VM_STATE_RUNNING,
+        VM_STATE_PAUSED,
+        VM_STATE_ENDED,    /* QEMU exited on its own terms (poweroff, quit, debug-exit) */
+        VM_STATE_CRASHED,  /* QEMU died of a signal or exited with an error while running */
+        VM_STATE_FAILED,   /* QEMU refused to start (message = its stderr) */
+        _VM_STATE_MAX,
+        _VM_STATE_INVALID = -1,
+};
+const char *vm_state_to_string(enum vm_state s);
+enum vm_state vm_state_from_string(const char *s);
+/* Starting, running or paused: a QEMU is supposed to exist. */
+bool vm_state_is_active(enum vm_state s);
+
+struct vm_record {
+        enum vm_state state;
+        pid_t qemu_pid;            /* 0 = none yet */
+        uint64_t qemu_start;       /* /proc/PID/stat field 22, to tell a reused pid */
+        pid_t supervisor_pid;
+        uint64_t supervisor_start;
+        bool foreground;           /* started by `run` */
+        int64_t started_at;        /* unix time, ms */
+        int64_t ended_at;          /* unix time, ms; 0 while active */
+        char *shutdown_reason;     /* QEMU's SHUTDOWN reason ("guest-shutdown", ...), NULL if none seen */
+        bool shutdown_by_guest;    /* SHUTDOWN's "guest" member */
+        bool panicked;             /* GUEST_PANICKED seen */
+        int exit_status;           /* QEMU's exit status, -1 = not exited (or killed) */
+        int exit_signal;           /* signal that killed QEMU, 0 = none */
+        bool timed_out;            /* `run --timeout` expired */
+        bool interrupted;          /* `run` got SIGINT/SIGTERM */
+        char *message;             /* why it failed (QEMU's stderr), or a note; NULL if none */
+};
+
+void vm_record_done(struct vm_record *r);
+/* A fresh record: state STARTING, no pids, exit_status -1, started_at now. */
+void vm_record_init(struct vm_record *r);
+/* Read RUNDIR/status.json. Returns 0, -ENOENT (no record), or -1 with err. */
+int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err);
+int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err *err);
+/* "powered off by the guest", "killed by signal 9 (Killed)", ... (malloc'd, NULL on ENOMEM) */
+char *vm_record_describe_end(const struct vm_record *r);
+
+/* /proc/PID/stat: the one-letter state and the start time (field 22).
+ * Returns 0 or -errno (-ENOENT: no such process). */
+int proc_stat(pid_t pid, char *ret_state, uint64_t *ret_start);
+/* The process exists, is not a zombie, and (when start != 0) started at start:
+ * kill(pid, 0) says yes to a zombie and to whoever got the pid next. */
+bool proc_alive(pid_t pid, uint64_t start);
+
+/* Compare the record with the processes: a record that says active whose
+ * QEMU is gone (and whose supervisor is gone too, so nobody will write the
+ * end) is returned as ENDED with a note. Does not write anything. */
+void vm_record_refresh(struct vm_record *r);
+
+/* Verbs on one VM are serialized by flock(RUNDIR/lock). Wait up to
+ * timeout_ms (0 = try once) for the lock; the holder writes "PID VERB" into
+ * the file so a waiter that gives up can say who holds it. Returns the
+ * locked fd (O_CLOEXEC; close it to unlock), or -1 with err (EBUSY). */
+int state_lock(const char *rundir, const char *name, const char *verb, int timeout_ms, struct qc_err *err);
+
+/* For `start`/`run`: make RUNDIR (0700) for a valid NAME, take its lock,
+ * refuse when the recorded QEMU is alive (EEXIST), and clear what a previous
+ * run left (everything but the lock file). Returns the lock fd and the
+ * rundir, or -1 with err. The name is checked before anything touches the disk. */
+int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char **ret_rundir, struct qc_err *err);
+
+/* Names of every VM with a state dir, sorted; NULL-terminated (strv_free). */
+int state_list_names(char ***ret, struct qc_err *err);
+
+/* Small files in the state dir. */
+int state_write_pid(const char *rundir, const char *file, pid_t pid, struct qc_err *err);
+int state_read_pid(const char *rundir, const char *file, pid_t *ret);

@@ -1,0 +1,221 @@
+/* launcher/state: records, liveness, the per-VM lock, stale tidying, names. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "common/strv.h"
+#include "launcher/state.h"
+#include "tests/tap.h"
+
+static char base[] = "/tmp/qemuctl-test-state-XXXXXX";
+
+static int count_entries(const char *dir)
+{
+        _cleanup_free_ char *cmd = NULL;
+        int n = -1;
+        FILE *f;
+
+        if (asprintf(&cmd, "ls -A '%s' 2>/dev/null | wc -l", dir) < 0)
+                return -1;
+        f = popen(cmd, "r");
+        if (!f)
+                return -1;
+        if (fscanf(f, "%d", &n) != 1)
+                n = -1;
+        pclose(f);
+        return n;
+}
+
+static void test_record_roundtrip(void)
+{
+        struct qc_err err = { 0 };
+        struct vm_record r, back;
+        char dir[512];
+
+        snprintf(dir, sizeof dir, "%s/rec", base);
+        ok(mkdir(dir, 0700) == 0, "mkdir record dir");
+        is_int(vm_record_read(dir, &back, &err), -ENOENT, "no record yet is -ENOENT");
+
+        vm_record_init(&r);
+        r.state = VM_STATE_CRASHED;
+        r.qemu_pid = 4242;
+        r.qemu_start = 123456789;
+        r.exit_signal = 9;
+        r.shutdown_reason = strdup("guest-shutdown");
+        r.message = strdup("line one\n\"quoted\"");
+        is_int(vm_record_write(dir, &r, &err), 0, "write record");
+        is_int(vm_record_read(dir, &back, &err), 0, "read record back");
+        is_str(vm_state_to_string(back.state), "crashed", "state survives");
+        is_int(back.qemu_pid, 4242, "qemu pid survives");
+        is_int(back.qemu_start, 123456789, "start time survives");
+        is_int(back.exit_signal, 9, "signal survives");
+        is_int(back.exit_status, -1, "exit status default survives");
+        is_str(back.shutdown_reason, "guest-shutdown", "reason survives");
+        is_str(back.message, "line one\n\"quoted\"", "message with quotes and newline survives");
+        ok(back.started_at > 1600000000000LL, "started_at is unix ms");
+
+        _cleanup_free_ char *d = vm_record_describe_end(&back);
+        ok(d && strstr(d, "signal 9"), "describe names the signal: %s", d ? d : "(null)");
+        vm_record_done(&r);
+        vm_record_done(&back);
+
+        char path[600];
+        snprintf(path, sizeof path, "%s/%s", dir, VM_RUNDIR_STATUS);
+        struct stat st;
+        ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "record is 0600");
+        write_file(path, "{\"state\": \"bogus\"}", 0600);
+        ok(vm_record_read(dir, &back, &err) < 0 && strstr(err.msg, "state"), "bad state refused: %s", err.msg);
+}
+
+static void test_liveness(void)
+{
+        char st = 0;
+        uint64_t start = 0;
+        pid_t pid;
+
+        is_int(proc_stat(getpid(), &st, &start), 0, "proc_stat on ourselves");
+        ok(st == 'R' || st == 'S', "we are running (%c)", st);
+        ok(start > 0, "start time read");
+        ok(proc_alive(getpid(), start), "alive with our start time");
+        ok(!proc_alive(getpid(), start + 1), "a different start time is another process (pid reuse)");
+
+        pid = fork();
+        if (pid == 0)
+                _exit(0);
+        /* not reaped yet: a zombie, which kill(pid, 0) would call alive */
+        for (int i = 0; i < 200; i++) {
+                char s;
+                if (proc_stat(pid, &s, NULL) == 0 && s == 'Z')
+                        break;
+                usleep(10000);
+        }
+        ok(kill(pid, 0) == 0, "kill(pid, 0) says a zombie exists");
+        ok(!proc_alive(pid, 0), "proc_alive says a zombie is dead");
+        waitpid(pid, NULL, 0);
+        ok(!proc_alive(pid, 0), "a reaped pid is dead");
+}
+
+static void test_lock(void)
+{
+        struct qc_err err = { 0 };
+        char dir[512];
+        int p[2], fd;
+        pid_t pid;
+        char c;
+
+        snprintf(dir, sizeof dir, "%s/locked", base);
+        ok(mkdir(dir, 0700) == 0, "mkdir lock dir");
+        ok(pipe(p) == 0, "pipe");
+        pid = fork();
+        if (pid == 0) {
+                struct qc_err e2 = { 0 };
+                int l = state_lock(dir, "locked", "setvcpus", 0, &e2);
+                if (write(p[1], l >= 0 ? "y" : "n", 1) != 1)
+                        _exit(2);
+                pause();
+                _exit(0);
+        }
+        ok(read(p[0], &c, 1) == 1 && c == 'y', "child holds the lock");
+        int64_t t0 = now_ms();
+        fd = state_lock(dir, "locked", "pause", 300, &err);
+        ok(fd < 0 && err.code == EBUSY, "second locker gives up (EBUSY)");
+        ok(now_ms() - t0 >= 250, "and it waited for the timeout first");
+        char want[64];
+        snprintf(want, sizeof want, "pid %d, `setvcpus`", (int)pid);
+        ok(strstr(err.msg, want) != NULL, "message names the holder: %s", err.msg);
+        kill(pid, SIGKILL);
+        waitpid(pid, NULL, 0);
+        fd = state_lock(dir, "locked", "pause", 2000, &err);
+        ok(fd >= 0, "lock taken once the holder died");
+        close(fd);
+        close(p[0]);
+        close(p[1]);
+}
+
+static void test_prepare(void)
+{
+        struct qc_err err = { 0 };
+        _cleanup_free_ char *rundir = NULL, *rundir2 = NULL;
+        char long_name[201];
+        char path[600];
+        int fd;
+
+        memset(long_name, 'a', 200);
+        long_name[200] = '\0';
+        const char *bad[] = { "a/b", "..", ".", "", "../etc", long_name, "sp ace" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                char *rd = NULL;
+                qc_err_clear(&err);
+                fd = state_prepare(bad[i], "start", 0, &rd, &err);
+                ok(fd < 0 && err.code == EINVAL, "name \"%.20s\" refused: %s", bad[i], err.msg);
+                free(rd);
+        }
+        is_int(count_entries(base), 2, "nothing touched the disk for bad names (only rec/ and locked/ exist)");
+
+        fd = state_prepare("vm1", "start", 0, &rundir, &err);
+        ok(fd >= 0, "prepare vm1: %s", fd < 0 ? err.msg : "ok");
+        struct stat st;
+        ok(stat(rundir, &st) == 0 && (st.st_mode & 07777) == 0700, "state dir is 0700");
+
+        /* a record saying "running" with a live QEMU (ourselves) */
+        struct vm_record r;
+        vm_record_init(&r);
+        r.state = VM_STATE_RUNNING;
+        r.qemu_pid = getpid();
+        proc_stat(getpid(), NULL, &r.qemu_start);
+        vm_record_write(rundir, &r, &err);
+        close(fd);
+        fd = state_prepare("vm1", "start", 0, &rundir2, &err);
+        ok(fd < 0 && err.code == EEXIST && strstr(err.msg, "already running"), "live VM refused: %s", err.msg);
+
+        /* the same record after a "host reboot": the pid is someone else's */
+        r.qemu_start += 1;
+        vm_record_write(rundir, &r, &err);
+        snprintf(path, sizeof path, "%s/%s", rundir, VM_RUNDIR_QEMU_LOG);
+        write_file(path, "old log", 0600);
+        qc_err_clear(&err);
+        fd = state_prepare("vm1", "start", 0, &rundir2, &err);
+        ok(fd >= 0, "stale state dir is no obstacle: %s", fd < 0 ? err.msg : "ok");
+        is_int(count_entries(rundir), 1, "stale files tidied, lock file kept");
+        close(fd);
+
+        struct vm_record r2;
+        vm_record_init(&r2);
+        r2.state = VM_STATE_RUNNING;
+        r2.qemu_pid = 999999; /* beyond pid_max on most hosts: gone */
+        vm_record_refresh(&r2);
+        is_str(vm_state_to_string(r2.state), "ended", "refresh: active record with no QEMU and no supervisor ends");
+        ok(r2.message && strstr(r2.message, "no supervisor"), "refresh says why");
+        vm_record_done(&r2);
+
+        char **names = NULL;
+        setenv("QEMUCTL_RUNDIR", base, 1);
+        is_int(state_list_names(&names, &err), 0, "list names");
+        ok(names && names[0] && strcmp(names[0], "locked") == 0 && names[1] && strcmp(names[1], "rec") == 0 &&
+                   names[2] && strcmp(names[2], "vm1") == 0 && !names[3],
+           "names sorted: locked rec vm1");
+        strv_free(names);
+}
+
+int main(void)
+{
+        if (!mkdtemp(base))
+                tap_skip_all("mkdtemp failed");
+        setenv("QEMUCTL_RUNDIR", base, 1);
+        test_record_roundtrip();
+        test_liveness();
+        test_lock();
+        test_prepare();
+
+        _cleanup_free_ char *cmd = NULL;
+        if (asprintf(&cmd, "rm -rf '%s'", base) > 0 && system(cmd) != 0)
+                tap_diag("could not remove %s", base);
+        return tap_done();
+}
