@@ -137,6 +137,10 @@ struct vm_spec {
                 uint64_t max;       /* bytes, 0 = no hotplug room */
                 unsigned slots;     /* 0 = none */
                 enum vm_mem_hotplug hotplug;
+                /* bytes plugged on top of size by `setmem` (JSON "plugged": "256M"),
+                 * recorded in the effective spec; a restart boots with them (one
+                 * pc-dimm, or virtio-mem requested-size). size + plugged <= max. */
+                uint64_t plugged;
                 uint64_t hugepages; /* page size in bytes, 0 = normal pages */
                 char *hugepages_path; /* hugetlbfs mount to use instead of memfd; NULL = memfd */
                 bool locked;
