@@ -79,7 +79,13 @@ $(BUILD)/bench/%: bench/%.c $(LIBS_ORDERED)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_ORDERED) $(LDLIBS)
 
-test-programs: qemuctl $(TEST_BIN) $(TOOL_BIN)
+test-programs: qemuctl $(TEST_BIN) $(TOOL_BIN) guest
+
+# The test guest (tests/guest/README.md). Exit 77 = a prerequisite is missing
+# (named in $(BUILD)/guest/MISSING); the guest tests then skip.
+guest: $(BUILD)/guest/initrd.img
+$(BUILD)/guest/initrd.img: $(wildcard tests/guest/*) $(wildcard /boot/vmlinuz-*-amd64)
+	tests/guest/build.sh $(BUILD)/guest || [ $$? = 77 ]
 
 # Every test: unit tests (tests/test-*.c) and integration tests
 # (tests/integration/*.sh, real QEMU). One summary line at the end.
@@ -119,7 +125,7 @@ install: qemuctl
 clean:
 	rm -rf build build-asan build-fuzz qemuctl
 
-.PHONY: all test test-unit test-programs check-asan fuzz fuzz-run bench install clean
+.PHONY: all test test-unit test-programs guest check-asan fuzz fuzz-run bench install clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
