@@ -1,0 +1,291 @@
+/* Disks, NICs, display and input on the QEMU command line. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cleanup.h"
+#include "cmdline-internal.h"
+
+/* How libvirt maps cache= onto -blockdev (cache.direct, cache.no-flush on the
+ * nodes) and the guest-visible write cache (write-cache= on the device). */
+struct cache_mode {
+        const char *direct, *no_flush, *write_cache, *drive; /* NULL = leave QEMU's default */
+};
+
+static const struct cache_mode cache_modes[_VM_DISK_CACHE_MAX] = {
+        [VM_DISK_CACHE_DEFAULT] = { NULL, NULL, NULL, NULL },
+        [VM_DISK_CACHE_NONE] = { "on", "off", "on", "none" },
+        [VM_DISK_CACHE_WRITEBACK] = { "off", "off", "on", "writeback" },
+        [VM_DISK_CACHE_WRITETHROUGH] = { "off", "off", "off", "writethrough" },
+        [VM_DISK_CACHE_DIRECTSYNC] = { "on", "off", "off", "directsync" },
+        [VM_DISK_CACHE_UNSAFE] = { "off", "on", "on", "unsafe" },
+};
+
+/* Where disks that are not virtio or SCSI go. q35 has a built-in AHCI
+ * controller whose six ports are buses ide.0..ide.5 (one unit each); q35 has
+ * no PATA, so "ide" disks use those ports as well. pc has PIIX IDE (ide.0 and
+ * ide.1, two units each); "sata" disks on pc get an added ich9-ahci. */
+struct buses {
+        unsigned ide, ahci, scsi;
+        bool have_ahci, have_scsi;
+};
+
+static int disk_bus(struct qargs *a, const struct vm_spec *spec, const struct vm_disk *d, struct buses *b,
+                    size_t idx, char **ret, struct qc_err *err)
+{
+        enum vm_disk_bus bus = d->bus;
+        bool cd = d->media == VM_DISK_MEDIA_CDROM;
+        char *s = NULL;
+
+        if (cd && bus == VM_DISK_BUS_VIRTIO) /* there is no virtio CD-ROM */
+                bus = spec->machine == VM_MACHINE_PC ? VM_DISK_BUS_IDE : VM_DISK_BUS_SATA;
+        if (spec->machine == VM_MACHINE_Q35 && bus == VM_DISK_BUS_IDE)
+                bus = VM_DISK_BUS_SATA;
+
+        switch (bus) {
+        case VM_DISK_BUS_VIRTIO:
+                qcatf(a, &s, "virtio-blk-pci,id=disk%zu", idx);
+                break;
+        case VM_DISK_BUS_SCSI:
+                if (!b->have_scsi) {
+                        qarg(a, "-device");
+                        qarg(a, "virtio-scsi-pci,id=scsi0");
+                        b->have_scsi = true;
+                }
+                qcatf(a, &s, "%s,id=disk%zu,bus=scsi0.0,channel=0,scsi-id=%u,lun=0", cd ? "scsi-cd" : "scsi-hd",
+                      idx, b->scsi++);
+                break;
+        case VM_DISK_BUS_SATA:
+                if (spec->machine == VM_MACHINE_Q35) {
+                        if (b->ide >= 6)
+                                return qc_err_set(err, ENOSPC,
+                                                  "disks[%zu]: q35's AHCI controller has 6 ports, all used; "
+                                                  "put disks on virtio or scsi",
+                                                  idx);
+                        qcatf(a, &s, "%s,id=disk%zu,bus=ide.%u", cd ? "ide-cd" : "ide-hd", idx, b->ide++);
+                        break;
+                }
+                if (!b->have_ahci) {
+                        qarg(a, "-device");
+                        qarg(a, "ich9-ahci,id=ahci0");
+                        b->have_ahci = true;
+                }
+                if (b->ahci >= 6)
+                        return qc_err_set(err, ENOSPC, "disks[%zu]: the AHCI controller has 6 ports, all used", idx);
+                qcatf(a, &s, "%s,id=disk%zu,bus=ahci0.%u", cd ? "ide-cd" : "ide-hd", idx, b->ahci++);
+                break;
+        case VM_DISK_BUS_IDE:
+                if (b->ide >= 4)
+                        return qc_err_set(err, ENOSPC,
+                                          "disks[%zu]: pc's IDE has 4 places (2 buses x 2 units), all used; "
+                                          "put disks on virtio, sata or scsi",
+                                          idx);
+                qcatf(a, &s, "%s,id=disk%zu,bus=ide.%u,unit=%u", cd ? "ide-cd" : "ide-hd", idx, b->ide / 2,
+                      b->ide % 2);
+                b->ide++;
+                break;
+        case _VM_DISK_BUS_MAX:
+        case _VM_DISK_BUS_INVALID:
+        default:
+                free(s);
+                return qc_err_set(err, EINVAL, "disks[%zu]: bus %d is not a disk bus", idx, (int)bus);
+        }
+        *ret = s;
+        return 0;
+}
+
+static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm_disk *d, struct buses *b, size_t idx,
+                    struct qc_err *err)
+{
+        const struct cache_mode *c;
+        const char *fmt;
+        bool ro = d->readonly || d->media == VM_DISK_MEDIA_CDROM;
+        _cleanup_free_ char *dev = NULL, *node = NULL;
+
+        if (!d->file || !*d->file)
+                return qc_err_set(err, EINVAL, "disks[%zu]: no file", idx);
+        switch (d->format) {
+        case VM_DISK_FORMAT_RAW:
+                fmt = "raw";
+                break;
+        case VM_DISK_FORMAT_QCOW2:
+                fmt = "qcow2";
+                break;
+        case VM_DISK_FORMAT_AUTO:
+                /* never let QEMU probe: a raw image whose guest writes a qcow2
+                 * header would be opened as qcow2 next time */
+                return qc_err_set(err, EINVAL,
+                                  "disks[%zu] (%s): format not known yet; resolve disks first "
+                                  "(spec_resolve_disks reads the image header)",
+                                  idx, d->file);
+        case _VM_DISK_FORMAT_MAX:
+        case _VM_DISK_FORMAT_INVALID:
+        default:
+                return qc_err_set(err, EINVAL, "disks[%zu]: format %d is not a disk format", idx, (int)d->format);
+        }
+        if (d->cache < 0 || d->cache >= _VM_DISK_CACHE_MAX)
+                return qc_err_set(err, EINVAL, "disks[%zu]: cache %d is not a cache mode", idx, (int)d->cache);
+        c = &cache_modes[d->cache];
+
+        if (d->snapshot) {
+                /* A throwaway disk: -drive snapshot=on makes QEMU write to a
+                 * temporary qcow2 overlay it creates in $TMPDIR and deletes at
+                 * once. -blockdev has no such switch (the overlay would have to
+                 * be created first, which a pure builder cannot do). */
+                _cleanup_free_ char *drive = NULL;
+
+                qcatf(a, &drive, "if=none,id=disk%zu-format,file=%s,format=%s,snapshot=on", idx,
+                      qopt_escape(a, d->file), fmt);
+                if (c->drive)
+                        qcatf(a, &drive, ",cache=%s", c->drive);
+                if (ro)
+                        qcatf(a, &drive, ",read-only=on");
+                qarg(a, "-drive");
+                qarg_take(a, TAKE_PTR(drive));
+        } else {
+                qcatf(a, &node, "driver=file,node-name=disk%zu-file,filename=%s", idx, qopt_escape(a, d->file));
+                if (c->direct)
+                        qcatf(a, &node, ",cache.direct=%s,cache.no-flush=%s", c->direct, c->no_flush);
+                if (ro)
+                        qcatf(a, &node, ",read-only=on");
+                qarg(a, "-blockdev");
+                qarg_take(a, TAKE_PTR(node));
+                /* the format node, always with its driver named */
+                qcatf(a, &node, "driver=%s,node-name=disk%zu-format,file=disk%zu-file", fmt, idx, idx);
+                if (c->direct)
+                        qcatf(a, &node, ",cache.direct=%s,cache.no-flush=%s", c->direct, c->no_flush);
+                if (ro)
+                        qcatf(a, &node, ",read-only=on");
+                qarg(a, "-blockdev");
+                qarg_take(a, TAKE_PTR(node));
+        }
+
+        if (disk_bus(a, spec, d, b, idx, &dev, err) < 0)
+                return -1;
+        qcatf(a, &dev, ",drive=disk%zu-format", idx);
+        if (c->write_cache && d->media != VM_DISK_MEDIA_CDROM)
+                qcatf(a, &dev, ",write-cache=%s", c->write_cache);
+        qarg(a, "-device");
+        qarg_take(a, TAKE_PTR(dev));
+        return 0;
+}
+
+int cmdline_add_disks(struct qargs *a, const struct vm_spec *spec, struct qc_err *err)
+{
+        struct buses b = {};
+
+        for (size_t i = 0; i < spec->n_disks; i++)
+                if (add_disk(a, spec, &spec->disks[i], &b, i, err) < 0)
+                        return -1;
+        return 0;
+}
+
+/* "tcp:2222:22" -> "tcp::2222-:22"; "udp:127.0.0.1:5353:53" ->
+ * "udp:127.0.0.1:5353-:53" (QEMU's hostfwd=PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT). */
+static int hostfwd(struct qargs *a, char **opt, size_t net, const char *fwd, struct qc_err *err)
+{
+        char proto[8], addr[64], hport[8], gport[8];
+        int n = 0;
+
+        if (sscanf(fwd, "%7[a-z]:%63[0-9.]:%7[0-9]:%7[0-9]%n", proto, addr, hport, gport, &n) == 4 && !fwd[n]) {
+                /* with host address */
+        } else if (n = 0, sscanf(fwd, "%7[a-z]:%7[0-9]:%7[0-9]%n", proto, hport, gport, &n) == 3 && !fwd[n]) {
+                addr[0] = '\0';
+        } else {
+                return qc_err_set(err, EINVAL,
+                                  "net[%zu].forward \"%s\": expected PROTO:[HOSTADDR:]HOSTPORT:GUESTPORT, "
+                                  "like \"tcp:2222:22\"",
+                                  net, fwd);
+        }
+        if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
+                return qc_err_set(err, EINVAL, "net[%zu].forward \"%s\": protocol must be tcp or udp", net, fwd);
+        qcatf(a, opt, ",hostfwd=%s:%s:%s-:%s", proto, addr, hport, gport);
+        return 0;
+}
+
+int cmdline_add_nets(struct qargs *a, const struct vm_spec *spec, struct qc_err *err)
+{
+        static const char *const models[_VM_NET_MODEL_MAX] = {
+                [VM_NET_MODEL_VIRTIO] = "virtio-net-pci",
+                [VM_NET_MODEL_E1000] = "e1000",
+                [VM_NET_MODEL_E1000E] = "e1000e",
+                [VM_NET_MODEL_RTL8139] = "rtl8139",
+        };
+
+        for (size_t i = 0; i < spec->n_nets; i++) {
+                const struct vm_net *n = &spec->nets[i];
+                _cleanup_free_ char *netdev = NULL, *dev = NULL;
+
+                switch (n->type) {
+                case VM_NET_USER:
+                        qcatf(a, &netdev, "user,id=hostnet%zu", i);
+                        for (size_t f = 0; n->forward && n->forward[f]; f++)
+                                if (hostfwd(a, &netdev, i, n->forward[f], err) < 0)
+                                        return -1;
+                        break;
+                case VM_NET_BRIDGE:
+                        if (!n->bridge)
+                                return qc_err_set(err, EINVAL, "net[%zu]: type bridge needs \"bridge\"", i);
+                        /* qemu-bridge-helper makes and names the tap itself
+                         * (allowed bridges: /etc/qemu/bridge.conf) */
+                        if (n->ifname)
+                                return qc_err_set(err, EINVAL,
+                                                  "net[%zu]: \"ifname\" cannot be used with type bridge: QEMU's "
+                                                  "bridge helper names the tap device itself; use type tap to "
+                                                  "name it",
+                                                  i);
+                        qcatf(a, &netdev, "bridge,id=hostnet%zu,br=%s", i, qopt_escape(a, n->bridge));
+                        break;
+                case VM_NET_TAP:
+                        qcatf(a, &netdev, "tap,id=hostnet%zu", i);
+                        if (n->ifname)
+                                qcatf(a, &netdev, ",ifname=%s", qopt_escape(a, n->ifname));
+                        qcatf(a, &netdev, ",script=no,downscript=no");
+                        break;
+                case _VM_NET_TYPE_MAX:
+                case _VM_NET_TYPE_INVALID:
+                default:
+                        return qc_err_set(err, EINVAL, "net[%zu]: type %d is not a network type", i, (int)n->type);
+                }
+                if (n->model < 0 || n->model >= _VM_NET_MODEL_MAX)
+                        return qc_err_set(err, EINVAL, "net[%zu]: model %d is not a NIC model", i, (int)n->model);
+                qarg(a, "-netdev");
+                qarg_take(a, TAKE_PTR(netdev));
+                qcatf(a, &dev, "%s,id=net%zu,netdev=hostnet%zu", models[n->model], i, i);
+                if (n->mac)
+                        qcatf(a, &dev, ",mac=%s", qopt_escape(a, n->mac));
+                qarg(a, "-device");
+                qarg_take(a, TAKE_PTR(dev));
+        }
+        return 0;
+}
+
+void cmdline_add_display(struct qargs *a, const struct vm_spec *spec)
+{
+        static const char *const inputs[_VM_INPUT_MAX] = {
+                [VM_INPUT_USB_TABLET] = "usb-tablet",
+                [VM_INPUT_USB_KBD] = "usb-kbd",
+                [VM_INPUT_USB_MOUSE] = "usb-mouse",
+        };
+
+        if (spec->vnc) {
+                qarg(a, "-vnc");
+                qarg(a, spec->vnc);
+                qarg(a, "-device");
+                qarg(a, "VGA,id=video0");
+        } else {
+                qarg(a, "-display");
+                qarg(a, "none");
+        }
+        if (spec->n_inputs == 0)
+                return;
+        qarg(a, "-device");
+        qarg(a, "qemu-xhci,id=usb");
+        for (size_t i = 0; i < spec->n_inputs; i++) {
+                if (spec->inputs[i] < 0 || spec->inputs[i] >= _VM_INPUT_MAX)
+                        continue;
+                qarg(a, "-device");
+                qargf(a, "%s,id=input%zu,bus=usb.0", inputs[spec->inputs[i]], i);
+        }
+}

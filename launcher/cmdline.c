@@ -1,0 +1,487 @@
+/* VM spec -> qemu-system-x86_64 argv: machine, CPUs, memory, NUMA, monitors,
+ * serial, boot, and the small devices. Disks and NICs: cmdline-devices.c. */
+#include "cmdline.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cleanup.h"
+#include "../common/cpuset.h"
+#include "../common/size.h"
+#include "cmdline-internal.h"
+#include "paths.h"
+
+#define MiB (1024ull * 1024)
+
+void qarg_take(struct qargs *a, char *s)
+{
+        if (!s) {
+                a->oom = true;
+                return;
+        }
+        if (strv_consume(&a->v, s) < 0)
+                a->oom = true;
+}
+
+void qarg(struct qargs *a, const char *s)
+{
+        qarg_take(a, strdup(s));
+}
+
+void qargf(struct qargs *a, const char *fmt, ...)
+{
+        va_list ap;
+        char *s;
+
+        va_start(ap, fmt);
+        if (vasprintf(&s, fmt, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        qarg_take(a, s);
+}
+
+void qcatf(struct qargs *a, char **s, const char *fmt, ...)
+{
+        va_list ap;
+        char *tail, *joined;
+
+        va_start(ap, fmt);
+        if (vasprintf(&tail, fmt, ap) < 0)
+                tail = NULL;
+        va_end(ap);
+        if (!tail) {
+                a->oom = true;
+                return;
+        }
+        if (asprintf(&joined, "%s%s", *s ? *s : "", tail) < 0) {
+                a->oom = true;
+                free(tail);
+                return;
+        }
+        free(tail);
+        free(*s);
+        *s = joined;
+}
+
+const char *qopt_escape(struct qargs *a, const char *s)
+{
+        size_t n = 0;
+        char *out, *p;
+
+        for (const char *q = s; *q; q++)
+                n += *q == ',' ? 2 : 1;
+        out = malloc(n + 1);
+        if (!out || strv_consume(&a->scratch, out) < 0) {
+                a->oom = true;
+                return "";
+        }
+        for (p = out; *s; s++) {
+                *p++ = *s;
+                if (*s == ',')
+                        *p++ = ',';
+        }
+        *p = '\0';
+        return out;
+}
+
+static bool policy_is_on(enum vm_feature_policy p)
+{
+        return p == VM_FEATURE_FORCE || p == VM_FEATURE_REQUIRE || p == VM_FEATURE_OPTIONAL;
+}
+
+static int add_cpu(struct qargs *a, const struct vm_spec *spec, enum vm_accel accel, struct qc_err *err)
+{
+        _cleanup_free_ char *opt = NULL;
+
+        switch (spec->cpu.mode) {
+        case VM_CPU_HOST_PASSTHROUGH:
+                /* `-cpu host` needs KVM. Under TCG the nearest thing is `max`:
+                 * every feature TCG can emulate. */
+                qcatf(a, &opt, "%s", accel == VM_ACCEL_KVM ? "host" : "max");
+                break;
+        case VM_CPU_HOST_MODEL:
+                /* libvirt expands host-model into a named model plus features
+                 * (query-cpu-model-expansion on a running QEMU). A pure builder
+                 * cannot ask QEMU, so we use the host CPU with migratable=on:
+                 * only features that can be migrated, which is what host-model
+                 * is for. Under TCG, `max` with the same filter. */
+                qcatf(a, &opt, "%s,migratable=on", accel == VM_ACCEL_KVM ? "host" : "max");
+                break;
+        case VM_CPU_CUSTOM:
+                if (!spec->cpu.model || !*spec->cpu.model)
+                        return qc_err_set(err, EINVAL, "cpu.mode custom needs cpu.model (e.g. \"Haswell\")");
+                qcatf(a, &opt, "%s", qopt_escape(a, spec->cpu.model));
+                break;
+        case _VM_CPU_MODE_MAX:
+        case _VM_CPU_MODE_INVALID:
+        default:
+                return qc_err_set(err, EINVAL, "cpu.mode %d is not a CPU mode", (int)spec->cpu.mode);
+        }
+        /* libvirt's policies: require/force/optional turn the feature on,
+         * disable/forbid turn it off. QEMU only warns when the host lacks a
+         * required feature; `enforce` would apply to the whole model too. */
+        for (size_t i = 0; i < spec->cpu.n_features; i++)
+                qcatf(a, &opt, ",%s=%s", qopt_escape(a, spec->cpu.features[i].name),
+                      policy_is_on(spec->cpu.features[i].policy) ? "on" : "off");
+        qarg(a, "-cpu");
+        qarg_take(a, TAKE_PTR(opt));
+        return 0;
+}
+
+static int add_smp(struct qargs *a, const struct vm_spec *spec, struct qc_err *err)
+{
+        unsigned vcpus = spec->cpu.vcpus, max = spec->cpu.max ? spec->cpu.max : spec->cpu.vcpus;
+        unsigned s = spec->cpu.sockets, c = spec->cpu.cores, t = spec->cpu.threads;
+
+        if (vcpus == 0 || vcpus > max)
+                return qc_err_set(err, EINVAL, "cpu.vcpus must be 1..cpu.max (%u), got %u", max, vcpus);
+        if (s == 0 || c == 0 || t == 0 || (unsigned long long)s * c * t != max)
+                return qc_err_set(err, EINVAL,
+                                  "cpu.topology %u sockets x %u cores x %u threads must equal cpu.max (%u): "
+                                  "QEMU needs every possible vCPU to have a slot",
+                                  s, c, t, max);
+        qarg(a, "-smp");
+        qargf(a, "%u,sockets=%u,cores=%u,threads=%u,maxcpus=%u", vcpus, s, c, t, max);
+        return 0;
+}
+
+static int mib(uint64_t bytes, const char *what, uint64_t *ret, struct qc_err *err)
+{
+        if (bytes == 0 || bytes % MiB)
+                return qc_err_set(err, EINVAL, "%s must be a positive whole number of MiB, got %llu bytes", what,
+                                  (unsigned long long)bytes);
+        *ret = bytes / MiB;
+        return 0;
+}
+
+/* One memory backend: memory-backend-ram for normal pages; memfd with
+ * hugetlb for hugepages, or a file on a hugetlbfs mount when a path is given. */
+static void add_backend(struct qargs *a, const struct vm_spec *spec, const char *id, uint64_t size_mib, bool prealloc)
+{
+        _cleanup_free_ char *opt = NULL;
+
+        if (spec->memory.hugepages && spec->memory.hugepages_path) {
+                qcatf(a, &opt, "memory-backend-file,id=%s,size=%lluM,mem-path=%s", id,
+                      (unsigned long long)size_mib, qopt_escape(a, spec->memory.hugepages_path));
+        } else if (spec->memory.hugepages) {
+                char page[32];
+
+                format_size(spec->memory.hugepages, page, sizeof page);
+                qcatf(a, &opt, "memory-backend-memfd,id=%s,size=%lluM,hugetlb=on,hugetlbsize=%s", id,
+                      (unsigned long long)size_mib, page);
+        } else {
+                qcatf(a, &opt, "memory-backend-ram,id=%s,size=%lluM", id, (unsigned long long)size_mib);
+        }
+        /* hugepages are taken up front: a guest must not die later when the
+         * pool runs dry */
+        if (spec->memory.hugepages && prealloc)
+                qcatf(a, &opt, ",prealloc=on");
+        if (!spec->memory.merge)
+                qcatf(a, &opt, ",merge=off");
+        if (spec->numa.has_nodeset) {
+                static const char *const policy[_VM_NUMA_POLICY_MAX] = {
+                        [VM_NUMA_STRICT] = "bind",
+                        [VM_NUMA_PREFERRED] = "preferred",
+                        [VM_NUMA_INTERLEAVE] = "interleave",
+                };
+                int last = cpuset_last(&spec->numa.nodeset);
+
+                /* host-nodes is a list: QEMU takes one key per range */
+                for (int i = 0; i <= last; i++) {
+                        int j = i;
+
+                        if (!cpuset_isset(&spec->numa.nodeset, (unsigned)i))
+                                continue;
+                        while (j + 1 <= last && cpuset_isset(&spec->numa.nodeset, (unsigned)j + 1))
+                                j++;
+                        if (i == j)
+                                qcatf(a, &opt, ",host-nodes=%d", i);
+                        else
+                                qcatf(a, &opt, ",host-nodes=%d-%d", i, j);
+                        i = j;
+                }
+                qcatf(a, &opt, ",policy=%s",
+                      spec->numa.policy >= 0 && spec->numa.policy < _VM_NUMA_POLICY_MAX ? policy[spec->numa.policy]
+                                                                                        : "bind");
+        }
+        qarg(a, "-object");
+        qarg_take(a, TAKE_PTR(opt));
+}
+
+/* Memory `setmem` plugged into the last run (memory.plugged) comes back at
+ * boot: as one DIMM (dimm0), or as the virtio-mem device's requested-size.
+ * The virtio-mem device (vmem0) is always there when there is room, so that
+ * setmem only changes its requested-size. */
+static int add_hotplugged(struct qargs *a, const struct vm_spec *spec, uint64_t size, uint64_t max,
+                          struct qc_err *err)
+{
+        uint64_t plugged = 0;
+
+        if (spec->memory.plugged && mib(spec->memory.plugged, "memory.plugged", &plugged, err) < 0)
+                return -1;
+        if (plugged && size + plugged > max)
+                return qc_err_set(err, EINVAL, "memory.plugged (%lluM) does not fit between memory.size and memory.max",
+                                  (unsigned long long)plugged);
+        if (spec->memory.hotplug == VM_MEM_HOTPLUG_VIRTIO_MEM && max > size) {
+                /* virtio-mem preallocates per block itself; prealloc=on on
+                 * its backend would take all of maxmem at once */
+                add_backend(a, spec, "mem-vmem0", max - size, false);
+                qarg(a, "-device");
+                qargf(a, "virtio-mem-pci,id=vmem0,memdev=mem-vmem0,requested-size=%lluM", (unsigned long long)plugged);
+        } else if (plugged) {
+                if (!spec->memory.slots)
+                        return qc_err_set(err, EINVAL, "memory.plugged needs a DIMM slot: set memory.slots");
+                add_backend(a, spec, "mem-dimm0", plugged, true);
+                qarg(a, "-device");
+                qarg(a, "pc-dimm,id=dimm0,memdev=mem-dimm0");
+        }
+        return 0;
+}
+
+static int add_memory(struct qargs *a, const struct vm_spec *spec, unsigned maxcpus, struct qc_err *err)
+{
+        uint64_t size = 0, max = 0, sum = 0;
+
+        if (mib(spec->memory.size, "memory.size", &size, err) < 0)
+                return -1;
+        qarg(a, "-m");
+        if (spec->memory.max && spec->memory.max != spec->memory.size) {
+                if (spec->memory.max < spec->memory.size)
+                        return qc_err_set(err, EINVAL, "memory.max must not be below memory.size");
+                if (mib(spec->memory.max, "memory.max", &max, err) < 0)
+                        return -1;
+                if (spec->memory.slots)
+                        qargf(a, "size=%lluM,slots=%u,maxmem=%lluM", (unsigned long long)size, spec->memory.slots,
+                              (unsigned long long)max);
+                else /* virtio-mem needs room (maxmem) but no DIMM slots */
+                        qargf(a, "size=%lluM,maxmem=%lluM", (unsigned long long)size, (unsigned long long)max);
+        } else {
+                qargf(a, "size=%lluM", (unsigned long long)size);
+        }
+
+        if (spec->numa.n_cells == 0) {
+                add_backend(a, spec, "ram0", size, true);
+                return add_hotplugged(a, spec, size, max, err);
+        }
+        for (size_t i = 0; i < spec->numa.n_cells; i++) {
+                char id[32], what[48];
+                uint64_t cell = 0;
+
+                snprintf(what, sizeof what, "numa.cells[%zu].memory", i);
+                if (mib(spec->numa.cells[i].memory, what, &cell, err) < 0)
+                        return -1;
+                sum += cell;
+                snprintf(id, sizeof id, "ram-node%zu", i);
+                add_backend(a, spec, id, cell, true);
+                qarg(a, "-numa");
+                qargf(a, "node,nodeid=%zu,memdev=%s", i, id);
+        }
+        if (sum != size)
+                return qc_err_set(err, EINVAL, "numa.cells memory adds up to %lluM, but memory.size is %lluM",
+                                  (unsigned long long)sum, (unsigned long long)size);
+        /* QEMU 7.2 wants every possible vCPU (up to maxcpus) placed in a node,
+         * or it warns that partial mappings will stop working. vCPUs the
+         * cells do not name go to cell 0. The slot of vCPU i follows QEMU's
+         * x86_topo_ids_from_idx(): threads fastest, then cores, then sockets. */
+        for (unsigned cpu = 0; cpu < maxcpus; cpu++) {
+                size_t node = 0;
+                unsigned t = spec->cpu.threads, c = spec->cpu.cores;
+
+                for (size_t i = 0; i < spec->numa.n_cells; i++)
+                        if (cpuset_isset(&spec->numa.cells[i].cpus, cpu)) {
+                                node = i;
+                                break;
+                        }
+                qarg(a, "-numa");
+                qargf(a, "cpu,node-id=%zu,socket-id=%u,core-id=%u,thread-id=%u", node, cpu / (c * t), (cpu / t) % c,
+                      cpu % t);
+        }
+        for (size_t i = 0; i < spec->numa.n_cells; i++) {
+                int last = cpuset_last(&spec->numa.cells[i].cpus);
+
+                if (last >= (int)maxcpus)
+                        return qc_err_set(err, EINVAL, "numa.cells[%zu].cpus names vCPU %d, but cpu.max is %u", i,
+                                          last, maxcpus);
+        }
+        return add_hotplugged(a, spec, size, max, err);
+}
+
+static void add_monitor(struct qargs *a, const char *rundir, const char *id, const char *sock)
+{
+        qarg(a, "-chardev");
+        qargf(a, "socket,id=%s,path=%s/%s,server=on,wait=off", id, qopt_escape(a, rundir), sock);
+        qarg(a, "-mon");
+        qargf(a, "chardev=%s,mode=control", id);
+}
+
+static int add_serial(struct qargs *a, const struct vm_spec *spec, const struct cmdline_ctx *ctx, struct qc_err *err)
+{
+        switch (ctx->serial) {
+        case CMDLINE_SERIAL_SPEC:
+                if (spec->serial == VM_SERIAL_NONE)
+                        return 0;
+                qarg(a, "-chardev");
+                qargf(a, "socket,id=serial0,path=%s/" VM_RUNDIR_CONSOLE ",server=on,wait=off,logfile=%s/" VM_RUNDIR_SERIAL_LOG,
+                      qopt_escape(a, ctx->rundir), qopt_escape(a, ctx->rundir));
+                break;
+        case CMDLINE_SERIAL_STDIO:
+                /* signal=off: ^C on a terminal goes to the guest, not to QEMU */
+                qarg(a, "-chardev");
+                qarg(a, "stdio,id=serial0,signal=off");
+                break;
+        case CMDLINE_SERIAL_FILE:
+                if (!ctx->serial_file)
+                        return qc_err_set(err, EINVAL, "serial to a file, but no file was given");
+                qarg(a, "-chardev");
+                qargf(a, "file,id=serial0,path=%s", qopt_escape(a, ctx->serial_file));
+                break;
+        default:
+                return qc_err_set(err, EINVAL, "unknown serial mode %d", (int)ctx->serial);
+        }
+        qarg(a, "-serial");
+        qarg(a, "chardev:serial0");
+        return 0;
+}
+
+static void add_boot(struct qargs *a, const struct vm_spec *spec)
+{
+        if (spec->boot.kernel) {
+                qarg(a, "-kernel");
+                qarg(a, spec->boot.kernel);
+        }
+        if (spec->boot.initrd) {
+                qarg(a, "-initrd");
+                qarg(a, spec->boot.initrd);
+        }
+        if (spec->boot.cmdline) {
+                qarg(a, "-append");
+                qarg(a, spec->boot.cmdline);
+        }
+        if (spec->boot.order) {
+                qarg(a, "-boot");
+                qargf(a, "order=%s", qopt_escape(a, spec->boot.order));
+        }
+}
+
+static void add_small_devices(struct qargs *a, const struct vm_spec *spec)
+{
+        if (spec->memory.balloon) {
+                _cleanup_free_ char *opt = NULL;
+
+                qcatf(a, &opt, "virtio-balloon-pci,id=balloon0");
+                if (spec->memory.balloon_deflate_on_oom)
+                        qcatf(a, &opt, ",deflate-on-oom=on");
+                if (spec->memory.balloon_free_page_reporting)
+                        qcatf(a, &opt, ",free-page-reporting=on");
+                /* a device property too, not only a live qom-set */
+                if (spec->memory.balloon_stats_interval)
+                        qcatf(a, &opt, ",guest-stats-polling-interval=%u", spec->memory.balloon_stats_interval);
+                qarg(a, "-device");
+                qarg_take(a, TAKE_PTR(opt));
+        }
+        if (spec->panic) {
+                qarg(a, "-device");
+                qarg(a, "pvpanic");
+        }
+        if (spec->debug_exit) {
+                /* the guest writes its status to port 0xf4; QEMU exits (v << 1) | 1 */
+                qarg(a, "-device");
+                qarg(a, "isa-debug-exit,iobase=0xf4,iosize=0x04");
+        }
+}
+
+static bool uses_bridge_helper(const struct vm_spec *spec)
+{
+        for (size_t i = 0; i < spec->n_nets; i++)
+                if (spec->nets[i].type == VM_NET_BRIDGE)
+                        return true;
+        return false;
+}
+
+void cmdline_ctx_default(struct cmdline_ctx *ctx, const struct vm_spec *spec, const char *rundir)
+{
+        *ctx = (struct cmdline_ctx){
+                .rundir = rundir,
+                .paused = true,
+                .serial = CMDLINE_SERIAL_SPEC,
+                .accel = spec->accel,
+        };
+}
+
+int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, char ***ret_argv, struct qc_err *err)
+{
+        _cleanup_(qargs_done) struct qargs a_ = {};
+        struct qargs *a = &a_;
+        unsigned maxcpus = spec->cpu.max ? spec->cpu.max : spec->cpu.vcpus;
+        _cleanup_free_ char *machine = NULL;
+        char **argv;
+        if (!spec->name || !*spec->name)
+                return qc_err_set(err, EINVAL, "the VM has no name");
+        if (!ctx->rundir || !*ctx->rundir)
+                return qc_err_set(err, EINVAL, "no state dir given for the VM's sockets");
+        if (ctx->accel != VM_ACCEL_KVM && ctx->accel != VM_ACCEL_TCG)
+                return qc_err_set(err, EINVAL, "accel must be resolved to kvm or tcg before building the command line");
+
+        qarg(a, spec->qemu.binary ? spec->qemu.binary : "qemu-system-x86_64");
+        /* debug-threads names vCPU threads "CPU N/KVM" or "CPU N/TCG": that is
+         * how we find them for pinning */
+        qarg(a, "-name");
+        qargf(a, "guest=%s,debug-threads=on", qopt_escape(a, spec->name));
+        qarg(a, "-nodefaults");
+        qarg(a, "-no-user-config");
+        qarg(a, "-msg");
+        qarg(a, "timestamp=on");
+
+        qcatf(a, &machine, "%s", spec->machine == VM_MACHINE_PC ? "pc" : "q35");
+        if (!spec->memory.merge)
+                qcatf(a, &machine, ",mem-merge=off");
+        if (spec->numa.n_cells == 0)
+                qcatf(a, &machine, ",memory-backend=ram0");
+        qarg(a, "-machine");
+        qarg_take(a, TAKE_PTR(machine));
+        qarg(a, "-accel");
+        /* multi-threaded TCG: one host thread per vCPU, as under KVM */
+        qarg(a, ctx->accel == VM_ACCEL_KVM ? "kvm" : "tcg,thread=multi");
+
+        if (add_cpu(a, spec, ctx->accel, err) < 0 || add_smp(a, spec, err) < 0 ||
+            add_memory(a, spec, maxcpus, err) < 0)
+                return -1;
+        if (spec->memory.locked) {
+                qarg(a, "-overcommit");
+                qarg(a, "mem-lock=on");
+        }
+
+        add_monitor(a, ctx->rundir, "qmp", VM_RUNDIR_QMP);
+        add_monitor(a, ctx->rundir, "qmp-events", VM_RUNDIR_EVENTS);
+        if (add_serial(a, spec, ctx, err) < 0)
+                return -1;
+
+        if (spec->security.sandbox) {
+                /* spawn=deny would kill QEMU when -netdev bridge runs
+                 * qemu-bridge-helper (fork+exec, SIGSYS) */
+                qarg(a, "-sandbox");
+                qargf(a, "on,obsolete=deny,elevateprivileges=deny,spawn=%s,resourcecontrol=deny",
+                      uses_bridge_helper(spec) ? "allow" : "deny");
+        }
+
+        add_boot(a, spec);
+        if (cmdline_add_disks(a, spec, err) < 0 || cmdline_add_nets(a, spec, err) < 0)
+                return -1;
+        cmdline_add_display(a, spec);
+        add_small_devices(a, spec);
+        if (ctx->paused)
+                qarg(a, "-S");
+        for (size_t i = 0; spec->qemu.args && spec->qemu.args[i]; i++)
+                qarg(a, spec->qemu.args[i]);
+
+        if (a->oom)
+                return qc_err_sys(err, ENOMEM, "building the QEMU command line");
+        argv = strv_steal(&a->v);
+        if (!argv)
+                return qc_err_sys(err, ENOMEM, "building the QEMU command line");
+        *ret_argv = argv;
+        return 0;
+}
