@@ -1,0 +1,30 @@
+/* Execute an argv (QEMU's) the way DESIGN.md says: no shell, a clean
+ * environment, only the fds we mean to pass, umask 077, and a chance to place
+ * the child (cgroup, ...) before it runs a single instruction of the binary. */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../common/err.h"
+
+struct spawn_opts {
+        char *const *argv;  /* argv[0]: absolute, or looked up in SPAWN_PATH */
+        int stdin_fd;       /* -1 = /dev/null */
+        int stdout_fd;      /* -1 = /dev/null */
+        int stderr_fd;      /* -1 = /dev/null */
+        bool new_pgrp;      /* own process group: a terminal's Ctrl-C reaches only us */
+        /* In the parent, after fork and before the child may exec: e.g. move
+         * pid into its cgroup. A failure kills the child and fails the spawn. */
+        int (*place)(pid_t pid, void *userdata, struct qc_err *err);
+        void *userdata;
+};
+
+/* The only PATH the child gets (and the one argv[0] is looked up in). */
+#define SPAWN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+/* Returns 0 and the child's pid once it has exec'd; -1 with err when argv[0]
+ * is not found, placement fails or exec fails (the child is reaped then). */
+int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err);
+
+/* Look name up in SPAWN_PATH (as is when it has a '/'). malloc'd path, or -1 with err. */
+int spawn_find_binary(const char *name, char **ret, struct qc_err *err);

@@ -1,0 +1,509 @@
+#include "supervisor.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/io.h"
+#include "../qmp/qmp.h"
+#include "spawn.h"
+
+struct sup {
+        const struct supervisor_opts *o;
+        struct vm_record rec;
+        pid_t pid;
+        struct qmp *q;
+        int sigfd;
+        int notify_fd;
+        bool exited;
+        int wstatus;
+        bool reached_running;
+        /* stopping: power button sent at stop_at; quit at quit_at; SIGKILL at kill_at */
+        int64_t stop_at, quit_at, kill_at;
+        bool killed_by_us;
+};
+
+static int64_t unix_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static char *path_in(const char *rundir, const char *file)
+{
+        char *p;
+
+        return asprintf(&p, "%s/%s", rundir, file) < 0 ? NULL : p;
+}
+
+/* The last few KB of QEMU's stderr, trimmed: what to show when it refused. */
+static char *qemu_log_tail(const char *rundir)
+{
+        _cleanup_free_ char *path = path_in(rundir, VM_RUNDIR_QEMU_LOG), *text = NULL;
+        size_t len = 0, from;
+
+        if (!path || read_file(path, 0, &text, &len) < 0 || len == 0)
+                return NULL;
+        while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+                text[--len] = '\0';
+        from = len > 4000 ? len - 4000 : 0;
+        return len ? strdup(text + from) : NULL;
+}
+
+static void record(struct sup *s)
+{
+        /* best effort: a full disk must not take the supervisor down */
+        vm_record_write(s->o->rundir, &s->rec, NULL);
+}
+
+static void notify(struct sup *s, bool okay, const char *text)
+{
+        int fd = s->notify_fd;
+
+        if (fd < 0)
+                return;
+        write_all(fd, okay ? "ok\n" : "error\n", okay ? 3 : 6);
+        if (!okay && text)
+                write_all(fd, text, strlen(text));
+        close(fd);
+        s->notify_fd = -1; /* told once */
+}
+
+static bool reap(struct sup *s)
+{
+        int st;
+
+        if (s->exited)
+                return true;
+        if (waitpid(s->pid, &st, WNOHANG) == s->pid) {
+                s->exited = true;
+                s->wstatus = st;
+        }
+        return s->exited;
+}
+
+static void handle_event(struct sup *s, json_object *ev)
+{
+        json_object *name, *data = NULL, *v;
+        const char *n;
+
+        if (!json_object_object_get_ex(ev, "event", &name))
+                return;
+        n = json_object_get_string(name);
+        json_object_object_get_ex(ev, "data", &data);
+        if (strcmp(n, "SHUTDOWN") == 0) {
+                free(s->rec.shutdown_reason);
+                s->rec.shutdown_reason = NULL;
+                if (data && json_object_object_get_ex(data, "reason", &v))
+                        s->rec.shutdown_reason = strdup(json_object_get_string(v));
+                if (data && json_object_object_get_ex(data, "guest", &v))
+                        s->rec.shutdown_by_guest = json_object_get_boolean(v);
+                if (s->rec.shutdown_reason && strcmp(s->rec.shutdown_reason, "guest-panic") == 0)
+                        s->rec.panicked = true;
+                record(s);
+        } else if (strcmp(n, "GUEST_PANICKED") == 0) {
+                s->rec.panicked = true;
+                record(s);
+                /* QEMU's default panic action is to shut down; with
+                 * "-action panic=pause" (or -no-shutdown) it waits. Under `run`
+                 * nobody will look at a paused corpse: quit. */
+                if (s->o->foreground && s->q && data && json_object_object_get_ex(data, "action", &v) &&
+                    strcmp(json_object_get_string(v), "pause") == 0)
+                        qmp_quit(s->q, NULL);
+        } else if (strcmp(n, "STOP") == 0 && s->reached_running) {
+                s->rec.state = VM_STATE_PAUSED;
+                record(s);
+        } else if (strcmp(n, "RESUME") == 0 && s->reached_running) {
+                s->rec.state = VM_STATE_RUNNING;
+                record(s);
+        }
+}
+
+static void drain_events(struct sup *s)
+{
+        json_object *ev;
+
+        while (s->q && (ev = qmp_next_event(s->q))) {
+                handle_event(s, ev);
+                json_object_put(ev);
+        }
+}
+
+static int open_log(const char *rundir, struct qc_err *err)
+{
+        _cleanup_free_ char *path = path_in(rundir, VM_RUNDIR_QEMU_LOG);
+        int fd;
+
+        if (!path)
+                return qc_err_sys(err, ENOMEM, "qemu.log");
+        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return qc_err_sys(err, errno, "open %s", path);
+        return fd;
+}
+
+/* QEMU opens its monitors before it runs anything (-S), but only some time
+ * after exec: retry while it lives. Returns 0, 1 (QEMU exited), or -1. */
+static int wait_for_monitor(struct sup *s, struct qc_err *err)
+{
+        _cleanup_free_ char *sock = path_in(s->o->rundir, VM_RUNDIR_EVENTS);
+        int timeout = s->o->start_timeout_ms > 0 ? s->o->start_timeout_ms : 60000;
+        int64_t deadline = now_ms() + timeout;
+
+        if (!sock)
+                return qc_err_sys(err, ENOMEM, "events socket");
+        for (;;) {
+                struct qc_err e = { 0 };
+                struct stat st;
+
+                if (reap(s))
+                        return 1;
+                if (stat(sock, &st) == 0 && qmp_connect(sock, 10000, &s->q, &e) == 0)
+                        return 0;
+                if (now_ms() >= deadline) {
+                        kill(s->pid, SIGKILL);
+                        return qc_err_set(err, ETIMEDOUT, "QEMU did not open its monitor %s within %d s%s%s", sock,
+                                          timeout / 1000, e.msg[0] ? ": " : "", e.msg);
+                }
+                usleep(20 * 1000);
+        }
+}
+
+static void begin_stop(struct sup *s)
+{
+        int grace = s->o->stop_timeout_ms > 0 ? s->o->stop_timeout_ms : 10000;
+
+        if (s->stop_at)
+                return;
+        s->stop_at = now_ms();
+        s->quit_at = s->stop_at + grace;
+        s->kill_at = s->quit_at + 10000;
+        if (s->q)
+                qmp_execute(s->q, "system_powerdown", NULL, NULL, NULL);
+}
+
+static void handle_signals(struct sup *s)
+{
+        struct signalfd_siginfo si;
+
+        while (read(s->sigfd, &si, sizeof si) == (ssize_t)sizeof si) {
+                if (si.ssi_signo == SIGINT || si.ssi_signo == SIGTERM) {
+                        if (!s->rec.timed_out)
+                                s->rec.interrupted = true;
+                        begin_stop(s);
+                }
+        }
+}
+
+static void finish(struct sup *s)
+{
+        struct vm_record *r = &s->rec;
+        int st = s->wstatus;
+
+        r->ended_at = unix_ms();
+        if (WIFSIGNALED(st)) {
+                r->exit_signal = WTERMSIG(st);
+                r->exit_status = -1;
+        } else {
+                r->exit_status = WEXITSTATUS(st);
+        }
+        if (!s->reached_running) {
+                r->state = VM_STATE_FAILED;
+                free(r->message);
+                r->message = qemu_log_tail(s->o->rundir);
+                if (!r->message) {
+                        _cleanup_free_ char *how = vm_record_describe_end(r);
+                        if (asprintf(&r->message, "QEMU exited before the guest ran, and said nothing (%s)",
+                                     how ? how : "?") < 0)
+                                r->message = NULL;
+                }
+        } else if (r->exit_signal && !s->killed_by_us) {
+                r->state = VM_STATE_CRASHED;
+        } else if (r->exit_status > 0 && !(r->exit_status & 1) && !r->shutdown_reason) {
+                /* an even status is no isa-debug-exit: QEMU's own error */
+                r->state = VM_STATE_CRASHED;
+        } else if (r->exit_status > 0 && r->shutdown_reason) {
+                r->state = VM_STATE_CRASHED;
+        } else {
+                r->state = VM_STATE_ENDED;
+        }
+        if (r->state == VM_STATE_CRASHED && !r->message)
+                r->message = qemu_log_tail(s->o->rundir);
+        record(s);
+
+        /* the sockets are dead ends now; the rest stays for inspection */
+        const char *dead[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
+        for (size_t i = 0; i < ELEMENTSOF(dead); i++) {
+                _cleanup_free_ char *p = path_in(s->o->rundir, dead[i]);
+                if (p)
+                        unlink(p);
+        }
+        if (s->o->cleanup)
+                s->o->cleanup(s->o->userdata);
+}
+
+static int loop(struct sup *s)
+{
+        int64_t deadline_run = s->o->timeout_ms > 0 ? now_ms() + s->o->timeout_ms : 0;
+
+        while (!reap(s)) {
+                struct pollfd pfd[2] = { { .fd = s->sigfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+                int64_t now = now_ms(), wake = now + 1000;
+
+                if (deadline_run && now >= deadline_run && !s->stop_at) {
+                        s->rec.timed_out = true;
+                        begin_stop(s);
+                }
+                if (s->quit_at && now >= s->quit_at) {
+                        s->quit_at = 0;
+                        if (!s->q || qmp_quit(s->q, NULL) < 0)
+                                s->kill_at = now;
+                }
+                if (s->kill_at && now >= s->kill_at) {
+                        s->kill_at = 0;
+                        s->killed_by_us = true;
+                        kill(s->pid, SIGKILL);
+                }
+                if (deadline_run && !s->stop_at && deadline_run < wake)
+                        wake = deadline_run;
+                if (s->quit_at && s->quit_at < wake)
+                        wake = s->quit_at;
+                if (s->kill_at && s->kill_at < wake)
+                        wake = s->kill_at;
+                if (s->q)
+                        pfd[1].fd = qmp_fd(s->q);
+                /* SIGCHLD arrives on sigfd too, so the 1 s cap only matters if
+                 * a signal is lost */
+                if (poll(pfd, 2, (int)(wake > now ? wake - now : 0)) < 0 && errno != EINTR)
+                        return -1;
+                if (pfd[0].revents)
+                        handle_signals(s);
+                if (s->q && pfd[1].revents) {
+                        if (qmp_poll_events(s->q, 0, NULL) < 0) {
+                                /* QEMU is closing down: the child tells the rest */
+                                drain_events(s);
+                                qmp_free(s->q);
+                                s->q = NULL;
+                        }
+                        drain_events(s);
+                }
+        }
+        /* QEMU may have sent its SHUTDOWN just before exiting */
+        if (s->q) {
+                qmp_poll_events(s->q, 0, NULL);
+                drain_events(s);
+        }
+        return 0;
+}
+
+int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struct qc_err *err)
+{
+        struct sup s = { .o = o, .pid = -1, .sigfd = -1, .notify_fd = o->notify_fd };
+        _cleanup_close_ int log = -1;
+        sigset_t mask, old;
+        int r;
+
+        vm_record_init(&s.rec);
+        s.rec.foreground = o->foreground;
+        s.rec.supervisor_pid = getpid();
+        proc_stat(getpid(), NULL, &s.rec.supervisor_start);
+        if (state_write_pid(o->rundir, VM_RUNDIR_SUPERVISOR_PID, getpid(), err) < 0)
+                return -1;
+
+        sigemptyset(&mask);
+        sigaddset(&mask, SIGCHLD);
+        if (o->foreground) {
+                sigaddset(&mask, SIGINT);
+                sigaddset(&mask, SIGTERM);
+        }
+        sigprocmask(SIG_BLOCK, &mask, &old);
+        s.sigfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK);
+        if (s.sigfd < 0) {
+                sigprocmask(SIG_SETMASK, &old, NULL);
+                return qc_err_sys(err, errno, "signalfd");
+        }
+
+        log = open_log(o->rundir, err);
+        if (log < 0)
+                goto fail;
+        struct spawn_opts so = {
+                .argv = o->argv,
+                .stdin_fd = -1,
+                .stdout_fd = o->stdout_fd >= 0 ? o->stdout_fd : log,
+                .stderr_fd = log,
+                .new_pgrp = true,
+                .place = o->place,
+                .userdata = o->userdata,
+        };
+        if (spawn_process(&so, &s.pid, err) < 0) {
+                s.rec.state = VM_STATE_FAILED;
+                s.rec.message = strdup(err->msg);
+                s.rec.ended_at = unix_ms();
+                record(&s);
+                goto done;
+        }
+        s.rec.qemu_pid = s.pid;
+        proc_stat(s.pid, NULL, &s.rec.qemu_start);
+        state_write_pid(o->rundir, VM_RUNDIR_QEMU_PID, s.pid, NULL);
+        record(&s);
+
+        r = wait_for_monitor(&s, err);
+        if (r == 0 && o->prepare && o->prepare(s.q, s.pid, o->userdata, err) < 0)
+                r = -1;
+        if (r == 0 && qmp_cont(s.q, err) < 0)
+                r = -1;
+        if (r < 0) {
+                /* the guest never ran: QEMU's stderr, or our reason */
+                kill(s.pid, SIGKILL);
+                waitpid(s.pid, &s.wstatus, 0);
+                s.exited = true;
+                finish(&s);
+                _cleanup_free_ char *said = s.rec.message;
+                if (said && !strstr(said, "said nothing")) {
+                        if (asprintf(&s.rec.message, "%s\nQEMU said: %s", err->msg, said) < 0)
+                                s.rec.message = NULL;
+                } else {
+                        s.rec.message = strdup(err->msg);
+                }
+                record(&s);
+        } else if (r == 0) {
+                s.reached_running = true;
+                s.rec.state = VM_STATE_RUNNING;
+                record(&s);
+                notify(&s, true, NULL);
+                drain_events(&s);
+                loop(&s);
+                finish(&s);
+        } else {
+                finish(&s);
+        }
+done:
+        if (s.rec.state == VM_STATE_FAILED)
+                notify(&s, false, s.rec.message ? s.rec.message : "QEMU refused to start");
+        qmp_free(s.q);
+        close(s.sigfd);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        *ret = s.rec;
+        return 0;
+fail:
+        qmp_free(s.q);
+        close(s.sigfd);
+        sigprocmask(SIG_SETMASK, &old, NULL);
+        vm_record_done(&s.rec);
+        return -1;
+}
+
+int supervisor_exit_code(const struct vm_record *r)
+{
+        if (r->state == VM_STATE_FAILED)
+                return RUN_EXIT_REFUSED;
+        if (r->timed_out)
+                return RUN_EXIT_TIMEOUT;
+        if (r->interrupted)
+                return RUN_EXIT_INTERRUPT;
+        if (r->panicked)
+                return RUN_EXIT_PANIC;
+        if (r->state == VM_STATE_CRASHED || r->exit_signal)
+                return RUN_EXIT_CRASH;
+        if (r->shutdown_reason)
+                return strcmp(r->shutdown_reason, "guest-shutdown") == 0 ? RUN_EXIT_POWEROFF : RUN_EXIT_EXTERNAL;
+        if (r->exit_status > 0 && (r->exit_status & 1))
+                return r->exit_status >> 1;
+        return r->exit_status == 0 ? RUN_EXIT_POWEROFF : RUN_EXIT_CRASH;
+}
+
+static void close_all_but(int keep)
+{
+        for (int fd = 3; fd < 1024; fd++)
+                if (fd != keep)
+                        close(fd);
+}
+
+int supervisor_start_detached(const struct supervisor_opts *o, struct qc_err *err)
+{
+        _cleanup_close_ int rd = -1;
+        _cleanup_free_ char *reply = NULL;
+        size_t len = 0, cap = 0;
+        int p[2], st;
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return qc_err_sys(err, errno, "pipe");
+        pid = fork();
+        if (pid < 0) {
+                close(p[0]);
+                close(p[1]);
+                return qc_err_sys(err, errno, "fork");
+        }
+        if (pid == 0) {
+                struct supervisor_opts so = *o;
+                struct vm_record rec;
+                int null;
+
+                /* a new session: no controlling terminal, no job control
+                 * signals; the second fork makes sure none is ever acquired */
+                if (setsid() < 0 || (pid = fork()) < 0)
+                        _exit(1);
+                if (pid > 0)
+                        _exit(0);
+                /* the caller's fds (the VM lock above all) stay with it */
+                close_all_but(p[1]);
+                null = open("/dev/null", O_RDWR | O_CLOEXEC);
+                if (null >= 0) {
+                        dup2(null, 0);
+                        dup2(null, 1);
+                        dup2(null, 2);
+                        if (null > 2)
+                                close(null);
+                }
+                if (chdir("/") < 0)
+                        _exit(1);
+                signal(SIGHUP, SIG_IGN);
+                signal(SIGPIPE, SIG_IGN);
+                so.notify_fd = p[1];
+                so.foreground = false;
+                if (supervisor_run(&so, &rec, NULL) < 0)
+                        _exit(1);
+                vm_record_done(&rec);
+                _exit(0);
+        }
+        close(p[1]);
+        rd = p[0];
+        waitpid(pid, &st, 0);
+        for (;;) {
+                if (len + 512 > cap) {
+                        char *n = realloc(reply, cap = cap ? cap * 2 : 4096);
+                        if (!n)
+                                return qc_err_sys(err, ENOMEM, "start");
+                        reply = n;
+                }
+                ssize_t n = read(rd, reply + len, cap - len - 1);
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n <= 0)
+                        break;
+                len += (size_t)n;
+        }
+        if (!reply)
+                return qc_err_set(err, EIO, "the supervisor died before QEMU started (see %s/%s)", o->rundir,
+                                  VM_RUNDIR_QEMU_LOG);
+        reply[len] = '\0';
+        if (strncmp(reply, "ok\n", 3) == 0)
+                return 0;
+        if (strncmp(reply, "error\n", 6) == 0)
+                return qc_err_set(err, EIO, "QEMU refused to start: %s", reply + 6);
+        return qc_err_set(err, EIO, "the supervisor died before QEMU started (see %s/%s)", o->rundir,
+                          VM_RUNDIR_QEMU_LOG);
+}

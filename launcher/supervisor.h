@@ -1,0 +1,59 @@
+/* The supervisor: QEMU's parent. It spawns QEMU paused (-S), waits for its
+ * events monitor (RUNDIR/events.sock), applies what must be applied before
+ * the guest runs, sends `cont`, then watches QMP events and the child until
+ * QEMU exits, and records how it ended in RUNDIR/status.json.
+ *
+ * `start` runs it detached (supervisor_start_detached); `run` runs it in the
+ * foreground (supervisor_run) and turns the record into an exit code. */
+#pragma once
+#include <stdbool.h>
+#include <sys/types.h>
+
+#include "../common/err.h"
+#include "state.h"
+
+struct qmp;
+
+struct supervisor_opts {
+        const char *name;
+        const char *rundir;     /* made by state_prepare() */
+        char *const *argv;      /* QEMU's, with -S and the events monitor (cmdline_build) */
+        bool foreground;        /* `run`: SIGINT/SIGTERM stop the VM; a panicked guest is quit */
+        int stdout_fd;          /* QEMU's stdout (run: the serial console); -1 = RUNDIR/qemu.log */
+        int timeout_ms;         /* stop the VM after this long (run --timeout); 0 = never */
+        int stop_timeout_ms;    /* ACPI power button, then `quit` after this; 0 = 10 s */
+        int start_timeout_ms;   /* QEMU must open its monitor within this; 0 = 60 s */
+        int notify_fd;          /* start: gets "ok\n" or "error\n<text>" once, then is closed; -1 = none */
+
+        /* Hooks (each may be NULL). place: in the parent, before QEMU execs
+         * (cgroup). prepare: after QMP is up, before `cont` (vCPU pinning...).
+         * cleanup: after QEMU is gone (remove the cgroup). */
+        int (*place)(pid_t qemu_pid, void *userdata, struct qc_err *err);
+        int (*prepare)(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
+        void (*cleanup)(void *userdata);
+        void *userdata;
+};
+
+/* Run the supervisor in this process until QEMU has exited. The end is in
+ * *ret (and in status.json). Returns 0, or -1 with err when the supervisor
+ * itself could not work (QEMU refusing to start is not such a failure: it
+ * is a record with state FAILED). */
+int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struct qc_err *err);
+
+/* fork; setsid; fork again: a supervisor no terminal or parent can take down.
+ * Returns 0 once the guest runs, or -1 with err holding QEMU's own error
+ * text when it refused to start. fds other than 0-2 are not inherited. */
+int supervisor_start_detached(const struct supervisor_opts *o, struct qc_err *err);
+
+/* `run`'s exit code for how the VM ended (see RUN_EXIT_*). */
+int supervisor_exit_code(const struct vm_record *r);
+
+#define RUN_EXIT_POWEROFF 0    /* the guest powered off normally */
+#define RUN_EXIT_REFUSED 3     /* QEMU refused the command line / failed to start */
+#define RUN_EXIT_PANIC 4       /* the guest panicked */
+#define RUN_EXIT_CRASH 5       /* QEMU died of a signal or exited with an error */
+#define RUN_EXIT_EXTERNAL 6    /* stopped from outside (qemuctl stop/kill, QMP quit, a signal to QEMU) */
+#define RUN_EXIT_TIMEOUT 124   /* --timeout expired (as timeout(1)) */
+#define RUN_EXIT_INTERRUPT 130 /* SIGINT or SIGTERM to qemuctl run */
+/* A guest that writes N to isa-debug-exit makes QEMU exit with (N << 1) | 1;
+ * `run` exits with N. */
