@@ -1,14 +1,193 @@
 /* One wrapper per QMP command; typed results; outputs untouched on failure.
+ * Every function returns 0, or -1 with err (see qmp_execute for err->code).
  * Owned by the QMP library; extend here. */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 
+#include <json-c/json.h>
+
 struct qmp;
 struct qc_err;
+struct qmp_version;
 
+/* ---- run state (qmp-run.c) ---- */
+int qmp_query_version(struct qmp *q, struct qmp_version *ret, struct qc_err *err);
+void qmp_version_done(struct qmp_version *v);
+/* Names of all commands, NULL-terminated (strv_free). */
+int qmp_query_commands(struct qmp *q, char ***ret, struct qc_err *err);
+/* Feature detection; query-commands is asked once per connection. */
+int qmp_has_command(struct qmp *q, const char *name, bool *ret, struct qc_err *err);
+/* *ret_status: "running", "paused", "prelaunch", "shutdown", ... */
 int qmp_query_status(struct qmp *q, char **ret_status, bool *ret_running, struct qc_err *err);
 int qmp_cont(struct qmp *q, struct qc_err *err);
 int qmp_stop(struct qmp *q, struct qc_err *err);
+int qmp_system_reset(struct qmp *q, struct qc_err *err);
+int qmp_system_powerdown(struct qmp *q, struct qc_err *err);
+/* QEMU exits; a connection closed right after the request counts as done. */
 int qmp_quit(struct qmp *q, struct qc_err *err);
+/* *ret is NULL when the VM has no -name. */
+int qmp_query_name(struct qmp *q, char **ret, struct qc_err *err);
+
+/* ---- CPUs (qmp-cpu.c) ---- */
+/* Topology properties of a CPU slot; -1 = not given by QEMU. */
+struct qmp_cpu_props {
+        int64_t node_id, drawer_id, book_id, socket_id, die_id, cluster_id, core_id, thread_id;
+};
+
+struct qmp_cpu {
+        int64_t cpu_index;
+        int64_t thread_id; /* host thread (TID) running this vCPU */
+        char *qom_path;    /* "/machine/unattached/device[0]", "/machine/peripheral/cpu2" */
+        char *target;      /* "x86_64" */
+        struct qmp_cpu_props props;
+};
+
+struct qmp_cpu_list {
+        size_t n;
+        struct qmp_cpu *cpus;
+};
+void qmp_cpu_list_free(struct qmp_cpu_list *l);
+int qmp_query_cpus_fast(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err);
+/* The vCPU whose qom_path is /machine/peripheral/ID, or NULL. */
+const struct qmp_cpu *qmp_cpu_list_find_id(const struct qmp_cpu_list *l, const char *id);
+
+struct qmp_hotpluggable_cpu {
+        char *type;       /* the device_add driver, e.g. "qemu64-x86_64-cpu" */
+        int64_t vcpus_count;
+        char *qom_path;   /* NULL while the slot is empty */
+        struct qmp_cpu_props props;
+};
+
+struct qmp_hotpluggable_cpu_list {
+        size_t n;
+        struct qmp_hotpluggable_cpu *slots;
+};
+void qmp_hotpluggable_cpu_list_free(struct qmp_hotpluggable_cpu_list *l);
+int qmp_query_hotpluggable_cpus(struct qmp *q, struct qmp_hotpluggable_cpu_list **ret, struct qc_err *err);
+
+enum qmp_cpu_hotplug {
+        QMP_CPU_HOTPLUG_NONE,       /* this QEMU cannot hotplug CPUs */
+        QMP_CPU_HOTPLUG_DEVICE_ADD, /* query-hotpluggable-cpus + device_add (QEMU >= 5.2) */
+        QMP_CPU_HOTPLUG_CPU_ADD,    /* legacy cpu-add (QEMU < 5.2) */
+        _QMP_CPU_HOTPLUG_MAX,
+        _QMP_CPU_HOTPLUG_INVALID = -1,
+};
+const char *qmp_cpu_hotplug_to_string(enum qmp_cpu_hotplug m);
+/* Chosen by feature detection (query-commands), not by version number. */
+int qmp_cpu_hotplug_method(struct qmp *q, enum qmp_cpu_hotplug *ret, struct qc_err *err);
+/* device_add of slot's type with its topology props and the given id. */
+int qmp_cpu_plug(struct qmp *q, const struct qmp_hotpluggable_cpu *slot, const char *id, struct qc_err *err);
+/* Plug the first empty slot (lowest socket/core/thread in QEMU's order);
+ * ENOSPC when every slot is full. *ret_slot_index (may be NULL) is its
+ * index in query-hotpluggable-cpus. */
+int qmp_cpu_plug_next(struct qmp *q, const char *id, size_t *ret_slot_index, struct qc_err *err);
+/* device_del id, then wait until the guest has ejected it: ACPI_DEVICE_OST
+ * {source 3, status 0, device id}, or the vCPU gone from query-cpus-fast
+ * (polled). A guest that refuses (OST status != 0) is an error (EBUSY);
+ * no completion within timeout_ms is ETIMEDOUT. */
+int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err *err);
+/* Legacy cpu-add {"id": N} for QEMU older than 5.2. */
+int qmp_cpu_add(struct qmp *q, int64_t cpu_id, struct qc_err *err);
+
+/* ---- memory (qmp-mem.c) ---- */
+/* Balloon target, bytes of guest RAM. Needs a virtio-balloon device. */
+int qmp_balloon(struct qmp *q, uint64_t bytes, struct qc_err *err);
+int qmp_query_balloon(struct qmp *q, uint64_t *ret_actual, struct qc_err *err);
+/* QOM path of the first virtio-balloon device ("/machine/peripheral/balloon0",
+ * or under peripheral-anon); ENODEV if there is none. */
+int qmp_balloon_find(struct qmp *q, char **ret_path, struct qc_err *err);
+/* qom-set guest-stats-polling-interval (seconds; 0 = off) on the device. */
+int qmp_balloon_set_stats_interval(struct qmp *q, const char *path, int64_t seconds, struct qc_err *err);
+
+enum qmp_balloon_stat {
+        QMP_BALLOON_STAT_SWAP_IN,
+        QMP_BALLOON_STAT_SWAP_OUT,
+        QMP_BALLOON_STAT_MAJOR_FAULTS,
+        QMP_BALLOON_STAT_MINOR_FAULTS,
+        QMP_BALLOON_STAT_FREE_MEMORY,
+        QMP_BALLOON_STAT_TOTAL_MEMORY,
+        QMP_BALLOON_STAT_AVAILABLE_MEMORY,
+        QMP_BALLOON_STAT_DISK_CACHES,
+        QMP_BALLOON_STAT_HTLB_PGALLOC,
+        QMP_BALLOON_STAT_HTLB_PGFAIL,
+        _QMP_BALLOON_STAT_MAX,
+        _QMP_BALLOON_STAT_INVALID = -1,
+};
+/* "stat-free-memory", ... as QEMU names them */
+const char *qmp_balloon_stat_to_string(enum qmp_balloon_stat s);
+enum qmp_balloon_stat qmp_balloon_stat_from_string(const char *s);
+
+struct qmp_balloon_stats {
+        int64_t last_update; /* guest time (s) of the last update; 0 = never */
+        /* A guest without the balloon driver (or before its first update)
+         * reports u64 -1: known[i] is false then and value[i] is 0. */
+        bool known[_QMP_BALLOON_STAT_MAX];
+        uint64_t value[_QMP_BALLOON_STAT_MAX];
+};
+int qmp_balloon_get_stats(struct qmp *q, const char *path, struct qmp_balloon_stats *ret, struct qc_err *err);
+
+struct qmp_memory_summary {
+        uint64_t base_memory;
+        uint64_t plugged_memory;
+        bool has_plugged_memory;
+};
+int qmp_query_memory_size_summary(struct qmp *q, struct qmp_memory_summary *ret, struct qc_err *err);
+
+struct qmp_memory_device {
+        char *type;    /* "dimm", "nvdimm", "virtio-mem", "virtio-pmem", "sgx-epc" */
+        char *id;      /* NULL if the device has none */
+        char *memdev;  /* backend QOM path, "/objects/mem-dimm1" */
+        uint64_t addr; /* guest physical address */
+        uint64_t size; /* current size (virtio-mem: plugged size) */
+        int64_t slot;  /* dimm/nvdimm; -1 otherwise */
+        int64_t node;  /* -1 if not given */
+        bool hotplugged, hotpluggable;
+        uint64_t requested_size, max_size, block_size; /* virtio-mem only */
+};
+
+struct qmp_memory_device_list {
+        size_t n;
+        struct qmp_memory_device *devs;
+};
+void qmp_memory_device_list_free(struct qmp_memory_device_list *l);
+int qmp_query_memory_devices(struct qmp *q, struct qmp_memory_device_list **ret, struct qc_err *err);
+
+struct qmp_dimm {
+        const char *id;      /* device id; the backend is "mem-" id */
+        uint64_t size;
+        int64_t node;        /* guest NUMA node, -1 = QEMU's default */
+        const char *backend; /* NULL = "memory-backend-ram" */
+        const char *mem_path;/* memory-backend-file only */
+        bool share;
+};
+/* object-add the backend, then device_add pc-dimm; the backend is removed
+ * again if device_add fails. */
+int qmp_dimm_plug(struct qmp *q, const struct qmp_dimm *d, struct qc_err *err);
+/* device_del, wait for DEVICE_DELETED of id (the guest must eject it), then
+ * object-del the "mem-" id backend. */
+int qmp_dimm_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err *err);
+/* virtio-mem: qom-set requested-size on /machine/peripheral/ID. */
+int qmp_virtio_mem_resize(struct qmp *q, const char *id, uint64_t requested_size, struct qc_err *err);
+
+/* ---- QOM, HMP, raw (qmp-misc.c) ---- */
+int qmp_qom_get(struct qmp *q, const char *path, const char *property, json_object **ret, struct qc_err *err);
+/* value is taken. */
+int qmp_qom_set(struct qmp *q, const char *path, const char *property, json_object *value, struct qc_err *err);
+
+struct qmp_qom_prop {
+        char *name;
+        char *type; /* "child<virtio-balloon-pci>", "link<...>", "uint64", ... */
+};
+struct qmp_qom_prop_list {
+        size_t n;
+        struct qmp_qom_prop *props;
+};
+void qmp_qom_prop_list_free(struct qmp_qom_prop_list *l);
+int qmp_qom_list(struct qmp *q, const char *path, struct qmp_qom_prop_list **ret, struct qc_err *err);
+/* human-monitor-command: HMP text in, its output out ("" when silent). */
+int qmp_hmp(struct qmp *q, const char *command_line, char **ret_output, struct qc_err *err);
+/* Raw, as text: a JSON command object (or just a command name) in, the whole
+ * reply object out as compact JSON. An error reply is not a failure here. */
+int qmp_execute_json(struct qmp *q, const char *command_json, char **ret_reply_json, struct qc_err *err);

@@ -10,6 +10,7 @@
 
 #include <json-c/json.h>
 
+#include "../common/cleanup.h"
 #include "../common/err.h"
 
 #define QMP_DEFAULT_TIMEOUT_MS 10000
@@ -22,18 +23,29 @@ struct qmp_version {
         char *package; /* e.g. "Debian 1:7.2+dfsg-7+deb12u18" */
 };
 
-/* Connect to a unix socket, read the greeting, negotiate capabilities. */
+/* Connect to a unix socket, read the greeting, negotiate capabilities.
+ * timeout_ms bounds the greeting and becomes the per-command timeout. */
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_err *err);
 /* Same over an already-connected fd (taken over: closed by qmp_free). */
 int qmp_open_fd(int fd, int timeout_ms, struct qmp **ret, struct qc_err *err);
 void qmp_free(struct qmp *q);
 int qmp_fd(const struct qmp *q);
+/* Timeout of each command (ms; negative = wait forever). */
 void qmp_set_timeout(struct qmp *q, int timeout_ms);
+int qmp_get_timeout(const struct qmp *q);
 const struct qmp_version *qmp_greeting_version(const struct qmp *q);
+/* Capabilities offered in the greeting (e.g. "oob"), NULL-terminated. */
+char *const *qmp_greeting_capabilities(const struct qmp *q);
+bool qmp_version_at_least(const struct qmp *q, int major, int minor);
 
 /* Execute cmd with args (taken; may be NULL). On success *ret (if non-NULL)
  * gets the "return" value (caller puts it). A QMP error reply becomes
- * -1 with err: "qmp: device_add: <class>: <desc>". */
+ * -1 with err: "qmp: device_add: <class>: <desc>", err->code by class:
+ * CommandNotFound EOPNOTSUPP, DeviceNotFound ENODEV, DeviceNotActive ENXIO,
+ * KVMMissingCap ENOSYS, anything else EIO. Transport failures: ETIMEDOUT (no
+ * reply within the timeout; a late reply is discarded later), ECONNRESET
+ * (peer closed), EPROTO (garbage, wrong id), EMSGSIZE (line > QMP_MAX_LINE).
+ * Events that arrive meanwhile are queued. */
 int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err);
 /* Raw: a whole command object in ({"execute":..., "arguments":...}), the
  * whole reply object out ({"return":...} or {"error":...}); an error reply is
@@ -49,9 +61,13 @@ int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, vo
                    json_object **ret, struct qc_err *err);
 /* Pop the oldest queued event without blocking (NULL if none). */
 json_object *qmp_next_event(struct qmp *q);
-/* Read whatever is available within timeout_ms into the event queue.
- * Returns 0 (maybe with nothing new), or -1 with err (EOF = peer closed). */
+/* Read whatever is available within timeout_ms into the event queue; returns
+ * as soon as at least one event arrived. Returns 0 (maybe with nothing new),
+ * or -1 with err (peer closed: err->code ECONNRESET). */
 int qmp_poll_events(struct qmp *q, int timeout_ms, struct qc_err *err);
+size_t qmp_events_queued(const struct qmp *q);
+/* Events dropped because more than 65536 were queued and nobody read them. */
+uint64_t qmp_events_dropped(const struct qmp *q);
 
 static inline void qmp_freep(struct qmp **q)
 {
@@ -66,3 +82,9 @@ static inline void json_putp(json_object **o)
 
 /* ---- Layer 2: commands (see qmp-commands.h for the full list) ---- */
 #include "qmp-commands.h"
+
+/* _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = NULL; and so on */
+DEFINE_CLEANUP_FUNC(struct qmp_cpu_list *, qmp_cpu_list_free)
+DEFINE_CLEANUP_FUNC(struct qmp_hotpluggable_cpu_list *, qmp_hotpluggable_cpu_list_free)
+DEFINE_CLEANUP_FUNC(struct qmp_memory_device_list *, qmp_memory_device_list_free)
+DEFINE_CLEANUP_FUNC(struct qmp_qom_prop_list *, qmp_qom_prop_list_free)

@@ -1,0 +1,563 @@
+/* QMP transport: connect, greeting, capabilities, CRLF framing (qmp-stream),
+ * numeric ids matched on replies, deadlines on every wait, an event queue. */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/io.h"
+#include "../common/strv.h"
+#include "qmp-internal.h"
+
+#define READ_CHUNK 65536
+
+/* ---- deadlines ---- */
+
+static int64_t deadline_after(int timeout_ms)
+{
+        return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
+}
+
+/* Milliseconds left until deadline (-1 = none), clamped to 0. */
+static int remaining(int64_t deadline)
+{
+        int64_t left;
+
+        if (deadline < 0)
+                return -1;
+        left = deadline - now_ms();
+        if (left <= 0)
+                return 0;
+        return left > INT32_MAX ? INT32_MAX : (int)left;
+}
+
+/* ---- event queue ---- */
+
+static int queue_event(struct qmp *q, json_object *ev)
+{
+        if (q->ev_len == q->ev_cap) {
+                size_t ncap = q->ev_cap ? q->ev_cap * 2 : 16;
+                json_object **nv;
+
+                if (q->ev_cap >= QMP_MAX_EVENTS) {
+                        /* nobody is reading events: keep memory bounded */
+                        json_object_put(q->events[q->ev_head]);
+                        q->ev_head = (q->ev_head + 1) % q->ev_cap;
+                        q->ev_len--;
+                        q->events_dropped++;
+                } else {
+                        nv = malloc(ncap * sizeof *nv);
+                        if (!nv) {
+                                json_object_put(ev);
+                                return -ENOMEM;
+                        }
+                        for (size_t i = 0; i < q->ev_len; i++)
+                                nv[i] = q->events[(q->ev_head + i) % q->ev_cap];
+                        free(q->events);
+                        q->events = nv;
+                        q->ev_cap = ncap;
+                        q->ev_head = 0;
+                }
+        }
+        q->events[(q->ev_head + q->ev_len) % q->ev_cap] = ev;
+        q->ev_len++;
+        return 0;
+}
+
+/* Remove the i-th queued event (0 = oldest) and return it. */
+static json_object *unqueue_event(struct qmp *q, size_t i)
+{
+        json_object *ev = q->events[(q->ev_head + i) % q->ev_cap];
+
+        for (size_t k = i; k > 0; k--)
+                q->events[(q->ev_head + k) % q->ev_cap] = q->events[(q->ev_head + k - 1) % q->ev_cap];
+        q->ev_head = (q->ev_head + 1) % q->ev_cap;
+        q->ev_len--;
+        return ev;
+}
+
+json_object *qmp_next_event(struct qmp *q)
+{
+        if (q->ev_len == 0)
+                return NULL;
+        return unqueue_event(q, 0);
+}
+
+size_t qmp_events_queued(const struct qmp *q)
+{
+        return q->ev_len;
+}
+
+uint64_t qmp_events_dropped(const struct qmp *q)
+{
+        return q->events_dropped;
+}
+
+static const char *event_name(json_object *msg)
+{
+        json_object *e;
+
+        if (!json_object_object_get_ex(msg, "event", &e) || !json_object_is_type(e, json_type_string))
+                return NULL;
+        return json_object_get_string(e);
+}
+
+/* ---- reading and writing ---- */
+
+/* One message within the deadline. Returns 1 with *ret, 0 on timeout (err
+ * untouched), -1 with err. what completes "while waiting for ...". */
+static int read_msg(struct qmp *q, int64_t deadline, const char *what, json_object **ret, struct qc_err *err)
+{
+        char buf[READ_CHUNK];
+
+        for (;;) {
+                struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
+                ssize_t n;
+                int r;
+
+                r = qmp_stream_pop(&q->in, ret, err);
+                if (r != 0)
+                        return r;
+                if (q->closed)
+                        return qc_err_set(err, ECONNRESET, "qmp: qemu closed the connection%s while waiting for %s",
+                                          qmp_stream_pending(&q->in) ? " in the middle of a message" : "",
+                                          what);
+                r = poll(&pfd, 1, remaining(deadline));
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return qc_err_sys(err, errno, "qmp: poll while waiting for %s", what);
+                }
+                if (r == 0)
+                        return 0;
+                n = read(q->fd, buf, sizeof buf);
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        return qc_err_sys(err, errno, "qmp: connection to qemu lost while waiting for %s", what);
+                }
+                if (n == 0) {
+                        q->closed = true;
+                        continue;
+                }
+                if (qmp_stream_push(&q->in, buf, (size_t)n, err) < 0)
+                        return qc_err_wrap(err, "while waiting for %s", what), -1;
+        }
+}
+
+static int send_all(struct qmp *q, const char *p, size_t len, int64_t deadline, const char *cmd,
+                    struct qc_err *err)
+{
+        while (len > 0) {
+                ssize_t n = send(q->fd, p, len, MSG_NOSIGNAL);
+
+                if (n < 0 && errno == ENOTSOCK)
+                        n = write(q->fd, p, len);
+                if (n < 0) {
+                        struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+                        int r;
+
+                        if (errno == EINTR)
+                                continue;
+                        if (errno == EPIPE || errno == ECONNRESET)
+                                return qc_err_set(err, errno, "qmp: qemu closed the connection before %s was sent",
+                                                  cmd);
+                        if (errno != EAGAIN)
+                                return qc_err_sys(err, errno, "qmp: send %s", cmd);
+                        r = poll(&pfd, 1, remaining(deadline));
+                        if (r == 0)
+                                return qc_err_set(err, ETIMEDOUT, "qmp: could not send %s within %d ms", cmd,
+                                                  q->timeout_ms);
+                        continue;
+                }
+                p += n;
+                len -= (size_t)n;
+        }
+        return 0;
+}
+
+static bool take_abandoned(struct qmp *q, int64_t id)
+{
+        for (size_t i = 0; i < q->n_abandoned; i++)
+                if (q->abandoned[i] == id) {
+                        q->abandoned[i] = q->abandoned[--q->n_abandoned];
+                        return true;
+                }
+        return false;
+}
+
+static void abandon(struct qmp *q, int64_t id)
+{
+        if (q->n_abandoned == QMP_ABANDONED_MAX)
+                memmove(q->abandoned, q->abandoned + 1, (QMP_ABANDONED_MAX - 1) * sizeof q->abandoned[0]);
+        else
+                q->n_abandoned++;
+        q->abandoned[q->n_abandoned - 1] = id;
+}
+
+/* QMP error classes that callers branch on, as errno values. */
+static int class_errno(const char *cls)
+{
+        if (strcmp(cls, "CommandNotFound") == 0)
+                return EOPNOTSUPP;
+        if (strcmp(cls, "DeviceNotFound") == 0)
+                return ENODEV;
+        if (strcmp(cls, "DeviceNotActive") == 0)
+                return ENXIO;
+        if (strcmp(cls, "KVMMissingCap") == 0)
+                return ENOSYS;
+        return EIO;
+}
+
+static int reply_error(json_object *reply, const char *cmd, const char *note, struct qc_err *err)
+{
+        json_object *e, *cls = NULL, *desc = NULL;
+        const char *c = "Error", *d = "(no description)";
+
+        if (json_object_object_get_ex(reply, "error", &e) && json_object_is_type(e, json_type_object)) {
+                if (json_object_object_get_ex(e, "class", &cls) && json_object_is_type(cls, json_type_string))
+                        c = json_object_get_string(cls);
+                if (json_object_object_get_ex(e, "desc", &desc) && json_object_is_type(desc, json_type_string))
+                        d = json_object_get_string(desc);
+        }
+        return qc_err_set(err, class_errno(c), "qmp: %s: %s: %s%s", cmd, c, d, note);
+}
+
+/* Send cmd (an object with "execute") with a fresh id and wait for its reply.
+ * Events met on the way are queued. */
+static int transact(struct qmp *q, json_object *cmd, const char *name, json_object **ret_reply, struct qc_err *err)
+{
+        _cleanup_free_ char *line = NULL;
+        char what[256];
+        int64_t id = ++q->next_id, deadline = deadline_after(q->timeout_ms);
+        const char *s;
+        size_t len;
+
+        json_object_object_add(cmd, "id", json_object_new_int64(id));
+        s = json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        len = strlen(s);
+        line = malloc(len + 3);
+        if (!line)
+                return qc_err_set(err, ENOMEM, "qmp: %s: out of memory", name);
+        memcpy(line, s, len);
+        memcpy(line + len, "\r\n", 3);
+        if (send_all(q, line, len + 2, deadline, name, err) < 0)
+                return -1;
+        snprintf(what, sizeof what, "the reply to %s", name);
+        for (;;) {
+                _cleanup_json_ json_object *msg = NULL;
+                json_object *rid;
+                int r = read_msg(q, deadline, what, &msg, err);
+
+                if (r < 0)
+                        return -1;
+                if (r == 0) {
+                        abandon(q, id);
+                        return qc_err_set(err, ETIMEDOUT, "qmp: no reply to %s within %d ms", name, q->timeout_ms);
+                }
+                if (event_name(msg)) {
+                        if (queue_event(q, TAKE_PTR(msg)) < 0)
+                                return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
+                        continue;
+                }
+                if (!json_object_object_get_ex(msg, "id", &rid)) {
+                        if (json_object_object_get_ex(msg, "error", NULL))
+                                /* QEMU answers without an id when it could not
+                                 * even parse the command */
+                                return reply_error(msg, name, " (error without id: qemu could not read the command)",
+                                                   err);
+                        if (json_object_object_get_ex(msg, "QMP", NULL))
+                                return qc_err_set(err, EPROTO, "qmp: unexpected greeting while waiting for %s",
+                                                  what);
+                        return qc_err_set(err, EPROTO, "qmp: reply without id while waiting for %s", what);
+                }
+                if (!json_object_is_type(rid, json_type_int) || json_object_get_int64(rid) != id) {
+                        if (json_object_is_type(rid, json_type_int) && take_abandoned(q, json_object_get_int64(rid)))
+                                continue; /* the late reply to a command that timed out */
+                        return qc_err_set(err, EPROTO, "qmp: reply id %s does not match command id %lld (%s)",
+                                          json_object_to_json_string_ext(rid, JSON_C_TO_STRING_PLAIN),
+                                          (long long)id, name);
+                }
+                if (!json_object_object_get_ex(msg, "return", NULL) && !json_object_object_get_ex(msg, "error", NULL))
+                        return qc_err_set(err, EPROTO, "qmp: %s: reply has neither \"return\" nor \"error\"", name);
+                *ret_reply = TAKE_PTR(msg);
+                return 0;
+        }
+}
+
+int qmp_execute_raw(struct qmp *q, json_object *cmd, json_object **ret_reply, struct qc_err *err)
+{
+        _cleanup_json_ json_object *c = cmd;
+        json_object *name;
+
+        if (!json_object_is_type(c, json_type_object) || !json_object_object_get_ex(c, "execute", &name) ||
+            !json_object_is_type(name, json_type_string))
+                return qc_err_set(err, EINVAL, "qmp: a command is an object with a string \"execute\"");
+        return transact(q, c, json_object_get_string(name), ret_reply, err);
+}
+
+int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err)
+{
+        _cleanup_json_ json_object *c = json_object_new_object(), *a = args, *reply = NULL;
+        json_object *r;
+
+        if (!c)
+                return qc_err_set(err, ENOMEM, "qmp: %s: out of memory", cmd);
+        json_object_object_add(c, "execute", json_object_new_string(cmd));
+        if (a)
+                json_object_object_add(c, "arguments", TAKE_PTR(a));
+        if (transact(q, c, cmd, &reply, err) < 0)
+                return -1;
+        if (!json_object_object_get_ex(reply, "return", &r))
+                return reply_error(reply, cmd, "", err);
+        if (ret)
+                *ret = json_object_get(r);
+        return 0;
+}
+
+/* ---- events ---- */
+
+static bool event_matches(json_object *ev, const char *name, qmp_event_match_fn match, void *userdata)
+{
+        const char *n = event_name(ev);
+
+        if (name && (!n || strcmp(n, name) != 0))
+                return false;
+        return !match || match(ev, userdata);
+}
+
+int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, void *userdata, int timeout_ms,
+                   json_object **ret, struct qc_err *err)
+{
+        int64_t deadline = deadline_after(timeout_ms);
+        char what[256];
+
+        for (size_t i = 0; i < q->ev_len; i++)
+                if (event_matches(q->events[(q->ev_head + i) % q->ev_cap], name, match, userdata)) {
+                        json_object *ev = unqueue_event(q, i);
+                        if (ret)
+                                *ret = ev;
+                        else
+                                json_object_put(ev);
+                        return 0;
+                }
+        snprintf(what, sizeof what, "event %s", name ? name : "(any)");
+        for (;;) {
+                _cleanup_json_ json_object *msg = NULL;
+                json_object *rid;
+                int r = read_msg(q, deadline, what, &msg, err);
+
+                if (r < 0)
+                        return -1;
+                if (r == 0) {
+                        qc_err_set(err, ETIMEDOUT, "qmp: no %s within %d ms", what, timeout_ms);
+                        return -ETIMEDOUT;
+                }
+                if (!event_name(msg)) {
+                        if (json_object_object_get_ex(msg, "id", &rid) && json_object_is_type(rid, json_type_int) &&
+                            take_abandoned(q, json_object_get_int64(rid)))
+                                continue;
+                        return qc_err_set(err, EPROTO, "qmp: unexpected reply while waiting for %s: %.200s", what,
+                                          json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+                }
+                if (event_matches(msg, name, match, userdata)) {
+                        if (ret)
+                                *ret = TAKE_PTR(msg);
+                        return 0;
+                }
+                if (queue_event(q, TAKE_PTR(msg)) < 0)
+                        return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
+        }
+}
+
+int qmp_poll_events(struct qmp *q, int timeout_ms, struct qc_err *err)
+{
+        int64_t deadline = deadline_after(timeout_ms);
+
+        for (;;) {
+                _cleanup_json_ json_object *msg = NULL;
+                json_object *rid;
+                int r = read_msg(q, deadline, "events", &msg, err);
+
+                if (r <= 0)
+                        return r;
+                if (!event_name(msg)) {
+                        if (json_object_object_get_ex(msg, "id", &rid) && json_object_is_type(rid, json_type_int) &&
+                            take_abandoned(q, json_object_get_int64(rid)))
+                                continue;
+                        return qc_err_set(err, EPROTO, "qmp: unexpected reply while waiting for events: %.200s",
+                                          json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+                }
+                if (queue_event(q, TAKE_PTR(msg)) < 0)
+                        return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
+                /* return as soon as something arrived and nothing else is buffered */
+                if (qmp_stream_pending(&q->in) == 0)
+                        deadline = now_ms();
+        }
+}
+
+/* ---- greeting and setup ---- */
+
+static int int_member(json_object *o, const char *key, int *ret)
+{
+        json_object *v;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return -1;
+        *ret = json_object_get_int(v);
+        return 0;
+}
+
+static int parse_greeting(struct qmp *q, json_object *msg, struct qc_err *err)
+{
+        json_object *g, *ver, *qemu, *pkg, *caps;
+        _cleanup_strv_ strv cv = { 0 };
+
+        if (!json_object_object_get_ex(msg, "QMP", &g) || !json_object_is_type(g, json_type_object))
+                return qc_err_set(err, EPROTO, "qmp: peer did not greet with QMP: %.200s",
+                                  json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+        if (!json_object_object_get_ex(g, "version", &ver) || !json_object_object_get_ex(ver, "qemu", &qemu) ||
+            int_member(qemu, "major", &q->version.major) < 0 || int_member(qemu, "minor", &q->version.minor) < 0 ||
+            int_member(qemu, "micro", &q->version.micro) < 0)
+                return qc_err_set(err, EPROTO, "qmp: greeting has no QEMU version: %.200s",
+                                  json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
+        if (json_object_object_get_ex(ver, "package", &pkg) && json_object_is_type(pkg, json_type_string)) {
+                q->version.package = strdup(json_object_get_string(pkg));
+                if (!q->version.package)
+                        return qc_err_set(err, ENOMEM, "qmp: out of memory");
+        }
+        if (json_object_object_get_ex(g, "capabilities", &caps) && json_object_is_type(caps, json_type_array))
+                for (size_t i = 0; i < json_object_array_length(caps); i++) {
+                        json_object *c = json_object_array_get_idx(caps, i);
+                        if (json_object_is_type(c, json_type_string) && strv_push(&cv, json_object_get_string(c)) < 0)
+                                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                }
+        q->capabilities = strv_steal(&cv);
+        if (!q->capabilities)
+                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+        return 0;
+}
+
+static int open_fd(int fd, int timeout_ms, int64_t deadline, struct qmp **ret, struct qc_err *err)
+{
+        _cleanup_qmp_ struct qmp *q = NULL;
+        _cleanup_json_ json_object *greeting = NULL;
+        int flags, r;
+
+        q = calloc(1, sizeof *q);
+        if (!q) {
+                close(fd);
+                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+        }
+        q->fd = fd;
+        q->timeout_ms = timeout_ms;
+        if (qmp_stream_init(&q->in, QMP_MAX_LINE) < 0)
+                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+        /* non-blocking so that a write to a peer that stopped reading is
+         * bounded by the deadline too */
+        flags = fcntl(fd, F_GETFL);
+        if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
+                return qc_err_sys(err, errno, "qmp: fcntl");
+        if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
+                return qc_err_sys(err, errno, "qmp: fcntl");
+        r = read_msg(q, deadline, "the greeting", &greeting, err);
+        if (r < 0)
+                return -1;
+        if (r == 0)
+                return qc_err_set(err, ETIMEDOUT, "qmp: no greeting from peer within %d ms", timeout_ms);
+        if (parse_greeting(q, greeting, err) < 0)
+                return -1;
+        if (qmp_execute(q, "qmp_capabilities", NULL, NULL, err) < 0)
+                return -1;
+        *ret = TAKE_PTR(q);
+        return 0;
+}
+
+int qmp_open_fd(int fd, int timeout_ms, struct qmp **ret, struct qc_err *err)
+{
+        return open_fd(fd, timeout_ms, deadline_after(timeout_ms), ret, err);
+}
+
+int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_err *err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        int64_t deadline = deadline_after(timeout_ms);
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return qc_err_set(err, ENAMETOOLONG, "qmp: socket path too long (max %zu bytes): %s",
+                                  sizeof sa.sun_path - 1, path);
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return qc_err_sys(err, errno, "qmp: socket");
+        /* A unix connect never waits for the peer, except that a full
+         * listen backlog gives EAGAIN: retry until the deadline. */
+        while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+                if (errno == EINTR)
+                        continue;
+                if (errno == EAGAIN && remaining(deadline) != 0) {
+                        nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+                        continue;
+                }
+                return qc_err_sys(err, errno, "qmp: connect to %s", path);
+        }
+        if (open_fd(TAKE_FD(fd), timeout_ms, deadline, ret, err) < 0)
+                return qc_err_wrap(err, "%s", path);
+        return 0;
+}
+
+void qmp_free(struct qmp *q)
+{
+        if (!q)
+                return;
+        if (q->fd >= 0)
+                close(q->fd);
+        qmp_stream_done(&q->in);
+        while (q->ev_len > 0)
+                json_object_put(unqueue_event(q, 0));
+        free(q->events);
+        free(q->version.package);
+        strv_free(q->capabilities);
+        for (size_t i = 0; i < q->n_commands; i++)
+                free(q->commands[i]);
+        free(q->commands);
+        free(q);
+}
+
+int qmp_fd(const struct qmp *q)
+{
+        return q->fd;
+}
+
+void qmp_set_timeout(struct qmp *q, int timeout_ms)
+{
+        q->timeout_ms = timeout_ms;
+}
+
+int qmp_get_timeout(const struct qmp *q)
+{
+        return q->timeout_ms;
+}
+
+const struct qmp_version *qmp_greeting_version(const struct qmp *q)
+{
+        return &q->version;
+}
+
+char *const *qmp_greeting_capabilities(const struct qmp *q)
+{
+        return q->capabilities;
+}
+
+bool qmp_version_at_least(const struct qmp *q, int major, int minor)
+{
+        return q->version.major > major || (q->version.major == major && q->version.minor >= minor);
+}
