@@ -15,6 +15,7 @@
 #define VM_RUNDIR_SUPERVISOR_PID "supervisor.pid"
 #define VM_RUNDIR_QEMU_LOG "qemu.log"          /* QEMU's stderr */
 #define VM_RUNDIR_LOCK "lock"                  /* flock; holds "PID VERB" of the holder */
+#define VM_RUNDIR_EVENTS_LOG "events.log"      /* every QMP event the supervisor saw, one JSON per line */
 
 enum vm_state {
         VM_STATE_STARTING, /* supervisor up, QEMU not yet running the guest */

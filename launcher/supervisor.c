@@ -25,6 +25,7 @@ struct sup {
         struct qmp *q;
         int sigfd;
         int notify_fd;
+        int events_log; /* RUNDIR/events.log, for `qemuctl events` and `wait` */
         bool exited;
         int wstatus;
         bool reached_running;
@@ -101,6 +102,12 @@ static void handle_event(struct sup *s, json_object *ev)
 
         if (!json_object_object_get_ex(ev, "event", &name))
                 return;
+        if (s->events_log >= 0) {
+                const char *line = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
+                _cleanup_free_ char *nl = NULL;
+                if (asprintf(&nl, "%s\n", line) > 0)
+                        write_all(s->events_log, nl, strlen(nl));
+        }
         n = json_object_get_string(name);
         json_object_object_get_ex(ev, "data", &data);
         if (strcmp(n, "SHUTDOWN") == 0) {
@@ -141,13 +148,13 @@ static void drain_events(struct sup *s)
         }
 }
 
-static int open_log(const char *rundir, struct qc_err *err)
+static int open_log(const char *rundir, const char *file, struct qc_err *err)
 {
-        _cleanup_free_ char *path = path_in(rundir, VM_RUNDIR_QEMU_LOG);
+        _cleanup_free_ char *path = path_in(rundir, file);
         int fd;
 
         if (!path)
-                return qc_err_sys(err, ENOMEM, "qemu.log");
+                return qc_err_sys(err, ENOMEM, "%s", file);
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return qc_err_sys(err, errno, "open %s", path);
@@ -310,7 +317,7 @@ static int loop(struct sup *s)
 
 int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struct qc_err *err)
 {
-        struct sup s = { .o = o, .pid = -1, .sigfd = -1, .notify_fd = o->notify_fd };
+        struct sup s = { .o = o, .pid = -1, .sigfd = -1, .notify_fd = o->notify_fd, .events_log = -1 };
         _cleanup_close_ int log = -1;
         sigset_t mask, old;
         int r;
@@ -335,9 +342,10 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 return qc_err_sys(err, errno, "signalfd");
         }
 
-        log = open_log(o->rundir, err);
+        log = open_log(o->rundir, VM_RUNDIR_QEMU_LOG, err);
         if (log < 0)
                 goto fail;
+        s.events_log = open_log(o->rundir, VM_RUNDIR_EVENTS_LOG, NULL);
         struct spawn_opts so = {
                 .argv = o->argv,
                 .stdin_fd = -1,
@@ -394,12 +402,16 @@ done:
                 notify(&s, false, s.rec.message ? s.rec.message : "QEMU refused to start");
         qmp_free(s.q);
         close(s.sigfd);
+        if (s.events_log >= 0)
+                close(s.events_log);
         sigprocmask(SIG_SETMASK, &old, NULL);
         *ret = s.rec;
         return 0;
 fail:
         qmp_free(s.q);
         close(s.sigfd);
+        if (s.events_log >= 0)
+                close(s.events_log);
         sigprocmask(SIG_SETMASK, &old, NULL);
         vm_record_done(&s.rec);
         return -1;

@@ -1,0 +1,118 @@
+#include "handle.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/io.h"
+#include "../qmp/qmp.h"
+
+int vm_lock_timeout_ms = 10000;
+
+void vm_close(struct vm_handle *h)
+{
+        if (!h)
+                return;
+        qmp_free(h->qmp);
+        spec_free(h->spec);
+        vm_record_done(&h->rec);
+        if (h->lock_fd >= 0)
+                close(h->lock_fd);
+        free(h->name);
+        free(h->rundir);
+        free(h);
+}
+
+int vm_write_spec(const char *rundir, const struct vm_spec *spec, struct qc_err *err)
+{
+        _cleanup_free_ char *path = NULL, *json = spec_to_json(spec);
+        int rc;
+
+        if (!json || asprintf(&path, "%s/%s", rundir, VM_RUNDIR_SPEC) < 0)
+                return qc_err_sys(err, ENOMEM, "effective spec");
+        rc = write_file_atomic(path, json, 0600);
+        if (rc < 0)
+                return qc_err_sys(err, -rc, "write %s", path);
+        return 0;
+}
+
+int vm_record_spec(struct vm_handle *h, const struct vm_spec *spec, struct qc_err *err)
+{
+        return vm_write_spec(h->rundir, spec, err);
+}
+
+static int load_spec(const char *rundir, struct vm_spec **ret, struct qc_err *err)
+{
+        _cleanup_free_ char *path = NULL;
+        struct spec_diags diags = { 0 };
+        int rc;
+
+        if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_SPEC) < 0)
+                return qc_err_sys(err, ENOMEM, "effective spec");
+        rc = spec_load(path, ret, &diags, err);
+        if (rc == -EINVAL && diags.n > 0) {
+                _cleanup_free_ char *d = spec_diag_format(path, &diags.v[0]);
+                qc_err_set(err, EINVAL, "the recorded VM file is not valid: %s", d ? d : path);
+        }
+        spec_diags_done(&diags);
+        return rc < 0 ? -1 : 0;
+}
+
+int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle **ret, struct qc_err *err)
+{
+        struct vm_handle *h = calloc(1, sizeof *h);
+        _cleanup_(vm_closep) struct vm_handle *hp = h;
+        struct stat st;
+        int rc;
+
+        if (!h)
+                return qc_err_sys(err, ENOMEM, "open VM");
+        h->lock_fd = -1;
+        vm_record_init(&h->rec);
+        /* vm_rundir refuses a bad name before anything touches the disk */
+        if (vm_rundir(name, &h->rundir, err) < 0)
+                return -1;
+        h->name = strdup(name);
+        if (!h->name)
+                return qc_err_sys(err, ENOMEM, "open VM");
+        if (stat(h->rundir, &st) < 0) {
+                if (errno == ENOENT)
+                        return qc_err_set(err, ENOENT, "no VM named `%s` (no state dir %s); start it with "
+                                          "`qemuctl start FILE`, or see `qemuctl list`", name, h->rundir);
+                return qc_err_sys(err, errno, "VM `%s`: %s", name, h->rundir);
+        }
+        if (flags & VM_OPEN_LOCK) {
+                h->lock_fd = state_lock(h->rundir, name, verb, vm_lock_timeout_ms, err);
+                if (h->lock_fd < 0)
+                        return -1;
+        }
+        rc = vm_record_read(h->rundir, &h->rec, err);
+        if (rc == -ENOENT)
+                return qc_err_set(err, ENOENT, "VM `%s` has a state dir but no status record (%s): it never "
+                                  "started; start it again", name, h->rundir);
+        if (rc < 0)
+                return qc_err_wrap(err, "VM `%s`", name);
+        vm_record_refresh(&h->rec);
+        if (vm_state_is_active(h->rec.state))
+                h->qemu_pid = h->rec.qemu_pid;
+        if (!h->qemu_pid && !(flags & VM_OPEN_ANY_STATE)) {
+                _cleanup_free_ char *how = vm_record_describe_end(&h->rec);
+                return qc_err_set(err, ESRCH, "VM `%s` is not running (%s: %s); `qemuctl status %s` says more",
+                                  name, vm_state_to_string(h->rec.state), how ? how : "?", name);
+        }
+        if (!(flags & VM_OPEN_NO_SPEC) && load_spec(h->rundir, &h->spec, err) < 0)
+                return qc_err_wrap(err, "VM `%s`", name);
+        if (h->qemu_pid && !(flags & VM_OPEN_NO_QMP)) {
+                _cleanup_free_ char *sock = NULL;
+                if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) < 0)
+                        return qc_err_sys(err, ENOMEM, "open VM");
+                if (qmp_connect(sock, QMP_DEFAULT_TIMEOUT_MS, &h->qmp, err) < 0)
+                        return qc_err_wrap(err, "VM `%s`", name);
+        }
+        *ret = TAKE_PTR(hp);
+        return 0;
+}
