@@ -24,3 +24,4 @@ int cli_failf(const char *verb, const char *fmt, ...) __attribute__((format(prin
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Verbs, one file per group (cli/<group>.c). */
+int cmd_validate(int argc, char **argv); /* cli/vmfile.c */

@@ -14,6 +14,7 @@ static int cmd_version(int argc, char **argv);
 static const struct verb verbs[] = {
         { "help", cmd_help, "", "this overview", NULL },
         { "version", cmd_version, "", "print the version", NULL },
+        { "validate", cmd_validate, "[--json] FILE...", "check VM files; report every problem", NULL },
 };
 
 int cli_fail(const char *verb, const struct qc_err *err)
