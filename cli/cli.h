@@ -25,3 +25,17 @@ int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(prin
 
 /* Verbs, one file per group (cli/<group>.c). */
 int cmd_validate(int argc, char **argv); /* cli/vmfile.c */
+/* cli/lifecycle.c, cli/run.c, cli/info.c, cli/watch.c */
+int cmd_start(int argc, char **argv);
+int cmd_stop(int argc, char **argv);
+int cmd_kill(int argc, char **argv);
+int cmd_pause(int argc, char **argv);
+int cmd_resume(int argc, char **argv);
+int cmd_reset(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_status(int argc, char **argv);
+int cmd_dump(int argc, char **argv);
+int cmd_wait(int argc, char **argv);
+int cmd_console(int argc, char **argv);
+int cmd_events(int argc, char **argv);

@@ -15,6 +15,15 @@ static const struct verb verbs[] = {
         { "help", cmd_help, "", "this overview", NULL },
         { "version", cmd_version, "", "print the version", NULL },
         { "validate", cmd_validate, "[--json] FILE...", "check VM files; report every problem", NULL },
+        { "start", cmd_start, "FILE", "start a VM detached; returns once the guest runs", NULL },
+        { "stop", cmd_stop, "[--timeout S] NAME", "ACPI power button, then quit after --timeout", NULL },
+        { "kill", cmd_kill, "NAME", "stop a VM at once", NULL },
+        { "pause", cmd_pause, "NAME", "pause the guest's vCPUs", NULL },
+        { "resume", cmd_resume, "NAME", "resume a paused guest", NULL },
+        { "reset", cmd_reset, "NAME", "hard-reset the guest", NULL },
+        { "shutdown", cmd_stop, "", "", "stop" },
+        { "destroy", cmd_kill, "", "", "kill" },
+        { "suspend", cmd_pause, "", "", "pause" },
 };
 
 int cli_fail(const char *verb, const struct qc_err *err)

@@ -1,0 +1,206 @@
+/* start, stop, kill, pause, resume, reset (and virsh's shutdown, destroy,
+ * suspend). */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/launch.h"
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "launcher/handle.h"
+#include "launcher/supervisor.h"
+#include "qmp/qmp.h"
+
+static const struct option lock_opts[] = {
+        { "help", no_argument, NULL, 'h' },
+        { "lock-timeout", required_argument, NULL, 'L' },
+        { "timeout", required_argument, NULL, 't' },
+        {},
+};
+
+/* Common options of the verbs here; returns -1 to go on, else an exit code. */
+static int parse_opts(const char *verb, int argc, char **argv, const char *help, int *timeout_ms)
+{
+        int c, ms;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", lock_opts, NULL)) != -1) {
+                switch (c) {
+                case 'h':
+                        fputs(help, stdout);
+                        return CLI_EXIT_OK;
+                case 'L':
+                        if ((ms = parse_duration_ms(optarg)) < 0)
+                                return cli_usage(verb, "--lock-timeout: expected seconds like 10 or 500ms, got \"%s\"",
+                                                 optarg);
+                        vm_lock_timeout_ms = ms;
+                        break;
+                case 't':
+                        if (!timeout_ms || (ms = parse_duration_ms(optarg)) < 0)
+                                return cli_usage(verb, "--timeout: expected seconds like 60 or 500ms, got \"%s\"",
+                                                 optarg);
+                        *timeout_ms = ms;
+                        break;
+                default:
+                        return cli_usage(verb, "unknown option");
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage(verb, "expected one %s", strcmp(verb, "start") == 0 ? "VM file" : "VM name");
+        return -1;
+}
+
+int cmd_start(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl start [--lock-timeout S] FILE\n\n"
+                "Start the VM that FILE describes, detached: a supervisor starts QEMU paused,\n"
+                "places it, sends `cont`, and returns once the guest runs (or prints QEMU's\n"
+                "own error when it refused). A VM of that name that is still running is an\n"
+                "error; what a VM that ended left behind is cleared.\n";
+        const char *verb = argv[0];
+        struct launch l;
+        struct qc_err err = { 0 };
+        int rc = parse_opts(verb, argc, argv, help, NULL);
+
+        if (rc >= 0)
+                return rc;
+        rc = launch_prepare(verb, argv[optind], CMDLINE_SERIAL_SPEC, NULL, vm_lock_timeout_ms, &l);
+        if (rc)
+                return rc;
+        struct supervisor_opts so = {
+                .name = l.spec->name, .rundir = l.rundir, .argv = l.argv, .stdout_fd = -1, .notify_fd = -1,
+        };
+        rc = supervisor_start_detached(&so, &err);
+        if (rc < 0) {
+                fprintf(stderr, "qemuctl: %s: VM `%s`: %s\n", verb, l.spec->name, err.msg);
+                launch_done(&l);
+                return CLI_EXIT_FAIL;
+        }
+        printf("VM `%s` is running (state dir %s)\n", l.spec->name, l.rundir);
+        launch_done(&l);
+        return CLI_EXIT_OK;
+}
+
+/* Wait until QEMU (pid/start of the record) is gone; true when it is. */
+static bool wait_gone(const struct vm_handle *h, int timeout_ms)
+{
+        int64_t deadline = now_ms() + timeout_ms;
+
+        while (proc_alive(h->rec.qemu_pid, h->rec.qemu_start)) {
+                if (now_ms() >= deadline)
+                        return false;
+                usleep(50 * 1000);
+        }
+        return true;
+}
+
+int cmd_stop(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl stop [--timeout S] [--lock-timeout S] NAME\n\n"
+                "Press the VM's ACPI power button and wait for the guest to power off; a guest\n"
+                "that has not after --timeout (default 60 s) is quit (`quit` over QMP).\n"
+                "virsh name: shutdown.\n";
+        const char *verb = argv[0];
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        struct qc_err err = { 0 };
+        int timeout = 60000;
+        int rc = parse_opts(verb, argc, argv, help, &timeout);
+
+        if (rc >= 0)
+                return rc;
+        if (vm_open(argv[optind], "stop", VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h, &err) < 0)
+                return cli_fail(verb, &err);
+        if (qmp_execute(h->qmp, "system_powerdown", NULL, NULL, &err) < 0)
+                return cli_fail(verb, &err);
+        if (wait_gone(h, timeout)) {
+                printf("VM `%s` powered off\n", h->name);
+                return CLI_EXIT_OK;
+        }
+        fprintf(stderr, "qemuctl: %s: VM `%s` did not power off within %d s; quitting QEMU\n", verb, h->name,
+                timeout / 1000);
+        if (qmp_quit(h->qmp, &err) < 0 && proc_alive(h->rec.qemu_pid, h->rec.qemu_start))
+                return cli_fail(verb, &err);
+        if (!wait_gone(h, 30000))
+                return cli_failf(verb, "VM `%s`: QEMU (pid %d) is still there after `quit`; try qemuctl kill %s",
+                                 h->name, (int)h->rec.qemu_pid, h->name);
+        printf("VM `%s` quit\n", h->name);
+        return CLI_EXIT_OK;
+}
+
+int cmd_kill(int argc, char **argv)
+{
+        static const char help[] = "Usage: qemuctl kill [--lock-timeout S] NAME\n\n"
+                                   "Stop the VM at once (QMP `quit`; SIGKILL when QEMU does not answer).\n"
+                                   "virsh name: destroy.\n";
+        const char *verb = argv[0];
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        struct qc_err err = { 0 };
+        int rc = parse_opts(verb, argc, argv, help, NULL);
+
+        if (rc >= 0)
+                return rc;
+        /* no QMP here: a hung QEMU must be killable too */
+        if (vm_open(argv[optind], "kill", VM_OPEN_LOCK | VM_OPEN_NO_SPEC | VM_OPEN_NO_QMP, &h, &err) < 0)
+                return cli_fail(verb, &err);
+        _cleanup_free_ char *sock = NULL;
+        struct qmp *q = NULL;
+        if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) > 0 && qmp_connect(sock, 3000, &q, NULL) == 0) {
+                qmp_quit(q, NULL);
+                qmp_free(q);
+        }
+        if (!wait_gone(h, 5000) && proc_alive(h->rec.qemu_pid, h->rec.qemu_start)) {
+                kill(h->rec.qemu_pid, SIGKILL);
+                if (!wait_gone(h, 10000))
+                        return cli_failf(verb, "VM `%s`: QEMU (pid %d) survived SIGKILL", h->name,
+                                         (int)h->rec.qemu_pid);
+        }
+        printf("VM `%s` killed\n", h->name);
+        return CLI_EXIT_OK;
+}
+
+static int simple_qmp(int argc, char **argv, const char *help, const char *cmd, const char *done)
+{
+        const char *verb = argv[0];
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        struct qc_err err = { 0 };
+        int rc = parse_opts(verb, argc, argv, help, NULL);
+
+        if (rc >= 0)
+                return rc;
+        if (vm_open(argv[optind], verb, VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h, &err) < 0)
+                return cli_fail(verb, &err);
+        if (qmp_execute(h->qmp, cmd, NULL, NULL, &err) < 0)
+                return cli_fail(verb, &err);
+        printf("VM `%s` %s\n", h->name, done);
+        return CLI_EXIT_OK;
+}
+
+int cmd_pause(int argc, char **argv)
+{
+        return simple_qmp(argc, argv,
+                          "Usage: qemuctl pause [--lock-timeout S] NAME\n\nPause the guest's vCPUs (QMP stop). "
+                          "virsh name: suspend.\n",
+                          "stop", "paused");
+}
+
+int cmd_resume(int argc, char **argv)
+{
+        return simple_qmp(argc, argv,
+                          "Usage: qemuctl resume [--lock-timeout S] NAME\n\nResume a paused guest (QMP cont).\n",
+                          "cont", "resumed");
+}
+
+int cmd_reset(int argc, char **argv)
+{
+        return simple_qmp(argc, argv,
+                          "Usage: qemuctl reset [--lock-timeout S] NAME\n\nHard-reset the guest (QMP "
+                          "system_reset), like pressing the reset button.\n",
+                          "system_reset", "reset");
+}
