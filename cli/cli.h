@@ -25,6 +25,7 @@ int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(prin
 
 /* Verbs, one file per group (cli/<group>.c). */
 int cmd_validate(int argc, char **argv); /* cli/vmfile.c */
+int cmd_cmdline(int argc, char **argv);  /* cli/cmdline.c */
 /* cli/lifecycle.c, cli/run.c, cli/info.c, cli/watch.c */
 int cmd_start(int argc, char **argv);
 int cmd_stop(int argc, char **argv);

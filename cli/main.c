@@ -15,6 +15,7 @@ static const struct verb verbs[] = {
         { "help", cmd_help, "", "this overview", NULL },
         { "version", cmd_version, "", "print the version", NULL },
         { "validate", cmd_validate, "[--json] FILE...", "check VM files; report every problem", NULL },
+        { "cmdline", cmd_cmdline, "[--shell] FILE", "print the QEMU command line start would run", NULL },
         { "start", cmd_start, "FILE", "start a VM detached; returns once the guest runs", NULL },
         { "stop", cmd_stop, "[--timeout S] NAME", "ACPI power button, then quit after --timeout", NULL },
         { "kill", cmd_kill, "NAME", "stop a VM at once", NULL },

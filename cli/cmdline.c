@@ -1,0 +1,115 @@
+/* qemuctl cmdline: print the QEMU command line `start` would execute. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/cleanup.h"
+#include "common/size.h"
+#include "common/strv.h"
+#include "launcher/accel.h"
+#include "launcher/cmdline.h"
+#include "launcher/paths.h"
+#include "launcher/spec.h"
+
+DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
+
+static void cmdline_help(void)
+{
+        printf("Usage: qemuctl cmdline [--shell] FILE\n\n"
+               "Print the qemu-system-x86_64 command line that `qemuctl start FILE` would\n"
+               "execute, one argument per line. Nothing is started and no disk is created;\n"
+               "disks that `start` would create are named on stderr. accel \"auto\" is\n"
+               "resolved on this host. Sockets live in the VM's state dir\n"
+               "($QEMUCTL_RUNDIR/NAME, /run/qemuctl/NAME for root,\n"
+               "$XDG_RUNTIME_DIR/qemuctl/NAME otherwise).\n\n"
+               "  --shell  one line, quoted for a POSIX shell (copy, paste, run)\n"
+               "  --help   this text\n");
+}
+
+/* Disks `start` would make: named, so the printed command line is not a surprise. */
+static void note_creations(const struct vm_spec *spec)
+{
+        for (size_t i = 0; i < spec->n_disks; i++) {
+                const struct vm_disk *d = &spec->disks[i];
+                char size[32];
+
+                if (!d->create || d->media == VM_DISK_MEDIA_CDROM || !d->file || access(d->file, F_OK) == 0)
+                        continue;
+                format_size(d->create, size, sizeof size);
+                fprintf(stderr, "qemuctl: cmdline: note: disks[%zu]: %s does not exist; start would create it (%s, %s)\n",
+                        i, d->file, d->format == VM_DISK_FORMAT_RAW ? "raw" : "qcow2", size);
+        }
+}
+
+int cmd_cmdline(int argc, char **argv)
+{
+        _cleanup_(spec_freep) struct vm_spec *spec = NULL;
+        _cleanup_strv_free_ char **qemu = NULL;
+        _cleanup_free_ char *rundir = NULL;
+        struct spec_diags diags = {};
+        struct qc_err err = {};
+        struct cmdline_ctx ctx;
+        const char *file = NULL;
+        bool shell = false, opts = true;
+        int r;
+
+        for (int i = 1; i < argc; i++) {
+                if (opts && strcmp(argv[i], "--") == 0)
+                        opts = false;
+                else if (opts && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+                        cmdline_help();
+                        return CLI_EXIT_OK;
+                } else if (opts && strcmp(argv[i], "--shell") == 0)
+                        shell = true;
+                else if (opts && argv[i][0] == '-' && argv[i][1])
+                        return cli_usage("cmdline", "unknown option '%s'", argv[i]);
+                else if (file)
+                        return cli_usage("cmdline", "one VM file at a time (got '%s' and '%s')", file, argv[i]);
+                else
+                        file = argv[i];
+        }
+        if (!file)
+                return cli_usage("cmdline", "no VM file given; usage: qemuctl cmdline [--shell] FILE");
+
+        r = spec_load(file, &spec, &diags, &err);
+        if (r == -EINVAL && diags.n > 0) {
+                for (size_t i = 0; i < diags.n; i++) {
+                        _cleanup_free_ char *line = spec_diag_format(file, &diags.v[i]);
+                        fprintf(stderr, "%s\n", line ? line : "out of memory");
+                }
+                fprintf(stderr, "qemuctl: cmdline: %s: %zu problem%s; fix %s and try again\n", file, diags.n,
+                        diags.n == 1 ? "" : "s", diags.n == 1 ? "it" : "them");
+                spec_diags_done(&diags);
+                return CLI_EXIT_FAIL;
+        }
+        spec_diags_done(&diags);
+        if (r < 0)
+                return cli_fail("cmdline", &err);
+
+        note_creations(spec);
+        if (spec_resolve_disks(spec, false, &err) < 0 || vm_rundir(spec->name, &rundir, &err) < 0)
+                return cli_fail("cmdline", &err);
+        cmdline_ctx_default(&ctx, spec, rundir);
+        ctx.accel = accel_resolve(spec->accel);
+        if (cmdline_build(spec, &ctx, &qemu, &err) < 0)
+                return cli_fail("cmdline", &err);
+
+        for (size_t i = 0; qemu[i]; i++) {
+                if (!shell) {
+                        printf("%s\n", qemu[i]);
+                        continue;
+                }
+                _cleanup_free_ char *q = shell_quote(qemu[i]);
+                if (!q)
+                        return cli_failf("cmdline", "out of memory");
+                printf("%s%s", i ? " " : "", q);
+        }
+        if (shell)
+                printf("\n");
+        if (fflush(stdout) != 0)
+                return cli_failf("cmdline", "writing the command line: %s", strerror(errno));
+        return CLI_EXIT_OK;
+}
