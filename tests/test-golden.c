@@ -1,0 +1,147 @@
+/* Every sample VM file -> its expected QEMU argv (tests/data/golden/NAME.argv,
+ * one argument per line). UPDATE_GOLDEN=1 rewrites the files instead.
+ * Host-independent: accel "auto" is taken as tcg, the state dir is fixed,
+ * disks are not looked at (samples name their formats). Run from the
+ * repository root (QEMUCTL_SRCDIR), so paths are relative to it. */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "common/strv.h"
+#include "launcher/cmdline.h"
+#include "launcher/paths.h"
+#include "launcher/spec.h"
+#include "tests/tap.h"
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* NAME.json in dir, sorted; NULL-terminated. */
+static char **list(const char *dir, const char *suffix)
+{
+        strv names = {};
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        size_t sl = strlen(suffix);
+
+        if (!d)
+                return NULL;
+        while ((e = readdir(d))) {
+                size_t n = strlen(e->d_name);
+
+                if (n > sl && strcmp(e->d_name + n - sl, suffix) == 0)
+                        strv_pushf(&names, "%.*s", (int)(n - sl), e->d_name);
+        }
+        closedir(d);
+        if (names.n)
+                qsort(names.v, names.n, sizeof *names.v, cmp_str);
+        return strv_steal(&names);
+}
+
+static char *join_lines(char **argv)
+{
+        size_t len = 0;
+        char *out, *p;
+
+        for (size_t i = 0; argv[i]; i++)
+                len += strlen(argv[i]) + 1;
+        out = p = malloc(len + 1);
+        if (!out)
+                return NULL;
+        for (size_t i = 0; argv[i]; i++)
+                p += sprintf(p, "%s\n", argv[i]);
+        *p = '\0';
+        return out;
+}
+
+/* First differing line, for the log. */
+static void show_diff(const char *got, const char *want)
+{
+        unsigned line = 1;
+
+        while (*got && *got == *want) {
+                if (*got == '\n')
+                        line++;
+                got++, want++;
+        }
+        tap_diag("first difference on line %u", line);
+        tap_diag("  got:  %.*s", (int)strcspn(got, "\n"), got);
+        tap_diag("  want: %.*s", (int)strcspn(want, "\n"), want);
+}
+
+static void one(const char *name, bool update)
+{
+        _cleanup_free_ char *file = NULL, *golden = NULL, *rundir = NULL, *got = NULL, *want = NULL;
+        _cleanup_strv_free_ char **argv = NULL;
+        struct spec_diags diags = {};
+        struct vm_spec *spec = NULL;
+        struct qc_err err = {};
+        struct cmdline_ctx ctx;
+        size_t len;
+        int r;
+
+        if (asprintf(&file, "samples/%s.json", name) < 0 || asprintf(&golden, "tests/data/golden/%s.argv", name) < 0)
+                abort();
+        r = spec_load(file, &spec, &diags, &err);
+        for (size_t i = 0; i < diags.n; i++) {
+                _cleanup_free_ char *l = spec_diag_format(file, &diags.v[i]);
+                tap_diag("%s", l);
+        }
+        spec_diags_done(&diags);
+        if (!ok(r == 0, "%s loads%s%s", file, r < 0 && !diags.n ? ": " : "", r < 0 && !diags.n ? err.msg : ""))
+                return;
+        ok(vm_rundir(spec->name, &rundir, &err) == 0, "%s: state dir", name);
+        cmdline_ctx_default(&ctx, spec, rundir);
+        if (ctx.accel == VM_ACCEL_AUTO)
+                ctx.accel = VM_ACCEL_TCG;
+        r = cmdline_build(spec, &ctx, &argv, &err);
+        spec_free(spec);
+        if (!ok(r == 0, "%s builds%s%s", name, r < 0 ? ": " : "", r < 0 ? err.msg : ""))
+                return;
+        got = join_lines(argv);
+        if (update) {
+                r = write_file(golden, got, 0644);
+                ok(r == 0, "%s rewritten", golden);
+                return;
+        }
+        r = read_file(golden, 0, &want, &len);
+        if (!ok(r == 0, "%s exists (make it with UPDATE_GOLDEN=1)", golden))
+                return;
+        if (!ok(strcmp(got, want) == 0, "%s: argv matches %s", name, golden))
+                show_diff(got, want);
+}
+
+int main(void)
+{
+        const char *src = getenv("QEMUCTL_SRCDIR");
+        bool update = getenv("UPDATE_GOLDEN") && strcmp(getenv("UPDATE_GOLDEN"), "1") == 0;
+        _cleanup_strv_free_ char **samples = NULL, **goldens = NULL;
+
+        if (src && chdir(src) < 0)
+                tap_skip_all("cannot enter QEMUCTL_SRCDIR %s: %s", src, strerror(errno));
+        setenv("QEMUCTL_RUNDIR", "/run/qemuctl-golden", 1);
+        samples = list("samples", ".json");
+        if (!samples || !samples[0])
+                tap_skip_all("no samples/*.json here (run from the repository root or set QEMUCTL_SRCDIR)");
+        if (update)
+                mkdir_p("tests/data/golden", 0755);
+        for (size_t i = 0; samples[i]; i++)
+                one(samples[i], update);
+        /* a golden file without its sample is a leftover */
+        goldens = list("tests/data/golden", ".argv");
+        for (size_t i = 0; goldens && goldens[i]; i++) {
+                bool found = false;
+
+                for (size_t j = 0; samples[j]; j++)
+                        found |= strcmp(goldens[i], samples[j]) == 0;
+                ok(found, "tests/data/golden/%s.argv has its sample", goldens[i]);
+        }
+        return tap_done();
+}
