@@ -24,7 +24,11 @@ static const struct verb verbs[] = {
         { "resume", cmd_resume, "NAME", "resume a paused guest", NULL },
         { "reset", cmd_reset, "NAME", "hard-reset the guest", NULL },
         { "host", cmd_host, "[--json]", "what this host offers VMs: NUMA, hugepages, KSM, KVM, cgroups", NULL },
+        { "list", cmd_list, "[--json]", "every VM: name, state, pid, vCPUs, memory, uptime", NULL },
+        { "status", cmd_status, "[--json] NAME", "everything known about a VM, how it ended if it did", NULL },
+        { "dump", cmd_dump, "NAME", "the effective VM file (live changes included)", NULL },
         { "shutdown", cmd_stop, "", "", "stop" },
+        { "dominfo", cmd_status, "", "", "status" },
         { "destroy", cmd_kill, "", "", "kill" },
         { "suspend", cmd_pause, "", "", "pause" },
 };

@@ -1,0 +1,282 @@
+/* list, status, dump (and virsh's dominfo). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "cli/cli.h"
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "common/size.h"
+#include "common/strv.h"
+#include "launcher/handle.h"
+#include "qmp/qmp.h"
+
+/* --json and --help; returns -1 to go on, else an exit code. */
+static int parse(const char *verb, int argc, char **argv, const char *help, bool *json, int nargs)
+{
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        int c;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'h':
+                        fputs(help, stdout);
+                        return CLI_EXIT_OK;
+                case 'j':
+                        if (!json)
+                                return cli_usage(verb, "--json: this verb always prints JSON");
+                        *json = true;
+                        break;
+                default:
+                        return cli_usage(verb, "unknown option");
+                }
+        }
+        if (argc - optind != nargs)
+                return cli_usage(verb, nargs ? "expected one VM name" : "expected no arguments");
+        return -1;
+}
+
+static int64_t unix_ms(void)
+{
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static void format_uptime(int64_t ms, char *buf, size_t len)
+{
+        int64_t s = ms / 1000;
+
+        if (s >= 86400)
+                snprintf(buf, len, "%lldd%02lldh", (long long)(s / 86400), (long long)(s % 86400 / 3600));
+        else if (s >= 3600)
+                snprintf(buf, len, "%lldh%02lldm", (long long)(s / 3600), (long long)(s % 3600 / 60));
+        else
+                snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
+}
+
+/* One VM as JSON: the record (refreshed), the spec's size, the live status. */
+static json_object *vm_json(struct vm_handle *h, const char *live_status)
+{
+        json_object *o = json_object_new_object();
+        const struct vm_record *r = &h->rec;
+        _cleanup_free_ char *how = vm_record_describe_end(r);
+        bool active = vm_state_is_active(r->state);
+
+        json_object_object_add(o, "name", json_object_new_string(h->name));
+        json_object_object_add(o, "state", json_object_new_string(vm_state_to_string(r->state)));
+        if (live_status)
+                json_object_object_add(o, "qemu_status", json_object_new_string(live_status));
+        json_object_object_add(o, "pid", active ? json_object_new_int(r->qemu_pid) : NULL);
+        json_object_object_add(o, "supervisor_pid", json_object_new_int(r->supervisor_pid));
+        json_object_object_add(o, "supervisor_alive",
+                               json_object_new_boolean(proc_alive(r->supervisor_pid, r->supervisor_start)));
+        json_object_object_add(o, "started_at", json_object_new_int64(r->started_at / 1000));
+        json_object_object_add(o, "uptime_s",
+                               active ? json_object_new_int64((unix_ms() - r->started_at) / 1000) : NULL);
+        if (h->spec) {
+                json_object_object_add(o, "vcpus", json_object_new_int((int)h->spec->cpu.vcpus));
+                json_object_object_add(o, "max_vcpus", json_object_new_int((int)h->spec->cpu.max));
+                json_object_object_add(o, "memory", json_object_new_int64((int64_t)h->spec->memory.size));
+        }
+        if (!active) {
+                json_object_object_add(o, "ended_at", json_object_new_int64(r->ended_at / 1000));
+                json_object_object_add(o, "ended", json_object_new_string(how ? how : ""));
+                if (r->shutdown_reason)
+                        json_object_object_add(o, "shutdown_reason", json_object_new_string(r->shutdown_reason));
+                json_object_object_add(o, "panicked", json_object_new_boolean(r->panicked));
+                json_object_object_add(o, "exit_status", r->exit_status >= 0 ? json_object_new_int(r->exit_status)
+                                                                              : NULL);
+                json_object_object_add(o, "exit_signal",
+                                       r->exit_signal ? json_object_new_int(r->exit_signal) : NULL);
+        }
+        if (r->message)
+                json_object_object_add(o, "message", json_object_new_string(r->message));
+        json_object_object_add(o, "rundir", json_object_new_string(h->rundir));
+        return o;
+}
+
+/* A record that says running while nobody watches QEMU any more: write the
+ * end down (and so tidy it) when the lock is free. */
+static void tidy(struct vm_handle *h)
+{
+        struct vm_record old;
+        int fd;
+
+        if (vm_state_is_active(h->rec.state) || vm_record_read(h->rundir, &old, NULL) < 0)
+                return;
+        if (vm_state_is_active(old.state)) {
+                fd = state_lock(h->rundir, h->name, "list", 0, NULL);
+                if (fd >= 0) {
+                        vm_record_write(h->rundir, &h->rec, NULL);
+                        const char *dead[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
+                        for (size_t i = 0; i < ELEMENTSOF(dead); i++) {
+                                _cleanup_free_ char *p = NULL;
+                                if (asprintf(&p, "%s/%s", h->rundir, dead[i]) > 0)
+                                        unlink(p);
+                        }
+                        close(fd);
+                }
+        }
+        vm_record_done(&old);
+}
+
+int cmd_list(int argc, char **argv)
+{
+        static const char help[] = "Usage: qemuctl list [--json]\n\n"
+                                   "Every VM with a state dir: name, state, QEMU pid, vCPUs, memory, uptime.\n"
+                                   "VMs that ended stay listed (ended/crashed/failed) until started again.\n";
+        const char *verb = argv[0];
+        bool json = false;
+        _cleanup_strv_free_ char **names = NULL;
+        struct qc_err err = { 0 };
+        json_object *arr;
+        int rc = parse(verb, argc, argv, help, &json, 0);
+
+        if (rc >= 0)
+                return rc;
+        if (state_list_names(&names, &err) < 0)
+                return cli_fail(verb, &err);
+        arr = json_object_new_array();
+        if (!json)
+                printf("%-24s %-9s %8s %5s %8s %9s\n", "NAME", "STATE", "PID", "VCPUS", "MEMORY", "UPTIME");
+        for (char **n = names; *n; n++) {
+                _cleanup_vm_ struct vm_handle *h = NULL;
+                char mem[32] = "-", up[32] = "-", vcpus[16] = "-", pid[16] = "-";
+
+                if (vm_open(*n, "list", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h, &err) < 0) {
+                        qc_err_clear(&err);
+                        /* a state dir that never got a record: not a VM (yet) */
+                        continue;
+                }
+                tidy(h);
+                if (json) {
+                        json_object_array_add(arr, vm_json(h, NULL));
+                        continue;
+                }
+                if (h->spec) {
+                        format_size(h->spec->memory.size, mem, sizeof mem);
+                        snprintf(vcpus, sizeof vcpus, "%u", h->spec->cpu.vcpus);
+                }
+                if (vm_state_is_active(h->rec.state)) {
+                        snprintf(pid, sizeof pid, "%d", (int)h->rec.qemu_pid);
+                        format_uptime(unix_ms() - h->rec.started_at, up, sizeof up);
+                }
+                printf("%-24s %-9s %8s %5s %8s %9s\n", h->name, vm_state_to_string(h->rec.state), pid, vcpus, mem, up);
+        }
+        if (json)
+                printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+        json_object_put(arr);
+        return CLI_EXIT_OK;
+}
+
+int cmd_status(int argc, char **argv)
+{
+        static const char help[] = "Usage: qemuctl status [--json] NAME\n\n"
+                                   "Everything known about VM NAME: state (and QEMU's own run state), pids,\n"
+                                   "size, uptime, and how it ended if it ended. virsh name: dominfo.\n";
+        const char *verb = argv[0];
+        bool json = false;
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        _cleanup_free_ char *live = NULL;
+        struct qc_err err = { 0 };
+        int rc = parse(verb, argc, argv, help, &json, 1);
+
+        if (rc >= 0)
+                return rc;
+        if (vm_open(argv[optind], "status", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h, &err) < 0)
+                return cli_fail(verb, &err);
+        tidy(h);
+        if (h->qemu_pid) {
+                /* QEMU's own view when the monitor is free within a moment; the
+                 * record otherwise */
+                int fd = state_lock(h->rundir, h->name, "status", 2000, NULL);
+                _cleanup_free_ char *sock = NULL;
+                struct qmp *q = NULL;
+                if (fd >= 0 && asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) > 0 &&
+                    qmp_connect(sock, 3000, &q, NULL) == 0) {
+                        bool running;
+                        qmp_query_status(q, &live, &running, NULL);
+                        qmp_free(q);
+                }
+                if (fd >= 0)
+                        close(fd);
+        }
+        if (json) {
+                json_object *o = vm_json(h, live);
+                printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+                return CLI_EXIT_OK;
+        }
+        const struct vm_record *r = &h->rec;
+        printf("Name:        %s\n", h->name);
+        printf("State:       %s%s%s%s\n", vm_state_to_string(r->state), live ? " (QEMU: " : "", live ? live : "",
+               live ? ")" : "");
+        if (h->qemu_pid)
+                printf("QEMU pid:    %d\n", (int)r->qemu_pid);
+        printf("Supervisor:  pid %d (%s)\n", (int)r->supervisor_pid,
+               proc_alive(r->supervisor_pid, r->supervisor_start) ? "running" : "gone");
+        if (h->spec) {
+                char mem[32];
+                format_size(h->spec->memory.size, mem, sizeof mem);
+                printf("vCPUs:       %u (max %u)\n", h->spec->cpu.vcpus, h->spec->cpu.max);
+                printf("Memory:      %s\n", mem);
+        }
+        time_t t = (time_t)(r->started_at / 1000);
+        char when[64];
+        strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
+        printf("Started:     %s\n", when);
+        if (vm_state_is_active(r->state)) {
+                char up[32];
+                format_uptime(unix_ms() - r->started_at, up, sizeof up);
+                printf("Uptime:      %s\n", up);
+        } else {
+                _cleanup_free_ char *how = vm_record_describe_end(r);
+                t = (time_t)(r->ended_at / 1000);
+                strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
+                printf("Ended:       %s\n", r->ended_at ? when : "?");
+                printf("How:         %s\n", how ? how : "?");
+                if (r->shutdown_reason)
+                        printf("Shutdown:    %s\n", r->shutdown_reason);
+        }
+        if (r->message)
+                printf("Message:     %s\n", r->message);
+        printf("State dir:   %s\n", h->rundir);
+        return CLI_EXIT_OK;
+}
+
+int cmd_dump(int argc, char **argv)
+{
+        static const char help[] = "Usage: qemuctl dump NAME\n\n"
+                                   "Print the effective VM file of NAME (JSON; live changes such as setvcpus\n"
+                                   "included). It is valid input for `qemuctl start`.\n";
+        const char *verb = argv[0];
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        _cleanup_free_ char *json = NULL;
+        struct qc_err err = { 0 };
+        int rc = parse(verb, argc, argv, help, NULL, 1);
+
+        if (rc >= 0)
+                return rc;
+        if (vm_open(argv[optind], "dump", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h, &err) < 0)
+                return cli_fail(verb, &err);
+        json = spec_to_json(h->spec);
+        if (!json)
+                return cli_failf(verb, "out of memory");
+        fputs(json, stdout);
+        if (json[0] && json[strlen(json) - 1] != '\n')
+                putchar('\n');
+        return CLI_EXIT_OK;
+}
