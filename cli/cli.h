@@ -40,3 +40,4 @@ int cmd_dump(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_events(int argc, char **argv);
+int cmd_host(int argc, char **argv);       /* cli/host.c */

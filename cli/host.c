@@ -1,0 +1,239 @@
+/* qemuctl host: the facts of this host that decide what a VM file can ask for. */
+#include <json.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cgroups/cgroups.h"
+#include "cli/cli.h"
+#include "common/cleanup.h"
+#include "common/size.h"
+#include "host/host.h"
+#include "launcher/accel.h"
+
+struct facts {
+        struct host_numa numa;
+        struct host_ksm ksm;
+        struct host_hugepages hp;
+        struct host_thp thp;
+        int numa_balancing;
+        struct host_kvm kvm;
+        bool kvm_runs;
+        char kvm_runs_why[256];
+        struct host_cgroups cg;
+};
+
+static void host_help(void)
+{
+        printf("Usage: qemuctl host [--json]\n\n"
+               "Report what this host offers VMs: NUMA nodes with their CPUs and memory, KSM,\n"
+               "hugepages per size and node, transparent hugepages, automatic NUMA balancing,\n"
+               "KVM (present, creates VMs, runs a guest, nested) and the cgroup v2 controllers.\n\n"
+               "  --json   one JSON object (sizes in bytes, pages as counts)\n"
+               "  --help   this text\n");
+}
+
+static json_object *jstr(const char *s)
+{
+        return json_object_new_string(s ? s : "");
+}
+
+static json_object *ju64(uint64_t v)
+{
+        return json_object_new_uint64(v);
+}
+
+static json_object *mask_array(unsigned mask)
+{
+        json_object *a = json_object_new_array();
+
+        for (int i = 0; i < _CG_CONTROLLER_MAX; i++)
+                if (mask & CG_MASK(i))
+                        json_object_array_add(a, jstr(cg_controller_to_string((enum cg_controller)i)));
+        return a;
+}
+
+static json_object *facts_json(const struct facts *f)
+{
+        json_object *o = json_object_new_object(), *numa = json_object_new_object(), *nodes = json_object_new_array();
+        json_object *ksm = json_object_new_object(), *hps = json_object_new_array(), *thp = json_object_new_object();
+        json_object *kvm = json_object_new_object(), *cg = json_object_new_object();
+
+        json_object_object_add(numa, "available", json_object_new_boolean(f->numa.available));
+        for (size_t i = 0; i < f->numa.n_nodes; i++) {
+                const struct host_numa_node *n = &f->numa.nodes[i];
+                json_object *jn = json_object_new_object();
+                _cleanup_free_ char *cpus = cpuset_to_string(&n->cpus);
+
+                json_object_object_add(jn, "id", json_object_new_int((int)n->id));
+                json_object_object_add(jn, "cpus", jstr(cpus));
+                json_object_object_add(jn, "memory_total", ju64(n->mem_total));
+                json_object_object_add(jn, "memory_free", ju64(n->mem_free));
+                json_object_array_add(nodes, jn);
+        }
+        json_object_object_add(numa, "nodes", nodes);
+        json_object_object_add(numa, "balancing",
+                               f->numa_balancing < 0 ? NULL : json_object_new_int(f->numa_balancing));
+        json_object_object_add(o, "numa", numa);
+
+        json_object_object_add(ksm, "present", json_object_new_boolean(f->ksm.present));
+        if (f->ksm.present) {
+                json_object_object_add(ksm, "run", ju64(f->ksm.run));
+                json_object_object_add(ksm, "pages_shared", ju64(f->ksm.pages_shared));
+                json_object_object_add(ksm, "pages_sharing", ju64(f->ksm.pages_sharing));
+                json_object_object_add(ksm, "pages_unshared", ju64(f->ksm.pages_unshared));
+                json_object_object_add(ksm, "pages_volatile", ju64(f->ksm.pages_volatile));
+                json_object_object_add(ksm, "full_scans", ju64(f->ksm.full_scans));
+                json_object_object_add(ksm, "pages_to_scan", ju64(f->ksm.pages_to_scan));
+                json_object_object_add(ksm, "sleep_millisecs", ju64(f->ksm.sleep_millisecs));
+                if (f->ksm.has_merge_across_nodes)
+                        json_object_object_add(ksm, "merge_across_nodes", ju64(f->ksm.merge_across_nodes));
+        }
+        json_object_object_add(o, "ksm", ksm);
+
+        for (size_t i = 0; i < f->hp.n_sizes; i++) {
+                const struct host_hugepage_size *s = &f->hp.sizes[i];
+                json_object *js = json_object_new_object(), *jnodes = json_object_new_array();
+
+                json_object_object_add(js, "page_size", ju64(s->page_size));
+                json_object_object_add(js, "total", ju64(s->total));
+                json_object_object_add(js, "free", ju64(s->free));
+                json_object_object_add(js, "reserved", ju64(s->reserved));
+                json_object_object_add(js, "surplus", ju64(s->surplus));
+                for (size_t j = 0; j < s->n_nodes; j++) {
+                        json_object *jn = json_object_new_object();
+                        json_object_object_add(jn, "node", json_object_new_int((int)s->nodes[j].node));
+                        json_object_object_add(jn, "total", ju64(s->nodes[j].total));
+                        json_object_object_add(jn, "free", ju64(s->nodes[j].free));
+                        json_object_object_add(jn, "surplus", ju64(s->nodes[j].surplus));
+                        json_object_array_add(jnodes, jn);
+                }
+                json_object_object_add(js, "nodes", jnodes);
+                json_object_array_add(hps, js);
+        }
+        json_object_object_add(o, "hugepages", hps);
+
+        json_object_object_add(thp, "enabled", f->thp.enabled[0] ? jstr(f->thp.enabled) : NULL);
+        json_object_object_add(thp, "defrag", f->thp.defrag[0] ? jstr(f->thp.defrag) : NULL);
+        json_object_object_add(o, "transparent_hugepages", thp);
+
+        json_object_object_add(kvm, "present", json_object_new_boolean(f->kvm.present));
+        json_object_object_add(kvm, "api_version", json_object_new_int(f->kvm.api_version));
+        json_object_object_add(kvm, "creates_vms", json_object_new_boolean(f->kvm.creates_vms));
+        json_object_object_add(kvm, "runs_guests", json_object_new_boolean(f->kvm_runs));
+        json_object_object_add(kvm, "module", f->kvm.module[0] ? jstr(f->kvm.module) : NULL);
+        json_object_object_add(kvm, "nested", f->kvm.nested < 0 ? NULL : json_object_new_boolean(f->kvm.nested));
+        if (!f->kvm_runs)
+                json_object_object_add(kvm, "why", jstr(f->kvm.why[0] ? f->kvm.why : f->kvm_runs_why));
+        json_object_object_add(o, "kvm", kvm);
+
+        json_object_object_add(cg, "mount", f->cg.mount ? jstr(f->cg.mount) : NULL);
+        json_object_object_add(cg, "controllers", mask_array(f->cg.offered));
+        json_object_object_add(cg, "bound_to_v1", mask_array(f->cg.v1_mask));
+        if (f->cg.why[0])
+                json_object_object_add(cg, "why", jstr(f->cg.why));
+        json_object_object_add(o, "cgroup", cg);
+        return o;
+}
+
+static void facts_print(const struct facts *f)
+{
+        char a[32], b[32];
+
+        printf("NUMA:          %s, %zu node%s\n", f->numa.available ? "available" : "not available (one pseudo node)",
+               f->numa.n_nodes, f->numa.n_nodes == 1 ? "" : "s");
+        for (size_t i = 0; i < f->numa.n_nodes; i++) {
+                const struct host_numa_node *n = &f->numa.nodes[i];
+                _cleanup_free_ char *cpus = cpuset_to_string(&n->cpus);
+
+                format_size_human(n->mem_total, a, sizeof a);
+                format_size_human(n->mem_free, b, sizeof b);
+                printf("  node %-3u     cpus %s, memory %s (%s free)\n", n->id, cpus ? cpus : "?", a, b);
+        }
+        printf("NUMA balancing: %s\n", f->numa_balancing < 0 ? "not in this kernel"
+                                   : f->numa_balancing == 0 ? "off (0)"
+                                                             : f->numa_balancing == 1 ? "on (1)" : "on (tiering)");
+        if (f->ksm.present)
+                printf("KSM:           %s; pages shared %llu, sharing %llu, unshared %llu, volatile %llu, full scans %llu\n",
+                       f->ksm.run == 1 ? "running" : f->ksm.run == 2 ? "unmerging" : "stopped",
+                       (unsigned long long)f->ksm.pages_shared, (unsigned long long)f->ksm.pages_sharing,
+                       (unsigned long long)f->ksm.pages_unshared, (unsigned long long)f->ksm.pages_volatile,
+                       (unsigned long long)f->ksm.full_scans);
+        else
+                printf("KSM:           not in this kernel\n");
+        if (f->hp.n_sizes == 0)
+                printf("Hugepages:     not in this kernel\n");
+        for (size_t i = 0; i < f->hp.n_sizes; i++) {
+                const struct host_hugepage_size *s = &f->hp.sizes[i];
+
+                format_size(s->page_size, a, sizeof a);
+                printf("Hugepages %-4s total %llu, free %llu, reserved %llu, surplus %llu\n", a,
+                       (unsigned long long)s->total, (unsigned long long)s->free, (unsigned long long)s->reserved,
+                       (unsigned long long)s->surplus);
+                for (size_t j = 0; j < s->n_nodes; j++)
+                        printf("  node %-3u     total %llu, free %llu\n", s->nodes[j].node,
+                               (unsigned long long)s->nodes[j].total, (unsigned long long)s->nodes[j].free);
+        }
+        printf("THP:           enabled %s, defrag %s\n", f->thp.enabled[0] ? f->thp.enabled : "(absent)",
+               f->thp.defrag[0] ? f->thp.defrag : "(absent)");
+        if (!f->kvm.present)
+                printf("KVM:           absent (%s)\n", f->kvm.why);
+        else
+                printf("KVM:           present, API %d, %s, %s%s%s\n", f->kvm.api_version,
+                       f->kvm.creates_vms ? "creates VMs" : "cannot create VMs",
+                       f->kvm_runs ? "runs guests" : "does not run a guest: ",
+                       f->kvm_runs ? "" : (f->kvm.why[0] ? f->kvm.why : f->kvm_runs_why), "");
+        printf("Nested virt:   %s%s%s%s\n",
+               f->kvm.nested < 0 ? "unknown" : f->kvm.nested ? "on" : "off", f->kvm.module[0] ? " (" : "",
+               f->kvm.module, f->kvm.module[0] ? ")" : "");
+        if (!f->cg.mount)
+                printf("cgroup v2:     none (%s)\n", f->cg.why);
+        else {
+                _cleanup_free_ char *ctl = cg_mask_to_string(f->cg.offered);
+                _cleanup_free_ char *v1 = cg_mask_to_string(f->cg.v1_mask);
+
+                printf("cgroup v2:     %s, controllers: %s\n", f->cg.mount, ctl && *ctl ? ctl : "none");
+                if (f->cg.v1_mask)
+                        printf("  bound to v1 (hybrid): %s — VM keys needing these are refused or fall back\n",
+                               v1 ? v1 : "?");
+        }
+}
+
+int cmd_host(int argc, char **argv)
+{
+        struct facts f = { 0 };
+        struct qc_err err = { 0 };
+        bool json = false;
+        int rc = CLI_EXIT_OK;
+
+        for (int i = 1; i < argc; i++) {
+                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+                        host_help();
+                        return CLI_EXIT_OK;
+                } else if (strcmp(argv[i], "--json") == 0)
+                        json = true;
+                else
+                        return cli_usage("host", "unexpected argument '%s'", argv[i]);
+        }
+        if (host_numa_read(&f.numa, &err) < 0 || host_ksm_read("", &f.ksm, &err) < 0 ||
+            host_hugepages_read("", &f.hp, &err) < 0 || host_thp_read("", &f.thp, &err) < 0 ||
+            host_numa_balancing_read("", &f.numa_balancing, &err) < 0) {
+                rc = cli_fail("host", &err);
+                goto out;
+        }
+        host_kvm_read(NULL, "", &f.kvm);
+        if (f.kvm.creates_vms)
+                f.kvm_runs = accel_kvm_works(f.kvm_runs_why, sizeof f.kvm_runs_why);
+        host_cgroups_read(NULL, &f.cg);
+        if (json) {
+                json_object *o = facts_json(&f);
+                printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
+                json_object_put(o);
+        } else
+                facts_print(&f);
+out:
+        host_numa_done(&f.numa);
+        host_hugepages_done(&f.hp);
+        host_cgroups_done(&f.cg);
+        return rc;
+}
