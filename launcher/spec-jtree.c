@@ -181,6 +181,8 @@ static int read_string(struct reader *r, char **ret)
                         advance(r);
                         break;
                 }
+                if (ch == '\n' || ch == '\r')
+                        return fail_at(r, start, "unterminated string; close it with \" before the end of the line");
                 if (ch < 0x20)
                         return fail_at(r, r->p, "control character (byte 0x%02x) in a string; write it as an escape like \\n",
                                        ch);

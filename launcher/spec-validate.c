@@ -60,9 +60,6 @@ static void check_cpu(struct spec_ctx *c, struct vm_spec *s)
                 if (!s->cpu.model)
                         c->oom = true;
         }
-        if (s->cpu.mode == VM_CPU_HOST_PASSTHROUGH && s->cpu.n_features && !jt_failed(c, c->n_features))
-                diag(c, c->n_features, "cpu.features",
-                     "host-passthrough passes the host CPU as is; features need \"mode\": \"custom\" or \"host-model\"");
         if (s->cpu.mode != VM_CPU_CUSTOM && s->accel == VM_ACCEL_TCG)
                 diag(c, c->n_mode ? c->n_mode : at_cpu, "cpu.mode",
                      "%s needs KVM but accel is \"tcg\"; use \"mode\": \"custom\" with \"model\": \"max\" (all TCG can emulate)",

@@ -110,6 +110,7 @@ static void spec_defaults(struct vm_spec *s)
         s->accel = VM_ACCEL_AUTO;
         s->cpu.mode = VM_CPU_CUSTOM;
         s->cpu.vcpus = 1;
+        s->cpu.max = 1;
         s->memory.size = UINT64_C(1) << 30;
         s->memory.hotplug = VM_MEM_HOTPLUG_DIMM;
         s->memory.merge = true;

@@ -1,0 +1,611 @@
+/* launcher/spec*: the VM file parser. Every tests/data/bad/NAME.json must give
+ * exactly the diagnostics in NAME.err; the good files land field by field,
+ * defaults hold, and spec_to_json round-trips. */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "common/strv.h"
+#include "launcher/spec-internal.h"
+#include "launcher/spec.h"
+#include "tests/tap.h"
+
+#define GB (UINT64_C(1) << 30)
+#define MB (UINT64_C(1) << 20)
+
+static char *srcdir;
+
+static struct vm_spec *load_ok(const char *path)
+{
+        struct spec_diags d = { 0 };
+        struct vm_spec *s = NULL;
+        struct qc_err err = { 0 };
+        int r = spec_load(path, &s, &d, &err);
+
+        if (!ok(r == 0, "%s parses", path)) {
+                tap_diag("r=%d err=%s", r, err.msg);
+                for (size_t i = 0; i < d.n; i++) {
+                        _cleanup_free_ char *line = spec_diag_format(path, &d.v[i]);
+                        tap_diag("%s", line);
+                }
+        }
+        ok(d.n == 0, "%s: no diagnostics", path);
+        spec_diags_done(&d);
+        return s;
+}
+
+static struct vm_spec *parse_str(const char *path, const char *text, struct spec_diags *d)
+{
+        struct vm_spec *s = NULL;
+        struct qc_err err = { 0 };
+
+        spec_diags_done(d);
+        if (spec_parse(path, text, strlen(text), &s, d, &err) < 0)
+                return NULL;
+        return s;
+}
+
+/* All diagnostics as "FILE:L:C: path: msg\n" lines. */
+static char *format_all(const char *file, const struct spec_diags *d)
+{
+        _cleanup_free_ char *out = strdup("");
+
+        for (size_t i = 0; out && i < d->n; i++) {
+                _cleanup_free_ char *line = spec_diag_format(file, &d->v[i]);
+                char *n = NULL;
+                if (!line || asprintf(&n, "%s%s\n", out, line) < 0)
+                        return NULL;
+                free(out);
+                out = n;
+        }
+        return TAKE_PTR(out);
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void test_bad_files(void)
+{
+        _cleanup_free_ char *dir = NULL;
+        _cleanup_strv_ strv names = { 0 };
+        DIR *dp;
+        struct dirent *de;
+        int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        size_t n_json = 0, n_err = 0;
+
+        if (asprintf(&dir, "%s/tests/data/bad", srcdir) < 0)
+                abort();
+        dp = opendir(dir);
+        if (!ok(dp != NULL, "open %s", dir))
+                return;
+        while ((de = readdir(dp)))
+                if (de->d_name[0] != '.')
+                        strv_push(&names, de->d_name);
+        closedir(dp);
+        qsort(names.v, names.n, sizeof *names.v, cmp_str);
+        /* messages name the file as given: run there so they read "NAME.json:..." */
+        if (chdir(dir) < 0)
+                abort();
+        for (size_t i = 0; i < names.n; i++) {
+                const char *name = names.v[i];
+                size_t len = strlen(name);
+                _cleanup_free_ char *errfile = NULL, *want = NULL, *got = NULL;
+                struct spec_diags d = { 0 };
+                struct vm_spec *s = NULL;
+                struct qc_err err = { 0 };
+                int r;
+
+                if (len > 4 && strcmp(name + len - 4, ".err") == 0) {
+                        _cleanup_free_ char *json = strndup(name, len - 4);
+                        struct stat st;
+                        n_err++;
+                        if (asprintf(&errfile, "%s.json", json) >= 0 && stat(errfile, &st) < 0)
+                                ok(0, "%s has its NAME.json", name);
+                        continue;
+                }
+                if (len <= 5 || strcmp(name + len - 5, ".json") != 0) {
+                        ok(0, "unexpected file %s in tests/data/bad", name);
+                        continue;
+                }
+                n_json++;
+                if (asprintf(&errfile, "%.*s.err", (int)(len - 5), name) < 0)
+                        abort();
+                if (!ok(read_file(errfile, 0, &want, NULL) == 0, "%s has %s", name, errfile))
+                        continue;
+                r = spec_load(name, &s, &d, &err);
+                ok(r == -EINVAL && s == NULL, "%s is refused", name);
+                ok(d.n > 0, "%s: at least one diagnostic", name);
+                for (size_t j = 0; j < d.n; j++)
+                        ok(d.v[j].line > 0 && d.v[j].col > 0, "%s: diagnostic %zu has a place", name, j);
+                got = format_all(name, &d);
+                is_str(got, want, "%s: exact diagnostics", name);
+                spec_free(s);
+                spec_diags_done(&d);
+        }
+        ok(n_json >= 25, "at least 25 bad files (%zu)", n_json);
+        is_int(n_err, n_json, "one .err per bad file");
+        if (fchdir(cwd) < 0)
+                abort();
+        close(cwd);
+}
+
+static void test_full(void)
+{
+        _cleanup_free_ char *path = NULL;
+        struct vm_spec *s;
+        char buf[256];
+
+        if (asprintf(&path, "%s/tests/data/good/full.json", srcdir) < 0)
+                abort();
+        s = load_ok(path);
+        if (!s)
+                return;
+        is_str(s->path, path, "path kept");
+        is_str(s->name, "ct7", "name");
+        is_int(s->machine, VM_MACHINE_PC, "machine");
+        is_int(s->accel, VM_ACCEL_KVM, "accel");
+        is_int(s->cpu.mode, VM_CPU_CUSTOM, "cpu.mode");
+        is_str(s->cpu.model, "Haswell", "cpu.model");
+        is_int(s->cpu.n_features, 2, "two features");
+        is_str(s->cpu.features[0].name, "vmx", "feature 0 name");
+        is_int(s->cpu.features[0].policy, VM_FEATURE_REQUIRE, "feature 0 policy");
+        is_str(s->cpu.features[1].name, "hle", "feature 1 name");
+        is_int(s->cpu.features[1].policy, VM_FEATURE_DISABLE, "feature 1 policy");
+        is_int(s->cpu.vcpus, 4, "vcpus");
+        is_int(s->cpu.max, 10, "max");
+        ok(s->cpu.topology_given, "topology given");
+        is_int(s->cpu.sockets, 1, "sockets");
+        is_int(s->cpu.cores, 5, "cores");
+        is_int(s->cpu.threads, 2, "threads");
+        is_int(s->cpu.n_pins, 3, "three pins");
+        is_int(s->cpu.pins[0].vcpu, 0, "pin 0 vcpu");
+        cpuset_format(&s->cpu.pins[0].cpus, buf, sizeof buf);
+        is_str(buf, "28", "pin 0 cpus");
+        is_int(s->cpu.pins[1].vcpu, 1, "pin 1 vcpu");
+        cpuset_format(&s->cpu.pins[1].cpus, buf, sizeof buf);
+        is_str(buf, "29-30", "pin 1 cpus");
+        is_int(s->cpu.pins[2].vcpu, 9, "pin 2 vcpu");
+        cpuset_format(&s->cpu.pins[2].cpus, buf, sizeof buf);
+        is_str(buf, "0-1,3", "pin 2 cpus with exclusion");
+        ok(s->cpu.has_emulator_pin, "emulator pin");
+        cpuset_format(&s->cpu.emulator_pin, buf, sizeof buf);
+        is_str(buf, "26-31", "emulator pin cpus");
+        is_int(s->cpu.weight, 100, "weight");
+        is_int(s->cpu.max_percent, 200, "max_percent");
+
+        is_int(s->memory.size, 4 * GB, "memory.size");
+        is_int(s->memory.max, 16 * GB, "memory.max");
+        is_int(s->memory.slots, 4, "slots");
+        is_int(s->memory.hotplug, VM_MEM_HOTPLUG_DIMM, "hotplug");
+        is_int(s->memory.hugepages, 2 * MB, "hugepages");
+        ok(s->memory.hugepages_path == NULL, "hugepages from memfd");
+        ok(s->memory.locked, "locked");
+        ok(!s->memory.merge, "merge off");
+        ok(s->memory.balloon, "balloon on");
+        ok(s->memory.balloon_deflate_on_oom, "deflate_on_oom");
+        ok(s->memory.balloon_free_page_reporting, "free_page_reporting");
+        is_int(s->memory.balloon_stats_interval, 2, "stats_interval");
+        is_int(s->memory.hard_limit, 9 * GB, "hard");
+        is_int(s->memory.soft_limit, 7 * GB, "soft");
+        ok(s->memory.swap_limit_set && s->memory.swap_limit == 0, "swap 0 = no swap, and set");
+        is_int(s->memory.min_guarantee, 4 * GB, "min");
+
+        is_int(s->numa.policy, VM_NUMA_INTERLEAVE, "numa policy");
+        ok(s->numa.has_nodeset, "nodeset");
+        cpuset_format(&s->numa.nodeset, buf, sizeof buf);
+        is_str(buf, "0,2-3", "nodeset value");
+        is_int(s->numa.n_cells, 2, "two cells");
+        cpuset_format(&s->numa.cells[1].cpus, buf, sizeof buf);
+        is_str(buf, "5-9", "cell 1 cpus");
+        is_int(s->numa.cells[1].memory, 2 * GB, "cell 1 memory");
+
+        is_int(s->n_disks, 3, "three disks");
+        ok(s->n_disks == 3, "disk details follow");
+        if (s->n_disks == 3) {
+                _cleanup_free_ char *want = NULL;
+                if (asprintf(&want, "%s/tests/data/good/c7.qcow2", srcdir) < 0)
+                        abort();
+                is_str(s->disks[0].file, want, "relative disk resolved against the VM file's dir");
+                is_int(s->disks[0].format, VM_DISK_FORMAT_QCOW2, "disk 0 format");
+                is_int(s->disks[0].create, 20 * GB, "disk 0 create");
+                is_int(s->disks[0].bus, VM_DISK_BUS_SCSI, "disk 0 bus");
+                is_int(s->disks[0].cache, VM_DISK_CACHE_NONE, "disk 0 cache");
+                is_int(s->disks[0].media, VM_DISK_MEDIA_DISK, "disk 0 media");
+                ok(!s->disks[0].readonly, "disk 0 writable");
+                ok(s->disks[0].snapshot, "disk 0 snapshot");
+                is_str(s->disks[1].file, "/srv/iso/CentOS-7.iso", "absolute path kept");
+                is_int(s->disks[1].media, VM_DISK_MEDIA_CDROM, "disk 1 cdrom");
+                ok(s->disks[1].readonly, "cdrom is read-only");
+                is_int(s->disks[1].bus, VM_DISK_BUS_IDE, "cdrom on pc defaults to ide");
+                is_int(s->disks[1].format, VM_DISK_FORMAT_AUTO, "format auto until resolved");
+                is_int(s->disks[1].cache, VM_DISK_CACHE_DEFAULT, "cache default");
+                is_int(s->disks[2].format, VM_DISK_FORMAT_RAW, "disk 2 raw");
+                ok(s->disks[2].readonly, "disk 2 readonly");
+                is_int(s->disks[2].bus, VM_DISK_BUS_SATA, "disk 2 sata");
+                is_int(s->disks[2].cache, VM_DISK_CACHE_UNSAFE, "disk 2 unsafe");
+        }
+        is_int(s->n_nets, 3, "three nets");
+        if (s->n_nets == 3) {
+                is_int(s->nets[0].type, VM_NET_BRIDGE, "net 0 bridge");
+                is_str(s->nets[0].bridge, "br0", "bridge name");
+                is_int(s->nets[0].model, VM_NET_MODEL_E1000E, "net 0 model");
+                is_str(s->nets[0].mac, "52:54:00:12:34:56", "mac");
+                is_str(s->nets[0].ifname, "vnet7", "bridge ifname");
+                is_int(s->nets[1].type, VM_NET_USER, "net 1 user");
+                is_int(s->nets[1].model, VM_NET_MODEL_VIRTIO, "model defaults to virtio");
+                is_int(s->nets[1].n_forward, 2, "two forwards");
+                is_str(s->nets[1].forward[1], "udp:127.0.0.1:5353:53", "forward with host address");
+                ok(s->nets[1].forward[2] == NULL, "forward NULL-terminated");
+                is_int(s->nets[2].type, VM_NET_TAP, "net 2 tap");
+                is_str(s->nets[2].ifname, "tap3", "tap ifname");
+        }
+        ok(s->boot.kernel && strstr(s->boot.kernel, "/tests/data/good/vmlinuz"), "kernel resolved");
+        ok(s->boot.initrd && strstr(s->boot.initrd, "/tests/data/good/initrd.img"), "initrd resolved");
+        is_str(s->boot.cmdline, "console=ttyS0 quiet", "cmdline as is");
+        is_str(s->boot.order, "cdn", "boot order");
+        is_str(s->vnc, "127.0.0.1:20", "vnc");
+        is_int(s->n_inputs, 2, "two inputs");
+        is_int(s->inputs[1], VM_INPUT_USB_KBD, "input 1");
+        is_int(s->serial, VM_SERIAL_NONE, "serial none");
+        ok(!s->panic, "panic off");
+        ok(s->debug_exit, "debug_exit on");
+        is_str(s->cgroup.parent, "machine.slice/ci", "cgroup parent");
+        is_int(s->cgroup.pids_max, 1024, "pids_max");
+        is_str(s->security.user, "qemu", "user");
+        is_str(s->security.group, "kvm", "group");
+        ok(!s->security.sandbox, "sandbox off");
+        is_str(s->qemu.binary, "/opt/qemu/bin/qemu-system-x86_64", "binary");
+        is_int(s->qemu.n_args, 2, "two args");
+        is_str(s->qemu.args[1], "virtio-rng-pci", "arg 1");
+        ok(s->qemu.args[2] == NULL, "args NULL-terminated");
+        spec_free(s);
+}
+
+static void test_defaults(void)
+{
+        struct spec_diags d = { 0 };
+        struct vm_spec *s = parse_str("vm.json", "{ \"name\": \"vm1\" }", &d);
+
+        if (!ok(s != NULL, "minimal file parses"))
+                return;
+        is_int(s->machine, VM_MACHINE_Q35, "default machine q35");
+        is_int(s->accel, VM_ACCEL_AUTO, "default accel auto");
+        is_int(s->cpu.mode, VM_CPU_CUSTOM, "default mode custom");
+        is_str(s->cpu.model, "max", "default model max");
+        is_int(s->cpu.vcpus, 1, "default vcpus 1");
+        is_int(s->cpu.max, 1, "default max = vcpus");
+        ok(!s->cpu.topology_given, "topology not given");
+        ok(s->cpu.sockets == 1 && s->cpu.cores == 1 && s->cpu.threads == 1, "topology 1/1/1");
+        is_int(s->memory.size, GB, "default memory 1G");
+        ok(s->memory.merge, "merge on");
+        ok(s->memory.balloon, "balloon on");
+        ok(!s->memory.locked && !s->memory.hugepages, "no locking, normal pages");
+        is_int(s->memory.hotplug, VM_MEM_HOTPLUG_DIMM, "hotplug dimm");
+        is_int(s->numa.policy, VM_NUMA_STRICT, "numa policy strict");
+        is_int(s->serial, VM_SERIAL_LOG, "serial log");
+        ok(s->panic, "panic on");
+        ok(!s->debug_exit, "debug_exit off");
+        ok(s->security.sandbox, "sandbox on");
+        is_str(s->cgroup.parent, "qemuctl", "cgroup parent");
+        is_str(s->qemu.binary, "qemu-system-x86_64", "qemu binary");
+        ok(s->vnc == NULL && s->n_disks == 0 && s->n_nets == 0 && s->n_inputs == 0, "no devices");
+        spec_free(s);
+
+        s = parse_str("vm.json", "{\"name\":\"t\",\"cpu\":{\"vcpus\":2,\"max\":6}}", &d);
+        ok(s && s->cpu.sockets == 6 && s->cpu.cores == 1 && s->cpu.threads == 1, "topology derived: sockets = max");
+        spec_free(s);
+        s = parse_str("vm.json", "{\"name\":\"t\",\"cpu\":{\"vcpus\":4,\"topology\":{\"cores\":2,\"threads\":2}}}", &d);
+        ok(s && s->cpu.sockets == 1 && s->cpu.cores == 2 && s->cpu.threads == 2, "missing topology fields are 1");
+        spec_free(s);
+        s = parse_str("vm.json", "{\"name\":\"t\",\"disks\":[{\"file\":\"x.iso\",\"media\":\"cdrom\"}]}", &d);
+        ok(s && s->disks[0].bus == VM_DISK_BUS_SATA && s->disks[0].readonly, "cdrom on q35: sata, read-only");
+        spec_free(s);
+        spec_diags_done(&d);
+}
+
+static bool cpuset_eq(const struct cpuset *a, const struct cpuset *b)
+{
+        return cpuset_equal(a, b);
+}
+
+static bool streq(const char *a, const char *b)
+{
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+static bool strv_eq(char **a, size_t na, char **b, size_t nb)
+{
+        if (na != nb)
+                return false;
+        for (size_t i = 0; i < na; i++)
+                if (!streq(a[i], b[i]))
+                        return false;
+        return true;
+}
+
+/* Field-by-field: what a round trip must keep (not path). */
+static bool spec_same(const struct vm_spec *a, const struct vm_spec *b)
+{
+        if (!streq(a->name, b->name) || a->machine != b->machine || a->accel != b->accel)
+                return false;
+        if (a->cpu.mode != b->cpu.mode || !streq(a->cpu.model, b->cpu.model) ||
+            a->cpu.n_features != b->cpu.n_features || a->cpu.vcpus != b->cpu.vcpus || a->cpu.max != b->cpu.max ||
+            a->cpu.sockets != b->cpu.sockets || a->cpu.cores != b->cpu.cores || a->cpu.threads != b->cpu.threads ||
+            a->cpu.topology_given != b->cpu.topology_given || a->cpu.n_pins != b->cpu.n_pins ||
+            a->cpu.has_emulator_pin != b->cpu.has_emulator_pin ||
+            !cpuset_eq(&a->cpu.emulator_pin, &b->cpu.emulator_pin) || a->cpu.weight != b->cpu.weight ||
+            a->cpu.max_percent != b->cpu.max_percent)
+                return false;
+        for (size_t i = 0; i < a->cpu.n_features; i++)
+                if (!streq(a->cpu.features[i].name, b->cpu.features[i].name) ||
+                    a->cpu.features[i].policy != b->cpu.features[i].policy)
+                        return false;
+        for (size_t i = 0; i < a->cpu.n_pins; i++)
+                if (a->cpu.pins[i].vcpu != b->cpu.pins[i].vcpu || !cpuset_eq(&a->cpu.pins[i].cpus, &b->cpu.pins[i].cpus))
+                        return false;
+        if (memcmp(&a->memory.size, &b->memory.size, offsetof(__typeof__(a->memory), hugepages_path) -
+                                                             offsetof(__typeof__(a->memory), size)) != 0 ||
+            !streq(a->memory.hugepages_path, b->memory.hugepages_path) || a->memory.locked != b->memory.locked ||
+            a->memory.merge != b->memory.merge || a->memory.balloon != b->memory.balloon ||
+            a->memory.balloon_deflate_on_oom != b->memory.balloon_deflate_on_oom ||
+            a->memory.balloon_free_page_reporting != b->memory.balloon_free_page_reporting ||
+            a->memory.balloon_stats_interval != b->memory.balloon_stats_interval ||
+            a->memory.hard_limit != b->memory.hard_limit || a->memory.soft_limit != b->memory.soft_limit ||
+            a->memory.swap_limit != b->memory.swap_limit || a->memory.swap_limit_set != b->memory.swap_limit_set ||
+            a->memory.min_guarantee != b->memory.min_guarantee)
+                return false;
+        if (a->numa.has_nodeset != b->numa.has_nodeset || !cpuset_eq(&a->numa.nodeset, &b->numa.nodeset) ||
+            a->numa.policy != b->numa.policy || a->numa.n_cells != b->numa.n_cells)
+                return false;
+        for (size_t i = 0; i < a->numa.n_cells; i++)
+                if (!cpuset_eq(&a->numa.cells[i].cpus, &b->numa.cells[i].cpus) ||
+                    a->numa.cells[i].memory != b->numa.cells[i].memory)
+                        return false;
+        if (a->n_disks != b->n_disks || a->n_nets != b->n_nets || a->n_inputs != b->n_inputs)
+                return false;
+        for (size_t i = 0; i < a->n_disks; i++) {
+                const struct vm_disk *x = &a->disks[i], *y = &b->disks[i];
+                if (!streq(x->file, y->file) || x->format != y->format || x->create != y->create || x->bus != y->bus ||
+                    x->cache != y->cache || x->media != y->media || x->readonly != y->readonly ||
+                    x->snapshot != y->snapshot)
+                        return false;
+        }
+        for (size_t i = 0; i < a->n_nets; i++) {
+                const struct vm_net *x = &a->nets[i], *y = &b->nets[i];
+                if (x->type != y->type || x->model != y->model || !streq(x->bridge, y->bridge) ||
+                    !streq(x->ifname, y->ifname) || !streq(x->mac, y->mac) ||
+                    !strv_eq(x->forward, x->n_forward, y->forward, y->n_forward))
+                        return false;
+        }
+        for (size_t i = 0; i < a->n_inputs; i++)
+                if (a->inputs[i] != b->inputs[i])
+                        return false;
+        return streq(a->boot.kernel, b->boot.kernel) && streq(a->boot.initrd, b->boot.initrd) &&
+               streq(a->boot.cmdline, b->boot.cmdline) && streq(a->boot.order, b->boot.order) && streq(a->vnc, b->vnc) &&
+               a->serial == b->serial && a->panic == b->panic && a->debug_exit == b->debug_exit &&
+               streq(a->cgroup.parent, b->cgroup.parent) && a->cgroup.pids_max == b->cgroup.pids_max &&
+               streq(a->security.user, b->security.user) && streq(a->security.group, b->security.group) &&
+               a->security.sandbox == b->security.sandbox && streq(a->qemu.binary, b->qemu.binary) &&
+               strv_eq(a->qemu.args, a->qemu.n_args, b->qemu.args, b->qemu.n_args);
+}
+
+static void round_trip(const char *path)
+{
+        struct spec_diags d = { 0 };
+        struct vm_spec *a = load_ok(path), *b = NULL;
+        _cleanup_free_ char *j1 = NULL, *j2 = NULL;
+
+        if (!a)
+                return;
+        j1 = spec_to_json(a);
+        if (!ok(j1 != NULL, "%s: spec_to_json", path)) {
+                spec_free(a);
+                return;
+        }
+        /* a file name without a directory: paths inside stay as written */
+        b = parse_str("dump.json", j1, &d);
+        if (!ok(b != NULL, "%s: its JSON parses again", path)) {
+                for (size_t i = 0; i < d.n; i++) {
+                        _cleanup_free_ char *line = spec_diag_format("dump.json", &d.v[i]);
+                        tap_diag("%s", line);
+                }
+                tap_diag("%s", j1);
+        } else {
+                ok(spec_same(a, b), "%s: round trip keeps every field", path);
+                j2 = spec_to_json(b);
+                is_str(j2, j1, "%s: serializing again gives the same text", path);
+        }
+        spec_free(a);
+        spec_free(b);
+        spec_diags_done(&d);
+}
+
+static void test_round_trips(void)
+{
+        static const char *const good[] = { "full.json", "minimal.json", "hotplug.json" };
+        _cleanup_free_ char *samples = NULL;
+        DIR *dp;
+        struct dirent *de;
+        size_t n_samples = 0;
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++) {
+                _cleanup_free_ char *p = NULL;
+                if (asprintf(&p, "%s/tests/data/good/%s", srcdir, good[i]) < 0)
+                        abort();
+                round_trip(p);
+        }
+        /* samples/ are the files users copy; each must be valid */
+        if (asprintf(&samples, "%s/samples", srcdir) < 0)
+                abort();
+        dp = opendir(samples);
+        while (dp && (de = readdir(dp))) {
+                size_t len = strlen(de->d_name);
+                _cleanup_free_ char *p = NULL;
+                if (len <= 5 || strcmp(de->d_name + len - 5, ".json") != 0)
+                        continue;
+                if (asprintf(&p, "%s/%s", samples, de->d_name) < 0)
+                        abort();
+                round_trip(p);
+                n_samples++;
+        }
+        if (dp)
+                closedir(dp);
+        tap_diag("%zu sample VM files checked", n_samples);
+}
+
+static void test_hotplug_file(void)
+{
+        _cleanup_free_ char *p = NULL;
+        struct vm_spec *s;
+
+        if (asprintf(&p, "%s/tests/data/good/hotplug.json", srcdir) < 0)
+                abort();
+        s = load_ok(p);
+        if (!s)
+                return;
+        is_int(s->memory.size, 2 * GB, "size from the NUMA cells");
+        is_int(s->memory.hotplug, VM_MEM_HOTPLUG_VIRTIO_MEM, "virtio-mem");
+        is_int(s->memory.hugepages, GB, "1G pages");
+        is_str(s->memory.hugepages_path, "/dev/hugepages1G", "hugetlbfs path");
+        ok(!s->memory.balloon, "balloon off");
+        ok(s->vnc == NULL, "display none");
+        is_int(s->cpu.sockets, 4, "sockets = max");
+        spec_free(s);
+}
+
+static void expect_one(const char *text, const char *want, const char *what)
+{
+        struct spec_diags d = { 0 };
+        struct vm_spec *s = parse_str("t.json", text, &d);
+        _cleanup_free_ char *got = format_all("t.json", &d);
+
+        ok(s == NULL, "%s: refused", what);
+        is_str(got, want, "%s: diagnostic", what);
+        spec_free(s);
+        spec_diags_done(&d);
+}
+
+static void test_json_reader(void)
+{
+        struct spec_diags d = { 0 };
+        struct vm_spec *s;
+
+        s = parse_str("t.json", "\xef\xbb\xbf// bom, then comments\n{ /* c */ \"name\" /* c */ : \"caf\\u00e9\\ud83d\\ude00\" }",
+                      &d);
+        ok(s == NULL, "non-ASCII name refused");
+        ok(d.n == 1 && d.v[0].line == 2 && d.v[0].col == 28, "after a BOM and comments, the value's column is right");
+        ok(d.n == 1 && strstr(d.v[0].msg, "\\xc3\\xa9\\xf0\\x9f\\x98\\x80"), "\\u escapes and surrogates decode to UTF-8");
+        s = parse_str("t.json", "{\"name\":\"a\",\"qemu\":{\"args\":[\"\\\"\\\\\\/\\b\\f\\n\\r\\t\"]}}", &d);
+        ok(s && strcmp(s->qemu.args[0], "\"\\/\b\f\n\r\t") == 0, "escapes decode");
+        spec_free(s);
+        s = parse_str("t.json", "{\"name\":\"a\",\"cpu\":{\"vcpus\":2e0}}", &d);
+        ok(!s && d.n == 1 && strstr(d.v[0].msg, "whole number"), "2e0 is not a whole number");
+        expect_one("{\"name\": \"a\\u0000b\"}", "t.json:1:12: \\u0000 is not allowed in a VM file string\n", "NUL escape");
+        expect_one("{\"name\": \"\\ud83d\"}", "t.json:1:11: high surrogate \\ud83d without its low half\n", "lone surrogate");
+        expect_one("{\"name\": \"a\\q\"}", "t.json:1:12: invalid escape '\\q' in a string\n", "bad escape");
+        expect_one("{\"name\": 01}", "t.json:1:10: invalid number: JSON numbers have no leading zeros\n", "leading zero");
+        expect_one("{\"name\": tru}", "t.json:1:10: expected a value (a string, number, object, array, true, false or null), got 't'\n",
+                   "bad literal");
+        expect_one("{\"name\": \"a\"", "t.json:1:13: expected ',' or '}' after a value\n", "unclosed object");
+        expect_one("{name: 1}", "t.json:1:2: expected a key in double quotes, got 'n'\n", "bare key");
+        expect_one("{\"name\" 1}", "t.json:1:9: expected ':' after the key \"name\", got '1'\n", "missing colon");
+        expect_one("{\"name\": \"x\", \"cpu\": null}", "t.json:1:22: cpu: expected an object, got null\n", "null section");
+        expect_one("{\"name\":\"x\",\"cpu\":{\"pin\":{\"0\":\"1\",\"0\":\"2\"}}}",
+                   "t.json:1:35: cpu.pin.0: duplicate key (first given at line 1); keep one\n", "duplicate pin");
+        expect_one("{\"name\":\"x\",\"zzzzzz\":1}",
+                   "t.json:1:13: zzzzzz: unknown key; known keys here: \"name\", \"machine\", \"accel\", \"cpu\", \"memory\", \"numa\", \"disks\", \"net\", \"boot\", \"display\", \"input\", \"serial\", \"panic\", \"debug_exit\", \"cgroup\", \"security\", \"qemu\"\n",
+                   "unknown key far from any: list them");
+        expect_one("{\"name\":\"x\",\"memory\":{\"size\":\"16384P\"}}",
+                   "t.json:1:30: memory.size: \"16384P\" is too large; the largest size is \"16383P\"\n", "size overflow by one");
+        expect_one("{\"name\":\"x\",\"cpu\":{\"max\":4097}}",
+                   "t.json:1:26: cpu.max: 4097 is out of range; expected a whole number from 1 to 4096\n", "max bound");
+        expect_one("{\"name\":\"x\",\"cpu\":{\"vcpus\":99999999999999999999999}}",
+                   "t.json:1:28: cpu.vcpus: 99999999999999999999999 is out of range; expected a whole number from 1 to 4096\n",
+                   "u64 overflow");
+        expect_one("{\"name\":\"x\",\"memory\":{\"size\":\"1000B\"}}",
+                   "t.json:1:30: memory.size: 1000B is not a whole number of MiB; QEMU rounds guest RAM, so write it in M or G\n",
+                   "odd size");
+        spec_diags_done(&d);
+}
+
+static void test_limits(void)
+{
+        struct spec_diags d = { 0 };
+        struct vm_spec *s = NULL;
+        struct qc_err err = { 0 };
+        size_t big = SPEC_FILE_MAX + 1;
+        _cleanup_free_ char *text = malloc(big);
+        char deep[2 * SPEC_DEPTH_MAX + 64];
+        int r;
+
+        memset(text, ' ', big);
+        r = spec_parse("big.json", text, big, &s, &d, &err);
+        ok(r == -EINVAL && d.n == 1 && strstr(d.v[0].msg, "at most"), "file size bounded");
+        snprintf(deep, sizeof deep, "{\"name\":\"x\",\"qemu\":{\"args\":%.*s%.*s}}", SPEC_DEPTH_MAX - 2,
+                 "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", SPEC_DEPTH_MAX - 2,
+                 "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
+        r = spec_parse("deep.json", deep, strlen(deep), &s, &d, &err);
+        ok(r == -EINVAL && d.n >= 1 && !strstr(d.v[0].msg, "nested"), "depth just under the bound parses (as JSON)");
+        r = spec_load("/nonexistent/vm.json", &s, &d, &err);
+        is_int(r, -ENOENT, "missing file: -ENOENT");
+        ok(strstr(err.msg, "/nonexistent/vm.json") != NULL, "error names the file");
+        spec_diags_done(&d);
+}
+
+static void test_helpers(void)
+{
+        char name[VM_NAME_MAX + 2];
+        struct spec_diag dg = { .line = 0, .col = 0, .path = NULL, .msg = (char *)"m" };
+        _cleanup_free_ char *f = spec_diag_format("vm.json", &dg);
+
+        ok(vm_name_is_valid("vm1") && vm_name_is_valid("a.b_c-D9") && vm_name_is_valid("..."), "good names");
+        ok(!vm_name_is_valid("") && !vm_name_is_valid(".") && !vm_name_is_valid("..") && !vm_name_is_valid("a/b") &&
+                   !vm_name_is_valid("a b") && !vm_name_is_valid(NULL) && !vm_name_is_valid("\xc3\xa9"),
+           "bad names");
+        memset(name, 'x', sizeof name);
+        name[VM_NAME_MAX] = '\0';
+        ok(vm_name_is_valid(name), "64 characters is fine");
+        name[VM_NAME_MAX] = 'x';
+        name[VM_NAME_MAX + 1] = '\0';
+        ok(!vm_name_is_valid(name), "65 is not");
+        is_str(f, "vm.json: m", "a diagnostic without place or path");
+        is_int(edit_distance("vcpu", "vcpus", 3), 1, "edit distance insert");
+        is_int(edit_distance("sizee", "size", 3), 1, "edit distance delete");
+        is_int(edit_distance("kitten", "sitting", 5), 3, "edit distance classic");
+        ok(edit_distance("a", "zzzzzz", 2) > 2, "capped");
+        /* every enum value survives its table */
+        for (int i = 0; i < _VM_DISK_CACHE_MAX; i++)
+                is_int(vm_disk_cache_from_string(vm_disk_cache_to_string(i)), i, "disk cache %d round trip", i);
+        for (int i = 0; i < _VM_CPU_MODE_MAX; i++)
+                is_int(vm_cpu_mode_from_string(vm_cpu_mode_to_string(i)), i, "cpu mode %d round trip", i);
+        is_int(vm_net_type_from_string("vde"), _VM_NET_TYPE_INVALID, "unknown string is _INVALID");
+        ok(vm_machine_to_string(_VM_MACHINE_MAX) == NULL, "out of range is NULL");
+}
+
+int main(void)
+{
+        srcdir = getenv("QEMUCTL_SRCDIR");
+        if (!srcdir)
+                srcdir = ".";
+        srcdir = realpath(srcdir, NULL);
+        if (!srcdir)
+                tap_skip_all("QEMUCTL_SRCDIR does not exist");
+        test_helpers();
+        test_json_reader();
+        test_limits();
+        test_defaults();
+        test_full();
+        test_hotplug_file();
+        test_round_trips();
+        test_bad_files();
+        free(srcdir);
+        return tap_done();
+}
