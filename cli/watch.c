@@ -1,0 +1,260 @@
+/* wait, console, events: watching a VM without holding its monitor. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <poll.h>
+#include <regex.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/launch.h"
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "launcher/handle.h"
+
+static bool record_now(const char *rundir, struct vm_record *r)
+{
+        if (vm_record_read(rundir, r, NULL) < 0)
+                return false;
+        vm_record_refresh(r);
+        return true;
+}
+
+int cmd_wait(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl wait --for running|paused|shutdown|serial:REGEX [--timeout S] NAME\n\n"
+                "Wait until VM NAME runs, is paused, has ended (shutdown), or its serial\n"
+                "console (serial.log) matches the extended REGEX. Exit 0 when it did, 1 on\n"
+                "timeout (default: none) or when it cannot happen any more (the VM ended).\n";
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "for", required_argument, NULL, 'f' },
+                { "timeout", required_argument, NULL, 't' },
+                {},
+        };
+        const char *verb = argv[0], *what = NULL;
+        int timeout = 0, c;
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        _cleanup_free_ char *serial = NULL;
+        struct qc_err err = { 0 };
+        regex_t re;
+        bool use_re = false;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'h':
+                        fputs(help, stdout);
+                        return CLI_EXIT_OK;
+                case 'f':
+                        what = optarg;
+                        break;
+                case 't':
+                        if ((timeout = parse_duration_ms(optarg)) < 0)
+                                return cli_usage(verb, "--timeout: expected seconds, got \"%s\"", optarg);
+                        break;
+                default:
+                        return cli_usage(verb, "unknown option");
+                }
+        }
+        if (optind != argc - 1 || !what)
+                return cli_usage(verb, "expected --for CONDITION and one VM name");
+        if (strncmp(what, "serial:", 7) == 0) {
+                int rc = regcomp(&re, what + 7, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
+                if (rc) {
+                        char msg[256];
+                        regerror(rc, &re, msg, sizeof msg);
+                        return cli_usage(verb, "--for serial: bad regular expression \"%s\": %s", what + 7, msg);
+                }
+                use_re = true;
+        } else if (strcmp(what, "running") && strcmp(what, "paused") && strcmp(what, "shutdown")) {
+                return cli_usage(verb, "--for: expected running, paused, shutdown or serial:REGEX, got \"%s\"",
+                                 what);
+        }
+        if (vm_open(argv[optind], "wait", VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h, &err) < 0) {
+                if (use_re)
+                        regfree(&re);
+                return cli_fail(verb, &err);
+        }
+        if (use_re && asprintf(&serial, "%s/%s", h->rundir, VM_RUNDIR_SERIAL_LOG) < 0)
+                serial = NULL;
+
+        int64_t deadline = timeout ? now_ms() + timeout : 0;
+        int rc = -1;
+        for (;;) {
+                struct vm_record r;
+                bool have = record_now(h->rundir, &r), active = have && vm_state_is_active(r.state);
+
+                if (use_re) {
+                        _cleanup_free_ char *text = NULL;
+                        if (serial && read_file(serial, 0, &text, NULL) == 0 && regexec(&re, text, 0, NULL, 0) == 0)
+                                rc = CLI_EXIT_OK;
+                } else if (strcmp(what, "shutdown") == 0) {
+                        if (have && !active)
+                                rc = CLI_EXIT_OK;
+                } else if (have && vm_state_to_string(r.state) && strcmp(vm_state_to_string(r.state), what) == 0) {
+                        rc = CLI_EXIT_OK;
+                }
+                if (rc < 0 && have && !active) {
+                        _cleanup_free_ char *how = vm_record_describe_end(&r);
+                        rc = cli_failf(verb, "VM `%s` ended (%s) before %s", h->name, how ? how : "?", what);
+                }
+                if (have)
+                        vm_record_done(&r);
+                if (rc >= 0)
+                        break;
+                if (deadline && now_ms() >= deadline) {
+                        rc = cli_failf(verb, "VM `%s`: not %s within %d s", h->name, what, timeout / 1000);
+                        break;
+                }
+                usleep(100 * 1000);
+        }
+        if (use_re)
+                regfree(&re);
+        return rc;
+}
+
+int cmd_events(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl events [--all] NAME\n\n"
+                "Print VM NAME's QMP events as JSON lines as they happen, until the VM ends\n"
+                "(the supervisor's log, RUNDIR/events.log). --all: the past ones first.\n";
+        static const struct option opts[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "all", no_argument, NULL, 'a' },
+                { "json", no_argument, NULL, 'j' },
+                {},
+        };
+        const char *verb = argv[0];
+        bool all = false;
+        int c;
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -1;
+        struct qc_err err = { 0 };
+        char buf[65536];
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'h':
+                        fputs(help, stdout);
+                        return CLI_EXIT_OK;
+                case 'a':
+                        all = true;
+                        break;
+                case 'j': /* JSON lines is the only format */
+                        break;
+                default:
+                        return cli_usage(verb, "unknown option");
+                }
+        }
+        if (optind != argc - 1)
+                return cli_usage(verb, "expected one VM name");
+        if (vm_open(argv[optind], "events", VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h, &err) < 0)
+                return cli_fail(verb, &err);
+        if (asprintf(&path, "%s/%s", h->rundir, VM_RUNDIR_EVENTS_LOG) < 0)
+                return cli_failf(verb, "out of memory");
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return cli_failf(verb, "VM `%s`: %s: %s", h->name, path, strerror(errno));
+        if (!all)
+                lseek(fd, 0, SEEK_END);
+        setvbuf(stdout, NULL, _IOLBF, 0);
+        for (;;) {
+                ssize_t n = read(fd, buf, sizeof buf);
+                if (n > 0) {
+                        fwrite(buf, 1, (size_t)n, stdout);
+                        fflush(stdout);
+                        continue;
+                }
+                struct vm_record r;
+                bool ended = record_now(h->rundir, &r) && !vm_state_is_active(r.state);
+                if (ended) {
+                        vm_record_done(&r);
+                        /* the last events were written before the record said so */
+                        while ((n = read(fd, buf, sizeof buf)) > 0)
+                                fwrite(buf, 1, (size_t)n, stdout);
+                        return CLI_EXIT_OK;
+                }
+                vm_record_done(&r);
+                usleep(100 * 1000);
+        }
+}
+
+int cmd_console(int argc, char **argv)
+{
+        static const char help[] = "Usage: qemuctl console NAME\n\n"
+                                   "Attach to VM NAME's serial console (RUNDIR/console.sock). On a terminal,\n"
+                                   "Ctrl-] detaches. Ends when the VM ends or stdin closes.\n";
+        const char *verb = argv[0];
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        _cleanup_close_ int s = -1;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct qc_err err = { 0 };
+        struct termios saved, raw;
+        bool tty = isatty(STDIN_FILENO);
+        bool in_open = true;
+        char buf[4096];
+
+        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
+                fputs(help, stdout);
+                return CLI_EXIT_OK;
+        }
+        if (argc != 2 || argv[1][0] == '-')
+                return cli_usage(verb, "expected one VM name");
+        if (vm_open(argv[1], "console", VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0)
+                return cli_fail(verb, &err);
+        if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", h->rundir, VM_RUNDIR_CONSOLE) >=
+            (int)sizeof sa.sun_path)
+                return cli_failf(verb, "console socket path too long");
+        s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+                return cli_failf(verb, "VM `%s`: connect to %s: %s (does the VM file say \"serial\": \"log\"?)",
+                                 h->name, sa.sun_path, strerror(errno));
+        if (tty) {
+                tcgetattr(STDIN_FILENO, &saved);
+                raw = saved;
+                cfmakeraw(&raw);
+                tcsetattr(STDIN_FILENO, TCSANOW, &raw);
+                fprintf(stderr, "Connected to VM `%s` (Ctrl-] detaches)\r\n", h->name);
+        }
+        for (;;) {
+                struct pollfd p[2] = { { .fd = s, .events = POLLIN }, { .fd = in_open ? STDIN_FILENO : -1, .events = POLLIN } };
+                if (poll(p, 2, -1) < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                if (p[0].revents) {
+                        ssize_t n = read(s, buf, sizeof buf);
+                        if (n <= 0 || write_all(STDOUT_FILENO, buf, (size_t)n) < 0)
+                                break;
+                }
+                if (p[1].revents) {
+                        ssize_t n = read(STDIN_FILENO, buf, sizeof buf);
+                        if (n <= 0) {
+                                in_open = false;
+                                shutdown(s, SHUT_WR);
+                                continue;
+                        }
+                        if (tty && memchr(buf, 0x1d, (size_t)n))
+                                break;
+                        if (write_all(s, buf, (size_t)n) < 0)
+                                break;
+                }
+        }
+        if (tty) {
+                tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+                fprintf(stderr, "\nDetached from VM `%s`\n", h->name);
+        }
+        return CLI_EXIT_OK;
+}
