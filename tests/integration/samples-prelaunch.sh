@@ -22,7 +22,6 @@ fi
 
 command -v qemu-system-x86_64 >/dev/null || skip_all "qemu-system-x86_64 not found (install qemu-system-x86)"
 command -v qemu-img >/dev/null || skip_all "qemu-img not found (install qemu-utils)"
-command -v socat >/dev/null || skip_all "socat not found (install socat)"
 command -v python3 >/dev/null || skip_all "python3 not found"
 [ -x "$QEMUCTL" ] || skip_all "no qemuctl binary at $QEMUCTL (run make)"
 "$QEMUCTL" cmdline --help >/dev/null 2>&1 || skip_all "$QEMUCTL has no cmdline verb"
@@ -93,10 +92,29 @@ print('cdroms=%s' % ' '.join(d['file'] for d in s.get('disks', []) if d.get('med
 PY
 }
 
+# QMP: negotiate, run each command, print each reply (one JSON line each);
+# waits up to 60 s for replies: QEMU answers only after it has set up guest
+# RAM, and preallocating/locking huge pages takes a while on a busy host.
 qmp() { # sock, commands...
-        local sock=$1; shift
-        { echo '{"execute":"qmp_capabilities"}'; for c in "$@"; do echo "{\"execute\":\"$c\"}"; done; } |
-                socat -t3 - "UNIX-CONNECT:$sock" 2>&1
+        python3 - "$@" <<'PY'
+import json, socket, sys, time
+s = socket.socket(socket.AF_UNIX)
+s.settimeout(60)
+s.connect(sys.argv[1])
+f = s.makefile('rw')
+def reply():
+    while True:
+        line = f.readline()
+        if not line:
+            raise SystemExit('QMP closed')
+        m = json.loads(line)
+        if 'return' in m or 'error' in m:
+            return m
+f.readline()  # greeting
+for cmd in ['qmp_capabilities'] + sys.argv[2:]:
+    f.write(json.dumps({'execute': cmd}) + '\n'); f.flush()
+    print(json.dumps(reply()))
+PY
 }
 
 n=0 ran=0 failed=0
