@@ -126,6 +126,8 @@ static bool blank(const char *p, size_t n)
 
 int qmp_stream_pop(struct qmp_stream *s, json_object **ret, struct qc_err *err)
 {
+        if (!s->buf)
+                return 0;
         for (;;) {
                 const char *line = s->buf + s->start, *nl;
                 size_t n;
