@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static void vset(struct qc_err *err, int code, const char *fmt, va_list ap)
+__attribute__((format(printf, 3, 0))) static void vset(struct qc_err *err, int code, const char *fmt, va_list ap)
 {
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
         err->code = code;
