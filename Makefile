@@ -43,7 +43,7 @@ BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 all: qemuctl
 
 qemuctl: $(BUILD)/qemuctl
-	cp $< $@
+	cp $< $@.tmp && mv -f $@.tmp $@
 
 $(BUILD)/qemuctl: $(CLI_OBJ) $(LIBS_ORDERED)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS_ORDERED) $(LDLIBS)
