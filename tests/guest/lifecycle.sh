@@ -1,0 +1,56 @@
+# Helpers for tests/integration/lifecycle-*.sh (sourced after lib.sh; kept
+# outside tests/integration/ because every *.sh there is run as a test).
+#   lc_setup              temp dir, QEMUCTL_RUNDIR, a trap that kills what we started
+#   lc_vmfile NAME [KNOBS] [EXTRA-JSON]   write $LC_TMP/NAME.json (test guest, TCG, ask channel)
+#   lc_ask NAME QUESTION  ask the guest of VM NAME
+#   lc_field NAME KEY     a field of `qemuctl status --json NAME`
+
+lc_setup() {
+        LC_TMP=$(mktemp -d /tmp/qemuctl-lc.XXXXXX)
+        export QEMUCTL_RUNDIR=$LC_TMP/run
+        trap lc_cleanup EXIT
+}
+
+lc_cleanup() {
+        local f pid
+        # every QEMU and supervisor a VM of ours recorded: by pid file, checked
+        # against /proc so we never kill a stranger
+        for f in "$QEMUCTL_RUNDIR"/*/qemu.pid "$QEMUCTL_RUNDIR"/*/supervisor.pid; do
+                [ -f "$f" ] || continue
+                pid=$(cat "$f")
+                if tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q "$LC_TMP"; then
+                        kill -KILL "$pid" 2>/dev/null
+                fi
+        done
+        for p in ${LC_BG_PIDS:-}; do kill -KILL "$p" 2>/dev/null; done
+        sleep 0.2
+        rm -rf "$LC_TMP"
+}
+
+lc_vmfile() { # NAME [KNOBS] [EXTRA-JSON-MEMBERS]
+        local name=$1 knobs=${2:-} extra=${3:-}
+        local g
+        g=$(cd "$GUEST_DIR" && pwd)
+        cat >"$LC_TMP/$name.json" <<JSON
+{
+  "name": "$name",
+  "accel": "tcg",
+  "cpu": { "mode": "custom", "model": "max", "vcpus": 1 },
+  "memory": { "size": "256M" },
+  "boot": { "kernel": "$g/vmlinuz", "initrd": "$g/initrd.img", "cmdline": "$GUEST_CMDLINE $knobs" },
+  "serial": "log",
+  "panic": true,
+  "debug_exit": true,
+  $extra
+  "qemu": { "args": ["-chardev", "socket,id=ask,path=$LC_TMP/$name.ask,server=on,wait=off",
+                     "-device", "isa-serial,chardev=ask"] }
+}
+JSON
+        echo "$LC_TMP/$name.json"
+}
+
+lc_ask() { "$GUEST_ASK_TOOL" -t 120 "$LC_TMP/$1.ask" "${@:2}"; }
+
+lc_field() { # NAME KEY
+        "$QEMUCTL" status --json "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
+}

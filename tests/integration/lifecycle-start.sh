@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# start/list/wait/dump/pause/resume/stop with the test guest under TCG, a
+# guest that ignores ACPI, two verbs at once, kill -9 of QEMU and of the
+# supervisor, and names that must never reach the disk.
+set -u
+. "$QEMUCTL_SRCDIR/tests/guest/lib.sh"
+. "$QEMUCTL_SRCDIR/tests/guest/lifecycle.sh"
+guest_require
+lc_setup
+Q=$QEMUCTL
+
+# --- names refused before anything touches the disk
+mkdir -p "$QEMUCTL_RUNDIR"
+long=$(printf 'a%.0s' $(seq 200))
+for bad in "a/b" ".." "$long"; do
+        f=$(lc_vmfile ok)
+        sed -i "s|\"name\": \"ok\"|\"name\": \"$bad\"|" "$f"
+        out=$("$Q" start "$f" 2>&1); rc=$?
+        [ $rc = 1 ]; tap_ok $? "start refuses name '${bad:0:20}' (rc $rc: ${out:0:120})"
+        "$Q" status "$bad" >/dev/null 2>&1; tap_is $? 1 "status refuses name '${bad:0:20}'"
+done
+tap_is "$(ls -A "$QEMUCTL_RUNDIR")" "" "nothing was created in the state dir base"
+
+# --- start, list, wait for the ready line, dump re-validates
+f=$(lc_vmfile vm1)
+out=$("$Q" start "$f" 2>&1); tap_ok $? "start vm1 ($out)"
+"$Q" list | grep -Eq '^vm1 +running +[0-9]+ +1 +256M'; tap_ok $? "list shows vm1 running with pid, vCPUs, memory"
+"$Q" list --json | python3 -c 'import json,sys; l=json.load(sys.stdin); sys.exit(0 if l[0]["name"]=="vm1" and l[0]["state"]=="running" else 1)'
+tap_ok $? "list --json"
+"$Q" wait --for 'serial:qemuctl-guest: ready' --timeout 180 vm1; tap_ok $? "wait --for serial: sees the guest's ready line"
+out=$("$Q" start "$f" 2>&1); rc=$?
+case $out in *"already running"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 1 && r == 0 ? 0 : 1 )) "starting it again is refused: $out"
+"$Q" dump vm1 >"$LC_TMP/dump.json"; tap_ok $? "dump"
+"$Q" validate "$LC_TMP/dump.json" >/dev/null; tap_ok $? "dump output re-validates"
+tap_is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$LC_TMP/dump.json")" vm1 "dump names the VM"
+
+# --- pause/resume change status
+"$Q" pause vm1 >/dev/null; tap_ok $? "pause"
+tap_is "$(lc_field vm1 state)" paused "status: paused"
+tap_is "$(lc_field vm1 qemu_status)" paused "status: QEMU says paused"
+"$Q" resume vm1 >/dev/null; tap_ok $? "resume"
+tap_is "$(lc_field vm1 state)" running "status: running again"
+tap_is "$(lc_ask vm1 echo alive)" alive "guest answers after resume"
+
+# --- stop: the ACPI power button powers the guest off
+"$Q" stop --timeout 120 vm1 >/dev/null; tap_ok $? "stop"
+"$Q" wait --for shutdown --timeout 30 vm1; tap_ok $? "wait --for shutdown"
+tap_is "$(lc_field vm1 state)" ended "status: ended"
+tap_is "$(lc_field vm1 shutdown_reason)" guest-shutdown "powered off by the guest (ACPI)"
+grep -q 'power button: powering off' "$QEMUCTL_RUNDIR/vm1/serial.log"; tap_ok $? "the guest saw the power button"
+[ -e "$QEMUCTL_RUNDIR/vm1/status.json" ]; tap_ok $? "the state dir stays for inspection"
+"$Q" list | grep -Eq '^vm1 +ended'; tap_ok $? "list shows vm1 ended"
+
+# --- a guest that ignores ACPI is quit after the timeout; meanwhile a second
+#     verb on the same VM is refused with the holder named
+f=$(lc_vmfile vm2 qemuctl.ignore_acpi=1)
+"$Q" start "$f" >/dev/null; tap_ok $? "start vm2 (ignores ACPI)"
+"$Q" wait --for 'serial:qemuctl-guest: ready' --timeout 180 vm2; tap_ok $? "vm2 ready"
+"$Q" stop --timeout 8 vm2 >"$LC_TMP/stop.out" 2>&1 &
+stop_pid=$!; LC_BG_PIDS="$stop_pid"
+# the stop holds the lock while it waits for the guest
+for _ in $(seq 50); do grep -q stop "$QEMUCTL_RUNDIR/vm2/lock" 2>/dev/null && break; sleep 0.1; done
+out=$("$Q" pause --lock-timeout 1 vm2 2>&1); rc=$?
+case $out in *"another qemuctl command (pid $stop_pid, \`stop\`) holds VM \`vm2\`"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 1 && r == 0 ? 0 : 1 )) "a concurrent verb waits, then names the holder: $out"
+wait "$stop_pid"; tap_ok $? "stop returns once QEMU quit"
+grep -q 'did not power off' "$LC_TMP/stop.out"; tap_ok $? "stop says the guest ignored the power button"
+grep -q 'power button ignored' "$QEMUCTL_RUNDIR/vm2/serial.log"; tap_ok $? "the guest ignored it"
+"$Q" wait --for shutdown --timeout 30 vm2
+tap_is "$(lc_field vm2 shutdown_reason)" host-qmp-quit "vm2 ended by quit"
+tap_is "$(lc_field vm2 state)" ended "vm2 ended"
+
+# --- kill -9 of QEMU: the supervisor records the crash; the state stays
+f=$(lc_vmfile vm3)
+"$Q" start "$f" >/dev/null; tap_ok $? "start vm3"
+qpid=$(cat "$QEMUCTL_RUNDIR/vm3/qemu.pid")
+kill -KILL "$qpid"
+"$Q" wait --for shutdown --timeout 30 vm3; tap_ok $? "vm3 ended after kill -9 of QEMU"
+tap_is "$(lc_field vm3 state)" crashed "status: crashed"
+tap_is "$(lc_field vm3 exit_signal)" 9 "status: killed by signal 9"
+"$Q" status vm3 | grep -q 'QEMU was killed (signal 9'; tap_ok $? "status says how in words"
+[ -e "$QEMUCTL_RUNDIR/vm3/qemu.log" ] && [ -e "$QEMUCTL_RUNDIR/vm3/serial.log" ]; tap_ok $? "the state stays for inspection"
+[ ! -e "$QEMUCTL_RUNDIR/vm3/qmp.sock" ]; tap_ok $? "dead sockets removed"
+
+# --- kill -9 of the supervisor: QEMU keeps running, verbs still work
+f=$(lc_vmfile vm4)
+"$Q" start "$f" >/dev/null; tap_ok $? "start vm4"
+spid=$(cat "$QEMUCTL_RUNDIR/vm4/supervisor.pid")
+qpid=$(cat "$QEMUCTL_RUNDIR/vm4/qemu.pid")
+kill -KILL "$spid"; sleep 0.5
+[ "$(awk '{print $3}' /proc/"$qpid"/stat)" != Z ]; tap_ok $? "QEMU survives its supervisor"
+tap_is "$(lc_field vm4 state)" running "status still works: running"
+tap_is "$(lc_field vm4 supervisor_alive)" False "status says the supervisor is gone"
+"$Q" pause vm4 >/dev/null; tap_ok $? "pause works without a supervisor"
+tap_is "$(lc_field vm4 qemu_status)" paused "QEMU paused"
+"$Q" resume vm4 >/dev/null; tap_ok $? "resume works without a supervisor"
+"$Q" kill vm4 >/dev/null; tap_ok $? "kill works without a supervisor"
+tap_is "$(lc_field vm4 state)" ended "an unwatched end is recorded as ended"
+"$Q" list | grep -Eq '^vm4 +ended'; tap_ok $? "list tidies it"
+out=$("$Q" start "$f" 2>&1); tap_ok $? "start again over the stale state dir ($out)"
+"$Q" kill vm4 >/dev/null; tap_ok $? "kill vm4"
+
+tap_done
