@@ -41,3 +41,10 @@ int cmd_wait(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_host(int argc, char **argv);       /* cli/host.c */
+/* cli/qmp.c: qmp and hmp against a QMP socket. The *_main functions take the
+ * socket path and the verb's argv without --socket (argv[0] = verb name), so
+ * a verb that finds the socket by VM name can reuse them. */
+int cmd_qmp(int argc, char **argv);
+int cmd_hmp(int argc, char **argv);
+int cli_qmp_main(const char *socket_path, int argc, char **argv);
+int cli_hmp_main(const char *socket_path, int argc, char **argv);

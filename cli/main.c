@@ -30,6 +30,8 @@ static const struct verb verbs[] = {
         { "wait", cmd_wait, "--for COND [--timeout S] NAME", "wait for running|paused|shutdown|serial:REGEX", NULL },
         { "console", cmd_console, "NAME", "attach to the serial console", NULL },
         { "events", cmd_events, "[--all] NAME", "QMP events as JSON lines, as they happen", NULL },
+        { "qmp", cmd_qmp, "--socket PATH [--json] COMMAND [ARGS-JSON]", "run one QMP command; --events: print events", NULL },
+        { "hmp", cmd_hmp, "--socket PATH 'HMP COMMAND'", "run a human monitor command (e.g. 'info balloon')", NULL },
         { "shutdown", cmd_stop, "", "", "stop" },
         { "dominfo", cmd_status, "", "", "status" },
         { "destroy", cmd_kill, "", "", "kill" },

@@ -1,0 +1,281 @@
+/* qemuctl qmp / hmp: talk to any QEMU's QMP socket directly. */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "qmp/qmp.h"
+
+static void qmp_help(void)
+{
+        printf("Usage: qemuctl qmp --socket PATH [--json] [--timeout S] COMMAND [ARGS-JSON]\n"
+               "       qemuctl qmp --socket PATH --events [--timeout S]\n\n"
+               "Run one QMP command on a QEMU's QMP socket and print what it returned, or\n"
+               "print the QMP events it sends as JSON lines.\n\n"
+               "  --socket PATH  the QMP unix socket (-qmp unix:PATH,server=on,wait=off)\n"
+               "  --json         compact JSON on one line instead of indented JSON\n"
+               "  --timeout S    seconds to wait for the reply (default 10); with --events,\n"
+               "                 how long to listen (default: until QEMU closes the socket)\n"
+               "  --events       print events as JSON lines\n"
+               "  --help         this text\n\n"
+               "ARGS-JSON is the command's \"arguments\" object, e.g.\n"
+               "  qemuctl qmp --socket /tmp/q.sock qom-get '{\"path\": \"/machine\", \"property\": \"type\"}'\n"
+               "An error reply is printed to stderr and the exit status is 1.\n");
+}
+
+static void hmp_help(void)
+{
+        printf("Usage: qemuctl hmp --socket PATH [--json] [--timeout S] 'HMP COMMAND'\n\n"
+               "Run a human monitor command through QMP (human-monitor-command) and print its\n"
+               "text, e.g. qemuctl hmp --socket /tmp/q.sock 'info balloon'.\n\n"
+               "  --socket PATH  the QMP unix socket\n"
+               "  --json         print the output as a JSON string\n"
+               "  --timeout S    seconds to wait for the reply (default 10)\n"
+               "  --help         this text\n");
+}
+
+/* The library says "qmp: ..."; under the qmp verb that would read twice. */
+static int fail_qmp(const char *verb, struct qc_err *err)
+{
+        if (strncmp(err->msg, "qmp: ", 5) == 0)
+                memmove(err->msg, err->msg + 5, strlen(err->msg + 5) + 1);
+        return cli_fail(verb, err);
+}
+
+static void print_json(json_object *o, bool compact)
+{
+        int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+        /* json-c prints an empty object pretty as "{\n}" */
+        if (compact || (json_object_is_type(o, json_type_object) && json_object_object_length(o) == 0) ||
+            (json_object_is_type(o, json_type_array) && json_object_array_length(o) == 0))
+                flags |= JSON_C_TO_STRING_PLAIN;
+        else
+                flags |= JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
+        printf("%s\n", json_object_to_json_string_ext(o, flags));
+}
+
+/* --timeout S in ms; S may be fractional. Returns -1 when it is not a number. */
+static int parse_timeout(const char *s, int *ret)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno || end == s || *end || v < 0 || v > 86400 * 365)
+                return -1;
+        *ret = (int)(v * 1000);
+        return 0;
+}
+
+static int connect_or_fail(const char *verb, const char *socket_path, int timeout_ms, struct qmp **ret)
+{
+        struct qc_err err = { 0 };
+
+        if (qmp_connect(socket_path, timeout_ms, ret, &err) < 0) {
+                if (err.code == ENOENT || err.code == ECONNREFUSED)
+                        return cli_failf(verb, "%s (is QEMU running with -qmp unix:%s,server=on,wait=off?)",
+                                         err.msg + (strncmp(err.msg, "qmp: ", 5) == 0 ? 5 : 0), socket_path);
+                return fail_qmp(verb, &err);
+        }
+        return 0;
+}
+
+static int print_events(const char *socket_path, int timeout_ms)
+{
+        _cleanup_qmp_ struct qmp *q = NULL;
+        int64_t deadline = timeout_ms >= 0 ? now_ms() + timeout_ms : -1;
+        int r;
+
+        r = connect_or_fail("qmp", socket_path, timeout_ms >= 0 ? timeout_ms : QMP_DEFAULT_TIMEOUT_MS, &q);
+        if (r)
+                return r;
+        for (;;) {
+                struct qc_err err = { 0 };
+                int left = -1;
+                json_object *ev;
+
+                if (deadline >= 0) {
+                        int64_t l = deadline - now_ms();
+                        if (l <= 0)
+                                return CLI_EXIT_OK;
+                        left = (int)l;
+                }
+                r = qmp_poll_events(q, left, &err);
+                while ((ev = qmp_next_event(q))) {
+                        printf("%s\n", json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN |
+                                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+                        json_object_put(ev);
+                }
+                if (fflush(stdout) != 0)
+                        return CLI_EXIT_FAIL; /* reader went away */
+                if (r < 0)
+                        return err.code == ECONNRESET ? CLI_EXIT_OK : fail_qmp("qmp", &err);
+        }
+}
+
+int cli_qmp_main(const char *socket_path, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },     { "timeout", required_argument, NULL, 't' },
+                { "events", no_argument, NULL, 'e' },   { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        _cleanup_qmp_ struct qmp *q = NULL;
+        _cleanup_json_ json_object *args = NULL, *ret = NULL;
+        struct qc_err err = { 0 };
+        bool json = false, events = false, timeout_given = false;
+        int timeout_ms = QMP_DEFAULT_TIMEOUT_MS, c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+                switch (c) {
+                case 'j':
+                        json = true;
+                        break;
+                case 't':
+                        if (parse_timeout(optarg, &timeout_ms) < 0)
+                                return cli_usage("qmp", "--timeout wants seconds, got '%s'", optarg);
+                        timeout_given = true;
+                        break;
+                case 'e':
+                        events = true;
+                        break;
+                case 'h':
+                        qmp_help();
+                        return CLI_EXIT_OK;
+                default:
+                        return cli_usage("qmp", "unknown option");
+                }
+        }
+        if (events) {
+                if (optind != argc)
+                        return cli_usage("qmp", "--events takes no command");
+                return print_events(socket_path, timeout_given ? timeout_ms : -1);
+        }
+        if (optind >= argc)
+                return cli_usage("qmp", "which QMP command? e.g. query-status");
+        if (argc - optind > 2)
+                return cli_usage("qmp", "too many arguments: pass the command's arguments as one JSON object");
+        if (argc - optind == 2) {
+                enum json_tokener_error jerr;
+
+                args = json_tokener_parse_verbose(argv[optind + 1], &jerr);
+                if (!args)
+                        return cli_usage("qmp", "ARGS-JSON is not JSON (%s): %s", json_tokener_error_desc(jerr),
+                                         argv[optind + 1]);
+                if (!json_object_is_type(args, json_type_object))
+                        return cli_usage("qmp", "ARGS-JSON must be a JSON object, got: %s", argv[optind + 1]);
+        }
+        r = connect_or_fail("qmp", socket_path, timeout_ms, &q);
+        if (r)
+                return r;
+        if (qmp_execute(q, argv[optind], TAKE_PTR(args), &ret, &err) < 0)
+                return fail_qmp("qmp", &err);
+        print_json(ret, json);
+        return CLI_EXIT_OK;
+}
+
+int cli_hmp_main(const char *socket_path, int argc, char **argv)
+{
+        static const struct option opts[] = {
+                { "json", no_argument, NULL, 'j' },
+                { "timeout", required_argument, NULL, 't' },
+                { "help", no_argument, NULL, 'h' },
+                { NULL, 0, NULL, 0 },
+        };
+        _cleanup_qmp_ struct qmp *q = NULL;
+        _cleanup_free_ char *out = NULL;
+        struct qc_err err = { 0 };
+        bool json = false;
+        int timeout_ms = QMP_DEFAULT_TIMEOUT_MS, c, r;
+
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
+                switch (c) {
+                case 'j':
+                        json = true;
+                        break;
+                case 't':
+                        if (parse_timeout(optarg, &timeout_ms) < 0)
+                                return cli_usage("hmp", "--timeout wants seconds, got '%s'", optarg);
+                        break;
+                case 'h':
+                        hmp_help();
+                        return CLI_EXIT_OK;
+                default:
+                        return cli_usage("hmp", "unknown option");
+                }
+        }
+        if (argc - optind != 1)
+                return cli_usage("hmp", "give one HMP command line, quoted, e.g. 'info status'");
+        r = connect_or_fail("hmp", socket_path, timeout_ms, &q);
+        if (r)
+                return r;
+        if (qmp_hmp(q, argv[optind], &out, &err) < 0)
+                return fail_qmp("hmp", &err);
+        if (json) {
+                _cleanup_json_ json_object *s = json_object_new_string(out);
+                printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                return CLI_EXIT_OK;
+        }
+        /* HMP ends its lines in CRLF, as a terminal would want them */
+        for (char *p = out; *p; p++)
+                if (!(p[0] == '\r' && p[1] == '\n'))
+                        putchar(*p);
+        return CLI_EXIT_OK;
+}
+
+/* Take --socket PATH (or --socket=PATH) out of argv; the rest goes to the
+ * verb's main. Later a VM NAME may stand for RUNDIR/qmp.sock. */
+static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const char *, int, char **),
+                       void (*help)(void))
+{
+        _cleanup_free_ char **rest = calloc((size_t)argc + 1, sizeof *rest);
+        const char *path = NULL;
+        int n = 0;
+
+        if (!rest)
+                return cli_failf(verb, "out of memory");
+        for (int i = 0; i < argc; i++) {
+                if (i > 0 && strcmp(argv[i], "--") == 0) {
+                        while (i < argc)
+                                rest[n++] = argv[i++];
+                        break;
+                }
+                if (i > 0 && strcmp(argv[i], "--socket") == 0) {
+                        if (i + 1 >= argc)
+                                return cli_usage(verb, "--socket wants a path");
+                        path = argv[++i];
+                } else if (i > 0 && strncmp(argv[i], "--socket=", 9) == 0) {
+                        path = argv[i] + 9;
+                } else {
+                        if (i > 0 && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
+                                help();
+                                return CLI_EXIT_OK;
+                        }
+                        rest[n++] = argv[i];
+                }
+        }
+        if (!path)
+                return cli_usage(verb, "--socket PATH is required (the QEMU's -qmp unix socket)");
+        return fn(path, n, rest);
+}
+
+int cmd_qmp(int argc, char **argv)
+{
+        signal(SIGPIPE, SIG_IGN);
+        return with_socket("qmp", argc, argv, cli_qmp_main, qmp_help);
+}
+
+int cmd_hmp(int argc, char **argv)
+{
+        signal(SIGPIPE, SIG_IGN);
+        return with_socket("hmp", argc, argv, cli_hmp_main, hmp_help);
+}

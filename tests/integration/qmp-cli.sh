@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# qemuctl qmp / hmp against a real, paused QEMU (TCG). TAP output; 77 = skip.
+set -u
+QEMU=${QEMU_BINARY:-qemu-system-x86_64}
+if ! command -v "$QEMU" >/dev/null; then
+        echo "1..0 # SKIP $QEMU not installed"
+        exit 77
+fi
+QEMUCTL=${QEMUCTL:-./qemuctl}
+dir=$(mktemp -d /tmp/qemuctl-qmp-cli.XXXXXX)
+qpid=
+cleanup() {
+        [ -n "$qpid" ] && kill "$qpid" 2>/dev/null && wait "$qpid" 2>/dev/null
+        rm -rf "$dir"
+}
+trap cleanup EXIT
+n=0 fails=0
+check() { # description, then a command that must succeed
+        local d=$1; shift
+        n=$((n + 1))
+        if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
+}
+
+"$QEMU" -accel tcg -M q35 -S -nodefaults -display none -m 256M -name qmpcli \
+        -qmp "unix:$dir/qmp.sock,server=on,wait=off" -qmp "unix:$dir/ev.sock,server=on,wait=off" &
+qpid=$!
+for _ in $(seq 100); do [ -S "$dir/ev.sock" ] && break; sleep 0.05; done
+
+out=$("$QEMUCTL" qmp --socket "$dir/qmp.sock" query-status); rc=$?
+check "qmp query-status exits 0" [ $rc = 0 ]
+check "prints the status as JSON" grep -q '"status": "prelaunch"' <<<"$out"
+out=$("$QEMUCTL" qmp --socket "$dir/qmp.sock" --json query-name)
+check "--json is compact" [ "$out" = '{"name":"qmpcli"}' ]
+out=$("$QEMUCTL" qmp --socket="$dir/qmp.sock" --json qom-get '{"path": "/machine", "property": "type"}')
+check "arguments as JSON" grep -q '^"pc-q35-[0-9.]*-machine"$' <<<"$out"
+err=$("$QEMUCTL" qmp --socket "$dir/qmp.sock" device_add '{"driver": "no-such-device"}' 2>&1 >/dev/null); rc=$?
+check "an error reply exits 1" [ $rc = 1 ]
+check "and says what QEMU said" grep -q "^qemuctl: qmp: device_add: GenericError: 'no-such-device'" <<<"$err"
+"$QEMUCTL" qmp --socket "$dir/qmp.sock" query-status '[1]' 2>/dev/null; rc=$?
+check "ARGS-JSON that is not an object is a usage error" [ $rc = 2 ]
+"$QEMUCTL" qmp query-status 2>/dev/null; rc=$?
+check "--socket is required" [ $rc = 2 ]
+err=$("$QEMUCTL" qmp --socket "$dir/none.sock" query-status 2>&1); rc=$?
+check "a missing socket fails with a hint" [ $rc = 1 ] && grep -q "is QEMU running" <<<"$err"
+out=$("$QEMUCTL" hmp --socket "$dir/qmp.sock" 'info status')
+check "hmp prints HMP text" [ "$out" = "VM status: paused (prelaunch)" ]
+out=$("$QEMUCTL" qmp --help)
+check "qmp --help" grep -q "^Usage: qemuctl qmp" <<<"$out"
+out=$("$QEMUCTL" hmp --help)
+check "hmp --help" grep -q "^Usage: qemuctl hmp" <<<"$out"
+
+"$QEMUCTL" qmp --socket "$dir/ev.sock" --events --timeout 20 >"$dir/events" &
+evpid=$!
+sleep 0.5
+"$QEMUCTL" qmp --socket "$dir/qmp.sock" cont >/dev/null
+"$QEMUCTL" qmp --socket "$dir/qmp.sock" stop >/dev/null
+"$QEMUCTL" qmp --socket "$dir/qmp.sock" quit >/dev/null; rc=$?
+check "quit" [ $rc = 0 ]
+wait "$evpid"; rc=$?
+check "--events ends with 0 when QEMU goes away" [ $rc = 0 ]
+check "RESUME, STOP and SHUTDOWN as JSON lines" \
+        [ "$(grep -o '"event":"[A-Z_]*"' "$dir/events" | tr '\n' ' ')" = '"event":"RESUME" "event":"STOP" "event":"SHUTDOWN" ' ]
+wait "$qpid" 2>/dev/null
+qpid=
+echo "1..$n"
+[ $fails = 0 ]
