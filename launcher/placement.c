@@ -272,9 +272,18 @@ int placement_apply_memlock(pid_t pid, uint64_t bytes, struct qc_err *err)
 {
         struct rlimit rl = { .rlim_cur = bytes, .rlim_max = bytes };
 
-        if (prlimit(pid, RLIMIT_MEMLOCK, &rl, NULL) < 0)
-                return qc_err_sys(err, errno, "set RLIMIT_MEMLOCK to %" PRIu64 " bytes for memory.locked", bytes);
-        return 0;
+        struct rlimit now;
+
+        if (prlimit(pid, RLIMIT_MEMLOCK, &rl, NULL) == 0)
+                return 0;
+        if (errno == EPERM && prlimit(pid, RLIMIT_MEMLOCK, NULL, &now) == 0 && now.rlim_max < bytes)
+                return qc_err_set(err, EPERM,
+                                  "memory.locked needs RLIMIT_MEMLOCK of %" PRIu64 " bytes, but the hard limit is %"
+                                  PRIu64 " and raising it needs CAP_SYS_RESOURCE, which qemuctl lacks. Raise it "
+                                  "before starting qemuctl (ulimit -l, systemd LimitMEMLOCK=), or set "
+                                  "memory.locked to false",
+                                  bytes, (uint64_t)now.rlim_max);
+        return qc_err_sys(err, errno, "set RLIMIT_MEMLOCK to %" PRIu64 " bytes for memory.locked", bytes);
 }
 
 int placement_apply_cgroup(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, struct qc_err *err)
