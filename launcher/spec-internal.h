@@ -42,7 +42,7 @@ struct spec_ctx {
         bool oom;
         /* nodes the cross-field checks point at (NULL when not in the file) */
         const struct jt *root, *n_accel, *n_cpu, *n_mode, *n_model, *n_features, *n_vcpus, *n_max, *n_topology,
-                *n_pin, *n_memory, *n_size, *n_mem_max, *n_slots, *n_hotplug, *n_hugepages, *n_locked,
+                *n_pin, *n_memory, *n_size, *n_mem_max, *n_slots, *n_hotplug, *n_plugged, *n_hugepages, *n_locked,
                 *n_limits, *n_hard, *n_soft, *n_min, *n_numa, *n_cells;
         const struct jt **n_pin_keys;  /* one per spec->cpu.pins[i] */
         const struct jt **n_cell_vals; /* one per spec->numa.cells[i] */

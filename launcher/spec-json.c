@@ -104,6 +104,8 @@ static json_object *memory_json(const struct vm_spec *s, bool *bad)
                 add(o, "max", jsize(s->memory.max), bad);
         if (s->memory.slots)
                 add(o, "slots", json_object_new_int64(s->memory.slots), bad);
+        if (s->memory.plugged)
+                add(o, "plugged", jsize(s->memory.plugged), bad);
         add(o, "hotplug", json_object_new_string(vm_mem_hotplug_to_string(s->memory.hotplug)), bad);
         if (s->memory.hugepages && s->memory.hugepages_path) {
                 json_object *h = json_object_new_object();

@@ -164,7 +164,7 @@ void parse_cpu(struct spec_ctx *c, const struct jt *cpu, struct vm_spec *s)
 }
 
 static const char *const memory_keys[] = {
-        "size", "max", "slots", "hotplug", "hugepages", "locked", "merge", "balloon", "limits", NULL,
+        "size", "max", "slots", "hotplug", "plugged", "hugepages", "locked", "merge", "balloon", "limits", NULL,
 };
 static const char *const hugepages_keys[] = { "size", "path", NULL };
 static const char *const balloon_keys[] = { "deflate_on_oom", "stats_interval", "free_page_reporting", NULL };
@@ -250,6 +250,10 @@ void parse_memory(struct spec_ctx *c, const struct jt *mem, struct vm_spec *s)
                 c->n_hotplug = n;
                 if (h >= 0)
                         s->memory.hotplug = h;
+        }
+        if ((n = jt_get(mem, "plugged"))) {
+                c->n_plugged = n;
+                get_size(c, n, "memory.plugged", &s->memory.plugged);
         }
         if ((n = jt_get(mem, "hugepages"))) {
                 c->n_hugepages = n;

@@ -187,7 +187,12 @@ static void parse_net(struct spec_ctx *c, const struct jt *d, const char *p, str
         if (n_ifname) {
                 _cleanup_free_ char *pp = path_key(c, p, "ifname");
                 if (dst->type == VM_NET_USER)
-                        diag(c, n_ifname, pp, "only for \"type\": \"tap\" or \"bridge\"; user networking has no host interface");
+                        diag(c, n_ifname, pp, "only for \"type\": \"tap\"; user networking has no host interface");
+                else if (dst->type == VM_NET_BRIDGE)
+                        /* -netdev bridge runs qemu-bridge-helper, which makes and
+                         * names the tap device itself */
+                        diag(c, n_ifname, pp,
+                             "only for \"type\": \"tap\"; QEMU's bridge helper names the tap itself (use type tap to pick the name)");
                 else if (get_string(c, n_ifname, pp, &dst->ifname) == 0 && !ifname_ok(dst->ifname))
                         diag(c, n_ifname, pp, "expected a tap interface name (1 to 15 characters, no '/' ':' or spaces)");
         }

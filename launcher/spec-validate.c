@@ -95,6 +95,10 @@ static void check_hugepages(struct spec_ctx *c, struct vm_spec *s, bool size_bad
         if (s->memory.max && !jt_failed(c, c->n_mem_max) && s->memory.max % page)
                 diag(c, c->n_mem_max, "memory.max", "%s is not a whole number of %s huge pages; make it a multiple of %s",
                      fmt_size(s->memory.max, a, sizeof a), b, b);
+        if (s->memory.plugged && !jt_failed(c, c->n_plugged) && s->memory.plugged % page)
+                diag(c, c->n_plugged, "memory.plugged",
+                     "%s is not a whole number of %s huge pages; make it a multiple of %s",
+                     fmt_size(s->memory.plugged, a, sizeof a), b, b);
         for (size_t i = 0; i < s->numa.n_cells; i++) {
                 const struct jt *cell = c->n_cell_vals ? c->n_cell_vals[i] : NULL;
                 const struct jt *m = cell ? jt_get(cell, "memory") : NULL;
@@ -150,7 +154,7 @@ static void check_memory(struct spec_ctx *c, struct vm_spec *s)
         const struct jt *at_mem = c->n_memory ? c->n_memory : c->root;
         const struct jt *at_size = c->n_size ? c->n_size : at_mem;
         bool size_bad = jt_failed(c, c->n_size);
-        char a[32], b[32];
+        char a[32], b[32], c3[32];
 
         if (!c->n_size && s->numa.n_cells) {
                 /* no size given: the cells say it */
@@ -182,6 +186,20 @@ static void check_memory(struct spec_ctx *c, struct vm_spec *s)
                 if (s->memory.hotplug == VM_MEM_HOTPLUG_DIMM && !c->n_slots)
                         diag(c, c->n_mem_max, "memory.max",
                              "DIMM hotplug needs memory.slots as well (how many DIMMs can be added), like \"slots\": 4; or use \"hotplug\": \"virtio-mem\"");
+        }
+        if (c->n_plugged && !jt_failed(c, c->n_plugged) && s->memory.plugged) {
+                if (!c->n_mem_max)
+                        diag(c, c->n_plugged, "memory.plugged",
+                             "plugged memory needs memory.max, the most memory the guest can grow to");
+                else if (!size_bad && !jt_failed(c, c->n_mem_max) &&
+                         (s->memory.plugged > s->memory.max || s->memory.size > s->memory.max - s->memory.plugged))
+                        diag(c, c->n_plugged, "memory.plugged",
+                             "memory.size + plugged (%s + %s) is above memory.max (%s); lower it or raise memory.max",
+                             fmt_size(s->memory.size, a, sizeof a), fmt_size(s->memory.plugged, b, sizeof b),
+                             fmt_size(s->memory.max, c3, sizeof c3));
+                else if (s->memory.plugged % MIB)
+                        diag(c, c->n_plugged, "memory.plugged", "%s is not a whole number of MiB; write it in M or G",
+                             fmt_size(s->memory.plugged, a, sizeof a));
         }
         if (s->memory.hotplug == VM_MEM_HOTPLUG_VIRTIO_MEM && !c->n_mem_max)
                 diag(c, c->n_hotplug, "memory.hotplug", "virtio-mem needs memory.max, the most memory the guest can grow to");

@@ -11,7 +11,8 @@
 #include "../common/size.h"
 #include "spec-internal.h"
 
-static void vdiag(struct spec_ctx *c, unsigned line, unsigned col, const char *path, const char *fmt, va_list ap)
+__attribute__((format(printf, 5, 0))) static void vdiag(struct spec_ctx *c, unsigned line, unsigned col, const char *path,
+                                                   const char *fmt, va_list ap)
 {
         struct spec_diag *nv, *d;
 

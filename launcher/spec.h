@@ -104,7 +104,7 @@ struct vm_net {
         enum vm_net_type type;
         enum vm_net_model model;
         char *bridge;    /* bridge only */
-        char *ifname;    /* tap only (optional for bridge) */
+        char *ifname;    /* tap only, optional (QEMU's bridge helper names its own tap) */
         char *mac;       /* optional "52:54:00:xx:xx:xx" */
         char **forward;  /* user only: "tcp:2222:22", "udp:127.0.0.1:5353:53"; NULL-terminated */
         size_t n_forward;

@@ -184,6 +184,7 @@ static void test_full(void)
         is_int(s->memory.size, 4 * GB, "memory.size");
         is_int(s->memory.max, 16 * GB, "memory.max");
         is_int(s->memory.slots, 4, "slots");
+        is_int(s->memory.plugged, GB, "plugged");
         is_int(s->memory.hotplug, VM_MEM_HOTPLUG_DIMM, "hotplug");
         is_int(s->memory.hugepages, 2 * MB, "hugepages");
         ok(s->memory.hugepages_path == NULL, "hugepages from memfd");
@@ -238,7 +239,7 @@ static void test_full(void)
                 is_str(s->nets[0].bridge, "br0", "bridge name");
                 is_int(s->nets[0].model, VM_NET_MODEL_E1000E, "net 0 model");
                 is_str(s->nets[0].mac, "52:54:00:12:34:56", "mac");
-                is_str(s->nets[0].ifname, "vnet7", "bridge ifname");
+                ok(s->nets[0].ifname == NULL, "no ifname for a bridge");
                 is_int(s->nets[1].type, VM_NET_USER, "net 1 user");
                 is_int(s->nets[1].model, VM_NET_MODEL_VIRTIO, "model defaults to virtio");
                 is_int(s->nets[1].n_forward, 2, "two forwards");
