@@ -87,6 +87,13 @@ guest: $(BUILD)/guest/initrd.img
 $(BUILD)/guest/initrd.img: $(wildcard tests/guest/*) $(wildcard /boot/vmlinuz-*-amd64)
 	tests/guest/build.sh $(BUILD)/guest || [ $$? = 77 ]
 
+# The cgroup guest (tests/cgroup-guest/README.md): qemuctl + QEMU inside a TCG
+# guest with a real cgroup v2. tests/integration/cgroup-guest.sh also builds
+# it when it is missing or stale.
+cgroup-guest: $(BUILD)/cgroup-guest/initrd.img
+$(BUILD)/cgroup-guest/initrd.img: qemuctl $(BUILD)/guest/initrd.img $(BUILD)/tests/test-cgroups-real $(wildcard tests/cgroup-guest/*)
+	QEMUCTL=./qemuctl QEMUCTL_BUILD=$(BUILD) tests/cgroup-guest/build.sh $(BUILD)/cgroup-guest || [ $$? = 77 ]
+
 # Every test: unit tests (tests/test-*.c) and integration tests
 # (tests/integration/*.sh, real QEMU). One summary line at the end.
 test: test-programs
@@ -125,7 +132,7 @@ install: qemuctl
 clean:
 	rm -rf build build-asan build-fuzz qemuctl
 
-.PHONY: all test test-unit test-programs guest check-asan fuzz fuzz-run bench install clean
+.PHONY: all test test-unit test-programs guest cgroup-guest check-asan fuzz fuzz-run bench install clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
