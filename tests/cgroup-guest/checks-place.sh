@@ -4,14 +4,17 @@
 NOPLACE="qemuctl start does not place QEMU yet (placement_place_vcpu not linked into qemuctl)"
 V=$CG/qemuctl/cg1
 f=$(vmfile cg1 '"cpu": { "mode": "custom", "model": "qemu64", "vcpus": 2, "max": 3,
-           "pin": { "0": "0", "1": "1", "2": "0" }, "emulator_pin": "1" },
-  "memory": { "size": "64M", "limits": { "hard": "512M" } },
+           "pin": { "0": "0", "1": "1", "2": "0" }, "emulator_pin": "1",
+           "weight": 200, "max_percent": 150 },
+  "memory": { "size": "64M", "limits": { "hard": "512M", "soft": "384M", "min": "32M" } },
   "numa": { "policy": "strict", "nodeset": "0" },
   "cgroup": { "parent": "qemuctl", "pids_max": 256 },
   "security": { "user": "qemu", "group": "qemu", "sandbox": true },')
 run $Q start "$f"; ok $? "start cg1 (2 of 3 vCPUs pinned, emulator pinned, hard limit, nodeset 0)"
 pid=$(qemu_pid cg1)
 alive "$pid"; ok $? "cg1's QEMU runs (pid $pid)"
+# QEMU binds guest RAM itself (memory-backend host-nodes, policy=bind)
+grep -q ' bind:0 ' /proc/"$pid"/numa_maps; ok $? "guest RAM is bound to node 0 (numa_maps: bind:0)"
 
 # --- start-time placement
 if has_feature placement; then
@@ -25,8 +28,13 @@ if has_feature placement; then
         is "$(cat $V/emulator/cpuset.cpus 2>/dev/null)" 1 "emulator/cpuset.cpus = 1 (cpu.emulator_pin)"
         is "$(task_affinity "$pid" "$pid")" 1 "QEMU's main thread: sched_getaffinity says 1"
         is "$(cat $V/memory.max 2>/dev/null)" 536870912 "memory.max = 512M (memory.limits.hard)"
+        is "$(cat $V/memory.high 2>/dev/null)" 402653184 "memory.high = 384M (memory.limits.soft)"
+        is "$(cat $V/memory.min 2>/dev/null)" 33554432 "memory.min = 32M (memory.limits.min)"
         is "$(cat $V/pids.max 2>/dev/null)" 256 "pids.max = 256 (cgroup.pids_max)"
+        is "$(cat $V/cpu.weight 2>/dev/null)" 200 "cpu.weight = 200 (cpu.weight)"
+        is "$(cat $V/cpu.max 2>/dev/null)" "150000 100000" "cpu.max = 150000 100000 (cpu.max_percent)"
         is "$(cat $V/emulator/cpuset.mems.effective 2>/dev/null)" 0 "cpuset.mems in effect for QEMU = 0 (numa.nodeset)"
+        is "$(status_field "$pid" Mems_allowed_list)" 0 "QEMU's Mems_allowed_list = 0"
 else
         skip "QEMU and its vCPU threads in the VM's cgroups, pinned" "$NOPLACE"
 fi
