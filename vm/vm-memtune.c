@@ -213,12 +213,12 @@ int vm_memtune_set(struct vm_place *p, const struct vm_memtune *m, struct qc_err
         struct vm_live *live = p->live;
         struct vm_memtune now;
         _cleanup_free_ char *missing = NULL;
-        char what[128] = "";
+        char what[192] = "";
 
         for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
                 if (m->set[k])
-                        snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s", what[0] ? ", " : "",
-                                 keys[k].spec);
+                        snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s (%s)",
+                                 what[0] ? ", " : "", keys[k].name, keys[k].file);
         if (!what[0])
                 return 0;
         missing = vm_memtune_missing(p, what);

@@ -1,0 +1,408 @@
+/* memtune, numatune, numastat. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/placement.h"
+#include "common/cleanup.h"
+#include "common/size.h"
+#include "launcher/placement.h"
+
+/* Options after NAME too, as virsh takes them (`memtune vm1 --hard-limit 2G`);
+ * nothing else may follow NAME. Call with optind at NAME. */
+static int parse_after_name(const char *verb, int argc, char **argv, const char *help, const struct option *opts,
+                            place_opt_fn fn, void *ud, bool *json)
+{
+        int at = optind, rc;
+
+        if (argc - at == 1)
+                return -1;
+        argv[at] = argv[0]; /* the rest parses as if it were a verb of its own */
+        rc = place_parse(verb, argc - at, argv + at, help, opts, fn, ud, json);
+        if (rc >= 0)
+                return rc;
+        if (optind != argc - at)
+                return cli_usage(verb, "unexpected argument \"%s\" after the VM name", argv[at + optind]);
+        return -1;
+}
+
+static int memtune_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        static const char *const names[_VM_MEMTUNE_MAX] = {
+                [VM_MEMTUNE_HARD] = "--hard-limit",
+                [VM_MEMTUNE_SOFT] = "--soft-limit",
+                [VM_MEMTUNE_SWAP] = "--swap-hard-limit",
+                [VM_MEMTUNE_MIN] = "--min-guarantee",
+        };
+        struct vm_memtune *m = ud;
+        enum vm_memtune_key k = (enum vm_memtune_key)(c - 'a');
+        uint64_t v;
+
+        if (k < 0 || k >= _VM_MEMTUNE_MAX)
+                return cli_usage(verb, "unknown option");
+        if (strcmp(arg, "unlimited") == 0 || strcmp(arg, "max") == 0 || strcmp(arg, "-1") == 0) {
+                if (k == VM_MEMTUNE_MIN)
+                        return cli_usage(verb, "%s: a guarantee cannot be unlimited; 0B removes it", names[k]);
+                v = VM_MEMTUNE_UNLIMITED;
+        } else if (parse_size(arg, &v) < 0) {
+                return cli_usage(verb, "%s: expected a size like \"4G\" or \"512M\" (or \"unlimited\"), got \"%s\"",
+                                 names[k], arg);
+        }
+        m->set[k] = true;
+        m->value[k] = v;
+        return -1;
+}
+
+static void size_or_unlimited(uint64_t v, char *buf, size_t len)
+{
+        if (v == VM_MEMTUNE_UNLIMITED)
+                snprintf(buf, len, "unlimited");
+        else
+                format_size(v, buf, len);
+}
+
+int cmd_memtune(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl memtune [--json] [--lock-timeout S] NAME [--hard-limit S]\n"
+                "                       [--soft-limit S] [--swap-hard-limit S] [--min-guarantee S]\n\n"
+                "Memory limits of the running VM NAME, with libvirt's meaning on cgroup v2:\n"
+                "  --hard-limit       memory.max       QEMU is OOM-killed past it\n"
+                "  --soft-limit       memory.high      reclaimed hard past it\n"
+                "  --swap-hard-limit  memory.swap.max  swap QEMU may use (swap alone)\n"
+                "  --min-guarantee    memory.min       never reclaimed below it\n"
+                "Sizes like 4G or 512M; \"unlimited\" removes a limit. Recorded\n"
+                "(memory.limits), so `dump` and the next start keep them. Needs the cgroup v2\n"
+                "memory controller. Without options: the values in force (read back from the\n"
+                "cgroup; the recorded ones where the host has no memory controller).\n";
+        static const struct option opts[] = {
+                { "hard-limit", required_argument, NULL, 'a' + VM_MEMTUNE_HARD },
+                { "soft-limit", required_argument, NULL, 'a' + VM_MEMTUNE_SOFT },
+                { "swap-hard-limit", required_argument, NULL, 'a' + VM_MEMTUNE_SWAP },
+                { "min-guarantee", required_argument, NULL, 'a' + VM_MEMTUNE_MIN },
+                {},
+        };
+        const char *verb = argv[0];
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        struct vm_memtune m = { 0 }, now;
+        bool json = false, any = false, live = false;
+        int rc;
+
+        /* options may follow NAME, as virsh has them */
+        rc = place_parse(verb, argc, argv, help, opts, memtune_opt, &m, &json);
+        if (rc >= 0)
+                return rc;
+        if (argc - optind < 1)
+                return cli_usage(verb, "expected a VM name");
+        const char *name = argv[optind];
+        if ((rc = parse_after_name(verb, argc, argv, help, opts, memtune_opt, &m, &json)) >= 0)
+                return rc;
+        for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
+                any |= m.set[k];
+        if (any && json)
+                return cli_usage(verb, "--json: only when showing the limits");
+        if ((rc = place_vm_open(verb, name, false, &v)))
+                return rc;
+        if (any) {
+                if (vm_memtune_set(&v.p, &m, &err) < 0) {
+                        place_vm_close(&v);
+                        return cli_fail(verb, &err);
+                }
+        }
+        if (vm_memtune_get(&v.p, &now, &live, &err) < 0) {
+                place_vm_close(&v);
+                return cli_fail(verb, &err);
+        }
+        if (json) {
+                json_object *o = json_object_new_object();
+
+                for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
+                        json_object_object_add(o, vm_memtune_key_to_string((enum vm_memtune_key)k),
+                                               !now.set[k] || now.value[k] == VM_MEMTUNE_UNLIMITED
+                                                       ? NULL
+                                                       : json_object_new_uint64(now.value[k]));
+                json_object_object_add(o, "source", json_object_new_string(live ? "cgroup" : "recorded"));
+                place_print_json(o);
+                json_object_put(o);
+        } else {
+                for (int k = 0; k < _VM_MEMTUNE_MAX; k++) {
+                        char buf[32];
+
+                        if (now.set[k])
+                                size_or_unlimited(now.value[k], buf, sizeof buf);
+                        else
+                                snprintf(buf, sizeof buf, "(no %s)", vm_memtune_key_file((enum vm_memtune_key)k));
+                        printf("%-16s: %s\n", vm_memtune_key_to_string((enum vm_memtune_key)k), buf);
+                }
+                if (!live) {
+                        _cleanup_free_ char *why = vm_memtune_missing(&v.p, "reading the limits in force");
+                        printf("(recorded values, not in force: %s)\n", why ? why : "no cgroup");
+                }
+        }
+        place_vm_close(&v);
+        return CLI_EXIT_OK;
+}
+
+struct numatune_opts {
+        bool has_nodeset, has_mode;
+        struct cpuset nodeset;
+        enum vm_numa_policy mode;
+};
+
+static int numatune_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        struct numatune_opts *o = ud;
+        size_t pos = 0;
+
+        switch (c) {
+        case 'n':
+                if (cpuset_parse(arg, &o->nodeset, &pos) < 0)
+                        return cli_usage(verb, "--nodeset: expected a node list like 0 or 0-1, got \"%s\"", arg);
+                o->has_nodeset = true;
+                return -1;
+        case 'm':
+                o->mode = vm_numa_policy_from_string(arg);
+                if (o->mode == _VM_NUMA_POLICY_INVALID)
+                        return cli_usage(verb, "--mode: expected strict, preferred or interleave, got \"%s\"", arg);
+                o->has_mode = true;
+                return -1;
+        default:
+                return cli_usage(verb, "unknown option");
+        }
+}
+
+static json_object *jset(bool has, const struct cpuset *cs)
+{
+        _cleanup_free_ char *s = has ? cpuset_to_string(cs) : NULL;
+
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static int show_numatune(const char *verb, struct place_vm *v, bool json)
+{
+        struct vm_numatune t;
+        struct qc_err err = { 0 };
+
+        if (vm_numatune_get(&v->p, &t, &err) < 0)
+                return cli_fail(verb, &err);
+        _cleanup_free_ char *ns = t.has_nodeset ? cpuset_to_string(&t.nodeset) : NULL;
+        _cleanup_free_ char *ma = t.has_mems_allowed ? cpuset_to_string(&t.mems_allowed) : NULL;
+        _cleanup_free_ char *cm = t.has_cgroup_mems ? cpuset_to_string(&t.cgroup_mems) : NULL;
+        if (json) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "numa_mode", json_object_new_string(vm_numa_policy_to_string(t.mode)));
+                json_object_object_add(o, "numa_nodeset", jset(t.has_nodeset, &t.nodeset));
+                json_object_object_add(o, "mems_allowed", jset(t.has_mems_allowed, &t.mems_allowed));
+                json_object_object_add(o, "cgroup_mems", jset(t.has_cgroup_mems, &t.cgroup_mems));
+                place_print_json(o);
+                json_object_put(o);
+                return CLI_EXIT_OK;
+        }
+        printf("%-14s: %s\n", "numa_mode", vm_numa_policy_to_string(t.mode));
+        printf("%-14s: %s\n", "numa_nodeset", ns ? ns : "(any)");
+        printf("%-14s: %s\n", "mems_allowed", ma ? ma : "?");
+        if (cm)
+                printf("%-14s: %s\n", "cgroup mems", cm);
+        return CLI_EXIT_OK;
+}
+
+int cmd_numatune(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl numatune [--json] [--lock-timeout S] NAME [--nodeset LIST]\n"
+                "                        [--mode strict|preferred|interleave]\n\n"
+                "Host NUMA binding of the running VM NAME. --nodeset: the nodes must exist;\n"
+                "the VM cgroup's cpuset.mems when the cpuset controller is usable, then QEMU's\n"
+                "memory is moved there (migrate_pages). --mode cannot change while QEMU runs\n"
+                "(QEMU fixes a memory backend's policy when it creates it; libvirt refuses it\n"
+                "live too): it is recorded for the next start. Both are recorded (numa.nodeset,\n"
+                "numa.policy). Without options: the recorded binding, QEMU's Mems_allowed_list\n"
+                "and the cgroup's effective mems.\n";
+        static const struct option opts[] = {
+                { "nodeset", required_argument, NULL, 'n' },
+                { "mode", required_argument, NULL, 'm' },
+                {},
+        };
+        const char *verb = argv[0];
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        struct numatune_opts o = { 0 };
+        struct cpuset host_nodes;
+        bool json = false, deferred = false;
+        long not_moved = 0;
+        int rc = place_parse(verb, argc, argv, help, opts, numatune_opt, &o, &json);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind < 1)
+                return cli_usage(verb, "expected a VM name");
+        const char *name = argv[optind];
+        if ((rc = parse_after_name(verb, argc, argv, help, opts, numatune_opt, &o, &json)) >= 0)
+                return rc;
+        if ((o.has_nodeset || o.has_mode) && json)
+                return cli_usage(verb, "--json: only when showing the binding");
+        if ((rc = place_vm_open(verb, name, false, &v)))
+                return rc;
+        if (!o.has_nodeset && !o.has_mode) {
+                rc = show_numatune(verb, &v, json);
+                place_vm_close(&v);
+                return rc;
+        }
+        if (o.has_nodeset && placement_host_nodes(&host_nodes, &err) < 0) {
+                place_vm_close(&v);
+                return cli_fail(verb, &err);
+        }
+        if (vm_numatune_set(&v.p, &host_nodes, o.has_nodeset ? &o.nodeset : NULL, o.has_mode ? &o.mode : NULL,
+                            &deferred, &not_moved, &err) < 0) {
+                place_vm_close(&v);
+                return cli_fail(verb, &err);
+        }
+        if (o.has_nodeset) {
+                _cleanup_free_ char *s = cpuset_to_string(&o.nodeset);
+                printf("VM `%s`: memory bound to host node%s %s%s\n", v.h->name, cpuset_count(&o.nodeset) == 1 ? "" : "s",
+                       s ? s : "?",
+                       v.live.cg && (v.p.usable & CG_MASK(CG_CPUSET)) ? " (cpuset.mems and migrate_pages)"
+                                                                        : " (migrate_pages; no cpuset controller here)");
+                if (not_moved > 0)
+                        printf("%ld pages could not be moved (in use or pinned); they stay where they are\n",
+                               not_moved);
+        }
+        if (deferred)
+                printf("VM `%s`: numa mode %s recorded for the next start: QEMU fixes a memory backend's policy when "
+                       "it creates it, so the running VM keeps its mode\n",
+                       v.h->name, vm_numa_policy_to_string(o.mode));
+        else if (o.has_mode)
+                printf("VM `%s`: numa mode is %s already\n", v.h->name, vm_numa_policy_to_string(o.mode));
+        place_vm_close(&v);
+        return CLI_EXIT_OK;
+}
+
+int cmd_numastat(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl numastat [--json] [--lock-timeout S] NAME\n\n"
+                "Per-node memory of the VM's QEMU process, like `numastat -p`: from\n"
+                "/proc/PID/numa_maps, in MB per host node: Huge (hugetlbfs), Heap, Stack and\n"
+                "Private (everything else, guest RAM included). --json: bytes.\n";
+        const char *verb = argv[0];
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        struct vm_numastat s = { 0 };
+        struct cpuset nodes;
+        bool json = false;
+        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind != 1)
+                return cli_usage(verb, "expected one VM name");
+        if ((rc = place_vm_open(verb, argv[optind], false, &v)))
+                return rc;
+        rc = vm_numastat_read(v.live.qemu_pid, &s, &err);
+        if (rc < 0) {
+                place_vm_close(&v);
+                return cli_fail(verb, &err);
+        }
+        /* every host node gets a column, as numastat shows them, and any
+         * node numa_maps names */
+        if (placement_host_nodes(&nodes, &err) < 0)
+                cpuset_zero(&nodes);
+        for (unsigned i = 0; i < s.n_nodes; i++)
+                cpuset_set(&nodes, i);
+        if (cpuset_is_empty(&nodes))
+                cpuset_set(&nodes, 0);
+        int last = cpuset_last(&nodes);
+        uint64_t total[_VM_NUMASTAT_CAT_MAX] = { 0 }, all = 0;
+
+        if (json) {
+                json_object *o = json_object_new_object(), *arr = json_object_new_array(), *t = json_object_new_object();
+
+                json_object_object_add(o, "pid", json_object_new_int64(v.live.qemu_pid));
+                for (int n = 0; n <= last; n++) {
+                        json_object *jn;
+                        uint64_t sum = 0;
+
+                        if (!cpuset_isset(&nodes, (unsigned)n))
+                                continue;
+                        jn = json_object_new_object();
+                        json_object_object_add(jn, "node", json_object_new_int64(n));
+                        for (int c = 0; c < _VM_NUMASTAT_CAT_MAX; c++) {
+                                uint64_t b = vm_numastat_get(&s, (enum vm_numastat_cat)c, (unsigned)n);
+                                char key[16];
+
+                                snprintf(key, sizeof key, "%s", vm_numastat_cat_to_string((enum vm_numastat_cat)c));
+                                key[0] = (char)(key[0] - 'A' + 'a');
+                                json_object_object_add(jn, key, json_object_new_uint64(b));
+                                sum += b;
+                                total[c] += b;
+                        }
+                        json_object_object_add(jn, "total", json_object_new_uint64(sum));
+                        all += sum;
+                        json_object_array_add(arr, jn);
+                }
+                for (int c = 0; c < _VM_NUMASTAT_CAT_MAX; c++) {
+                        char key[16];
+
+                        snprintf(key, sizeof key, "%s", vm_numastat_cat_to_string((enum vm_numastat_cat)c));
+                        key[0] = (char)(key[0] - 'A' + 'a');
+                        json_object_object_add(t, key, json_object_new_uint64(total[c]));
+                }
+                json_object_object_add(t, "total", json_object_new_uint64(all));
+                json_object_object_add(o, "nodes", arr);
+                json_object_object_add(o, "total", t);
+                place_print_json(o);
+                json_object_put(o);
+        } else {
+                const double mb = 1024.0 * 1024.0;
+
+                printf("Per-node process memory usage (in MBs) for PID %d (QEMU of VM `%s`)\n",
+                       (int)v.live.qemu_pid, v.h->name);
+                printf("%-16s", "");
+                for (int n = 0; n <= last; n++) {
+                        char h[24];
+
+                        if (!cpuset_isset(&nodes, (unsigned)n))
+                                continue;
+                        snprintf(h, sizeof h, "Node %d", n);
+                        printf(" %15s", h);
+                }
+                printf(" %15s\n%-16s", "Total", "");
+                for (int n = 0; n <= last + 1; n++)
+                        if (n > last || cpuset_isset(&nodes, (unsigned)n))
+                                printf(" ---------------");
+                printf("\n");
+                for (int c = 0; c <= _VM_NUMASTAT_CAT_MAX; c++) {
+                        uint64_t row = 0;
+
+                        if (c == _VM_NUMASTAT_CAT_MAX) {
+                                printf("%-16s", "----------------");
+                                for (int n = 0; n <= last + 1; n++)
+                                        if (n > last || cpuset_isset(&nodes, (unsigned)n))
+                                                printf(" ---------------");
+                                printf("\n%-16s", "Total");
+                        } else {
+                                printf("%-16s", vm_numastat_cat_to_string((enum vm_numastat_cat)c));
+                        }
+                        for (int n = 0; n <= last; n++) {
+                                uint64_t b = 0;
+
+                                if (!cpuset_isset(&nodes, (unsigned)n))
+                                        continue;
+                                for (int k = 0; k < _VM_NUMASTAT_CAT_MAX; k++)
+                                        if (c == _VM_NUMASTAT_CAT_MAX || k == c)
+                                                b += vm_numastat_get(&s, (enum vm_numastat_cat)k, (unsigned)n);
+                                row += b;
+                                printf(" %15.2f", (double)b / mb);
+                        }
+                        printf(" %15.2f\n", (double)row / mb);
+                }
+        }
+        vm_numastat_done(&s);
+        place_vm_close(&v);
+        return CLI_EXIT_OK;
+}

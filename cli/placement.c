@@ -1,0 +1,293 @@
+/* vcpupin and emulatorpin, and what the placement verbs share. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/launch.h"
+#include "cli/placement.h"
+#include "common/cleanup.h"
+
+static int record_cb(void *userdata, const struct vm_spec *spec, struct qc_err *err)
+{
+        return vm_record_spec(userdata, spec, err);
+}
+
+int place_vm_open(const char *verb, const char *name, bool qmp, struct place_vm *ret)
+{
+        struct qc_err err = { 0 };
+        struct place_vm v = { 0 };
+
+        if (vm_open(name, verb, VM_OPEN_LOCK | (qmp ? 0 : VM_OPEN_NO_QMP), &v.h, &err) < 0)
+                return cli_fail(verb, &err);
+        v.live = (struct vm_live){ .qmp = v.h->qmp, .qemu_pid = v.h->qemu_pid, .spec = v.h->spec,
+                                   .record = record_cb, .userdata = v.h };
+        *ret = v;
+        /* the vm_live lives in *ret now: point the place context at it */
+        if (vm_place_open(&ret->p, &ret->live, &err) < 0) {
+                vm_close(ret->h);
+                ret->h = NULL;
+                return cli_fail(verb, &err);
+        }
+        return CLI_EXIT_OK;
+}
+
+void place_vm_close(struct place_vm *v)
+{
+        if (v->p.live)
+                vm_place_done(&v->p);
+        vm_close(v->h);
+        v->h = NULL;
+}
+
+int place_parse(const char *verb, int argc, char **argv, const char *help, const struct option *extra,
+                place_opt_fn on_opt, void *ud, bool *json)
+{
+        struct option opts[16] = {
+                { "help", no_argument, NULL, 'h' },
+                { "json", no_argument, NULL, 'j' },
+                { "lock-timeout", required_argument, NULL, 'L' },
+        };
+        size_t n = 3;
+        int c, ms, r;
+
+        for (size_t i = 0; extra && extra[i].name && n < ELEMENTSOF(opts) - 1; i++)
+                opts[n++] = extra[i];
+        optind = 0;
+        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+                switch (c) {
+                case 'h':
+                        fputs(help, stdout);
+                        return CLI_EXIT_OK;
+                case 'j':
+                        if (!json)
+                                return cli_usage(verb, "--json: this verb prints nothing to format");
+                        *json = true;
+                        break;
+                case 'L':
+                        if ((ms = parse_duration_ms(optarg)) < 0)
+                                return cli_usage(verb, "--lock-timeout: expected seconds like 10 or 500ms, got \"%s\"",
+                                                 optarg);
+                        vm_lock_timeout_ms = ms;
+                        break;
+                case '?':
+                        return cli_usage(verb, "unknown option");
+                default:
+                        if (!on_opt)
+                                return cli_usage(verb, "unknown option");
+                        r = on_opt(verb, c, optarg, ud);
+                        if (r >= 0)
+                                return r;
+                        break;
+                }
+        }
+        return -1;
+}
+
+void place_print_json(json_object *o)
+{
+        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
+                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+void place_warn(const char *verb, const char *msg)
+{
+        if (msg)
+                fprintf(stderr, "qemuctl: %s: warning: %s\n", verb, msg);
+}
+
+static json_object *jcpus(const struct cpuset *cs)
+{
+        _cleanup_free_ char *s = cpuset_to_string(cs);
+
+        return s ? json_object_new_string(s) : NULL;
+}
+
+static int parse_cpus(const char *verb, const char *what, const char *s, struct cpuset *ret)
+{
+        size_t pos = 0;
+        int r = cpuset_parse(s, ret, &pos);
+
+        if (r == -ERANGE)
+                return cli_usage(verb, "%s \"%s\": a CPU number is too large", what, s);
+        if (r < 0)
+                return cli_usage(verb, "%s: expected a CPU list like 0-3,8, got \"%s\" (at byte %zu)", what, s, pos);
+        return -1;
+}
+
+static int show_vcpupin(const char *verb, struct place_vm *v, bool one, unsigned only, bool json)
+{
+        _cleanup_free_ struct vm_pin_info *pins = NULL;
+        struct qc_err err = { 0 };
+        size_t n = 0;
+        bool found = false;
+        json_object *arr = NULL;
+
+        if (vm_vcpupin_get(&v->p, &pins, &n, &err) < 0)
+                return cli_fail(verb, &err);
+        if (json)
+                arr = json_object_new_array();
+        else
+                printf(" %-6s %-14s %-14s %s\n", "VCPU", "CPU Affinity", "Pinned", "Thread");
+        for (size_t i = 0; i < n; i++) {
+                const struct vm_pin_info *p = &pins[i];
+                _cleanup_free_ char *aff = p->host_ok ? cpuset_to_string(&p->affinity) : NULL;
+                _cleanup_free_ char *pin = p->pinned ? cpuset_to_string(&p->pin) : NULL;
+
+                if (one && p->vcpu != only)
+                        continue;
+                found = true;
+                if (json) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "vcpu", json_object_new_int64(p->vcpu));
+                        json_object_object_add(o, "plugged", json_object_new_boolean(p->tid != 0));
+                        json_object_object_add(o, "thread", p->tid ? json_object_new_int64(p->tid) : NULL);
+                        json_object_object_add(o, "affinity", p->host_ok ? jcpus(&p->affinity) : NULL);
+                        json_object_object_add(o, "pin", p->pinned ? jcpus(&p->pin) : NULL);
+                        json_object_array_add(arr, o);
+                        continue;
+                }
+                char tid[24] = "-";
+                if (p->tid)
+                        snprintf(tid, sizeof tid, "%d", (int)p->tid);
+                printf(" %-6u %-14s %-14s %s\n", p->vcpu,
+                       !p->tid ? "(not plugged)" : aff ? aff : "(gone)", pin ? pin : "-", tid);
+        }
+        if (json) {
+                place_print_json(arr);
+                json_object_put(arr);
+        }
+        if (one && !found)
+                return cli_failf(verb, "VM `%s` has no vCPU %u plugged or pinned (cpu.max %u)", v->h->name, only,
+                                 v->live.spec->cpu.max);
+        return CLI_EXIT_OK;
+}
+
+int cmd_vcpupin(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl vcpupin [--json] [--lock-timeout S] NAME [VCPU [CPULIST]]\n\n"
+                "Pin vCPU VCPU of the running VM NAME to host CPUs CPULIST (\"0-3,8\"): its\n"
+                "vcpuN/ cgroup's cpuset.cpus when the cpuset controller is usable, and\n"
+                "sched_setaffinity of its thread always. Recorded, so `dump` and the next\n"
+                "start keep it. A vCPU below cpu.max that is not plugged gets the pin when\n"
+                "it is. Without CPULIST: the pinning of every vCPU (or of VCPU): the real\n"
+                "affinity of its thread and the recorded pin.\n";
+        const char *verb = argv[0];
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        struct cpuset cpus;
+        bool json = false, live = false;
+        unsigned long vcpu = 0;
+        char *end;
+        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind < 1 || argc - optind > 3)
+                return cli_usage(verb, "expected NAME [VCPU [CPULIST]]");
+        if (argc - optind >= 2) {
+                errno = 0;
+                vcpu = strtoul(argv[optind + 1], &end, 10);
+                if (errno || end == argv[optind + 1] || *end || vcpu > 4095)
+                        return cli_usage(verb, "VCPU: expected a vCPU number, got \"%s\"", argv[optind + 1]);
+        }
+        if (argc - optind == 3 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 2], &cpus)) >= 0)
+                return rc;
+        if (argc - optind == 3 && json)
+                return cli_usage(verb, "--json: only when showing the pinning");
+        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+                return rc;
+        if (argc - optind < 3) {
+                rc = show_vcpupin(verb, &v, argc - optind == 2, (unsigned)vcpu, json);
+                place_vm_close(&v);
+                return rc;
+        }
+        if (vm_vcpupin_set(&v.p, (unsigned)vcpu, &cpus, &live, &err) < 0) {
+                place_vm_close(&v);
+                return cli_fail(verb, &err);
+        }
+        _cleanup_free_ char *s = cpuset_to_string(&cpus);
+        if (live) {
+                _cleanup_free_ char *note = vm_place_cpuset_note(&v.p, "pinned");
+                place_warn(verb, note);
+                printf("VM `%s`: vCPU %lu pinned to CPU%s %s\n", v.h->name, vcpu, cpuset_count(&cpus) == 1 ? "" : "s",
+                       s ? s : "?");
+        } else {
+                printf("VM `%s`: vCPU %lu is not plugged; pin to CPU%s %s recorded for when it is\n", v.h->name, vcpu,
+                       cpuset_count(&cpus) == 1 ? "" : "s", s ? s : "?");
+        }
+        place_vm_close(&v);
+        return CLI_EXIT_OK;
+}
+
+int cmd_emulatorpin(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl emulatorpin [--json] [--lock-timeout S] NAME [CPULIST]\n\n"
+                "Pin QEMU's own threads (every thread that is not a vCPU: the main loop, I/O,\n"
+                "workers) of the running VM NAME to host CPUs CPULIST: the emulator/ cgroup's\n"
+                "cpuset.cpus when the cpuset controller is usable, and sched_setaffinity of\n"
+                "each thread always. Recorded (cpu.emulator_pin). Without CPULIST: the\n"
+                "affinity of QEMU's main thread and the recorded pin.\n";
+        const char *verb = argv[0];
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        struct cpuset cpus;
+        bool json = false;
+        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind < 1 || argc - optind > 2)
+                return cli_usage(verb, "expected NAME [CPULIST]");
+        if (argc - optind == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], &cpus)) >= 0)
+                return rc;
+        if (argc - optind == 2 && json)
+                return cli_usage(verb, "--json: only when showing the pinning");
+        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+                return rc;
+        if (argc - optind == 1) {
+                struct vm_emulator_pin e;
+
+                if (vm_emulatorpin_get(&v.p, &e, &err) < 0) {
+                        place_vm_close(&v);
+                        return cli_fail(verb, &err);
+                }
+                _cleanup_free_ char *aff = cpuset_to_string(&e.affinity);
+                _cleanup_free_ char *pin = e.pinned ? cpuset_to_string(&e.pin) : NULL;
+                if (json) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "affinity", aff ? json_object_new_string(aff) : NULL);
+                        json_object_object_add(o, "pin", pin ? json_object_new_string(pin) : NULL);
+                        json_object_object_add(o, "threads", json_object_new_int64((int64_t)e.n_threads));
+                        json_object_object_add(o, "threads_differing", json_object_new_int64((int64_t)e.n_differ));
+                        place_print_json(o);
+                        json_object_put(o);
+                } else {
+                        printf(" %-10s %-14s %s\n", "emulator", "CPU Affinity", "Pinned");
+                        printf(" %-10s %-14s %s\n", "*", aff ? aff : "?", pin ? pin : "-");
+                        if (e.n_differ)
+                                printf("(%zu of QEMU's %zu non-vCPU threads have another affinity)\n", e.n_differ,
+                                       e.n_threads);
+                }
+                place_vm_close(&v);
+                return CLI_EXIT_OK;
+        }
+        size_t n = 0;
+        if (vm_emulatorpin_set(&v.p, &cpus, &n, &err) < 0) {
+                place_vm_close(&v);
+                return cli_fail(verb, &err);
+        }
+        _cleanup_free_ char *note = vm_place_cpuset_note(&v.p, "emulator threads pinned");
+        _cleanup_free_ char *s = cpuset_to_string(&cpus);
+        place_warn(verb, note);
+        printf("VM `%s`: %zu emulator thread%s pinned to CPU%s %s\n", v.h->name, n, n == 1 ? "" : "s",
+               cpuset_count(&cpus) == 1 ? "" : "s", s ? s : "?");
+        place_vm_close(&v);
+        return CLI_EXIT_OK;
+}
