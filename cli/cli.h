@@ -41,6 +41,12 @@ int cmd_wait(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_host(int argc, char **argv);       /* cli/host.c */
+/* cli/placement.c, cli/placement-mem.c: placement of a running VM */
+int cmd_vcpupin(int argc, char **argv);
+int cmd_emulatorpin(int argc, char **argv);
+int cmd_memtune(int argc, char **argv);
+int cmd_numatune(int argc, char **argv);
+int cmd_numastat(int argc, char **argv);
 /* cli/qmp.c: qmp and hmp against a QMP socket. The *_main functions take the
  * socket path and the verb's argv without --socket (argv[0] = verb name), so
  * a verb that finds the socket by VM name can reuse them. */
