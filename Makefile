@@ -77,7 +77,7 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(TESTLIB_OBJ) $(LIBS_ORDERED)
 
 $(BUILD)/bench/%: bench/%.c $(LIBS_ORDERED)
 	@mkdir -p $(dir $@)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_ORDERED) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(LIBS_ORDERED) $(LDLIBS)
 
 test-programs: qemuctl $(TEST_BIN) $(TOOL_BIN) guest
 
