@@ -203,18 +203,19 @@ static void test_memtune(struct cg_hier *h)
                    got.value[VM_MEMTUNE_SWAP] == 0 && got.value[VM_MEMTUNE_MIN] == 512ull << 20,
            "values in force, \"max\" as unlimited");
 
-        /* soft above hard (hard from the cgroup) refused before any write */
+        /* soft above hard is allowed (libvirt too); min above hard is not */
         m = (struct vm_memtune){ 0 };
         m.set[VM_MEMTUNE_SOFT] = true;
         m.value[VM_MEMTUNE_SOFT] = 3ull << 30;
-        is_int(vm_memtune_set(&p, &m, &e), -1, "soft above the hard limit in force refused");
-        is_str(e.msg, "soft limit 3G is above the hard limit 2G", "says which");
-        is_str(get("qemuctl/mt/memory.high"), "max\n", "memory.high untouched");
+        is_int(vm_memtune_set(&p, &m, &e), 0, "soft above the hard limit in force is taken");
+        is_str(get("qemuctl/mt/memory.high"), "max\n3221225472\n", "memory.high written");
+        put("qemuctl/mt/memory.high", "max\n");
         m = (struct vm_memtune){ 0 };
         m.set[VM_MEMTUNE_HARD] = true;
         m.value[VM_MEMTUNE_HARD] = 256ull << 20;
         is_int(vm_memtune_set(&p, &m, &e), -1, "hard below the min guarantee in force refused");
         ok(strstr(e.msg, "min guarantee 512M is above the hard limit 256M"), "says which: %s", e.msg);
+        is_str(get("qemuctl/mt/memory.max"), "2147483648\n", "memory.max untouched");
 
         /* unlimited: "max", and unset in the spec */
         m.value[VM_MEMTUNE_HARD] = VM_MEMTUNE_UNLIMITED;

@@ -184,9 +184,10 @@ static void apply_to_spec(struct vm_spec *spec, const struct vm_memtune *m)
         }
 }
 
-/* The limits after the change: soft and min must not exceed hard (the
- * kernel takes any values, but a memory.min above memory.max guarantees
- * what can never be had, and libvirt refuses soft > hard). */
+/* The limits after the change: min must not exceed hard. The kernel takes
+ * any values, but a memory.min above memory.max guarantees what can never be
+ * had. A soft limit above the hard one is allowed, as libvirt allows it:
+ * memory.high then never bites. */
 static int check_order(const struct vm_memtune *now, const struct vm_memtune *m, struct qc_err *err)
 {
         uint64_t v[_VM_MEMTUNE_MAX];
@@ -197,10 +198,6 @@ static int check_order(const struct vm_memtune *now, const struct vm_memtune *m,
         if (v[VM_MEMTUNE_HARD] == VM_MEMTUNE_UNLIMITED)
                 return 0;
         format_size(v[VM_MEMTUNE_HARD], b, sizeof b);
-        if (v[VM_MEMTUNE_SOFT] != VM_MEMTUNE_UNLIMITED && v[VM_MEMTUNE_SOFT] > v[VM_MEMTUNE_HARD]) {
-                format_size(v[VM_MEMTUNE_SOFT], a, sizeof a);
-                return qc_err_set(err, EINVAL, "soft limit %s is above the hard limit %s", a, b);
-        }
         if (v[VM_MEMTUNE_MIN] != VM_MEMTUNE_UNLIMITED && v[VM_MEMTUNE_MIN] > v[VM_MEMTUNE_HARD]) {
                 format_size(v[VM_MEMTUNE_MIN], a, sizeof a);
                 return qc_err_set(err, EINVAL, "min guarantee %s is above the hard limit %s", a, b);

@@ -111,7 +111,7 @@ int vm_memtune_write(int dirfd, const struct vm_memtune *m, struct qc_err *err);
 /* Values in force: read back from the VM's cgroup (*ret_live = true) when the
  * memory controller is usable, else the recorded ones (*ret_live = false). */
 int vm_memtune_get(struct vm_place *p, struct vm_memtune *ret, bool *ret_live, struct qc_err *err);
-/* Check (soft and min not above hard), refuse when the memory controller is
+/* Check (min not above hard), refuse when the memory controller is
  * missing (naming the option, the controller and why this host lacks it),
  * write, record. */
 int vm_memtune_set(struct vm_place *p, const struct vm_memtune *m, struct qc_err *err);
