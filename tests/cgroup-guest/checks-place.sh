@@ -107,6 +107,9 @@ else
         skip "a process over memory.max in the VM's cgroup is killed" "$NOPLACE"
 fi
 
+# --- what the placement verbs show, memtune's other limits, dump's record
+. /cgtest/checks-placement-verbs.sh
+
 # --- the end: the supervisor removes the VM's cgroup
 run $Q kill cg1; ok $? "kill cg1"
 wait_for 30 eval '! alive $pid'; ok $? "QEMU is gone"
