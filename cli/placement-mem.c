@@ -9,7 +9,7 @@
 #include "cli/placement.h"
 #include "common/cleanup.h"
 #include "common/size.h"
-#include "launcher/placement.h"
+#include "host/host.h"
 
 /* Options after NAME too, as virsh takes them (`memtune vm1 --hard-limit 2G`);
  * nothing else may follow NAME. Call with optind at NAME. */
@@ -27,6 +27,18 @@ static int parse_after_name(const char *verb, int argc, char **argv, const char 
         if (optind != argc - at)
                 return cli_usage(verb, "unexpected argument \"%s\" after the VM name", argv[at + optind]);
         return -1;
+}
+
+/* The host's NUMA node ids (libnuma). */
+static int host_nodes_read(struct cpuset *ret, struct qc_err *err)
+{
+        struct host_numa n;
+
+        if (host_numa_read(&n, err) < 0)
+                return -1;
+        *ret = n.node_set;
+        host_numa_done(&n);
+        return 0;
 }
 
 static int memtune_opt(const char *verb, int c, const char *arg, void *ud)
@@ -253,7 +265,7 @@ int cmd_numatune(int argc, char **argv)
                 place_vm_close(&v);
                 return rc;
         }
-        if (o.has_nodeset && placement_host_nodes(&host_nodes, &err) < 0) {
+        if (o.has_nodeset && host_nodes_read(&host_nodes, &err) < 0) {
                 place_vm_close(&v);
                 return cli_fail(verb, &err);
         }
@@ -310,7 +322,7 @@ int cmd_numastat(int argc, char **argv)
         }
         /* every host node gets a column, as numastat shows them, and any
          * node numa_maps names */
-        if (placement_host_nodes(&nodes, &err) < 0)
+        if (host_nodes_read(&nodes, &err) < 0)
                 cpuset_zero(&nodes);
         for (unsigned i = 0; i < s.n_nodes; i++)
                 cpuset_set(&nodes, i);

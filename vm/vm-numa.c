@@ -9,7 +9,6 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
-#include "../launcher/placement.h"
 #include "vm-place.h"
 
 static const char *const cat_names[_VM_NUMASTAT_CAT_MAX] = {
@@ -240,12 +239,11 @@ int vm_numatune_set(struct vm_place *p, const struct cpuset *host_nodes, const s
         long not_moved = 0;
 
         if (nodeset) {
-                struct vm_spec probe = { .numa = { .has_nodeset = true, .nodeset = *nodeset } };
                 _cleanup_free_ char *mems = cpuset_to_string(nodeset);
 
                 if (!mems)
                         return qc_err_set(err, ENOMEM, "out of memory");
-                if (placement_check_nodes(&probe, host_nodes, err) < 0)
+                if (vm_check_nodes(nodeset, host_nodes, err) < 0)
                         return -1;
                 if (live->cg && (p->usable & CG_MASK(CG_CPUSET)) && write_mems(live->cg, mems, err) < 0)
                         return qc_err_wrap(err, "numa nodeset %s", mems);
