@@ -47,9 +47,10 @@ bool qmp_version_at_least(const struct qmp *q, int major, int minor);
  * (peer closed), EPROTO (garbage, wrong id), EMSGSIZE (line > QMP_MAX_LINE).
  * Events that arrive meanwhile are queued. */
 int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err);
-/* Raw: a whole command object in ({"execute":..., "arguments":...}), the
- * whole reply object out ({"return":...} or {"error":...}); an error reply is
- * not a failure here. */
+/* Raw: a whole command object in ({"execute":..., "arguments":...}; taken;
+ * any "id" in it is replaced by the connection's own), the whole reply
+ * object out ({"return":...} or {"error":...}); an error reply is not a
+ * failure here. */
 int qmp_execute_raw(struct qmp *q, json_object *cmd, json_object **ret_reply, struct qc_err *err);
 
 /* Events. match may be NULL (any event of that name); name NULL = any event.
