@@ -29,6 +29,7 @@ if [ -z "${GUEST_KVER:-}" ]; then
 fi
 kernel=/boot/vmlinuz-$GUEST_KVER
 moddir=/lib/modules/$GUEST_KVER
+[ -e "$kernel" ] || missing "$kernel: no such kernel (install linux-image-$GUEST_KVER)"
 [ -r "$kernel" ] || missing "$kernel: not readable (Debian installs it 0600: build as root)"
 [ -d "$moddir" ] || missing "$moddir: missing (linux-image-$GUEST_KVER modules)"
 [ -x /bin/busybox ] || missing "/bin/busybox missing: install busybox-static"
