@@ -128,6 +128,8 @@ mkdir -p "$out"
 # gzip -1: ~100 MB of QEMU and libraries; build speed beats size here.
 (cd "$root" && find . | LC_ALL=C sort | cpio --quiet -o -H newc -R 0:0) | gzip -1 >"$tmp/initrd.img"
 rm -f "$out/MISSING"
-cp "$build/guest/vmlinuz" "$out/vmlinuz"
+# rename, never rewrite in place: another test run may be booting these
+cp "$build/guest/vmlinuz" "$tmp/vmlinuz"
+mv "$tmp/vmlinuz" "$out/vmlinuz"
 mv "$tmp/initrd.img" "$out/initrd.img" # last: make's target
 echo "tests/cgroup-guest/build.sh: $out/initrd.img ($(du -h "$out/initrd.img" | cut -f1); features: $(tr '\n' ' ' <"$tmp/features"))"
