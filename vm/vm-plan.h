@@ -14,6 +14,7 @@ struct vm_cpu_slot {
         int64_t socket_id, die_id, core_id, thread_id, node_id;
         char *qom_path; /* NULL when not plugged */
         unsigned vcpus_count;
+        size_t origin;  /* position in the list QEMU gave */
 };
 
 /* Free the strings of n slots and the array. */
