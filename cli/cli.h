@@ -47,6 +47,12 @@ int cmd_emulatorpin(int argc, char **argv);
 int cmd_memtune(int argc, char **argv);
 int cmd_numatune(int argc, char **argv);
 int cmd_numastat(int argc, char **argv);
+/* cli/live.c: live CPU and memory */
+int cmd_setvcpus(int argc, char **argv);
+int cmd_vcpuinfo(int argc, char **argv);
+int cmd_balloon(int argc, char **argv);
+int cmd_memstat(int argc, char **argv);
+int cmd_setmem(int argc, char **argv);
 /* cli/qmp.c: qmp and hmp against a QMP socket. The *_main functions take the
  * socket path and the verb's argv without --socket (argv[0] = verb name), so
  * a verb that finds the socket by VM name can reuse them. */

@@ -1,0 +1,385 @@
+/* Live CPU and memory: setvcpus, vcpuinfo, balloon, memstat (dommemstat),
+ * setmem. Every verb takes the VM's lock for its whole run, so two verbs on
+ * one VM never interleave (a second one waits up to --lock-timeout). */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/launch.h"
+#include "cli/placement.h"
+#include "common/cleanup.h"
+#include "common/size.h"
+#include "vm/vm-guest.h"
+#include "vm/vm.h"
+
+#define OPT_TIMEOUT 1000
+#define OPT_GUEST_ONLINE 1001
+
+struct live_opts {
+        int timeout_ms; /* -1 = the verb's default */
+        const char *guest_channel;
+};
+
+static int on_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        struct live_opts *o = ud;
+
+        switch (c) {
+        case OPT_TIMEOUT:
+                o->timeout_ms = parse_duration_ms(arg);
+                if (o->timeout_ms <= 0)
+                        return cli_usage(verb, "--timeout: expected seconds like 60 or 500ms, got \"%s\"", arg);
+                return -1;
+        case OPT_GUEST_ONLINE:
+                o->guest_channel = arg;
+                return -1;
+        default:
+                return cli_usage(verb, "unknown option");
+        }
+}
+
+static const struct option timeout_opts[] = {
+        { "timeout", required_argument, NULL, OPT_TIMEOUT },
+        { NULL, 0, NULL, 0 },
+};
+
+static void size_str(uint64_t v, char *buf, size_t len)
+{
+        if (v == VM_UNKNOWN)
+                snprintf(buf, len, "unknown");
+        else
+                format_size(v, buf, len);
+}
+
+static int parse_size_arg(const char *verb, const char *what, const char *s, uint64_t *ret)
+{
+        int r = parse_size(s, ret);
+
+        if (r == -ERANGE)
+                return cli_usage(verb, "%s \"%s\": too large", what, s);
+        if (r < 0)
+                return cli_usage(verb, "%s: expected a size with a unit like 512M or 2G, got \"%s\"", what, s);
+        return -1;
+}
+
+static void progress(void *userdata, const char *what)
+{
+        printf("%s: %s\n", (const char *)userdata, what);
+        fflush(stdout);
+}
+
+int cmd_setvcpus(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl setvcpus [--timeout S] [--guest-online SOCKET] [--lock-timeout S] NAME N\n\n"
+                "Plug vCPUs into the running VM NAME until N are plugged (at most cpu.max),\n"
+                "or unplug down to N: one vCPU at a time, each confirmed by QEMU before the\n"
+                "next, highest first, never vCPU 0. Each step is recorded at once, so a\n"
+                "failure half-way leaves `dump` telling the truth. A plugged vCPU's thread\n"
+                "goes into its vcpuN/ cgroup and gets its recorded pin.\n\n"
+                "Unplugging needs the guest: it must offline the CPU and acknowledge\n"
+                "the ACPI eject (Linux does both). --timeout S bounds each unplug (30 s).\n"
+                "Plugging needs the guest to online the new CPU: a Linux guest without a\n"
+                "udev rule for it leaves it offline until you run, inside the guest,\n"
+                "  echo 1 > /sys/devices/system/cpu/cpuN/online\n"
+                "--guest-online SOCKET: then wait until the guest reports N CPUs online,\n"
+                "asking \"cpus\" on a serial line whose chardev is the unix SOCKET and\n"
+                "which answers \"cpus-online N\" (the test guest's question channel).\n";
+        static const struct option extra[] = {
+                { "timeout", required_argument, NULL, OPT_TIMEOUT },
+                { "guest-online", required_argument, NULL, OPT_GUEST_ONLINE },
+                { NULL, 0, NULL, 0 },
+        };
+        const char *verb = argv[0];
+        struct live_opts o = { .timeout_ms = -1 };
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        unsigned long n;
+        char *end;
+        int rc = place_parse(verb, argc, argv, help, extra, on_opt, &o, NULL);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind != 2)
+                return cli_usage(verb, "expected NAME N");
+        errno = 0;
+        n = strtoul(argv[optind + 1], &end, 10);
+        if (errno || end == argv[optind + 1] || *end || n > 4096)
+                return cli_usage(verb, "N: expected a number of vCPUs, got \"%s\"", argv[optind + 1]);
+        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+                return rc;
+        if (o.timeout_ms > 0)
+                v.live.step_timeout_ms = o.timeout_ms;
+        if (vm_setvcpus(&v.live, (unsigned)n, progress, (void *)verb, &err) < 0) {
+                place_vm_close(&v);
+                return cli_fail(verb, &err);
+        }
+        if (o.guest_channel) {
+                long long online = -1;
+                int ms = o.timeout_ms > 0 ? o.timeout_ms : 60000;
+
+                if (vm_guest_wait_number(o.guest_channel, "cpus", "cpus-online", (long long)n, ms, &online, &err) <
+                    0) {
+                        place_vm_close(&v);
+                        return cli_fail(verb, &err);
+                }
+                printf("%s: the guest reports %lld CPUs online\n", verb, online);
+        }
+        printf("%s: VM `%s` has %u vCPUs\n", verb, v.h->name, v.live.spec->cpu.vcpus);
+        place_vm_close(&v);
+        return CLI_EXIT_OK;
+}
+
+int cmd_vcpuinfo(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl vcpuinfo [--json] [--lock-timeout S] NAME\n\n"
+                "Per plugged vCPU of the running VM NAME, as `virsh vcpuinfo`: the host\n"
+                "thread, the host CPU it last ran on, its state, the CPU time it used\n"
+                "(user + system) and its CPU affinity. --json: times in nanoseconds.\n";
+        const char *verb = argv[0];
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        struct vm_vcpu_info *info = NULL;
+        size_t n = 0;
+        bool json = false;
+        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind != 1)
+                return cli_usage(verb, "expected one VM name");
+        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+                return rc;
+        rc = vm_vcpuinfo(&v.live, &info, &n, &err);
+        place_vm_close(&v);
+        if (rc < 0)
+                return cli_fail(verb, &err);
+        json_object *arr = json ? json_object_new_array() : NULL;
+        if (!json)
+                printf(" %-5s %-8s %-4s %-12s %-12s %s\n", "VCPU", "THREAD", "CPU", "STATE", "CPU TIME", "AFFINITY");
+        for (size_t i = 0; i < n; i++) {
+                const struct vm_vcpu_info *e = &info[i];
+                _cleanup_free_ char *aff = e->host_ok ? cpuset_to_string(&e->affinity) : NULL;
+
+                if (json) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "vcpu", json_object_new_int64(e->vcpu));
+                        json_object_object_add(o, "thread", json_object_new_int64(e->tid));
+                        json_object_object_add(o, "qom_path",
+                                               e->qom_path ? json_object_new_string(e->qom_path) : NULL);
+                        json_object_object_add(o, "cpu", e->host_ok ? json_object_new_int64(e->stat.last_cpu) : NULL);
+                        json_object_object_add(o, "state", json_object_new_string(
+                                                                   e->host_ok ? vm_task_state_to_string(e->stat.state)
+                                                                              : "gone"));
+                        json_object_object_add(o, "cpu_time_ns",
+                                               e->host_ok ? json_object_new_uint64(e->cpu_time_ns) : NULL);
+                        json_object_object_add(o, "affinity", aff ? json_object_new_string(aff) : NULL);
+                        json_object_array_add(arr, o);
+                        continue;
+                }
+                if (!e->host_ok) {
+                        printf(" %-5u %-8d %-4s %-12s %-12s %s\n", e->vcpu, (int)e->tid, "-", "gone", "-", "-");
+                        continue;
+                }
+                char t[32];
+                snprintf(t, sizeof t, "%.1fs", (double)e->cpu_time_ns / 1e9);
+                printf(" %-5u %-8d %-4d %-12s %-12s %s\n", e->vcpu, (int)e->tid, e->stat.last_cpu,
+                       vm_task_state_to_string(e->stat.state), t, aff ? aff : "?");
+        }
+        if (json) {
+                place_print_json(arr);
+                json_object_put(arr);
+        }
+        vm_vcpu_infos_free(info, n);
+        return CLI_EXIT_OK;
+}
+
+int cmd_balloon(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl balloon [--json] [--timeout S] [--lock-timeout S] NAME [SIZE]\n\n"
+                "Without SIZE: the balloon's `actual`, the memory the guest has now.\n"
+                "With SIZE (\"256M\"): ask the guest's balloon driver to give memory back\n"
+                "(or take it again) until it has SIZE, and wait until `actual` is within\n"
+                "1% of SIZE or --timeout S (default 60 s) passes; says which. Exit 1 on a\n"
+                "timeout (the driver may still get there: query again). SIZE is at most the\n"
+                "guest's memory (memory.size + what setmem plugged).\n";
+        const char *verb = argv[0];
+        struct live_opts o = { .timeout_ms = -1 };
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        uint64_t target = 0, actual = 0;
+        bool json = false;
+        char a[32], t[32];
+        int rc = place_parse(verb, argc, argv, help, timeout_opts, on_opt, &o, &json);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind < 1 || argc - optind > 2)
+                return cli_usage(verb, "expected NAME [SIZE]");
+        if (argc - optind == 2 && (rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &target)) >= 0)
+                return rc;
+        if (argc - optind == 2 && json)
+                return cli_usage(verb, "--json is for the query (without SIZE)");
+        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+                return rc;
+        uint64_t mem = v.live.spec->memory.size + v.live.spec->memory.plugged;
+        if (argc - optind == 1) {
+                rc = vm_balloon_query(&v.live, &actual, &err);
+                place_vm_close(&v);
+                if (rc < 0)
+                        return cli_fail(verb, &err);
+                if (json) {
+                        json_object *obj = json_object_new_object();
+
+                        json_object_object_add(obj, "actual", json_object_new_uint64(actual));
+                        json_object_object_add(obj, "memory", json_object_new_uint64(mem));
+                        place_print_json(obj);
+                        json_object_put(obj);
+                } else {
+                        format_size_human(actual, a, sizeof a);
+                        format_size_human(mem, t, sizeof t);
+                        printf("actual %s of %s\n", a, t);
+                }
+                return CLI_EXIT_OK;
+        }
+        int ms = o.timeout_ms > 0 ? o.timeout_ms : 60000;
+        rc = vm_balloon_set(&v.live, target, ms, &actual, &err);
+        place_vm_close(&v);
+        if (rc < 0)
+                return cli_fail(verb, &err);
+        format_size_human(actual, a, sizeof a);
+        format_size_human(target, t, sizeof t);
+        if (rc == 0)
+                return cli_failf(verb,
+                                 "timed out after %.1f s: actual %s, target %s (the guest's balloon driver may "
+                                 "still get there; query with `qemuctl balloon %s`)",
+                                 ms / 1000.0, a, t, argv[optind]);
+        printf("%s: reached: actual %s, target %s\n", verb, a, t);
+        return CLI_EXIT_OK;
+}
+
+int cmd_memstat(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl memstat [--json] [--lock-timeout S] NAME   (virsh: dommemstat)\n\n"
+                "Memory of the running VM NAME: the balloon's actual size, the guest's own\n"
+                "statistics from its balloon driver (\"unknown\" when it does not report;\n"
+                "polling is switched on when the VM file did not), boot and hotplugged\n"
+                "memory, QEMU's resident set on the host, and the cgroup's memory.current\n"
+                "where the memory controller is there. Sizes in bytes (--json) or with\n"
+                "units.\n";
+        const char *verb = argv[0];
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        struct vm_memstat m;
+        bool json = false;
+        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind != 1)
+                return cli_usage(verb, "expected one VM name");
+        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+                return rc;
+        rc = vm_memstat(&v.live, &m, &err);
+        place_vm_close(&v);
+        if (rc < 0)
+                return cli_fail(verb, &err);
+        const struct {
+                const char *key;
+                uint64_t v;
+                bool bytes;
+        } rows[] = {
+                { "actual", m.has_balloon ? m.balloon_actual : VM_UNKNOWN, true },
+                { "swap_in", m.guest.swap_in, false },
+                { "swap_out", m.guest.swap_out, false },
+                { "major_fault", m.guest.major_faults, false },
+                { "minor_fault", m.guest.minor_faults, false },
+                { "unused", m.guest.free_memory, true },
+                { "available", m.guest.total_memory, true },
+                { "usable", m.guest.available_memory, true },
+                { "disk_caches", m.guest.disk_caches, true },
+                { "hugetlb_pgalloc", m.guest.htlb_allocs, false },
+                { "hugetlb_pgfail", m.guest.htlb_failures, false },
+                { "base", m.base_memory, true },
+                { "plugged", m.plugged_memory, true },
+                { "rss", m.host_rss, true },
+                { "cgroup_current", m.cgroup_current, true },
+        };
+        json_object *obj = json ? json_object_new_object() : NULL;
+        for (size_t i = 0; i < ELEMENTSOF(rows); i++) {
+                char buf[32];
+
+                if (json) {
+                        json_object_object_add(obj, rows[i].key,
+                                               rows[i].v == VM_UNKNOWN ? NULL : json_object_new_uint64(rows[i].v));
+                        continue;
+                }
+                if (rows[i].v == VM_UNKNOWN)
+                        snprintf(buf, sizeof buf, "unknown");
+                else if (rows[i].bytes)
+                        size_str(rows[i].v, buf, sizeof buf);
+                else
+                        snprintf(buf, sizeof buf, "%" PRIu64, rows[i].v);
+                printf("%-16s %s\n", rows[i].key, buf);
+        }
+        if (json) {
+                json_object_object_add(obj, "last_update",
+                                       m.has_guest_stats ? json_object_new_int64(m.guest.last_update) : NULL);
+                place_print_json(obj);
+                json_object_put(obj);
+        } else {
+                printf("%-16s %s\n", "last_update", m.has_guest_stats ? "" : "never (no balloon driver reports)");
+        }
+        return CLI_EXIT_OK;
+}
+
+int cmd_setmem(int argc, char **argv)
+{
+        static const char help[] =
+                "Usage: qemuctl setmem [--timeout S] [--lock-timeout S] NAME SIZE\n\n"
+                "Give the running VM NAME SIZE of memory in all (\"768M\"): boot memory plus\n"
+                "hotplugged memory, at most memory.max. With memory.hotplug \"dimm\" it plugs\n"
+                "one pc-dimm of the difference (a multiple of 128M, one of memory.slots),\n"
+                "or unplugs whole DIMMs (the guest must have onlined them movable); with\n"
+                "\"virtio-mem\" it sets the device's requested-size and waits up to --timeout S\n"
+                "(30 s) for the guest's driver. Recorded as memory.plugged, so `dump` and a\n"
+                "restart keep it. To take memory from a guest without unplugging, use balloon.\n"
+                "Note: QEMU 7.2 under TCG aborts on a memory hotplug that follows a vCPU\n"
+                "unplug (not under KVM).\n";
+        const char *verb = argv[0];
+        struct live_opts o = { .timeout_ms = -1 };
+        struct place_vm v = { 0 };
+        struct qc_err err = { 0 };
+        uint64_t total = 0;
+        char a[32];
+        int rc = place_parse(verb, argc, argv, help, timeout_opts, on_opt, &o, NULL);
+
+        if (rc >= 0)
+                return rc;
+        if (argc - optind != 2)
+                return cli_usage(verb, "expected NAME SIZE");
+        if ((rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &total)) >= 0)
+                return rc;
+        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+                return rc;
+        if (o.timeout_ms > 0)
+                v.live.step_timeout_ms = o.timeout_ms;
+        if (vm_setmem(&v.live, total, &err) < 0) {
+                place_vm_close(&v);
+                return cli_fail(verb, &err);
+        }
+        char p[32];
+        format_size(v.live.spec->memory.size + v.live.spec->memory.plugged, a, sizeof a);
+        format_size(v.live.spec->memory.plugged, p, sizeof p);
+        printf("%s: VM `%s` has %s (%s plugged)\n", verb, v.h->name, a, v.live.spec->memory.plugged ? p : "none");
+        place_vm_close(&v);
+        return CLI_EXIT_OK;
+}
