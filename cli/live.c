@@ -88,7 +88,9 @@ int cmd_setvcpus(int argc, char **argv)
                 "  echo 1 > /sys/devices/system/cpu/cpuN/online\n"
                 "--guest-online SOCKET: then wait until the guest reports N CPUs online,\n"
                 "asking \"cpus\" on a serial line whose chardev is the unix SOCKET and\n"
-                "which answers \"cpus-online N\" (the test guest's question channel).\n";
+                "which answers \"cpus-online N\" (the test guest's question channel).\n\n"
+                "QEMU 7.2 under TCG aborts on a CPU or memory hotplug that follows a vCPU\n"
+                "unplug (not under KVM): under TCG, unplug last.\n";
         static const struct option extra[] = {
                 { "timeout", required_argument, NULL, OPT_TIMEOUT },
                 { "guest-online", required_argument, NULL, OPT_GUEST_ONLINE },

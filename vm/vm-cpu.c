@@ -234,7 +234,8 @@ static int unplug_one(struct vm_live *vm, const struct vm_cpu_slot *s, unsigned 
                 if (err && err->code == ETIMEDOUT)
                         return qc_err_set(err, ETIMEDOUT,
                                           "unplug vCPU %u: the guest did not release it within %d s (it must "
-                                          "offline the CPU and acknowledge the ACPI eject); it stays plugged",
+                                          "offline the CPU and acknowledge the ACPI eject); the request stays pending, so "
+                                          "it may still go: check with vcpuinfo",
                                           vcpu, vm_step_timeout(vm) / 1000);
                 return qc_err_wrap(err, "unplug vCPU %u", vcpu);
         }
