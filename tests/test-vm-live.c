@@ -166,6 +166,49 @@ static void test_memory(struct vm_live *vm, struct guest_vm *g, struct recorder 
            err.msg);
 }
 
+/* A second guest with a virtio-mem device as launcher/cmdline.c makes it
+ * (id vmem0 over backend mem-vmem0): setmem sets requested-size and waits
+ * for the guest's driver. */
+static void test_virtio_mem(void)
+{
+        const char *args[] = { "-m", "512M,maxmem=1G", "-object", "memory-backend-ram,id=mem-vmem0,size=512M",
+                               "-device", "virtio-mem-pci,id=vmem0,memdev=mem-vmem0,requested-size=0", NULL };
+        struct guest_vm g = { 0 };
+        struct qc_err err = { 0 };
+        struct qmp *q = NULL;
+        struct recorder rec = { 0 };
+        struct vm_spec spec = { 0 };
+        long long kb0, kb = -1;
+
+        if (guest_vm_start(args, NULL, &g, &err) < 0 || guest_vm_wait_ready(&g, 180000, &err) < 0 ||
+            qmp_connect(g.qmp_sock, 30000, &q, &err) < 0) {
+                ok(0, "virtio-mem guest boots: %s", err.msg);
+                guest_vm_stop(&g);
+                return;
+        }
+        spec.cpu.vcpus = spec.cpu.max = 1;
+        spec.memory.size = 512 * MiB;
+        spec.memory.max = 1024 * MiB;
+        spec.memory.hotplug = VM_MEM_HOTPLUG_VIRTIO_MEM;
+        struct vm_live vm = { .qmp = q, .qemu_pid = g.pid, .spec = &spec, .record = record, .userdata = &rec,
+                              .step_timeout_ms = 120000 };
+        kb0 = guest_memtotal_kb(&g, ASK_MS);
+        is_int(vm_setmem(&vm, 768 * MiB, &err), 0, "virtio-mem: setmem 512M -> 768M: %s", err.msg);
+        is_int(rec.last_plugged, 256 * MiB, "virtio-mem: recorded 256M plugged");
+        for (int64_t deadline = now_ms() + 120000; now_ms() < deadline;) {
+                kb = guest_memtotal_kb(&g, 10000);
+                if (kb >= kb0 + 250 * 1024)
+                        break;
+                usleep(500000);
+        }
+        if (!ok(kb >= kb0 + 250 * 1024, "virtio-mem: guest sees +256M (%lld -> %lld kB)", kb0, kb))
+                show_console(&g);
+        ok(vm_setmem(&vm, 769 * MiB, &err) < 0 && strstr(err.msg, "blocks of"), "virtio-mem: off-block refused: %s",
+           err.msg);
+        qmp_free(q);
+        guest_vm_stop(&g);
+}
+
 int main(void)
 {
         const char *reason = NULL;
@@ -209,5 +252,6 @@ int main(void)
         test_memory(&vm, &g, &rec);
         test_cpus(&vm, &g, &rec);
         guest_vm_stop(&g);
+        test_virtio_mem();
         return tap_done();
 }
