@@ -122,7 +122,7 @@ $(BUILD)/fuzz/%: fuzz/%.c $(LIBS_ORDERED)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -fsanitize=fuzzer $(LDFLAGS) -o $@ $< $(LIBS_ORDERED) $(LDLIBS)
 
-bench: qemuctl $(BENCH_BIN) $(TOOL_BIN)
+bench: qemuctl guest $(BENCH_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) bench/run-bench.sh
 
 install: qemuctl

@@ -1,20 +1,148 @@
 #!/usr/bin/env bash
-# `make bench`: run every benchmark in $BUILD/bench/ and append its results
-# to docs/performance.md under a header naming the machine, date and QEMU.
+# `make bench`: every figure of issue 6 ("qemuctl costs nothing over bare
+# QEMU") against TCG guests on this machine, each side by side with its
+# baseline in the same run, and docs/performance.md written from the results
+# (machine, date, QEMU, commit, method, table, targets). Programs:
+#   bench-start    figure 1 (start: qemuctl vs the identical argv by hand)
+#   timeit         figure 2 (one verb as a process) and footprint runs
+#   qmp-oneshot    the raw one-shot QMP floor for figure 2
+#   bench-qmp      figure 2 (library on a kept-open connection vs raw socket)
+#   bench-hotplug  figure 3 (setvcpus 1 → N vs the raw device_add sequence)
+#   bench-scale    figure 4 (N VMs: start, list, stop)
+# BENCH_QUICK=1 runs a few rounds of each (a smoke test of the bench itself).
+# Environment: BUILD (build dir), PERF_MD (output), QEMU_BINARY.
 set -eu
 BUILD=${BUILD:-build}
 out=${PERF_MD:-docs/performance.md}
 qemu=${QEMU_BINARY:-qemu-system-x86_64}
-[ -f "$out" ] || printf '# Performance\n\nResults appended by `make bench` (bench/run-bench.sh).\n' >"$out"
+B=$(cd "$BUILD" && pwd)/bench
+# $BUILD/qemuctl, not ./qemuctl: `make check-asan` copies its sanitizer
+# build over ./qemuctl, which would double every figure
+Q=$(cd "$BUILD" && pwd)/qemuctl
+[ -x "$Q" ] || { echo "bench: $Q missing (make)" >&2; exit 1; }
+if grep -q __asan_init "$Q"; then echo "bench: $Q is built with sanitizers: make clean && make bench" >&2; exit 1; fi
+[ -f "$BUILD/guest/initrd.img" ] || { echo "bench: test guest missing: make guest${BUILD:+ (}$(cat "$BUILD/guest/MISSING" 2>/dev/null || true))" >&2; exit 1; }
+G=$(cd "$BUILD/guest" && pwd)
+if [ -n "${BENCH_QUICK:-}" ]; then
+        R_START=3 R_READY=1 R_VERB=5 R_QMP="200 3" R_HP=1 HP_N="8" R_LIST=2 SCALE="1:1 8:1" R_FOOT=2
+else
+        R_START=15 R_READY=3 R_VERB=40 R_QMP="2000 15" R_HP=5 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:3 32:2 64:2" R_FOOT=5
+fi
+
+# sun_path is 108 bytes: keep the scratch dir short
+T=$(mktemp -d /tmp/qb.XXXXXX)
+export QEMUCTL_RUNDIR=$T/run
+cleanup() {
+        local f pid
+        # every QEMU and supervisor a VM of ours recorded, checked against
+        # /proc so we never kill a stranger
+        for f in "$T"/run/*/qemu.pid "$T"/run/*/supervisor.pid; do
+                [ -f "$f" ] || continue
+                pid=$(cat "$f")
+                if { tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q "$T"; then
+                        kill -KILL "$pid" 2>/dev/null || true
+                fi
+        done
+        sleep 0.2
+        rm -rf "$T"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+rows=$T/rows.md
+: >"$rows"
+log() { echo "bench: $*" >&2; }
+load() { cut -d' ' -f1-3 /proc/loadavg; }
+load_start=$(load)
+t_begin=$(date +%s)
+
+# A small VM with no boot device: after `cont` its guest sits in SeaBIOS and
+# costs the host nothing, so verbs are timed against an idle QEMU.
+idle_vm() { # NAME MEM
+        cat >"$T/$1.json" <<JSON
+{ "name": "$1", "accel": "tcg", "memory": { "size": "$2" },
+  "cpu": { "mode": "custom", "model": "qemu64", "vcpus": 1 }, "serial": "log" }
+JSON
+        echo "$T/$1.json"
+}
+
+# ---- 1. start
+log "1/5 start ($R_START rounds + $R_READY to the ready line)"
+cat >"$T/bs.json" <<JSON
+{ "name": "bs", "accel": "tcg", "memory": { "size": "256M" },
+  "cpu": { "mode": "custom", "model": "max", "vcpus": 1 },
+  "boot": { "kernel": "$G/vmlinuz", "initrd": "$G/initrd.img", "cmdline": "console=ttyS0 quiet panic=-1" },
+  "serial": "log" }
+JSON
+"$B/bench-start" "$Q" "$T/bs.json" bs "$T/run" "$T/bare" "$R_START" "$R_READY" | tee -a "$rows"
+
+# ---- 2. one verb
+log "2/5 one verb"
+"$Q" start "$(idle_vm v1 64M)" >/dev/null
+sock=$T/run/v1/qmp.sock
+"$B/timeit" -f "2 one verb" -n "$R_VERB" -w 3 -- \
+        "raw one-shot client (bench/qmp-oneshot): connect, greeting, qmp_capabilities, query-status" \
+        "$B/qmp-oneshot" "$sock" :: \
+        "\`qemuctl qmp --socket … query-status\`" "$Q" qmp --socket "$sock" query-status :: \
+        "\`qemuctl status v1\`" "$Q" status v1 :: \
+        "\`qemuctl list\` (1 VM)" "$Q" list :: \
+        "\`qemuctl version\` (exec + dynamic linking, no work)" "$Q" version :: \
+        "\`/bin/true\` (exec floor)" /bin/true | tee -a "$rows"
+"$Q" kill v1 >/dev/null
+log "2/5 library vs raw socket (bench-qmp)"
+# shellcheck disable=SC2086
+QEMU_BINARY=$qemu "$B/bench-qmp" $R_QMP >"$T/qmp.md"
+cat "$T/qmp.md"
+
+# ---- 3. CPU hotplug
+log "3/5 CPU hotplug (N = $HP_N, $R_HP rounds)"
+mkdir -p "$T/hp"
+# shellcheck disable=SC2086
+"$B/bench-hotplug" "$Q" "$T/hp" "$R_HP" $HP_N | tee -a "$rows"
+
+# ---- 4. scale
+log "4/5 scale ($SCALE)"
+mkdir -p "$T/sc"
+# shellcheck disable=SC2086
+QEMUCTL_RUNDIR=$T/sc/run "$B/bench-scale" "$Q" "$T/sc" "$R_LIST" $SCALE | tee -a "$rows"
+
+# ---- 5. footprint
+log "5/5 footprint"
+peak_kb() { # CMD... → max RSS in KiB (GNU time -v)
+        /usr/bin/time -v "$@" 2>&1 >/dev/null | awk -F': ' '/Maximum resident set size/ { print $2 }'
+}
+foot_row() { # WHAT CMD...   (R_FOOT runs: median/min/max of the peak, MiB)
+        local what=$1 v
+        shift
+        v=$(for _ in $(seq "$R_FOOT"); do peak_kb "$@"; done | sort -n | tr '\n' ' ')
+        echo "$v" | awk -v what="$what" -v n="$R_FOOT" '{ printf "| 5 footprint | %s | %.1f | %.1f | %.1f | %d | MiB peak RSS |\n", what, $(int((n+1)/2))/1024, $1/1024, $n/1024, n }'
+}
+"$Q" start "$(idle_vm f1 64M)" >/dev/null
+sock=$T/run/f1/qmp.sock
+sup=$(cat "$T/run/f1/supervisor.pid") qpid=$(cat "$T/run/f1/qemu.pid")
+rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 {
-        echo
-        echo "## $(date -u '+%Y-%m-%d %H:%M UTC') — $(uname -n), $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | sed 's/.*: //'), $("$qemu" --version | head -1)"
-        echo
-} >>"$out"
-for b in "$BUILD"/bench/bench-*; do
-        [ -x "$b" ] || continue
-        echo "bench: $(basename "$b")"
-        "$b" | tee -a "$out"
-        echo >>"$out"
-done
-echo "bench: results appended to $out"
+        foot_row "raw one-shot client (bench/qmp-oneshot)" "$B/qmp-oneshot" "$sock"
+        foot_row "\`qemuctl status f1\`" "$Q" status f1
+        foot_row "\`qemuctl list\`" "$Q" list
+        foot_row "\`qemuctl qmp --socket … query-status\`" "$Q" qmp --socket "$sock" query-status
+        s=$(rss "$sup") q=$(rss "$qpid")
+        awk -v s="$s" -v q="$q" 'BEGIN {
+                printf "| 5 footprint | supervisor of one running VM (VmRSS) | %.1f | | | 1 | MiB |\n", s / 1024
+                printf "| 5 footprint | its QEMU (64M guest, TCG; context) | %.1f | | | 1 | MiB |\n", q / 1024 }'
+        printf '| 5 footprint | state dir of a running VM (`du -sk`) | %s | | | 1 | KiB: %s |\n' \
+                "$(du -sk "$T/run/f1" | cut -f1)" "$(cd "$T/run/f1" && ls | tr '\n' ' ')"
+} | tee -a "$rows"
+"$Q" kill f1 >/dev/null
+{
+        printf '| 5 footprint | state dir after the VM ended (`du -sk`) | %s | | | 1 | KiB: %s |\n' \
+                "$(du -sk "$T/run/f1" | cut -f1)" "$(cd "$T/run/f1" && ls | tr '\n' ' ')"
+} | tee -a "$rows"
+
+load_end=$(load)
+secs=$(( $(date +%s) - t_begin ))
+log "writing $out"
+BENCH_ROWS=$rows BENCH_QMP=$T/qmp.md BENCH_QEMU=$qemu BENCH_LOAD_START=$load_start BENCH_LOAD_END=$load_end \
+        BENCH_SECS=$secs BENCH_QUICK=${BENCH_QUICK:-} python3 bench/write-report.py >"$out.tmp"
+mv -f "$out.tmp" "$out"
+log "done in ${secs}s: $out"
