@@ -9,7 +9,7 @@ if ! has_feature privs; then
 else
         is "$(status_field "$pid" Uid)" "107 107 107 107" "QEMU's uids (real, effective, saved, fs) are qemu's"
         is "$(status_field "$pid" Gid)" "107 107 107 107" "QEMU's gids are qemu's"
-        is "$(status_field "$pid" Groups)" "" "QEMU has no supplementary groups (qemu is in none)"
+        is "$(status_field "$pid" Groups)" 107 "QEMU's supplementary groups: qemu's own (getgrouplist), not root's"
         is "$(status_field "$pid" CapEff)" 0000000000000000 "CapEff = 0"
         is "$(status_field "$pid" CapPrm)" 0000000000000000 "CapPrm = 0"
         is "$(status_field "$pid" CapBnd)" 0000000000000000 "CapBnd = 0 (bounding set emptied)"
