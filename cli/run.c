@@ -16,7 +16,8 @@ static const char help[] =
         "Usage: qemuctl run [--timeout S] [--serial-log FILE] [--stop-timeout S] FILE\n\n"
         "Run the VM that FILE describes in the foreground until it ends; the serial\n"
         "console goes to stdout (or to FILE with --serial-log). Other verbs (status,\n"
-        "pause, qmp, ...) work on it meanwhile, by its name.\n\n"
+        "pause, qmp, ...) work on it meanwhile, by its name; `wait --for serial:` needs\n"
+        "--serial-log.\n\n"
         "Options:\n"
         "  --timeout S       stop the VM after S seconds (ACPI power button, then quit)\n"
         "  --stop-timeout S  after the power button, wait this long before quit (default 10)\n"
@@ -108,6 +109,12 @@ int cmd_run(int argc, char **argv)
                             vm_lock_timeout_ms, &l);
         if (rc)
                 return rc;
+        if (serial_abs) {
+                /* `wait --for serial:` and others read RUNDIR/serial.log */
+                _cleanup_free_ char *link = NULL;
+                if (asprintf(&link, "%s/%s", l.rundir, VM_RUNDIR_SERIAL_LOG) > 0)
+                        (void)!symlink(serial_abs, link);
+        }
         fflush(stdout);
         struct supervisor_opts so = {
                 .name = l.spec->name,

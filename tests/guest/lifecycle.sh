@@ -18,7 +18,7 @@ lc_cleanup() {
         for f in "$QEMUCTL_RUNDIR"/*/qemu.pid "$QEMUCTL_RUNDIR"/*/supervisor.pid; do
                 [ -f "$f" ] || continue
                 pid=$(cat "$f")
-                if tr '\0' ' ' </proc/"$pid"/cmdline 2>/dev/null | grep -q "$LC_TMP"; then
+                if { tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q "$LC_TMP"; then
                         kill -KILL "$pid" 2>/dev/null
                 fi
         done
@@ -53,4 +53,10 @@ lc_ask() { "$GUEST_ASK_TOOL" -t 120 "$LC_TMP/$1.ask" "${@:2}"; }
 
 lc_field() { # NAME KEY
         "$QEMUCTL" status --json "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
+}
+
+lc_wait_ready() { # NAME: the VM may not even have a state dir yet (run in the background)
+        local _i
+        for _i in $(seq 300); do [ -e "$QEMUCTL_RUNDIR/$1/status.json" ] && break; sleep 0.2; done
+        "$QEMUCTL" wait --for 'serial:qemuctl-guest: ready' --timeout 180 "$1"
 }
