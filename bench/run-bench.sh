@@ -18,15 +18,15 @@ qemu=${QEMU_BINARY:-qemu-system-x86_64}
 B=$(cd "$BUILD" && pwd)/bench
 # $BUILD/qemuctl, not ./qemuctl: `make check-asan` copies its sanitizer
 # build over ./qemuctl, which would double every figure
-Q=$(cd "$BUILD" && pwd)/qemuctl
-[ -x "$Q" ] || { echo "bench: $Q missing (make)" >&2; exit 1; }
-if grep -q __asan_init "$Q"; then echo "bench: $Q is built with sanitizers: make clean && make bench" >&2; exit 1; fi
+Q0=$BUILD/qemuctl
+[ -x "$Q0" ] || { echo "bench: $Q0 missing (make)" >&2; exit 1; }
+if grep -q __asan_init "$Q0"; then echo "bench: $Q0 is built with sanitizers: make clean && make bench" >&2; exit 1; fi
 [ -f "$BUILD/guest/initrd.img" ] || { echo "bench: test guest missing: make guest${BUILD:+ (}$(cat "$BUILD/guest/MISSING" 2>/dev/null || true))" >&2; exit 1; }
 G=$(cd "$BUILD/guest" && pwd)
 if [ -n "${BENCH_QUICK:-}" ]; then
         R_START=3 R_READY=1 R_VERB=5 R_QMP="200 3" R_HP=1 HP_N="8" R_LIST=2 SCALE="1:1 8:1" R_FOOT=2
 else
-        R_START=15 R_READY=3 R_VERB=40 R_QMP="2000 15" R_HP=5 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:3 32:2 64:2" R_FOOT=5
+        R_START=15 R_READY=3 R_VERB=40 R_QMP="2000 15" R_HP=7 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:4 32:4 64:4" R_FOOT=5
 fi
 
 # sun_path is 108 bytes: keep the scratch dir short
@@ -34,10 +34,9 @@ T=$(mktemp -d /tmp/qb.XXXXXX)
 export QEMUCTL_RUNDIR=$T/run
 cleanup() {
         local f pid
-        # every QEMU and supervisor a VM of ours recorded, checked against
-        # /proc so we never kill a stranger
-        for f in "$T"/run/*/qemu.pid "$T"/run/*/supervisor.pid; do
-                [ -f "$f" ] || continue
+        # every QEMU and supervisor a VM of ours recorded (any figure's state
+        # dir), checked against /proc so we never kill a stranger
+        for f in $(find "$T" -name qemu.pid -o -name supervisor.pid 2>/dev/null); do
                 pid=$(cat "$f")
                 if { tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q "$T"; then
                         kill -KILL "$pid" 2>/dev/null || true
@@ -48,6 +47,10 @@ cleanup() {
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
+# a private copy: others rebuilding build/qemuctl during the run must not
+# change (or, mid-link, break) what is measured
+Q=$T/qemuctl
+cp "$Q0" "$Q"
 
 rows=$T/rows.md
 : >"$rows"
@@ -81,7 +84,7 @@ log "2/5 one verb"
 "$Q" start "$(idle_vm v1 64M)" >/dev/null
 sock=$T/run/v1/qmp.sock
 "$B/timeit" -f "2 one verb" -n "$R_VERB" -w 3 -- \
-        "raw one-shot client (bench/qmp-oneshot): connect, greeting, qmp_capabilities, query-status" \
+        "raw one-shot client (bench/qmp-oneshot)" \
         "$B/qmp-oneshot" "$sock" :: \
         "\`qemuctl qmp --socket … query-status\`" "$Q" qmp --socket "$sock" query-status :: \
         "\`qemuctl status v1\`" "$Q" status v1 :: \
@@ -141,8 +144,23 @@ rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 
 load_end=$(load)
 secs=$(( $(date +%s) - t_begin ))
+# the raw results stay in $BUILD/bench/results/ (report.env re-renders the
+# report: set -a; . report.env; python3 bench/write-report.py)
+res=$B/results
+mkdir -p "$res"
+cp "$rows" "$res/rows.md"
+cp "$T/qmp.md" "$res/qmp.md"
+cat >"$res/report.env" <<ENV
+BENCH_ROWS='$res/rows.md'
+BENCH_QMP='$res/qmp.md'
+BENCH_QEMU='$qemu'
+BENCH_LOAD_START='$load_start'
+BENCH_LOAD_END='$load_end'
+BENCH_SECS='$secs'
+BENCH_QUICK='${BENCH_QUICK:-}'
+BENCH_DATE='$(date -u '+%Y-%m-%d %H:%M UTC')'
+ENV
 log "writing $out"
-BENCH_ROWS=$rows BENCH_QMP=$T/qmp.md BENCH_QEMU=$qemu BENCH_LOAD_START=$load_start BENCH_LOAD_END=$load_end \
-        BENCH_SECS=$secs BENCH_QUICK=${BENCH_QUICK:-} python3 bench/write-report.py >"$out.tmp"
+(set -a && . "$res/report.env" && python3 bench/write-report.py) >"$out.tmp"
 mv -f "$out.tmp" "$out"
 log "done in ${secs}s: $out"

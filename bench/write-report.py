@@ -22,7 +22,7 @@ def sh(*cmd):
 env = os.environ
 rows = []
 for line in open(env["BENCH_ROWS"], encoding="utf-8"):
-    cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+    cells = [c.strip() for c in line.strip().strip("|").split("|")]
     if len(cells) == 7:
         rows.append(cells)
 qmp_md = open(env["BENCH_QMP"], encoding="utf-8").read().strip()
@@ -97,29 +97,34 @@ for r in fig("3 hotplug"):
         per.setdefault(n, {})["r"] = num(r)
 if per and all("q" in v and v["q"] is not None for v in per.values()):
     ns = sorted(per)
-    txt = ", ".join(f"N={n}: {per[n]['q']:.2f} vs {per[n]['r']:.2f} ms/vCPU ({per[n]['q'] / per[n]['r']:.2f}×)" for n in ns)
-    targets.append(("3", "setvcpus close to the raw device_add sequence; per-vCPU cost flat in N", txt,
-                    "see below"))
+    txt = ", ".join(f"N={n}: {per[n]['q']:.2f} vs {per[n]['r']:.2f} ms/vCPU ({per[n]['q'] - per[n]['r']:+.2f})" for n in ns)
+    targets.append(("3", "`setvcpus` per vCPU against the raw `device_add` sequence, as N grows (the issue sets "
+                    "no number; virsh: 44 ms for one vCPU where `device_add` takes 1.6 ms)", txt,
+                    "— (" + ", ".join(f"{per[n]['q'] / per[n]['r']:.2f}×" for n in ns) + ")"))
 elif per:
     targets.append(("3", "setvcpus vs the raw device_add sequence", "`qemuctl setvcpus` is not in this build",
                     "**not measured**"))
 sc = {}
 for r in fig("4 scale"):
     n = int(r[0].split("N=")[1])
-    if r[1].startswith("`qemuctl start`"):
-        sc.setdefault(n, {})["start"] = num(r)
-    elif r[1].startswith("`qemuctl kill`"):
-        sc.setdefault(n, {})["kill"] = num(r)
-    elif r[1].startswith("`qemuctl list`"):
-        sc.setdefault(n, {})["list"] = num(r)
+    for key, pre in (("start", "`qemuctl start`"), ("bstart", "bare QEMU: exec"), ("kill", "`qemuctl kill`"),
+                     ("bkill", "bare QEMU: `quit`"), ("list", "`qemuctl list`")):
+        if r[1].startswith(pre):
+            sc.setdefault(n, {})[key] = num(r)
 if len(sc) >= 2:
-    lo, hi = min(sc), max(sc)
-    g = sc[hi]["start"] / sc[lo]["start"]
-    targets.append(("4", f"per-VM start cost flat from N={lo} to N={hi}",
-                    f"{sc[lo]['start']:.1f} → {sc[hi]['start']:.1f} ms per VM ({g:.2f}×)",
-                    "met" if g <= 1.5 else "**missed**"))
-    targets.append(("4", f"`qemuctl list` cost per VM", ", ".join(
-        f"N={n}: {sc[n]['list']:.1f} ms ({sc[n]['list'] / n:.2f} ms/VM)" for n in sorted(sc)), "—"))
+    ns = sorted(sc)
+    for key, base, what in (("start", "bstart", "start"), ("kill", "bkill", "stop (`kill`)")):
+        over = [sc[n][key] - sc[n][base] for n in ns]
+        # flat = the largest N costs no more per VM than the smallest, within
+        # 2× or 5 ms (the middle values are shown; a shared 2-CPU host
+        # scatters them by several ms either way)
+        flat = over[-1] <= max(2 * over[0], over[0] + 5.0)
+        targets.append(("4", f"what qemuctl adds per VM to {what} stays flat from N={ns[0]} to N={ns[-1]}",
+                        ", ".join(f"N={n}: {o:+.1f} ms" for n, o in zip(ns, over)) +
+                        f" (bare QEMU itself: {sc[ns[0]][base]:.1f} → {sc[ns[-1]][base]:.1f} ms per VM)",
+                        "met" if flat else "**missed**"))
+    targets.append(("4", "`qemuctl list` with N VMs", ", ".join(
+        f"N={n}: {sc[n]['list']:.1f} ms" for n in ns), "—"))
 s = find("5 footprint", r"^supervisor")
 c = find("5 footprint", r"^`qemuctl status")
 if s and c:
@@ -139,7 +144,7 @@ times are context. No figure is asserted by any test.
 
 | | |
 |---|---|
-| date | {time.strftime('%Y-%m-%d %H:%M %Z')} |
+| date | {env.get('BENCH_DATE') or time.strftime('%Y-%m-%d %H:%M %Z')} |
 | machine | {sh('uname', '-n')}: {os.cpu_count()} CPUs ({cpu}), {mem_kb / 1048576:.1f} GiB, {sh('uname', '-sr')} |
 | QEMU | {qemu_version}, TCG (`accel: tcg`; KVM does not boot guests here) |
 | qemuctl | commit {commit} |
