@@ -16,7 +16,7 @@ for t in "$@"; do
         name=$(basename "$t")
         log=$logdir/$name.log
         start=$(date +%s%N)
-        timeout --kill-after=10 "${TEST_TIMEOUT:-900}" "$t" >"$log" 2>&1 </dev/null
+        timeout --kill-after=10 "${TEST_TIMEOUT:-300}" "$t" >"$log" 2>&1 </dev/null
         rc=$?
         ms=$(( ($(date +%s%N) - start) / 1000000 )); secs=$((ms / 1000)).$(( (ms % 1000) / 100 ))
         case $rc in
@@ -26,7 +26,7 @@ for t in "$@"; do
             skipped+=("$name: ${reason:-no reason given}")
             echo "SKIP $name: ${reason:-no reason given}" ;;
         *) fail=$((fail + 1)); failed+=("$name")
-           [ $rc = 124 ] && echo "# timed out after ${TEST_TIMEOUT:-900}s" >>"$log"
+           [ $rc = 124 ] && echo "# timed out after ${TEST_TIMEOUT:-300}s" >>"$log"
            echo "FAIL $name (exit $rc, ${secs}s) — log: $log"
            sed 's/^/    | /' "$log" | tail -60 ;;
         esac
