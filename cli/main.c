@@ -45,6 +45,7 @@ static const struct verb verbs[] = {
         { "shutdown", cmd_stop, "", "", "stop" },
         { "dommemstat", cmd_memstat, "", "", "memstat" },
         { "dominfo", cmd_status, "", "", "status" },
+        { "qemu-monitor-command", cmd_qmp, "", "", "qmp" },
         { "destroy", cmd_kill, "", "", "kill" },
         { "suspend", cmd_pause, "", "", "pause" },
 };

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "launcher/handle.h"
 #include "cli/cli.h"
 #include "common/cleanup.h"
 #include "common/io.h"
@@ -263,8 +264,22 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                         rest[n++] = argv[i];
                 }
         }
+        if (!path && n > 1 && rest[1][0] != '-') {
+                /* `qemuctl qmp NAME ...`: a VM of ours, its monitor taken in
+                 * turn with the other verbs (the VM's lock) */
+                _cleanup_vm_ struct vm_handle *h = NULL;
+                _cleanup_free_ char *sock = NULL;
+                struct qc_err err = { 0 };
+
+                if (vm_open(rest[1], verb, VM_OPEN_LOCK | VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0)
+                        return cli_fail(verb, &err);
+                if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) < 0)
+                        return cli_failf(verb, "out of memory");
+                memmove(rest + 1, rest + 2, (size_t)(n - 1) * sizeof *rest);
+                return fn(sock, n - 1, rest);
+        }
         if (!path)
-                return cli_usage(verb, "--socket PATH is required (the QEMU's -qmp unix socket)");
+                return cli_usage(verb, "a VM name or --socket PATH is required (the QEMU's -qmp unix socket)");
         return fn(path, n, rest);
 }
 

@@ -42,6 +42,12 @@ tap_is "$(lc_field vm1 qemu_status)" paused "status: QEMU says paused"
 "$Q" resume vm1 >/dev/null; tap_ok $? "resume"
 tap_is "$(lc_field vm1 state)" running "status: running again"
 tap_is "$(lc_ask vm1 echo alive)" alive "guest answers after resume"
+"$Q" qmp vm1 query-status | grep -q '"status": "running"'; tap_ok $? "qmp NAME query-status"
+"$Q" hmp vm1 'info status' | grep -q 'VM status: running'; tap_ok $? "hmp NAME 'info status'"
+"$Q" qemu-monitor-command vm1 query-status | grep -q running; tap_ok $? "virsh name qemu-monitor-command"
+timeout 5 "$Q" events --all vm1 >"$LC_TMP/events.out"
+python3 -c 'import json,sys; e=[json.loads(l)["event"] for l in open(sys.argv[1])]; sys.exit(0 if e[:3]==["RESUME","STOP","RESUME"] else 1)' "$LC_TMP/events.out"
+tap_ok $? "events --all: JSON lines, the pause and resume among them"
 
 # --- stop: the ACPI power button powers the guest off
 "$Q" stop --timeout 120 vm1 >/dev/null; tap_ok $? "stop"
