@@ -16,6 +16,9 @@
 
 void launch_done(struct launch *l)
 {
+        launch_place_done(&l->place);
+        for (size_t i = 0; i < l->n_pass; i++)
+                free((char *)l->pass[i].path);
         spec_free(l->spec);
         free(l->rundir);
         strv_free(l->argv);
@@ -40,6 +43,81 @@ int parse_duration_ms(const char *s)
         if (strcmp(end, "m") == 0 && v <= 35000)
                 return (int)(v * 60000);
         return -1;
+}
+
+static int pass_one(struct launch *l, const char *dir, const char *file, bool socket)
+{
+        char *p;
+
+        if (dir ? asprintf(&p, "%s/%s", dir, file) < 0 : !(p = strdup(file)))
+                return -1;
+        l->pass[l->n_pass++] = (struct supervisor_pass){ .path = p, .socket = socket };
+        /* spawn passes them as fds 3, 4, ... in this order */
+        return 2 + (int)l->n_pass;
+}
+
+/* A QEMU that runs as another user cannot reach into our 0700 state dir: the
+ * supervisor makes its sockets and opens its serial log, and QEMU gets fds. */
+static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
+{
+        if ((ctx->qmp_fd = pass_one(l, l->rundir, VM_RUNDIR_QMP, true)) < 0 ||
+            (ctx->events_fd = pass_one(l, l->rundir, VM_RUNDIR_EVENTS, true)) < 0)
+                return -1;
+        if (ctx->serial == CMDLINE_SERIAL_SPEC && l->spec->serial != VM_SERIAL_NONE) {
+                if ((ctx->console_fd = pass_one(l, l->rundir, VM_RUNDIR_CONSOLE, true)) < 0 ||
+                    (ctx->serial_log_fd = pass_one(l, l->rundir, VM_RUNDIR_SERIAL_LOG, false)) < 0)
+                        return -1;
+        } else if (ctx->serial == CMDLINE_SERIAL_FILE && ctx->serial_file) {
+                if ((ctx->serial_log_fd = pass_one(l, NULL, ctx->serial_file, false)) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+static int hook_place(pid_t pid, void *userdata, struct qc_err *err)
+{
+        struct launch *l = userdata;
+
+        return launch_place_spawn(pid, &l->place, err);
+}
+
+static int hook_prepare(struct qmp *q, pid_t pid, void *userdata, struct qc_err *err)
+{
+        struct launch *l = userdata;
+
+        if (launch_place_vcpus(q, pid, &l->place, err) < 0)
+                return -1;
+        /* QEMU is up and recorded: other verbs may come in now */
+        if (l->unlock_when_running && l->lock_fd >= 0) {
+                close(l->lock_fd);
+                l->lock_fd = -1;
+        }
+        return 0;
+}
+
+static void hook_cleanup(void *userdata)
+{
+        struct launch *l = userdata;
+
+        launch_place_cleanup(&l->place);
+}
+
+void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
+{
+        *so = (struct supervisor_opts){
+                .name = l->spec->name,
+                .rundir = l->rundir,
+                .argv = l->argv,
+                .stdout_fd = -1,
+                .notify_fd = -1,
+                .place = hook_place,
+                .prepare = hook_prepare,
+                .cleanup = hook_cleanup,
+                .userdata = l,
+                .pass = l->pass,
+                .n_pass = l->n_pass,
+                .privs = &l->place.privs,
+        };
 }
 
 int launch_prepare(const char *verb, const char *file, enum cmdline_serial serial, const char *serial_file,
@@ -67,6 +145,19 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         if (rc < 0)
                 return cli_fail(verb, &err);
 
+        /* before anything is created: a refused start leaves nothing behind */
+        rc = launch_place_check(l.spec, &l.place, &err);
+        for (size_t i = 0; i < l.place.warnings.n; i++)
+                fprintf(stderr, "qemuctl: %s: warning: %s\n", verb, l.place.warnings.v[i]);
+        if (rc < 0) {
+                for (size_t i = 0; i < l.place.refusals.n; i++)
+                        fprintf(stderr, "qemuctl: %s: %s\n", verb, l.place.refusals.v[i]);
+                if (!l.place.refusals.n)
+                        cli_fail(verb, &err);
+                launch_done(&l);
+                return CLI_EXIT_FAIL;
+        }
+
         /* the name is checked (by vm_rundir) before anything touches the disk */
         l.lock_fd = state_prepare(l.spec->name, verb, lock_timeout_ms, &l.rundir, &err);
         if (l.lock_fd < 0) {
@@ -81,6 +172,10 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         ctx.accel = accel_resolve(l.spec->accel);
         ctx.serial = serial;
         ctx.serial_file = serial_file;
+        if (l.place.privs.change_ids && pass_files(&l, &ctx) < 0) {
+                launch_done(&l);
+                return cli_failf(verb, "out of memory");
+        }
         if (cmdline_build(l.spec, &ctx, &l.argv, &err) < 0) {
                 launch_done(&l);
                 return cli_fail(verb, &err);

@@ -3,20 +3,30 @@
 #include <stdbool.h>
 
 #include "launcher/cmdline.h"
+#include "launcher/launch-place.h"
 #include "launcher/spec.h"
+#include "launcher/supervisor.h"
 
 struct launch {
         struct vm_spec *spec;
         char *rundir;
         int lock_fd;
         char **argv;
+        struct launch_place place;        /* checked before anything was created */
+        struct supervisor_pass pass[4];   /* QEMU's sockets and log as fds (another user's QEMU) */
+        size_t n_pass;
+        bool unlock_when_running;         /* `run`: close lock_fd once QEMU is up */
 };
 
-/* Load and validate FILE (printing every problem), prepare the state dir
+/* Load and validate FILE (printing every problem), check placement and
+ * privileges (printing warnings; a refusal creates nothing), prepare the state dir
  * (lock held in lock_fd), resolve accel and disks, record spec.json, build
  * the argv with serial as given. Returns 0 or an exit code (already printed). */
 int launch_prepare(const char *verb, const char *file, enum cmdline_serial serial, const char *serial_file,
                    int lock_timeout_ms, struct launch *ret);
 void launch_done(struct launch *l);
+/* The supervisor's options for l: argv, state dir, the placement hooks,
+ * QEMU's fds and identity (userdata = l). */
+void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so);
 /* Parse "30", "30s", "2m", "500ms" into ms; -1 when not a duration. */
 int parse_duration_ms(const char *s);

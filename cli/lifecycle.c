@@ -73,9 +73,8 @@ int cmd_start(int argc, char **argv)
         rc = launch_prepare(verb, argv[optind], CMDLINE_SERIAL_SPEC, NULL, vm_lock_timeout_ms, &l);
         if (rc)
                 return rc;
-        struct supervisor_opts so = {
-                .name = l.spec->name, .rundir = l.rundir, .argv = l.argv, .stdout_fd = -1, .notify_fd = -1,
-        };
+        struct supervisor_opts so;
+        launch_supervisor_opts(&l, &so);
         rc = supervisor_start_detached(&so, &err);
         if (rc < 0) {
                 fprintf(stderr, "qemuctl: %s: VM `%s`: %s\n", verb, l.spec->name, err.msg);

@@ -37,17 +37,6 @@ static const char help[] =
         "  130  interrupted (SIGINT or SIGTERM)\n"
         "  1    qemuctl itself failed (bad VM file, state dir, ...)\n";
 
-static int release_lock(struct qmp *q, pid_t pid, void *userdata, struct qc_err *err)
-{
-        int *fd = userdata;
-
-        /* QEMU is up and recorded: other verbs may come in now */
-        if (*fd >= 0)
-                close(*fd);
-        *fd = -1;
-        return 0;
-}
-
 int cmd_run(int argc, char **argv)
 {
         static const struct option opts[] = {
@@ -116,18 +105,13 @@ int cmd_run(int argc, char **argv)
                         (void)!symlink(serial_abs, link);
         }
         fflush(stdout);
-        struct supervisor_opts so = {
-                .name = l.spec->name,
-                .rundir = l.rundir,
-                .argv = l.argv,
-                .foreground = true,
-                .stdout_fd = serial_abs ? -1 : STDOUT_FILENO,
-                .timeout_ms = timeout,
-                .stop_timeout_ms = stop_timeout,
-                .notify_fd = -1,
-                .prepare = release_lock,
-                .userdata = &l.lock_fd,
-        };
+        struct supervisor_opts so;
+        launch_supervisor_opts(&l, &so);
+        so.foreground = true;
+        so.stdout_fd = serial_abs ? -1 : STDOUT_FILENO;
+        so.timeout_ms = timeout;
+        so.stop_timeout_ms = stop_timeout;
+        l.unlock_when_running = true;
         if (supervisor_run(&so, &rec, &err) < 0) {
                 fprintf(stderr, "qemuctl: %s: VM `%s`: %s\n", verb, l.spec->name, err.msg);
                 launch_done(&l);

@@ -309,12 +309,24 @@ static int add_memory(struct qargs *a, const struct vm_spec *spec, unsigned maxc
         return add_hotplugged(a, spec, size, max, err);
 }
 
-static void add_monitor(struct qargs *a, const char *rundir, const char *id, const char *sock)
+static void add_monitor(struct qargs *a, const char *rundir, const char *id, const char *sock, int fd)
 {
         qarg(a, "-chardev");
-        qargf(a, "socket,id=%s,path=%s/%s,server=on,wait=off", id, qopt_escape(a, rundir), sock);
+        if (fd > 2)
+                qargf(a, "socket,id=%s,fd=%d,server=on,wait=off", id, fd);
+        else
+                qargf(a, "socket,id=%s,path=%s/%s,server=on,wait=off", id, qopt_escape(a, rundir), sock);
         qarg(a, "-mon");
         qargf(a, "chardev=%s,mode=control", id);
+}
+
+/* A log QEMU writes to a file descriptor it was given: fd set 1, which
+ * QEMU's file opening takes as the path /dev/fdset/1. */
+#define SERIAL_FDSET "/dev/fdset/1"
+static void add_log_fd(struct qargs *a, int fd)
+{
+        qarg(a, "-add-fd");
+        qargf(a, "fd=%d,set=1", fd);
 }
 
 static int add_serial(struct qargs *a, const struct vm_spec *spec, const struct cmdline_ctx *ctx, struct qc_err *err)
@@ -323,6 +335,12 @@ static int add_serial(struct qargs *a, const struct vm_spec *spec, const struct 
         case CMDLINE_SERIAL_SPEC:
                 if (spec->serial == VM_SERIAL_NONE)
                         return 0;
+                if (ctx->console_fd > 2 && ctx->serial_log_fd > 2) {
+                        add_log_fd(a, ctx->serial_log_fd);
+                        qarg(a, "-chardev");
+                        qargf(a, "socket,id=serial0,fd=%d,server=on,wait=off,logfile=" SERIAL_FDSET, ctx->console_fd);
+                        break;
+                }
                 qarg(a, "-chardev");
                 qargf(a, "socket,id=serial0,path=%s/" VM_RUNDIR_CONSOLE ",server=on,wait=off,logfile=%s/" VM_RUNDIR_SERIAL_LOG,
                       qopt_escape(a, ctx->rundir), qopt_escape(a, ctx->rundir));
@@ -333,6 +351,12 @@ static int add_serial(struct qargs *a, const struct vm_spec *spec, const struct 
                 qarg(a, "stdio,id=serial0,signal=off");
                 break;
         case CMDLINE_SERIAL_FILE:
+                if (ctx->serial_log_fd > 2) {
+                        add_log_fd(a, ctx->serial_log_fd);
+                        qarg(a, "-chardev");
+                        qarg(a, "file,id=serial0,path=" SERIAL_FDSET);
+                        break;
+                }
                 if (!ctx->serial_file)
                         return qc_err_set(err, EINVAL, "serial to a file, but no file was given");
                 qarg(a, "-chardev");
@@ -454,8 +478,8 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
                 qarg(a, "mem-lock=on");
         }
 
-        add_monitor(a, ctx->rundir, "qmp", VM_RUNDIR_QMP);
-        add_monitor(a, ctx->rundir, "qmp-events", VM_RUNDIR_EVENTS);
+        add_monitor(a, ctx->rundir, "qmp", VM_RUNDIR_QMP, ctx->qmp_fd);
+        add_monitor(a, ctx->rundir, "qmp-events", VM_RUNDIR_EVENTS, ctx->events_fd);
         if (add_serial(a, spec, ctx, err) < 0)
                 return -1;
 

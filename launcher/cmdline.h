@@ -18,6 +18,12 @@ struct cmdline_ctx {
         enum cmdline_serial serial;
         const char *serial_file;
         enum vm_accel accel;  /* resolved accel (never AUTO); the spec's accel when not AUTO */
+        /* Opened by the supervisor and passed to QEMU under these numbers
+         * (> 2), or 0 = QEMU opens the path in rundir itself. A QEMU that
+         * runs as another user (security.user) cannot reach into root's 0700
+         * state dir, so the sockets are made for it. */
+        int qmp_fd, events_fd, console_fd; /* listening unix sockets */
+        int serial_log_fd; /* serial.log (or serial_file) opened for writing; passed with -add-fd */
 };
 
 /* Fill ctx with the defaults `start` uses for spec (rundir from

@@ -353,10 +353,10 @@ int placement_place_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned 
 {
         const struct vm_vcpu_pin *pin = pin_of(spec, vcpu);
 
-        if (cg_vm_place_vcpu(vm, vcpu, tid, err) < 0)
+        if (vm && cg_vm_place_vcpu(vm, vcpu, tid, err) < 0)
                 return -1;
         if (pin) {
-                if (usable & CG_MASK(CG_CPUSET)) {
+                if (vm && (usable & CG_MASK(CG_CPUSET))) {
                         _cleanup_free_ char *cpus = cpuset_to_string(&pin->cpus);
                         int fd;
 

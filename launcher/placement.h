@@ -68,6 +68,7 @@ int placement_set_affinity(pid_t tid, const struct cpuset *cpus, struct qc_err *
 /* A vCPU thread as soon as QMP names it (at start and after every hotplug):
  * into vcpuN/, pinned per cpu.pin (cpuset.cpus when usable, and affinity
  * always). A vCPU with no pin entry while the emulator is pinned gets every
- * online CPU back (it inherited the emulator's affinity). */
+ * online CPU back (it inherited the emulator's affinity). vm NULL (QEMU in no
+ * cgroup of its own): affinity only. */
 int placement_place_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, unsigned vcpu, pid_t tid,
                          struct qc_err *err);

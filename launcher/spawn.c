@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "privs.h"
 
 int spawn_find_binary(const char *name, char **ret, struct qc_err *err)
 {
@@ -54,14 +56,62 @@ static void close_from(int lowfd)
                 close(fd);
 }
 
+/* What the child sends up the error pipe when it cannot exec: errno, then
+ * (optionally) a message. */
+struct child_err {
+        int code;
+        char msg[256];
+};
+
+__attribute__((noreturn)) static void child_fail(int err_fd, int code, const char *msg)
+{
+        struct child_err ce = { .code = code };
+        size_t len = 0;
+
+        if (msg) {
+                while (msg[len] && len < sizeof ce.msg - 1)
+                        len++;
+                memcpy(ce.msg, msg, len);
+        }
+        (void)!write(err_fd, &ce, offsetof(struct child_err, msg) + len);
+        _exit(127);
+}
+
+/* Move the fds to pass to 3, 4, ... and the error pipe right after them
+ * (close-on-exec); returns the error pipe's new number, or -1. */
+static int arrange_fds(const struct spawn_opts *o, int err_fd)
+{
+        int tmp[SPAWN_MAX_PASS_FDS];
+        int n = (int)o->n_pass_fds, base = 3 + n + 1;
+
+        /* first everything above the target range, so no dup2 clobbers a
+         * source still needed */
+        err_fd = fcntl(err_fd, F_DUPFD_CLOEXEC, base);
+        if (err_fd < 0)
+                return -1;
+        for (int i = 0; i < n; i++) {
+                tmp[i] = fcntl(o->pass_fds[i], F_DUPFD_CLOEXEC, base);
+                if (tmp[i] < 0)
+                        return -1;
+        }
+        for (int i = 0; i < n; i++)
+                if (dup2(tmp[i], 3 + i) < 0) /* dup2 clears close-on-exec */
+                        return -1;
+        if (dup2(err_fd, 3 + n) < 0 || fcntl(3 + n, F_SETFD, FD_CLOEXEC) < 0)
+                return -1;
+        return 3 + n;
+}
+
 /* In the child, after fork: only async-signal-safe calls from here on. */
 __attribute__((noreturn)) static void child(const struct spawn_opts *o, const char *binary, int go_fd, int err_fd)
 {
         static char *const envp[] = { "PATH=" SPAWN_PATH, "LC_ALL=C", NULL };
         int fds[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
+        int keep[SPAWN_MAX_PASS_FDS + 1];
+        struct qc_err e = { 0 };
         sigset_t all;
         char c;
-        int e;
+        int n;
 
         /* The parent may have blocked or caught signals (the supervisor does);
          * QEMU must start with the defaults. */
@@ -78,50 +128,55 @@ __attribute__((noreturn)) static void child(const struct spawn_opts *o, const ch
                 if (fds[i] < 0) {
                         fds[i] = open("/dev/null", i == 0 ? O_RDONLY : O_WRONLY);
                         if (fds[i] < 0)
-                                goto fail;
+                                child_fail(err_fd, errno, "open /dev/null");
                 }
         }
         /* move the sources above 2 first, so dup2 never clobbers one still needed */
         for (int i = 0; i < 3; i++) {
                 if (fds[i] < 3) {
-                        int n = fcntl(fds[i], F_DUPFD, 3);
-                        if (n < 0)
-                                goto fail;
-                        fds[i] = n;
+                        int nfd = fcntl(fds[i], F_DUPFD, 3);
+                        if (nfd < 0)
+                                child_fail(err_fd, errno, "dup");
+                        fds[i] = nfd;
                 }
         }
         for (int i = 0; i < 3; i++)
                 if (dup2(fds[i], i) < 0)
-                        goto fail;
+                        child_fail(err_fd, errno, "dup2");
 
         /* wait for the parent to place us (EOF = go, or the parent died) */
         while (read(go_fd, &c, 1) < 0 && errno == EINTR)
                 ;
-        /* the error pipe becomes fd 3 (close-on-exec); nothing else survives */
-        if (err_fd != 3) {
-                if (dup2(err_fd, 3) < 0)
-                        goto fail;
-                err_fd = 3;
-                fcntl(3, F_SETFD, FD_CLOEXEC);
+        n = arrange_fds(o, err_fd);
+        if (n < 0)
+                child_fail(err_fd, errno, "pass fds");
+        err_fd = n;
+        if (o->privs) {
+                for (int i = 0; i <= (int)o->n_pass_fds; i++)
+                        keep[i] = 3 + i;
+                /* closes every other fd too */
+                if (privs_apply(o->privs, keep, o->n_pass_fds + 1, &e) < 0)
+                        child_fail(err_fd, e.code ? e.code : EPERM, e.msg);
+        } else {
+                close_from(err_fd + 1);
         }
-        close_from(4);
         execve(binary, o->argv, envp);
-fail:
-        e = errno;
-        (void)!write(err_fd, &e, sizeof e);
-        _exit(127);
+        child_fail(err_fd, errno, NULL);
 }
 
 int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err)
 {
         _cleanup_free_ char *binary = NULL;
         _cleanup_close_ int go_r = -1, go_w = -1, err_r = -1, err_w = -1;
-        int p[2], e = 0;
+        struct child_err ce = { 0 };
+        int p[2];
         ssize_t n;
         pid_t pid;
 
         if (!o->argv || !o->argv[0])
                 return qc_err_set(err, EINVAL, "no program to run");
+        if (o->n_pass_fds > SPAWN_MAX_PASS_FDS)
+                return qc_err_set(err, E2BIG, "at most %d fds can be passed", SPAWN_MAX_PASS_FDS);
         if (spawn_find_binary(o->argv[0], &binary, err) < 0)
                 return -1;
         if (pipe2(p, O_CLOEXEC) < 0)
@@ -149,13 +204,19 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
         }
         close(go_w), go_w = -1; /* go */
 
-        /* EOF: exec succeeded (the pipe is close-on-exec); an int: its errno */
+        /* EOF: exec succeeded (the pipe is close-on-exec); else the child's
+         * errno and what it was doing */
         do
-                n = read(err_r, &e, sizeof e);
+                n = read(err_r, &ce, sizeof ce);
         while (n < 0 && errno == EINTR);
-        if (n == (ssize_t)sizeof e) {
+        if (n >= (ssize_t)sizeof ce.code) {
+                size_t len = (size_t)n - offsetof(struct child_err, msg);
+
+                ce.msg[len < sizeof ce.msg ? len : sizeof ce.msg - 1] = '\0';
                 waitpid(pid, NULL, 0);
-                return qc_err_sys(err, e, "execute %s", binary);
+                if (ce.msg[0])
+                        return qc_err_sys(err, ce.code, "start %s: %s", binary, ce.msg);
+                return qc_err_sys(err, ce.code, "execute %s", binary);
         }
         *ret_pid = pid;
         return 0;

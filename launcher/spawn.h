@@ -7,6 +7,8 @@
 
 #include "../common/err.h"
 
+struct privs;
+
 struct spawn_opts {
         char *const *argv;  /* argv[0]: absolute, or looked up in SPAWN_PATH */
         int stdin_fd;       /* -1 = /dev/null */
@@ -17,13 +19,23 @@ struct spawn_opts {
          * pid into its cgroup. A failure kills the child and fails the spawn. */
         int (*place)(pid_t pid, void *userdata, struct qc_err *err);
         void *userdata;
+        /* Passed to the child as fds 3, 4, ... in this order (the numbers the
+         * command line names); every other fd is closed. At most
+         * SPAWN_MAX_PASS_FDS. */
+        const int *pass_fds;
+        size_t n_pass_fds;
+        /* Applied in the child right before exec (privs_apply: umask, ids,
+         * capabilities, no_new_privs). NULL = keep ours. */
+        const struct privs *privs;
 };
+#define SPAWN_MAX_PASS_FDS 16
 
 /* The only PATH the child gets (and the one argv[0] is looked up in). */
 #define SPAWN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 /* Returns 0 and the child's pid once it has exec'd; -1 with err when argv[0]
- * is not found, placement fails or exec fails (the child is reaped then). */
+ * is not found, placement fails, dropping privileges fails or exec fails (the
+ * child is reaped then; err has the child's own message). */
 int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err);
 
 /* Look name up in SPAWN_PATH (as is when it has a '/'). malloc'd path, or -1 with err. */

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -159,6 +161,50 @@ static int open_log(const char *rundir, const char *file, struct qc_err *err)
         if (fd < 0)
                 return qc_err_sys(err, errno, "open %s", path);
         return fd;
+}
+
+static int make_listener(const char *path, struct qc_err *err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        mode_t old;
+        int r;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return qc_err_set(err, ENAMETOOLONG, "socket path %s is too long", path);
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return qc_err_sys(err, errno, "socket");
+        unlink(path);
+        /* 0600 from the start: no moment where another user may connect */
+        old = umask(0177);
+        r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+        umask(old);
+        if (r < 0)
+                return qc_err_sys(err, errno, "bind %s", path);
+        if (listen(fd, 16) < 0)
+                return qc_err_sys(err, errno, "listen on %s", path);
+        return TAKE_FD(fd);
+}
+
+/* Open every file of o->pass into fds, in order (all or none). */
+static int open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err)
+{
+        for (size_t i = 0; i < o->n_pass; i++) {
+                const struct supervisor_pass *p = &o->pass[i];
+
+                if (p->socket)
+                        fds[i] = make_listener(p->path, err);
+                else if ((fds[i] = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+                        qc_err_sys(err, errno, "open %s", p->path);
+                if (fds[i] < 0) {
+                        for (size_t j = 0; j < i; j++)
+                                close(fds[j]);
+                        return -1;
+                }
+        }
+        return 0;
 }
 
 /* QEMU opens its monitors before it runs anything (-S), but only some time
@@ -346,6 +392,13 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         if (log < 0)
                 goto fail;
         s.events_log = open_log(o->rundir, VM_RUNDIR_EVENTS_LOG, NULL);
+        int pass[SPAWN_MAX_PASS_FDS];
+        if (o->n_pass > SPAWN_MAX_PASS_FDS) {
+                qc_err_set(err, E2BIG, "too many fds to pass to QEMU");
+                goto fail;
+        }
+        if (open_pass(o, pass, err) < 0)
+                goto fail;
         struct spawn_opts so = {
                 .argv = o->argv,
                 .stdin_fd = -1,
@@ -354,8 +407,21 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 .new_pgrp = true,
                 .place = o->place,
                 .userdata = o->userdata,
+                .pass_fds = pass,
+                .n_pass_fds = o->n_pass,
+                .privs = o->privs,
         };
-        if (spawn_process(&so, &s.pid, err) < 0) {
+        r = spawn_process(&so, &s.pid, err);
+        /* QEMU has its copies now */
+        for (size_t i = 0; i < o->n_pass; i++)
+                close(pass[i]);
+        if (r < 0) {
+                for (size_t i = 0; i < o->n_pass; i++)
+                        if (o->pass[i].socket)
+                                unlink(o->pass[i].path);
+                /* place may have made a cgroup */
+                if (o->cleanup)
+                        o->cleanup(o->userdata);
                 s.rec.state = VM_STATE_FAILED;
                 s.rec.message = strdup(err->msg);
                 s.rec.ended_at = unix_ms();

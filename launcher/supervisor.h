@@ -13,6 +13,15 @@
 #include "state.h"
 
 struct qmp;
+struct privs;
+
+/* A file QEMU gets as an fd instead of opening it itself (see
+ * cmdline_ctx.qmp_fd): socket = a listening unix socket at path, mode 0600
+ * (a stale one replaced), else a file created 0600 and truncated. */
+struct supervisor_pass {
+        const char *path;
+        bool socket;
+};
 
 struct supervisor_opts {
         const char *name;
@@ -27,11 +36,18 @@ struct supervisor_opts {
 
         /* Hooks (each may be NULL). place: in the parent, before QEMU execs
          * (cgroup). prepare: after QMP is up, before `cont` (vCPU pinning...).
-         * cleanup: after QEMU is gone (remove the cgroup). */
+         * cleanup: after QEMU is gone (remove the cgroup), also when QEMU
+         * could not be started after place ran. */
         int (*place)(pid_t qemu_pid, void *userdata, struct qc_err *err);
         int (*prepare)(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
         void (*cleanup)(void *userdata);
         void *userdata;
+
+        /* Made by the supervisor before QEMU starts and passed as fds 3, 4,
+         * ... in this order (the numbers the argv names); n_pass 0 = none. */
+        const struct supervisor_pass *pass;
+        size_t n_pass;
+        const struct privs *privs; /* QEMU's identity (spawn_opts.privs); NULL = ours */
 };
 
 /* Run the supervisor in this process until QEMU has exited. The end is in

@@ -398,9 +398,43 @@ static void test_net_display(void)
         strv_free(argv);
 }
 
+/* A QEMU that runs as another user gets its sockets and serial log as fds. */
+static void test_passed_fds(void)
+{
+        struct vm_spec s;
+        struct cmdline_ctx ctx;
+        struct qc_err err = {};
+        char **argv = NULL;
+
+        base_spec(&s);
+        cmdline_ctx_default(&ctx, &s, "/run/q/t1");
+        ctx.qmp_fd = 3, ctx.events_fd = 4, ctx.console_fd = 5, ctx.serial_log_fd = 6;
+        ok(cmdline_build(&s, &ctx, &argv, &err) == 0, "build with passed fds (%s)", err.msg);
+        is_str(optval(argv, "-chardev", 0), "socket,id=qmp,fd=3,server=on,wait=off", "QMP socket is fd 3");
+        is_str(optval(argv, "-chardev", 1), "socket,id=qmp-events,fd=4,server=on,wait=off", "events socket is fd 4");
+        is_str(optval(argv, "-add-fd", 0), "fd=6,set=1", "serial log fd in fd set 1");
+        is_str(optval(argv, "-chardev", 2), "socket,id=serial0,fd=5,server=on,wait=off,logfile=/dev/fdset/1",
+               "console socket fd 5, logging to the fd set");
+        int paths = 0;
+        for (size_t i = 0; argv && argv[i]; i++)
+                paths += strstr(argv[i], "/run/q/t1") != NULL;
+        is_int(paths, 0, "QEMU is given no path in the state dir");
+        strv_free(argv);
+
+        ctx.serial = CMDLINE_SERIAL_FILE;
+        ctx.serial_file = "/tmp/out.log";
+        ctx.console_fd = 0, ctx.serial_log_fd = 5;
+        argv = NULL;
+        ok(cmdline_build(&s, &ctx, &argv, &err) == 0, "run --serial-log with a passed fd (%s)", err.msg);
+        is_str(optval(argv, "-add-fd", 0), "fd=5,set=1", "serial file fd in fd set 1");
+        is_str(optval(argv, "-chardev", 2), "file,id=serial0,path=/dev/fdset/1", "serial file chardev opens the fd set");
+        strv_free(argv);
+}
+
 int main(void)
 {
         test_minimal();
+        test_passed_fds();
         test_cpu();
         test_memory();
         test_disks();

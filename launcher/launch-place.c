@@ -1,0 +1,203 @@
+/* Placement and privileges of one VM's launch (see launch-place.h). */
+#include "launch-place.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../common/cleanup.h"
+#include "../qmp/qmp.h"
+#include "placement.h"
+#include "state.h"
+
+const char *launch_place_parent(const struct vm_spec *spec)
+{
+        return spec->cgroup.parent && *spec->cgroup.parent ? spec->cgroup.parent : "qemuctl";
+}
+
+DEFINE_CLEANUP_FUNC(struct cg_hier *, cg_hier_free)
+
+/* The hierarchy and what is usable under parent; 0 with *ret NULL when the
+ * host gives us no cgroup to make (why in *why). */
+static int open_hier(const struct vm_spec *spec, struct cg_hier **ret, unsigned *usable, unsigned *refused,
+                     struct qc_err *why)
+{
+        _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
+
+        *ret = NULL;
+        *usable = *refused = 0;
+        if (cg_hier_open(NULL, &h, why) < 0)
+                return 0;
+        if (cg_usable(h, launch_place_parent(spec), usable, refused, why) < 0) {
+                qc_err_wrap(why, "cgroup parent \"%s\"", launch_place_parent(spec));
+                return 0;
+        }
+        *ret = TAKE_PTR(h);
+        return 0;
+}
+
+void launch_place_done(struct launch_place *lp)
+{
+        strv_done(&lp->warnings);
+        strv_done(&lp->refusals);
+        privs_done(&lp->privs);
+        cg_vm_free(lp->cg);
+        lp->cg = NULL;
+}
+
+static int refuse(struct launch_place *lp, struct qc_err *err)
+{
+        if (strv_push(&lp->refusals, err->msg) < 0)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        return 0;
+}
+
+int launch_place_check(const struct vm_spec *spec, struct launch_place *ret, struct qc_err *err)
+{
+        struct launch_place *lp = ret;
+        _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
+        struct placement_issues is = { 0 };
+        struct qc_err why = { 0 }, e = { 0 };
+        struct cpuset nodes;
+        unsigned refused = 0, wanted = placement_wanted_controllers(spec);
+
+        *lp = (struct launch_place){ .spec = spec };
+        open_hier(spec, &h, &lp->usable, &refused, &why);
+        if (h) {
+                lp->use_cgroup = true;
+                if (placement_check_controllers(spec, h, lp->usable, refused, &is, err) < 0)
+                        return -1;
+                for (size_t i = 0; i < is.n; i++)
+                        if (strv_push(is.v[i].fatal ? &lp->refusals : &lp->warnings, is.v[i].msg) < 0) {
+                                placement_issues_done(&is);
+                                return qc_err_set(err, ENOMEM, "out of memory");
+                        }
+                placement_issues_done(&is);
+        } else if (wanted) {
+                _cleanup_free_ char *names = cg_mask_to_string(wanted);
+
+                qc_err_set(&e, EOPNOTSUPP,
+                           "the VM file needs the cgroup v2 controller%s %s, but qemuctl cannot make a cgroup "
+                           "here: %s. Run qemuctl as root on a host with cgroup2, or remove those keys",
+                           strchr(names ? names : "", ' ') ? "s" : "", names ? names : "?", why.msg);
+                if (refuse(lp, &e) < 0)
+                        return qc_err_set(err, ENOMEM, "out of memory");
+        } else if (strv_pushf(&lp->warnings, "QEMU runs in no cgroup of its own (%s)", why.msg) < 0) {
+                return qc_err_set(err, ENOMEM, "out of memory");
+        }
+
+        if (spec->numa.has_nodeset) {
+                if (placement_host_nodes(&nodes, &e) < 0 || placement_check_nodes(spec, &nodes, &e) < 0)
+                        if (refuse(lp, &e) < 0)
+                                return qc_err_set(err, ENOMEM, "out of memory");
+        }
+        qc_err_clear(&e);
+        if (placement_check_hugepages(spec, "", &e) < 0 && refuse(lp, &e) < 0)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        lp->memlock = placement_memlock_bytes(spec);
+        qc_err_clear(&e);
+        if (privs_resolve(spec->security.user, spec->security.group, &lp->privs, &e) < 0 && refuse(lp, &e) < 0)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        if (lp->refusals.n)
+                return qc_err_set(err, EINVAL, "%s", lp->refusals.v[0]);
+        return 0;
+}
+
+DEFINE_CLEANUP_FUNC(struct cg_vm *, cg_vm_free)
+
+int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err)
+{
+        struct launch_place *lp = userdata;
+        const struct vm_spec *spec = lp->spec;
+        _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
+        _cleanup_(cg_vm_freep) struct cg_vm *cg = NULL;
+        unsigned refused;
+        struct qc_err why = { 0 };
+
+        /* QEMU has not exec'd yet: it waits for us (spawn's handshake), so
+         * it runs its first instruction in emulator/ with every limit set */
+        if (lp->use_cgroup) {
+                /* reopened: `start`'s supervisor closed what the CLI had open */
+                open_hier(spec, &h, &lp->usable, &refused, &why);
+                if (!h)
+                        return qc_err_set(err, why.code, "%s", why.msg);
+                if (cg_vm_create(h, launch_place_parent(spec), spec->name, lp->usable, spec->cpu.vcpus, &cg, err) <
+                    0)
+                        return -1;
+                /* from here on the cleanup hook removes it, even if we fail */
+                lp->cg = TAKE_PTR(cg);
+                if (placement_apply_cgroup(spec, lp->cg, lp->usable, err) < 0 ||
+                    cg_vm_place_pid(lp->cg, qemu_pid, err) < 0)
+                        return -1;
+        }
+        if (lp->memlock && placement_apply_memlock(qemu_pid, lp->memlock, err) < 0)
+                return -1;
+        /* every thread QEMU makes inherits this; vCPU threads get theirs
+         * in launch_place_vcpus */
+        if (spec->cpu.has_emulator_pin && placement_set_affinity(qemu_pid, &spec->cpu.emulator_pin, err) < 0)
+                return qc_err_wrap(err, "cpu.emulator_pin");
+        return 0;
+}
+
+int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err)
+{
+        struct launch_place *lp = userdata;
+        _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = NULL;
+
+        if (qmp_query_cpus_fast(q, &l, err) < 0)
+                return qc_err_wrap(err, "find the vCPU threads");
+        for (size_t i = 0; i < l->n; i++) {
+                const struct qmp_cpu *c = &l->cpus[i];
+
+                if (c->cpu_index < 0 || c->thread_id <= 0)
+                        return qc_err_set(err, EPROTO, "query-cpus-fast names vCPU %lld without a thread",
+                                          (long long)c->cpu_index);
+                if (placement_place_vcpu(lp->spec, lp->cg, lp->usable, (unsigned)c->cpu_index, (pid_t)c->thread_id,
+                                         err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+void launch_place_cleanup(void *userdata)
+{
+        struct launch_place *lp = userdata;
+
+        if (!lp->cg)
+                return;
+        /* best effort: nobody is left to tell; `list` and `kill` tidy */
+        cg_vm_remove(lp->cg, 5000, NULL);
+        cg_vm_free(lp->cg);
+        lp->cg = NULL;
+}
+
+int launch_place_tidy(const char *rundir, struct qc_err *err)
+{
+        _cleanup_free_ char *path = NULL;
+        _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
+        _cleanup_(cg_vm_freep) struct cg_vm *cg = NULL;
+        struct vm_spec *spec = NULL;
+        struct spec_diags diags = { 0 };
+        struct qc_err e = { 0 };
+        bool empty = false;
+        int r;
+
+        if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_SPEC) < 0)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        r = spec_load(path, &spec, &diags, &e);
+        spec_diags_done(&diags);
+        if (r < 0)
+                return 0; /* no spec, no cgroup of ours to find */
+        if (cg_hier_open(NULL, &h, &e) < 0 ||
+            cg_vm_open(h, launch_place_parent(spec), spec->name, &cg, &e) < 0) {
+                spec_free(spec);
+                return 0;
+        }
+        spec_free(spec);
+        if (cg_is_empty(cg_vm_fd(cg), &empty, err) < 0)
+                return qc_err_wrap(err, "cgroup %s", cg_vm_path(cg));
+        if (!empty)
+                return 0;
+        return cg_vm_remove(cg, 1000, err);
+}

@@ -1,0 +1,55 @@
+/* Placement and privileges of one VM's launch, for `start` and `run`: what
+ * is checked before anything is created, and the supervisor hooks that put
+ * QEMU into its cgroup before it runs (place), put each vCPU thread into
+ * vcpuN/ with its pin before the guest runs (prepare), and remove the cgroup
+ * once QEMU is gone (cleanup). */
+#pragma once
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "../cgroups/cgroups.h"
+#include "../common/err.h"
+#include "../common/strv.h"
+#include "privs.h"
+#include "spec.h"
+
+struct qmp;
+
+struct launch_place {
+        const struct vm_spec *spec;
+        bool use_cgroup;   /* a cgroup2 hierarchy where the VM's cgroup can be made */
+        unsigned usable;   /* controllers usable under spec->cgroup.parent */
+        strv warnings;     /* for the user: fallbacks in effect (library code does not print) */
+        strv refusals;     /* why the start is refused (also the first in err) */
+        struct privs privs;
+        uint64_t memlock;  /* RLIMIT_MEMLOCK for QEMU, 0 = leave */
+        struct cg_vm *cg;  /* made by the place hook (in the supervisor) */
+};
+
+/* Before anything is created: cgroup controllers the VM file's keys need
+ * (missing → a refusal naming key, controller, host fact and fix; a
+ * fallback → a warning), numa.nodeset against the host's nodes, hugepages
+ * (size, free pages, hugetlbfs mount), security.user/group resolved.
+ * Creates at most the parent cgroups (cgroup.parent) on the way. Returns 0,
+ * or -1 with err (the first refusal; every one in ret->refusals). ret must be
+ * launch_place_done'd either way. */
+int launch_place_check(const struct vm_spec *spec, struct launch_place *ret, struct qc_err *err);
+void launch_place_done(struct launch_place *lp);
+
+/* The supervisor's hooks (struct supervisor_opts; userdata = the
+ * launch_place). place: create <parent>/<name>/ with emulator/ and vcpuN/,
+ * write the limits, move the not-yet-exec'd QEMU into emulator/, raise its
+ * RLIMIT_MEMLOCK, pin it per cpu.emulator_pin. prepare: every vCPU thread QMP
+ * names into vcpuN/, pinned per cpu.pin. cleanup: remove the cgroup. */
+int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err);
+int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
+void launch_place_cleanup(void *userdata);
+
+/* The VM's cgroup parent: spec's cgroup.parent or "qemuctl". */
+const char *launch_place_parent(const struct vm_spec *spec);
+
+/* Remove the cgroup a VM whose supervisor died left behind (spec.json in
+ * rundir names its parent), when no process is left in it. 0 when there is
+ * none (any more). */
+int launch_place_tidy(const char *rundir, struct qc_err *err);
