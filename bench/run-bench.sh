@@ -124,14 +124,17 @@ foot_row() { # WHAT CMD...   (R_FOOT runs: median/min/max of the peak, MiB)
 sock=$T/run/f1/qmp.sock
 sup=$(cat "$T/run/f1/supervisor.pid") qpid=$(cat "$T/run/f1/qemu.pid")
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+# PSS: shared pages (libc, json-c …) split among the processes mapping them
+pss() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
 {
         foot_row "raw one-shot client (bench/qmp-oneshot)" "$B/qmp-oneshot" "$sock"
         foot_row "\`qemuctl status f1\`" "$Q" status f1
         foot_row "\`qemuctl list\`" "$Q" list
         foot_row "\`qemuctl qmp --socket … query-status\`" "$Q" qmp --socket "$sock" query-status
-        s=$(rss "$sup") q=$(rss "$qpid")
-        awk -v s="$s" -v q="$q" 'BEGIN {
+        s=$(rss "$sup") q=$(rss "$qpid") p=$(pss "$sup")
+        awk -v s="$s" -v q="$q" -v p="$p" 'BEGIN {
                 printf "| 5 footprint | supervisor of one running VM (VmRSS) | %.1f | | | 1 | MiB |\n", s / 1024
+                printf "| 5 footprint | supervisor of one running VM (Pss, shared pages split) | %.1f | | | 1 | MiB |\n", p / 1024
                 printf "| 5 footprint | its QEMU (64M guest, TCG; context) | %.1f | | | 1 | MiB |\n", q / 1024 }'
         printf '| 5 footprint | state dir of a running VM (`du -sk`) | %s | | | 1 | KiB: %s |\n' \
                 "$(du -sk "$T/run/f1" | cut -f1)" "$(cd "$T/run/f1" && ls | tr '\n' ' ')"
