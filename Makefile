@@ -79,7 +79,8 @@ $(BUILD)/bench/%: bench/%.c $(LIBS_ORDERED)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(LIBS_ORDERED) $(LDLIBS)
 
-test-programs: qemuctl $(TEST_BIN) $(TOOL_BIN) guest
+# tests run the binary of their own build (a sanitizer build never replaces ./qemuctl)
+test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) guest
 
 # The test guest (tests/guest/README.md). Exit 77 = a prerequisite is missing
 # (named in $(BUILD)/guest/MISSING); the guest tests then skip.
@@ -97,10 +98,10 @@ $(BUILD)/cgroup-guest/initrd.img: qemuctl $(BUILD)/guest/initrd.img $(BUILD)/tes
 # Every test: unit tests (tests/test-*.c) and integration tests
 # (tests/integration/*.sh, real QEMU). One summary line at the end.
 test: test-programs
-	BUILD=$(BUILD) tests/run-tests.sh $(TEST_BIN) $(sort $(wildcard tests/integration/*.sh))
+	BUILD=$(BUILD) QEMUCTL=$(CURDIR)/$(BUILD)/qemuctl tests/run-tests.sh $(TEST_BIN) $(sort $(wildcard tests/integration/*.sh))
 
 test-unit: test-programs
-	BUILD=$(BUILD) tests/run-tests.sh $(TEST_BIN)
+	BUILD=$(BUILD) QEMUCTL=$(CURDIR)/$(BUILD)/qemuctl tests/run-tests.sh $(TEST_BIN)
 
 # Unit tests under AddressSanitizer + UndefinedBehaviorSanitizer.
 SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
