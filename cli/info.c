@@ -15,6 +15,7 @@
 #include "common/size.h"
 #include "common/strv.h"
 #include "launcher/handle.h"
+#include "launcher/launch-place.h"
 #include "qmp/qmp.h"
 
 /* --json and --help; returns -1 to go on, else an exit code. */
@@ -117,6 +118,13 @@ static void tidy(struct vm_handle *h)
 
         if (vm_state_is_active(h->rec.state) || vm_record_read(h->rundir, &old, NULL) < 0)
                 return;
+        /* a supervisor that died left the VM's cgroup behind; the lock keeps
+         * us off a start in progress */
+        fd = state_lock(h->rundir, h->name, "list", 0, NULL);
+        if (fd >= 0) {
+                launch_place_tidy(h->rundir, NULL);
+                close(fd);
+        }
         if (vm_state_is_active(old.state)) {
                 fd = state_lock(h->rundir, h->name, "list", 0, NULL);
                 if (fd >= 0) {

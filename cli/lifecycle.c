@@ -13,6 +13,7 @@
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "launcher/handle.h"
+#include "launcher/launch-place.h"
 #include "launcher/supervisor.h"
 #include "qmp/qmp.h"
 
@@ -165,6 +166,8 @@ int cmd_kill(int argc, char **argv)
                         return cli_failf(verb, "VM `%s`: QEMU (pid %d) survived SIGKILL", h->name,
                                          (int)h->rec.qemu_pid);
         }
+        /* the supervisor removes the VM's cgroup; if it died, nobody would */
+        launch_place_tidy(h->rundir, NULL);
         printf("VM `%s` killed\n", h->name);
         return CLI_EXIT_OK;
 }

@@ -144,14 +144,18 @@ int placement_host_nodes(struct cpuset *ret, struct qc_err *err)
 
 int placement_check_nodes(const struct vm_spec *spec, const struct cpuset *host_nodes, struct qc_err *err)
 {
-        _cleanup_free_ char *have = NULL;
-        int last;
-
         if (!spec->numa.has_nodeset)
                 return 0;
-        last = cpuset_last(&spec->numa.nodeset);
+        return placement_check_nodeset(&spec->numa.nodeset, host_nodes, err);
+}
+
+int placement_check_nodeset(const struct cpuset *want, const struct cpuset *host_nodes, struct qc_err *err)
+{
+        _cleanup_free_ char *have = NULL;
+        int last = cpuset_last(want);
+
         for (int i = 0; i <= last; i++) {
-                if (!cpuset_isset(&spec->numa.nodeset, (unsigned)i) || cpuset_isset(host_nodes, (unsigned)i))
+                if (!cpuset_isset(want, (unsigned)i) || cpuset_isset(host_nodes, (unsigned)i))
                         continue;
                 have = cpuset_to_string(host_nodes);
                 return qc_err_set(err, ENODEV, "numa.nodeset: host node %d does not exist; this host has node%s %s", i,

@@ -45,6 +45,9 @@ int placement_check_controllers(const struct vm_spec *spec, const struct cg_hier
 /* numa.nodeset against the host's nodes (host_nodes: from
  * placement_host_nodes(), or a test's). */
 int placement_check_nodes(const struct vm_spec *spec, const struct cpuset *host_nodes, struct qc_err *err);
+/* The same for a nodeset alone (numatune): "numa.nodeset: host node 5 does
+ * not exist; this host has node 0". */
+int placement_check_nodeset(const struct cpuset *want, const struct cpuset *host_nodes, struct qc_err *err);
 int placement_host_nodes(struct cpuset *ret, struct qc_err *err);
 
 /* memory.hugepages: the page size exists, enough free pages of it (on the

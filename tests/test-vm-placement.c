@@ -469,7 +469,7 @@ static void test_pins(struct cg_hier *h)
         _cleanup_free_ char *none = vm_place_cpuset_note(&p, "pinned");
         ok(!none, "no note with cpuset");
 
-        vm_set_affinity(0, &all, &e);
+        placement_set_affinity(0, &all, &e);
         pthread_mutex_lock(&mu);
         stop_thread = true;
         pthread_cond_broadcast(&cv);

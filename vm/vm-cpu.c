@@ -8,6 +8,7 @@
 #include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
 #include "../common/io.h"
+#include "../launcher/placement.h"
 #include "../qmp/qmp.h"
 #include "vm-internal.h"
 
@@ -138,31 +139,6 @@ static int find_thread(struct vm_live *vm, const char *qom_path, pid_t *ret_tid,
         return r;
 }
 
-static int apply_pin(struct vm_live *vm, unsigned vcpu, pid_t tid, struct qc_err *err)
-{
-        for (size_t i = 0; i < vm->spec->cpu.n_pins; i++) {
-                const struct vm_vcpu_pin *p = &vm->spec->cpu.pins[i];
-                size_t size = CPU_ALLOC_SIZE(QC_CPUSET_MAX);
-                cpu_set_t *mask;
-                int r;
-
-                if (p->vcpu != vcpu)
-                        continue;
-                mask = CPU_ALLOC(QC_CPUSET_MAX);
-                if (!mask)
-                        return qc_err_sys(err, ENOMEM, "pin vCPU %u", vcpu);
-                CPU_ZERO_S(size, mask);
-                for (unsigned c = 0; c < QC_CPUSET_MAX; c++)
-                        if (cpuset_isset(&p->cpus, c))
-                                CPU_SET_S(c, size, mask);
-                r = sched_setaffinity(tid, size, mask);
-                CPU_FREE(mask);
-                if (r < 0)
-                        return qc_err_sys(err, errno, "pin vCPU %u (thread %d)", vcpu, (int)tid);
-        }
-        return 0;
-}
-
 static int plug_one(struct vm_live *vm, const struct qmp_hotpluggable_cpu_list *l, const struct vm_cpu_slot *s,
                     unsigned vcpu, struct qc_err *err)
 {
@@ -182,10 +158,9 @@ static int plug_one(struct vm_live *vm, const struct qmp_hotpluggable_cpu_list *
         if (r == 0)
                 return qc_err_set(err, EPROTO, "plug vCPU %u: QEMU accepted it but query-cpus-fast does not list %s",
                                   vcpu, path);
-        if (vm->cg && cg_vm_place_vcpu(vm->cg, vcpu, tid, err) < 0)
+        /* as at start: into vcpuN/ (cpuset.cpus), its pin as affinity */
+        if (placement_place_vcpu(vm->spec, vm->cg, vm->cg_usable, vcpu, tid, err) < 0)
                 return qc_err_wrap(err, "vCPU %u plugged, but placing its thread %d", vcpu, (int)tid);
-        if (apply_pin(vm, vcpu, tid, err) < 0)
-                return qc_err_wrap(err, "vCPU %u plugged", vcpu);
         return 0;
 }
 

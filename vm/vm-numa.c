@@ -243,7 +243,7 @@ int vm_numatune_set(struct vm_place *p, const struct cpuset *host_nodes, const s
 
                 if (!mems)
                         return qc_err_set(err, ENOMEM, "out of memory");
-                if (vm_check_nodes(nodeset, host_nodes, err) < 0)
+                if (placement_check_nodeset(nodeset, host_nodes, err) < 0)
                         return -1;
                 if (live->cg && (p->usable & CG_MASK(CG_CPUSET)) && write_mems(live->cg, mems, err) < 0)
                         return qc_err_wrap(err, "numa nodeset %s", mems);

@@ -138,7 +138,7 @@ int vm_vcpupin_set(struct vm_place *p, unsigned vcpu, const struct cpuset *cpus,
                                 return qc_err_wrap(err, "vCPU %u: cgroup %s/vcpu%u", vcpu, cg_vm_path(live->cg),
                                                    vcpu);
                 }
-                if (vm_set_affinity(tid, cpus, err) < 0)
+                if (placement_set_affinity(tid, cpus, err) < 0)
                         return qc_err_wrap(err, "vCPU %u", vcpu);
         }
         if (pin_record(live->spec, vcpu, cpus, err) < 0 || vm_place_record(p, err) < 0)
@@ -257,7 +257,7 @@ static int pin_thread(pid_t tid, void *ud, struct qc_err *err)
 {
         struct qc_err e2 = { 0 };
 
-        if (vm_set_affinity(tid, ud, &e2) == 0)
+        if (placement_set_affinity(tid, ud, &e2) == 0)
                 return 0;
         if (e2.code == ESRCH)
                 return -ESRCH;

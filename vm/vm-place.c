@@ -1,7 +1,6 @@
 /* The cgroup side of a running VM for the placement verbs, and the host's
  * online CPUs. */
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +55,7 @@ int vm_place_open(struct vm_place *p, struct vm_live *live, struct qc_err *err)
                 return qc_err_wrap(err, "VM `%s`", live->spec->name);
         }
         live->cg = cg;
+        live->cg_usable = p->usable;
         return 0;
 }
 
@@ -109,42 +109,6 @@ int vm_check_cpus(const struct cpuset *want, const struct cpuset *online, struct
                 have = cpuset_to_string(online);
                 return qc_err_set(err, EINVAL, "CPU %d does not exist on this host (online: %s)", i,
                                   have ? have : "?");
-        }
-        return 0;
-}
-
-int vm_set_affinity(pid_t tid, const struct cpuset *cpus, struct qc_err *err)
-{
-        size_t sz = CPU_ALLOC_SIZE(QC_CPUSET_MAX);
-        cpu_set_t *set = CPU_ALLOC(QC_CPUSET_MAX);
-        int r = 0;
-
-        if (!set)
-                return qc_err_set(err, ENOMEM, "out of memory");
-        CPU_ZERO_S(sz, set);
-        for (unsigned i = 0; i < QC_CPUSET_MAX; i++)
-                if (cpuset_isset(cpus, i))
-                        CPU_SET_S(i, sz, set);
-        if (sched_setaffinity(tid, sz, set) < 0) {
-                _cleanup_free_ char *s = cpuset_to_string(cpus);
-                r = qc_err_sys(err, errno, "pin thread %d to CPUs %s", (int)tid, s ? s : "?");
-        }
-        CPU_FREE(set);
-        return r;
-}
-
-int vm_check_nodes(const struct cpuset *want, const struct cpuset *host_nodes, struct qc_err *err)
-{
-        int last = cpuset_last(want);
-
-        for (int i = 0; i <= last; i++) {
-                _cleanup_free_ char *have = NULL;
-
-                if (!cpuset_isset(want, (unsigned)i) || cpuset_isset(host_nodes, (unsigned)i))
-                        continue;
-                have = cpuset_to_string(host_nodes);
-                return qc_err_set(err, ENODEV, "numa.nodeset: host node %d does not exist; this host has node%s %s", i,
-                                  cpuset_count(host_nodes) == 1 ? "" : "s", have ? have : "?");
         }
         return 0;
 }

@@ -12,6 +12,7 @@
 #include "../cgroups/cgroups.h"
 #include "../common/cpuset.h"
 #include "../common/err.h"
+#include "../launcher/placement.h"
 #include "vm.h"
 
 struct vm_place {
@@ -38,13 +39,6 @@ int vm_host_online_cpus(const char *sysroot, struct cpuset *ret, struct qc_err *
 /* Every CPU of want is online: "CPU 9 does not exist on this host (online: 0-1)". */
 int vm_check_cpus(const struct cpuset *want, const struct cpuset *online, struct qc_err *err);
 
-/* sched_setaffinity of one thread (tid; 0 = caller). Kept here rather than
- * taken from launcher/placement.c: linking that file into qemuctl is how the
- * cgroup guest's build tells that `start` places QEMU. */
-int vm_set_affinity(pid_t tid, const struct cpuset *cpus, struct qc_err *err);
-/* Every node of want exists (host_nodes: from host_numa_read, or a test's):
- * "numa.nodeset: host node 5 does not exist; this host has node 0". */
-int vm_check_nodes(const struct cpuset *want, const struct cpuset *host_nodes, struct qc_err *err);
 
 /* Why pinning is affinity-only here (no usable cpuset), malloc'd sentence for
  * a warning; NULL when cpuset is usable. */

@@ -22,6 +22,7 @@ struct vm_live {
         pid_t qemu_pid;
         struct vm_spec *spec;  /* the effective spec; live changes update it */
         struct cg_vm *cg;      /* the VM's cgroup, NULL when it has none */
+        unsigned cg_usable;    /* controllers usable in it (CG_MASK bits) */
         /* Record the effective spec after each change that landed, so a
          * failure half-way leaves a true record (may be NULL). */
         int (*record)(void *userdata, const struct vm_spec *spec, struct qc_err *err);
