@@ -212,7 +212,12 @@ char *vm_record_describe_end(const struct vm_record *r)
         else
                 how = "QEMU exited while no supervisor was watching";
 
-        if (r->exit_signal) {
+        if (!r->exit_signal && !r->shutdown_reason && r->exit_status > 0 && (r->exit_status & 1)) {
+                /* isa-debug-exit: QEMU exits with (N << 1) | 1 */
+                if (asprintf(&s, "the guest reported status %d through isa-debug-exit (QEMU exit status %d)",
+                             r->exit_status >> 1, r->exit_status) < 0)
+                        s = NULL;
+        } else if (r->exit_signal) {
                 if (asprintf(&s, "%s (signal %d, %s)", how, r->exit_signal, strsignal(r->exit_signal)) < 0)
                         s = NULL;
         } else if (r->exit_status >= 0) {
