@@ -127,9 +127,9 @@ static void check_limits(struct spec_ctx *c, struct vm_spec *s, bool size_bad)
                 diag(c, c->n_hard, "memory.limits.hard",
                      "%s is below memory.size (%s); the kernel would OOM-kill QEMU as the guest fills its RAM; allow the RAM plus QEMU's overhead",
                      fmt_size(s->memory.hard_limit, a, sizeof a), fmt_size(s->memory.size, b, sizeof b));
-        if (hard && soft && s->memory.soft_limit > s->memory.hard_limit)
-                diag(c, c->n_soft, "memory.limits.soft", "%s is above the hard limit (%s); soft must be at most hard",
-                     fmt_size(s->memory.soft_limit, a, sizeof a), fmt_size(s->memory.hard_limit, b, sizeof b));
+        /* soft above hard is allowed, as libvirt and memtune allow it
+         * (memory.high past memory.max just never bites): `memtune
+         * --hard-limit` below the soft limit records such a file */
         if (hard && min && s->memory.min_guarantee > s->memory.hard_limit)
                 diag(c, c->n_min, "memory.limits.min", "%s is above the hard limit (%s); min must be at most hard",
                      fmt_size(s->memory.min_guarantee, a, sizeof a), fmt_size(s->memory.hard_limit, b, sizeof b));

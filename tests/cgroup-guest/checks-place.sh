@@ -1,7 +1,6 @@
 # A VM started by qemuctl with pins, limits and a nodeset: where its threads
 # land, what the cgroup files say, what live verbs change. Sourced by checks.sh.
 
-NOPLACE="qemuctl start does not place QEMU yet (placement_place_vcpu not linked into qemuctl)"
 V=$CG/qemuctl/cg1
 f=$(vmfile cg1 '"cpu": { "mode": "custom", "model": "qemu64", "vcpus": 2, "max": 3,
            "pin": { "0": "0", "1": "1", "2": "0" }, "emulator_pin": "1",
@@ -13,31 +12,30 @@ f=$(vmfile cg1 '"cpu": { "mode": "custom", "model": "qemu64", "vcpus": 2, "max":
 run $Q start "$f"; ok $? "start cg1 (2 of 3 vCPUs pinned, emulator pinned, hard limit, nodeset 0)"
 pid=$(qemu_pid cg1)
 alive "$pid"; ok $? "cg1's QEMU runs (pid $pid)"
-# QEMU binds guest RAM itself (memory-backend host-nodes, policy=bind)
-grep -q ' bind:0 ' /proc/"$pid"/numa_maps; ok $? "guest RAM is bound to node 0 (numa_maps: bind:0)"
+# QEMU binds guest RAM itself (memory-backend host-nodes, policy=bind). A
+# mapping with no page touched yet is listed as "ADDR bind:0" and nothing
+# after it: right after start, SeaBIOS of an inner VM under TCG-in-TCG may not
+# have touched guest RAM yet, so the policy is the last field of its line.
+grep -qE '^[0-9a-f]+ bind:0( |$)' /proc/"$pid"/numa_maps; ok $? "guest RAM is bound to node 0 (numa_maps: bind:0)"
 
 # --- start-time placement
-if has_feature placement; then
-        is "$(task_cgroup "$pid")" /qemuctl/cg1/emulator "QEMU's main thread is in qemuctl/cg1/emulator/"
-        for v in 0 1; do
-                tid=$(vcpu_tid "$pid" $v)
-                is "$(task_cgroup "$pid" "$tid")" /qemuctl/cg1/vcpu$v "vCPU $v thread ($tid) is in vcpu$v/"
-                is "$(cat $V/vcpu$v/cpuset.cpus 2>/dev/null)" $v "vcpu$v/cpuset.cpus = $v (cpu.pin)"
-                is "$(task_affinity "$pid" "$tid")" $v "vCPU $v thread: sched_getaffinity says $v"
-        done
-        is "$(cat $V/emulator/cpuset.cpus 2>/dev/null)" 1 "emulator/cpuset.cpus = 1 (cpu.emulator_pin)"
-        is "$(task_affinity "$pid" "$pid")" 1 "QEMU's main thread: sched_getaffinity says 1"
-        is "$(cat $V/memory.max 2>/dev/null)" 536870912 "memory.max = 512M (memory.limits.hard)"
-        is "$(cat $V/memory.high 2>/dev/null)" 402653184 "memory.high = 384M (memory.limits.soft)"
-        is "$(cat $V/memory.min 2>/dev/null)" 33554432 "memory.min = 32M (memory.limits.min)"
-        is "$(cat $V/pids.max 2>/dev/null)" 256 "pids.max = 256 (cgroup.pids_max)"
-        is "$(cat $V/cpu.weight 2>/dev/null)" 200 "cpu.weight = 200 (cpu.weight)"
-        is "$(cat $V/cpu.max 2>/dev/null)" "150000 100000" "cpu.max = 150000 100000 (cpu.max_percent)"
-        is "$(cat $V/emulator/cpuset.mems.effective 2>/dev/null)" 0 "cpuset.mems in effect for QEMU = 0 (numa.nodeset)"
-        is "$(status_field "$pid" Mems_allowed_list)" 0 "QEMU's Mems_allowed_list = 0"
-else
-        skip "QEMU and its vCPU threads in the VM's cgroups, pinned" "$NOPLACE"
-fi
+is "$(task_cgroup "$pid")" /qemuctl/cg1/emulator "QEMU's main thread is in qemuctl/cg1/emulator/"
+for v in 0 1; do
+        tid=$(vcpu_tid "$pid" $v)
+        is "$(task_cgroup "$pid" "$tid")" /qemuctl/cg1/vcpu$v "vCPU $v thread ($tid) is in vcpu$v/"
+        is "$(cat $V/vcpu$v/cpuset.cpus 2>/dev/null)" $v "vcpu$v/cpuset.cpus = $v (cpu.pin)"
+        is "$(task_affinity "$pid" "$tid")" $v "vCPU $v thread: sched_getaffinity says $v"
+done
+is "$(cat $V/emulator/cpuset.cpus 2>/dev/null)" 1 "emulator/cpuset.cpus = 1 (cpu.emulator_pin)"
+is "$(task_affinity "$pid" "$pid")" 1 "QEMU's main thread: sched_getaffinity says 1"
+is "$(cat $V/memory.max 2>/dev/null)" 536870912 "memory.max = 512M (memory.limits.hard)"
+is "$(cat $V/memory.high 2>/dev/null)" 402653184 "memory.high = 384M (memory.limits.soft)"
+is "$(cat $V/memory.min 2>/dev/null)" 33554432 "memory.min = 32M (memory.limits.min)"
+is "$(cat $V/pids.max 2>/dev/null)" 256 "pids.max = 256 (cgroup.pids_max)"
+is "$(cat $V/cpu.weight 2>/dev/null)" 200 "cpu.weight = 200 (cpu.weight)"
+is "$(cat $V/cpu.max 2>/dev/null)" "150000 100000" "cpu.max = 150000 100000 (cpu.max_percent)"
+is "$(cat $V/emulator/cpuset.mems.effective 2>/dev/null)" 0 "cpuset.mems in effect for QEMU = 0 (numa.nodeset)"
+is "$(status_field "$pid" Mems_allowed_list)" 0 "QEMU's Mems_allowed_list = 0"
 
 # --- CPU hotplug: the new vCPU thread is placed and pinned at once
 if ! has_verb setvcpus; then
@@ -47,12 +45,8 @@ else
         wait_for 30 vcpu_tid "$pid" 2 >/dev/null; ok $? "QEMU has a thread for vCPU 2"
         tid=$(vcpu_tid "$pid" 2)
         is "$(task_affinity "$pid" "$tid")" 0 "vCPU 2 thread: sched_getaffinity says 0 (cpu.pin)"
-        if has_feature placement; then
-                is "$(task_cgroup "$pid" "$tid")" /qemuctl/cg1/vcpu2 "vCPU 2 thread ($tid) is in vcpu2/"
-                is "$(cat $V/vcpu2/cpuset.cpus 2>/dev/null)" 0 "vcpu2/cpuset.cpus = 0 (cpu.pin)"
-        else
-                skip "vCPU 2 thread is in vcpu2/ with cpuset.cpus 0" "$NOPLACE"
-        fi
+        is "$(task_cgroup "$pid" "$tid")" /qemuctl/cg1/vcpu2 "vCPU 2 thread ($tid) is in vcpu2/"
+        is "$(cat $V/vcpu2/cpuset.cpus 2>/dev/null)" 0 "vcpu2/cpuset.cpus = 0 (cpu.pin)"
 fi
 
 # --- live pinning
@@ -62,22 +56,14 @@ else
         run $Q vcpupin cg1 1 0; ok $? "vcpupin cg1 1 0"
         tid=$(vcpu_tid "$pid" 1)
         is "$(task_affinity "$pid" "$tid")" 0 "vCPU 1 thread: sched_getaffinity says 0"
-        if has_feature placement; then
-                is "$(cat $V/vcpu1/cpuset.cpus 2>/dev/null)" 0 "vcpu1/cpuset.cpus = 0"
-        else
-                skip "vcpu1/cpuset.cpus = 0" "$NOPLACE"
-        fi
+        is "$(cat $V/vcpu1/cpuset.cpus 2>/dev/null)" 0 "vcpu1/cpuset.cpus = 0"
 fi
 if ! has_verb emulatorpin; then
         skip "emulatorpin moves QEMU's other threads" "verb emulatorpin missing"
 else
         run $Q emulatorpin cg1 0; ok $? "emulatorpin cg1 0"
         is "$(task_affinity "$pid" "$pid")" 0 "QEMU's main thread: sched_getaffinity says 0"
-        if has_feature placement; then
-                is "$(cat $V/emulator/cpuset.cpus 2>/dev/null)" 0 "emulator/cpuset.cpus = 0"
-        else
-                skip "emulator/cpuset.cpus = 0" "$NOPLACE"
-        fi
+        is "$(cat $V/emulator/cpuset.cpus 2>/dev/null)" 0 "emulator/cpuset.cpus = 0"
 fi
 
 # --- numatune: cpuset.mems moves to the other node
@@ -85,13 +71,9 @@ if ! has_verb numatune; then
         skip "numatune changes cpuset.mems" "verb numatune missing"
 else
         run $Q numatune cg1 --nodeset 1; ok $? "numatune cg1 --nodeset 1"
-        if has_feature placement; then
-                is "$(cat $V/emulator/cpuset.mems.effective 2>/dev/null)" 1 "cpuset.mems in effect for QEMU = 1"
-                tid=$(vcpu_tid "$pid" 0)
-                is "$(awk '/^Mems_allowed_list:/ { print $2 }' /proc/$pid/task/$tid/status)" 1 "vCPU 0 thread: Mems_allowed_list = 1"
-        else
-                skip "cpuset.mems in effect for QEMU = 1" "$NOPLACE"
-        fi
+        is "$(cat $V/emulator/cpuset.mems.effective 2>/dev/null)" 1 "cpuset.mems in effect for QEMU = 1"
+        tid=$(vcpu_tid "$pid" 0)
+        is "$(awk '/^Mems_allowed_list:/ { print $2 }' /proc/$pid/task/$tid/status)" 1 "vCPU 0 thread: Mems_allowed_list = 1"
 fi
 
 . /cgtest/checks-privs.sh
@@ -99,13 +81,11 @@ fi
 # --- memtune: memory.max, and the kernel enforces it on the VM's cgroup
 if ! has_verb memtune; then
         skip "memtune --hard-limit writes memory.max" "verb memtune missing"
-elif ! has_feature placement; then
-        skip "memtune --hard-limit writes memory.max" "$NOPLACE"
 else
         run $Q memtune cg1 --hard-limit 160M; ok $? "memtune cg1 --hard-limit 160M"
         is "$(cat $V/memory.max 2>/dev/null)" 167772160 "memory.max = 160M"
 fi
-if [ -d "$V/emulator" ] && [ "$(cat $V/memory.max 2>/dev/null)" != max ]; then
+if [ -d "$V/emulator" ]; then
         before=$(awk '$1 == "oom_kill" { print $2 }' $V/memory.events)
         # A process of the VM's cgroup (QEMU's emulator/) that wants 64 MiB
         # more than the limit: busybox dd reads /dev/zero into one bs-sized
@@ -120,7 +100,7 @@ if [ -d "$V/emulator" ] && [ "$(cat $V/memory.max 2>/dev/null)" != max ]; then
         [ "${after:-0}" -gt "${before:-0}" ]; ok $? "memory.events oom_kill counts it ($before -> $after)"
         alive "$pid"; ok $? "QEMU itself survives"
 else
-        skip "a process over memory.max in the VM's cgroup is killed" "$NOPLACE"
+        ok 1 "a process over memory.max in the VM's cgroup is killed (no $V/emulator)"
 fi
 
 # --- what the placement verbs show, memtune's other limits, dump's record
@@ -129,8 +109,4 @@ fi
 # --- the end: the supervisor removes the VM's cgroup
 run $Q kill cg1; ok $? "kill cg1"
 wait_for 30 eval '! alive $pid'; ok $? "QEMU is gone"
-if has_feature placement; then
-        wait_for 30 eval '[ ! -d $V ]'; ok $? "the supervisor removed qemuctl/cg1/"
-else
-        skip "the supervisor removes the VM's cgroup" "$NOPLACE"
-fi
+wait_for 30 eval '[ ! -d $V ]'; ok $? "the supervisor removed qemuctl/cg1/"

@@ -5,9 +5,7 @@
 # memtune --hard-limit 160M (helpers from run.sh; $V = cg1's cgroup, $pid =
 # its QEMU).
 
-if ! has_feature placement; then
-        skip "placement verbs read back the VM's cgroup" "$NOPLACE"
-elif ! has_verb vcpupin || ! has_verb memtune || ! has_verb numatune || ! has_verb numastat; then
+if ! has_verb vcpupin || ! has_verb memtune || ! has_verb numatune || ! has_verb numastat; then
         skip "placement verbs read back the VM's cgroup" "a placement verb is missing"
 else
         # vcpupin: the thread's affinity and the record agree

@@ -4,18 +4,14 @@
 # uid/gid 107 in this guest's /etc/passwd. Sourced by checks-place.sh with
 # $pid = cg1's QEMU.
 
-if ! has_feature privs; then
-        skip "QEMU runs as qemu:qemu without capabilities" "qemuctl start does not drop privileges yet (privs_apply not linked into qemuctl)"
-else
-        is "$(status_field "$pid" Uid)" "107 107 107 107" "QEMU's uids (real, effective, saved, fs) are qemu's"
-        is "$(status_field "$pid" Gid)" "107 107 107 107" "QEMU's gids are qemu's"
-        is "$(status_field "$pid" Groups)" 107 "QEMU's supplementary groups: qemu's own (getgrouplist), not root's"
-        is "$(status_field "$pid" CapEff)" 0000000000000000 "CapEff = 0"
-        is "$(status_field "$pid" CapPrm)" 0000000000000000 "CapPrm = 0"
-        is "$(status_field "$pid" CapBnd)" 0000000000000000 "CapBnd = 0 (bounding set emptied)"
-        is "$(status_field "$pid" CapAmb)" 0000000000000000 "CapAmb = 0"
-        is "$(status_field "$pid" NoNewPrivs)" 1 "NoNewPrivs = 1"
-fi
+is "$(status_field "$pid" Uid)" "107 107 107 107" "QEMU's uids (real, effective, saved, fs) are qemu's"
+is "$(status_field "$pid" Gid)" "107 107 107 107" "QEMU's gids are qemu's"
+is "$(status_field "$pid" Groups)" 107 "QEMU's supplementary groups: qemu's own (getgrouplist), not root's"
+is "$(status_field "$pid" CapEff)" 0000000000000000 "CapEff = 0"
+is "$(status_field "$pid" CapPrm)" 0000000000000000 "CapPrm = 0"
+is "$(status_field "$pid" CapBnd)" 0000000000000000 "CapBnd = 0 (bounding set emptied)"
+is "$(status_field "$pid" CapAmb)" 0000000000000000 "CapAmb = 0"
+is "$(status_field "$pid" NoNewPrivs)" 1 "NoNewPrivs = 1"
 # -sandbox on: QEMU installs its own seccomp filter (mode 2) before it runs
 # the guest, whatever qemuctl does.
 is "$(status_field "$pid" Seccomp)" 2 "Seccomp = 2 (filter mode, -sandbox on)"

@@ -1,5 +1,5 @@
 # The checks, sourced by run.sh (helpers: ok is skip diag run has_verb
-# has_feature task_cgroup task_affinity vcpu_tid wait_for alive qemu_pid vmfile).
+# task_cgroup task_affinity vcpu_tid wait_for alive qemu_pid vmfile).
 
 # --- the harness itself: a real cgroup v2 with every controller, 2 CPUs, 2 nodes
 ctl=" $(cat $CG/cgroup.subtree_control 2>/dev/null) "

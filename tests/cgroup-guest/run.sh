@@ -3,7 +3,7 @@
 # stdout (the console); the last line is
 #   cgroup-guest: done N passed M failed K skipped
 # which the host side (tests/integration/cgroup-guest.sh) waits for. A check
-# whose verb or feature is not in this qemuctl build prints
+# whose verb is not in this qemuctl build prints
 #   ok N - DESC # SKIP REASON
 # naming what it waits for. Checks live in checks.sh.
 export PATH=/usr/bin:/usr/sbin:/bin:/sbin
@@ -40,7 +40,6 @@ run() {
 }
 
 has_verb() { grep -qx "verb $1" /etc/qemuctl-features; }
-has_feature() { grep -qx "$1" /etc/qemuctl-features; }
 
 # The v2 cgroup path of a task ("/qemuctl/vm1/vcpu0"); "" when gone.
 task_cgroup() { # PID [TID]
@@ -97,7 +96,6 @@ cleanup_vms() {
 }
 
 echo "TAP version 13"
-diag "features of this qemuctl: $(grep -v '^verb' /etc/qemuctl-features | tr '\n' ' ')"
 diag "verbs: $(sed -n 's/^verb //p' /etc/qemuctl-features | tr '\n' ' ')"
 start=$(date +%s)
 . /cgtest/checks.sh
