@@ -1,4 +1,5 @@
-/* launcher/spawn (clean env, only fds 0-2, placement before exec, exec
+/* launcher/spawn (clean env, only fds 0-2 and the passed ones, placement and
+ * dropped privileges before exec, exec
  * errors) and `run`'s exit code for each way a VM can end. QEMU itself is
  * exercised by tests/integration/lifecycle-*.sh. */
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/cleanup.h"
+#include "launcher/privs.h"
 #include "launcher/spawn.h"
 #include "launcher/supervisor.h"
 #include "tests/tap.h"
@@ -116,6 +118,64 @@ static void test_spawn(void)
         ok(waitpid(-1, NULL, WNOHANG) < 0 && errno == ECHILD, "and the child was reaped");
 }
 
+/* Passed fds arrive as 3, 4, ... and privileges are dropped right before
+ * exec: QEMU's way when security.user is set. */
+static void test_spawn_privs(void)
+{
+        struct qc_err err = { 0 };
+        struct privs pv = { 0 };
+        int p[2], keep1, keep2, st = -1;
+        pid_t pid;
+        char buf[8192] = "";
+        size_t len = 0;
+        ssize_t n;
+
+        if (geteuid() != 0 || privs_resolve("nobody", NULL, &pv, &err) < 0) {
+                ok(1, "spawn with privileges dropped # SKIP needs root and a user nobody (%s)", err.msg);
+                return;
+        }
+        keep1 = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        keep2 = open("/proc/self/status", O_RDONLY | O_CLOEXEC);
+        ok(keep1 >= 0 && keep2 >= 0 && pipe2(p, O_CLOEXEC) == 0, "fds to pass");
+        int pass[] = { keep2, keep1 };
+        /* a shell, so the listing shows what the program itself got (ls's
+         * own directory fd comes after) */
+        char *argv[] = { "sh", "-c",
+                         "grep -E '^(Uid|Gid|CapEff|CapBnd|NoNewPrivs):' /proc/self/status | tr -s '\t' ' ';"
+                         "readlink /proc/self/fd/3 /proc/self/fd/4; ls /proc/$$/fd | tr '\n' ' '; echo; umask",
+                         NULL };
+        struct spawn_opts o = { .argv = argv, .stdin_fd = -1, .stdout_fd = p[1], .stderr_fd = p[1],
+                                .pass_fds = pass, .n_pass_fds = 2, .privs = &pv };
+        ok(spawn_process(&o, &pid, &err) == 0, "spawn as nobody (%s)", err.msg);
+        close(p[1]);
+        while (len < sizeof buf - 1 && (n = read(p[0], buf + len, sizeof buf - 1 - len)) > 0)
+                len += (size_t)n;
+        close(p[0]);
+        waitpid(pid, &st, 0);
+        tap_diag("child said: %s", buf);
+        ok(WIFEXITED(st) && WEXITSTATUS(st) == 0, "child ran");
+        ok(strstr(buf, "Uid: 65534 65534 65534 65534\n") != NULL, "runs as nobody");
+        ok(strstr(buf, "CapEff: 0000000000000000\n") && strstr(buf, "CapBnd: 0000000000000000\n"),
+           "no capabilities, empty bounding set");
+        ok(strstr(buf, "NoNewPrivs: 1\n") != NULL, "no_new_privs");
+        /* /proc/self/status read through fd 3 would be the child's; the
+         * link names the file */
+        ok(strstr(buf, "/proc/") && strstr(buf, "/status\n/dev/null\n"), "passed fds are 3 and 4, in order");
+        ok(strstr(buf, "\n0 1 2 255 3 4 \n") || strstr(buf, "\n0 1 2 3 4 \n"), "nothing else was inherited");
+        ok(strstr(buf, "0077\n") != NULL, "umask 077");
+        close(keep1);
+        close(keep2);
+
+        privs_done(&pv);
+
+        char *true_argv[] = { "true", NULL };
+        int many[SPAWN_MAX_PASS_FDS + 1] = { 0 };
+        struct spawn_opts o2 = { .argv = true_argv, .stdin_fd = -1, .stdout_fd = -1, .stderr_fd = -1,
+                                 .pass_fds = many, .n_pass_fds = SPAWN_MAX_PASS_FDS + 1 };
+        qc_err_clear(&err);
+        ok(spawn_process(&o2, &pid, &err) < 0 && err.code == E2BIG, "too many fds refused: %s", err.msg);
+}
+
 static struct vm_record rec(enum vm_state s, const char *reason, int status, int sig)
 {
         struct vm_record r;
@@ -160,6 +220,7 @@ static void test_exit_codes(void)
 int main(void)
 {
         test_spawn();
+        test_spawn_privs();
         test_exit_codes();
         return tap_done();
 }
