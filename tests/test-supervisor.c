@@ -1,7 +1,7 @@
 /* launcher/spawn (clean env, only fds 0-2 and the passed ones, placement and
- * dropped privileges before exec, exec
- * errors) and `run`'s exit code for each way a VM can end. QEMU itself is
- * exercised by tests/integration/lifecycle-*.sh. */
+ * dropped privileges before exec, exec errors) and `run`'s exit code for
+ * each way a VM can end. QEMU itself is exercised by
+ * tests/integration/lifecycle-*.sh. */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
