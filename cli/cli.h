@@ -23,6 +23,42 @@ int cli_failf(const char *verb, const char *fmt, ...) __attribute__((format(prin
 /* Usage error: message and a hint to --help; returns CLI_EXIT_USAGE. */
 int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* cli/common.c: what the verbs share. */
+struct option;
+struct json_object;
+struct vm_handle;
+enum {
+        CLI_OPT_JSON = 1 << 0,             /* --json */
+        CLI_OPT_LOCK_TIMEOUT = 1 << 1,     /* --lock-timeout S: sets vm_lock_timeout_ms */
+        CLI_OPT_TIMEOUT = 1 << 2,          /* --timeout S, 0 allowed */
+        CLI_OPT_TIMEOUT_POSITIVE = 1 << 3, /* --timeout S, more than 0 */
+        CLI_OPT_NO_ARGS = 1 << 4,          /* nothing after the options */
+        CLI_OPT_ONE_NAME = 1 << 5,         /* exactly one VM name after the options */
+};
+/* A verb's own option: -1 to go on, else an exit code (already printed). */
+typedef int (*cli_opt_fn)(const char *verb, int c, const char *arg, void *ud);
+struct cli_opts {
+        unsigned take;               /* CLI_OPT_*; --help always */
+        const char *no_json;         /* why --json is refused, when the verb does not take it */
+        const struct option *extra;  /* the verb's own options, handled by on_opt */
+        cli_opt_fn on_opt;
+        void *ud;
+        bool json;                   /* out: --json given */
+        int timeout_ms;              /* out: --timeout, untouched when not given */
+};
+/* getopt_long over argv (stops at the first argument; optind is set).
+ * Returns -1 to go on, else an exit code (--help printed, usage error). */
+int cli_parse_opts(const char *verb, int argc, char **argv, const char *help, struct cli_opts *o);
+/* An on_opt for a verb with one option of its own: its argument (or "" for a
+ * flag) into the const char * that ud points to. */
+int cli_opt_store(const char *verb, int c, const char *arg, void *ud);
+/* vm_open, printing the error; 0 or CLI_EXIT_FAIL. */
+int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_handle **ret);
+/* Indented JSON on stdout. */
+void cli_print_json(struct json_object *o);
+/* "qemuctl: VERB: warning: msg"; nothing when msg is NULL. */
+void cli_warn(const char *verb, const char *msg);
+
 /* Verbs, one file per group (cli/<group>.c). */
 int cmd_validate(int argc, char **argv); /* cli/vmfile.c */
 int cmd_cmdline(int argc, char **argv);  /* cli/cmdline.c */

@@ -23,15 +23,13 @@ struct facts {
         struct host_cgroups cg;
 };
 
-static void host_help(void)
-{
-        printf("Usage: qemuctl host [--json]\n\n"
-               "Report what this host offers VMs: NUMA nodes with their CPUs and memory, KSM,\n"
-               "hugepages per size and node, transparent hugepages, automatic NUMA balancing,\n"
-               "KVM (present, creates VMs, runs a guest, nested) and the cgroup v2 controllers.\n\n"
-               "  --json   one JSON object (sizes in bytes, pages as counts)\n"
-               "  --help   this text\n");
-}
+static const char host_help[] =
+        "Usage: qemuctl host [--json]\n\n"
+        "Report what this host offers VMs: NUMA nodes with their CPUs and memory, KSM,\n"
+        "hugepages per size and node, transparent hugepages, automatic NUMA balancing,\n"
+        "KVM (present, creates VMs, runs a guest, nested) and the cgroup v2 controllers.\n\n"
+        "  --json   one JSON object (sizes in bytes, pages as counts)\n"
+        "  --help   this text\n";
 
 static json_object *jstr(const char *s)
 {
@@ -203,18 +201,12 @@ int cmd_host(int argc, char **argv)
 {
         struct facts f = { 0 };
         struct qc_err err = { 0 };
-        bool json = false;
-        int rc = CLI_EXIT_OK;
+        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_NO_ARGS };
+        int rc = cli_parse_opts("host", argc, argv, host_help, &o);
 
-        for (int i = 1; i < argc; i++) {
-                if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        host_help();
-                        return CLI_EXIT_OK;
-                } else if (strcmp(argv[i], "--json") == 0)
-                        json = true;
-                else
-                        return cli_usage("host", "unexpected argument '%s'", argv[i]);
-        }
+        if (rc >= 0)
+                return rc;
+        rc = CLI_EXIT_OK;
         if (host_numa_read(&f.numa, &err) < 0 || host_ksm_read("", &f.ksm, &err) < 0 ||
             host_hugepages_read("", &f.hp, &err) < 0 || host_thp_read("", &f.thp, &err) < 0 ||
             host_numa_balancing_read("", &f.numa_balancing, &err) < 0) {
@@ -225,10 +217,10 @@ int cmd_host(int argc, char **argv)
         if (f.kvm.creates_vms)
                 f.kvm_runs = accel_kvm_works(f.kvm_runs_why, sizeof f.kvm_runs_why);
         host_cgroups_read(NULL, &f.cg);
-        if (json) {
-                json_object *o = facts_json(&f);
-                printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE));
-                json_object_put(o);
+        if (o.json) {
+                json_object *j = facts_json(&f);
+                cli_print_json(j);
+                json_object_put(j);
         } else
                 facts_print(&f);
 out:

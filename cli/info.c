@@ -18,36 +18,6 @@
 #include "launcher/launch-place.h"
 #include "qmp/qmp.h"
 
-/* --json and --help; returns -1 to go on, else an exit code. */
-static int parse(const char *verb, int argc, char **argv, const char *help, bool *json, int nargs)
-{
-        static const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, 'j' },
-                {},
-        };
-        int c;
-
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'h':
-                        fputs(help, stdout);
-                        return CLI_EXIT_OK;
-                case 'j':
-                        if (!json)
-                                return cli_usage(verb, "--json: this verb always prints JSON");
-                        *json = true;
-                        break;
-                default:
-                        return cli_usage(verb, "unknown option");
-                }
-        }
-        if (argc - optind != nargs)
-                return cli_usage(verb, nargs ? "expected one VM name" : "expected no arguments");
-        return -1;
-}
-
 static int64_t unix_ms(void)
 {
         struct timespec ts;
@@ -147,11 +117,12 @@ int cmd_list(int argc, char **argv)
                                    "Every VM with a state dir: name, state, QEMU pid, vCPUs, memory, uptime.\n"
                                    "VMs that ended stay listed (ended/crashed/failed) until started again.\n";
         const char *verb = argv[0];
-        bool json = false;
+        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_NO_ARGS };
         _cleanup_strv_free_ char **names = NULL;
         struct qc_err err = { 0 };
         json_object *arr;
-        int rc = parse(verb, argc, argv, help, &json, 0);
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        bool json = o.json;
 
         if (rc >= 0)
                 return rc;
@@ -185,7 +156,7 @@ int cmd_list(int argc, char **argv)
                 printf("%-24s %-9s %8s %5s %8s %9s\n", h->name, vm_state_to_string(h->rec.state), pid, vcpus, mem, up);
         }
         if (json)
-                printf("%s\n", json_object_to_json_string_ext(arr, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
+                cli_print_json(arr);
         json_object_put(arr);
         return CLI_EXIT_OK;
 }
@@ -196,16 +167,15 @@ int cmd_status(int argc, char **argv)
                                    "Everything known about VM NAME: state (and QEMU's own run state), pids,\n"
                                    "size, uptime, and how it ended if it ended. virsh name: dominfo.\n";
         const char *verb = argv[0];
-        bool json = false;
+        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_ONE_NAME };
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *live = NULL;
-        struct qc_err err = { 0 };
-        int rc = parse(verb, argc, argv, help, &json, 1);
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
         if (rc >= 0)
                 return rc;
-        if (vm_open(argv[optind], "status", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h, &err) < 0)
-                return cli_fail(verb, &err);
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h)))
+                return rc;
         tidy(h);
         if (h->qemu_pid) {
                 /* QEMU's own view when the monitor is free within a moment; the
@@ -222,10 +192,10 @@ int cmd_status(int argc, char **argv)
                 if (fd >= 0)
                         close(fd);
         }
-        if (json) {
-                json_object *o = vm_json(h, live);
-                printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED | JSON_C_TO_STRING_NOSLASHESCAPE));
-                json_object_put(o);
+        if (o.json) {
+                json_object *j = vm_json(h, live);
+                cli_print_json(j);
+                json_object_put(j);
                 return CLI_EXIT_OK;
         }
         const struct vm_record *r = &h->rec;
@@ -273,13 +243,13 @@ int cmd_dump(int argc, char **argv)
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *json = NULL;
-        struct qc_err err = { 0 };
-        int rc = parse(verb, argc, argv, help, NULL, 1);
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "this verb always prints JSON" };
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
         if (rc >= 0)
                 return rc;
-        if (vm_open(argv[optind], "dump", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h, &err) < 0)
-                return cli_fail(verb, &err);
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h)))
+                return rc;
         json = spec_to_json(h->spec);
         if (!json)
                 return cli_failf(verb, "out of memory");

@@ -17,45 +17,6 @@
 #include "launcher/supervisor.h"
 #include "qmp/qmp.h"
 
-static const struct option lock_opts[] = {
-        { "help", no_argument, NULL, 'h' },
-        { "lock-timeout", required_argument, NULL, 'L' },
-        { "timeout", required_argument, NULL, 't' },
-        {},
-};
-
-/* Common options of the verbs here; returns -1 to go on, else an exit code. */
-static int parse_opts(const char *verb, int argc, char **argv, const char *help, int *timeout_ms)
-{
-        int c, ms;
-
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", lock_opts, NULL)) != -1) {
-                switch (c) {
-                case 'h':
-                        fputs(help, stdout);
-                        return CLI_EXIT_OK;
-                case 'L':
-                        if ((ms = parse_duration_ms(optarg)) < 0)
-                                return cli_usage(verb, "--lock-timeout: expected seconds like 10 or 500ms, got \"%s\"",
-                                                 optarg);
-                        vm_lock_timeout_ms = ms;
-                        break;
-                case 't':
-                        if (!timeout_ms || (ms = parse_duration_ms(optarg)) < 0)
-                                return cli_usage(verb, "--timeout: expected seconds like 60 or 500ms, got \"%s\"",
-                                                 optarg);
-                        *timeout_ms = ms;
-                        break;
-                default:
-                        return cli_usage(verb, "unknown option");
-                }
-        }
-        if (optind != argc - 1)
-                return cli_usage(verb, "expected one %s", strcmp(verb, "start") == 0 ? "VM file" : "VM name");
-        return -1;
-}
-
 int cmd_start(int argc, char **argv)
 {
         static const char help[] =
@@ -67,10 +28,13 @@ int cmd_start(int argc, char **argv)
         const char *verb = argv[0];
         struct launch l;
         struct qc_err err = { 0 };
-        int rc = parse_opts(verb, argc, argv, help, NULL);
+        struct cli_opts o = { .take = CLI_OPT_LOCK_TIMEOUT };
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
         if (rc >= 0)
                 return rc;
+        if (optind != argc - 1)
+                return cli_usage(verb, "expected one VM file");
         rc = launch_prepare(verb, argv[optind], CMDLINE_SERIAL_SPEC, NULL, vm_lock_timeout_ms, &l);
         if (rc)
                 return rc;
@@ -115,13 +79,14 @@ int cmd_stop(int argc, char **argv)
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct qc_err err = { 0 };
-        int timeout = 60000;
-        int rc = parse_opts(verb, argc, argv, help, &timeout);
+        struct cli_opts o = { .take = CLI_OPT_LOCK_TIMEOUT | CLI_OPT_TIMEOUT | CLI_OPT_ONE_NAME, .timeout_ms = 60000 };
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int timeout = o.timeout_ms;
 
         if (rc >= 0)
                 return rc;
-        if (vm_open(argv[optind], "stop", VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h, &err) < 0)
-                return cli_fail(verb, &err);
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h)))
+                return rc;
         if (qmp_execute(h->qmp, "system_powerdown", NULL, NULL, &err) < 0)
                 return cli_fail(verb, &err);
         if (wait_gone(h, timeout)) {
@@ -146,14 +111,14 @@ int cmd_kill(int argc, char **argv)
                                    "virsh name: destroy.\n";
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
-        struct qc_err err = { 0 };
-        int rc = parse_opts(verb, argc, argv, help, NULL);
+        struct cli_opts o = { .take = CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
         if (rc >= 0)
                 return rc;
         /* no QMP here: a hung QEMU must be killable too */
-        if (vm_open(argv[optind], "kill", VM_OPEN_LOCK | VM_OPEN_NO_SPEC | VM_OPEN_NO_QMP, &h, &err) < 0)
-                return cli_fail(verb, &err);
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC | VM_OPEN_NO_QMP, &h)))
+                return rc;
         _cleanup_free_ char *sock = NULL;
         struct qmp *q = NULL;
         if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) > 0 && qmp_connect(sock, 3000, &q, NULL) == 0) {
@@ -177,12 +142,13 @@ static int simple_qmp(int argc, char **argv, const char *help, const char *cmd, 
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct qc_err err = { 0 };
-        int rc = parse_opts(verb, argc, argv, help, NULL);
+        struct cli_opts o = { .take = CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
         if (rc >= 0)
                 return rc;
-        if (vm_open(argv[optind], verb, VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h, &err) < 0)
-                return cli_fail(verb, &err);
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h)))
+                return rc;
         if (qmp_execute(h->qmp, cmd, NULL, NULL, &err) < 0)
                 return cli_fail(verb, &err);
         printf("VM `%s` %s\n", h->name, done);

@@ -16,36 +16,18 @@
 #include "vm/vm-guest.h"
 #include "vm/vm.h"
 
-#define OPT_TIMEOUT 1000
 #define OPT_GUEST_ONLINE 1001
 
-struct live_opts {
-        int timeout_ms; /* -1 = the verb's default */
-        const char *guest_channel;
-};
+/* --timeout is the verb's default when .timeout_ms stays -1 */
+#define LIVE_OPTS (CLI_OPT_LOCK_TIMEOUT | CLI_OPT_TIMEOUT_POSITIVE)
 
-static int on_opt(const char *verb, int c, const char *arg, void *ud)
+static int on_guest_online(const char *verb, int c, const char *arg, void *ud)
 {
-        struct live_opts *o = ud;
-
-        switch (c) {
-        case OPT_TIMEOUT:
-                o->timeout_ms = parse_duration_ms(arg);
-                if (o->timeout_ms <= 0)
-                        return cli_usage(verb, "--timeout: expected seconds like 60 or 500ms, got \"%s\"", arg);
-                return -1;
-        case OPT_GUEST_ONLINE:
-                o->guest_channel = arg;
-                return -1;
-        default:
+        if (c != OPT_GUEST_ONLINE)
                 return cli_usage(verb, "unknown option");
-        }
+        *(const char **)ud = arg;
+        return -1;
 }
-
-static const struct option timeout_opts[] = {
-        { "timeout", required_argument, NULL, OPT_TIMEOUT },
-        { NULL, 0, NULL, 0 },
-};
 
 static void size_str(uint64_t v, char *buf, size_t len)
 {
@@ -92,17 +74,17 @@ int cmd_setvcpus(int argc, char **argv)
                 "QEMU 7.2 under TCG aborts on a CPU or memory hotplug that follows a vCPU\n"
                 "unplug (not under KVM): under TCG, unplug last.\n";
         static const struct option extra[] = {
-                { "timeout", required_argument, NULL, OPT_TIMEOUT },
                 { "guest-online", required_argument, NULL, OPT_GUEST_ONLINE },
                 { NULL, 0, NULL, 0 },
         };
-        const char *verb = argv[0];
-        struct live_opts o = { .timeout_ms = -1 };
-        struct place_vm v = { 0 };
+        const char *verb = argv[0], *guest_channel = NULL;
+        struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1, .extra = extra, .on_opt = on_guest_online,
+                              .ud = &guest_channel };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         unsigned long n;
         char *end;
-        int rc = place_parse(verb, argc, argv, help, extra, on_opt, &o, NULL);
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
         if (rc >= 0)
                 return rc;
@@ -116,23 +98,18 @@ int cmd_setvcpus(int argc, char **argv)
                 return rc;
         if (o.timeout_ms > 0)
                 v.live.step_timeout_ms = o.timeout_ms;
-        if (vm_setvcpus(&v.live, (unsigned)n, progress, (void *)verb, &err) < 0) {
-                place_vm_close(&v);
+        if (vm_setvcpus(&v.live, (unsigned)n, progress, (void *)verb, &err) < 0)
                 return cli_fail(verb, &err);
-        }
-        if (o.guest_channel) {
+        if (guest_channel) {
                 long long online = -1;
                 int ms = o.timeout_ms > 0 ? o.timeout_ms : 60000;
 
-                if (vm_guest_wait_number(o.guest_channel, "cpus", "cpus-online", (long long)n, ms, &online, &err) <
-                    0) {
-                        place_vm_close(&v);
+                if (vm_guest_wait_number(guest_channel, "cpus", "cpus-online", (long long)n, ms, &online, &err) <
+                    0)
                         return cli_fail(verb, &err);
-                }
                 printf("%s: the guest reports %lld CPUs online\n", verb, online);
         }
         printf("%s: VM `%s` has %u vCPUs\n", verb, v.h->name, v.live.spec->cpu.vcpus);
-        place_vm_close(&v);
         return CLI_EXIT_OK;
 }
 
@@ -144,17 +121,16 @@ int cmd_vcpuinfo(int argc, char **argv)
                 "thread, the host CPU it last ran on, its state, the CPU time it used\n"
                 "(user + system) and its CPU affinity. --json: times in nanoseconds.\n";
         const char *verb = argv[0];
-        struct place_vm v = { 0 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct vm_vcpu_info *info = NULL;
         size_t n = 0;
-        bool json = false;
-        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        bool json = co.json;
 
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 1)
-                return cli_usage(verb, "expected one VM name");
         if ((rc = place_vm_open(verb, argv[optind], true, &v)))
                 return rc;
         rc = vm_vcpuinfo(&v.live, &info, &n, &err);
@@ -195,7 +171,7 @@ int cmd_vcpuinfo(int argc, char **argv)
                        vm_task_state_to_string(e->stat.state), t, aff ? aff : "?");
         }
         if (json) {
-                place_print_json(arr);
+                cli_print_json(arr);
                 json_object_put(arr);
         }
         vm_vcpu_infos_free(info, n);
@@ -213,13 +189,13 @@ int cmd_balloon(int argc, char **argv)
                 "timeout (the driver may still get there: query again). SIZE is at most the\n"
                 "guest's memory (memory.size + what setmem plugged).\n";
         const char *verb = argv[0];
-        struct live_opts o = { .timeout_ms = -1 };
-        struct place_vm v = { 0 };
+        struct cli_opts o = { .take = LIVE_OPTS | CLI_OPT_JSON, .timeout_ms = -1 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         uint64_t target = 0, actual = 0;
-        bool json = false;
         char a[32], t[32];
-        int rc = place_parse(verb, argc, argv, help, timeout_opts, on_opt, &o, &json);
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        bool json = o.json;
 
         if (rc >= 0)
                 return rc;
@@ -242,7 +218,7 @@ int cmd_balloon(int argc, char **argv)
 
                         json_object_object_add(obj, "actual", json_object_new_uint64(actual));
                         json_object_object_add(obj, "memory", json_object_new_uint64(mem));
-                        place_print_json(obj);
+                        cli_print_json(obj);
                         json_object_put(obj);
                 } else {
                         format_size_human(actual, a, sizeof a);
@@ -278,16 +254,15 @@ int cmd_memstat(int argc, char **argv)
                 "where the memory controller is there. Sizes in bytes (--json) or with\n"
                 "units.\n";
         const char *verb = argv[0];
-        struct place_vm v = { 0 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct vm_memstat m;
-        bool json = false;
-        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        bool json = co.json;
 
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 1)
-                return cli_usage(verb, "expected one VM name");
         if ((rc = place_vm_open(verb, argv[optind], true, &v)))
                 return rc;
         rc = vm_memstat(&v.live, &m, &err);
@@ -335,7 +310,7 @@ int cmd_memstat(int argc, char **argv)
         if (json) {
                 json_object_object_add(obj, "last_update",
                                        m.has_guest_stats ? json_object_new_int64(m.guest.last_update) : NULL);
-                place_print_json(obj);
+                cli_print_json(obj);
                 json_object_put(obj);
         } else {
                 printf("%-16s %s\n", "last_update", m.has_guest_stats ? "" : "never (no balloon driver reports)");
@@ -357,12 +332,12 @@ int cmd_setmem(int argc, char **argv)
                 "Note: QEMU 7.2 under TCG aborts on a memory hotplug that follows a vCPU\n"
                 "unplug (not under KVM).\n";
         const char *verb = argv[0];
-        struct live_opts o = { .timeout_ms = -1 };
-        struct place_vm v = { 0 };
+        struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         uint64_t total = 0;
         char a[32];
-        int rc = place_parse(verb, argc, argv, help, timeout_opts, on_opt, &o, NULL);
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
         if (rc >= 0)
                 return rc;
@@ -374,14 +349,11 @@ int cmd_setmem(int argc, char **argv)
                 return rc;
         if (o.timeout_ms > 0)
                 v.live.step_timeout_ms = o.timeout_ms;
-        if (vm_setmem(&v.live, total, &err) < 0) {
-                place_vm_close(&v);
+        if (vm_setmem(&v.live, total, &err) < 0)
                 return cli_fail(verb, &err);
-        }
         char p[32];
         format_size(v.live.spec->memory.size + v.live.spec->memory.plugged, a, sizeof a);
         format_size(v.live.spec->memory.plugged, p, sizeof p);
         printf("%s: VM `%s` has %s (%s plugged)\n", verb, v.h->name, a, v.live.spec->memory.plugged ? p : "none");
-        place_vm_close(&v);
         return CLI_EXIT_OK;
 }

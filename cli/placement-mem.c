@@ -13,15 +13,14 @@
 
 /* Options after NAME too, as virsh takes them (`memtune vm1 --hard-limit 2G`);
  * nothing else may follow NAME. Call with optind at NAME. */
-static int parse_after_name(const char *verb, int argc, char **argv, const char *help, const struct option *opts,
-                            place_opt_fn fn, void *ud, bool *json)
+static int parse_after_name(const char *verb, int argc, char **argv, const char *help, struct cli_opts *co)
 {
         int at = optind, rc;
 
         if (argc - at == 1)
                 return -1;
         argv[at] = argv[0]; /* the rest parses as if it were a verb of its own */
-        rc = place_parse(verb, argc - at, argv + at, help, opts, fn, ud, json);
+        rc = cli_parse_opts(verb, argc - at, argv + at, help, co);
         if (rc >= 0)
                 return rc;
         if (optind != argc - at)
@@ -98,21 +97,24 @@ int cmd_memtune(int argc, char **argv)
                 {},
         };
         const char *verb = argv[0];
-        struct place_vm v = { 0 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct vm_memtune m = { 0 }, now;
-        bool json = false, any = false, live = false;
+        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT, .extra = opts, .on_opt = memtune_opt,
+                               .ud = &m };
+        bool any = false, live = false;
         int rc;
 
         /* options may follow NAME, as virsh has them */
-        rc = place_parse(verb, argc, argv, help, opts, memtune_opt, &m, &json);
+        rc = cli_parse_opts(verb, argc, argv, help, &co);
         if (rc >= 0)
                 return rc;
         if (argc - optind < 1)
                 return cli_usage(verb, "expected a VM name");
         const char *name = argv[optind];
-        if ((rc = parse_after_name(verb, argc, argv, help, opts, memtune_opt, &m, &json)) >= 0)
+        if ((rc = parse_after_name(verb, argc, argv, help, &co)) >= 0)
                 return rc;
+        bool json = co.json;
         for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
                 any |= m.set[k];
         if (any && json)
@@ -120,15 +122,11 @@ int cmd_memtune(int argc, char **argv)
         if ((rc = place_vm_open(verb, name, false, &v)))
                 return rc;
         if (any) {
-                if (vm_memtune_set(&v.p, &m, &err) < 0) {
-                        place_vm_close(&v);
+                if (vm_memtune_set(&v.p, &m, &err) < 0)
                         return cli_fail(verb, &err);
-                }
         }
-        if (vm_memtune_get(&v.p, &now, &live, &err) < 0) {
-                place_vm_close(&v);
+        if (vm_memtune_get(&v.p, &now, &live, &err) < 0)
                 return cli_fail(verb, &err);
-        }
         if (json) {
                 json_object *o = json_object_new_object();
 
@@ -138,7 +136,7 @@ int cmd_memtune(int argc, char **argv)
                                                        ? NULL
                                                        : json_object_new_uint64(now.value[k]));
                 json_object_object_add(o, "source", json_object_new_string(live ? "cgroup" : "recorded"));
-                place_print_json(o);
+                cli_print_json(o);
                 json_object_put(o);
         } else {
                 for (int k = 0; k < _VM_MEMTUNE_MAX; k++) {
@@ -155,7 +153,6 @@ int cmd_memtune(int argc, char **argv)
                         printf("(recorded values, not in force: %s)\n", why ? why : "no cgroup");
                 }
         }
-        place_vm_close(&v);
         return CLI_EXIT_OK;
 }
 
@@ -211,7 +208,7 @@ static int show_numatune(const char *verb, struct place_vm *v, bool json)
                 json_object_object_add(o, "numa_nodeset", jset(t.has_nodeset, &t.nodeset));
                 json_object_object_add(o, "mems_allowed", jset(t.has_mems_allowed, &t.mems_allowed));
                 json_object_object_add(o, "cgroup_mems", jset(t.has_cgroup_mems, &t.cgroup_mems));
-                place_print_json(o);
+                cli_print_json(o);
                 json_object_put(o);
                 return CLI_EXIT_OK;
         }
@@ -241,39 +238,37 @@ int cmd_numatune(int argc, char **argv)
                 {},
         };
         const char *verb = argv[0];
-        struct place_vm v = { 0 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct numatune_opts o = { 0 };
         struct cpuset host_nodes;
-        bool json = false, deferred = false;
+        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT, .extra = opts, .on_opt = numatune_opt,
+                               .ud = &o };
+        bool deferred = false;
         long not_moved = 0;
-        int rc = place_parse(verb, argc, argv, help, opts, numatune_opt, &o, &json);
+        int rc = cli_parse_opts(verb, argc, argv, help, &co);
 
         if (rc >= 0)
                 return rc;
         if (argc - optind < 1)
                 return cli_usage(verb, "expected a VM name");
         const char *name = argv[optind];
-        if ((rc = parse_after_name(verb, argc, argv, help, opts, numatune_opt, &o, &json)) >= 0)
+        if ((rc = parse_after_name(verb, argc, argv, help, &co)) >= 0)
                 return rc;
+        bool json = co.json;
         if ((o.has_nodeset || o.has_mode) && json)
                 return cli_usage(verb, "--json: only when showing the binding");
         if ((rc = place_vm_open(verb, name, false, &v)))
                 return rc;
         if (!o.has_nodeset && !o.has_mode) {
                 rc = show_numatune(verb, &v, json);
-                place_vm_close(&v);
                 return rc;
         }
-        if (o.has_nodeset && host_nodes_read(&host_nodes, &err) < 0) {
-                place_vm_close(&v);
+        if (o.has_nodeset && host_nodes_read(&host_nodes, &err) < 0)
                 return cli_fail(verb, &err);
-        }
         if (vm_numatune_set(&v.p, &host_nodes, o.has_nodeset ? &o.nodeset : NULL, o.has_mode ? &o.mode : NULL,
-                            &deferred, &not_moved, &err) < 0) {
-                place_vm_close(&v);
+                            &deferred, &not_moved, &err) < 0)
                 return cli_fail(verb, &err);
-        }
         if (o.has_nodeset) {
                 _cleanup_free_ char *s = cpuset_to_string(&o.nodeset);
                 printf("VM `%s`: memory bound to host node%s %s%s\n", v.h->name, cpuset_count(&o.nodeset) == 1 ? "" : "s",
@@ -290,7 +285,6 @@ int cmd_numatune(int argc, char **argv)
                        v.h->name, vm_numa_policy_to_string(o.mode));
         else if (o.has_mode)
                 printf("VM `%s`: numa mode is %s already\n", v.h->name, vm_numa_policy_to_string(o.mode));
-        place_vm_close(&v);
         return CLI_EXIT_OK;
 }
 
@@ -302,24 +296,21 @@ int cmd_numastat(int argc, char **argv)
                 "/proc/PID/numa_maps, in MB per host node: Huge (hugetlbfs), Heap, Stack and\n"
                 "Private (everything else, guest RAM included). --json: bytes.\n";
         const char *verb = argv[0];
-        struct place_vm v = { 0 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct vm_numastat s = { 0 };
         struct cpuset nodes;
-        bool json = false;
-        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        bool json = co.json;
 
         if (rc >= 0)
                 return rc;
-        if (argc - optind != 1)
-                return cli_usage(verb, "expected one VM name");
         if ((rc = place_vm_open(verb, argv[optind], false, &v)))
                 return rc;
         rc = vm_numastat_read(v.live.qemu_pid, &s, &err);
-        if (rc < 0) {
-                place_vm_close(&v);
+        if (rc < 0)
                 return cli_fail(verb, &err);
-        }
         /* every host node gets a column, as numastat shows them, and any
          * node numa_maps names */
         if (host_nodes_read(&nodes, &err) < 0)
@@ -367,7 +358,7 @@ int cmd_numastat(int argc, char **argv)
                 json_object_object_add(t, "total", json_object_new_uint64(all));
                 json_object_object_add(o, "nodes", arr);
                 json_object_object_add(o, "total", t);
-                place_print_json(o);
+                cli_print_json(o);
                 json_object_put(o);
         } else {
                 const double mb = 1024.0 * 1024.0;
@@ -415,6 +406,5 @@ int cmd_numastat(int argc, char **argv)
                 }
         }
         vm_numastat_done(&s);
-        place_vm_close(&v);
         return CLI_EXIT_OK;
 }

@@ -34,68 +34,13 @@ int place_vm_open(const char *verb, const char *name, bool qmp, struct place_vm 
         return CLI_EXIT_OK;
 }
 
+/* Idempotent: a verb may close early (to free the lock before printing). */
 void place_vm_close(struct place_vm *v)
 {
         if (v->p.live)
                 vm_place_done(&v->p);
         vm_close(v->h);
         v->h = NULL;
-}
-
-int place_parse(const char *verb, int argc, char **argv, const char *help, const struct option *extra,
-                place_opt_fn on_opt, void *ud, bool *json)
-{
-        struct option opts[16] = {
-                { "help", no_argument, NULL, 'h' },
-                { "json", no_argument, NULL, 'j' },
-                { "lock-timeout", required_argument, NULL, 'L' },
-        };
-        size_t n = 3;
-        int c, ms, r;
-
-        for (size_t i = 0; extra && extra[i].name && n < ELEMENTSOF(opts) - 1; i++)
-                opts[n++] = extra[i];
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'h':
-                        fputs(help, stdout);
-                        return CLI_EXIT_OK;
-                case 'j':
-                        if (!json)
-                                return cli_usage(verb, "--json: this verb prints nothing to format");
-                        *json = true;
-                        break;
-                case 'L':
-                        if ((ms = parse_duration_ms(optarg)) < 0)
-                                return cli_usage(verb, "--lock-timeout: expected seconds like 10 or 500ms, got \"%s\"",
-                                                 optarg);
-                        vm_lock_timeout_ms = ms;
-                        break;
-                case '?':
-                        return cli_usage(verb, "unknown option");
-                default:
-                        if (!on_opt)
-                                return cli_usage(verb, "unknown option");
-                        r = on_opt(verb, c, optarg, ud);
-                        if (r >= 0)
-                                return r;
-                        break;
-                }
-        }
-        return -1;
-}
-
-void place_print_json(json_object *o)
-{
-        printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                 JSON_C_TO_STRING_NOSLASHESCAPE));
-}
-
-void place_warn(const char *verb, const char *msg)
-{
-        if (msg)
-                fprintf(stderr, "qemuctl: %s: warning: %s\n", verb, msg);
 }
 
 static json_object *jcpus(const struct cpuset *cs)
@@ -157,7 +102,7 @@ static int show_vcpupin(const char *verb, struct place_vm *v, bool one, unsigned
                        !p->tid ? "(not plugged)" : aff ? aff : "(gone)", pin ? pin : "-", tid);
         }
         if (json) {
-                place_print_json(arr);
+                cli_print_json(arr);
                 json_object_put(arr);
         }
         if (one && !found)
@@ -177,13 +122,15 @@ int cmd_vcpupin(int argc, char **argv)
                 "it is. Without CPULIST: the pinning of every vCPU (or of VCPU): the real\n"
                 "affinity of its thread and the recorded pin.\n";
         const char *verb = argv[0];
-        struct place_vm v = { 0 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct cpuset cpus;
-        bool json = false, live = false;
+        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT };
+        bool live = false;
         unsigned long vcpu = 0;
         char *end;
-        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        bool json = co.json;
 
         if (rc >= 0)
                 return rc;
@@ -203,24 +150,20 @@ int cmd_vcpupin(int argc, char **argv)
                 return rc;
         if (argc - optind < 3) {
                 rc = show_vcpupin(verb, &v, argc - optind == 2, (unsigned)vcpu, json);
-                place_vm_close(&v);
                 return rc;
         }
-        if (vm_vcpupin_set(&v.p, (unsigned)vcpu, &cpus, &live, &err) < 0) {
-                place_vm_close(&v);
+        if (vm_vcpupin_set(&v.p, (unsigned)vcpu, &cpus, &live, &err) < 0)
                 return cli_fail(verb, &err);
-        }
         _cleanup_free_ char *s = cpuset_to_string(&cpus);
         if (live) {
                 _cleanup_free_ char *note = vm_place_cpuset_note(&v.p, "pinned");
-                place_warn(verb, note);
+                cli_warn(verb, note);
                 printf("VM `%s`: vCPU %lu pinned to CPU%s %s\n", v.h->name, vcpu, cpuset_count(&cpus) == 1 ? "" : "s",
                        s ? s : "?");
         } else {
                 printf("VM `%s`: vCPU %lu is not plugged; pin to CPU%s %s recorded for when it is\n", v.h->name, vcpu,
                        cpuset_count(&cpus) == 1 ? "" : "s", s ? s : "?");
         }
-        place_vm_close(&v);
         return CLI_EXIT_OK;
 }
 
@@ -234,11 +177,12 @@ int cmd_emulatorpin(int argc, char **argv)
                 "each thread always. Recorded (cpu.emulator_pin). Without CPULIST: the\n"
                 "affinity of QEMU's main thread and the recorded pin.\n";
         const char *verb = argv[0];
-        struct place_vm v = { 0 };
+        _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct cpuset cpus;
-        bool json = false;
-        int rc = place_parse(verb, argc, argv, help, NULL, NULL, NULL, &json);
+        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT };
+        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        bool json = co.json;
 
         if (rc >= 0)
                 return rc;
@@ -253,10 +197,8 @@ int cmd_emulatorpin(int argc, char **argv)
         if (argc - optind == 1) {
                 struct vm_emulator_pin e;
 
-                if (vm_emulatorpin_get(&v.p, &e, &err) < 0) {
-                        place_vm_close(&v);
+                if (vm_emulatorpin_get(&v.p, &e, &err) < 0)
                         return cli_fail(verb, &err);
-                }
                 _cleanup_free_ char *aff = cpuset_to_string(&e.affinity);
                 _cleanup_free_ char *pin = e.pinned ? cpuset_to_string(&e.pin) : NULL;
                 if (json) {
@@ -266,7 +208,7 @@ int cmd_emulatorpin(int argc, char **argv)
                         json_object_object_add(o, "pin", pin ? json_object_new_string(pin) : NULL);
                         json_object_object_add(o, "threads", json_object_new_int64((int64_t)e.n_threads));
                         json_object_object_add(o, "threads_differing", json_object_new_int64((int64_t)e.n_differ));
-                        place_print_json(o);
+                        cli_print_json(o);
                         json_object_put(o);
                 } else {
                         printf(" %-10s %-14s %s\n", "emulator", "CPU Affinity", "Pinned");
@@ -275,19 +217,15 @@ int cmd_emulatorpin(int argc, char **argv)
                                 printf("(%zu of QEMU's %zu non-vCPU threads have another affinity)\n", e.n_differ,
                                        e.n_threads);
                 }
-                place_vm_close(&v);
                 return CLI_EXIT_OK;
         }
         size_t n = 0;
-        if (vm_emulatorpin_set(&v.p, &cpus, &n, &err) < 0) {
-                place_vm_close(&v);
+        if (vm_emulatorpin_set(&v.p, &cpus, &n, &err) < 0)
                 return cli_fail(verb, &err);
-        }
         _cleanup_free_ char *note = vm_place_cpuset_note(&v.p, "emulator threads pinned");
         _cleanup_free_ char *s = cpuset_to_string(&cpus);
-        place_warn(verb, note);
+        cli_warn(verb, note);
         printf("VM `%s`: %zu emulator thread%s pinned to CPU%s %s\n", v.h->name, n, n == 1 ? "" : "s",
                cpuset_count(&cpus) == 1 ? "" : "s", s ? s : "?");
-        place_vm_close(&v);
         return CLI_EXIT_OK;
 }

@@ -12,33 +12,29 @@
 #include "common/io.h"
 #include "qmp/qmp.h"
 
-static void qmp_help(void)
-{
-        printf("Usage: qemuctl qmp --socket PATH [--json] [--timeout S] COMMAND [ARGS-JSON]\n"
-               "       qemuctl qmp --socket PATH --events [--timeout S]\n\n"
-               "Run one QMP command on a QEMU's QMP socket and print what it returned, or\n"
-               "print the QMP events it sends as JSON lines.\n\n"
-               "  --socket PATH  the QMP unix socket (-qmp unix:PATH,server=on,wait=off)\n"
-               "  --json         compact JSON on one line instead of indented JSON\n"
-               "  --timeout S    seconds to wait for the reply (default 10); with --events,\n"
-               "                 how long to listen (default: until QEMU closes the socket)\n"
-               "  --events       print events as JSON lines\n"
-               "  --help         this text\n\n"
-               "ARGS-JSON is the command's \"arguments\" object, e.g.\n"
-               "  qemuctl qmp --socket /tmp/q.sock qom-get '{\"path\": \"/machine\", \"property\": \"type\"}'\n"
-               "An error reply is printed to stderr and the exit status is 1.\n");
-}
+static const char qmp_help[] =
+        "Usage: qemuctl qmp --socket PATH [--json] [--timeout S] COMMAND [ARGS-JSON]\n"
+        "       qemuctl qmp --socket PATH --events [--timeout S]\n\n"
+        "Run one QMP command on a QEMU's QMP socket and print what it returned, or\n"
+        "print the QMP events it sends as JSON lines.\n\n"
+        "  --socket PATH  the QMP unix socket (-qmp unix:PATH,server=on,wait=off)\n"
+        "  --json         compact JSON on one line instead of indented JSON\n"
+        "  --timeout S    seconds to wait for the reply (default 10); with --events,\n"
+        "                 how long to listen (default: until QEMU closes the socket)\n"
+        "  --events       print events as JSON lines\n"
+        "  --help         this text\n\n"
+        "ARGS-JSON is the command's \"arguments\" object, e.g.\n"
+        "  qemuctl qmp --socket /tmp/q.sock qom-get '{\"path\": \"/machine\", \"property\": \"type\"}'\n"
+        "An error reply is printed to stderr and the exit status is 1.\n";
 
-static void hmp_help(void)
-{
-        printf("Usage: qemuctl hmp --socket PATH [--json] [--timeout S] 'HMP COMMAND'\n\n"
-               "Run a human monitor command through QMP (human-monitor-command) and print its\n"
-               "text, e.g. qemuctl hmp --socket /tmp/q.sock 'info balloon'.\n\n"
-               "  --socket PATH  the QMP unix socket\n"
-               "  --json         print the output as a JSON string\n"
-               "  --timeout S    seconds to wait for the reply (default 10)\n"
-               "  --help         this text\n");
-}
+static const char hmp_help[] =
+        "Usage: qemuctl hmp --socket PATH [--json] [--timeout S] 'HMP COMMAND'\n\n"
+        "Run a human monitor command through QMP (human-monitor-command) and print its\n"
+        "text, e.g. qemuctl hmp --socket /tmp/q.sock 'info balloon'.\n\n"
+        "  --socket PATH  the QMP unix socket\n"
+        "  --json         print the output as a JSON string\n"
+        "  --timeout S    seconds to wait for the reply (default 10)\n"
+        "  --help         this text\n";
 
 /* The library says "qmp: ..."; under the qmp verb that would read twice. */
 static int fail_qmp(const char *verb, struct qc_err *err)
@@ -59,20 +55,6 @@ static void print_json(json_object *o, bool compact)
         else
                 flags |= JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED;
         printf("%s\n", json_object_to_json_string_ext(o, flags));
-}
-
-/* --timeout S in ms; S may be fractional. Returns -1 when it is not a number. */
-static int parse_timeout(const char *s, int *ret)
-{
-        char *end;
-        double v;
-
-        errno = 0;
-        v = strtod(s, &end);
-        if (errno || end == s || *end || v < 0 || v > 86400 * 365)
-                return -1;
-        *ret = (int)(v * 1000);
-        return 0;
 }
 
 static int connect_or_fail(const char *verb, const char *socket_path, int timeout_ms, struct qmp **ret)
@@ -124,41 +106,25 @@ static int print_events(const char *socket_path, int timeout_ms)
 int cli_qmp_main(const char *socket_path, int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },     { "timeout", required_argument, NULL, 't' },
-                { "events", no_argument, NULL, 'e' },   { "help", no_argument, NULL, 'h' },
+                { "events", no_argument, NULL, 'e' },
                 { NULL, 0, NULL, 0 },
         };
         _cleanup_qmp_ struct qmp *q = NULL;
         _cleanup_json_ json_object *args = NULL, *ret = NULL;
         struct qc_err err = { 0 };
-        bool json = false, events = false, timeout_given = false;
-        int timeout_ms = QMP_DEFAULT_TIMEOUT_MS, c, r;
+        const char *events = NULL;
+        /* -1: with --events, listen until QEMU closes the socket */
+        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_TIMEOUT, .timeout_ms = -1, .extra = opts,
+                              .on_opt = cli_opt_store, .ud = &events };
+        int timeout_ms, r = cli_parse_opts("qmp", argc, argv, qmp_help, &o);
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-                switch (c) {
-                case 'j':
-                        json = true;
-                        break;
-                case 't':
-                        if (parse_timeout(optarg, &timeout_ms) < 0)
-                                return cli_usage("qmp", "--timeout wants seconds, got '%s'", optarg);
-                        timeout_given = true;
-                        break;
-                case 'e':
-                        events = true;
-                        break;
-                case 'h':
-                        qmp_help();
-                        return CLI_EXIT_OK;
-                default:
-                        return cli_usage("qmp", "unknown option");
-                }
-        }
+        if (r >= 0)
+                return r;
+        timeout_ms = o.timeout_ms >= 0 ? o.timeout_ms : QMP_DEFAULT_TIMEOUT_MS;
         if (events) {
                 if (optind != argc)
                         return cli_usage("qmp", "--events takes no command");
-                return print_events(socket_path, timeout_given ? timeout_ms : -1);
+                return print_events(socket_path, o.timeout_ms);
         }
         if (optind >= argc)
                 return cli_usage("qmp", "which QMP command? e.g. query-status");
@@ -179,49 +145,28 @@ int cli_qmp_main(const char *socket_path, int argc, char **argv)
                 return r;
         if (qmp_execute(q, argv[optind], TAKE_PTR(args), &ret, &err) < 0)
                 return fail_qmp("qmp", &err);
-        print_json(ret, json);
+        print_json(ret, o.json);
         return CLI_EXIT_OK;
 }
 
 int cli_hmp_main(const char *socket_path, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "json", no_argument, NULL, 'j' },
-                { "timeout", required_argument, NULL, 't' },
-                { "help", no_argument, NULL, 'h' },
-                { NULL, 0, NULL, 0 },
-        };
         _cleanup_qmp_ struct qmp *q = NULL;
         _cleanup_free_ char *out = NULL;
         struct qc_err err = { 0 };
-        bool json = false;
-        int timeout_ms = QMP_DEFAULT_TIMEOUT_MS, c, r;
+        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_TIMEOUT, .timeout_ms = QMP_DEFAULT_TIMEOUT_MS };
+        int r = cli_parse_opts("hmp", argc, argv, hmp_help, &o);
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-                switch (c) {
-                case 'j':
-                        json = true;
-                        break;
-                case 't':
-                        if (parse_timeout(optarg, &timeout_ms) < 0)
-                                return cli_usage("hmp", "--timeout wants seconds, got '%s'", optarg);
-                        break;
-                case 'h':
-                        hmp_help();
-                        return CLI_EXIT_OK;
-                default:
-                        return cli_usage("hmp", "unknown option");
-                }
-        }
+        if (r >= 0)
+                return r;
         if (argc - optind != 1)
                 return cli_usage("hmp", "give one HMP command line, quoted, e.g. 'info status'");
-        r = connect_or_fail("hmp", socket_path, timeout_ms, &q);
+        r = connect_or_fail("hmp", socket_path, o.timeout_ms, &q);
         if (r)
                 return r;
         if (qmp_hmp(q, argv[optind], &out, &err) < 0)
                 return fail_qmp("hmp", &err);
-        if (json) {
+        if (o.json) {
                 _cleanup_json_ json_object *s = json_object_new_string(out);
                 printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 return CLI_EXIT_OK;
@@ -236,7 +181,7 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
 /* Take --socket PATH (or --socket=PATH) out of argv; the rest goes to the
  * verb's main. Later a VM NAME may stand for RUNDIR/qmp.sock. */
 static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const char *, int, char **),
-                       void (*help)(void))
+                       const char *help)
 {
         _cleanup_free_ char **rest = calloc((size_t)argc + 1, sizeof *rest);
         const char *path = NULL;
@@ -258,7 +203,7 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                         path = argv[i] + 9;
                 } else {
                         if (i > 0 && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
-                                help();
+                                fputs(help, stdout);
                                 return CLI_EXIT_OK;
                         }
                         rest[n++] = argv[i];
@@ -271,8 +216,13 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                 _cleanup_free_ char *sock = NULL;
                 struct qc_err err = { 0 };
 
-                if (vm_open(rest[1], verb, VM_OPEN_LOCK | VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0)
+                if (vm_open(rest[1], verb, VM_OPEN_LOCK | VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0) {
+                        /* `qmp query-status`: a command where the VM belongs */
+                        if (err.code == ENOENT)
+                                return cli_usage(verb, "%s; give a VM name or --socket PATH before the command",
+                                                 err.msg);
                         return cli_fail(verb, &err);
+                }
                 if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) < 0)
                         return cli_failf(verb, "out of memory");
                 memmove(rest + 1, rest + 2, (size_t)(n - 1) * sizeof *rest);

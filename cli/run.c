@@ -37,49 +37,47 @@ static const char help[] =
         "  130  interrupted (SIGINT or SIGTERM)\n"
         "  1    qemuctl itself failed (bad VM file, state dir, ...)\n";
 
+struct run_opts {
+        int stop_timeout_ms;
+        const char *serial_log;
+};
+
+static int run_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        struct run_opts *ro = ud;
+
+        if (c == 'o') {
+                ro->serial_log = arg;
+                return -1;
+        }
+        if ((ro->stop_timeout_ms = parse_duration_ms(arg)) < 0)
+                return cli_usage(verb, "--stop-timeout: expected seconds like 60 or 500ms, got \"%s\"", arg);
+        return -1;
+}
+
 int cmd_run(int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' },
-                { "timeout", required_argument, NULL, 't' },
                 { "stop-timeout", required_argument, NULL, 's' },
                 { "serial-log", required_argument, NULL, 'o' },
-                { "lock-timeout", required_argument, NULL, 'L' },
                 {},
         };
-        const char *verb = argv[0], *serial_log = NULL;
-        int timeout = 0, stop_timeout = 10000, c;
+        struct run_opts ro = { .stop_timeout_ms = 10000 };
+        struct cli_opts o = { .take = CLI_OPT_TIMEOUT | CLI_OPT_LOCK_TIMEOUT, .extra = opts, .on_opt = run_opt,
+                              .ud = &ro };
+        const char *verb = argv[0], *serial_log;
+        int timeout, stop_timeout;
         _cleanup_free_ char *serial_abs = NULL;
         struct launch l;
         struct vm_record rec;
         struct qc_err err = { 0 };
-        int rc, ms;
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'h':
-                        fputs(help, stdout);
-                        return CLI_EXIT_OK;
-                case 't':
-                case 's':
-                case 'L':
-                        if ((ms = parse_duration_ms(optarg)) < 0)
-                                return cli_usage(verb, "expected seconds like 60 or 500ms, got \"%s\"", optarg);
-                        if (c == 't')
-                                timeout = ms;
-                        else if (c == 's')
-                                stop_timeout = ms;
-                        else
-                                vm_lock_timeout_ms = ms;
-                        break;
-                case 'o':
-                        serial_log = optarg;
-                        break;
-                default:
-                        return cli_usage(verb, "unknown option");
-                }
-        }
+        if (rc >= 0)
+                return rc;
+        timeout = o.timeout_ms;
+        stop_timeout = ro.stop_timeout_ms;
+        serial_log = ro.serial_log;
         if (optind != argc - 1)
                 return cli_usage(verb, "expected one VM file");
         if (serial_log) {

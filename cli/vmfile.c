@@ -110,8 +110,7 @@ int cmd_validate(int argc, char **argv)
                         all_good &= validate_one(argv[i], json, out);
         }
         if (json) {
-                printf("%s\n", json_object_to_json_string_ext(out, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_SPACED |
-                                                                           JSON_C_TO_STRING_NOSLASHESCAPE));
+                cli_print_json(out);
                 json_object_put(out);
         }
         fflush(stdout);

@@ -34,43 +34,27 @@ int cmd_wait(int argc, char **argv)
                 "console (serial.log) matches the extended REGEX. Exit 0 when it did, 1 on\n"
                 "timeout (default: none) or when it cannot happen any more (the VM ended).\n";
         static const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' },
                 { "for", required_argument, NULL, 'f' },
-                { "timeout", required_argument, NULL, 't' },
                 {},
         };
         const char *verb = argv[0], *what = NULL;
-        int timeout = 0, c;
+        struct cli_opts o = { .take = CLI_OPT_TIMEOUT, .extra = opts, .on_opt = cli_opt_store, .ud = &what };
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *serial = NULL;
         struct qc_err err = { 0 };
         regex_t re;
         bool use_re = false;
+        int rc = cli_parse_opts(verb, argc, argv, help, &o), timeout = o.timeout_ms;
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'h':
-                        fputs(help, stdout);
-                        return CLI_EXIT_OK;
-                case 'f':
-                        what = optarg;
-                        break;
-                case 't':
-                        if ((timeout = parse_duration_ms(optarg)) < 0)
-                                return cli_usage(verb, "--timeout: expected seconds, got \"%s\"", optarg);
-                        break;
-                default:
-                        return cli_usage(verb, "unknown option");
-                }
-        }
+        if (rc >= 0)
+                return rc;
         if (optind != argc - 1 || !what)
                 return cli_usage(verb, "expected --for CONDITION and one VM name");
         if (strncmp(what, "serial:", 7) == 0) {
-                int rc = regcomp(&re, what + 7, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
-                if (rc) {
+                int r = regcomp(&re, what + 7, REG_EXTENDED | REG_NOSUB | REG_NEWLINE);
+                if (r) {
                         char msg[256];
-                        regerror(rc, &re, msg, sizeof msg);
+                        regerror(r, &re, msg, sizeof msg);
                         return cli_usage(verb, "--for serial: bad regular expression \"%s\": %s", what + 7, msg);
                 }
                 use_re = true;
@@ -87,7 +71,7 @@ int cmd_wait(int argc, char **argv)
                 serial = NULL;
 
         int64_t deadline = timeout ? now_ms() + timeout : 0;
-        int rc = -1;
+        rc = -1;
         for (;;) {
                 struct vm_record r;
                 bool have = record_now(h->rundir, &r), active = have && vm_state_is_active(r.state);
@@ -128,39 +112,23 @@ int cmd_events(int argc, char **argv)
                 "Print VM NAME's QMP events as JSON lines as they happen, until the VM ends\n"
                 "(the supervisor's log, RUNDIR/events.log). --all: the past ones first.\n";
         static const struct option opts[] = {
-                { "help", no_argument, NULL, 'h' },
                 { "all", no_argument, NULL, 'a' },
-                { "json", no_argument, NULL, 'j' },
                 {},
         };
-        const char *verb = argv[0];
-        bool all = false;
-        int c;
+        const char *verb = argv[0], *all = NULL;
+        /* --json is taken: JSON lines is the only format */
+        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_ONE_NAME, .extra = opts, .on_opt = cli_opt_store,
+                              .ud = &all };
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
-        struct qc_err err = { 0 };
         char buf[65536];
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
 
-        optind = 0;
-        while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
-                switch (c) {
-                case 'h':
-                        fputs(help, stdout);
-                        return CLI_EXIT_OK;
-                case 'a':
-                        all = true;
-                        break;
-                case 'j': /* JSON lines is the only format */
-                        break;
-                default:
-                        return cli_usage(verb, "unknown option");
-                }
-        }
-        if (optind != argc - 1)
-                return cli_usage(verb, "expected one VM name");
-        if (vm_open(argv[optind], "events", VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h, &err) < 0)
-                return cli_fail(verb, &err);
+        if (rc >= 0)
+                return rc;
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h)))
+                return rc;
         if (asprintf(&path, "%s/%s", h->rundir, VM_RUNDIR_EVENTS_LOG) < 0)
                 return cli_failf(verb, "out of memory");
         fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -199,20 +167,18 @@ int cmd_console(int argc, char **argv)
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_close_ int s = -1;
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        struct qc_err err = { 0 };
         struct termios saved, raw;
         bool tty = isatty(STDIN_FILENO);
         bool in_open = true;
         char buf[4096];
 
-        if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
-                fputs(help, stdout);
-                return CLI_EXIT_OK;
-        }
-        if (argc != 2 || argv[1][0] == '-')
-                return cli_usage(verb, "expected one VM name");
-        if (vm_open(argv[1], "console", VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0)
-                return cli_fail(verb, &err);
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+
+        if (rc >= 0)
+                return rc;
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h)))
+                return rc;
         if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", h->rundir, VM_RUNDIR_CONSOLE) >=
             (int)sizeof sa.sun_path)
                 return cli_failf(verb, "console socket path too long");
