@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
 #include "../common/io.h"
 
@@ -228,43 +229,20 @@ int vm_cgroup_memory_current(const char *proc_cgroup_text, const char *cgroup2_m
         return 1;
 }
 
-/* The cgroup2 mount point from /proc/self/mountinfo (field 5 = mount point,
- * after " - " the fs type). */
-static int cgroup2_mount(char **ret, struct qc_err *err)
-{
-        _cleanup_free_ char *text = NULL;
-        int r = read_file("/proc/self/mountinfo", 0, &text, NULL);
-
-        if (r < 0)
-                return qc_err_sys(err, -r, "read /proc/self/mountinfo");
-        for (char *line = text; line && *line;) {
-                char *nl = strchr(line, '\n');
-                if (nl)
-                        *nl = '\0';
-                char *sep = strstr(line, " - ");
-                if (sep && strncmp(sep + 3, "cgroup2 ", 8) == 0) {
-                        char mnt[PATH_MAX];
-                        if (sscanf(line, "%*s %*s %*s %*s %4095s", mnt) == 1) {
-                                *ret = strdup(mnt);
-                                if (!*ret)
-                                        return qc_err_sys(err, ENOMEM, "cgroup2 mount");
-                                return 1;
-                        }
-                }
-                line = nl ? nl + 1 : NULL;
-        }
-        return 0;
-}
-
 int vm_process_memory_current(pid_t pid, uint64_t *ret, struct qc_err *err)
 {
         _cleanup_free_ char *text = NULL, *mnt = NULL;
+        struct qc_err e = { 0 };
         char path[64];
         int r;
 
-        r = cgroup2_mount(&mnt, err);
-        if (r <= 0)
-                return r;
+        if (cg_find_mount(NULL, &mnt, NULL, &e) < 0) {
+                if (e.code == ENOENT)
+                        return 0; /* no cgroup v2 at all */
+                if (err)
+                        *err = e;
+                return -1;
+        }
         snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
         r = read_file(path, 65536, &text, NULL);
         if (r < 0)
