@@ -85,8 +85,10 @@ int qmp_cpu_plug(struct qmp *q, const struct qmp_hotpluggable_cpu *slot, const c
 int qmp_cpu_plug_next(struct qmp *q, const char *id, size_t *ret_slot_index, struct qc_err *err);
 /* device_del id, then wait until the guest has ejected it: ACPI_DEVICE_OST
  * {source 3, status 0, device id}, or the vCPU gone from query-cpus-fast
- * (polled). A guest that refuses (OST status != 0) is an error (EBUSY);
- * no completion within timeout_ms is ETIMEDOUT. */
+ * (polled). id is a device id ("cpu2") or a vCPU's QOM path
+ * ("/machine/unattached/device[0]": -smp vCPUs have no id). A guest that
+ * refuses (OST status != 0) is an error (EBUSY); no completion within
+ * timeout_ms is ETIMEDOUT. err is untouched on success. */
 int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err *err);
 /* Legacy cpu-add {"id": N} for QEMU older than 5.2. */
 int qmp_cpu_add(struct qmp *q, int64_t cpu_id, struct qc_err *err);

@@ -263,6 +263,17 @@ static int ost_status(json_object *ev)
         return -1;
 }
 
+/* A vCPU by device id (under /machine/peripheral/) or by QOM path. */
+static bool cpu_present(const struct qmp_cpu_list *l, const char *id)
+{
+        if (id[0] != '/')
+                return qmp_cpu_list_find_id(l, id) != NULL;
+        for (size_t i = 0; i < l->n; i++)
+                if (l->cpus[i].qom_path && strcmp(l->cpus[i].qom_path, id) == 0)
+                        return true;
+        return false;
+}
+
 int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err *err)
 {
         int64_t deadline = now_ms() + timeout_ms;
@@ -270,20 +281,25 @@ int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err 
 
         if (!args)
                 return qc_err_set(err, ENOMEM, "qmp: out of memory");
+        /* device_del takes a QOM path where there is no id: vCPUs that -smp
+         * made have only a path */
         json_object_object_add(args, "id", json_object_new_string(id));
         if (qmp_execute(q, "device_del", args, NULL, err) < 0)
                 return -1;
         /* QEMU 7.2 sends DEVICE_DELETED only for the vCPU's lapic child, so
          * completion is the guest's _OST for the eject, or the vCPU missing
-         * from query-cpus-fast (a guest that does not call _OST). */
+         * from query-cpus-fast (a guest that does not call _OST). The _OST
+         * event names the device by id: a vCPU without one (a path here) is
+         * seen by polling only. */
         for (;;) {
                 _cleanup_json_ json_object *ev = NULL;
                 _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *cpus = NULL;
+                struct qc_err werr = { 0 };
                 int64_t left = deadline - now_ms();
                 int r;
 
                 r = qmp_wait_event(q, "ACPI_DEVICE_OST", ost_matches, (void *)id,
-                                   (int)(left < 0 ? 0 : left < UNPLUG_POLL_MS ? left : UNPLUG_POLL_MS), &ev, err);
+                                   (int)(left < 0 ? 0 : left < UNPLUG_POLL_MS ? left : UNPLUG_POLL_MS), &ev, &werr);
                 if (r == 0) {
                         int st = ost_status(ev);
 
@@ -294,11 +310,14 @@ int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err 
                                                   "(ACPI _OST status %#x)", id, (unsigned)st);
                         continue;
                 }
-                if (r != -ETIMEDOUT)
+                if (r != -ETIMEDOUT) {
+                        if (err)
+                                *err = werr;
                         return -1;
+                }
                 if (qmp_query_cpus_fast(q, &cpus, err) < 0)
                         return -1;
-                if (!qmp_cpu_list_find_id(cpus, id))
+                if (!cpu_present(cpus, id))
                         return 0;
                 if (now_ms() >= deadline)
                         return qc_err_set(err, ETIMEDOUT,

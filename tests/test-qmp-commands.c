@@ -19,6 +19,9 @@
 #define CPUS_FAST_ONE                                                                                    \
         "[{\"thread-id\": 9975, \"props\": {\"core-id\": 0, \"thread-id\": 0, \"node-id\": 0, \"socket-id\": 0}, " \
         "\"qom-path\": \"/machine/unattached/device[0]\", \"cpu-index\": 0, \"target\": \"x86_64\"}]"
+#define CPUS_FAST_PERI                                                                                   \
+        "[{\"thread-id\": 9980, \"props\": {\"core-id\": 1, \"thread-id\": 0, \"node-id\": 0, \"socket-id\": 0}, " \
+        "\"qom-path\": \"/machine/peripheral/cpu1\", \"cpu-index\": 1, \"target\": \"x86_64\"}]"
 #define HOTPLUGGABLE                                                                                     \
         "[{\"props\": {\"core-id\": 2, \"thread-id\": 0, \"socket-id\": 0}, \"vcpus-count\": 1, "           \
         "\"type\": \"qemu64-x86_64-cpu\"}, "                                                              \
@@ -245,7 +248,25 @@ static void test_cpu_unplug(void)
         fakeqmp_reply(F, CPUS_FAST_ONE);
         go();
         is_int(qmp_cpu_unplug(Q, "cpu1", 3000, &err), 0, "unplug completes when query-cpus-fast lost the vCPU");
+        ok(err.code == 0 && err.msg[0] == '\0', "err untouched on success (\"%s\")", err.msg);
         end("unplug by polling");
+
+        /* a vCPU that -smp made has no id: device_del by its QOM path, done
+         * when the path is gone from query-cpus-fast (its _OST names no device) */
+        begin();
+        fakeqmp_expect(F, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"/machine/unattached/device[0]\"}}");
+        fakeqmp_reply(F, "{}");
+        fakeqmp_send(F, "{\"event\": \"ACPI_DEVICE_OST\", \"data\": {\"info\": {\"source\": 3, "
+                        "\"status\": 0, \"slot\": \"0\", \"slot-type\": \"CPU\"}}}");
+        fakeqmp_expect(F, "{\"execute\": \"query-cpus-fast\"}");
+        fakeqmp_reply(F, CPUS_FAST);
+        fakeqmp_expect(F, "{\"execute\": \"query-cpus-fast\"}");
+        fakeqmp_reply(F, CPUS_FAST_PERI);
+        go();
+        is_int(qmp_cpu_unplug(Q, "/machine/unattached/device[0]", 3000, &err), 0,
+               "unplug by QOM path completes when the path is gone");
+        ok(err.code == 0 && err.msg[0] == '\0', "err untouched on success (\"%s\")", err.msg);
+        end("unplug by QOM path");
 
         begin();
         fakeqmp_expect(F, "{\"execute\": \"device_del\", \"arguments\": {\"id\": \"cpu1\"}}");
