@@ -367,6 +367,12 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         _cleanup_close_ int log = -1;
         sigset_t mask, old;
         int r;
+        struct qc_err local = { 0 };
+
+        /* the detached supervisor has nobody to hand an error to, but the
+         * record and the notify pipe carry its text */
+        if (!err)
+                err = &local;
 
         vm_record_init(&s.rec);
         s.rec.foreground = o->foreground;
