@@ -107,6 +107,14 @@ tap_is "$(aff "$pid" "$pid")" "$last_cpu" "QEMU's main thread is pinned to CPU $
 tap_is "$(cat "$V/cgroup.type")" "domain threaded" "qemuctl/$A/ is a domain (the root of its threaded subtree)"
 tap_is "$(cat "$V/emulator/cgroup.type") $(cat "$V/vcpu0/cgroup.type")" "threaded threaded" "emulator/ and vcpu0/ are threaded"
 
+# --- the same name from another state dir: its cgroup is taken
+out=$(QEMUCTL_RUNDIR=$T/run2 "$Q" start "$f" 2>&1); rc=$?
+tap_is "$rc" 1 "a second $A (another state dir) is refused"
+echo "$out" | grep -q "cgroup $V already holds processes: is a VM of that name running?"
+tap_ok $? "naming the busy cgroup"
+[ $rc = 1 ] || echo "$out" | sed 's/^/#   /'
+tap_is "$(task_cg "$pid" "$pid")" "/qemuctl/$A/emulator" "the first $A is untouched"
+
 # --- hotplug: the new vCPU thread goes to vcpu2/ with its pin
 out=$("$Q" setvcpus $A 3 2>&1); rc=$?
 tap_ok $rc "setvcpus $A 3"
