@@ -98,13 +98,7 @@ static void tidy(struct vm_handle *h)
         if (vm_state_is_active(old.state)) {
                 fd = state_lock(h->rundir, h->name, "list", 0, NULL);
                 if (fd >= 0) {
-                        vm_record_write(h->rundir, &h->rec, NULL);
-                        const char *dead[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
-                        for (size_t i = 0; i < ELEMENTSOF(dead); i++) {
-                                _cleanup_free_ char *p = NULL;
-                                if (asprintf(&p, "%s/%s", h->rundir, dead[i]) > 0)
-                                        unlink(p);
-                        }
+                        vm_record_write_end(h->rundir, &h->rec, NULL);
                         close(fd);
                 }
         }

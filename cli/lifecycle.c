@@ -69,6 +69,16 @@ static bool wait_gone(const struct vm_handle *h, int timeout_ms)
         return true;
 }
 
+/* QEMU is gone: return once the record says so too, so that `status` right
+ * after says the VM ended. */
+static void wait_recorded(const char *verb, const struct vm_handle *h)
+{
+        struct qc_err err = { 0 };
+
+        if (vm_record_wait_end(h->rundir, 5000, &err) < 0)
+                fprintf(stderr, "qemuctl: %s: warning: VM `%s`: QEMU is gone, but %s\n", verb, h->name, err.msg);
+}
+
 int cmd_stop(int argc, char **argv)
 {
         static const char help[] =
@@ -90,6 +100,7 @@ int cmd_stop(int argc, char **argv)
         if (qmp_execute(h->qmp, "system_powerdown", NULL, NULL, &err) < 0)
                 return cli_fail(verb, &err);
         if (wait_gone(h, timeout)) {
+                wait_recorded(verb, h);
                 printf("VM `%s` powered off\n", h->name);
                 return CLI_EXIT_OK;
         }
@@ -100,6 +111,7 @@ int cmd_stop(int argc, char **argv)
         if (!wait_gone(h, 30000))
                 return cli_failf(verb, "VM `%s`: QEMU (pid %d) is still there after `quit`; try qemuctl kill %s",
                                  h->name, (int)h->rec.qemu_pid, h->name);
+        wait_recorded(verb, h);
         printf("VM `%s` quit\n", h->name);
         return CLI_EXIT_OK;
 }
@@ -131,6 +143,7 @@ int cmd_kill(int argc, char **argv)
                         return cli_failf(verb, "VM `%s`: QEMU (pid %d) survived SIGKILL", h->name,
                                          (int)h->rec.qemu_pid);
         }
+        wait_recorded(verb, h);
         /* the supervisor removes the VM's cgroup; if it died, nobody would */
         launch_place_tidy(h->rundir, NULL);
         printf("VM `%s` killed\n", h->name);

@@ -289,6 +289,60 @@ void vm_record_refresh(struct vm_record *r)
                                                     : "the supervisor died before QEMU started");
 }
 
+int vm_record_write_end(const char *rundir, const struct vm_record *r, struct qc_err *err)
+{
+        static const char *const dead[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
+
+        if (vm_record_write(rundir, r, err) < 0)
+                return -1;
+        for (size_t i = 0; i < ELEMENTSOF(dead); i++) {
+                _cleanup_free_ char *p = NULL;
+
+                if (asprintf(&p, "%s/%s", rundir, dead[i]) < 0)
+                        p = NULL;
+                else
+                        unlink(p);
+        }
+        return 0;
+}
+
+int vm_record_wait_end(const char *rundir, int timeout_ms, struct qc_err *err)
+{
+        int64_t deadline = now_ms() + timeout_ms;
+        useconds_t nap = 1000;
+
+        for (;;) {
+                struct vm_record r;
+                int rc = vm_record_read(rundir, &r, err);
+
+                if (rc == -ENOENT)
+                        return qc_err_set(err, ENOENT, "no status record in %s", rundir);
+                if (rc < 0)
+                        return -1;
+                if (!vm_state_is_active(r.state)) {
+                        vm_record_done(&r);
+                        return 0;
+                }
+                vm_record_refresh(&r);
+                if (!vm_state_is_active(r.state)) {
+                        /* QEMU and its supervisor are gone: nobody else will */
+                        rc = vm_record_write_end(rundir, &r, err);
+                        vm_record_done(&r);
+                        return rc;
+                }
+                pid_t sup = r.supervisor_pid;
+                vm_record_done(&r);
+                if (now_ms() >= deadline)
+                        return qc_err_set(err, ETIMEDOUT,
+                                          "the supervisor (pid %d) has not recorded the end within %d ms",
+                                          (int)sup, timeout_ms);
+                /* the supervisor writes within a few ms of QEMU's exit */
+                usleep(nap);
+                if (nap < 50 * 1000)
+                        nap *= 2;
+        }
+}
+
 static void read_holder(int fd, char *buf, size_t len)
 {
         ssize_t n = pread(fd, buf, len - 1, 0);

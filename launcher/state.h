@@ -71,6 +71,15 @@ bool proc_alive(pid_t pid, uint64_t start);
  * QEMU is gone (and whose supervisor is gone too, so nobody will write the
  * end) is returned as ENDED with a note. Does not write anything. */
 void vm_record_refresh(struct vm_record *r);
+/* Write down the end of a VM that nobody watches any more: r (refreshed, not
+ * active) as the record, and remove the sockets of the QEMU that is gone.
+ * Call with the VM's lock held. */
+int vm_record_write_end(const char *rundir, const struct vm_record *r, struct qc_err *err);
+/* Once QEMU is gone (kill, stop): wait up to timeout_ms until the record
+ * says the VM ended. The supervisor writes it; when the supervisor is gone
+ * too, write it here (vm_record_write_end). ETIMEDOUT when a live
+ * supervisor has not written it in time. Call with the VM's lock held. */
+int vm_record_wait_end(const char *rundir, int timeout_ms, struct qc_err *err);
 
 /* Verbs on one VM are serialized by flock(RUNDIR/lock). Wait up to
  * timeout_ms (0 = try once) for the lock; the holder writes "PID VERB" into

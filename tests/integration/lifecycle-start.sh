@@ -49,14 +49,27 @@ timeout 5 "$Q" events --all vm1 >"$LC_TMP/events.out"
 python3 -c 'import json,sys; e=[json.loads(l)["event"] for l in open(sys.argv[1])]; sys.exit(0 if e[:3]==["RESUME","STOP","RESUME"] else 1)' "$LC_TMP/events.out"
 tap_ok $? "events --all: JSON lines, the pause and resume among them"
 
+# the record itself (status.json), not status's view of the processes
+rec_state() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"])' "$QEMUCTL_RUNDIR/$1/status.json"; }
+
 # --- stop: the ACPI power button powers the guest off
 "$Q" stop --timeout 120 vm1 >/dev/null; tap_ok $? "stop"
+tap_is "$(rec_state vm1)" ended "stop returns once the record says ended"
 "$Q" wait --for shutdown --timeout 30 vm1; tap_ok $? "wait --for shutdown"
 tap_is "$(lc_field vm1 state)" ended "status: ended"
 tap_is "$(lc_field vm1 shutdown_reason)" guest-shutdown "powered off by the guest (ACPI)"
 grep -q 'power button: powering off' "$QEMUCTL_RUNDIR/vm1/serial.log"; tap_ok $? "the guest saw the power button"
 [ -e "$QEMUCTL_RUNDIR/vm1/status.json" ]; tap_ok $? "the state dir stays for inspection"
 "$Q" list | grep -Eq '^vm1 +ended'; tap_ok $? "list shows vm1 ended"
+# start waits for the VM's lock no longer than --lock-timeout
+flock -o "$QEMUCTL_RUNDIR/vm1/lock" sleep 5 & LC_BG_PIDS=$!
+sleep 0.2
+t0=$(date +%s%N)
+out=$("$Q" start --lock-timeout 300ms "$LC_TMP/vm1.json" 2>&1); rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+case $out in *"holds VM \`vm1\`"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 1 && r == 0 && ms < 3000 ? 0 : 1 )) "start --lock-timeout 300ms gives up after ${ms} ms: $out"
+kill "$LC_BG_PIDS" 2>/dev/null; wait "$LC_BG_PIDS" 2>/dev/null; LC_BG_PIDS=
 
 # --- a guest that ignores ACPI is quit after the timeout; meanwhile a second
 #     verb on the same VM is refused with the holder named
@@ -103,8 +116,21 @@ tap_is "$(lc_field vm4 qemu_status)" paused "QEMU paused"
 "$Q" resume vm4 >/dev/null; tap_ok $? "resume works without a supervisor"
 "$Q" kill vm4 >/dev/null; tap_ok $? "kill works without a supervisor"
 tap_is "$(lc_field vm4 state)" ended "an unwatched end is recorded as ended"
+tap_is "$(rec_state vm4)" ended "kill writes the end itself when the supervisor is gone"
 "$Q" list | grep -Eq '^vm4 +ended'; tap_ok $? "list tidies it"
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start again over the stale state dir ($out)"
-"$Q" kill vm4 >/dev/null; tap_ok $? "kill vm4"
+# kill; status: consistent at once. kill waits for the supervisor's record:
+# a stopped supervisor holds it back until it runs again
+spid=$(cat "$QEMUCTL_RUNDIR/vm4/supervisor.pid")
+kill -STOP "$spid"
+"$Q" kill vm4 >/dev/null & kpid=$!; LC_BG_PIDS=$kpid
+sleep 1
+kill -0 "$kpid" 2>/dev/null; tap_ok $? "kill waits while the supervisor has not recorded the end"
+kill -CONT "$spid"
+wait "$kpid"; tap_ok $? "kill vm4"
+LC_BG_PIDS=
+tap_is "$(rec_state vm4)" ended "kill returns once the supervisor recorded the end"
+tap_is "$(lc_field vm4 state)" ended "status right after kill: ended"
+"$Q" list | grep -Eq '^vm4 +ended'; tap_ok $? "list right after kill: ended"
 
 tap_done
