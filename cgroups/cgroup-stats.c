@@ -41,23 +41,6 @@ static int read_pressure(int dirfd, const char *file, struct cg_pressure *p)
         return 0;
 }
 
-static int read_u64_at(int dirfd, const char *file, uint64_t *ret)
-{
-        _cleanup_free_ char *s = NULL;
-        char *end;
-        unsigned long long v;
-        int r = read_file_at(dirfd, file, 0, &s, NULL);
-
-        if (r < 0)
-                return r;
-        errno = 0;
-        v = strtoull(s, &end, 10);
-        if (errno || end == s)
-                return -EINVAL;
-        *ret = v;
-        return 0;
-}
-
 static bool keyed(int dirfd, const char *file, const char *key, uint64_t *ret)
 {
         return cg_read_keyed(dirfd, file, key, ret, NULL) == 0;
@@ -68,13 +51,13 @@ int cg_read_stats(int dirfd, struct cg_stats *ret, struct qc_err *err)
         struct cg_stats st = { 0 };
         uint64_t v;
 
-        st.has_memory = read_u64_at(dirfd, "memory.current", &st.memory_current) == 0;
+        st.has_memory = read_u64_file_at(dirfd, "memory.current", &st.memory_current) == 0;
         if (st.has_memory) {
                 if (keyed(dirfd, "memory.stat", "anon", &v))
                         st.memory_anon = v;
                 if (keyed(dirfd, "memory.stat", "file", &v))
                         st.memory_file = v;
-                (void)read_u64_at(dirfd, "memory.swap.current", &st.memory_swap_current);
+                (void)read_u64_file_at(dirfd, "memory.swap.current", &st.memory_swap_current);
         }
         st.has_cpu = keyed(dirfd, "cpu.stat", "usage_usec", &st.cpu_usage_us);
         if (st.has_cpu) {
@@ -83,7 +66,7 @@ int cg_read_stats(int dirfd, struct cg_stats *ret, struct qc_err *err)
                 (void)keyed(dirfd, "cpu.stat", "nr_throttled", &st.cpu_nr_throttled);
                 (void)keyed(dirfd, "cpu.stat", "throttled_usec", &st.cpu_throttled_us);
         }
-        st.has_pids = read_u64_at(dirfd, "pids.current", &st.pids_current) == 0;
+        st.has_pids = read_u64_file_at(dirfd, "pids.current", &st.pids_current) == 0;
         st.has_pressure = read_pressure(dirfd, "cpu.pressure", &st.cpu_pressure) == 0;
         (void)read_pressure(dirfd, "memory.pressure", &st.memory_pressure);
         (void)read_pressure(dirfd, "io.pressure", &st.io_pressure);

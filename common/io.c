@@ -149,10 +149,15 @@ int mkdir_p(const char *path, mode_t mode)
 
 int read_u64_file(const char *path, uint64_t *ret)
 {
+        return read_u64_file_at(AT_FDCWD, path, ret);
+}
+
+int read_u64_file_at(int dirfd, const char *path, uint64_t *ret)
+{
         _cleanup_free_ char *s = NULL;
         unsigned long long v;
         char *end;
-        int r = read_file(path, 4096, &s, NULL);
+        int r = read_file_at(dirfd, path, 4096, &s, NULL);
 
         if (r < 0)
                 return r;

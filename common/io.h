@@ -20,6 +20,7 @@ int write_all(int fd, const void *buf, size_t len);
 int mkdir_p(const char *path, mode_t mode);
 /* Read one unsigned number from a file ("123\n"). */
 int read_u64_file(const char *path, uint64_t *ret);
+int read_u64_file_at(int dirfd, const char *path, uint64_t *ret);
 /* Milliseconds on CLOCK_MONOTONIC. */
 int64_t now_ms(void);
 /* Nanoseconds on CLOCK_MONOTONIC. */
