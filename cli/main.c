@@ -56,15 +56,20 @@ int cli_fail(const char *verb, const struct qc_err *err)
         return CLI_EXIT_FAIL;
 }
 
+__attribute__((format(printf, 2, 0))) static void vmsg(const char *verb, const char *fmt, va_list ap)
+{
+        fprintf(stderr, "qemuctl: %s: ", verb);
+        vfprintf(stderr, fmt, ap);
+        fputc('\n', stderr);
+}
+
 int cli_failf(const char *verb, const char *fmt, ...)
 {
         va_list ap;
 
-        fprintf(stderr, "qemuctl: %s: ", verb);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vmsg(verb, fmt, ap);
         va_end(ap);
-        fputc('\n', stderr);
         return CLI_EXIT_FAIL;
 }
 
@@ -72,11 +77,10 @@ int cli_usage(const char *verb, const char *fmt, ...)
 {
         va_list ap;
 
-        fprintf(stderr, "qemuctl: %s: ", verb);
         va_start(ap, fmt);
-        vfprintf(stderr, fmt, ap);
+        vmsg(verb, fmt, ap);
         va_end(ap);
-        fprintf(stderr, "\nTry 'qemuctl %s --help'.\n", verb);
+        fprintf(stderr, "Try 'qemuctl %s --help'.\n", verb);
         return CLI_EXIT_USAGE;
 }
 
