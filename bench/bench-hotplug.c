@@ -15,44 +15,6 @@
 #include "bench/bench.h"
 
 static const char *qemuctl, *dir;
-static pid_t bare_pid = -1;
-
-static void kill_bare(void)
-{
-        if (bare_pid > 0) {
-                kill(bare_pid, SIGKILL);
-                b_wait(bare_pid);
-                bare_pid = -1;
-        }
-}
-
-static void on_signal(int sig)
-{
-        if (bare_pid > 0)
-                kill(bare_pid, SIGKILL);
-        _exit(128 + sig);
-}
-
-static char **read_argv(const char *cmd)
-{
-        char line[8192], **v = NULL;
-        size_t n = 0;
-        FILE *p = popen(cmd, "re");
-
-        if (!p)
-                b_die("popen: %s", strerror(errno));
-        while (fgets(line, sizeof line, p)) {
-                line[strcspn(line, "\n")] = '\0';
-                v = realloc(v, (n + 2) * sizeof *v);
-                if (!v || !(v[n++] = strdup(line)))
-                        b_die("out of memory");
-                v[n] = NULL;
-        }
-        if (pclose(p) != 0 || n == 0)
-                b_die("bench-hotplug: %s failed", cmd);
-        return v;
-}
-
 /* query-hotpluggable-cpus, then device_add for each slot without a
  * qom-path (not plugged). Returns the number plugged. */
 static int raw_plug(struct b_qmp *q)
@@ -102,7 +64,7 @@ static void run_raw(int n, char **argv, struct b_series *s)
         snprintf(sock, sizeof sock, "%s/bare/hp%d/qmp.sock", dir, n);
         snprintf(qlog, sizeof qlog, "%s/bare/hp%d/qemu.log", dir, n);
         unlink(sock);
-        bare_pid = b_spawn(argv, qlog);
+        b_bare_spawn(argv, qlog);
         if (b_qmp_open(&q, sock, 60000, false) < 0 || b_qmp_cmd(&q, "{\"execute\":\"cont\"}") != 0)
                 b_die("bench-hotplug: bare QEMU: no QMP on %s (see %s)", sock, qlog);
         t0 = b_now_ns();
@@ -112,7 +74,7 @@ static void run_raw(int n, char **argv, struct b_series *s)
         if (plugged != n - 1)
                 b_die("bench-hotplug: raw side plugged %d vCPUs, expected %d", plugged, n - 1);
         b_qmp_close(&q);
-        kill_bare();
+        b_bare_kill_all();
 }
 
 static void run_qemuctl(int n, const char *file, struct b_series *s)
@@ -148,10 +110,7 @@ int main(int argc, char **argv)
                 b_die("usage: bench-hotplug QEMUCTL DIR ROUNDS N...");
         qemuctl = argv[1], dir = argv[2];
         rounds = atoi(argv[3]);
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-        signal(SIGPIPE, SIG_IGN);
-        atexit(kill_bare);
+        b_bare_guard();
         /* setvcpus may not be in this build yet: then only the raw side */
         snprintf(probe, sizeof probe, "'%s' setvcpus --help >/dev/null 2>&1", qemuctl);
         have_setvcpus = system(probe) == 0;
@@ -177,7 +136,7 @@ int main(int argc, char **argv)
                 snprintf(bdir, sizeof bdir, "%s/bare/hp%d", dir, n);
                 snprintf(cmd, sizeof cmd, "mkdir -p '%s' && QEMUCTL_RUNDIR='%s/bare' '%s' cmdline '%s'", bdir, dir,
                          qemuctl, file);
-                bare = read_argv(cmd);
+                bare = b_read_lines(cmd, NULL);
                 setenv("QEMUCTL_RUNDIR", run, 1);
                 if (have_setvcpus)
                         run_qemuctl(n, file, NULL); /* warm-up */

@@ -16,48 +16,6 @@
 #define MAX_VMS 256
 
 static const char *qemuctl, *dir;
-static pid_t bare_pids[MAX_VMS];
-static int n_bare;
-
-static void kill_bare(void)
-{
-        for (int i = 0; i < n_bare; i++)
-                if (bare_pids[i] > 0) {
-                        kill(bare_pids[i], SIGKILL);
-                        b_wait(bare_pids[i]);
-                        bare_pids[i] = -1;
-                }
-        n_bare = 0;
-}
-
-static void on_signal(int sig)
-{
-        for (int i = 0; i < n_bare; i++)
-                if (bare_pids[i] > 0)
-                        kill(bare_pids[i], SIGKILL);
-        _exit(128 + sig);
-}
-
-static char **read_argv(const char *cmd)
-{
-        char line[8192], **v = NULL;
-        size_t n = 0;
-        FILE *p = popen(cmd, "re");
-
-        if (!p)
-                b_die("popen: %s", strerror(errno));
-        while (fgets(line, sizeof line, p)) {
-                line[strcspn(line, "\n")] = '\0';
-                v = realloc(v, (n + 2) * sizeof *v);
-                if (!v || !(v[n++] = strdup(line)))
-                        b_die("out of memory");
-                v[n] = NULL;
-        }
-        if (pclose(p) != 0 || n == 0)
-                b_die("bench-scale: %s failed", cmd);
-        return v;
-}
-
 static double ms_since(int64_t t0)
 {
         return (double)(b_now_ns() - t0) / 1e6;
@@ -113,7 +71,7 @@ static void run_bare(int n, char ***argvs, struct b_series *start, struct b_seri
                 snprintf(sock, sizeof sock, "%s/bare/sc%d/qmp.sock", dir, i);
                 snprintf(qlog, sizeof qlog, "%s/bare/sc%d/qemu.log", dir, i);
                 unlink(sock);
-                bare_pids[n_bare++] = b_spawn(argvs[i], qlog);
+                b_bare_spawn(argvs[i], qlog);
                 if (b_qmp_open(&q[i], sock, 60000, false) < 0 || b_qmp_cmd(&q[i], "{\"execute\":\"cont\"}") != 0)
                         b_die("bench-scale: bare QEMU %d: no QMP on %s (see %s)", i, sock, qlog);
         }
@@ -122,12 +80,11 @@ static void run_bare(int n, char ***argvs, struct b_series *start, struct b_seri
         for (int i = 0; i < n; i++) {
                 /* QEMU may close the socket before (or instead of) replying */
                 b_qmp_cmd(&q[i], "{\"execute\":\"quit\"}");
-                b_wait(bare_pids[i]);
-                bare_pids[i] = -1;
+                b_bare_wait(i);
                 b_qmp_close(&q[i]);
         }
         b_add(stop, ms_since(t0));
-        n_bare = 0;
+        b_n_bare = 0;
 }
 
 int main(int argc, char **argv)
@@ -139,10 +96,7 @@ int main(int argc, char **argv)
                 b_die("usage: bench-scale QEMUCTL DIR LIST N:ROUNDS...");
         qemuctl = argv[1], dir = argv[2];
         list_times = atoi(argv[3]);
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-        signal(SIGPIPE, SIG_IGN);
-        atexit(kill_bare);
+        b_bare_guard();
         for (int a = 4; a < argc; a++)
                 if (atoi(argv[a]) > max_n)
                         max_n = atoi(argv[a]);
@@ -162,7 +116,7 @@ int main(int argc, char **argv)
                 fclose(f);
                 snprintf(cmd, sizeof cmd, "mkdir -p '%s/bare/sc%d' && QEMUCTL_RUNDIR='%s/bare' '%s' cmdline '%s'", dir,
                          i, dir, qemuctl, file);
-                argvs[i] = read_argv(cmd);
+                argvs[i] = b_read_lines(cmd, NULL);
         }
         {
                 char run[4096];

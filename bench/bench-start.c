@@ -19,48 +19,13 @@
 
 static const char *qemuctl, *file, *name, *rundir, *baredir;
 static char **argv_s, **argv_plain;
-static pid_t bare_pid = -1;
-
-static void kill_bare(void)
-{
-        if (bare_pid > 0) {
-                kill(bare_pid, SIGKILL);
-                b_wait(bare_pid);
-                bare_pid = -1;
-        }
-}
-
-static void on_signal(int sig)
-{
-        if (bare_pid > 0)
-                kill(bare_pid, SIGKILL);
-        _exit(128 + sig);
-}
-
 /* `qemuctl cmdline FILE` with QEMUCTL_RUNDIR=BAREDIR: one arg per line. */
 static char **bare_argv(bool keep_s)
 {
-        char cmd[4096], line[8192];
-        char **v = NULL;
-        size_t n = 0;
-        FILE *p;
+        char cmd[4096];
 
         snprintf(cmd, sizeof cmd, "QEMUCTL_RUNDIR='%s' '%s' cmdline '%s'", baredir, qemuctl, file);
-        p = popen(cmd, "re");
-        if (!p)
-                b_die("popen: %s", strerror(errno));
-        while (fgets(line, sizeof line, p)) {
-                line[strcspn(line, "\n")] = '\0';
-                if (!keep_s && strcmp(line, "-S") == 0)
-                        continue;
-                v = realloc(v, (n + 2) * sizeof *v);
-                if (!v || !(v[n++] = strdup(line)))
-                        b_die("out of memory");
-                v[n] = NULL;
-        }
-        if (pclose(p) != 0 || n == 0)
-                b_die("bench-start: %s cmdline %s failed", qemuctl, file);
-        return v;
+        return b_read_lines(cmd, keep_s ? NULL : "-S");
 }
 
 static void path(char *buf, size_t len, const char *dir, const char *f)
@@ -119,7 +84,7 @@ static void run_bare(bool with_s, bool ready, struct b_series *s, struct b_serie
         unlink(sock);
         unlink(log);
         t0 = b_now_ns();
-        bare_pid = b_spawn(with_s ? argv_s : argv_plain, qlog);
+        b_bare_spawn(with_s ? argv_s : argv_plain, qlog);
         if (b_qmp_open(&q, sock, 60000, true) < 0)
                 b_die("bench-start: bare QEMU: no QMP on %s (see %s)", sock, qlog);
         if (!with_s && s)
@@ -135,7 +100,7 @@ static void run_bare(bool with_s, bool ready, struct b_series *s, struct b_serie
         if (ready)
                 wait_ready(log, t0, rdy);
         b_qmp_close(&q);
-        kill_bare();
+        b_bare_kill_all();
 }
 
 int main(int argc, char **argv)
@@ -155,10 +120,7 @@ int main(int argc, char **argv)
         qemuctl = argv[1], file = argv[2], name = argv[3], rundir = argv[4], baredir = argv[5];
         rounds = atoi(argv[6]);
         ready_rounds = atoi(argv[7]);
-        signal(SIGINT, on_signal);
-        signal(SIGTERM, on_signal);
-        signal(SIGPIPE, SIG_IGN);
-        atexit(kill_bare);
+        b_bare_guard();
         setenv("QEMUCTL_RUNDIR", rundir, 1);
         argv_s = bare_argv(true);
         argv_plain = bare_argv(false);

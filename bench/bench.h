@@ -305,3 +305,74 @@ static inline void b_qmp_close(struct b_qmp *q)
                 close(q->fd);
         q->fd = -1;
 }
+
+/* The output of cmd, one element per line (NULL-terminated); a line equal to
+ * skip (may be NULL) is left out. For `qemuctl cmdline`: the baselines run
+ * the identical argv. Dies when cmd fails or prints nothing. */
+static inline char **b_read_lines(const char *cmd, const char *skip)
+{
+        char line[8192], **v = NULL;
+        size_t n = 0;
+        FILE *p = popen(cmd, "re");
+
+        if (!p)
+                b_die("popen: %s", strerror(errno));
+        while (fgets(line, sizeof line, p)) {
+                line[strcspn(line, "\n")] = '\0';
+                if (skip && strcmp(line, skip) == 0)
+                        continue;
+                v = realloc(v, (n + 2) * sizeof *v);
+                if (!v || !(v[n++] = strdup(line)))
+                        b_die("out of memory");
+                v[n] = NULL;
+        }
+        if (pclose(p) != 0 || n == 0)
+                b_die("%s: failed", cmd);
+        return v;
+}
+
+/* QEMUs a bench started by hand (the baselines): b_bare_guard() has them
+ * killed at exit and on SIGINT/SIGTERM, so no run leaves one behind. */
+#define B_MAX_BARE 256
+static pid_t b_bare_pids[B_MAX_BARE] __attribute__((unused));
+static int b_n_bare __attribute__((unused));
+
+static inline pid_t b_bare_spawn(char *const argv[], const char *out)
+{
+        if (b_n_bare == B_MAX_BARE)
+                b_die("more than %d bare QEMUs", B_MAX_BARE);
+        return b_bare_pids[b_n_bare++] = b_spawn(argv, out);
+}
+
+/* Reap bare QEMU i once it is gone (it quit). */
+static inline void b_bare_wait(int i)
+{
+        b_wait(b_bare_pids[i]);
+        b_bare_pids[i] = -1;
+}
+
+static inline void b_bare_kill_all(void)
+{
+        for (int i = 0; i < b_n_bare; i++)
+                if (b_bare_pids[i] > 0) {
+                        kill(b_bare_pids[i], SIGKILL);
+                        b_bare_wait(i);
+                }
+        b_n_bare = 0;
+}
+
+static inline void b_bare_on_signal(int sig)
+{
+        for (int i = 0; i < b_n_bare; i++)
+                if (b_bare_pids[i] > 0)
+                        kill(b_bare_pids[i], SIGKILL);
+        _exit(128 + sig);
+}
+
+static inline void b_bare_guard(void)
+{
+        signal(SIGINT, b_bare_on_signal);
+        signal(SIGTERM, b_bare_on_signal);
+        signal(SIGPIPE, SIG_IGN);
+        atexit(b_bare_kill_all);
+}
