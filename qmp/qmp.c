@@ -471,7 +471,12 @@ static int open_fd(int fd, int timeout_ms, int64_t deadline, struct qmp **ret, s
         if (r < 0)
                 return -1;
         if (r == 0)
-                return qc_err_set(err, ETIMEDOUT, "qmp: no greeting from peer within %d ms", timeout_ms);
+                /* QEMU serves one client per -qmp socket; a second one is
+                 * accepted and then left waiting without a greeting */
+                return qc_err_set(err, ETIMEDOUT,
+                                  "qmp: no greeting from peer within %d ms (is another client connected? QEMU "
+                                  "serves one client per QMP socket)",
+                                  timeout_ms);
         if (parse_greeting(q, greeting, err) < 0)
                 return -1;
         if (qmp_execute(q, "qmp_capabilities", NULL, NULL, err) < 0)
@@ -509,8 +514,12 @@ int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_er
                 }
                 return qc_err_sys(err, errno, "qmp: connect to %s", path);
         }
-        if (open_fd(TAKE_FD(fd), timeout_ms, deadline, ret, err) < 0)
-                return qc_err_wrap(err, "%s", path);
+        if (open_fd(TAKE_FD(fd), timeout_ms, deadline, ret, err) < 0) {
+                /* "qmp: PATH: what went wrong", not "PATH: qmp: ..." */
+                if (err && strncmp(err->msg, "qmp: ", 5) == 0)
+                        memmove(err->msg, err->msg + 5, strlen(err->msg + 5) + 1);
+                return qc_err_wrap(err, "qmp: %s", path);
+        }
         return 0;
 }
 

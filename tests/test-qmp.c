@@ -3,8 +3,11 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/io.h"
 #include "qmp/qmp-stream.h"
 #include "qmp/qmp.h"
@@ -194,7 +197,10 @@ static void test_no_greeting(void)
         fakeqmp_wait_eof(f);
         q = open_fake(f, 300, &err);
         ok(!q, "a greeting that never comes fails");
-        is_str(err.msg, "qmp: no greeting from peer within 300 ms", "error says so");
+        is_str(err.msg,
+               "qmp: no greeting from peer within 300 ms (is another client connected? QEMU serves one client per "
+               "QMP socket)",
+               "error says so, and the usual cause");
         ok(now_ms() - t0 < 3000, "and it failed within the timeout");
         finish(f, "no greeting");
 
@@ -555,6 +561,32 @@ static void test_unix_socket(void)
         is_str(err.msg, "qmp: connect to /nonexistent/qmp.sock: No such file or directory", "naming the path");
 }
 
+/* A QMP socket that accepts the connection but never greets, as QEMU does
+ * with a second client while the first is still connected. */
+static void test_unix_socket_silent(void)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int lfd = -1;
+        _cleanup_qmp_ struct qmp *q = NULL;
+        struct qc_err err = { 0 };
+        char want[256];
+
+        snprintf(sa.sun_path, sizeof sa.sun_path, "/tmp/test-qmp-silent-%d.sock", (int)getpid());
+        unlink(sa.sun_path);
+        lfd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (lfd < 0 || bind(lfd, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(lfd, 4) < 0) {
+                ok(false, "listen on %s", sa.sun_path);
+                return;
+        }
+        is_int(qmp_connect(sa.sun_path, 300, &q, &err), -1, "a socket that never greets fails");
+        snprintf(want, sizeof want,
+                 "qmp: %s: no greeting from peer within 300 ms (is another client connected? QEMU serves one "
+                 "client per QMP socket)",
+                 sa.sun_path);
+        is_str(err.msg, want, "one qmp: prefix, the path, and the usual cause");
+        unlink(sa.sun_path);
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -573,5 +605,6 @@ int main(void)
         test_timeout_and_late_reply();
         test_raw_and_quit();
         test_unix_socket();
+        test_unix_socket_silent();
         return tap_done();
 }
