@@ -212,7 +212,7 @@ static void check_numa(struct spec_ctx *c, struct vm_spec *s)
         struct cpuset seen;
         uint64_t sum = 0;
         char a[32], b[32];
-        bool cover = !max_unknown(c);
+        bool cover = !max_unknown(c), sums = true;
 
         if (!s->numa.n_cells || !c->n_cell_vals)
                 return;
@@ -236,25 +236,45 @@ static void check_numa(struct spec_ctx *c, struct vm_spec *s)
                         cover = false;
                 }
                 if (cpuset_intersects(&seen, cs)) {
-                        for (unsigned v = 0; v < QC_CPUSET_MAX; v++)
-                                if (cpuset_isset(&seen, v) && cpuset_isset(cs, v)) {
-                                        diag(c, k, pp, "vCPU %u is already in an earlier cell; each vCPU belongs to exactly one cell",
-                                             v);
-                                        break;
-                                }
+                        struct cpuset both;
+                        char list[256];
+
+                        for (size_t w = 0; w < QC_CPUSET_WORDS; w++)
+                                both.bits[w] = seen.bits[w] & cs->bits[w];
+                        if (cpuset_format(&both, list, sizeof list) < 0)
+                                snprintf(list, sizeof list, "%d and more", cpuset_last(&both));
+                        diag(c, k, pp, "%s %s %s already in an earlier cell; each vCPU belongs to exactly one cell",
+                             cpuset_count(&both) == 1 ? "vCPU" : "vCPUs", list, cpuset_count(&both) == 1 ? "is" : "are");
                         cover = false;
                 }
                 for (size_t w = 0; w < QC_CPUSET_WORDS; w++)
                         seen.bits[w] |= cs->bits[w];
         }
-        for (unsigned v = 0; cover && v < s->cpu.max; v++)
-                if (!cpuset_isset(&seen, v)) {
+        if (cover) {
+                struct cpuset missing;
+                char list[256];
+
+                cpuset_zero(&missing);
+                for (unsigned v = 0; v < s->cpu.max; v++)
+                        if (!cpuset_isset(&seen, v))
+                                cpuset_set(&missing, v);
+                if (!cpuset_is_empty(&missing)) {
+                        if (cpuset_format(&missing, list, sizeof list) < 0)
+                                snprintf(list, sizeof list, "%d and more", cpuset_last(&missing));
                         diag(c, c->n_cells, "numa.cells",
-                             "vCPU %u is in no cell; the cells must cover every vCPU 0 to %u (cpu.max) exactly once", v,
-                             s->cpu.max - 1);
-                        break;
+                             "%s %s %s in no cell; the cells must cover every vCPU 0 to %u (cpu.max) exactly once",
+                             cpuset_count(&missing) == 1 ? "vCPU" : "vCPUs", list,
+                             cpuset_count(&missing) == 1 ? "is" : "are", s->cpu.max - 1);
                 }
-        if (c->n_size && !jt_failed(c, c->n_size) && !jt_failed(c, c->n_cells) && sum != s->memory.size)
+        }
+        /* the sum only means something when every cell's memory was read */
+        for (size_t i = 0; i < s->numa.n_cells && sums; i++) {
+                const struct jt *cell = c->n_cell_vals[i], *m = cell ? jt_get(cell, "memory") : NULL;
+
+                sums = m && !jt_failed(c, m);
+        }
+        /* (without memory.size, the size is the cells' sum) */
+        if (sums && c->n_size && !jt_failed(c, c->n_size) && sum != s->memory.size)
                 diag(c, c->n_cells, "numa.cells", "the cells' memory adds up to %s, but memory.size is %s; make them equal",
                      fmt_size(sum, a, sizeof a), fmt_size(s->memory.size, b, sizeof b));
 }
