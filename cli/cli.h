@@ -58,6 +58,8 @@ int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_ha
 void cli_print_json(struct json_object *o);
 /* "qemuctl: VERB: warning: msg"; nothing when msg is NULL. */
 void cli_warn(const char *verb, const char *msg);
+/* Parse "30", "30s", "2m", "500ms" into ms; -1 when not a duration. */
+int parse_duration_ms(const char *s);
 
 /* Verbs, one file per group (cli/<group>.c). */
 int cmd_validate(int argc, char **argv); /* cli/vmfile.c */

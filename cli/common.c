@@ -1,13 +1,33 @@
 /* What the verbs share: their options, opening a VM by name, printing. */
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include <json-c/json.h>
 
 #include "cli/cli.h"
-#include "cli/launch.h"
 #include "common/cleanup.h"
 #include "launcher/handle.h"
+
+int parse_duration_ms(const char *s)
+{
+        char *end;
+        double v;
+
+        errno = 0;
+        v = strtod(s, &end);
+        if (errno || end == s || v < 0 || v > 86400 * 365)
+                return -1;
+        if (*end == '\0' || strcmp(end, "s") == 0)
+                return (int)(v * 1000);
+        if (strcmp(end, "ms") == 0)
+                return (int)v;
+        if (strcmp(end, "m") == 0 && v <= 35000)
+                return (int)(v * 60000);
+        return -1;
+}
 
 static int duration_opt(const char *verb, const char *name, const char *arg, bool positive, int *ret)
 {

@@ -27,24 +27,6 @@ void launch_done(struct launch *l)
         *l = (struct launch){ .lock_fd = -1 };
 }
 
-int parse_duration_ms(const char *s)
-{
-        char *end;
-        double v;
-
-        errno = 0;
-        v = strtod(s, &end);
-        if (errno || end == s || v < 0 || v > 86400 * 365)
-                return -1;
-        if (*end == '\0' || strcmp(end, "s") == 0)
-                return (int)(v * 1000);
-        if (strcmp(end, "ms") == 0)
-                return (int)v;
-        if (strcmp(end, "m") == 0 && v <= 35000)
-                return (int)(v * 60000);
-        return -1;
-}
-
 static int pass_one(struct launch *l, const char *dir, const char *file, bool socket)
 {
         char *p;
@@ -148,7 +130,7 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         /* before anything is created: a refused start leaves nothing behind */
         rc = launch_place_check(l.spec, &l.place, &err);
         for (size_t i = 0; i < l.place.warnings.n; i++)
-                fprintf(stderr, "qemuctl: %s: warning: %s\n", verb, l.place.warnings.v[i]);
+                cli_warn(verb, l.place.warnings.v[i]);
         if (rc < 0) {
                 for (size_t i = 0; i < l.place.refusals.n; i++)
                         fprintf(stderr, "qemuctl: %s: %s\n", verb, l.place.refusals.v[i]);

@@ -28,5 +28,3 @@ void launch_done(struct launch *l);
 /* The supervisor's options for l: argv, state dir, the placement hooks,
  * QEMU's fds and identity (userdata = l). */
 void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so);
-/* Parse "30", "30s", "2m", "500ms" into ms; -1 when not a duration. */
-int parse_duration_ms(const char *s);
