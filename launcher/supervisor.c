@@ -214,6 +214,7 @@ static int wait_for_monitor(struct sup *s, struct qc_err *err)
         _cleanup_free_ char *sock = path_in(s->o->rundir, VM_RUNDIR_EVENTS);
         int timeout = s->o->start_timeout_ms > 0 ? s->o->start_timeout_ms : 60000;
         int64_t deadline = now_ms() + timeout;
+        useconds_t nap = 1000;
 
         if (!sock)
                 return qc_err_sys(err, ENOMEM, "events socket");
@@ -230,7 +231,12 @@ static int wait_for_monitor(struct sup *s, struct qc_err *err)
                         return qc_err_set(err, ETIMEDOUT, "QEMU did not open its monitor %s within %d s%s%s", sock,
                                           timeout / 1000, e.msg[0] ? ": " : "", e.msg);
                 }
-                usleep(20 * 1000);
+                /* how long QEMU takes to get to its monitors depends on the
+                 * host: a flat 20 ms nap could add up to 20 ms to every start,
+                 * so look often at first and back off to 20 ms */
+                usleep(nap);
+                if (nap < 20 * 1000)
+                        nap = nap * 2 > 20 * 1000 ? 20 * 1000 : nap * 2;
         }
 }
 
