@@ -34,7 +34,9 @@ static const char hmp_help[] =
         "  --socket PATH  the QMP unix socket\n"
         "  --json         print the output as a JSON string\n"
         "  --timeout S    seconds to wait for the reply (default 10)\n"
-        "  --help         this text\n";
+        "  --help         this text\n\n"
+        "HMP's own refusals (output starting with \"unknown command:\" or \"Error:\")\n"
+        "go to stderr and the exit status is 1.\n";
 
 /* The library says "qmp: ..."; under the qmp verb that would read twice. */
 static int fail_qmp(const char *verb, struct qc_err *err)
@@ -166,6 +168,15 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
                 return r;
         if (qmp_hmp(q, argv[optind], &out, &err) < 0)
                 return fail_qmp("hmp", &err);
+        /* human-monitor-command succeeds even when HMP refuses the command
+         * line; HMP says so only in its text */
+        if (strncmp(out, "unknown command:", 16) == 0 || strncmp(out, "Error:", 6) == 0) {
+                size_t n = strlen(out);
+
+                while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+                        out[--n] = '\0';
+                return cli_failf("hmp", "%s", out);
+        }
         if (o.json) {
                 _cleanup_json_ json_object *s = json_object_new_string(out);
                 printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));

@@ -44,6 +44,23 @@ err=$("$QEMUCTL" qmp --socket "$dir/none.sock" query-status 2>&1); rc=$?
 check "a missing socket fails with a hint" [ $rc = 1 ] && grep -q "is QEMU running" <<<"$err"
 out=$("$QEMUCTL" hmp --socket "$dir/qmp.sock" 'info status')
 check "hmp prints HMP text" [ "$out" = "VM status: paused (prelaunch)" ]
+# human-monitor-command returns success whatever HMP thinks of the line
+out=$("$QEMUCTL" hmp --socket "$dir/qmp.sock" 'info nosuch' 2>"$dir/err"); rc=$?
+check "hmp: an unknown HMP command exits 1" [ $rc = 1 ]
+check "and says so on stderr, not stdout" \
+        [ -z "$out" ] && grep -q "^qemuctl: hmp: unknown command: 'info nosuch'$" "$dir/err"
+out=$("$QEMUCTL" hmp --socket "$dir/qmp.sock" 'device_del nosuch' 2>"$dir/err"); rc=$?
+check "hmp: a command HMP refuses (Error: ...) exits 1" [ $rc = 1 ]
+check "with HMP's message on stderr" [ -z "$out" ] && grep -q "^qemuctl: hmp: Error: .*nosuch" "$dir/err"
+# QEMU serves one client per QMP socket: a second one gets no greeting
+socat -u "UNIX-CONNECT:$dir/qmp.sock" - >/dev/null &
+holder=$!
+sleep 0.3
+err=$("$QEMUCTL" qmp --socket "$dir/qmp.sock" --timeout 1 query-status 2>&1); rc=$?
+kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
+check "a busy QMP socket fails" [ $rc = 1 ]
+check "naming the socket once and the likely cause" \
+        [ "$err" = "qemuctl: qmp: $dir/qmp.sock: no greeting from peer within 1000 ms (is another client connected? QEMU serves one client per QMP socket)" ]
 out=$("$QEMUCTL" qmp --help)
 check "qmp --help" grep -q "^Usage: qemuctl qmp" <<<"$out"
 out=$("$QEMUCTL" hmp --help)
