@@ -240,6 +240,31 @@ static int wait_for_monitor(struct sup *s, struct qc_err *err)
         }
 }
 
+/* QEMU binds its listening sockets under the umask spawn gives it (077), so
+ * a QEMU of our own user leaves them 0700; the ones we made for a QEMU of
+ * another user (make_listener) are 0600 already. The state dir is 0700, so
+ * nobody else could reach them meanwhile; this happens before `cont`. */
+static int private_sockets(const char *rundir, struct qc_err *err)
+{
+        static const char *const socks[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
+
+        for (size_t i = 0; i < ELEMENTSOF(socks); i++) {
+                _cleanup_free_ char *p = path_in(rundir, socks[i]);
+                struct stat st;
+
+                if (!p)
+                        return qc_err_sys(err, ENOMEM, "%s", socks[i]);
+                if (lstat(p, &st) < 0) {
+                        if (errno == ENOENT) /* no console without a serial log */
+                                continue;
+                        return qc_err_sys(err, errno, "%s", p);
+                }
+                if (S_ISSOCK(st.st_mode) && (st.st_mode & 07777) != 0600 && chmod(p, 0600) < 0)
+                        return qc_err_sys(err, errno, "chmod 0600 %s", p);
+        }
+        return 0;
+}
+
 static void begin_stop(struct sup *s)
 {
         int grace = s->o->stop_timeout_ms > 0 ? s->o->stop_timeout_ms : 10000;
@@ -446,6 +471,10 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         record(&s);
 
         r = wait_for_monitor(&s, err);
+        /* QEMU made every socket of its command line before it answered on
+         * the events monitor */
+        if (r == 0 && private_sockets(o->rundir, err) < 0)
+                r = -1;
         if (r == 0 && o->prepare && o->prepare(s.q, s.pid, o->userdata, err) < 0)
                 r = -1;
         if (r == 0 && qmp_cont(s.q, err) < 0)

@@ -24,6 +24,10 @@ tap_is "$(ls -A "$QEMUCTL_RUNDIR")" "" "nothing was created in the state dir bas
 # --- start, list, wait for the ready line, dump re-validates
 f=$(lc_vmfile vm1)
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start vm1 ($out)"
+# QEMU (our own user here) binds its sockets under umask 077: start makes them 0600
+for s in qmp.sock events.sock console.sock; do
+        tap_is "$(stat -c '%a %F' "$QEMUCTL_RUNDIR/vm1/$s")" "600 socket" "$s is a socket of mode 0600"
+done
 "$Q" list | grep -Eq '^vm1 +running +[0-9]+ +1 +256M'; tap_ok $? "list shows vm1 running with pid, vCPUs, memory"
 "$Q" list --json | python3 -c 'import json,sys; l=json.load(sys.stdin); sys.exit(0 if l[0]["name"]=="vm1" and l[0]["state"]=="running" else 1)'
 tap_ok $? "list --json"
