@@ -71,11 +71,11 @@ static bool wait_gone(const struct vm_handle *h, int timeout_ms)
 
 /* QEMU is gone: return once the record says so too, so that `status` right
  * after says the VM ended. */
-static void wait_recorded(const char *verb, const struct vm_handle *h)
+static void wait_recorded(const char *verb, const struct vm_handle *h, const struct vm_end_note *note)
 {
         struct qc_err err = { 0 };
 
-        if (vm_record_wait_end(h->rundir, 5000, &err) < 0)
+        if (vm_record_wait_end(h->rundir, 5000, note, &err) < 0)
                 fprintf(stderr, "qemuctl: %s: warning: VM `%s`: QEMU is gone, but %s\n", verb, h->name, err.msg);
 }
 
@@ -86,6 +86,16 @@ int cmd_stop(int argc, char **argv)
                 "Press the VM's ACPI power button and wait for the guest to power off; a guest\n"
                 "that has not after --timeout (default 60 s) is quit (`quit` over QMP).\n"
                 "virsh name: shutdown.\n";
+        /* for the record when no supervisor watches: QEMU's exit status is
+         * unknown then, the guest's reason for powering off too */
+        static const struct vm_end_note stop_note = {
+                .message = "stopped by qemuctl stop (power button); no supervisor was watching",
+        };
+        static const struct vm_end_note quit_note = {
+                .message = "stopped by qemuctl stop (quit after the guest ignored the power button); "
+                           "no supervisor was watching",
+                .shutdown_reason = "host-qmp-quit",
+        };
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct qc_err err = { 0 };
@@ -100,7 +110,7 @@ int cmd_stop(int argc, char **argv)
         if (qmp_execute(h->qmp, "system_powerdown", NULL, NULL, &err) < 0)
                 return cli_fail(verb, &err);
         if (wait_gone(h, timeout)) {
-                wait_recorded(verb, h);
+                wait_recorded(verb, h, &stop_note);
                 printf("VM `%s` powered off\n", h->name);
                 return CLI_EXIT_OK;
         }
@@ -111,7 +121,7 @@ int cmd_stop(int argc, char **argv)
         if (!wait_gone(h, 30000))
                 return cli_failf(verb, "VM `%s`: QEMU (pid %d) is still there after `quit`; try qemuctl kill %s",
                                  h->name, (int)h->rec.qemu_pid, h->name);
-        wait_recorded(verb, h);
+        wait_recorded(verb, h, &quit_note);
         printf("VM `%s` quit\n", h->name);
         return CLI_EXIT_OK;
 }
@@ -133,17 +143,22 @@ int cmd_kill(int argc, char **argv)
                 return rc;
         _cleanup_free_ char *sock = NULL;
         struct qmp *q = NULL;
+        /* what the record says when no supervisor watched QEMU go */
+        struct vm_end_note note = { .message = "killed by qemuctl kill; no supervisor was watching" };
         if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) > 0 && qmp_connect(sock, 3000, &q, NULL) == 0) {
-                qmp_quit(q, NULL);
+                if (qmp_quit(q, NULL) == 0)
+                        note.shutdown_reason = "host-qmp-quit";
                 qmp_free(q);
         }
         if (!wait_gone(h, 5000) && proc_alive(h->rec.qemu_pid, h->rec.qemu_start)) {
                 kill(h->rec.qemu_pid, SIGKILL);
+                note.shutdown_reason = NULL;
+                note.exit_signal = SIGKILL;
                 if (!wait_gone(h, 10000))
                         return cli_failf(verb, "VM `%s`: QEMU (pid %d) survived SIGKILL", h->name,
                                          (int)h->rec.qemu_pid);
         }
-        wait_recorded(verb, h);
+        wait_recorded(verb, h, &note);
         /* the supervisor removes the VM's cgroup; if it died, nobody would */
         launch_place_tidy(h->rundir, NULL);
         printf("VM `%s` killed\n", h->name);

@@ -306,7 +306,7 @@ int vm_record_write_end(const char *rundir, const struct vm_record *r, struct qc
         return 0;
 }
 
-int vm_record_wait_end(const char *rundir, int timeout_ms, struct qc_err *err)
+int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_note *note, struct qc_err *err)
 {
         int64_t deadline = now_ms() + timeout_ms;
         useconds_t nap = 1000;
@@ -325,7 +325,16 @@ int vm_record_wait_end(const char *rundir, int timeout_ms, struct qc_err *err)
                 }
                 vm_record_refresh(&r);
                 if (!vm_state_is_active(r.state)) {
-                        /* QEMU and its supervisor are gone: nobody else will */
+                        /* QEMU and its supervisor are gone: nobody else will.
+                         * The caller ended QEMU just now, so it knows how and when. */
+                        if (note) {
+                                r.ended_at = unix_ms();
+                                r.exit_signal = note->exit_signal;
+                                free(r.shutdown_reason);
+                                r.shutdown_reason = note->shutdown_reason ? strdup(note->shutdown_reason) : NULL;
+                                free(r.message);
+                                r.message = note->message ? strdup(note->message) : NULL;
+                        }
                         rc = vm_record_write_end(rundir, &r, err);
                         vm_record_done(&r);
                         return rc;

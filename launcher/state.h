@@ -75,11 +75,19 @@ void vm_record_refresh(struct vm_record *r);
  * active) as the record, and remove the sockets of the QEMU that is gone.
  * Call with the VM's lock held. */
 int vm_record_write_end(const char *rundir, const struct vm_record *r, struct qc_err *err);
+/* What a verb knows of an end it caused itself (kill, stop), for the record
+ * it writes when no supervisor watched QEMU go. */
+struct vm_end_note {
+        const char *message;         /* "killed by qemuctl kill" */
+        const char *shutdown_reason; /* what QEMU's SHUTDOWN would have said ("host-qmp-quit"), or NULL */
+        int exit_signal;             /* the signal that ended QEMU (ours), 0 = none */
+};
 /* Once QEMU is gone (kill, stop): wait up to timeout_ms until the record
  * says the VM ended. The supervisor writes it; when the supervisor is gone
- * too, write it here (vm_record_write_end). ETIMEDOUT when a live
- * supervisor has not written it in time. Call with the VM's lock held. */
-int vm_record_wait_end(const char *rundir, int timeout_ms, struct qc_err *err);
+ * too, write it here (vm_record_write_end), with note (may be NULL) and the
+ * time as the end. ETIMEDOUT when a live supervisor has not written it in
+ * time. Call with the VM's lock held. */
+int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_note *note, struct qc_err *err);
 
 /* Verbs on one VM are serialized by flock(RUNDIR/lock). Wait up to
  * timeout_ms (0 = try once) for the lock; the holder writes "PID VERB" into

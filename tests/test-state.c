@@ -204,6 +204,62 @@ static void test_prepare(void)
         strv_free(names);
 }
 
+/* A child that has exited and been reaped: its pid names nobody (for now). */
+static pid_t dead_pid(void)
+{
+        pid_t pid = fork();
+
+        if (pid == 0)
+                _exit(0);
+        waitpid(pid, NULL, 0);
+        return pid;
+}
+
+/* kill/stop on a VM whose supervisor died write the end themselves: with
+ * what they know (note) and when, or, without a note, as unknown. */
+static void test_wait_end(void)
+{
+        struct qc_err err = { 0 };
+        char dir[512];
+        struct vm_record r, back;
+
+        snprintf(dir, sizeof dir, "%s/unwatched", base);
+        mkdir(dir, 0700);
+        vm_record_init(&r);
+        r.state = VM_STATE_RUNNING;
+        r.qemu_pid = dead_pid();
+        r.supervisor_pid = dead_pid();
+        ok(vm_record_write(dir, &r, &err) == 0, "write a running record whose QEMU and supervisor are gone");
+        struct vm_end_note note = { .message = "killed by qemuctl kill", .exit_signal = SIGKILL };
+        int64_t before = now_ms();
+        is_int(vm_record_wait_end(dir, 1000, &note, &err), 0, "wait_end writes the end itself");
+        ok(now_ms() - before < 500, "at once, with nobody to wait for");
+        ok(vm_record_read(dir, &back, &err) == 0, "read it back");
+        is_str(vm_state_to_string(back.state), "ended", "state ended");
+        is_str(back.message ? back.message : "(null)", "killed by qemuctl kill", "the caller's note, not \"unknown\"");
+        is_int(back.exit_signal, SIGKILL, "the signal it sent");
+        ok(back.ended_at >= r.started_at && back.ended_at > 0, "the time of the end");
+        _cleanup_free_ char *how = vm_record_describe_end(&back);
+        ok(how && strstr(how, "signal 9"), "described: %s", how ? how : "(null)");
+        vm_record_done(&back);
+
+        note = (struct vm_end_note){ .message = "killed by qemuctl kill", .shutdown_reason = "host-qmp-quit" };
+        vm_record_write(dir, &r, &err);
+        is_int(vm_record_wait_end(dir, 1000, &note, &err), 0, "again, ended by QMP quit");
+        vm_record_read(dir, &back, &err);
+        is_str(back.shutdown_reason ? back.shutdown_reason : "(null)", "host-qmp-quit", "reason: quit over QMP");
+        is_int(back.exit_signal, 0, "no signal");
+        vm_record_done(&back);
+
+        vm_record_write(dir, &r, &err);
+        is_int(vm_record_wait_end(dir, 1000, NULL, &err), 0, "without a note");
+        vm_record_read(dir, &back, &err);
+        ok(back.message && strstr(back.message, "how is unknown"), "the end is unknown: %s",
+           back.message ? back.message : "(null)");
+        vm_record_done(&back);
+        vm_record_done(&r);
+}
+
 int main(void)
 {
         if (!mkdtemp(base))
@@ -213,6 +269,7 @@ int main(void)
         test_liveness();
         test_lock();
         test_prepare();
+        test_wait_end();
 
         _cleanup_free_ char *cmd = NULL;
         if (asprintf(&cmd, "rm -rf '%s'", base) > 0 && system(cmd) != 0)

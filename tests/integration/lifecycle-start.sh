@@ -121,6 +121,10 @@ tap_is "$(lc_field vm4 qemu_status)" paused "QEMU paused"
 "$Q" kill vm4 >/dev/null; tap_ok $? "kill works without a supervisor"
 tap_is "$(lc_field vm4 state)" ended "an unwatched end is recorded as ended"
 tap_is "$(rec_state vm4)" ended "kill writes the end itself when the supervisor is gone"
+lc_field vm4 message | grep -q '^killed by qemuctl kill'; tap_ok $? "the record says qemuctl kill ended it: $(lc_field vm4 message)"
+tap_is "$(lc_field vm4 shutdown_reason)" host-qmp-quit "by QMP quit"
+[ "$(lc_field vm4 ended_at)" -ge "$(lc_field vm4 started_at)" ] && [ "$(lc_field vm4 ended_at)" -gt 0 ]
+tap_ok $? "with the time it ended"
 "$Q" list | grep -Eq '^vm4 +ended'; tap_ok $? "list tidies it"
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start again over the stale state dir ($out)"
 # kill; status: consistent at once. kill waits for the supervisor's record:
