@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "cli/cli.h"
 #include "cli/launch.h"
@@ -35,6 +36,24 @@ static void size_str(uint64_t v, char *buf, size_t len)
                 snprintf(buf, len, "unknown");
         else
                 format_size(v, buf, len);
+}
+
+/* "12:03:04, 1 s ago": local time of the host wall-clock seconds QEMU
+ * stamped the guest's statistics with */
+static void format_stats_time(int64_t t, char *buf, size_t len)
+{
+        time_t tt = (time_t)t, now = time(NULL);
+        struct tm tm;
+        char hms[16];
+
+        if (!localtime_r(&tt, &tm) || strftime(hms, sizeof hms, "%H:%M:%S", &tm) == 0) {
+                snprintf(buf, len, "%" PRId64, t);
+                return;
+        }
+        if (now >= tt)
+                snprintf(buf, len, "%s, %lld s ago", hms, (long long)(now - tt));
+        else
+                snprintf(buf, len, "%s", hms);
 }
 
 static int parse_size_arg(const char *verb, const char *what, const char *s, uint64_t *ret)
@@ -248,11 +267,18 @@ int cmd_memstat(int argc, char **argv)
         static const char help[] =
                 "Usage: qemuctl memstat [--json] [--lock-timeout S] NAME   (virsh: dommemstat)\n\n"
                 "Memory of the running VM NAME: the balloon's actual size, the guest's own\n"
-                "statistics from its balloon driver (\"unknown\" when it does not report;\n"
-                "polling is switched on when the VM file did not), boot and hotplugged\n"
-                "memory, QEMU's resident set on the host, and the cgroup's memory.current\n"
-                "where the memory controller is there. Sizes in bytes (--json) or with\n"
-                "units.\n";
+                "statistics from its balloon driver (\"unknown\" when it does not report),\n"
+                "boot and hotplugged memory, QEMU's resident set on the host, and the\n"
+                "cgroup's memory.current where the memory controller is there. Sizes in\n"
+                "bytes (--json) or with units. last_update: when QEMU got the guest's\n"
+                "statistics (local time and age; --json: seconds since the epoch).\n\n"
+                "The guest sends statistics only when QEMU polls it. If polling is off\n"
+                "(memory.balloon.stats_interval 0, the default), memstat switches it on\n"
+                "in the running QEMU (every 1 s; cheap for the guest) and waits up to 4 s\n"
+                "for a fresh report, so the numbers are current. The VM file is not\n"
+                "changed: `dump` keeps the stats_interval you wrote, and a restarted VM\n"
+                "starts with polling off again. With polling on, the numbers are at most\n"
+                "one interval old.\n";
         const char *verb = argv[0];
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
@@ -313,7 +339,11 @@ int cmd_memstat(int argc, char **argv)
                 cli_print_json(obj);
                 json_object_put(obj);
         } else {
-                printf("%-16s %s\n", "last_update", m.has_guest_stats ? "" : "never (no balloon driver reports)");
+                char when[64] = "never (no balloon driver reports)";
+
+                if (m.has_guest_stats)
+                        format_stats_time(m.guest.last_update, when, sizeof when);
+                printf("%-16s %s\n", "last_update", when);
         }
         return CLI_EXIT_OK;
 }

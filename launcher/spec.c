@@ -88,15 +88,59 @@ void spec_free(struct vm_spec *s)
 DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
 DEFINE_CLEANUP_FUNC(struct jt *, jt_free);
 
+/* base (absolute, from realpath: no symlinks, no . or ..) joined with the
+ * relative p, . and .. folded. A .. after one of p's own components stays:
+ * that component may be a symlink, and only the kernel knows where its
+ * parent is. */
+static char *join_normalized(const char *base, size_t base_len, const char *p)
+{
+        char *out = malloc(base_len + strlen(p) + 2), *o;
+        size_t own = 0; /* components of p kept in out, past base */
+
+        if (!out)
+                return NULL;
+        memcpy(out, base, base_len);
+        o = out + base_len;
+        while (o > out + 1 && o[-1] == '/')
+                o--;
+        while (*p) {
+                size_t n = strcspn(p, "/");
+
+                if ((n == 1 && p[0] == '.') || n == 0) {
+                        /* nothing */
+                } else if (n == 2 && p[0] == '.' && p[1] == '.' && own == 0) {
+                        while (o > out && o[-1] != '/')
+                                o--;
+                        if (o > out + 1)
+                                o--;
+                } else {
+                        if (o == out || o[-1] != '/')
+                                *o++ = '/';
+                        memcpy(o, p, n);
+                        o += n;
+                        own++;
+                }
+                p += n;
+                p += strspn(p, "/");
+        }
+        if (o == out)
+                *o++ = '/';
+        *o = '\0';
+        return out;
+}
+
 char *spec_resolve_path(struct spec_ctx *c, const char *vmfile, const char *p)
 {
         const char *slash = vmfile ? strrchr(vmfile, '/') : NULL;
         char *out = NULL;
 
-        /* relative to the VM file's directory, kept relative when the VM file
-         * path is (so `cmdline` output does not depend on where the repo is) */
+        /* relative to the VM file's directory; spec_load makes that absolute,
+         * so `cmdline` prints what `start` runs and the paths work from
+         * anywhere. From a buffer with a relative name, they stay relative. */
         if (p[0] == '/' || !slash)
                 out = strdup(p);
+        else if (vmfile[0] == '/')
+                out = join_normalized(vmfile, (size_t)(slash - vmfile), p);
         else if (asprintf(&out, "%.*s/%s", (int)(slash - vmfile), vmfile, p) < 0)
                 out = NULL;
         if (!out)
@@ -257,7 +301,7 @@ done:
 
 int spec_load(const char *path, struct vm_spec **ret, struct spec_diags *diags, struct qc_err *err)
 {
-        _cleanup_free_ char *text = NULL;
+        _cleanup_free_ char *text = NULL, *abs = NULL;
         size_t len = 0;
         int r;
 
@@ -270,5 +314,8 @@ int spec_load(const char *path, struct vm_spec **ret, struct spec_diags *diags, 
         }
         if (r < 0)
                 return qc_err_sys(err, -r, "read %s", path), r;
-        return spec_parse(path, text, len, ret, diags, err);
+        /* relative paths in the file resolve against its real directory,
+         * whatever the current directory of the verb that loads it */
+        abs = realpath(path, NULL);
+        return spec_parse(abs ? abs : path, text, len, ret, diags, err);
 }

@@ -100,8 +100,10 @@ int qmp_query_balloon(struct qmp *q, uint64_t *ret_actual, struct qc_err *err);
 /* QOM path of the first virtio-balloon device ("/machine/peripheral/balloon0",
  * or under peripheral-anon); ENODEV if there is none. */
 int qmp_balloon_find(struct qmp *q, char **ret_path, struct qc_err *err);
-/* qom-set guest-stats-polling-interval (seconds; 0 = off) on the device. */
+/* qom-set / qom-get guest-stats-polling-interval (seconds; 0 = off) on the
+ * device. */
 int qmp_balloon_set_stats_interval(struct qmp *q, const char *path, int64_t seconds, struct qc_err *err);
+int qmp_balloon_get_stats_interval(struct qmp *q, const char *path, int64_t *ret_seconds, struct qc_err *err);
 
 enum qmp_balloon_stat {
         QMP_BALLOON_STAT_SWAP_IN,
@@ -122,7 +124,7 @@ const char *qmp_balloon_stat_to_string(enum qmp_balloon_stat s);
 enum qmp_balloon_stat qmp_balloon_stat_from_string(const char *s);
 
 struct qmp_balloon_stats {
-        int64_t last_update; /* guest time (s) of the last update; 0 = never */
+        int64_t last_update; /* host wall time (s since the epoch) QEMU got the last update; 0 = never */
         /* A guest without the balloon driver (or before its first update)
          * reports u64 -1: known[i] is false then and value[i] is 0. */
         bool known[_QMP_BALLOON_STAT_MAX];

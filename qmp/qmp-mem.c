@@ -69,6 +69,17 @@ int qmp_balloon_set_stats_interval(struct qmp *q, const char *path, int64_t seco
         return qmp_qom_set(q, path, "guest-stats-polling-interval", json_object_new_int64(seconds), err);
 }
 
+int qmp_balloon_get_stats_interval(struct qmp *q, const char *path, int64_t *ret_seconds, struct qc_err *err)
+{
+        _cleanup_json_ json_object *r = NULL;
+
+        if (qmp_qom_get(q, path, "guest-stats-polling-interval", &r, err) < 0 ||
+            qmp_expect_type(r, "qom-get guest-stats-polling-interval", json_type_int, err) < 0)
+                return -1;
+        *ret_seconds = json_object_get_int64(r);
+        return 0;
+}
+
 static const char *const stat_names[_QMP_BALLOON_STAT_MAX] = {
         [QMP_BALLOON_STAT_SWAP_IN] = "stat-swap-in",
         [QMP_BALLOON_STAT_SWAP_OUT] = "stat-swap-out",

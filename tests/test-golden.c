@@ -1,8 +1,9 @@
 /* Every sample VM file -> its expected QEMU argv (tests/data/golden/NAME.argv,
  * one argument per line). UPDATE_GOLDEN=1 rewrites the files instead.
  * Host-independent: accel "auto" is taken as tcg, the state dir is fixed,
- * disks are not looked at (samples name their formats). Run from the
- * repository root (QEMUCTL_SRCDIR), so paths are relative to it. */
+ * disks are not looked at (samples name their formats). Paths in the argv
+ * are absolute, as `start` runs them; the repository's real path is written
+ * @SRCDIR@ in the golden files, so they hold on any checkout. */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
@@ -61,6 +62,31 @@ static char *join_lines(char **argv)
         return out;
 }
 
+static const char *srcroot; /* realpath of the repository root */
+
+/* Every occurrence of srcroot in s becomes @SRCDIR@ (malloc'd). */
+static char *placeholder(const char *s)
+{
+        size_t rl = strlen(srcroot), n = 0;
+        char *out, *o;
+
+        for (const char *p = s; (p = strstr(p, srcroot)); p += rl)
+                n++;
+        out = o = malloc(strlen(s) + n * sizeof "@SRCDIR@" + 1);
+        if (!out)
+                abort();
+        for (const char *p = s, *hit; *p; p = hit + rl) {
+                if (!(hit = strstr(p, srcroot))) {
+                        o = stpcpy(o, p);
+                        break;
+                }
+                o = mempcpy(o, p, (size_t)(hit - p));
+                o = stpcpy(o, "@SRCDIR@");
+        }
+        *o = '\0';
+        return out;
+}
+
 /* First differing line, for the log. */
 static void show_diff(const char *got, const char *want)
 {
@@ -78,7 +104,7 @@ static void show_diff(const char *got, const char *want)
 
 static void one(const char *name, bool update)
 {
-        _cleanup_free_ char *file = NULL, *golden = NULL, *rundir = NULL, *got = NULL, *want = NULL;
+        _cleanup_free_ char *file = NULL, *golden = NULL, *rundir = NULL, *got = NULL, *want = NULL, *raw = NULL;
         _cleanup_strv_free_ char **argv = NULL;
         struct spec_diags diags = {};
         struct vm_spec *spec = NULL;
@@ -105,7 +131,13 @@ static void one(const char *name, bool update)
         spec_free(spec);
         if (!ok(r == 0, "%s builds%s%s", name, r < 0 ? ": " : "", r < 0 ? err.msg : ""))
                 return;
-        got = join_lines(argv);
+        raw = join_lines(argv);
+        if (!raw)
+                abort();
+        /* spec_load resolves relative to the file's real directory */
+        ok(!strstr(raw, "samples/") || strstr(raw, srcroot), "%s: paths are absolute", name);
+        ok(!strstr(raw, "/../") && !strstr(raw, "/./"), "%s: paths have no . or ..", name);
+        got = placeholder(raw);
         if (update) {
                 r = write_file(golden, got, 0644);
                 ok(r == 0, "%s rewritten", golden);
@@ -124,8 +156,13 @@ int main(void)
         bool update = getenv("UPDATE_GOLDEN") && strcmp(getenv("UPDATE_GOLDEN"), "1") == 0;
         _cleanup_strv_free_ char **samples = NULL, **goldens = NULL;
 
+        _cleanup_free_ char *root = NULL;
+
         if (src && chdir(src) < 0)
                 tap_skip_all("cannot enter QEMUCTL_SRCDIR %s: %s", src, strerror(errno));
+        if (!(root = realpath(".", NULL)))
+                tap_skip_all("realpath of the repository root: %s", strerror(errno));
+        srcroot = root;
         setenv("QEMUCTL_RUNDIR", "/run/qemuctl-golden", 1);
         samples = list("samples", ".json");
         if (!samples || !samples[0])

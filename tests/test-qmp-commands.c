@@ -299,6 +299,7 @@ static void test_balloon(void)
         uint64_t actual = 0;
         char *path = NULL;
         struct qmp_balloon_stats st;
+        int64_t interval = -1;
 
         begin();
         fakeqmp_expect(F, "{\"execute\": \"balloon\", \"arguments\": {\"value\": 536870912}}");
@@ -313,6 +314,9 @@ static void test_balloon(void)
         fakeqmp_expect(F, "{\"execute\": \"qom-set\", \"arguments\": {\"path\": \"/machine/peripheral-anon/device[0]\", "
                           "\"property\": \"guest-stats-polling-interval\", \"value\": 2}}");
         fakeqmp_reply(F, "{}");
+        fakeqmp_expect(F, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral-anon/device[0]\", "
+                          "\"property\": \"guest-stats-polling-interval\"}}");
+        fakeqmp_reply(F, "2");
         fakeqmp_expect(F, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine/peripheral-anon/device[0]\", "
                           "\"property\": \"guest-stats\"}}");
         fakeqmp_reply(F, "{\"stats\": {\"stat-free-memory\": " UNKNOWN_U64 ", \"stat-total-memory\": " UNKNOWN_U64
@@ -334,6 +338,8 @@ static void test_balloon(void)
         is_int(qmp_balloon_find(Q, &path, &err), 0, "find the balloon device");
         is_str(path, "/machine/peripheral-anon/device[0]", "in peripheral-anon");
         is_int(qmp_balloon_set_stats_interval(Q, path, 2, &err), 0, "stats polling interval");
+        is_int(qmp_balloon_get_stats_interval(Q, path, &interval, &err), 0, "read the polling interval back");
+        is_int(interval, 2, "2 s");
         is_int(qmp_balloon_get_stats(Q, path, &st, &err), 0, "guest stats without a driver");
         ok(!st.known[QMP_BALLOON_STAT_FREE_MEMORY] && !st.known[QMP_BALLOON_STAT_TOTAL_MEMORY] &&
                    !st.known[QMP_BALLOON_STAT_DISK_CACHES],

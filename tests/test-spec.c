@@ -591,6 +591,72 @@ static void test_helpers(void)
         ok(vm_machine_to_string(_VM_MACHINE_MAX) == NULL, "out of range is NULL");
 }
 
+/* Relative paths resolve against the VM file's real directory, absolute and
+ * with . and .. folded, whatever the current directory: `cmdline` prints what
+ * `start` runs, pasteable from anywhere. */
+static void test_paths(void)
+{
+        static const char vm[] = "{ \"name\": \"p\", \"disks\": [ { \"file\": \"../img/a.qcow2\" },\n"
+                                 "  { \"file\": \"./b.raw\" }, { \"file\": \"sub/../c.raw\" },\n"
+                                 "  { \"file\": \"../../../../../../../../d.raw\" } ],\n"
+                                 "  \"boot\": { \"kernel\": \".//k//vmlinuz\" } }\n";
+        char tmpl[] = "/tmp/qemuctl-spec-paths.XXXXXX";
+        _cleanup_free_ char *real = NULL, *vms = NULL, *file = NULL, *link = NULL, *want = NULL;
+        int cwd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        const char *how[] = { "vms/vm.json", "link/vm.json", "link/../vms/./vm.json" };
+
+        if (!mkdtemp(tmpl) || !(real = realpath(tmpl, NULL)) || asprintf(&vms, "%s/vms", real) < 0 ||
+            mkdir(vms, 0755) < 0 || asprintf(&file, "%s/vm.json", vms) < 0 || write_file(file, vm, 0644) < 0 ||
+            asprintf(&link, "%s/link", real) < 0 || symlink("vms", link) < 0 || chdir(real) < 0 || cwd < 0)
+                abort();
+        for (size_t i = 0; i < ELEMENTSOF(how); i++) {
+                struct vm_spec *s = load_ok(how[i]);
+
+                if (!s || s->n_disks != 4) {
+                        ok(0, "%s: four disks", how[i]);
+                        spec_free(s);
+                        continue;
+                }
+                free(want);
+                if (asprintf(&want, "%s/img/a.qcow2", real) < 0)
+                        abort();
+                is_str(s->disks[0].file, want, "%s: ../ leaves the file's real directory", how[i]);
+                free(want);
+                if (asprintf(&want, "%s/vms/b.raw", real) < 0)
+                        abort();
+                is_str(s->disks[1].file, want, "%s: ./ folded", how[i]);
+                free(want);
+                if (asprintf(&want, "%s/vms/sub/../c.raw", real) < 0)
+                        abort();
+                is_str(s->disks[2].file, want, "%s: .. after the file's own component kept (it may be a symlink)",
+                       how[i]);
+                is_str(s->disks[3].file, "/d.raw", "%s: .. stops at /", how[i]);
+                free(want);
+                if (asprintf(&want, "%s/vms/k/vmlinuz", real) < 0)
+                        abort();
+                is_str(s->boot.kernel, want, "%s: kernel absolute, slashes folded", how[i]);
+                spec_free(s);
+        }
+        {
+                struct spec_diags d = { 0 };
+                struct vm_spec *s = NULL;
+                struct qc_err err = { 0 };
+
+                /* from a buffer with a relative name: relative, as written */
+                if (ok(spec_parse("dir/vm.json", vm, sizeof vm - 1, &s, &d, &err) == 0, "buffer parses"))
+                        is_str(s->disks[0].file, "dir/../img/a.qcow2", "buffer with a relative name: joined as is");
+                spec_free(s);
+                spec_diags_done(&d);
+        }
+        if (fchdir(cwd) < 0)
+                abort();
+        close(cwd);
+        unlink(link);
+        unlink(file);
+        rmdir(vms);
+        rmdir(real);
+}
+
 int main(void)
 {
         srcdir = getenv("QEMUCTL_SRCDIR");
@@ -607,6 +673,7 @@ int main(void)
         test_hotplug_file();
         test_round_trips();
         test_bad_files();
+        test_paths();
         free(srcdir);
         return tap_done();
 }

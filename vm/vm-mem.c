@@ -88,28 +88,38 @@ static void stats_from_qmp(const struct qmp_balloon_stats *s, struct vm_guest_st
         g->last_update = s->last_update;
 }
 
-/* Guest statistics need polling switched on; a VM file without
- * stats_interval gets it switched on here, and we wait for the first
- * report (a guest without the driver never sends one). */
+/* QEMU keeps the last statistics the guest's balloon driver sent and asks
+ * for new ones only while guest-stats-polling-interval is on. Linux sends
+ * one set when the driver loads, so with polling off (the default) they
+ * stay the boot-time numbers forever. With polling off we switch it on
+ * (1 s, in QEMU only: the VM file keeps what the user wrote, and polling
+ * costs the guest next to nothing) and wait for a report newer than the
+ * one we read; with polling on, the numbers are at most one interval old.
+ * A guest without the driver never reports: we give up after
+ * STATS_WAIT_MS. */
 static int guest_stats(struct vm_live *vm, struct vm_memstat *m, struct qc_err *err)
 {
         _cleanup_free_ char *path = NULL;
         struct qmp_balloon_stats s;
-        int64_t deadline;
+        int64_t deadline, interval = 0, seen;
 
         if (qmp_balloon_find(vm->qmp, &path, err) < 0)
                 return -1;
         if (qmp_balloon_get_stats(vm->qmp, path, &s, err) < 0)
                 return -1;
-        if (s.last_update == 0 && vm->spec->memory.balloon_stats_interval == 0) {
+        if (qmp_balloon_get_stats_interval(vm->qmp, path, &interval, err) < 0)
+                return -1;
+        /* last-update is host wall time in whole seconds; with 1 s polling
+         * each new report has a larger one */
+        seen = s.last_update;
+        if (interval == 0) {
                 if (qmp_balloon_set_stats_interval(vm->qmp, path, 1, err) < 0)
                         return -1;
-                vm->spec->memory.balloon_stats_interval = 1;
-                if (vm_live_record(vm, err) < 0)
-                        return -1;
+        } else if (s.last_update != 0) {
+                seen = s.last_update - 1; /* what is there is fresh enough */
         }
         deadline = now_ms() + STATS_WAIT_MS;
-        while (s.last_update == 0 && now_ms() < deadline) {
+        while (s.last_update <= seen && now_ms() < deadline) {
                 json_object *ev;
 
                 if (qmp_poll_events(vm->qmp, 250, err) < 0)

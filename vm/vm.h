@@ -65,7 +65,7 @@ struct vm_guest_stats {
         uint64_t swap_in, swap_out, major_faults, minor_faults; /* pages / counts */
         uint64_t free_memory, total_memory, available_memory, disk_caches; /* bytes */
         uint64_t htlb_allocs, htlb_failures;
-        int64_t last_update; /* guest time (s), 0 = never */
+        int64_t last_update; /* host wall time (s since the epoch) QEMU got them, 0 = never */
 };
 
 struct vm_memstat {

@@ -179,6 +179,13 @@ for sample in "$SRC"/samples/*.json; do
                 qemu-img create -q -f "$fmt" "$file" "$size" || echo "# qemu-img create $file failed"
         done < <(sed -n 's/^.*disks\[[0-9]*\]: \(.*\) does not exist; start would create it (\([a-z0-9]*\), \([0-9A-Z]*\))$/\1 \2 \3/p' "$dir/notes")
         "$QEMUCTL" cmdline "$vm" >"$dir/argv" 2>"$dir/notes" || { report "not ok" "$name: cmdline after creating disks"; failed=$((failed + 1)); continue; }
+        # the same argv from anywhere: paths absolute, no . or .. (as start runs it)
+        (cd "$dir/samples" && "$QEMUCTL" cmdline "$name.json" 2>/dev/null) >"$dir/argv-here"
+        if ! cmp -s "$dir/argv" "$dir/argv-here" || grep -q '/\.\./\|/\./\|^samples/\|=samples/' "$dir/argv"; then
+                report "not ok" "$name: cmdline depends on the current directory or has relative paths"
+                diff "$dir/argv" "$dir/argv-here" | sed 's/^/#   /' | head -n 6
+                failed=$((failed + 1)); continue
+        fi
         mapfile -t argv <"$dir/argv"
         grep -qx -- -S "$dir/argv" || { report "not ok" "$name: argv does not start paused (-S)"; failed=$((failed + 1)); continue; }
 
