@@ -42,7 +42,19 @@ ok = d["actual"] and abs(d["actual"] - 256 * 2**20) <= 256 * 2**20 // 100 and d[
      and d["base"] == 512 * 2**20 and d["rss"] > 0 and d["last_update"]
 sys.exit(0 if ok else 1)'
 tap_ok $? "memstat shows the balloon, guest stats, base memory, RSS ($(echo $out | tr -d '\n' | cut -c1-300))"
-"$Q" dommemstat lv | grep -Eq '^unused +[0-9]'; tap_ok $? "dommemstat (virsh name) prints guest stats"
+# the driver sent one set at boot; memstat must show today's, after the balloon
+echo "$out" | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+sys.exit(0 if d["available"] and 64 * 2**20 < d["available"] <= 256 * 2**20 else 1)'
+tap_ok $? "memstat: the guest's total (available) follows the balloon (at most 256M), not the boot-time numbers"
+tap_is "$(echo "$out" | jget '["available"]')" $((kb * 1024)) "memstat: available is the guest's MemTotal now"
+"$Q" dump lv | python3 -c 'import json,sys; b=json.load(sys.stdin)["memory"].get("balloon"); sys.exit(0 if not isinstance(b, dict) or not b.get("stats_interval") else 1)'
+tap_ok $? "memstat leaves the VM file's stats_interval as written (dump)"
+out=$("$Q" dommemstat lv 2>&1)
+echo "$out" | grep -Eq '^unused +[0-9]'; tap_ok $? "dommemstat (virsh name) prints guest stats"
+echo "$out" | grep -Eq '^last_update +[0-2][0-9]:[0-5][0-9]:[0-5][0-9], [0-9]+ s ago$'
+tap_ok $? "last_update as local time and age ($(echo "$out" | grep last_update))"
 out=$("$Q" balloon lv 4G 2>&1); rc=$?
 tap_is $rc 1 "balloon above the guest's memory refused"
 case $out in *"more than the guest's memory"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "says why ($out)"
