@@ -58,6 +58,7 @@ rec_state() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["s
 
 # --- stop: the ACPI power button powers the guest off
 "$Q" stop --timeout 120 vm1 >/dev/null; tap_ok $? "stop"
+tap_is "$(lc_field vm1 state)" ended "status right after stop: ended"
 tap_is "$(rec_state vm1)" ended "stop returns once the record says ended"
 "$Q" wait --for shutdown --timeout 30 vm1; tap_ok $? "wait --for shutdown"
 tap_is "$(lc_field vm1 state)" ended "status: ended"
@@ -88,6 +89,8 @@ out=$("$Q" pause --lock-timeout 1 vm2 2>&1); rc=$?
 case $out in *"another qemuctl command (pid $stop_pid, \`stop\`) holds VM \`vm2\`"*) r=0 ;; *) r=1 ;; esac
 tap_ok $(( rc == 1 && r == 0 ? 0 : 1 )) "a concurrent verb waits, then names the holder: $out"
 wait "$stop_pid"; tap_ok $? "stop returns once QEMU quit"
+LC_BG_PIDS=
+tap_is "$(lc_field vm2 state)" ended "status right after stop (quit): ended"
 grep -q 'did not power off' "$LC_TMP/stop.out"; tap_ok $? "stop says the guest ignored the power button"
 grep -q 'power button ignored' "$QEMUCTL_RUNDIR/vm2/serial.log"; tap_ok $? "the guest ignored it"
 "$Q" wait --for shutdown --timeout 30 vm2
