@@ -85,6 +85,7 @@ int cmd_stop(int argc, char **argv)
                 "Usage: qemuctl stop [--timeout S] [--lock-timeout S] NAME\n\n"
                 "Press the VM's ACPI power button and wait for the guest to power off; a guest\n"
                 "that has not after --timeout (default 60 s) is quit (`quit` over QMP).\n"
+                "A paused VM is resumed first: a paused guest cannot see the power button.\n"
                 "virsh name: shutdown.\n";
         /* for the record when no supervisor watches: QEMU's exit status is
          * unknown then, the guest's reason for powering off too */
@@ -107,7 +108,19 @@ int cmd_stop(int argc, char **argv)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h)))
                 return rc;
-        if (qmp_execute(h->qmp, "system_powerdown", NULL, NULL, &err) < 0)
+        /* the guest's vCPUs must run to handle the power button's ACPI event:
+         * a paused guest would sit out the whole --timeout and then be quit */
+        _cleanup_free_ char *status = NULL;
+        bool running = true;
+        if (qmp_query_status(h->qmp, &status, &running, &err) < 0)
+                return cli_fail(verb, &err);
+        if (!running && status && strcmp(status, "paused") == 0) {
+                fprintf(stderr, "qemuctl: %s: VM `%s` is paused; resuming it so that the guest sees the power button\n",
+                        verb, h->name);
+                if (qmp_cont(h->qmp, &err) < 0)
+                        return cli_fail(verb, &err);
+        }
+        if (qmp_system_powerdown(h->qmp, &err) < 0)
                 return cli_fail(verb, &err);
         if (wait_gone(h, timeout)) {
                 wait_recorded(verb, h, &stop_note);

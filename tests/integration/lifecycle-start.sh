@@ -76,6 +76,20 @@ case $out in *"holds VM \`vm1\`"*) r=0 ;; *) r=1 ;; esac
 tap_ok $(( rc == 1 && r == 0 && ms < 3000 ? 0 : 1 )) "start --lock-timeout 300ms gives up after ${ms} ms: $out"
 kill "$LC_BG_PIDS" 2>/dev/null; wait "$LC_BG_PIDS" 2>/dev/null; LC_BG_PIDS=
 
+# --- stop on a paused VM resumes it first: a paused guest cannot see the
+#     power button, and would sit out the whole --timeout
+"$Q" start "$LC_TMP/vm1.json" >/dev/null; tap_ok $? "start vm1 again"
+"$Q" wait --for 'serial:qemuctl-guest: ready' --timeout 180 vm1; tap_ok $? "vm1 ready"
+"$Q" pause vm1 >/dev/null; tap_ok $? "pause vm1"
+t0=$(date +%s%N)
+"$Q" stop --timeout 60 vm1 >"$LC_TMP/stop-paused.out" 2>&1; rc=$?
+ms=$(( ($(date +%s%N) - t0) / 1000000 ))
+tap_ok $(( rc == 0 && ms < 45000 ? 0 : 1 )) "stop of a paused VM returns in ${ms} ms (rc $rc), not after --timeout"
+grep -q 'is paused; resuming it' "$LC_TMP/stop-paused.out"; tap_ok $? "stop says it resumes the paused VM: $(head -n1 "$LC_TMP/stop-paused.out")"
+tap_is "$(lc_field vm1 state)" ended "status right after stop: ended"
+tap_is "$(lc_field vm1 shutdown_reason)" guest-shutdown "the guest powered off through ACPI (not quit)"
+"$Q" stop --help | grep -q 'paused VM is resumed first'; tap_ok $? "stop --help says so"
+
 # --- a guest that ignores ACPI is quit after the timeout; meanwhile a second
 #     verb on the same VM is refused with the holder named
 f=$(lc_vmfile vm2 qemuctl.ignore_acpi=1)
