@@ -60,7 +60,14 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
         if (h->spec) {
                 json_object_object_add(o, "vcpus", json_object_new_int((int)h->spec->cpu.vcpus));
                 json_object_object_add(o, "max_vcpus", json_object_new_int((int)h->spec->cpu.max));
-                json_object_object_add(o, "memory", json_object_new_int64((int64_t)h->spec->memory.size));
+                /* what the guest has now: boot memory plus what setmem plugged */
+                json_object_object_add(o, "memory", json_object_new_uint64(h->spec->memory.size +
+                                                                            h->spec->memory.plugged));
+                json_object_object_add(o, "memory_base", json_object_new_uint64(h->spec->memory.size));
+                json_object_object_add(o, "memory_plugged", json_object_new_uint64(h->spec->memory.plugged));
+                json_object_object_add(o, "memory_max", h->spec->memory.max > h->spec->memory.size
+                                                                ? json_object_new_uint64(h->spec->memory.max)
+                                                                : NULL);
         }
         if (!active) {
                 json_object_object_add(o, "ended_at", json_object_new_int64(r->ended_at / 1000));
@@ -140,7 +147,7 @@ int cmd_list(int argc, char **argv)
                         continue;
                 }
                 if (h->spec) {
-                        format_size(h->spec->memory.size, mem, sizeof mem);
+                        format_size(h->spec->memory.size + h->spec->memory.plugged, mem, sizeof mem);
                         snprintf(vcpus, sizeof vcpus, "%u", h->spec->cpu.vcpus);
                 }
                 if (vm_state_is_active(h->rec.state)) {
@@ -159,7 +166,9 @@ int cmd_status(int argc, char **argv)
 {
         static const char help[] = "Usage: qemuctl status [--json] NAME\n\n"
                                    "Everything known about VM NAME: state (and QEMU's own run state), pids,\n"
-                                   "size, uptime, and how it ended if it ended. virsh name: dominfo.\n";
+                                   "size, uptime, and how it ended if it ended. virsh name: dominfo.\n"
+                                   "Memory is what the guest has now: memory.size plus what setmem plugged\n"
+                                   "(--json: memory, memory_base, memory_plugged, memory_max in bytes).\n";
         const char *verb = argv[0];
         struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_ONE_NAME };
         _cleanup_vm_ struct vm_handle *h = NULL;
@@ -201,10 +210,20 @@ int cmd_status(int argc, char **argv)
         printf("Supervisor:  pid %d (%s)\n", (int)r->supervisor_pid,
                proc_alive(r->supervisor_pid, r->supervisor_start) ? "running" : "gone");
         if (h->spec) {
-                char mem[32];
-                format_size(h->spec->memory.size, mem, sizeof mem);
-                printf("vCPUs:       %u (max %u)\n", h->spec->cpu.vcpus, h->spec->cpu.max);
-                printf("Memory:      %s\n", mem);
+                const struct vm_spec *sp = h->spec;
+                char mem[32], base[32], plugged[32], max[32];
+
+                format_size(sp->memory.size + sp->memory.plugged, mem, sizeof mem);
+                format_size(sp->memory.size, base, sizeof base);
+                format_size(sp->memory.plugged, plugged, sizeof plugged);
+                printf("vCPUs:       %u (max %u)\n", sp->cpu.vcpus, sp->cpu.max);
+                if (sp->memory.max > sp->memory.size) {
+                        format_size(sp->memory.max, max, sizeof max);
+                        printf("Memory:      %s (base %s, plugged %s, max %s)\n", mem, base,
+                               sp->memory.plugged ? plugged : "none", max);
+                } else {
+                        printf("Memory:      %s (no hotplug room)\n", mem);
+                }
         }
         time_t t = (time_t)(r->started_at / 1000);
         char when[64];

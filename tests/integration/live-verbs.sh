@@ -68,6 +68,16 @@ for _ in $(seq 120); do kb=$(memkb); [ "$kb" -ge $((kb0 + 250 * 1024)) ] && brea
 [ "$kb" -ge $((kb0 + 250 * 1024)) ]; tap_ok $? "guest sees +256M ($kb0 -> $kb kB)"
 tap_is "$("$Q" memstat --json lv | jget '["plugged"]')" 268435456 "memstat: 256M plugged"
 "$Q" dump lv | grep -q '"plugged"'; tap_ok $? "dump records memory.plugged"
+"$Q" list | grep -Eq '^lv +running +[0-9]+ +1 +768M '; tap_ok $? "list: memory column shows 768M with the plugged DIMM ($("$Q" list | grep '^lv '))"
+st=$("$Q" status lv)
+echo "$st" | grep -qx 'Memory: *768M (base 512M, plugged 256M, max 1G)'
+tap_ok $? "status: total and breakdown ($(echo "$st" | grep Memory:))"
+"$Q" status --json lv | python3 -c '
+import json, sys
+d = json.load(sys.stdin)
+M = 2**20
+sys.exit(0 if (d["memory"], d["memory_base"], d["memory_plugged"], d["memory_max"]) == (768 * M, 512 * M, 256 * M, 1024 * M) else 1)'
+tap_ok $? "status --json: memory 768M = memory_base 512M + memory_plugged 256M, memory_max 1G"
 out=$("$Q" setmem lv 2G 2>&1); rc=$?
 tap_is $rc 1 "setmem past memory.max refused"
 case $out in *"maximum is 1G"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "names the limit ($out)"
