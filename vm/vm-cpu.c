@@ -164,48 +164,13 @@ static int plug_one(struct vm_live *vm, const struct qmp_hotpluggable_cpu_list *
         return 0;
 }
 
-/* vCPUs QEMU made from -smp have no id, only a QOM path. device_del takes
- * the path, but ACPI_DEVICE_OST then names no device, so completion is the
- * path gone from query-cpus-fast. */
-static int unplug_by_path(struct vm_live *vm, const char *path, struct qc_err *err)
-{
-        int64_t deadline = now_ms() + vm_step_timeout(vm);
-        json_object *args = json_object_new_object();
-
-        if (!args)
-                return qc_err_sys(err, ENOMEM, "device_del");
-        json_object_object_add(args, "id", json_object_new_string(path));
-        if (qmp_execute(vm->qmp, "device_del", args, NULL, err) < 0)
-                return -1;
-        for (;;) {
-                json_object *ev;
-                pid_t tid;
-                int r = find_thread(vm, path, &tid, err);
-
-                if (r < 0)
-                        return -1;
-                if (r == 0)
-                        return 0;
-                if (now_ms() >= deadline)
-                        return qc_err_set(err, ETIMEDOUT, "device_del %s: still there", path);
-                if (qmp_poll_events(vm->qmp, 200, err) < 0)
-                        return -1;
-                /* nobody else reads this connection's events */
-                while ((ev = qmp_next_event(vm->qmp)))
-                        json_object_put(ev);
-        }
-}
-
 static int unplug_one(struct vm_live *vm, const struct vm_cpu_slot *s, unsigned vcpu, struct qc_err *err)
 {
         const char *peri = "/machine/peripheral/";
-        int r;
+        /* a vCPU we plugged goes by its id; one from -smp has only its path */
+        const char *id = strncmp(s->qom_path, peri, strlen(peri)) == 0 ? s->qom_path + strlen(peri) : s->qom_path;
 
-        if (strncmp(s->qom_path, peri, strlen(peri)) == 0)
-                r = qmp_cpu_unplug(vm->qmp, s->qom_path + strlen(peri), vm_step_timeout(vm), err);
-        else
-                r = unplug_by_path(vm, s->qom_path, err);
-        if (r < 0) {
+        if (qmp_cpu_unplug(vm->qmp, id, vm_step_timeout(vm), err) < 0) {
                 if (err && err->code == ETIMEDOUT)
                         return qc_err_set(err, ETIMEDOUT,
                                           "unplug vCPU %u: the guest did not release it within %d s (it must "
