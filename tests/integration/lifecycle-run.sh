@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # qemuctl run: distinct exit codes for a clean poweroff, a guest's own exit
-# status (isa-debug-exit), a guest panic, a timeout, SIGTERM, and a command
-# line QEMU refuses; the serial console on stdout or in --serial-log.
+# status (isa-debug-exit), a guest panic, QEMU killed (a crash), a timeout,
+# SIGTERM, and a command line QEMU refuses; the serial console on stdout or
+# in --serial-log.
 set -u
 . "$QEMUCTL_SRCDIR/tests/guest/lib.sh"
 . "$QEMUCTL_SRCDIR/tests/guest/lifecycle.sh"
@@ -51,6 +52,17 @@ wait "$pid"; rc=$?; LC_BG_PIDS=""
 tap_is "$rc" 130 "SIGTERM -> 130 ($(cat "$LC_TMP/tm.err"))"
 grep -q 'power button: powering off' "$LC_TMP/tm.serial"; tap_ok $? "SIGTERM pressed the power button"
 tap_is "$(lc_field tm shutdown_reason)" guest-shutdown "and the guest powered off"
+
+# QEMU killed by a signal during run (a crash, as far as run can tell) -> 5
+lc_vmfile cr >/dev/null
+"$Q" run --timeout 300 --serial-log "$LC_TMP/cr.serial" "$LC_TMP/cr.json" 2>"$LC_TMP/cr.err" &
+pid=$!; LC_BG_PIDS=$pid
+for _ in $(seq 300); do [ "$(lc_field cr state 2>/dev/null)" = running ] && break; sleep 0.2; done
+kill -KILL "$(cat "$QEMUCTL_RUNDIR/cr/qemu.pid")"
+wait "$pid"; rc=$?; LC_BG_PIDS=""
+tap_is "$rc" 5 "QEMU killed by SIGKILL -> 5 ($(cat "$LC_TMP/cr.err"))"
+tap_is "$(lc_field cr state)" crashed "status: crashed"
+tap_is "$(lc_field cr exit_signal)" 9 "status: signal 9"
 
 # serial on stdout by default
 lc_vmfile so >/dev/null

@@ -115,8 +115,23 @@ tap_is "$(lc_field vm2 state)" ended "vm2 ended"
 f=$(lc_vmfile vm3)
 "$Q" start "$f" >/dev/null; tap_ok $? "start vm3"
 qpid=$(cat "$QEMUCTL_RUNDIR/vm3/qemu.pid")
+# the VM's cgroup: <cgroup2 mount>/<parent>/<name>, QEMU itself in emulator/
+cgmnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+cgrel=$(sed -n 's/^0:://p' "/proc/$qpid/cgroup")
+vmcg=$cgmnt${cgrel%/emulator}
+if [ -n "$cgmnt" ] && [ "$(id -u)" = 0 ]; then
+        tap_is "${cgrel##*/}" emulator "QEMU runs in the VM's emulator/ cgroup ($cgrel)"
+        [ -d "$vmcg" ]; tap_ok $? "the VM's cgroup $vmcg exists"
+else
+        vmcg=
+        tap_diag "no cgroup2 mount or not root: no cgroup to check"
+fi
 kill -KILL "$qpid"
 "$Q" wait --for shutdown --timeout 30 vm3; tap_ok $? "vm3 ended after kill -9 of QEMU"
+if [ -n "$vmcg" ]; then
+        for _ in $(seq 50); do [ -d "$vmcg" ] || break; sleep 0.1; done
+        [ ! -d "$vmcg" ]; tap_ok $? "the supervisor removed the VM's cgroup $vmcg"
+fi
 tap_is "$(lc_field vm3 state)" crashed "status: crashed"
 tap_is "$(lc_field vm3 exit_signal)" 9 "status: killed by signal 9"
 "$Q" status vm3 | grep -q 'QEMU was killed (signal 9'; tap_ok $? "status says how in words"
@@ -157,5 +172,32 @@ LC_BG_PIDS=
 tap_is "$(rec_state vm4)" ended "kill returns once the supervisor recorded the end"
 tap_is "$(lc_field vm4 state)" ended "status right after kill: ended"
 "$Q" list | grep -Eq '^vm4 +ended'; tap_ok $? "list right after kill: ended"
+
+# --- stale state dirs, as after a host reboot: the record says running, but
+#     its QEMU pid is someone else's (a sleep of ours, started at another
+#     time) and its supervisor pid is gone. list and start tidy them and
+#     leave the stranger alone.
+sleep 600 & stranger=$!; LC_BG_PIDS=$stranger
+( exit 0 ) & gone=$!; wait "$gone"
+stale() { # NAME: a state dir whose record names the stranger and a gone supervisor
+        mkdir -p "$QEMUCTL_RUNDIR/$1"
+        "$Q" validate "$(lc_vmfile "$1")" >/dev/null
+        cp "$LC_TMP/$1.json" "$QEMUCTL_RUNDIR/$1/spec.json"
+        printf '{ "state": "running", "qemu_pid": %d, "qemu_start": 1, "supervisor_pid": %d, "supervisor_start": 1, "started_at": %d000 }\n' \
+                "$stranger" "$gone" "$(date +%s)" >"$QEMUCTL_RUNDIR/$1/status.json"
+        echo "$stranger" >"$QEMUCTL_RUNDIR/$1/qemu.pid"
+        echo "$gone" >"$QEMUCTL_RUNDIR/$1/supervisor.pid"
+}
+stale st1
+"$Q" list | grep -Eq '^st1 +ended'; tap_ok $? "list: a stale record whose pid is someone else's is ended"
+tap_is "$(rec_state st1)" ended "list wrote the end into the stale record"
+lc_field st1 message | grep -q 'no supervisor'; tap_ok $? "status says nobody watched the end"
+stale st2
+out=$("$Q" start "$LC_TMP/st2.json" 2>&1); tap_ok $? "start over a stale state dir ($out)"
+tap_is "$(lc_field st2 state)" running "st2 runs"
+[ "$(cat "$QEMUCTL_RUNDIR/st2/qemu.pid")" != "$stranger" ]; tap_ok $? "with a QEMU of its own"
+"$Q" kill st2 >/dev/null; tap_ok $? "kill st2"
+kill -0 "$stranger" 2>/dev/null; tap_ok $? "the stranger the stale records named is untouched"
+kill "$stranger"; wait "$stranger" 2>/dev/null; LC_BG_PIDS=
 
 tap_done
