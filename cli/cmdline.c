@@ -45,6 +45,19 @@ static void note_creations(const struct vm_spec *spec)
         }
 }
 
+/* Every problem at its place, then one line that counts them. Returns 1. */
+static int fail_diags(const char *file, struct spec_diags *diags)
+{
+        for (size_t i = 0; i < diags->n; i++) {
+                _cleanup_free_ char *line = spec_diag_format(file, &diags->v[i]);
+                fprintf(stderr, "%s\n", line ? line : "out of memory");
+        }
+        fprintf(stderr, "qemuctl: cmdline: %s: %zu problem%s; fix %s and try again\n", file, diags->n,
+                diags->n == 1 ? "" : "s", diags->n == 1 ? "it" : "them");
+        spec_diags_done(diags);
+        return CLI_EXIT_FAIL;
+}
+
 int cmd_cmdline(int argc, char **argv)
 {
         _cleanup_(spec_freep) struct vm_spec *spec = NULL;
@@ -75,17 +88,17 @@ int cmd_cmdline(int argc, char **argv)
         if (!file)
                 return cli_usage("cmdline", "no VM file given; usage: qemuctl cmdline [--shell] FILE");
 
+        /* as start loads it: relative paths against the file's real directory */
         r = spec_load(file, &spec, &diags, &err);
-        if (r == -EINVAL && diags.n > 0) {
-                for (size_t i = 0; i < diags.n; i++) {
-                        _cleanup_free_ char *line = spec_diag_format(file, &diags.v[i]);
-                        fprintf(stderr, "%s\n", line ? line : "out of memory");
-                }
-                fprintf(stderr, "qemuctl: cmdline: %s: %zu problem%s; fix %s and try again\n", file, diags.n,
-                        diags.n == 1 ? "" : "s", diags.n == 1 ? "it" : "them");
-                spec_diags_done(&diags);
-                return CLI_EXIT_FAIL;
-        }
+        if (r == -EINVAL && diags.n > 0)
+                return fail_diags(file, &diags);
+        spec_diags_done(&diags);
+        if (r < 0)
+                return cli_fail("cmdline", &err);
+        /* the images, as start reads them (never created here) */
+        r = spec_check_disks(spec, &diags, NULL, &err);
+        if (r == -EINVAL && diags.n > 0)
+                return fail_diags(file, &diags);
         spec_diags_done(&diags);
         if (r < 0)
                 return cli_fail("cmdline", &err);

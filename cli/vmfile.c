@@ -11,78 +11,105 @@
 
 static void validate_help(void)
 {
-        printf("Usage: qemuctl validate [--json] FILE...\n\n"
+        printf("Usage: qemuctl validate [--json] [--no-files] [--verbose] FILE...\n\n"
                "Parse and check VM files without running anything. Prints \"FILE: ok\" for a\n"
                "good file and every problem of a bad one as FILE:LINE:COL: json.path: message.\n"
+               "Disk images are checked as `start` checks them (read, never created): a\n"
+               "missing image without \"create\", a missing CD-ROM ISO, a \"format\" the\n"
+               "image's header contradicts. A missing image with \"create\" is fine.\n"
                "Exit status: 0 when every file is good, 1 when any is not, 2 on usage errors.\n\n"
-               "  --json   print [{\"file\", \"ok\", \"errors\": [{\"line\", \"col\", \"path\", \"message\"}]}]\n"
-               "  --help   this text\n\n"
+               "  --json      print [{\"file\", \"ok\", \"errors\": [{\"line\", \"col\", \"path\", \"message\"}]}]\n"
+               "              (with --verbose, \"notes\" too, in the same shape)\n"
+               "  --no-files  check the file alone: do not look at the disk images it names\n"
+               "              (a sample or template whose images are not here)\n"
+               "  --verbose   also print notes: the images `start` will create\n"
+               "  --help      this text\n\n"
                "The keys of a VM file: docs/vm-file.md.\n");
+}
+
+struct validate_opts {
+        bool json, no_files, verbose;
+};
+
+static json_object *diags_to_json(const struct spec_diags *d)
+{
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && i < d->n; i++) {
+                json_object *e = json_object_new_object();
+
+                if (!e)
+                        break;
+                json_object_object_add(e, "line", json_object_new_int((int)d->v[i].line));
+                json_object_object_add(e, "col", json_object_new_int((int)d->v[i].col));
+                json_object_object_add(e, "path", json_object_new_string(d->v[i].path ? d->v[i].path : ""));
+                json_object_object_add(e, "message", json_object_new_string(d->v[i].msg));
+                json_object_array_add(a, e);
+        }
+        return a;
+}
+
+static void print_diags(const char *file, const struct spec_diags *d, const char *prefix)
+{
+        for (size_t i = 0; i < d->n; i++) {
+                _cleanup_free_ char *line = spec_diag_format(file, &d->v[i]);
+                printf("%s%s\n", prefix, line ? line : "out of memory");
+        }
 }
 
 /* One file: its diagnostics, or one error standing for them when the file
  * could not be read. Returns true when the file is good. */
-static bool validate_one(const char *file, bool json, json_object *out)
+static bool validate_one(const char *file, const struct validate_opts *o, json_object *out)
 {
-        struct spec_diags d = { 0 };
+        struct spec_diags d = { 0 }, notes = { 0 };
         struct vm_spec *spec = NULL;
         struct qc_err err = { 0 };
-        json_object *entry = NULL, *errors = NULL;
         int r = spec_load(file, &spec, &d, &err);
-        bool good = r == 0;
+        bool good;
 
+        /* the images, as start reads them: only for a file that is otherwise good */
+        if (r == 0 && !o->no_files)
+                r = spec_check_disks(spec, &d, o->verbose ? &notes : NULL, &err);
         spec_free(spec);
-        if (json) {
-                entry = json_object_new_object();
-                errors = json_object_new_array();
-                if (!entry || !errors) {
-                        json_object_put(entry);
-                        json_object_put(errors);
-                        spec_diags_done(&d);
-                        return false;
-                }
-                json_object_object_add(entry, "file", json_object_new_string(file));
-                json_object_object_add(entry, "ok", json_object_new_boolean(good));
-        }
+        good = r == 0;
         if (r < 0 && r != -EINVAL) {
-                if (json) {
-                        json_object *e = json_object_new_object();
-                        json_object_object_add(e, "line", json_object_new_int(0));
-                        json_object_object_add(e, "col", json_object_new_int(0));
-                        json_object_object_add(e, "path", json_object_new_string(""));
-                        json_object_object_add(e, "message", json_object_new_string(err.msg));
-                        json_object_array_add(errors, e);
-                } else {
+                /* one error standing for the file (unreadable, out of memory) */
+                spec_diags_done(&d);
+                d.v = calloc(1, sizeof *d.v);
+                if (d.v && (d.v[0].msg = strdup(err.msg)))
+                        d.n = 1;
+                if (!o->json)
                         cli_fail("validate", &err);
-                }
         }
-        for (size_t i = 0; i < d.n; i++) {
-                if (json) {
-                        json_object *e = json_object_new_object();
-                        json_object_object_add(e, "line", json_object_new_int((int)d.v[i].line));
-                        json_object_object_add(e, "col", json_object_new_int((int)d.v[i].col));
-                        json_object_object_add(e, "path", json_object_new_string(d.v[i].path ? d.v[i].path : ""));
-                        json_object_object_add(e, "message", json_object_new_string(d.v[i].msg));
-                        json_object_array_add(errors, e);
-                } else {
-                        _cleanup_free_ char *line = spec_diag_format(file, &d.v[i]);
-                        printf("%s\n", line ? line : "out of memory");
+        if (o->json) {
+                json_object *entry = json_object_new_object();
+
+                if (entry) {
+                        json_object_object_add(entry, "file", json_object_new_string(file));
+                        json_object_object_add(entry, "ok", json_object_new_boolean(good));
+                        json_object_object_add(entry, "errors", diags_to_json(&d));
+                        if (o->verbose)
+                                json_object_object_add(entry, "notes", diags_to_json(&notes));
+                        json_object_array_add(out, entry);
                 }
-        }
-        if (json) {
-                json_object_object_add(entry, "errors", errors);
-                json_object_array_add(out, entry);
-        } else if (good) {
-                printf("%s: ok\n", file);
+        } else {
+                if (r == -EINVAL)
+                        print_diags(file, &d, "");
+                if (o->verbose)
+                        print_diags(file, &notes, "note: ");
+                if (good)
+                        printf("%s: ok\n", file);
         }
         spec_diags_done(&d);
+        spec_diags_done(&notes);
         return good;
 }
 
 int cmd_validate(int argc, char **argv)
 {
         json_object *out = NULL;
-        bool json = false, all_good = true, opts = true;
+        struct validate_opts o = { 0 };
+        bool all_good = true, opts = true;
         int n_files = 0;
 
         for (int i = 1; i < argc; i++) {
@@ -92,24 +119,28 @@ int cmd_validate(int argc, char **argv)
                         validate_help();
                         return CLI_EXIT_OK;
                 } else if (strcmp(argv[i], "--json") == 0)
-                        json = true;
+                        o.json = true;
+                else if (strcmp(argv[i], "--no-files") == 0)
+                        o.no_files = true;
+                else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0)
+                        o.verbose = true;
                 else if (strcmp(argv[i], "--") == 0)
                         opts = false;
                 else
                         return cli_usage("validate", "unknown option '%s'", argv[i]);
         }
         if (n_files == 0)
-                return cli_usage("validate", "no VM file given; usage: qemuctl validate [--json] FILE...");
-        if (json && !(out = json_object_new_array()))
+                return cli_usage("validate", "no VM file given; usage: qemuctl validate [--json] [--no-files] [--verbose] FILE...");
+        if (o.json && !(out = json_object_new_array()))
                 return cli_failf("validate", "out of memory");
         opts = true;
         for (int i = 1; i < argc; i++) {
                 if (opts && strcmp(argv[i], "--") == 0)
                         opts = false;
                 else if (!opts || argv[i][0] != '-' || !argv[i][1])
-                        all_good &= validate_one(argv[i], json, out);
+                        all_good &= validate_one(argv[i], &o, out);
         }
-        if (json) {
+        if (o.json) {
                 cli_print_json(out);
                 json_object_put(out);
         }

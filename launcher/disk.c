@@ -9,7 +9,8 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
-#include "spec.h"
+#include "../common/size.h"
+#include "spec-internal.h"
 
 static const char *format_name(enum vm_disk_format f)
 {
@@ -117,47 +118,115 @@ static int create_image(const char *file, enum vm_disk_format fmt, uint64_t size
         return 0;
 }
 
-int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err)
+/* One pass over the disks, reading headers only: formats[i] gets disk i's
+ * format, problems go to c at the place of the key they are about, the
+ * images `start` would create to notes (NULL: not wanted). */
+static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats, struct spec_ctx *c,
+                        struct spec_ctx *notes)
 {
-        _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
-
-        if (!formats)
-                return qc_err_sys(err, ENOMEM, "disks");
         for (size_t i = 0; i < spec->n_disks; i++) {
                 const struct vm_disk *d = &spec->disks[i];
                 bool cd = d->media == VM_DISK_MEDIA_CDROM;
                 enum vm_disk_format found = VM_DISK_FORMAT_RAW;
+                struct qc_err e = {};
+                char p_file[48], p_format[48], size[32];
                 bool missing;
 
-                if (!d->file)
-                        return qc_err_set(err, EINVAL, "disks[%zu]: no file", i);
-                if (probe(d->file, &found, &missing, err) < 0)
-                        return qc_err_wrap(err, "disks[%zu]", i);
+                snprintf(p_file, sizeof p_file, "disks[%zu].file", i);
+                snprintf(p_format, sizeof p_format, "disks[%zu].format", i);
+                formats[i] = d->format;
+                if (!d->file) {
+                        diag_at(c, d->file_line, d->file_col, p_file, "no file");
+                        continue;
+                }
+                if (probe(d->file, &found, &missing, &e) < 0) {
+                        diag_at(c, d->file_line, d->file_col, p_file, "cannot read the image: %s", e.msg);
+                        continue;
+                }
                 if (missing) {
                         if (cd)
-                                return qc_err_set(err, ENOENT,
-                                                  "disks[%zu]: CD-ROM image %s does not exist (a CD-ROM is never "
-                                                  "created: point \"file\" at the ISO)",
-                                                  i, d->file);
-                        if (!d->create)
-                                return qc_err_set(err, ENOENT,
-                                                  "disks[%zu]: %s does not exist; create it, or add "
-                                                  "\"create\": \"20G\" to have qemuctl make it",
-                                                  i, d->file);
-                        /* a new image is qcow2 unless the file says raw */
-                        formats[i] = d->format == VM_DISK_FORMAT_AUTO ? VM_DISK_FORMAT_QCOW2 : d->format;
-                        if (create_missing && create_image(d->file, formats[i], d->create, err) < 0)
-                                return qc_err_wrap(err, "disks[%zu]", i);
+                                diag_at(c, d->file_line, d->file_col, p_file,
+                                        "CD-ROM image %s does not exist (a CD-ROM is never created: point \"file\" "
+                                        "at the ISO)",
+                                        d->file);
+                        else if (!d->create)
+                                diag_at(c, d->file_line, d->file_col, p_file,
+                                        "%s does not exist; create it, or add \"create\": \"20G\" to have qemuctl "
+                                        "make it",
+                                        d->file);
+                        else {
+                                /* a new image is qcow2 unless the file says raw */
+                                formats[i] = d->format == VM_DISK_FORMAT_AUTO ? VM_DISK_FORMAT_QCOW2 : d->format;
+                                if (notes) {
+                                        format_size(d->create, size, sizeof size);
+                                        diag_at(notes, d->file_line, d->file_col, p_file,
+                                                "%s does not exist; start will create it (%s, %s)", d->file,
+                                                format_name(formats[i]), size);
+                                }
+                        }
                         continue;
                 }
                 if (d->format != VM_DISK_FORMAT_AUTO && d->format != found)
-                        return qc_err_set(err, EINVAL,
-                                          "disks[%zu]: the VM file says format %s, but %s %s; fix \"format\" "
-                                          "(or leave it out to use what the file is)",
-                                          i, format_name(d->format), d->file,
-                                          found == VM_DISK_FORMAT_QCOW2 ? "starts with the qcow2 header (QFI\\xfb)"
-                                                                        : "has no qcow2 header, so it is raw");
+                        diag_at(c, d->format_line, d->format_col, p_format,
+                                "the VM file says format %s, but %s %s; fix \"format\" (or leave it out to use what the "
+                                "file is)",
+                                format_name(d->format), d->file,
+                                found == VM_DISK_FORMAT_QCOW2 ? "starts with the qcow2 header (QFI\\xfb)"
+                                                              : "has no qcow2 header, so it is raw");
                 formats[i] = found;
+        }
+}
+
+int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struct spec_diags *notes,
+                     struct qc_err *err)
+{
+        _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
+        struct spec_ctx c = { .file = spec->path, .diags = diags }, n = { .file = spec->path, .diags = notes };
+        size_t before = diags->n;
+
+        if (!formats)
+                return qc_err_sys(err, ENOMEM, "disks"), -ENOMEM;
+        check_disks(spec, formats, &c, notes ? &n : NULL);
+        if (c.oom || n.oom)
+                return qc_err_sys(err, ENOMEM, "disks"), -ENOMEM;
+        return diags->n > before ? -EINVAL : 0;
+}
+
+int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err)
+{
+        _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
+        struct spec_diags d = {};
+        struct spec_ctx c = { .file = spec->path, .diags = &d };
+
+        if (!formats)
+                return qc_err_sys(err, ENOMEM, "disks");
+        check_disks(spec, formats, &c, NULL);
+        if (c.oom) {
+                spec_diags_done(&d);
+                return qc_err_sys(err, ENOMEM, "disks");
+        }
+        if (d.n > 0) {
+                /* every problem, in file order, on one line */
+                char msg[QC_ERR_MSG_MAX] = "";
+                size_t len = 0;
+
+                for (size_t i = 0; i < d.n && len < sizeof msg; i++) {
+                        int w = snprintf(msg + len, sizeof msg - len, "%s%s: %s", i ? "; " : "", d.v[i].path,
+                                         d.v[i].msg);
+                        if (w < 0)
+                                break;
+                        len += (size_t)w;
+                }
+                spec_diags_done(&d);
+                return qc_err_set(err, EINVAL, "%s", msg);
+        }
+        for (size_t i = 0; i < spec->n_disks; i++) {
+                const struct vm_disk *disk = &spec->disks[i];
+
+                if (create_missing && disk->create && disk->media != VM_DISK_MEDIA_CDROM &&
+                    access(disk->file, F_OK) < 0 && errno == ENOENT &&
+                    create_image(disk->file, formats[i], disk->create, err) < 0)
+                        return qc_err_wrap(err, "disks[%zu]", i);
         }
         for (size_t i = 0; i < spec->n_disks; i++)
                 spec->disks[i].format = formats[i];

@@ -27,6 +27,8 @@ static void parse_disk(struct spec_ctx *c, const struct jt *d, const char *p, st
                 diag(c, d, pp, "missing; every disk needs an image \"file\" (relative paths are from the VM file's directory)");
         } else {
                 _cleanup_free_ char *pp = path_key(c, p, "file");
+                dst->file_line = n->line;
+                dst->file_col = n->col;
                 if (get_string(c, n, pp, &file) == 0) {
                         if (!file[0])
                                 diag(c, n, pp, "empty; give the image's path");
@@ -48,6 +50,10 @@ static void parse_disk(struct spec_ctx *c, const struct jt *d, const char *p, st
                 ENUM_FIELD("bus", vm_disk_bus_table, _VM_DISK_BUS_MAX, bus)
         }
 #undef ENUM_FIELD
+        if ((n = jt_get(d, "format"))) {
+                dst->format_line = n->line;
+                dst->format_col = n->col;
+        }
         if ((n_create = jt_get(d, "create"))) {
                 _cleanup_free_ char *pp = path_key(c, p, "create");
                 if (get_size(c, n_create, pp, &dst->create) == 0 && dst->create == 0)

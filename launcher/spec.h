@@ -98,6 +98,9 @@ struct vm_disk {
         enum vm_disk_media media;
         bool readonly;
         bool snapshot; /* throwaway: writes go to a temp overlay (QEMU snapshot=on) */
+        /* where "file" and "format" are in the VM file, for spec_check_disks
+         * (0 = not given / not from a file) */
+        unsigned file_line, file_col, format_line, format_col;
 };
 
 struct vm_net {
@@ -225,7 +228,15 @@ char *spec_to_json(const struct vm_spec *spec);
 /* Names: [A-Za-z0-9._-], 1..64, not "." or "..". */
 bool vm_name_is_valid(const char *name);
 
-/* Disk images: read each disk's header; AUTO becomes RAW or QCOW2; a given
- * format the header contradicts is an error. With create_missing, a missing
- * image with "create" set is made with `qemu-img create` (never overwrites). */
+/* Disk images: read each disk's header (nothing is created). Every problem
+ * (a missing image without "create", a missing CD-ROM, a "format" the header
+ * contradicts, an unreadable file) is appended to *diags at the place of
+ * disks[N].file or disks[N].format; returns -EINVAL when there is any.
+ * notes (may be NULL) gets the images `start` would create. Other failures
+ * (-ENOMEM) in err. */
+int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struct spec_diags *notes,
+                     struct qc_err *err);
+/* The same checks; AUTO becomes RAW or QCOW2; on problems err names every
+ * one of them. With create_missing, a missing image with "create" set is made
+ * with `qemu-img create` (never overwrites). */
 int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err);

@@ -109,6 +109,54 @@ int main(void)
         is_int(spec_resolve_disks(&s, true, &err), -1, "create in a missing dir fails");
         ok(strstr(err.msg, "nodir"), "naming the file: %s", err.msg);
 
+        /* every problem, each at its key's place; nothing created */
+        {
+                struct vm_disk four[4] = {
+                        { .file = path("a.qcow2"), .format = VM_DISK_FORMAT_RAW, .file_line = 3, .file_col = 20,
+                          .format_line = 3, .format_col = 40 },
+                        { .file = path("gone.iso"), .media = VM_DISK_MEDIA_CDROM, .file_line = 4, .file_col = 20 },
+                        { .file = path("later.qcow2"), .create = 8 << 20, .file_line = 5, .file_col = 20 },
+                        { .file = path("gone.raw"), .file_line = 6, .file_col = 20 },
+                };
+                struct vm_spec s4 = { .disks = four, .n_disks = 4 };
+                struct spec_diags d = {}, notes = {};
+
+                is_int(spec_check_disks(&s4, &d, &notes, &err), -EINVAL, "check: problems found");
+                is_int(d.n, 3, "check: all three problems, not only the first");
+                if (d.n == 3) {
+                        is_str(d.v[0].path, "disks[0].format", "a contradicted format is about disks[N].format");
+                        ok(d.v[0].line == 3 && d.v[0].col == 40, "at the format's place");
+                        ok(strstr(d.v[0].msg, "qcow2 header") != NULL, "saying what the header is: %s", d.v[0].msg);
+                        is_str(d.v[1].path, "disks[1].file", "a missing CD-ROM is about disks[N].file");
+                        ok(d.v[1].line == 4 && d.v[1].col == 20, "at the file's place");
+                        ok(strstr(d.v[1].msg, "never created") != NULL, "CD-ROM: %s", d.v[1].msg);
+                        is_str(d.v[2].path, "disks[3].file", "a missing image without create");
+                }
+                is_int(notes.n, 1, "one note: the image start would create");
+                if (notes.n == 1) {
+                        is_str(notes.v[0].path, "disks[2].file", "note at disks[2].file");
+                        ok(strstr(notes.v[0].msg, "start will create it (qcow2, 8M)") != NULL, "note: %s",
+                           notes.v[0].msg);
+                }
+                ok(stat(path("later.qcow2"), &st) < 0, "check creates nothing");
+                is_int(four[0].format, VM_DISK_FORMAT_RAW, "check changes nothing");
+                spec_diags_done(&d);
+                spec_diags_done(&notes);
+
+                is_int(spec_resolve_disks(&s4, true, &err), -1, "resolve with the same problems fails");
+                ok(strstr(err.msg, "disks[0].format: ") && strstr(err.msg, "disks[1].file: ") &&
+                           strstr(err.msg, "disks[3].file: "),
+                   "naming every problem: %s", err.msg);
+                ok(stat(path("later.qcow2"), &st) < 0, "and creates nothing while any disk is bad");
+
+                s4.n_disks = 3;
+                four[0].format = VM_DISK_FORMAT_AUTO;
+                four[1].file = path("b.raw");
+                is_int(spec_check_disks(&s4, &d, NULL, &err), 0, "check: good disks, notes not asked for");
+                is_int(d.n, 0, "no diagnostics");
+                spec_diags_done(&d);
+        }
+
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         if (system(cmd) != 0)
                 tap_diag("could not remove %s", dir);

@@ -222,6 +222,11 @@ static void test_full(void)
                 is_int(s->disks[0].media, VM_DISK_MEDIA_DISK, "disk 0 media");
                 ok(!s->disks[0].readonly, "disk 0 writable");
                 ok(s->disks[0].snapshot, "disk 0 snapshot");
+                is_int(s->disks[0].file_line, 27, "disk 0: where \"file\" is, for spec_check_disks");
+                is_int(s->disks[0].file_col, 24, "disk 0: file column");
+                ok(s->disks[0].format_line == 27 && s->disks[0].format_col > s->disks[0].file_col,
+                   "disk 0: where \"format\" is");
+                ok(s->disks[1].format_line == 0 && s->disks[1].file_line == 29, "disk 1: no format, so no place");
                 is_str(s->disks[1].file, "/srv/iso/CentOS-7.iso", "absolute path kept");
                 is_int(s->disks[1].media, VM_DISK_MEDIA_CDROM, "disk 1 cdrom");
                 ok(s->disks[1].readonly, "cdrom is read-only");
