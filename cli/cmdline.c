@@ -9,7 +9,6 @@
 #include "common/cleanup.h"
 #include "common/size.h"
 #include "common/strv.h"
-#include "launcher/accel.h"
 #include "launcher/cmdline.h"
 #include "launcher/paths.h"
 #include "launcher/spec.h"
@@ -22,7 +21,8 @@ static void cmdline_help(void)
                "Print the qemu-system-x86_64 command line that `qemuctl start FILE` would\n"
                "execute, one argument per line. Nothing is started and no disk is created;\n"
                "disks that `start` would create are named on stderr. accel \"auto\" is\n"
-               "resolved on this host. Paths are absolute, resolved against the VM file's\n"
+               "resolved on this host (a note on stderr when it becomes TCG and the CPU\n"
+               "mode changes with it). Paths are absolute, resolved against the VM file's\n"
                "real directory, as `start` runs them. Sockets live in the VM's state dir\n"
                "($QEMUCTL_RUNDIR/NAME, /run/qemuctl/NAME for root,\n"
                "$XDG_RUNTIME_DIR/qemuctl/NAME otherwise).\n\n"
@@ -62,7 +62,7 @@ int cmd_cmdline(int argc, char **argv)
 {
         _cleanup_(spec_freep) struct vm_spec *spec = NULL;
         _cleanup_strv_free_ char **qemu = NULL;
-        _cleanup_free_ char *rundir = NULL;
+        _cleanup_free_ char *rundir = NULL, *note = NULL;
         struct spec_diags diags = {};
         struct qc_err err = {};
         struct cmdline_ctx ctx;
@@ -107,7 +107,9 @@ int cmd_cmdline(int argc, char **argv)
         if (spec_resolve_disks(spec, false, &err) < 0 || vm_rundir(spec->name, &rundir, &err) < 0)
                 return cli_fail("cmdline", &err);
         cmdline_ctx_default(&ctx, spec, rundir);
-        ctx.accel = accel_resolve(spec->accel);
+        ctx.accel = cmdline_resolve_accel(spec, &note);
+        if (note)
+                fprintf(stderr, "qemuctl: cmdline: note: %s\n", note);
         if (cmdline_build(spec, &ctx, &qemu, &err) < 0)
                 return cli_fail("cmdline", &err);
 

@@ -425,6 +425,21 @@ static bool uses_bridge_helper(const struct vm_spec *spec)
         return false;
 }
 
+char *cmdline_accel_note(const struct vm_spec *spec, enum vm_accel resolved, const char *why)
+{
+        char *note = NULL;
+
+        if (spec->accel != VM_ACCEL_AUTO || resolved != VM_ACCEL_TCG ||
+            (spec->cpu.mode != VM_CPU_HOST_PASSTHROUGH && spec->cpu.mode != VM_CPU_HOST_MODEL))
+                return NULL;
+        /* add_cpu's choice under TCG, said out loud */
+        if (asprintf(&note, "accel auto resolved to tcg (KVM unusable here%s%s): cpu.mode %s runs as -cpu %s",
+                     why && *why ? ": " : "", why && *why ? why : "", vm_cpu_mode_to_string(spec->cpu.mode),
+                     spec->cpu.mode == VM_CPU_HOST_MODEL ? "max,migratable=on" : "max") < 0)
+                return NULL;
+        return note;
+}
+
 void cmdline_ctx_default(struct cmdline_ctx *ctx, const struct vm_spec *spec, const char *rundir)
 {
         *ctx = (struct cmdline_ctx){

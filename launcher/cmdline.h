@@ -31,3 +31,12 @@ struct cmdline_ctx {
 void cmdline_ctx_default(struct cmdline_ctx *ctx, const struct vm_spec *spec, const char *rundir);
 /* Returns 0 and a NULL-terminated argv (argv[0] = the binary), or -1 with err. */
 int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, char ***ret_argv, struct qc_err *err);
+/* What the user should hear when the command line differs from what the VM
+ * file asks for: accel "auto" resolved (to `resolved`) as TCG turns
+ * host-passthrough/host-model into -cpu max. why: the reason KVM is unusable
+ * (may be NULL). malloc'd one-line note, or NULL when there is nothing to say. */
+char *cmdline_accel_note(const struct vm_spec *spec, enum vm_accel resolved, const char *why);
+/* Resolve accel "auto" on this host (runs the KVM probe, accel.h) and return
+ * the accel to put in cmdline_ctx; *ret_note (may be NULL) gets
+ * cmdline_accel_note() for `cmdline` and `start` to print on stderr. */
+enum vm_accel cmdline_resolve_accel(const struct vm_spec *spec, char **ret_note);

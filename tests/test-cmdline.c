@@ -431,9 +431,45 @@ static void test_passed_fds(void)
         strv_free(argv);
 }
 
+/* accel auto that became TCG changes host CPU modes: the note says so. */
+static void test_accel_note(void)
+{
+        struct vm_spec s = { .name = "n", .accel = VM_ACCEL_AUTO, .cpu.mode = VM_CPU_HOST_MODEL };
+        char *note;
+
+        note = cmdline_accel_note(&s, VM_ACCEL_TCG, "no /dev/kvm");
+        is_str(note, "accel auto resolved to tcg (KVM unusable here: no /dev/kvm): cpu.mode host-model runs as -cpu max,migratable=on",
+               "host-model under auto->tcg: a note with the reason");
+        free(note);
+        s.cpu.mode = VM_CPU_HOST_PASSTHROUGH;
+        note = cmdline_accel_note(&s, VM_ACCEL_TCG, NULL);
+        is_str(note, "accel auto resolved to tcg (KVM unusable here): cpu.mode host-passthrough runs as -cpu max",
+               "host-passthrough, no reason known");
+        free(note);
+        ok(cmdline_accel_note(&s, VM_ACCEL_KVM, NULL) == NULL, "auto -> kvm: nothing to say");
+        s.accel = VM_ACCEL_TCG;
+        ok(cmdline_accel_note(&s, VM_ACCEL_TCG, NULL) == NULL, "tcg asked for: nothing to say");
+        s.accel = VM_ACCEL_AUTO;
+        s.cpu.mode = VM_CPU_CUSTOM;
+        ok(cmdline_accel_note(&s, VM_ACCEL_TCG, NULL) == NULL, "custom model: nothing changes, nothing to say");
+        /* the resolver on this host: whatever it picks, the note matches */
+        s.cpu.mode = VM_CPU_HOST_PASSTHROUGH;
+        note = (char *)1;
+        {
+                enum vm_accel a = cmdline_resolve_accel(&s, &note);
+
+                ok(a == VM_ACCEL_KVM || a == VM_ACCEL_TCG, "auto resolves to kvm or tcg");
+                ok(a == VM_ACCEL_TCG ? note && strstr(note, "KVM unusable here: ") : note == NULL,
+                   "a note exactly when it became tcg (%s): %s", a == VM_ACCEL_TCG ? "tcg" : "kvm",
+                   note ? note : "(none)");
+        }
+        free(note);
+}
+
 int main(void)
 {
         test_minimal();
+        test_accel_note();
         test_passed_fds();
         test_cpu();
         test_memory();
