@@ -70,6 +70,10 @@ static int show_vcpupin(const char *verb, struct place_vm *v, bool one, unsigned
         bool found = false;
         json_object *arr = NULL;
 
+        if (one && only >= v->live.spec->cpu.max)
+                return cli_failf(verb, "vCPU %u does not exist: VM `%s` has vCPUs 0-%u (cpu.max %u; %u plugged now)",
+                                 only, v->h->name, v->live.spec->cpu.max - 1, v->live.spec->cpu.max,
+                                 v->live.spec->cpu.vcpus);
         if (vm_vcpupin_get(&v->p, &pins, &n, &err) < 0)
                 return cli_fail(verb, &err);
         if (json)
@@ -106,8 +110,8 @@ static int show_vcpupin(const char *verb, struct place_vm *v, bool one, unsigned
                 json_object_put(arr);
         }
         if (one && !found)
-                return cli_failf(verb, "VM `%s` has no vCPU %u plugged or pinned (cpu.max %u)", v->h->name, only,
-                                 v->live.spec->cpu.max);
+                return cli_failf(verb, "VM `%s` has no vCPU %u plugged or pinned (cpu.max %u; %u plugged now)",
+                                 v->h->name, only, v->live.spec->cpu.max, v->live.spec->cpu.vcpus);
         return CLI_EXIT_OK;
 }
 

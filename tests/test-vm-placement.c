@@ -385,7 +385,8 @@ static void test_pins(struct cg_hier *h)
 
         /* checks before any QMP: no such vCPU, no such CPU */
         is_int(vm_vcpupin_set(&p, 3, &cpu0, &live_pin, &e), -1, "vCPU 3 of cpu.max 3 refused");
-        is_str(e.msg, "vCPU 3 does not exist: VM `vm1` has vCPUs 0-2 (cpu.max 3)", "names the range");
+        is_str(e.msg, "vCPU 3 does not exist: VM `vm1` has vCPUs 0-2 (cpu.max 3; 2 plugged now)",
+               "names the range and what is plugged");
         struct cpuset nine;
         cpuset_parse("9", &nine, &pos);
         is_int(vm_vcpupin_set(&p, 1, &nine, &live_pin, &e), -1, "CPU 9 refused");

@@ -118,8 +118,10 @@ int vm_vcpupin_set(struct vm_place *p, unsigned vcpu, const struct cpuset *cpus,
         pid_t tid = 0;
 
         if (vcpu >= live->spec->cpu.max)
-                return qc_err_set(err, EINVAL, "vCPU %u does not exist: VM `%s` has vCPUs 0-%u (cpu.max %u)", vcpu,
-                                  live->spec->name, live->spec->cpu.max - 1, live->spec->cpu.max);
+                return qc_err_set(err, EINVAL,
+                                  "vCPU %u does not exist: VM `%s` has vCPUs 0-%u (cpu.max %u; %u plugged now)",
+                                  vcpu, live->spec->name, live->spec->cpu.max - 1, live->spec->cpu.max,
+                                  live->spec->cpu.vcpus);
         if (vm_host_online_cpus(p->sysroot, &online, err) < 0 || vm_check_cpus(cpus, &online, err) < 0)
                 return -1;
         if (vcpu_tid(live, vcpu, &tid, err) < 0)

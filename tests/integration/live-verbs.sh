@@ -82,6 +82,14 @@ out=$("$Q" setmem lv 2G 2>&1); rc=$?
 tap_is $rc 1 "setmem past memory.max refused"
 case $out in *"maximum is 1G"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "names the limit ($out)"
 
+# --- a vCPU past cpu.max: the message names the range and what is plugged
+for a in "" " 0"; do
+        out=$("$Q" vcpupin lv 5$a 2>&1); rc=$?
+        tap_is "$rc" 1 "vcpupin lv 5$a fails"
+        tap_is "$out" "qemuctl: vcpupin: vCPU 5 does not exist: VM \`lv\` has vCPUs 0-2 (cpu.max 3; 1 plugged now)" \
+                "vcpupin lv 5$a: names cpu.max and the plugged count"
+done
+
 # --- setvcpus, twice at once: verbs on one VM are serialized. Both ask for
 # 3: the one that gets the lock plugs vCPUs 1 and 2, the other waits, then
 # finds nothing to do. Interleaved, both would plug the same slot and one

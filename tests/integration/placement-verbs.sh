@@ -88,7 +88,7 @@ tap_is "$out" "qemuctl: vcpupin: CPU 9 does not exist on this host (online: $onl
 tap_is "$(aff "$t1")" "$last_cpu" "the failed pin changed nothing"
 out=$("$Q" vcpupin pl 5 0 2>&1); rc=$?
 tap_is "$rc" 1 "vcpupin of vCPU 5 fails"
-case $out in *"vCPU 5 does not exist: VM \`pl\` has vCPUs 0-2 (cpu.max 3)"*) r=0 ;; *) r=1 ;; esac
+case $out in *"vCPU 5 does not exist: VM \`pl\` has vCPUs 0-2 (cpu.max 3; 2 plugged now)"*) r=0 ;; *) r=1 ;; esac
 tap_ok $r "names the vCPU range: $out"
 out=$("$Q" vcpupin pl 1 x 2>&1); rc=$?
 tap_is "$rc" 2 "a bad CPU list is a usage error ($out)"
