@@ -102,6 +102,17 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
         };
 }
 
+/* Every diagnostic as "qemuctl: VERB: FILE:LINE:COL: path: message"; frees them. */
+static int print_diags(const char *verb, const char *file, struct spec_diags *diags)
+{
+        for (size_t i = 0; i < diags->n; i++) {
+                _cleanup_free_ char *d = spec_diag_format(file, &diags->v[i]);
+                fprintf(stderr, "qemuctl: %s: %s\n", verb, d ? d : "invalid VM file");
+        }
+        spec_diags_done(diags);
+        return CLI_EXIT_FAIL;
+}
+
 int launch_prepare(const char *verb, const char *file, enum cmdline_serial serial, const char *serial_file,
                    int lock_timeout_ms, struct launch *ret)
 {
@@ -109,23 +120,30 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         struct spec_diags diags = { 0 };
         struct cmdline_ctx ctx;
         struct qc_err err = { 0 };
+        _cleanup_free_ char *note = NULL;
         int rc;
 
         /* the supervisor runs in /: relative paths in the VM file must
          * resolve against the file's directory, so give the spec an absolute path */
         _cleanup_free_ char *abs = realpath(file, NULL);
         rc = spec_load(abs ? abs : file, &l.spec, &diags, &err);
-        if (rc == -EINVAL && diags.n) {
-                for (size_t i = 0; i < diags.n; i++) {
-                        _cleanup_free_ char *d = spec_diag_format(file, &diags.v[i]);
-                        fprintf(stderr, "qemuctl: %s: %s\n", verb, d ? d : "invalid VM file");
-                }
-                spec_diags_done(&diags);
-                return CLI_EXIT_FAIL;
-        }
+        if (rc == -EINVAL && diags.n)
+                return print_diags(verb, file, &diags);
         spec_diags_done(&diags);
         if (rc < 0)
                 return cli_fail(verb, &err);
+        /* image problems (missing file, header contradicting "format") in the
+         * same FILE:LINE:COL form as validate, before anything is created */
+        rc = spec_check_disks(l.spec, &diags, NULL, &err);
+        if (rc == -EINVAL && diags.n) {
+                launch_done(&l);
+                return print_diags(verb, file, &diags);
+        }
+        spec_diags_done(&diags);
+        if (rc < 0) {
+                launch_done(&l);
+                return cli_fail(verb, &err);
+        }
 
         /* before anything is created: a refused start leaves nothing behind */
         rc = launch_place_check(l.spec, &l.place, &err);
@@ -151,7 +169,9 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
                 return cli_fail(verb, &err);
         }
         cmdline_ctx_default(&ctx, l.spec, l.rundir);
-        ctx.accel = accel_resolve(l.spec->accel);
+        ctx.accel = cmdline_resolve_accel(l.spec, &note);
+        if (note)
+                fprintf(stderr, "qemuctl: %s: note: %s\n", verb, note);
         ctx.serial = serial;
         ctx.serial_file = serial_file;
         if (l.place.privs.change_ids && pass_files(&l, &ctx) < 0) {

@@ -31,6 +31,21 @@ for mode in host-passthrough host-model; do
                         grep -q "^qemuctl: cmdline: note: accel auto resolved to tcg (KVM unusable here: .\+): cpu.mode $mode runs as -cpu $want\$" "$T/err"
         fi
 done
+# start says the same, and starts what cmdline showed
+printf '{ "name": "acc%d", "accel": "auto", "cpu": { "mode": "host-model" }, "memory": { "size": "64M" } }\n' $$ >"$T/start.json"
+if "$QEMUCTL" start "$T/start.json" >/dev/null 2>"$T/err"; then
+        started=1
+else
+        started=0
+fi
+check "start with accel auto succeeds" [ $started = 1 ]
+if grep -q -- "-accel$" "$T/argv" && [ "$(grep -A1 -x -- -accel "$T/argv" | tail -n1)" = kvm ]; then
+        check "start: KVM works here: no note" [ ! -s "$T/err" ]
+else
+        check "start: stderr has the same note" \
+                grep -q "^qemuctl: start: note: accel auto resolved to tcg (KVM unusable here: .\+): cpu.mode host-model runs as -cpu max,migratable=on\$" "$T/err"
+fi
+[ $started = 1 ] && "$QEMUCTL" kill "acc$$" >/dev/null 2>&1
 printf '{ "name": "a", "accel": "tcg" }\n' >"$T/tcg.json"
 "$QEMUCTL" cmdline "$T/tcg.json" >/dev/null 2>"$T/err"
 check "accel tcg asked for: no note" [ ! -s "$T/err" ]

@@ -19,6 +19,11 @@ for bad in "a/b" ".." "$long"; do
         [ $rc = 1 ]; tap_ok $? "start refuses name '${bad:0:20}' (rc $rc: ${out:0:120})"
         "$Q" status "$bad" >/dev/null 2>&1; tap_is $? 1 "status refuses name '${bad:0:20}'"
 done
+# a missing disk image is named at its place in the VM file, like validate does
+printf '{ "name": "nodisk", "accel": "tcg", "disks": [ { "file": "/nonexistent/a.img" } ] }\n' >"$LC_TMP/nodisk.json"
+out=$("$Q" start "$LC_TMP/nodisk.json" 2>&1); rc=$?
+[ $rc = 1 ] && case $out in *"nodisk.json:1:"*"disks[0].file: /nonexistent/a.img does not exist"*) true ;; *) false ;; esac
+tap_ok $? "start names a missing image as FILE:LINE:COL: disks[0].file (${out:0:160})"
 tap_is "$(ls -A "$QEMUCTL_RUNDIR")" "" "nothing was created in the state dir base"
 
 # --- start, list, wait for the ready line, dump re-validates
