@@ -314,36 +314,44 @@ int cg_vm_place_vcpu(struct cg_vm *vm, unsigned vcpu, pid_t tid, struct qc_err *
         return 0;
 }
 
-int cg_fork_into(int cgroup_fd, pid_t *ret_pid, int *ret_pidfd, struct qc_err *err)
+int cg_clone_into(int cgroup_fd, pid_t *ret_pid, int *ret_pidfd, struct qc_err *err)
 {
         int pidfd = -1;
         struct clone_args args = {
-                .flags = CLONE_INTO_CGROUP | CLONE_PIDFD,
-                .pidfd = (uint64_t)(uintptr_t)&pidfd,
+                .flags = CLONE_INTO_CGROUP | (ret_pidfd ? CLONE_PIDFD : 0),
+                .pidfd = ret_pidfd ? (uint64_t)(uintptr_t)&pidfd : 0,
                 .exit_signal = SIGCHLD,
                 .cgroup = (uint64_t)cgroup_fd,
         };
         long r;
-        pid_t pid;
 
         /* glibc 2.36 has no clone3 wrapper; the raw syscall skips glibc's fork
          * handlers, so the child may only exec (or call async-signal-safe code) */
         r = syscall(SYS_clone3, &args, sizeof args);
-        if (r == 0) {
-                *ret_pid = 0;
-                return 0;
-        }
-        if (r > 0) {
-                *ret_pid = (pid_t)r;
-                if (ret_pidfd)
-                        *ret_pidfd = pidfd;
-                else
-                        close(pidfd);
-                return 0;
-        }
-        /* ENOSYS: before 5.3; E2BIG: 5.3-5.6 know no .cgroup field */
-        if (errno != ENOSYS && errno != E2BIG)
+        if (r < 0)
                 return qc_err_sys(err, errno, "clone3 into cgroup");
+        *ret_pid = (pid_t)r;
+        if (r > 0 && ret_pidfd)
+                *ret_pidfd = pidfd;
+        return 0;
+}
+
+bool cg_clone_unsupported(int code)
+{
+        /* ENOSYS: no clone3 (< 5.3, or a seccomp filter that hides it);
+         * E2BIG: 5.3-5.6 know no .cgroup field; EINVAL: no CLONE_INTO_CGROUP */
+        return code == ENOSYS || code == E2BIG || code == EINVAL;
+}
+
+int cg_fork_into(int cgroup_fd, pid_t *ret_pid, int *ret_pidfd, struct qc_err *err)
+{
+        struct qc_err ce = { 0 };
+        pid_t pid;
+
+        if (cg_clone_into(cgroup_fd, ret_pid, ret_pidfd, &ce) == 0)
+                return 0;
+        if (!cg_clone_unsupported(ce.code))
+                return qc_err_set(err, ce.code, "%s", ce.msg);
         pid = fork();
         if (pid < 0)
                 return qc_err_sys(err, errno, "fork");

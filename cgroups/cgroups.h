@@ -113,6 +113,13 @@ int cg_vm_place_vcpu(struct cg_vm *vm, unsigned vcpu, pid_t tid, struct qc_err *
  * write failed; then the child must report and _exit. */
 int cg_fork_into(int cgroup_fd, pid_t *ret_pid, int *ret_pidfd, struct qc_err *err);
 
+/* Only the clone3 half of cg_fork_into: no fallback. Fails with err->code
+ * for which cg_clone_unsupported() is true on a kernel without
+ * CLONE_INTO_CGROUP (the caller then forks and moves the child itself).
+ * ret_pidfd NULL = no pidfd asked for. */
+int cg_clone_into(int cgroup_fd, pid_t *ret_pid, int *ret_pidfd, struct qc_err *err);
+bool cg_clone_unsupported(int code);
+
 /* Limits. 0 = leave as is; CG_LIMIT_MAX writes "max". One writer per
  * controller; they write to any cgroup dirfd. */
 #define CG_LIMIT_MAX UINT64_MAX

@@ -56,6 +56,13 @@ static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
         return 0;
 }
 
+static int hook_cgroup(void *userdata, int *ret_fd, struct qc_err *err)
+{
+        struct launch *l = userdata;
+
+        return launch_place_cgroup(&l->place, ret_fd, err);
+}
+
 static int hook_place(pid_t pid, void *userdata, struct qc_err *err)
 {
         struct launch *l = userdata;
@@ -92,6 +99,7 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
                 .argv = l->argv,
                 .stdout_fd = -1,
                 .notify_fd = -1,
+                .cgroup = hook_cgroup,
                 .place = hook_place,
                 .prepare = hook_prepare,
                 .cleanup = hook_cleanup,

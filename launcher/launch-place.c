@@ -106,29 +106,50 @@ int launch_place_check(const struct vm_spec *spec, struct launch_place *ret, str
 
 DEFINE_CLEANUP_FUNC(struct cg_vm *, cg_vm_free)
 
-int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err)
+/* Create the VM's cgroup with its limits (reopened: `start`'s supervisor
+ * closed what the CLI had open). */
+static int make_cgroup(struct launch_place *lp, struct qc_err *err)
 {
-        struct launch_place *lp = userdata;
         const struct vm_spec *spec = lp->spec;
         _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
         _cleanup_(cg_vm_freep) struct cg_vm *cg = NULL;
         unsigned refused;
         struct qc_err why = { 0 };
 
+        open_hier(spec, &h, &lp->usable, &refused, &why);
+        if (!h)
+                return qc_err_set(err, why.code, "%s", why.msg);
+        if (cg_vm_create(h, launch_place_parent(spec), spec->name, lp->usable, spec->cpu.vcpus, &cg, err) < 0)
+                return -1;
+        /* from here on the cleanup hook removes it, even if we fail */
+        lp->cg = TAKE_PTR(cg);
+        return placement_apply_cgroup(spec, lp->cg, lp->usable, err);
+}
+
+int launch_place_cgroup(void *userdata, int *ret_fd, struct qc_err *err)
+{
+        struct launch_place *lp = userdata;
+
+        *ret_fd = -1;
+        if (!lp->use_cgroup)
+                return 0;
+        if (!lp->cg && make_cgroup(lp, err) < 0)
+                return -1;
+        *ret_fd = cg_vm_emulator_fd(lp->cg);
+        return 0;
+}
+
+int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err)
+{
+        struct launch_place *lp = userdata;
+        const struct vm_spec *spec = lp->spec;
+
         /* QEMU has not exec'd yet: it waits for us (spawn's handshake), so
-         * it runs its first instruction in emulator/ with every limit set */
-        if (lp->use_cgroup) {
-                /* reopened: `start`'s supervisor closed what the CLI had open */
-                open_hier(spec, &h, &lp->usable, &refused, &why);
-                if (!h)
-                        return qc_err_set(err, why.code, "%s", why.msg);
-                if (cg_vm_create(h, launch_place_parent(spec), spec->name, lp->usable, spec->cpu.vcpus, &cg, err) <
-                    0)
-                        return -1;
-                /* from here on the cleanup hook removes it, even if we fail */
-                lp->cg = TAKE_PTR(cg);
-                if (placement_apply_cgroup(spec, lp->cg, lp->usable, err) < 0 ||
-                    cg_vm_place_pid(lp->cg, qemu_pid, err) < 0)
+         * it runs its first instruction in emulator/ with every limit set.
+         * Born there when launch_place_cgroup ran first (spawn_opts
+         * .into_cgroup); moved there here otherwise. */
+        if (lp->use_cgroup && !lp->cg) {
+                if (make_cgroup(lp, err) < 0 || cg_vm_place_pid(lp->cg, qemu_pid, err) < 0)
                         return -1;
         }
         if (lp->memlock && placement_apply_memlock(qemu_pid, lp->memlock, err) < 0)
@@ -149,14 +170,26 @@ int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_
                 return qc_err_wrap(err, "find the vCPU threads");
         for (size_t i = 0; i < l->n; i++) {
                 const struct qmp_cpu *c = &l->cpus[i];
+                int fd;
 
                 if (c->cpu_index < 0 || c->thread_id <= 0)
                         return qc_err_set(err, EPROTO, "query-cpus-fast names vCPU %lld without a thread",
                                           (long long)c->cpu_index);
-                if (placement_place_vcpu(lp->spec, lp->cg, lp->usable, (unsigned)c->cpu_index, (pid_t)c->thread_id,
-                                         err) < 0)
+                if (lp->cg && cg_vm_vcpu_fd(lp->cg, (unsigned)c->cpu_index, &fd, err) < 0)
                         return -1;
         }
+        /* Each move into a cgroup takes the kernel's cgroup_threadgroup_rwsem
+         * for writing, and the first after a quiet spell waits for an RCU
+         * grace period (~10 ms) to get it out of its fast reader mode; it
+         * drops back one grace period after the last writer. So: all moves
+         * back to back (one wait for all vCPUs), nothing in between. */
+        for (size_t i = 0; lp->cg && i < l->n; i++)
+                if (cg_vm_place_vcpu(lp->cg, (unsigned)l->cpus[i].cpu_index, (pid_t)l->cpus[i].thread_id, err) < 0)
+                        return -1;
+        for (size_t i = 0; i < l->n; i++)
+                if (placement_pin_vcpu(lp->spec, lp->cg, lp->usable, (unsigned)l->cpus[i].cpu_index,
+                                       (pid_t)l->cpus[i].thread_id, err) < 0)
+                        return -1;
         return 0;
 }
 

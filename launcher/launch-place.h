@@ -1,6 +1,7 @@
 /* Placement and privileges of one VM's launch, for `start` and `run`: what
- * is checked before anything is created, and the supervisor hooks that put
- * QEMU into its cgroup before it runs (place), put each vCPU thread into
+ * is checked before anything is created, and the supervisor hooks that make
+ * the cgroup QEMU is born in (cgroup), set its rlimit and affinity before it
+ * runs (place), put each vCPU thread into
  * vcpuN/ with its pin before the guest runs (prepare), and remove the cgroup
  * once QEMU is gone (cleanup). */
 #pragma once
@@ -43,6 +44,10 @@ void launch_place_done(struct launch_place *lp);
  * RLIMIT_MEMLOCK, pin it per cpu.emulator_pin. prepare: every vCPU thread QMP
  * names into vcpuN/, pinned per cpu.pin. cleanup: remove the cgroup. */
 int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err);
+/* The supervisor's cgroup hook: create the cgroup (as place would) before
+ * QEMU is spawned; *ret_fd = emulator/ (owned by lp), -1 without a cgroup.
+ * place then leaves QEMU where it was born. */
+int launch_place_cgroup(void *userdata, int *ret_fd, struct qc_err *err);
 int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
 void launch_place_cleanup(void *userdata);
 

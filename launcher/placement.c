@@ -355,10 +355,16 @@ static const struct vm_vcpu_pin *pin_of(const struct vm_spec *spec, unsigned vcp
 int placement_place_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, unsigned vcpu, pid_t tid,
                          struct qc_err *err)
 {
-        const struct vm_vcpu_pin *pin = pin_of(spec, vcpu);
-
         if (vm && cg_vm_place_vcpu(vm, vcpu, tid, err) < 0)
                 return -1;
+        return placement_pin_vcpu(spec, vm, usable, vcpu, tid, err);
+}
+
+int placement_pin_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, unsigned vcpu, pid_t tid,
+                       struct qc_err *err)
+{
+        const struct vm_vcpu_pin *pin = pin_of(spec, vcpu);
+
         if (pin) {
                 if (vm && (usable & CG_MASK(CG_CPUSET))) {
                         _cleanup_free_ char *cpus = cpuset_to_string(&pin->cpus);

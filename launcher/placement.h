@@ -75,3 +75,7 @@ int placement_set_affinity(pid_t tid, const struct cpuset *cpus, struct qc_err *
  * cgroup of its own): affinity only. */
 int placement_place_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, unsigned vcpu, pid_t tid,
                          struct qc_err *err);
+/* Only the pin half of placement_place_vcpu (the thread already in vcpuN/):
+ * for a caller that moves several threads back to back first. */
+int placement_pin_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, unsigned vcpu, pid_t tid,
+                       struct qc_err *err);

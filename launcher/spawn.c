@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../cgroups/cgroups.h"
 #include "../common/cleanup.h"
 #include "privs.h"
 
@@ -164,6 +165,27 @@ __attribute__((noreturn)) static void child(const struct spawn_opts *o, const ch
         child_fail(err_fd, errno, NULL);
 }
 
+/* 0 in the child, its pid in the parent, -1 with err. *ret_move: the child
+ * was not born in o->cgroup_fd and the parent must move it. */
+static pid_t fork_child(const struct spawn_opts *o, bool *ret_move, struct qc_err *err)
+{
+        struct qc_err ce = { 0 };
+        pid_t pid;
+
+        *ret_move = false;
+        if (o->into_cgroup) {
+                if (cg_clone_into(o->cgroup_fd, &pid, NULL, &ce) == 0)
+                        return pid;
+                if (!cg_clone_unsupported(ce.code))
+                        return qc_err_set(err, ce.code, "%s", ce.msg);
+                *ret_move = true;
+        }
+        pid = fork();
+        if (pid < 0)
+                return qc_err_sys(err, errno, "fork");
+        return pid;
+}
+
 int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err)
 {
         _cleanup_free_ char *binary = NULL;
@@ -172,6 +194,7 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
         int p[2];
         ssize_t n;
         pid_t pid;
+        bool move = false;
 
         if (!o->argv || !o->argv[0])
                 return qc_err_set(err, EINVAL, "no program to run");
@@ -186,9 +209,9 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
                 return qc_err_sys(err, errno, "pipe");
         err_r = p[0], err_w = p[1];
 
-        pid = fork();
+        pid = fork_child(o, &move, err);
         if (pid < 0)
-                return qc_err_sys(err, errno, "fork");
+                return qc_err_wrap(err, "start %s", binary);
         if (pid == 0) {
                 close(go_w);
                 close(err_r);
@@ -196,6 +219,17 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
         }
         close(go_r), go_r = -1;
         close(err_w), err_w = -1;
+
+        if (move) {
+                char buf[24];
+
+                snprintf(buf, sizeof buf, "%d", (int)pid);
+                if (cg_write(o->cgroup_fd, "cgroup.procs", buf, err) < 0) {
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                        return qc_err_wrap(err, "move %s into its cgroup", o->argv[0]);
+                }
+        }
 
         if (o->place && o->place(pid, o->userdata, err) < 0) {
                 kill(pid, SIGKILL);

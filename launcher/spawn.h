@@ -15,8 +15,16 @@ struct spawn_opts {
         int stdout_fd;      /* -1 = /dev/null */
         int stderr_fd;      /* -1 = /dev/null */
         bool new_pgrp;      /* own process group: a terminal's Ctrl-C reaches only us */
-        /* In the parent, after fork and before the child may exec: e.g. move
-         * pid into its cgroup. A failure kills the child and fails the spawn. */
+        /* into_cgroup: the child is born in the cgroup2 directory cgroup_fd
+         * (clone3 CLONE_INTO_CGROUP, Linux >= 5.7). Moving a live process
+         * instead (a write to cgroup.procs) makes the kernel wait for an RCU
+         * grace period, ~10 ms; a fork into the cgroup does not. On an older
+         * kernel: fork, and the parent moves the child before place runs. */
+        bool into_cgroup;
+        int cgroup_fd;
+        /* In the parent, after fork (and after the child is in cgroup_fd)
+         * and before the child may exec: e.g. RLIMIT_MEMLOCK, affinity. A
+         * failure kills the child and fails the spawn. */
         int (*place)(pid_t pid, void *userdata, struct qc_err *err);
         void *userdata;
         /* Passed to the child as fds 3, 4, ... in this order (the numbers the

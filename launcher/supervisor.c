@@ -436,6 +436,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         }
         if (open_pass(o, pass, err) < 0)
                 goto fail;
+        int cgroup_fd = -1;
         struct spawn_opts so = {
                 .argv = o->argv,
                 .stdin_fd = -1,
@@ -448,7 +449,11 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 .n_pass_fds = o->n_pass,
                 .privs = o->privs,
         };
-        r = spawn_process(&so, &s.pid, err);
+        r = o->cgroup ? o->cgroup(o->userdata, &cgroup_fd, err) : 0;
+        so.into_cgroup = cgroup_fd >= 0;
+        so.cgroup_fd = cgroup_fd;
+        if (r == 0)
+                r = spawn_process(&so, &s.pid, err);
         /* QEMU has its copies now */
         for (size_t i = 0; i < o->n_pass; i++)
                 close(pass[i]);
@@ -456,7 +461,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 for (size_t i = 0; i < o->n_pass; i++)
                         if (o->pass[i].socket)
                                 unlink(o->pass[i].path);
-                /* place may have made a cgroup */
+                /* the cgroup hook may have made a cgroup */
                 if (o->cleanup)
                         o->cleanup(o->userdata);
                 s.rec.state = VM_STATE_FAILED;

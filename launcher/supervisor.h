@@ -34,10 +34,13 @@ struct supervisor_opts {
         int start_timeout_ms;   /* QEMU must open its monitor within this; 0 = 60 s */
         int notify_fd;          /* start: gets "ok\n" or "error\n<text>" once, then is closed; -1 = none */
 
-        /* Hooks (each may be NULL). place: in the parent, before QEMU execs
-         * (cgroup). prepare: after QMP is up, before `cont` (vCPU pinning...).
+        /* Hooks (each may be NULL). cgroup: before QEMU is spawned, the
+         * cgroup2 directory it is to be born in (*ret_fd, owned by userdata;
+         * -1 = none; see spawn_opts.into_cgroup). place: in the parent, once
+         * QEMU is in that cgroup, before it execs (rlimits, affinity). prepare: after QMP is up, before `cont` (vCPU pinning...).
          * cleanup: after QEMU is gone (remove the cgroup), also when QEMU
-         * could not be started after place ran. */
+         * could not be started after cgroup or place ran. */
+        int (*cgroup)(void *userdata, int *ret_fd, struct qc_err *err);
         int (*place)(pid_t qemu_pid, void *userdata, struct qc_err *err);
         int (*prepare)(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
         void (*cleanup)(void *userdata);

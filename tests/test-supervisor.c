@@ -4,13 +4,20 @@
  * tests/integration/lifecycle-*.sh. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
 #include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cgroups/cgroups.h"
 #include "common/cleanup.h"
 #include "launcher/privs.h"
 #include "launcher/spawn.h"
@@ -217,10 +224,137 @@ static void test_exit_codes(void)
         is_int(supervisor_exit_code(&r), 0, "isa-debug-exit 0 -> 0");
 }
 
+/* The "0::/path" line of a /proc/PID/cgroup text: the cgroup2 membership. */
+static void v2_line(const char *text, char *out, size_t size)
+{
+        const char *l = text ? strstr(text, "0::") : NULL;
+
+        while (l && l != text && l[-1] != '\n')
+                l = strstr(l + 1, "0::");
+        snprintf(out, size, "%.*s", l ? (int)strcspn(l, "\n") : 0, l ? l : "");
+}
+
+/* place runs once the child is in its cgroup: what /proc/PID/cgroup says then */
+static int place_cgroup(pid_t pid, void *ud, struct qc_err *err)
+{
+        char path[64], buf[4096] = "";
+        int fd;
+        ssize_t n;
+
+        snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        n = fd >= 0 ? read(fd, buf, sizeof buf - 1) : -1;
+        if (fd >= 0)
+                close(fd);
+        v2_line(n > 0 ? buf : "", ud, 256);
+        return 0;
+}
+
+/* The program spawn execs names the cgroup it runs in: the one it was born
+ * in (clone3), or, with clone3 hidden, the one the parent moved it into. */
+static int spawn_in_cgroup(int cgroup_fd, char *seen_by_place, char *seen_by_child, size_t size)
+{
+        struct qc_err err = { 0 };
+        char *argv[] = { "cat", "/proc/self/cgroup", NULL };
+        struct spawn_opts o = { .argv = argv, .stdin_fd = -1, .stderr_fd = -1, .into_cgroup = true,
+                                .cgroup_fd = cgroup_fd, .place = place_cgroup, .userdata = seen_by_place };
+        char buf[4096] = "";
+        size_t len = 0;
+        ssize_t n;
+        int p[2], st;
+        pid_t pid;
+
+        if (pipe2(p, O_CLOEXEC) < 0)
+                return -1;
+        o.stdout_fd = p[1];
+        if (spawn_process(&o, &pid, &err) < 0) {
+                snprintf(seen_by_child, size, "spawn failed: %.200s", err.msg);
+                close(p[0]);
+                close(p[1]);
+                return -1;
+        }
+        close(p[1]);
+        while (len < sizeof buf - 1 && (n = read(p[0], buf + len, sizeof buf - 1 - len)) > 0)
+                len += (size_t)n;
+        close(p[0]);
+        waitpid(pid, &st, 0);
+        v2_line(buf, seen_by_child, size);
+        return 0;
+}
+
+/* clone3 returns ENOSYS from here on in this process (as under an old
+ * kernel, or a seccomp policy that hides it). */
+static int hide_clone3(void)
+{
+        struct sock_filter f[] = {
+                BPF_STMT(BPF_LD | BPF_W | BPF_ABS, offsetof(struct seccomp_data, nr)),
+                BPF_JUMP(BPF_JMP | BPF_JEQ | BPF_K, __NR_clone3, 0, 1),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ERRNO | ENOSYS),
+                BPF_STMT(BPF_RET | BPF_K, SECCOMP_RET_ALLOW),
+        };
+        struct sock_fprog prog = { .len = sizeof f / sizeof f[0], .filter = f };
+
+        if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+                return -1;
+        return (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog);
+}
+
+static void test_spawn_cgroup(void)
+{
+        struct qc_err err = { 0 };
+        struct cg_hier *h = NULL;
+        struct cg_vm *vm = NULL;
+        char name[32], want[512], placed[256] = "", seen[256] = "";
+        int p[2], st = -1;
+        pid_t pid = -1;
+
+        snprintf(name, sizeof name, "tspawn%d", (int)getpid());
+        if (geteuid() != 0 || cg_hier_open(NULL, &h, &err) < 0 ||
+            cg_vm_create(h, "qemuctl", name, 0, 0, &vm, &err) < 0) {
+                ok(1, "spawn into a cgroup # SKIP needs root and a writable cgroup2 (%s)", err.msg);
+                cg_hier_free(h);
+                return;
+        }
+        snprintf(want, sizeof want, "0::%s/emulator", cg_vm_path(vm) + strlen(cg_hier_path(h)));
+
+        ok(spawn_in_cgroup(cg_vm_emulator_fd(vm), placed, seen, sizeof seen) == 0, "spawn into %s", want + 3);
+        is_str(seen, want, "the exec'd program runs in emulator/");
+        is_str(placed, want, "place ran with the child already there");
+
+        /* the fallback: fork, and the parent writes cgroup.procs */
+        if (pipe2(p, O_CLOEXEC) == 0 && (pid = fork()) == 0) {
+                char a[256] = "", b[256] = "", out[600];
+                int r = hide_clone3() < 0 ? -2 : spawn_in_cgroup(cg_vm_emulator_fd(vm), a, b, sizeof b);
+
+                snprintf(out, sizeof out, "%d|%s|%s", r, a, b);
+                (void)!write(p[1], out, strlen(out));
+                _exit(0);
+        }
+        close(p[1]);
+        char got[600] = "", expect[1200];
+        ssize_t n = read(p[0], got, sizeof got - 1);
+        close(p[0]);
+        waitpid(pid, &st, 0);
+        got[n > 0 ? n : 0] = '\0';
+        snprintf(expect, sizeof expect, "0|%s|%s", want, want);
+        is_str(got, expect, "without clone3 (ENOSYS): moved before place and before exec");
+
+        /* a cgroup fd that is no cgroup is an error, not a silent fallback */
+        int dir = open("/tmp", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        ok(spawn_in_cgroup(dir, placed, seen, sizeof seen) < 0 && strstr(seen, "spawn failed"),
+           "a non-cgroup fd fails the spawn: %s", seen);
+        close(dir);
+
+        ok(cg_vm_remove(vm, 2000, &err) == 0, "cgroup removed (%s)", err.msg);
+        cg_vm_free(vm);
+        cg_hier_free(h);
+}
+
 int main(void)
 {
         test_spawn();
         test_spawn_privs();
+        test_spawn_cgroup();
         test_exit_codes();
         return tap_done();
 }
