@@ -1,12 +1,9 @@
 #!/usr/bin/env bash
 # Installs everything qemuctl needs to build, run VMs and run its tests on
-# Debian 12 (run as root). Used by README's first command and by .ci/run.
+# Debian 12 (run as root): the packages listed in packages.txt.
 set -euo pipefail
+cd "$(dirname "$0")"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -q
-apt-get install -y -q --no-install-recommends \
-        build-essential pkg-config clang libclang-rt-14-dev \
-        libjson-c-dev libnuma-dev libcap-ng-dev \
-        qemu-system-x86 qemu-utils \
-        busybox-static linux-image-amd64 cpio kmod gzip xz-utils zstd \
-        numactl procps iproute2 socat time python3 util-linux
+# shellcheck disable=SC2046 # one package per word
+apt-get install -y -q --no-install-recommends $(grep -v '^#' packages.txt)
