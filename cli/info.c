@@ -38,6 +38,13 @@ static void format_uptime(int64_t ms, char *buf, size_t len)
                 snprintf(buf, len, "%lldm%02llds", (long long)(s / 60), (long long)(s % 60));
 }
 
+/* A state dir that lost its spec.json or status.json while no QEMU of it
+ * runs: neither ended nor running, and nothing a verb can act on. */
+static const char *state_name(const struct vm_handle *h)
+{
+        return h->problem && !h->qemu_pid ? "broken" : vm_state_to_string(h->rec.state);
+}
+
 /* One VM as JSON: the record (refreshed), the spec's size, the live status. */
 static json_object *vm_json(struct vm_handle *h, const char *live_status)
 {
@@ -47,16 +54,19 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
         bool active = vm_state_is_active(r->state);
 
         json_object_object_add(o, "name", json_object_new_string(h->name));
-        json_object_object_add(o, "state", json_object_new_string(vm_state_to_string(r->state)));
+        json_object_object_add(o, "state", json_object_new_string(state_name(h)));
+        if (h->problem)
+                json_object_object_add(o, "problem", json_object_new_string(h->problem));
         if (live_status)
                 json_object_object_add(o, "qemu_status", json_object_new_string(live_status));
         json_object_object_add(o, "pid", active ? json_object_new_int(r->qemu_pid) : NULL);
         json_object_object_add(o, "supervisor_pid", json_object_new_int(r->supervisor_pid));
         json_object_object_add(o, "supervisor_alive",
                                json_object_new_boolean(proc_alive(r->supervisor_pid, r->supervisor_start)));
-        json_object_object_add(o, "started_at", json_object_new_int64(r->started_at / 1000));
-        json_object_object_add(o, "uptime_s",
-                               active ? json_object_new_int64((unix_ms() - r->started_at) / 1000) : NULL);
+        json_object_object_add(o, "started_at", r->started_at ? json_object_new_int64(r->started_at / 1000) : NULL);
+        json_object_object_add(o, "uptime_s", active && r->started_at
+                                                      ? json_object_new_int64((unix_ms() - r->started_at) / 1000)
+                                                      : NULL);
         if (h->spec) {
                 json_object_object_add(o, "vcpus", json_object_new_int((int)h->spec->cpu.vcpus));
                 json_object_object_add(o, "max_vcpus", json_object_new_int((int)h->spec->cpu.max));
@@ -69,7 +79,7 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
                                                                 ? json_object_new_uint64(h->spec->memory.max)
                                                                 : NULL);
         }
-        if (!active) {
+        if (!active && r->started_at) {
                 json_object_object_add(o, "ended_at", json_object_new_int64(r->ended_at / 1000));
                 json_object_object_add(o, "ended", json_object_new_string(how ? how : ""));
                 if (r->shutdown_reason)
@@ -116,7 +126,9 @@ int cmd_list(int argc, char **argv)
 {
         static const char help[] = "Usage: qemuctl list [--json]\n\n"
                                    "Every VM with a state dir: name, state, QEMU pid, vCPUs, memory, uptime.\n"
-                                   "VMs that ended stay listed (ended/crashed/failed) until started again.\n";
+                                   "VMs that ended stay listed (ended/crashed/failed) until started again.\n"
+                                   "A state dir that lost its spec.json or status.json while no QEMU of it\n"
+                                   "runs is listed as broken; `qemuctl status NAME` says what to do.\n";
         const char *verb = argv[0];
         struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_NO_ARGS };
         _cleanup_strv_free_ char **names = NULL;
@@ -136,7 +148,7 @@ int cmd_list(int argc, char **argv)
                 _cleanup_vm_ struct vm_handle *h = NULL;
                 char mem[32] = "-", up[32] = "-", vcpus[16] = "-", pid[16] = "-";
 
-                if (vm_open(*n, "list", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h, &err) < 0) {
+                if (vm_open(*n, "list", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_BROKEN_OK, &h, &err) < 0) {
                         qc_err_clear(&err);
                         /* a state dir that never got a record: not a VM (yet) */
                         continue;
@@ -152,9 +164,10 @@ int cmd_list(int argc, char **argv)
                 }
                 if (vm_state_is_active(h->rec.state)) {
                         snprintf(pid, sizeof pid, "%d", (int)h->rec.qemu_pid);
-                        format_uptime(unix_ms() - h->rec.started_at, up, sizeof up);
+                        if (h->rec.started_at)
+                                format_uptime(unix_ms() - h->rec.started_at, up, sizeof up);
                 }
-                printf("%-24s %-9s %8s %5s %8s %9s\n", h->name, vm_state_to_string(h->rec.state), pid, vcpus, mem, up);
+                printf("%-24s %-9s %8s %5s %8s %9s\n", h->name, state_name(h), pid, vcpus, mem, up);
         }
         if (json)
                 cli_print_json(arr);
@@ -177,9 +190,11 @@ int cmd_status(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h)))
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_BROKEN_OK, &h)))
                 return rc;
         tidy(h);
+        if (h->problem)
+                cli_warn(verb, h->problem);
         if (h->qemu_pid) {
                 /* QEMU's own view when the monitor is free within a moment; the
                  * record otherwise */
@@ -203,7 +218,7 @@ int cmd_status(int argc, char **argv)
         }
         const struct vm_record *r = &h->rec;
         printf("Name:        %s\n", h->name);
-        printf("State:       %s%s%s%s\n", vm_state_to_string(r->state), live ? " (QEMU: " : "", live ? live : "",
+        printf("State:       %s%s%s%s\n", state_name(h), live ? " (QEMU: " : "", live ? live : "",
                live ? ")" : "");
         if (h->qemu_pid)
                 printf("QEMU pid:    %d\n", (int)r->qemu_pid);
@@ -228,8 +243,13 @@ int cmd_status(int argc, char **argv)
         time_t t = (time_t)(r->started_at / 1000);
         char when[64];
         strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S", localtime(&t));
-        printf("Started:     %s\n", when);
-        if (vm_state_is_active(r->state)) {
+        printf("Started:     %s\n", r->started_at ? when : "?");
+        if (h->problem)
+                printf("Problem:     %s\n", h->problem);
+        /* started_at 0: the record is lost, and with it how the VM ended */
+        if (!r->started_at) {
+                /* nothing more is known */
+        } else if (vm_state_is_active(r->state)) {
                 char up[32];
                 format_uptime(unix_ms() - r->started_at, up, sizeof up);
                 printf("Uptime:      %s\n", up);

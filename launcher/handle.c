@@ -24,6 +24,7 @@ void vm_close(struct vm_handle *h)
                 close(h->lock_fd);
         free(h->name);
         free(h->rundir);
+        free(h->problem);
         free(h);
 }
 
@@ -62,11 +63,39 @@ static int load_spec(const char *rundir, struct vm_spec **ret, struct qc_err *er
         return rc < 0 ? -1 : 0;
 }
 
+/* issues: what the state dir lacks ("no spec.json"); what to do depends on
+ * whether a QEMU of the VM still runs, and whether its record is there to
+ * reach it by. */
+static int set_problem(struct vm_handle *h, const char *issues, bool record_lost)
+{
+        int r;
+
+        if (!h->qemu_pid)
+                r = asprintf(&h->problem, "state dir %s has %s, and no QEMU of VM `%s` runs: remove the directory "
+                             "(rm -r %s), or start the VM again from its VM file (start tidies it)",
+                             h->rundir, issues, h->name, h->rundir);
+        else if (record_lost)
+                r = asprintf(&h->problem, "state dir %s has %s, but QEMU (pid %d, from %s) of VM `%s` still runs "
+                             "and no qemuctl verb can reach it without its record: end it (kill %d), then "
+                             "start the VM again from its VM file",
+                             h->rundir, issues, (int)h->qemu_pid, VM_RUNDIR_QEMU_PID, h->name, (int)h->qemu_pid);
+        else
+                r = asprintf(&h->problem, "state dir %s has %s, but QEMU (pid %d) of VM `%s` still runs: "
+                             "`qemuctl stop %s` (or kill) ends it; then start the VM again from its VM file",
+                             h->rundir, issues, (int)h->qemu_pid, h->name, h->name);
+        if (r < 0)
+                h->problem = NULL;
+        return r < 0 ? -1 : 0;
+}
+
 int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle **ret, struct qc_err *err)
 {
         struct vm_handle *h = calloc(1, sizeof *h);
         _cleanup_(vm_closep) struct vm_handle *hp = h;
         struct stat st;
+        char issues[2 * QC_ERR_MSG_MAX + 64] = "";
+        bool record_lost = false;
+        struct qc_err e = { 0 };
         int rc;
 
         if (!h)
@@ -90,22 +119,46 @@ int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle
                 if (h->lock_fd < 0)
                         return -1;
         }
-        rc = vm_record_read(h->rundir, &h->rec, err);
+        rc = vm_record_read(h->rundir, &h->rec, &e);
         if (rc == -ENOENT)
                 return qc_err_set(err, ENOENT, "VM `%s` has a state dir but no status record (%s): it never "
                                   "started; start it again", name, h->rundir);
-        if (rc < 0)
-                return qc_err_wrap(err, "VM `%s`", name);
-        vm_record_refresh(&h->rec);
+        if (rc < 0) {
+                /* hand edited, or cut short by a full disk: whatever it said is lost */
+                if (snprintf(issues, sizeof issues, "an unusable %s (%s)", VM_RUNDIR_STATUS, e.msg) < 0)
+                        issues[0] = '\0';
+                record_lost = true;
+                vm_record_init(&h->rec);
+                h->rec.started_at = 0;
+                h->rec.qemu_pid = state_orphan_qemu(h->rundir, name);
+                h->rec.state = h->rec.qemu_pid ? VM_STATE_RUNNING : VM_STATE_ENDED;
+        } else {
+                vm_record_refresh(&h->rec);
+        }
         if (vm_state_is_active(h->rec.state))
                 h->qemu_pid = h->rec.qemu_pid;
-        if (!h->qemu_pid && !(flags & VM_OPEN_ANY_STATE)) {
+        if (!h->qemu_pid && !(flags & VM_OPEN_ANY_STATE) && !record_lost) {
                 _cleanup_free_ char *how = vm_record_describe_end(&h->rec);
                 return qc_err_set(err, ESRCH, "VM `%s` is not running (%s: %s); `qemuctl status %s` says more",
                                   name, vm_state_to_string(h->rec.state), how ? how : "?", name);
         }
-        if (!(flags & VM_OPEN_NO_SPEC) && load_spec(h->rundir, &h->spec, err) < 0)
-                return qc_err_wrap(err, "VM `%s`", name);
+        if (!(flags & VM_OPEN_NO_SPEC) && load_spec(h->rundir, &h->spec, &e) < 0) {
+                size_t n = strlen(issues);
+                int w = e.code == ENOENT ? snprintf(issues + n, sizeof issues - n, "%sno %s", n ? " and " : "",
+                                                    VM_RUNDIR_SPEC)
+                                         : snprintf(issues + n, sizeof issues - n, "%san unusable %s (%s)",
+                                                    n ? " and " : "", VM_RUNDIR_SPEC, e.msg);
+                if (w < 0)
+                        issues[n] = '\0';
+        }
+        if (issues[0]) {
+                if (set_problem(h, issues, record_lost) < 0)
+                        return qc_err_sys(err, ENOMEM, "open VM");
+                if (!(flags & VM_OPEN_BROKEN_OK))
+                        return qc_err_set(err, EUCLEAN, "%s", h->problem);
+                *ret = TAKE_PTR(hp);
+                return 0;
+        }
         if (h->qemu_pid && !(flags & VM_OPEN_NO_QMP)) {
                 _cleanup_free_ char *sock = NULL;
                 if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) < 0)

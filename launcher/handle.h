@@ -23,6 +23,12 @@ struct vm_handle {
         pid_t qemu_pid;         /* 0 when QEMU is not running */
         struct qmp *qmp;        /* NULL with VM_OPEN_NO_QMP or when QEMU is not running */
         int lock_fd;            /* -1 without VM_OPEN_LOCK */
+        /* With VM_OPEN_BROKEN_OK: what is wrong with the state dir (no or an
+         * unusable spec.json or status.json) and what to do; NULL if nothing.
+         * A lost status.json leaves rec as RUNNING with the QEMU qemu.pid
+         * names when that one still runs (state_orphan_qemu), as ENDED (and
+         * started_at 0) otherwise. */
+        char *problem;
 };
 
 enum {
@@ -30,6 +36,7 @@ enum {
         VM_OPEN_NO_QMP = 1 << 1,    /* don't connect to QMP */
         VM_OPEN_ANY_STATE = 1 << 2, /* a VM that has ended is fine (status, dump) */
         VM_OPEN_NO_SPEC = 1 << 3,   /* don't load spec.json */
+        VM_OPEN_BROKEN_OK = 1 << 4, /* an unusable status.json or spec.json sets problem instead of failing (list, status) */
 };
 
 /* How long VM_OPEN_LOCK waits for another verb (cli: --lock-timeout). */

@@ -453,7 +453,16 @@ int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char 
                                           "(qemuctl stop %s) or pick another name",
                                           name, (int)pid, name);
         } else if (rc != -ENOENT) {
-                /* an unreadable record is stale by definition: we tidy it */
+                /* an unreadable record: stale, unless the QEMU it lost track of still runs */
+                pid_t pid = state_orphan_qemu(rundir, name);
+                if (pid > 0) {
+                        char why[QC_ERR_MSG_MAX];
+                        snprintf(why, sizeof why, "%s", err ? err->msg : "?");
+                        return qc_err_set(err, EEXIST,
+                                          "VM `%s` has an unusable status record (%s), but its QEMU (pid %d) "
+                                          "still runs; end it (kill %d), then start again",
+                                          name, why, (int)pid, (int)pid);
+                }
                 qc_err_clear(err);
         }
         if (clear_rundir(rundir, err) < 0)
@@ -499,6 +508,26 @@ int state_list_names(char ***ret, struct qc_err *err)
         *ret = strv_steal(&names);
         if (!*ret)
                 return qc_err_sys(err, ENOMEM, "list VMs");
+        return 0;
+}
+
+pid_t state_orphan_qemu(const char *rundir, const char *name)
+{
+        _cleanup_free_ char *path = NULL, *text = NULL, *guest = NULL;
+        pid_t pid;
+        size_t len;
+
+        if (state_read_pid(rundir, VM_RUNDIR_QEMU_PID, &pid) < 0 || !proc_alive(pid, 0))
+                return 0;
+        if (asprintf(&path, "/proc/%d/cmdline", (int)pid) < 0 || asprintf(&guest, "guest=%s,", name) < 0)
+                return 0;
+        if (read_file(path, 1 << 20, &text, &len) < 0)
+                return 0;
+        /* NUL-separated arguments: look for "-name" "guest=NAME,..." */
+        for (size_t off = 0; off < len; off += strlen(text + off) + 1)
+                if (strcmp(text + off, "-name") == 0 && off + 6 < len &&
+                    strncmp(text + off + 6, guest, strlen(guest)) == 0)
+                        return pid;
         return 0;
 }
 

@@ -104,6 +104,12 @@ int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char 
 /* Names of every VM with a state dir, sorted; NULL-terminated (strv_free). */
 int state_list_names(char ***ret, struct qc_err *err);
 
+/* For a state dir whose status record is lost (corrupt, hand edited): the
+ * QEMU RUNDIR/qemu.pid names, when that process is alive and is QEMU of VM
+ * NAME (its -name guest=NAME; a pid alone may have been reused). Returns the
+ * pid, or 0 when no such QEMU runs. */
+pid_t state_orphan_qemu(const char *rundir, const char *name);
+
 /* Small files in the state dir. */
 int state_write_pid(const char *rundir, const char *file, pid_t pid, struct qc_err *err);
 int state_read_pid(const char *rundir, const char *file, pid_t *ret);

@@ -203,6 +203,41 @@ tap_is "$(lc_field st2 state)" running "st2 runs"
 [ "$(cat "$QEMUCTL_RUNDIR/st2/qemu.pid")" != "$stranger" ]; tap_ok $? "with a QEMU of its own"
 "$Q" kill st2 >/dev/null; tap_ok $? "kill st2"
 kill -0 "$stranger" 2>/dev/null; tap_ok $? "the stranger the stale records named is untouched"
+
+# --- state dirs that lost spec.json or status.json (a full disk, hand
+#     editing): listed as broken while no QEMU of theirs runs, status says
+#     what is wrong and what to do, start tidies them; a QEMU that still runs
+#     is reported as running and never started twice
+stale br1; rm "$QEMUCTL_RUNDIR/br1/spec.json"
+"$Q" list | grep -Eq '^br1 +broken'; tap_ok $? "list: a dead state dir without spec.json is broken"
+out=$("$Q" status br1 2>/dev/null); rc=$?
+case $out in *"Problem:"*"has no spec.json"*"remove the directory"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 0 && r == 0 ? 0 : 1 )) "status br1 names the missing spec.json and what to do (rc $rc)"
+tap_is "$(lc_field br1 state 2>/dev/null)" broken "status --json: broken"
+mkdir -p "$QEMUCTL_RUNDIR/br2"; echo '{ "state": "runn' >"$QEMUCTL_RUNDIR/br2/status.json"
+"$Q" list | grep -Eq '^br2 +broken'; tap_ok $? "list: a cut-short status.json is broken"
+p=$(lc_field br2 problem 2>/dev/null)
+case $p in *"unusable status.json"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "status says status.json is unusable: ${p:0:120}"
+out=$("$Q" start "$(lc_vmfile br2)" 2>&1); tap_ok $? "start tidies a broken state dir ($out)"
+tap_is "$(lc_field br2 state)" running "br2 runs"
+bpid=$(cat "$QEMUCTL_RUNDIR/br2/qemu.pid")
+mv "$QEMUCTL_RUNDIR/br2/spec.json" "$LC_TMP/br2.spec"
+"$Q" list | grep -Eq "^br2 +running +$bpid "; tap_ok $? "list: a running VM without spec.json is still running with its pid"
+p=$(lc_field br2 problem 2>/dev/null)
+case $p in *"has no spec.json, but QEMU (pid $bpid)"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "status says its QEMU still runs: ${p:0:120}"
+mv "$LC_TMP/br2.spec" "$QEMUCTL_RUNDIR/br2/spec.json"
+# without its supervisor, nobody rewrites the record once QEMU is gone
+kill -KILL "$(cat "$QEMUCTL_RUNDIR/br2/supervisor.pid")"; sleep 0.3
+echo '{' >"$QEMUCTL_RUNDIR/br2/status.json"
+"$Q" list | grep -Eq "^br2 +running +$bpid "; tap_ok $? "list: a lost record whose QEMU (qemu.pid) runs is running"
+out=$("$Q" start "$LC_TMP/br2.json" 2>&1); rc=$?
+case $out in *"still runs"*"kill $bpid"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 1 && r == 0 ? 0 : 1 )) "start refuses while the lost record's QEMU runs: $out"
+[ "$(cat "$QEMUCTL_RUNDIR/br2/qemu.pid")" = "$bpid" ] && kill -0 "$bpid"; tap_ok $? "and left it alone"
+kill -KILL "$bpid"; for _ in $(seq 50); do kill -0 "$bpid" 2>/dev/null || break; sleep 0.1; done
+"$Q" list | grep -Eq '^br2 +broken'; tap_ok $? "once that QEMU is gone: broken"
+out=$("$Q" start "$LC_TMP/br2.json" 2>&1); tap_ok $? "and start tidies it ($out)"
+"$Q" kill br2 >/dev/null; tap_ok $? "kill br2"
 kill "$stranger"; wait "$stranger" 2>/dev/null; LC_BG_PIDS=
 
 tap_done
