@@ -8,9 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -19,6 +17,7 @@
 #include "../common/io.h"
 #include "../qmp/qmp.h"
 #include "spawn.h"
+#include "supervisor-files.h"
 
 struct sup {
         const struct supervisor_opts *o;
@@ -163,50 +162,6 @@ static int open_log(const char *rundir, const char *file, struct qc_err *err)
         return fd;
 }
 
-static int make_listener(const char *path, struct qc_err *err)
-{
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
-        mode_t old;
-        int r;
-
-        if (strlen(path) >= sizeof sa.sun_path)
-                return qc_err_set(err, ENAMETOOLONG, "socket path %s is too long", path);
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (fd < 0)
-                return qc_err_sys(err, errno, "socket");
-        unlink(path);
-        /* 0600 from the start: no moment where another user may connect */
-        old = umask(0177);
-        r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-        umask(old);
-        if (r < 0)
-                return qc_err_sys(err, errno, "bind %s", path);
-        if (listen(fd, 16) < 0)
-                return qc_err_sys(err, errno, "listen on %s", path);
-        return TAKE_FD(fd);
-}
-
-/* Open every file of o->pass into fds, in order (all or none). */
-static int open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err)
-{
-        for (size_t i = 0; i < o->n_pass; i++) {
-                const struct supervisor_pass *p = &o->pass[i];
-
-                if (p->socket)
-                        fds[i] = make_listener(p->path, err);
-                else if ((fds[i] = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-                        qc_err_sys(err, errno, "open %s", p->path);
-                if (fds[i] < 0) {
-                        for (size_t j = 0; j < i; j++)
-                                close(fds[j]);
-                        return -1;
-                }
-        }
-        return 0;
-}
-
 /* QEMU opens its monitors before it runs anything (-S), but only some time
  * after exec: retry while it lives. Returns 0, 1 (QEMU exited), or -1. */
 static int wait_for_monitor(struct sup *s, struct qc_err *err)
@@ -238,31 +193,6 @@ static int wait_for_monitor(struct sup *s, struct qc_err *err)
                 if (nap < 20 * 1000)
                         nap = nap * 2 > 20 * 1000 ? 20 * 1000 : nap * 2;
         }
-}
-
-/* QEMU binds its listening sockets under the umask spawn gives it (077), so
- * a QEMU of our own user leaves them 0700; the ones we made for a QEMU of
- * another user (make_listener) are 0600 already. The state dir is 0700, so
- * nobody else could reach them meanwhile; this happens before `cont`. */
-static int private_sockets(const char *rundir, struct qc_err *err)
-{
-        static const char *const socks[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
-
-        for (size_t i = 0; i < ELEMENTSOF(socks); i++) {
-                _cleanup_free_ char *p = path_in(rundir, socks[i]);
-                struct stat st;
-
-                if (!p)
-                        return qc_err_sys(err, ENOMEM, "%s", socks[i]);
-                if (lstat(p, &st) < 0) {
-                        if (errno == ENOENT) /* no console without a serial log */
-                                continue;
-                        return qc_err_sys(err, errno, "%s", p);
-                }
-                if (S_ISSOCK(st.st_mode) && (st.st_mode & 07777) != 0600 && chmod(p, 0600) < 0)
-                        return qc_err_sys(err, errno, "chmod 0600 %s", p);
-        }
-        return 0;
 }
 
 static void begin_stop(struct sup *s)
@@ -434,7 +364,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 qc_err_set(err, E2BIG, "too many fds to pass to QEMU");
                 goto fail;
         }
-        if (open_pass(o, pass, err) < 0)
+        if (sup_open_pass(o, pass, err) < 0)
                 goto fail;
         int cgroup_fd = -1;
         struct spawn_opts so = {
@@ -478,7 +408,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         r = wait_for_monitor(&s, err);
         /* QEMU made every socket of its command line before it answered on
          * the events monitor */
-        if (r == 0 && private_sockets(o->rundir, err) < 0)
+        if (r == 0 && sup_private_sockets(o->rundir, err) < 0)
                 r = -1;
         if (r == 0 && o->prepare && o->prepare(s.q, s.pid, o->userdata, err) < 0)
                 r = -1;

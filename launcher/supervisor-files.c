@@ -1,0 +1,84 @@
+#include "supervisor-files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "state.h"
+
+static int make_listener(const char *path, struct qc_err *err)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_close_ int fd = -1;
+        mode_t old;
+        int r;
+
+        if (strlen(path) >= sizeof sa.sun_path)
+                return qc_err_set(err, ENAMETOOLONG, "socket path %s is too long", path);
+        strcpy(sa.sun_path, path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd < 0)
+                return qc_err_sys(err, errno, "socket");
+        unlink(path);
+        /* 0600 from the start: no moment where another user may connect */
+        old = umask(0177);
+        r = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+        umask(old);
+        if (r < 0)
+                return qc_err_sys(err, errno, "bind %s", path);
+        if (listen(fd, 16) < 0)
+                return qc_err_sys(err, errno, "listen on %s", path);
+        return TAKE_FD(fd);
+}
+
+int sup_open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err)
+{
+        for (size_t i = 0; i < o->n_pass; i++) {
+                const struct supervisor_pass *p = &o->pass[i];
+
+                if (p->socket)
+                        fds[i] = make_listener(p->path, err);
+                else if ((fds[i] = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+                        qc_err_sys(err, errno, "open %s", p->path);
+                if (fds[i] < 0) {
+                        for (size_t j = 0; j < i; j++)
+                                close(fds[j]);
+                        return -1;
+                }
+        }
+        return 0;
+}
+
+/* QEMU binds its listening sockets under the umask spawn gives it (077), so
+ * a QEMU of our own user leaves them 0700; the ones we made for a QEMU of
+ * another user (make_listener) are 0600 already. The state dir is 0700, so
+ * nobody else could reach them meanwhile; this happens before `cont`. */
+int sup_private_sockets(const char *rundir, struct qc_err *err)
+{
+        static const char *const socks[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
+
+        for (size_t i = 0; i < ELEMENTSOF(socks); i++) {
+                _cleanup_free_ char *p = NULL;
+                struct stat st;
+
+                if (asprintf(&p, "%s/%s", rundir, socks[i]) < 0) {
+                        p = NULL;
+                        return qc_err_sys(err, ENOMEM, "%s", socks[i]);
+                }
+                if (lstat(p, &st) < 0) {
+                        if (errno == ENOENT) /* no console without a serial log */
+                                continue;
+                        return qc_err_sys(err, errno, "%s", p);
+                }
+                if (S_ISSOCK(st.st_mode) && (st.st_mode & 07777) != 0600 && chmod(p, 0600) < 0)
+                        return qc_err_sys(err, errno, "chmod 0600 %s", p);
+        }
+        return 0;
+}

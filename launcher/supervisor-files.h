@@ -1,0 +1,12 @@
+/* The files a supervisor makes around QEMU's own: listening sockets and
+ * logs it makes for a QEMU that runs as another user (passed as fds, since
+ * that QEMU cannot create them in our 0700 state dir), and the modes of the
+ * sockets QEMU binds itself. */
+#pragma once
+#include "../common/err.h"
+#include "supervisor.h"
+
+/* Open every file of o->pass into fds, in order (all or none). */
+int sup_open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err);
+/* Make RUNDIR's monitor and console sockets 0600 (before `cont`). */
+int sup_private_sockets(const char *rundir, struct qc_err *err);
