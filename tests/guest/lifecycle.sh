@@ -1,6 +1,7 @@
 # Helpers for tests/integration/lifecycle-*.sh (sourced after lib.sh; kept
 # outside tests/integration/ because every *.sh there is run as a test).
 #   lc_setup              temp dir, QEMUCTL_RUNDIR, a trap that kills what we started
+#   lc_kill_recorded PAT  SIGKILL the QEMUs/supervisors recorded in QEMUCTL_RUNDIR (cmdline matching PAT)
 #   lc_vmfile NAME [KNOBS] [EXTRA-JSON]   write $LC_TMP/NAME.json (test guest, TCG, ask channel)
 #   lc_ask NAME QUESTION  ask the guest of VM NAME
 #   lc_field NAME KEY     a field of `qemuctl status --json NAME`
@@ -11,17 +12,22 @@ lc_setup() {
         trap lc_cleanup EXIT
 }
 
-lc_cleanup() {
+# SIGKILL every QEMU and supervisor the VMs in $QEMUCTL_RUNDIR recorded
+# (qemu.pid, supervisor.pid) whose command line matches PATTERN (a temp dir of
+# the test's own), so a reused pid of a stranger is never killed.
+lc_kill_recorded() { # PATTERN
         local f pid
-        # every QEMU and supervisor a VM of ours recorded: by pid file, checked
-        # against /proc so we never kill a stranger
         for f in "$QEMUCTL_RUNDIR"/*/qemu.pid "$QEMUCTL_RUNDIR"/*/supervisor.pid; do
                 [ -f "$f" ] || continue
                 pid=$(cat "$f")
-                if { tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q "$LC_TMP"; then
+                if { tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q "$1"; then
                         kill -KILL "$pid" 2>/dev/null
                 fi
         done
+}
+
+lc_cleanup() {
+        lc_kill_recorded "$LC_TMP"
         for p in ${LC_BG_PIDS:-}; do kill -KILL "$p" 2>/dev/null; done
         sleep 0.2
         rm -rf "$LC_TMP"

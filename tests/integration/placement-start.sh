@@ -9,6 +9,7 @@
 # running as that user with no capabilities, no_new_privs, seccomp and only
 # the intended fds. Real QEMU under TCG, no boot device (SeaBIOS idles).
 set -u
+. "${QEMUCTL_SRCDIR:-.}/tests/guest/lifecycle.sh"
 Q=${QEMUCTL:?QEMUCTL not set}
 QEMU=${QEMUCTL_QEMU:-/usr/bin/qemu-system-x86_64}
 n=0 failed=0
@@ -28,14 +29,7 @@ export QEMUCTL_RUNDIR=$T/run
 # names unique to this run: cgroups are host-wide, state dirs are not
 A=psa$$ B=psb$$ C=psc$$ R=psr$$
 cleanup() {
-        local f pid
-        for f in "$QEMUCTL_RUNDIR"/*/qemu.pid "$QEMUCTL_RUNDIR"/*/supervisor.pid; do
-                [ -f "$f" ] || continue
-                pid=$(cat "$f")
-                if { tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q "$T\|qemuctl"; then
-                        kill -KILL "$pid" 2>/dev/null
-                fi
-        done
+        lc_kill_recorded "$T\|qemuctl"
         sleep 0.3
         for v in $A $B $C $R; do
                 [ -d "$CG/qemuctl/$v" ] && find "$CG/qemuctl/$v" -depth -type d -exec rmdir {} + 2>/dev/null

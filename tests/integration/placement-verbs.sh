@@ -4,6 +4,7 @@
 # here; the cgroup controllers are not (hybrid host: the cpuset/memory
 # writes are checked in tests/cgroup-guest/checks-placement-verbs.sh).
 set -u
+. "${QEMUCTL_SRCDIR:-.}/tests/guest/lifecycle.sh"
 Q=${QEMUCTL:?QEMUCTL not set}
 QEMU=${QEMUCTL_QEMU:-/usr/bin/qemu-system-x86_64}
 n=0 failed=0
@@ -16,15 +17,7 @@ command -v python3 >/dev/null || { echo "1..0 # SKIP python3 missing"; exit 77; 
 T=$(mktemp -d /tmp/qemuctl-placement.XXXXXX)
 export QEMUCTL_RUNDIR=$T/run
 cleanup() {
-        local f pid
-        for f in "$QEMUCTL_RUNDIR"/*/qemu.pid "$QEMUCTL_RUNDIR"/*/supervisor.pid; do
-                [ -f "$f" ] || continue
-                pid=$(cat "$f")
-                # only what we started: its command line names our temp dir
-                if { tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q "$T"; then
-                        kill -KILL "$pid" 2>/dev/null
-                fi
-        done
+        lc_kill_recorded "$T"
         [ -n "${LOCK_PID:-}" ] && kill "$LOCK_PID" 2>/dev/null
         sleep 0.2
         rm -rf "$T"
