@@ -33,6 +33,8 @@ static int do_outb(const char *port_s, const char *val_s)
         return 0;
 }
 
+#define POWERBTN_ARMED "/run/qg-powerbtn-armed"
+
 static int do_powerbtn(void)
 {
         struct pollfd fds[32];
@@ -56,6 +58,9 @@ static int do_powerbtn(void)
                 fprintf(stderr, "qg: powerbtn: no /dev/input/event* (button and evdev not loaded?)\n");
                 return 1;
         }
+        /* tell the init the button is watched: it says "ready" only after
+         * this, so a power button pressed right after "ready" is never lost */
+        close(open(POWERBTN_ARMED, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
         for (;;) {
                 if (poll(fds, n, -1) < 0) {
                         if (errno == EINTR)
