@@ -1,50 +1,37 @@
-/* The one place that reads and writes cgroup interface files, and the fake
- * tree's stand-in for the kernel's side of mkdir. */
+/* The one place that reads and writes cgroup interface files, and the
+ * kernel's side of making and removing a cgroup (cg_kernel_ops). */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <linux/magic.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/statfs.h>
 #include <unistd.h>
 
 #include "cgroups-internal.h"
 #include "common/cleanup.h"
 #include "common/io.h"
 
-bool cg_fd_is_fake(int dirfd)
-{
-        struct statfs sfs;
-
-        if (fstatfs(dirfd, &sfs) < 0)
-                return false;
-        return sfs.f_type != CGROUP2_SUPER_MAGIC;
-}
-
 int cg_write(int dirfd, const char *file, const char *value, struct qc_err *err)
 {
         _cleanup_close_ int fd = -1;
         _cleanup_free_ char *line = NULL;
-        int r;
+        ssize_t n;
 
-        if (!cg_fd_is_fake(dirfd)) {
-                r = write_file_at(dirfd, file, value);
-                if (r < 0)
-                        return qc_err_sys(err, -r, "write \"%s\" to %s", value, file);
-                return 0;
-        }
-        /* fake tree: no O_CREAT, so a file the kernel would not have is ENOENT
-         * here too; append, so tests see every write in order */
+        /* no O_CREAT: a file the kernel does not have is ENOENT. The kernel
+         * takes one write(2) per value and strips the newline; O_APPEND does
+         * nothing on cgroupfs, and in a test's tree of plain files it keeps
+         * every write, in order. */
         fd = openat(dirfd, file, O_WRONLY | O_APPEND | O_CLOEXEC | O_NOCTTY);
         if (fd < 0)
                 return qc_err_sys(err, errno, "write \"%s\" to %s", value, file);
         if (asprintf(&line, "%s\n", value) < 0)
                 return qc_err_set(err, ENOMEM, "out of memory");
-        r = write_all(fd, line, strlen(line));
-        if (r < 0)
-                return qc_err_sys(err, -r, "write \"%s\" to %s", value, file);
+        n = write(fd, line, strlen(line));
+        if (n < 0)
+                return qc_err_sys(err, errno, "write \"%s\" to %s", value, file);
+        if ((size_t)n != strlen(line))
+                return qc_err_sys(err, EIO, "write \"%s\" to %s", value, file);
         return 0;
 }
 
@@ -83,80 +70,28 @@ int cg_read_keyed(int dirfd, const char *file, const char *key, uint64_t *ret, s
         return qc_err_set(err, ENOENT, "%s has no \"%s\"", file, key);
 }
 
-unsigned cg_fake_enabled(int dirfd)
+static int kernel_mkdirat(int dirfd, const char *name)
+{
+        return mkdirat(dirfd, name, 0755) < 0 ? -errno : 0;
+}
+
+static int kernel_rmdirat(int dirfd, const char *name)
+{
+        /* a cgroup directory goes with its interface files */
+        return unlinkat(dirfd, name, AT_REMOVEDIR) < 0 ? -errno : 0;
+}
+
+static unsigned kernel_subtree_control(int dirfd)
 {
         _cleanup_free_ char *s = NULL;
-        unsigned mask = 0;
-        char *save = NULL;
 
         if (read_file_at(dirfd, "cgroup.subtree_control", 0, &s, NULL) < 0)
                 return 0;
-        for (char *tok = strtok_r(s, " \n", &save); tok; tok = strtok_r(NULL, " \n", &save)) {
-                enum cg_controller c = cg_controller_from_string(tok + 1);
-
-                if (c == _CG_CONTROLLER_INVALID)
-                        continue;
-                if (tok[0] == '+')
-                        mask |= CG_MASK(c);
-                else if (tok[0] == '-')
-                        mask &= ~CG_MASK(c);
-        }
-        return mask;
+        return cg_mask_parse(s);
 }
 
-static const char *const fake_common_files[] = {
-        "cgroup.procs", "cgroup.threads", "cgroup.type", "cgroup.subtree_control", "cgroup.freeze",
-        "cgroup.kill",  "cpu.stat",       "cpu.pressure", "memory.pressure",       "io.pressure",
+const struct cg_fs_ops cg_kernel_ops = {
+        .mkdirat = kernel_mkdirat,
+        .rmdirat = kernel_rmdirat,
+        .subtree_control = kernel_subtree_control,
 };
-
-static const struct {
-        enum cg_controller c;
-        const char *file;
-} fake_controller_files[] = {
-        { CG_CPUSET, "cpuset.cpus" },     { CG_CPUSET, "cpuset.mems" },  { CG_CPU, "cpu.weight" },
-        { CG_CPU, "cpu.max" },            { CG_MEMORY, "memory.max" },   { CG_MEMORY, "memory.high" },
-        { CG_MEMORY, "memory.min" },      { CG_MEMORY, "memory.swap.max" }, { CG_MEMORY, "memory.current" },
-        { CG_MEMORY, "memory.stat" },     { CG_PIDS, "pids.max" },       { CG_PIDS, "pids.current" },
-        { CG_IO, "io.weight" },
-};
-
-static int fake_touch(int dirfd, const char *file, const char *content)
-{
-        _cleanup_close_ int fd = openat(dirfd, file, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-
-        if (fd < 0)
-                return -errno;
-        return content ? write_all(fd, content, strlen(content)) : 0;
-}
-
-int cg_mkdirat(int dirfd, const char *name)
-{
-        _cleanup_close_ int fd = -1;
-        _cleanup_free_ char *ctl = NULL;
-        unsigned enabled;
-        int r;
-
-        if (mkdirat(dirfd, name, 0755) < 0)
-                return -errno;
-        if (!cg_fd_is_fake(dirfd))
-                return 0;
-        /* what the kernel creates in a new cgroup: the core files, and the
-         * files of each controller the parent hands down */
-        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return -errno;
-        enabled = cg_fake_enabled(dirfd);
-        for (size_t i = 0; i < ELEMENTSOF(fake_common_files); i++)
-                if ((r = fake_touch(fd, fake_common_files[i], NULL)) < 0)
-                        return r;
-        for (size_t i = 0; i < ELEMENTSOF(fake_controller_files); i++)
-                if (enabled & CG_MASK(fake_controller_files[i].c))
-                        if ((r = fake_touch(fd, fake_controller_files[i].file, NULL)) < 0)
-                                return r;
-        ctl = cg_mask_to_string(enabled);
-        if (!ctl)
-                return -ENOMEM;
-        if ((r = fake_touch(fd, "cgroup.controllers", ctl)) < 0)
-                return r;
-        return fake_touch(fd, "cgroup.events", "populated 0\nfrozen 0\n");
-}

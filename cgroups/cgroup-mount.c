@@ -148,7 +148,8 @@ int cg_find_mount(const char *mountinfo, char **ret_path, unsigned *ret_v1_mask,
         return 0;
 }
 
-static int hier_open(const char *path, bool fake, unsigned v1, struct cg_hier **ret, struct qc_err *err)
+static int hier_open(const char *path, const struct cg_fs_ops *ops, unsigned v1, struct cg_hier **ret,
+                     struct qc_err *err)
 {
         _cleanup_free_ struct cg_hier *h = calloc(1, sizeof *h);
         _cleanup_close_ int fd = -1;
@@ -159,7 +160,7 @@ static int hier_open(const char *path, bool fake, unsigned v1, struct cg_hier **
         fd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (fd < 0)
                 return qc_err_sys(err, errno, "open cgroup hierarchy %s", path);
-        if (!fake) {
+        if (ops == &cg_kernel_ops) {
                 if (fstatfs(fd, &sfs) < 0)
                         return qc_err_sys(err, errno, "statfs %s", path);
                 if (sfs.f_type != CGROUP2_SUPER_MAGIC)
@@ -169,7 +170,7 @@ static int hier_open(const char *path, bool fake, unsigned v1, struct cg_hier **
         if (!h->path)
                 return qc_err_set(err, ENOMEM, "out of memory");
         h->fd = TAKE_FD(fd);
-        h->fake = fake;
+        h->ops = ops;
         h->v1_mask = v1;
         *ret = TAKE_PTR(h);
         return 0;
@@ -188,12 +189,12 @@ int cg_hier_open(const char *path, struct cg_hier **ret, struct qc_err *err)
                         return cg_find_mount(NULL, &found, &v1, err);
                 path = found;
         }
-        return hier_open(path, false, v1, ret, err);
+        return hier_open(path, &cg_kernel_ops, v1, ret, err);
 }
 
-int cg_hier_open_fake(const char *path, struct cg_hier **ret, struct qc_err *err)
+int cg_hier_open_ops(const char *path, const struct cg_fs_ops *ops, struct cg_hier **ret, struct qc_err *err)
 {
-        return hier_open(path, true, 0, ret, err);
+        return hier_open(path, ops, 0, ret, err);
 }
 
 void cg_hier_free(struct cg_hier *h)

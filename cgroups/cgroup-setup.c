@@ -14,17 +14,6 @@
 #include "common/cleanup.h"
 #include "common/io.h"
 
-static unsigned subtree_enabled(int fd)
-{
-        _cleanup_free_ char *s = NULL;
-
-        if (cg_fd_is_fake(fd))
-                return cg_fake_enabled(fd);
-        if (read_file_at(fd, "cgroup.subtree_control", 0, &s, NULL) < 0)
-                return 0;
-        return cg_mask_parse(s);
-}
-
 static int write_enable(int fd, unsigned mask, struct qc_err *err)
 {
         char buf[128] = "";
@@ -44,9 +33,9 @@ static int write_enable(int fd, unsigned mask, struct qc_err *err)
  * in a delegated subtree the levels above may be enabled but not ours to
  * write). One write for all; if the kernel refuses it, one per controller to
  * learn which. Returns what ended up enabled of want. */
-static unsigned enable_here(int fd, unsigned want, unsigned *refused)
+static unsigned enable_here(const struct cg_fs_ops *ops, int fd, unsigned want, unsigned *refused)
 {
-        unsigned have = subtree_enabled(fd), missing = want & ~have;
+        unsigned have = ops->subtree_control(fd), missing = want & ~have;
 
         if (!missing || write_enable(fd, missing, NULL) == 0)
                 return want;
@@ -91,9 +80,9 @@ static int enable_path(struct cg_hier *h, const char *parent, unsigned want, int
         copy = strdup(parent ? parent : "");
         if (!copy)
                 return qc_err_set(err, ENOMEM, "out of memory");
-        want = enable_here(fd, want, &refused);
+        want = enable_here(h->ops, fd, want, &refused);
         for (char *c = strtok_r(copy, "/", &save); c; c = strtok_r(NULL, "/", &save)) {
-                int r = cg_mkdirat(fd, c), nfd;
+                int r = h->ops->mkdirat(fd, c), nfd;
 
                 if (r < 0 && r != -EEXIST)
                         return qc_err_sys(err, -r, "create cgroup %s/%s", h->path, parent);
@@ -102,7 +91,7 @@ static int enable_path(struct cg_hier *h, const char *parent, unsigned want, int
                         return qc_err_sys(err, errno, "open cgroup %s/%s", h->path, parent);
                 close(fd);
                 fd = nfd;
-                want = enable_here(fd, want, &refused);
+                want = enable_here(h->ops, fd, want, &refused);
         }
         if (ret_fd)
                 *ret_fd = TAKE_FD(fd);
@@ -121,32 +110,39 @@ int cg_usable(struct cg_hier *h, const char *parent, unsigned *ret_usable, unsig
         return enable_path(h, parent, offered, NULL, ret_usable, ret_refused, err);
 }
 
-static int make_threaded(int dirfd, const char *name, int *ret_fd, struct qc_err *err)
+static int make_threaded(const struct cg_fs_ops *ops, int dirfd, const char *name, int *ret_fd,
+                         struct qc_err *err)
 {
         _cleanup_close_ int fd = -1;
-        int r = cg_mkdirat(dirfd, name);
+        _cleanup_free_ char *type = NULL;
+        int r = ops->mkdirat(dirfd, name);
 
         if (r < 0 && r != -EEXIST)
                 return qc_err_sys(err, -r, "create cgroup %s", name);
         fd = open_dir_at(dirfd, name);
         if (fd < 0)
                 return qc_err_sys(err, errno, "open cgroup %s", name);
-        /* a new child of a threaded root starts as "domain invalid"; writing
-         * "threaded" to one that already is, is a no-op for the kernel */
-        if (r != -EEXIST || !cg_fd_is_fake(fd))
-                if (cg_write(fd, "cgroup.type", "threaded", err) < 0)
-                        return qc_err_wrap(err, "cgroup %s", name);
+        /* a new child of a threaded root starts as "domain invalid"; a
+         * leftover that already is threaded is left alone */
+        if (r == -EEXIST && cg_read(fd, "cgroup.type", &type, NULL) == 0 && strcmp(type, "threaded\n") == 0) {
+                *ret_fd = TAKE_FD(fd);
+                return 0;
+        }
+        if (cg_write(fd, "cgroup.type", "threaded", err) < 0)
+                return qc_err_wrap(err, "cgroup %s", name);
         *ret_fd = TAKE_FD(fd);
         return 0;
 }
 
-static struct cg_vm *vm_new(const char *hpath, const char *parent, const char *name)
+static struct cg_vm *vm_new(const struct cg_hier *h, const char *parent, const char *name)
 {
+        const char *hpath = h->path;
         struct cg_vm *vm = calloc(1, sizeof *vm);
 
         if (!vm)
                 return NULL;
         vm->fd = vm->emu_fd = -1;
+        vm->ops = h->ops;
         while (parent && *parent == '/')
                 parent++;
         if (asprintf(&vm->path, "%s%s%s/%s", hpath, parent && *parent ? "/" : "", parent ? parent : "", name) < 0) {
@@ -168,7 +164,7 @@ int cg_vm_create(struct cg_hier *h, const char *parent, const char *name, unsign
 
         if (!cg_path_is_valid(name) || strchr(name, '/'))
                 return qc_err_set(err, EINVAL, "\"%s\" cannot be a cgroup name", name);
-        vm = vm_new(h->path, parent, name);
+        vm = vm_new(h, parent, name);
         if (!vm)
                 return qc_err_set(err, ENOMEM, "out of memory");
         if (enable_path(h, parent, controllers, &pfd, &enabled, &refused, err) < 0)
@@ -178,7 +174,7 @@ int cg_vm_create(struct cg_hier *h, const char *parent, const char *name, unsign
                 return qc_err_set(err, EOPNOTSUPP, "cgroup %s: controllers not usable here: %s", vm->path,
                                   missing ? missing : "?");
         }
-        r = cg_mkdirat(pfd, name);
+        r = h->ops->mkdirat(pfd, name);
         if (r < 0 && r != -EEXIST)
                 return qc_err_sys(err, -r, "create cgroup %s", vm->path);
         vm->fd = open_dir_at(pfd, name);
@@ -196,11 +192,11 @@ int cg_vm_create(struct cg_hier *h, const char *parent, const char *name, unsign
         }
         /* cpu and cpuset work per thread; memory and pids stay on the domain */
         tctl = controllers & (CG_MASK(CG_CPU) | CG_MASK(CG_CPUSET));
-        if (tctl && (subtree_enabled(vm->fd) & tctl) != tctl)
-                if (write_enable(vm->fd, tctl & ~subtree_enabled(vm->fd), err) < 0)
+        if (tctl && (vm->ops->subtree_control(vm->fd) & tctl) != tctl)
+                if (write_enable(vm->fd, tctl & ~vm->ops->subtree_control(vm->fd), err) < 0)
                         return qc_err_wrap(err, "cgroup %s", vm->path);
         vm->threaded_ctl = tctl;
-        if (make_threaded(vm->fd, "emulator", &vm->emu_fd, err) < 0)
+        if (make_threaded(vm->ops, vm->fd, "emulator", &vm->emu_fd, err) < 0)
                 return qc_err_wrap(err, "cgroup %s", vm->path);
         for (unsigned i = 0; i < n_vcpus; i++) {
                 int fd;
@@ -217,7 +213,7 @@ int cg_vm_open(struct cg_hier *h, const char *parent, const char *name, struct c
 
         if (!cg_path_is_valid(name) || strchr(name, '/') || (parent && *parent && !cg_path_is_valid(parent)))
                 return qc_err_set(err, EINVAL, "\"%s/%s\" cannot be a cgroup path", parent ? parent : "", name);
-        vm = vm_new(h->path, parent, name);
+        vm = vm_new(h, parent, name);
         if (!vm)
                 return qc_err_set(err, ENOMEM, "out of memory");
         vm->fd = open(vm->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -226,7 +222,7 @@ int cg_vm_open(struct cg_hier *h, const char *parent, const char *name, struct c
         vm->emu_fd = open_dir_at(vm->fd, "emulator");
         if (vm->emu_fd < 0)
                 return qc_err_sys(err, errno, "open cgroup %s/emulator", vm->path);
-        vm->threaded_ctl = subtree_enabled(vm->fd);
+        vm->threaded_ctl = vm->ops->subtree_control(vm->fd);
         *ret = TAKE_PTR(vm);
         return 0;
 }
@@ -281,7 +277,7 @@ int cg_vm_vcpu_fd(struct cg_vm *vm, unsigned vcpu, int *ret_fd, struct qc_err *e
         }
         if (vm->vcpu_fds[vcpu] < 0) {
                 snprintf(name, sizeof name, "vcpu%u", vcpu);
-                if (make_threaded(vm->fd, name, &vm->vcpu_fds[vcpu], err) < 0)
+                if (make_threaded(vm->ops, vm->fd, name, &vm->vcpu_fds[vcpu], err) < 0)
                         return qc_err_wrap(err, "cgroup %s", vm->path);
         }
         *ret_fd = vm->vcpu_fds[vcpu];

@@ -112,7 +112,7 @@ int cg_freeze(int dirfd, bool frozen, int timeout_ms, struct qc_err *err)
                 if (left <= 0)
                         return qc_err_set(err, ETIMEDOUT, "cgroup did not %s within %d ms",
                                           frozen ? "freeze" : "thaw", timeout_ms);
-                /* cap the wait: a fake tree never signals */
+                /* look again at least every 50 ms, not trusting one wakeup */
                 (void)poll(&pfd, 1, left > 50 ? 50 : (int)left);
         }
 }
@@ -121,7 +121,6 @@ static int kill_procs_recursive(int dirfd, int depth, struct qc_err *err)
 {
         _cleanup_free_ char *procs = NULL;
         DIR *d;
-        int dfd;
 
         if (depth > 16)
                 return 0;
@@ -143,14 +142,9 @@ static int kill_procs_recursive(int dirfd, int depth, struct qc_err *err)
                         return qc_err_sys(err, errno, "kill %ld", pid);
                 p = *end ? end + 1 : end;
         }
-        dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
-        if (dfd < 0)
-                return qc_err_sys(err, errno, "dup");
-        d = fdopendir(dfd);
-        if (!d) {
-                close(dfd);
+        d = opendir_at_fd(dirfd);
+        if (!d)
                 return qc_err_sys(err, errno, "read cgroup directory");
-        }
         for (struct dirent *de; (de = readdir(d));) {
                 _cleanup_close_ int cfd = -1;
 
@@ -182,36 +176,31 @@ int cg_kill(int dirfd, struct qc_err *err)
         return kill_procs_recursive(dirfd, 0, err);
 }
 
-/* rmdir every cgroup below dirfd, deepest first; the fake tree's files are
- * removed first (real cgroupfs directories rmdir with their files). */
-static int remove_children(int dirfd, bool fake, int depth)
+/* Remove every cgroup below dirfd, deepest first. */
+static int remove_children(const struct cg_fs_ops *ops, int dirfd, int depth)
 {
-        int dfd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3), r = 0;
-        DIR *d;
+        DIR *d = opendir_at_fd(dirfd);
+        int r = 0;
 
-        if (dfd < 0)
+        if (!d)
                 return -errno;
-        d = fdopendir(dfd);
-        if (!d) {
-                close(dfd);
-                return -errno;
-        }
         for (struct dirent *de; (de = readdir(d));) {
-                if (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2])))
-                        continue;
-                if (de->d_type == DT_DIR) {
-                        _cleanup_close_ int cfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                _cleanup_close_ int cfd = -1;
+                int rr;
 
-                        if (cfd < 0 || depth > 16) {
-                                r = -EIO;
-                                continue;
-                        }
-                        if (remove_children(cfd, fake, depth + 1) < 0)
-                                r = -EBUSY;
-                        if (unlinkat(dirfd, de->d_name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                                r = -errno;
-                } else if (fake)
-                        (void)unlinkat(dirfd, de->d_name, 0);
+                if (de->d_type != DT_DIR ||
+                    (de->d_name[0] == '.' && (!de->d_name[1] || (de->d_name[1] == '.' && !de->d_name[2]))))
+                        continue;
+                cfd = openat(dirfd, de->d_name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (cfd < 0 || depth > 16) {
+                        r = -EIO;
+                        continue;
+                }
+                if (remove_children(ops, cfd, depth + 1) < 0)
+                        r = -EBUSY;
+                rr = ops->rmdirat(dirfd, de->d_name);
+                if (rr < 0 && rr != -ENOENT)
+                        r = rr;
         }
         closedir(d);
         return r;
@@ -220,7 +209,6 @@ static int remove_children(int dirfd, bool fake, int depth)
 int cg_vm_remove(struct cg_vm *vm, int timeout_ms, struct qc_err *err)
 {
         int64_t deadline = now_ms() + timeout_ms;
-        bool fake = cg_fd_is_fake(vm->fd);
 
         for (unsigned i = 0; i < vm->n_vcpu_fds; i++)
                 if (vm->vcpu_fds[i] >= 0) {
@@ -234,14 +222,12 @@ int cg_vm_remove(struct cg_vm *vm, int timeout_ms, struct qc_err *err)
         for (;;) {
                 /* a process that has exited leaves its cgroup only once reaped
                  * and released: rmdir says EBUSY until then */
-                int r = remove_children(vm->fd, fake, 0);
+                int r = remove_children(vm->ops, vm->fd, 0);
 
                 if (r == 0) {
-                        if (fake)
-                                (void)remove_children(vm->fd, fake, 0);
-                        if (rmdir(vm->path) == 0 || errno == ENOENT)
+                        r = vm->ops->rmdirat(AT_FDCWD, vm->path);
+                        if (r == 0 || r == -ENOENT)
                                 return 0;
-                        r = -errno;
                 }
                 if (r != -EBUSY || now_ms() >= deadline)
                         return qc_err_sys(err, -r, "remove cgroup %s", vm->path);

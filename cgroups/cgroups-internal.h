@@ -2,11 +2,27 @@
 #pragma once
 #include "cgroups.h"
 
+/* What the kernel does by itself when a cgroup is made or removed, and how
+ * the enabled controllers are read. cg_hier_open() uses the kernel's; a test
+ * gives its own stand-in (a plain directory tree: tests/lib/fakecg.c) to
+ * cg_hier_open_ops() once, at setup. */
+struct cg_fs_ops {
+        /* make cgroup name below dirfd, with the interface files in it;
+         * returns 0 or -errno (-EEXIST as is: callers decide) */
+        int (*mkdirat)(int dirfd, const char *name);
+        /* remove the empty cgroup name below dirfd (AT_FDCWD: an absolute
+         * path); 0 or -errno */
+        int (*rmdirat)(int dirfd, const char *name);
+        /* controllers enabled in dirfd's cgroup.subtree_control */
+        unsigned (*subtree_control)(int dirfd);
+};
+extern const struct cg_fs_ops cg_kernel_ops;
+
 struct cg_hier {
-        char *path;       /* mount point (or fake tree) */
+        char *path;       /* mount point (or a test's tree) */
         int fd;           /* its directory */
         unsigned v1_mask; /* controllers bound to cgroup v1 */
-        bool fake;
+        const struct cg_fs_ops *ops;
 };
 
 struct cg_vm {
@@ -16,24 +32,12 @@ struct cg_vm {
         int *vcpu_fds;  /* vcpuN/, -1 until opened */
         unsigned n_vcpu_fds;
         unsigned threaded_ctl; /* controllers enabled in the VM's subtree_control */
+        const struct cg_fs_ops *ops; /* its hierarchy's */
 };
 
-/* A fake tree for tests: a plain directory where cgroups are directories and
- * interface files are regular files. cgroup directories created by the
- * library get the interface files the kernel would create (cgroup.* and the
- * files of the controllers their parent enabled), empty except
- * cgroup.controllers and cgroup.events ("populated 0\nfrozen 0\n"). Every
- * cg_write appends "value\n", so a test reads the exact sequence of writes. */
-int cg_hier_open_fake(const char *path, struct cg_hier **ret, struct qc_err *err);
-
-/* True when dirfd is not on cgroup2 (a fake tree). */
-bool cg_fd_is_fake(int dirfd);
-/* mkdirat for a cgroup (populating it in a fake tree). -EEXIST is returned
- * as is (callers decide). */
-int cg_mkdirat(int dirfd, const char *name);
-/* The set of controllers "+a -b" writes in a fake subtree_control log leave
- * enabled (the fake kernel's view). */
-unsigned cg_fake_enabled(int dirfd);
+/* Open the tree at path with ops standing in for the kernel (no check that
+ * path is a cgroup2 mount). For tests. */
+int cg_hier_open_ops(const char *path, const struct cg_fs_ops *ops, struct cg_hier **ret, struct qc_err *err);
 /* Parse a space-separated controller list ("cpuset cpu io"), unknown names
  * ignored. */
 unsigned cg_mask_parse(const char *s);

@@ -127,6 +127,22 @@ int write_file_atomic(const char *path, const char *s, mode_t mode)
         return 0;
 }
 
+DIR *opendir_at_fd(int dirfd)
+{
+        int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);
+        DIR *d;
+
+        if (fd < 0)
+                return NULL;
+        d = fdopendir(fd);
+        if (!d) {
+                int e = errno;
+                close(fd);
+                errno = e;
+        }
+        return d;
+}
+
 int mkdir_p(const char *path, mode_t mode)
 {
         _cleanup_free_ char *p = strdup(path);

@@ -1,5 +1,6 @@
 /* Small I/O helpers. All fds opened here are O_CLOEXEC. */
 #pragma once
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -16,6 +17,9 @@ int write_file_at(int dirfd, const char *path, const char *s);
 /* Write s to tmp file next to path, fsync-free, rename over path. */
 int write_file_atomic(const char *path, const char *s, mode_t mode);
 int write_all(int fd, const void *buf, size_t len);
+/* A directory stream over a duplicate of dirfd (dirfd stays the caller's).
+ * NULL with errno set on failure. */
+DIR *opendir_at_fd(int dirfd);
 /* mkdir -p; existing directories are fine. Returns 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
 /* Read one unsigned number from a file ("123\n"). */

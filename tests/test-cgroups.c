@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroups-internal.h"
+#include "tests/lib/fakecg.h"
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "tests/tap.h"
@@ -273,6 +274,46 @@ static void test_refusals(struct cg_hier *h)
         ok(strstr(e.msg, "not a cgroup2 mount"), "says so: %s", e.msg);
 }
 
+/* The tree's double is the one given at setup: the library makes and
+ * removes cgroups through it and never asks the filesystem what it is. */
+static unsigned n_mkdir, n_rmdir;
+static int counting_mkdirat(int dirfd, const char *name)
+{
+        n_mkdir++;
+        return fakecg_ops.mkdirat(dirfd, name);
+}
+static int counting_rmdirat(int dirfd, const char *name)
+{
+        n_rmdir++;
+        return fakecg_ops.rmdirat(dirfd, name);
+}
+
+static void test_injected_ops(void)
+{
+        const struct cg_fs_ops ops = { .mkdirat = counting_mkdirat,
+                                       .rmdirat = counting_rmdirat,
+                                       .subtree_control = fakecg_enabled };
+        struct cg_hier *h = NULL;
+        struct cg_vm *vm = NULL;
+        struct qc_err e = { 0 };
+
+        if (cg_hier_open_ops(root, &ops, &h, &e) < 0) {
+                ok(0, "open with an ops table: %s", e.msg);
+                return;
+        }
+        n_mkdir = n_rmdir = 0;
+        is_int(cg_vm_create(h, "ops/level", "vm9", 0, 2, &vm, &e), 0, "create through the ops table");
+        /* ops/, ops/level/, vm9/, emulator/, vcpu0/, vcpu1/ */
+        is_int(n_mkdir, 6, "every cgroup made through ops->mkdirat");
+        ok(exists("ops/level/vm9/vcpu1/cgroup.threads"), "the double gave it the kernel's files");
+        is_int(cg_vm_remove(vm, 1000, &e), 0, "remove: %s", e.msg);
+        /* emulator/, vcpu0/, vcpu1/, vm9/ */
+        is_int(n_rmdir, 4, "every cgroup removed through ops->rmdirat");
+        ok(!exists("ops/level/vm9"), "gone");
+        cg_vm_free(vm);
+        cg_hier_free(h);
+}
+
 int main(void)
 {
         struct cg_hier *h = NULL;
@@ -285,13 +326,14 @@ int main(void)
         make_root();
         test_mountinfo();
         test_names();
-        if (cg_hier_open_fake(root, &h, &e) < 0) {
+        if (fakecg_open(root, &h, &e) < 0) {
                 printf("# %s\n", e.msg);
                 return 1;
         }
         test_vm(h);
         test_refusals(h);
         cg_hier_free(h);
+        test_injected_ops();
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
         if (system(cmd) != 0)
                 tap_diag("could not remove %s", root);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroups-internal.h"
+#include "tests/lib/fakecg.h"
 #include "common/io.h"
 #include "launcher/placement.h"
 #include "launcher/privs.h"
@@ -91,7 +92,7 @@ static void test_controllers(void)
                CG_MASK(CG_CPUSET) | CG_MASK(CG_MEMORY) | CG_MASK(CG_CPU) | CG_MASK(CG_PIDS),
                "pin/nodeset -> cpuset, limits -> memory, weight -> cpu, pids_max -> pids");
 
-        if (cg_hier_open_fake(root, &h, &e) < 0) {
+        if (fakecg_open(root, &h, &e) < 0) {
                 ok(0, "open a hierarchy handle: %s", e.msg);
                 return;
         }
@@ -303,7 +304,7 @@ static void test_apply_cgroup(void)
         {
                 char cg[300];
                 snprintf(cg, sizeof cg, "%s/cg", root);
-                if (cg_hier_open_fake(cg, &h, &e) < 0 || cg_vm_create(h, "qemuctl", "vm1", all, 2, &vm, &e) < 0) {
+                if (fakecg_open(cg, &h, &e) < 0 || cg_vm_create(h, "qemuctl", "vm1", all, 2, &vm, &e) < 0) {
                         ok(0, "fake VM cgroup: %s", e.msg);
                         cg_hier_free(h);
                         return;

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cgroups/cgroups-internal.h"
+#include "tests/lib/fakecg.h"
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "launcher/spec.h"
@@ -498,7 +499,7 @@ int main(void)
 
         test_numastat();
         test_cpus();
-        if (cg_hier_open_fake(root, &h, &e) < 0) {
+        if (fakecg_open(root, &h, &e) < 0) {
                 printf("# %s\n", e.msg);
                 return 1;
         }
