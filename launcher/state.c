@@ -229,50 +229,6 @@ char *vm_record_describe_end(const struct vm_record *r)
         return s;
 }
 
-int proc_stat(pid_t pid, char *ret_state, uint64_t *ret_start)
-{
-        char path[64];
-        _cleanup_free_ char *text = NULL;
-        const char *p;
-        unsigned long long start = 0;
-        char st;
-        int rc;
-
-        if (pid <= 0)
-                return -ESRCH;
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        rc = read_file(path, 8192, &text, NULL);
-        if (rc < 0)
-                return rc;
-        /* comm (field 2) may hold spaces and parentheses: parse after the last ')' */
-        p = strrchr(text, ')');
-        if (!p)
-                return -EINVAL;
-        /* fields 3.. : state ppid pgrp session tty_nr tpgid flags minflt cminflt
-         * majflt cmajflt utime stime cutime cstime priority nice num_threads
-         * itrealvalue starttime(22) */
-        if (sscanf(p + 1, " %c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %*u %*u %*d %*d %*d %*d %*d %*d %llu", &st,
-                   &start) != 2)
-                return -EINVAL;
-        if (ret_state)
-                *ret_state = st;
-        if (ret_start)
-                *ret_start = start;
-        return 0;
-}
-
-bool proc_alive(pid_t pid, uint64_t start)
-{
-        char st;
-        uint64_t s;
-
-        if (proc_stat(pid, &st, &s) < 0)
-                return false;
-        if (st == 'Z' || st == 'X' || st == 'x')
-                return false;
-        return start == 0 || s == start;
-}
-
 void vm_record_refresh(struct vm_record *r)
 {
         if (!vm_state_is_active(r->state))

@@ -7,6 +7,7 @@
 #include <sys/types.h>
 
 #include "../common/err.h"
+#include "../common/proc.h" /* proc_alive */
 #include "paths.h"
 
 #define VM_RUNDIR_SPEC "spec.json"             /* the effective VM file (live changes included) */
@@ -60,12 +61,6 @@ int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err
 /* "powered off by the guest", "killed by signal 9 (Killed)", ... (malloc'd, NULL on ENOMEM) */
 char *vm_record_describe_end(const struct vm_record *r);
 
-/* /proc/PID/stat: the one-letter state and the start time (field 22).
- * Returns 0 or -errno (-ENOENT: no such process). */
-int proc_stat(pid_t pid, char *ret_state, uint64_t *ret_start);
-/* The process exists, is not a zombie, and (when start != 0) started at start:
- * kill(pid, 0) says yes to a zombie and to whoever got the pid next. */
-bool proc_alive(pid_t pid, uint64_t start);
 
 /* Compare the record with the processes: a record that says active whose
  * QEMU is gone (and whose supervisor is gone too, so nobody will write the

@@ -338,7 +338,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         vm_record_init(&s.rec);
         s.rec.foreground = o->foreground;
         s.rec.supervisor_pid = getpid();
-        proc_stat(getpid(), NULL, &s.rec.supervisor_start);
+        s.rec.supervisor_start = proc_start_time(getpid());
         if (state_write_pid(o->rundir, VM_RUNDIR_SUPERVISOR_PID, getpid(), err) < 0)
                 return -1;
 
@@ -401,7 +401,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 goto done;
         }
         s.rec.qemu_pid = s.pid;
-        proc_stat(s.pid, NULL, &s.rec.qemu_start);
+        s.rec.qemu_start = proc_start_time(s.pid);
         state_write_pid(o->rundir, VM_RUNDIR_QEMU_PID, s.pid, NULL);
         record(&s);
 

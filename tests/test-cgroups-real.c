@@ -15,6 +15,7 @@
 #include "cgroups/cgroups.h"
 #include "common/cleanup.h"
 #include "common/io.h"
+#include "common/proc.h"
 #include "tests/tap.h"
 
 #define PARENT "qemuctl-test"
@@ -76,18 +77,9 @@ static pid_t vcpu_tid(pid_t pid, unsigned n)
 
 static unsigned long long cpu_ticks(pid_t pid)
 {
-        char path[64], *s = NULL, *p;
-        unsigned long long ut = 0, st = 0;
+        struct proc_stat st;
 
-        snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
-        if (read_file(path, 0, &s, NULL) < 0)
-                return 0;
-        p = strrchr(s, ')');
-        /* fields after ")": state(3) ... utime(14) stime(15) */
-        if (p && sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut, &st) != 2)
-                ut = st = 0;
-        free(s);
-        return ut + st;
+        return proc_stat_read(pid, 0, &st) == 0 ? st.utime + st.stime : 0;
 }
 
 static bool file_has_line(const char *path, long v)

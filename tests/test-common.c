@@ -1,8 +1,12 @@
-/* common/: sizes, CPU lists, string vectors, errors. */
+/* common/: sizes, CPU lists, string vectors, errors, /proc. */
 #include <errno.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common/cpuset.h"
 #include "common/err.h"
+#include "common/proc.h"
 #include "common/size.h"
 #include "common/strv.h"
 #include "tests/tap.h"
@@ -89,11 +93,65 @@ static void test_err(void)
         is_int(err.code, ENOENT, "code kept");
 }
 
+static void test_proc_stat(void)
+{
+        struct proc_stat st = { 0 };
+        /* a real TCG vCPU thread line (QEMU names them "CPU 0/TCG") */
+        const char *line = "4242 (CPU 0/TCG) S 1 4240 4240 0 -1 4194368 1536 0 0 0 731 62 0 0 20 0 5 0 "
+                           "123456 1234567890 5000 18446744073709551615 1 1 0 0 0 0 0 4096 17922 0 0 0 -1 7 0 "
+                           "0 0 0 0 0 0 0 0 0 0 0\n";
+        const char *weird = "7 (a) b (c)) R 1 1 1 0 -1 0 0 0 0 0 3 4 0 0 20 0 1 0 1 1 1 1 1 1 0 0 0 0 0 0 0 0 "
+                            "0 0 17 1 0 0\n";
+        uint64_t start;
+        pid_t pid;
+
+        is_int(proc_stat_parse(line, &st), 0, "stat parses");
+        is_int(st.state, 'S', "state S");
+        is_int(st.utime, 731, "utime field 14");
+        is_int(st.stime, 62, "stime field 15");
+        is_int(st.start, 123456, "start time field 22");
+        is_int(st.last_cpu, 7, "last cpu field 39");
+
+        is_int(proc_stat_parse(weird, &st), 0, "comm with ') (' parses from the last ')'");
+        is_int(st.state, 'R', "state after odd comm");
+        is_int(st.utime + st.stime, 7, "times after odd comm");
+        is_int(st.last_cpu, 1, "cpu after odd comm");
+
+        is_int(proc_stat_parse("1 (x) S 1 2 3", &st), -EINVAL, "short line refused");
+        is_int(proc_stat_parse("garbage", &st), -EINVAL, "no comm refused");
+        is_int(proc_stat_parse("1 (x) S 1 2 3 4 5 6 7 8 9 10 zz 12", &st), -EINVAL, "word in numbers refused");
+
+        /* real /proc: ourselves, a zombie, a reaped pid */
+        is_int(proc_stat_read(getpid(), 0, &st), 0, "read our own stat");
+        ok(st.state == 'R' || st.state == 'S', "we are running (%c)", st.state);
+        start = proc_start_time(getpid());
+        ok(start > 0 && start == st.start, "start time read");
+        ok(proc_alive(getpid(), start), "alive with our start time");
+        ok(!proc_alive(getpid(), start + 1), "a different start time is another process (pid reuse)");
+        is_int(proc_stat_read(0, 0, &st), -ESRCH, "pid 0 is no process");
+
+        pid = fork();
+        if (pid == 0)
+                _exit(0);
+        /* not reaped yet: a zombie, which kill(pid, 0) would call alive */
+        for (int i = 0; i < 200; i++) {
+                if (proc_stat_read(pid, 0, &st) == 0 && st.state == 'Z')
+                        break;
+                usleep(10000);
+        }
+        ok(kill(pid, 0) == 0, "kill(pid, 0) says a zombie exists");
+        ok(!proc_alive(pid, 0), "proc_alive says a zombie is dead");
+        waitpid(pid, NULL, 0);
+        ok(!proc_alive(pid, 0), "a reaped pid is dead");
+        is_int(proc_stat_read(pid, 0, &st), -ENOENT, "a reaped pid has no stat");
+}
+
 int main(void)
 {
         test_size();
         test_cpuset();
         test_strv();
         test_err();
+        test_proc_stat();
         return tap_done();
 }

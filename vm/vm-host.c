@@ -13,76 +13,18 @@
 #include "../common/cleanup.h"
 #include "../common/io.h"
 
-int vm_task_stat_parse(const char *text, struct vm_task_stat *ret)
+int vm_task_stat_read(pid_t pid, pid_t tid, struct proc_stat *ret, struct qc_err *err)
 {
-        const char *p = strrchr(text, ')');
-        struct vm_task_stat st = { 0 };
-        unsigned field = 2; /* we stand on the end of field 2 (comm) */
+        int r = proc_stat_read(pid, tid, ret);
 
-        if (!p)
-                return -EINVAL;
-        p++;
-        while (*p) {
-                char *end;
-
-                while (*p == ' ')
-                        p++;
-                if (!*p || *p == '\n')
-                        break;
-                field++;
-                if (field == 3) {
-                        st.state = *p;
-                        end = (char *)p + 1;
-                } else {
-                        errno = 0;
-                        unsigned long long v = strtoull(p, &end, 10);
-                        if (end == p) {
-                                /* a negative field (e.g. priority): skip the word */
-                                if (*p == '-') {
-                                        strtoll(p, &end, 10);
-                                        if (end == p)
-                                                return -EINVAL;
-                                } else
-                                        return -EINVAL;
-                        }
-                        if (field == 14)
-                                st.utime = v;
-                        else if (field == 15)
-                                st.stime = v;
-                        else if (field == 39) {
-                                if (v > INT_MAX)
-                                        return -EINVAL;
-                                st.last_cpu = (int)v;
-                        }
-                }
-                if (*end && *end != ' ' && *end != '\n')
-                        return -EINVAL;
-                p = end;
-                if (field == 39)
-                        break;
-        }
-        if (field < 39 || !st.state)
-                return -EINVAL;
-        *ret = st;
-        return 0;
-}
-
-int vm_task_stat_read(pid_t pid, pid_t tid, struct vm_task_stat *ret, struct qc_err *err)
-{
-        _cleanup_free_ char *text = NULL;
-        char path[64];
-        int r;
-
-        snprintf(path, sizeof path, "/proc/%d/task/%d/stat", (int)pid, (int)tid);
-        r = read_file(path, 4096, &text, NULL);
+        if (r == -EINVAL)
+                return qc_err_set(err, EINVAL, "/proc/%d/task/%d/stat: unexpected format", (int)pid, (int)tid);
         if (r < 0)
-                return qc_err_sys(err, -r, "read %s", path);
-        if (vm_task_stat_parse(text, ret) < 0)
-                return qc_err_set(err, EINVAL, "%s: unexpected format", path);
+                return qc_err_sys(err, -r, "read /proc/%d/task/%d/stat", (int)pid, (int)tid);
         return 0;
 }
 
-uint64_t vm_task_cpu_time_ns(const struct vm_task_stat *st)
+uint64_t vm_task_cpu_time_ns(const struct proc_stat *st)
 {
         long tck = sysconf(_SC_CLK_TCK);
 

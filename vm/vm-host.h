@@ -7,24 +7,13 @@
 
 #include "../common/cpuset.h"
 #include "../common/err.h"
+#include "../common/proc.h"
 
-/* One thread as /proc/PID/task/TID/stat tells it. */
-struct vm_task_stat {
-        char state;        /* 'R', 'S', 'D', 'T', 't', 'Z', 'X', 'I' */
-        int last_cpu;      /* field 39 "processor": the host CPU it last ran on */
-        uint64_t utime;    /* clock ticks */
-        uint64_t stime;    /* clock ticks */
-};
-
-/* Parse the text of a /proc/.../stat file. The command name (field 2) may
- * hold spaces and parentheses, so fields are counted from the last ')'.
- * Returns 0 or -EINVAL. */
-int vm_task_stat_parse(const char *text, struct vm_task_stat *ret);
 /* Read /proc/PID/task/TID/stat. Returns 0 or -1 with err (code ENOENT when the
  * thread is gone). */
-int vm_task_stat_read(pid_t pid, pid_t tid, struct vm_task_stat *ret, struct qc_err *err);
+int vm_task_stat_read(pid_t pid, pid_t tid, struct proc_stat *ret, struct qc_err *err);
 /* utime+stime in nanoseconds (ticks are sysconf(_SC_CLK_TCK) per second). */
-uint64_t vm_task_cpu_time_ns(const struct vm_task_stat *st);
+uint64_t vm_task_cpu_time_ns(const struct proc_stat *st);
 /* "running", "sleeping", "disk-sleep", "stopped", "zombie", ... */
 const char *vm_task_state_to_string(char state);
 

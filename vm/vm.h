@@ -38,7 +38,7 @@ struct vm_vcpu_info {
         char *qom_path;
         int64_t socket_id, core_id, thread_id, node_id; /* -1 = not given */
         bool host_ok;          /* false when the thread vanished while we looked */
-        struct vm_task_stat stat;
+        struct proc_stat stat;
         uint64_t cpu_time_ns;
         struct cpuset affinity;
 };
