@@ -141,10 +141,3 @@ bool accel_kvm_works(char *why, size_t why_len)
         }
         return false;
 }
-
-enum vm_accel accel_resolve(enum vm_accel accel)
-{
-        if (accel != VM_ACCEL_AUTO)
-                return accel;
-        return accel_kvm_works(NULL, 0) ? VM_ACCEL_KVM : VM_ACCEL_TCG;
-}

@@ -11,5 +11,3 @@
  * Runs in a child with a time limit. why (may be NULL) gets the reason when
  * false. */
 bool accel_kvm_works(char *why, size_t why_len);
-/* AUTO -> KVM or TCG (others unchanged). */
-enum vm_accel accel_resolve(enum vm_accel accel);
