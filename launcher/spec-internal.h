@@ -106,11 +106,67 @@ DECLARE_TABLE_ARRAY(vm_serial);
 /* Edit distance (Levenshtein), capped: returns > cap when farther. */
 unsigned edit_distance(const char *a, const char *b, unsigned cap);
 
-/* The sections (spec-parse*.c) and the cross-field checks (spec-validate.c). */
-void parse_cpu(struct spec_ctx *c, const struct jt *n, struct vm_spec *s);
-void parse_memory(struct spec_ctx *c, const struct jt *n, struct vm_spec *s);
-void parse_numa(struct spec_ctx *c, const struct jt *n, struct vm_spec *s);
-void parse_devices(struct spec_ctx *c, const struct jt *root, struct vm_spec *s);
+/* What the key table (spec-keys.c) hands to code: the hooks of struct
+ * spec_key (see spec-keys.h for when each runs). */
+struct spec_key;
+struct json_object;
+#define SPEC_CHECK(name) \
+        bool name(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+#define SPEC_GATE(name)                                                                                    \
+        bool name(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path, struct vm_spec *s, \
+                  void *base)
+#define SPEC_PARSE(name)                                                                                 \
+        void name(struct spec_ctx *c, const struct spec_key *k, const struct jt *n, const char *path, \
+                  struct vm_spec *s, void *base)
+#define SPEC_FINISH(name) \
+        void name(struct spec_ctx *c, const struct jt *obj, const char *path, struct vm_spec *s, void *base)
+#define SPEC_DUMP(name) \
+        int name(const struct vm_spec *s, const struct spec_key *k, const void *base, struct json_object **ret)
+SPEC_CHECK(check_name);
+SPEC_CHECK(check_cpu_model);
+SPEC_FINISH(finish_cpu);
+SPEC_PARSE(parse_cpu_features);
+SPEC_DUMP(dump_cpu_features);
+void free_cpu_features(void *base);
+SPEC_PARSE(parse_cpu_pins);
+SPEC_DUMP(dump_cpu_pins);
+void free_cpu_pins(void *base);
+SPEC_PARSE(parse_hugepages);
+SPEC_DUMP(dump_hugepages);
+SPEC_CHECK(check_hugepages_path);
+SPEC_PARSE(parse_balloon);
+SPEC_DUMP(dump_balloon);
+SPEC_PARSE(parse_numa_cells);
+SPEC_GATE(gate_disk_file);
+SPEC_CHECK(check_disk_file);
+SPEC_GATE(gate_disk_format);
+SPEC_CHECK(check_disk_create);
+SPEC_FINISH(finish_disk);
+SPEC_GATE(gate_net_bridge);
+SPEC_CHECK(check_bridge);
+SPEC_GATE(gate_net_ifname);
+SPEC_CHECK(check_tap);
+SPEC_CHECK(check_mac);
+SPEC_GATE(gate_net_forward);
+SPEC_CHECK(check_forward);
+SPEC_FINISH(finish_net);
+SPEC_CHECK(check_boot_kernel);
+SPEC_GATE(gate_boot_initrd);
+SPEC_CHECK(check_boot_initrd);
+SPEC_GATE(gate_boot_cmdline);
+SPEC_CHECK(check_boot_order);
+SPEC_PARSE(parse_display);
+SPEC_DUMP(dump_display);
+SPEC_CHECK(check_vnc);
+SPEC_PARSE(parse_input);
+SPEC_DUMP(dump_input);
+void free_input(void *base);
+SPEC_CHECK(check_cgroup_parent);
+SPEC_CHECK(check_user);
+SPEC_CHECK(check_group);
+SPEC_CHECK(check_qemu_binary);
+
+/* The checks across keys (spec-validate.c), once every key is read. */
 void spec_validate(struct spec_ctx *c, struct vm_spec *s);
 /* Resolve a relative path against the VM file's directory (malloc'd). */
 char *spec_resolve_path(struct spec_ctx *c, const char *vmfile, const char *p);

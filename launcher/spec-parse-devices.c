@@ -1,6 +1,9 @@
-/* The VM file's devices and process settings: disks, net, boot, display,
- * input, serial, panic, debug_exit, cgroup, security, qemu. */
+/* The VM file's devices and process settings (disks, net, boot, display,
+ * input, cgroup, security, qemu): what the key table (spec-keys.c) hands to
+ * code. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -8,68 +11,58 @@
 #include "../common/cleanup.h"
 #include "../common/strv.h"
 #include "spec-internal.h"
+#include "spec-keys.h"
 
-static const char *const disk_keys[] = {
-        "file", "format", "create", "bus", "cache", "media", "readonly", "snapshot", NULL,
-};
-
-static void parse_disk(struct spec_ctx *c, const struct jt *d, const char *p, struct vm_spec *s, struct vm_disk *dst)
+bool gate_disk_file(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                    struct vm_spec *s, void *base)
 {
-        const struct jt *n, *n_bus = NULL, *n_ro = NULL, *n_create = NULL;
-        _cleanup_free_ char *file = NULL;
-        int v;
+        struct vm_disk *d = base;
 
-        dst->bus = VM_DISK_BUS_VIRTIO;
-        if (!check_object(c, d, p, disk_keys))
-                return;
-        if (!(n = jt_get(d, "file"))) {
-                _cleanup_free_ char *pp = path_key(c, p, "file");
-                diag(c, d, pp, "missing; every disk needs an image \"file\" (relative paths are from the VM file's directory)");
-        } else {
-                _cleanup_free_ char *pp = path_key(c, p, "file");
-                dst->file_line = n->line;
-                dst->file_col = n->col;
-                if (get_string(c, n, pp, &file) == 0) {
-                        if (!file[0])
-                                diag(c, n, pp, "empty; give the image's path");
-                        else
-                                dst->file = spec_resolve_path(c, s->path, file);
-                }
+        d->file_line = n->line;
+        d->file_col = n->col;
+        return true;
+}
+
+bool check_disk_file(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        struct vm_disk *d = base;
+        _cleanup_free_ char *file = TAKE_PTR(d->file);
+
+        if (!file[0]) {
+                diag(c, n, path, "empty; give the image's path");
+                return false;
         }
-#define ENUM_FIELD(key, table, max, field)                                         \
-        if ((n = jt_get(d, key))) {                                                \
-                _cleanup_free_ char *pp = path_key(c, p, key);                     \
-                if ((v = get_enum(c, n, pp, table, max)) >= 0)                     \
-                        dst->field = v;                                            \
-        }
-        ENUM_FIELD("format", vm_disk_format_table, _VM_DISK_FORMAT_MAX, format)
-        ENUM_FIELD("cache", vm_disk_cache_table, _VM_DISK_CACHE_MAX, cache)
-        ENUM_FIELD("media", vm_disk_media_table, _VM_DISK_MEDIA_MAX, media)
-        if ((n_bus = jt_get(d, "bus"))) {
-                n = n_bus;
-                ENUM_FIELD("bus", vm_disk_bus_table, _VM_DISK_BUS_MAX, bus)
-        }
-#undef ENUM_FIELD
-        if ((n = jt_get(d, "format"))) {
-                dst->format_line = n->line;
-                dst->format_col = n->col;
-        }
-        if ((n_create = jt_get(d, "create"))) {
-                _cleanup_free_ char *pp = path_key(c, p, "create");
-                if (get_size(c, n_create, pp, &dst->create) == 0 && dst->create == 0)
-                        diag(c, n_create, pp, "a new image needs a size above 0, like \"20G\"");
-        }
-        if ((n_ro = jt_get(d, "readonly"))) {
-                _cleanup_free_ char *pp = path_key(c, p, "readonly");
-                get_bool(c, n_ro, pp, &dst->readonly);
-        }
-        if ((n = jt_get(d, "snapshot"))) {
-                _cleanup_free_ char *pp = path_key(c, p, "snapshot");
-                get_bool(c, n, pp, &dst->snapshot);
-        }
+        d->file = spec_resolve_path(c, s->path, file);
+        return true;
+}
+
+bool gate_disk_format(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                      struct vm_spec *s, void *base)
+{
+        struct vm_disk *d = base;
+
+        d->format_line = n->line;
+        d->format_col = n->col;
+        return true;
+}
+
+bool check_disk_create(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        if (((struct vm_disk *)base)->create)
+                return true;
+        diag(c, n, path, "a new image needs a size above 0, like \"20G\"");
+        return false;
+}
+
+/* A CD-ROM: read-only media, never created, never on virtio-blk. */
+void finish_disk(struct spec_ctx *c, const struct jt *d, const char *p, struct vm_spec *s, void *base)
+{
+        struct vm_disk *dst = base;
+        const struct jt *n_bus = jt_get(d, "bus"), *n_ro = jt_get(d, "readonly"), *n_create = jt_get(d, "create");
+
         if (dst->media != VM_DISK_MEDIA_CDROM)
                 return;
-        /* a CD-ROM is read-only media; QEMU refuses readonly=off for one */
+        /* QEMU refuses readonly=off for a CD-ROM */
         if (n_ro && n_ro->type == JT_BOOL && !n_ro->b) {
                 _cleanup_free_ char *pp = path_key(c, p, "readonly");
                 diag(c, n_ro, pp, "a cdrom is always read-only; drop \"readonly\" or use \"media\": \"disk\"");
@@ -81,13 +74,11 @@ static void parse_disk(struct spec_ctx *c, const struct jt *d, const char *p, st
         }
         if (!n_bus)
                 dst->bus = s->machine == VM_MACHINE_PC ? VM_DISK_BUS_IDE : VM_DISK_BUS_SATA;
-        else if (dst->bus == VM_DISK_BUS_VIRTIO) {
+        else if (dst->bus == VM_DISK_BUS_VIRTIO && !jt_failed(c, n_bus)) {
                 _cleanup_free_ char *pp = path_key(c, p, "bus");
                 diag(c, n_bus, pp, "virtio-blk has no CD-ROMs; use \"sata\" (q35), \"ide\" (pc) or \"scsi\"");
         }
 }
-
-static const char *const net_keys[] = { "type", "model", "bridge", "ifname", "mac", "forward", NULL };
 
 static bool mac_ok(const char *m)
 {
@@ -152,157 +143,146 @@ static bool ifname_ok(const char *s)
         return n >= 1 && n <= 15 && strcmp(s, ".") != 0 && strcmp(s, "..") != 0 && !strpbrk(s, "/: \t\n");
 }
 
-static void parse_net(struct spec_ctx *c, const struct jt *d, const char *p, struct vm_net *dst)
+bool check_mac(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
-        const struct jt *n, *n_bridge, *n_ifname, *n_forward;
-        int v;
+        char q[64];
 
-        if (!check_object(c, d, p, net_keys))
-                return;
-        if ((n = jt_get(d, "type"))) {
-                _cleanup_free_ char *pp = path_key(c, p, "type");
-                if ((v = get_enum(c, n, pp, vm_net_type_table, _VM_NET_TYPE_MAX)) >= 0)
-                        dst->type = v;
-        }
-        if ((n = jt_get(d, "model"))) {
-                _cleanup_free_ char *pp = path_key(c, p, "model");
-                if ((v = get_enum(c, n, pp, vm_net_model_table, _VM_NET_MODEL_MAX)) >= 0)
-                        dst->model = v;
-        }
-        if ((n = jt_get(d, "mac"))) {
-                _cleanup_free_ char *pp = path_key(c, p, "mac");
-                if (get_string(c, n, pp, &dst->mac) == 0 && !mac_ok(dst->mac)) {
-                        char q[64];
-                        jt_describe(n, q, sizeof q);
-                        diag(c, n, pp, "expected a unicast MAC address like \"52:54:00:12:34:56\", got %s", q);
-                }
-        }
-        n_bridge = jt_get(d, "bridge");
-        n_ifname = jt_get(d, "ifname");
-        n_forward = jt_get(d, "forward");
-        if (n_bridge) {
-                _cleanup_free_ char *pp = path_key(c, p, "bridge");
-                if (dst->type != VM_NET_BRIDGE)
-                        diag(c, n_bridge, pp, "only for \"type\": \"bridge\"");
-                else if (get_string(c, n_bridge, pp, &dst->bridge) == 0 && !ifname_ok(dst->bridge))
-                        diag(c, n_bridge, pp, "expected a bridge interface name (1 to 15 characters, no '/' ':' or spaces)");
-        } else if (dst->type == VM_NET_BRIDGE) {
+        if (mac_ok(((struct vm_net *)base)->mac))
+                return true;
+        jt_describe(n, q, sizeof q);
+        diag(c, n, path, "expected a unicast MAC address like \"52:54:00:12:34:56\", got %s", q);
+        return false;
+}
+
+bool gate_net_bridge(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                     struct vm_spec *s, void *base)
+{
+        if (((struct vm_net *)base)->type == VM_NET_BRIDGE)
+                return true;
+        diag(c, n, path, "only for \"type\": \"bridge\"");
+        return false;
+}
+
+bool check_bridge(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        if (ifname_ok(((struct vm_net *)base)->bridge))
+                return true;
+        diag(c, n, path, "expected a bridge interface name (1 to 15 characters, no '/' ':' or spaces)");
+        return false;
+}
+
+bool gate_net_ifname(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                     struct vm_spec *s, void *base)
+{
+        enum vm_net_type t = ((struct vm_net *)base)->type;
+
+        if (t == VM_NET_USER)
+                diag(c, n, path, "only for \"type\": \"tap\"; user networking has no host interface");
+        else if (t == VM_NET_BRIDGE)
+                /* -netdev bridge runs qemu-bridge-helper, which makes and
+                 * names the tap device itself */
+                diag(c, n, path,
+                     "only for \"type\": \"tap\"; QEMU's bridge helper names the tap itself (use type tap to pick the name)");
+        return t == VM_NET_TAP;
+}
+
+bool check_tap(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        if (ifname_ok(((struct vm_net *)base)->ifname))
+                return true;
+        diag(c, n, path, "expected a tap interface name (1 to 15 characters, no '/' ':' or spaces)");
+        return false;
+}
+
+bool gate_net_forward(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                      struct vm_spec *s, void *base)
+{
+        if (((struct vm_net *)base)->type == VM_NET_USER)
+                return true;
+        diag(c, n, path, "only for \"type\": \"user\"; with a tap or bridge the guest is reachable directly");
+        return false;
+}
+
+/* one item; base is the item (char **) */
+bool check_forward(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        char q[96];
+
+        if (forward_ok(*(char **)base))
+                return true;
+        jt_describe(n, q, sizeof q);
+        diag(c, n, path,
+             "expected \"tcp|udp:[hostaddr:]hostport:guestport\" like \"tcp:2222:22\" or \"udp:127.0.0.1:5353:53\", got %s",
+             q);
+        return false;
+}
+
+void finish_net(struct spec_ctx *c, const struct jt *d, const char *p, struct vm_spec *s, void *base)
+{
+        if (((struct vm_net *)base)->type == VM_NET_BRIDGE && !jt_get(d, "bridge")) {
                 _cleanup_free_ char *pp = path_key(c, p, "bridge");
                 diag(c, d, pp, "missing; a bridge NIC needs the host bridge, like \"bridge\": \"br0\"");
         }
-        if (n_ifname) {
-                _cleanup_free_ char *pp = path_key(c, p, "ifname");
-                if (dst->type == VM_NET_USER)
-                        diag(c, n_ifname, pp, "only for \"type\": \"tap\"; user networking has no host interface");
-                else if (dst->type == VM_NET_BRIDGE)
-                        /* -netdev bridge runs qemu-bridge-helper, which makes and
-                         * names the tap device itself */
-                        diag(c, n_ifname, pp,
-                             "only for \"type\": \"tap\"; QEMU's bridge helper names the tap itself (use type tap to pick the name)");
-                else if (get_string(c, n_ifname, pp, &dst->ifname) == 0 && !ifname_ok(dst->ifname))
-                        diag(c, n_ifname, pp, "expected a tap interface name (1 to 15 characters, no '/' ':' or spaces)");
-        }
-        if (n_forward) {
-                _cleanup_free_ char *pp = path_key(c, p, "forward");
-                _cleanup_strv_ strv sv = { 0 };
-
-                if (dst->type != VM_NET_USER) {
-                        diag(c, n_forward, pp, "only for \"type\": \"user\"; with a tap or bridge the guest is reachable directly");
-                        return;
-                }
-                if (n_forward->type != JT_ARRAY) {
-                        diag(c, n_forward, pp, "expected an array like [\"tcp:2222:22\"], got %s",
-                             jt_type_name(n_forward->type));
-                        return;
-                }
-                for (size_t i = 0; i < n_forward->n; i++) {
-                        const struct jt *f = &n_forward->kids[i];
-                        _cleanup_free_ char *fp = path_idx(c, pp, i);
-                        _cleanup_free_ char *str = NULL;
-
-                        if (get_string(c, f, fp, &str) < 0)
-                                continue;
-                        if (!forward_ok(str)) {
-                                char q[96];
-                                jt_describe(f, q, sizeof q);
-                                diag(c, f, fp,
-                                     "expected \"tcp|udp:[hostaddr:]hostport:guestport\" like \"tcp:2222:22\" or \"udp:127.0.0.1:5353:53\", got %s",
-                                     q);
-                                continue;
-                        }
-                        if (strv_consume(&sv, TAKE_PTR(str)) < 0)
-                                c->oom = true;
-                }
-                dst->n_forward = sv.n;
-                dst->forward = sv.n ? strv_steal(&sv) : NULL;
-        }
 }
 
-/* An array of objects: allocate n and call fn for each. */
-static void *parse_list(struct spec_ctx *c, const struct jt *n, const char *path, size_t size, size_t *ret_n,
-                        const char *example)
+/* A path that is given must say something: message says what to give. */
+static bool resolve_nonempty(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, char **p,
+                             const char *message)
 {
-        void *v;
+        _cleanup_free_ char *raw = TAKE_PTR(*p);
 
-        *ret_n = 0;
-        if (n->type != JT_ARRAY) {
-                diag(c, n, path, "expected an array like %s, got %s", example, jt_type_name(n->type));
-                return NULL;
+        if (!raw[0]) {
+                diag(c, n, path, "%s", message);
+                return false;
         }
-        if (n->n == 0)
-                return NULL;
-        v = calloc(n->n, size);
-        if (!v)
-                c->oom = true;
-        else
-                *ret_n = n->n;
-        return v;
+        *p = spec_resolve_path(c, s->path, raw);
+        return true;
 }
 
-static const char *const boot_keys[] = { "kernel", "initrd", "cmdline", "order", NULL };
-
-static void parse_boot(struct spec_ctx *c, const struct jt *b, struct vm_spec *s)
+bool check_boot_kernel(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
-        const struct jt *n, *n_kernel;
-        _cleanup_free_ char *tmp = NULL;
+        return resolve_nonempty(c, n, path, s, &s->boot.kernel,
+                                "empty; give the kernel image's path, or leave the key out");
+}
 
-        if (!check_object(c, b, "boot", boot_keys))
-                return;
-        if ((n_kernel = jt_get(b, "kernel")) && get_string(c, n_kernel, "boot.kernel", &tmp) == 0) {
-                if (!tmp[0])
-                        diag(c, n_kernel, "boot.kernel", "empty; give the kernel image's path, or leave the key out");
-                else
-                        s->boot.kernel = spec_resolve_path(c, s->path, tmp);
-        }
-        if ((n = jt_get(b, "initrd"))) {
-                if (!n_kernel)
-                        diag(c, n, "boot.initrd", "needs boot.kernel: QEMU loads an initrd only with a kernel");
-                else if (get_string(c, n, "boot.initrd", &tmp) == 0) {
-                        if (!tmp[0])
-                                diag(c, n, "boot.initrd", "empty; give the initrd's path, or leave the key out");
-                        else
-                                s->boot.initrd = spec_resolve_path(c, s->path, tmp);
-                }
-        }
-        if ((n = jt_get(b, "cmdline"))) {
-                if (!n_kernel)
-                        diag(c, n, "boot.cmdline", "needs boot.kernel: QEMU passes a command line only to a kernel it loads");
-                else
-                        get_string(c, n, "boot.cmdline", &s->boot.cmdline);
-        }
-        if ((n = jt_get(b, "order")) && get_string(c, n, "boot.order", &s->boot.order) == 0) {
-                const char *o = s->boot.order;
-                bool bad = !o[0] || strspn(o, "acdn") != strlen(o);
-                for (size_t i = 0; !bad && o[i]; i++)
-                        bad = strchr(o + i + 1, o[i]) != NULL;
-                if (bad) {
-                        char q[64];
-                        jt_describe(n, q, sizeof q);
-                        diag(c, n, "boot.order",
-                             "expected boot devices as letters, each once: c = disk, d = cdrom, n = network, a = floppy (like \"cd\"); got %s",
-                             q);
-                }
-        }
+bool check_boot_initrd(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        return resolve_nonempty(c, n, path, s, &s->boot.initrd, "empty; give the initrd's path, or leave the key out");
+}
+
+bool gate_boot_initrd(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                      struct vm_spec *s, void *base)
+{
+        if (jt_get(obj, "kernel"))
+                return true;
+        diag(c, n, path, "needs boot.kernel: QEMU loads an initrd only with a kernel");
+        return false;
+}
+
+bool gate_boot_cmdline(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                       struct vm_spec *s, void *base)
+{
+        if (jt_get(obj, "kernel"))
+                return true;
+        diag(c, n, path, "needs boot.kernel: QEMU passes a command line only to a kernel it loads");
+        return false;
+}
+
+bool check_boot_order(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        const char *o = s->boot.order;
+        bool bad = !o[0] || strspn(o, "acdn") != strlen(o);
+        char q[64];
+
+        for (size_t i = 0; !bad && o[i]; i++)
+                bad = strchr(o + i + 1, o[i]) != NULL;
+        if (!bad)
+                return true;
+        jt_describe(n, q, sizeof q);
+        diag(c, n, path,
+             "expected boot devices as letters, each once: c = disk, d = cdrom, n = network, a = floppy (like \"cd\"); got %s",
+             q);
+        return false;
 }
 
 /* VNC: "[host]:display", display 0..99 (port 5900 + display) */
@@ -331,11 +311,9 @@ static bool vnc_ok(const char *v)
         return hl <= 253;
 }
 
-static void parse_display(struct spec_ctx *c, const struct jt *n, struct vm_spec *s)
+void parse_display(struct spec_ctx *c, const struct spec_key *k, const struct jt *n, const char *path,
+                   struct vm_spec *s, void *base)
 {
-        static const char *const display_keys[] = { "vnc", NULL };
-        const struct jt *k;
-
         if (n->type == JT_STRING && strcmp(n->str, "none") == 0)
                 return;
         if (n->type != JT_OBJECT) {
@@ -344,14 +322,26 @@ static void parse_display(struct spec_ctx *c, const struct jt *n, struct vm_spec
                 diag(c, n, "display", "expected \"none\" or an object like {\"vnc\": \"127.0.0.1:0\"}, got %s", got);
                 return;
         }
-        if (!check_object(c, n, "display", display_keys) || !(k = jt_get(n, "vnc")))
-                return;
-        if (get_string(c, k, "display.vnc", &s->vnc) == 0 && !vnc_ok(s->vnc)) {
-                char q[96];
-                jt_describe(k, q, sizeof q);
-                diag(c, k, "display.vnc",
-                     "expected HOST:DISPLAY like \"127.0.0.1:0\" or \":1\" (display 0-99, port 5900+display), got %s", q);
-        }
+        spec_parse_object(c, n, k->path, path, s, base);
+}
+
+bool check_vnc(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        char q[96];
+
+        if (vnc_ok(s->vnc))
+                return true;
+        jt_describe(n, q, sizeof q);
+        diag(c, n, path, "expected HOST:DISPLAY like \"127.0.0.1:0\" or \":1\" (display 0-99, port 5900+display), got %s",
+             q);
+        return false;
+}
+
+int dump_display(const struct vm_spec *s, const struct spec_key *k, const void *base, json_object **ret)
+{
+        if (s->vnc)
+                return spec_dump_object(s, k->path, base, ret);
+        return (*ret = json_object_new_string("none")) ? 0 : -ENOMEM;
 }
 
 static bool parent_ok(const char *p)
@@ -367,104 +357,82 @@ static bool parent_ok(const char *p)
         return true;
 }
 
-static void parse_small(struct spec_ctx *c, const struct jt *root, struct vm_spec *s)
+bool check_cgroup_parent(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
-        static const char *const cgroup_keys[] = { "parent", "pids_max", NULL };
-        static const char *const security_keys[] = { "user", "group", "sandbox", NULL };
-        static const char *const qemu_keys[] = { "binary", "args", NULL };
-        const struct jt *n, *k;
-        uint64_t v;
-        int e;
+        if (parent_ok(s->cgroup.parent))
+                return true;
+        diag(c, n, path,
+             "expected a path relative to the cgroup2 root, like \"qemuctl\" or \"machine.slice/ci\" (no leading '/', no '..')");
+        return false;
+}
 
-        if ((n = jt_get(root, "serial")) && (e = get_enum(c, n, "serial", vm_serial_table, _VM_SERIAL_MAX)) >= 0)
-                s->serial = e;
-        if ((n = jt_get(root, "panic")))
-                get_bool(c, n, "panic", &s->panic);
-        if ((n = jt_get(root, "debug_exit")))
-                get_bool(c, n, "debug_exit", &s->debug_exit);
-        if ((n = jt_get(root, "cgroup")) && check_object(c, n, "cgroup", cgroup_keys)) {
-                if ((k = jt_get(n, "parent")) && get_string(c, k, "cgroup.parent", &s->cgroup.parent) == 0 &&
-                    !parent_ok(s->cgroup.parent))
-                        diag(c, k, "cgroup.parent",
-                             "expected a path relative to the cgroup2 root, like \"qemuctl\" or \"machine.slice/ci\" (no leading '/', no '..')");
-                if ((k = jt_get(n, "pids_max")) && get_uint(c, k, "cgroup.pids_max", 1, UINT32_MAX, &v) == 0)
-                        s->cgroup.pids_max = v;
+static bool nonempty(struct spec_ctx *c, const struct jt *n, const char *path, const char *v, const char *message)
+{
+        if (v[0])
+                return true;
+        diag(c, n, path, "%s", message);
+        return false;
+}
+
+bool check_user(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        return nonempty(c, n, path, s->security.user, "empty; give a user name or number, or leave the key out");
+}
+
+bool check_group(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        return nonempty(c, n, path, s->security.group, "empty; give a group name or number, or leave the key out");
+}
+
+bool check_qemu_binary(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        return nonempty(c, n, path, s->qemu.binary, "empty; give a program name or path, like \"qemu-system-x86_64\"");
+}
+
+void parse_input(struct spec_ctx *c, const struct spec_key *k, const struct jt *n, const char *path,
+                 struct vm_spec *s, void *base)
+{
+        if (n->type != JT_ARRAY) {
+                diag(c, n, "input", "expected an array like [\"usb-tablet\"], got %s", jt_type_name(n->type));
+                return;
         }
-        if ((n = jt_get(root, "security")) && check_object(c, n, "security", security_keys)) {
-                if ((k = jt_get(n, "user")) && get_string(c, k, "security.user", &s->security.user) == 0 &&
-                    !s->security.user[0])
-                        diag(c, k, "security.user", "empty; give a user name or number, or leave the key out");
-                if ((k = jt_get(n, "group")) && get_string(c, k, "security.group", &s->security.group) == 0 &&
-                    !s->security.group[0])
-                        diag(c, k, "security.group", "empty; give a group name or number, or leave the key out");
-                if ((k = jt_get(n, "sandbox")))
-                        get_bool(c, k, "security.sandbox", &s->security.sandbox);
+        if (n->n && !(s->inputs = calloc(n->n, sizeof *s->inputs))) {
+                c->oom = true;
+                return;
         }
-        if ((n = jt_get(root, "qemu")) && check_object(c, n, "qemu", qemu_keys)) {
-                if ((k = jt_get(n, "binary")) && get_string(c, k, "qemu.binary", &s->qemu.binary) == 0 &&
-                    !s->qemu.binary[0])
-                        diag(c, k, "qemu.binary", "empty; give a program name or path, like \"qemu-system-x86_64\"");
-                if ((k = jt_get(n, "args"))) {
-                        _cleanup_strv_ strv sv = { 0 };
-                        if (k->type != JT_ARRAY) {
-                                diag(c, k, "qemu.args", "expected an array of strings like [\"-device\", \"virtio-rng-pci\"], got %s",
-                                     jt_type_name(k->type));
-                                return;
-                        }
-                        for (size_t i = 0; i < k->n; i++) {
-                                _cleanup_free_ char *pp = path_idx(c, "qemu.args", i);
-                                _cleanup_free_ char *a = NULL;
-                                if (get_string(c, &k->kids[i], pp, &a) == 0 && strv_consume(&sv, TAKE_PTR(a)) < 0)
-                                        c->oom = true;
-                        }
-                        s->qemu.n_args = sv.n;
-                        s->qemu.args = sv.n ? strv_steal(&sv) : NULL;
-                }
+        for (size_t i = 0; i < n->n; i++) {
+                _cleanup_free_ char *p = path_idx(c, "input", i);
+                int e = get_enum(c, &n->kids[i], p, vm_input_table, _VM_INPUT_MAX);
+                bool dup = false;
+
+                if (e < 0)
+                        continue;
+                for (size_t j = 0; j < s->n_inputs; j++)
+                        dup |= s->inputs[j] == (enum vm_input)e;
+                if (dup)
+                        diag(c, &n->kids[i], p, "\"%s\" is listed twice; keep one", vm_input_to_string(e));
+                else
+                        s->inputs[s->n_inputs++] = e;
         }
 }
 
-void parse_devices(struct spec_ctx *c, const struct jt *root, struct vm_spec *s)
+int dump_input(const struct vm_spec *s, const struct spec_key *k, const void *base, json_object **ret)
 {
-        const struct jt *n;
+        json_object *a = json_object_new_array();
 
-        if ((n = jt_get(root, "disks")) &&
-            (s->disks = parse_list(c, n, "disks", sizeof *s->disks, &s->n_disks, "[{\"file\": \"disk.qcow2\"}]")))
-                for (size_t i = 0; i < s->n_disks; i++) {
-                        _cleanup_free_ char *p = path_idx(c, "disks", i);
-                        if (p)
-                                parse_disk(c, &n->kids[i], p, s, &s->disks[i]);
+        *ret = NULL;
+        if (!a)
+                return -ENOMEM;
+        for (size_t i = 0; i < s->n_inputs; i++)
+                if (json_object_array_add(a, json_object_new_string(vm_input_to_string(s->inputs[i]))) < 0) {
+                        json_object_put(a);
+                        return -ENOMEM;
                 }
-        if ((n = jt_get(root, "net")) &&
-            (s->nets = parse_list(c, n, "net", sizeof *s->nets, &s->n_nets, "[{\"type\": \"user\"}]")))
-                for (size_t i = 0; i < s->n_nets; i++) {
-                        _cleanup_free_ char *p = path_idx(c, "net", i);
-                        if (p)
-                                parse_net(c, &n->kids[i], p, &s->nets[i]);
-                }
-        if ((n = jt_get(root, "boot")))
-                parse_boot(c, n, s);
-        if ((n = jt_get(root, "display")))
-                parse_display(c, n, s);
-        if ((n = jt_get(root, "input"))) {
-                if (n->type != JT_ARRAY) {
-                        diag(c, n, "input", "expected an array like [\"usb-tablet\"], got %s", jt_type_name(n->type));
-                } else if (n->n && !(s->inputs = calloc(n->n, sizeof *s->inputs))) {
-                        c->oom = true;
-                } else {
-                        for (size_t i = 0; i < n->n; i++) {
-                                _cleanup_free_ char *p = path_idx(c, "input", i);
-                                int e = get_enum(c, &n->kids[i], p, vm_input_table, _VM_INPUT_MAX);
-                                bool dup = false;
-                                if (e < 0)
-                                        continue;
-                                for (size_t j = 0; j < s->n_inputs; j++)
-                                        dup |= s->inputs[j] == (enum vm_input)e;
-                                if (dup)
-                                        diag(c, &n->kids[i], p, "\"%s\" is listed twice; keep one", vm_input_to_string(e));
-                                else
-                                        s->inputs[s->n_inputs++] = e;
-                        }
-                }
-        }
-        parse_small(c, root, s);
+        *ret = a;
+        return 0;
+}
+
+void free_input(void *base)
+{
+        free(((struct vm_spec *)base)->inputs);
 }

@@ -260,8 +260,9 @@ bool check_object(struct spec_ctx *c, const struct jt *obj, const char *path, co
                                 char list[512];
                                 size_t o = 0;
                                 for (const char *const *kk = keys; *kk && o < sizeof list; kk++)
-                                        o += (size_t)snprintf(list + o, sizeof list - o, "%s\"%s\"",
-                                                              kk == keys ? "" : ", ", *kk);
+                                        if (**kk != '$') /* "$schema" is for editors */
+                                                o += (size_t)snprintf(list + o, sizeof list - o, "%s\"%s\"",
+                                                                      o ? ", " : "", *kk);
                                 diag_at(c, k->key_line, k->key_col, p, "unknown key; known keys here: %s", list);
                         }
                 }

@@ -7,8 +7,8 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
-#include "../common/strv.h"
 #include "spec-internal.h"
+#include "spec-keys.h"
 
 void spec_diags_done(struct spec_diags *d)
 {
@@ -52,36 +52,8 @@ void spec_free(struct vm_spec *s)
 {
         if (!s)
                 return;
+        spec_free_keys("", s);
         free(s->path);
-        free(s->name);
-        free(s->cpu.model);
-        for (size_t i = 0; i < s->cpu.n_features; i++)
-                free(s->cpu.features[i].name);
-        free(s->cpu.features);
-        free(s->cpu.pins);
-        free(s->memory.hugepages_path);
-        free(s->numa.cells);
-        for (size_t i = 0; i < s->n_disks; i++)
-                free(s->disks[i].file);
-        free(s->disks);
-        for (size_t i = 0; i < s->n_nets; i++) {
-                free(s->nets[i].bridge);
-                free(s->nets[i].ifname);
-                free(s->nets[i].mac);
-                strv_free(s->nets[i].forward);
-        }
-        free(s->nets);
-        free(s->boot.kernel);
-        free(s->boot.initrd);
-        free(s->boot.cmdline);
-        free(s->boot.order);
-        free(s->vnc);
-        free(s->inputs);
-        free(s->cgroup.parent);
-        free(s->security.user);
-        free(s->security.group);
-        free(s->qemu.binary);
-        strv_free(s->qemu.args);
         free(s);
 }
 
@@ -148,72 +120,32 @@ char *spec_resolve_path(struct spec_ctx *c, const char *vmfile, const char *p)
         return out;
 }
 
-static void spec_defaults(struct vm_spec *s)
+bool check_name(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
-        s->machine = VM_MACHINE_Q35;
-        s->accel = VM_ACCEL_AUTO;
-        s->cpu.mode = VM_CPU_CUSTOM;
-        s->cpu.vcpus = 1;
-        s->cpu.max = 1;
-        s->memory.size = UINT64_C(1) << 30;
-        s->memory.hotplug = VM_MEM_HOTPLUG_DIMM;
-        s->memory.merge = true;
-        s->memory.balloon = true;
-        s->numa.policy = VM_NUMA_STRICT;
-        s->serial = VM_SERIAL_LOG;
-        s->panic = true;
-        s->security.sandbox = true;
-}
+        char q[96];
 
-static const char *const top_keys[] = {
-        "name", "machine", "accel", "cpu", "memory", "numa", "disks", "net", "boot", "display", "input",
-        "serial", "panic", "debug_exit", "cgroup", "security", "qemu", NULL,
-};
+        if (vm_name_is_valid(s->name))
+                return true;
+        jt_describe(n, q, sizeof q);
+        if (!s->name[0])
+                diag(c, n, path, "empty; give the VM a name like \"vm1\"");
+        else if (strlen(s->name) > VM_NAME_MAX)
+                diag(c, n, path, "too long (%zu characters); the most is %d", strlen(s->name), VM_NAME_MAX);
+        else if (strcmp(s->name, ".") == 0 || strcmp(s->name, "..") == 0)
+                diag(c, n, path, "%s is not a usable name (it is a directory); pick one like \"vm1\"", q);
+        else
+                diag(c, n, path, "%s has characters a name can't have; use only A-Z a-z 0-9 . _ -", q);
+        return false;
+}
 
 static void parse_root(struct spec_ctx *c, const struct jt *root, struct vm_spec *s)
 {
-        const struct jt *n;
-
         if (root->type != JT_OBJECT) {
                 diag(c, root, NULL, "expected the VM file to be a JSON object like {\"name\": \"vm1\"}, got %s",
                      jt_type_name(root->type));
                 return;
         }
-        check_object(c, root, "", top_keys);
-        n = jt_get(root, "name");
-        if (!n) {
-                diag(c, root, "name", "missing; every VM needs a name like \"vm1\" ([A-Za-z0-9._-], 1 to %d characters)",
-                     VM_NAME_MAX);
-        } else if (get_string(c, n, "name", &s->name) == 0 && !vm_name_is_valid(s->name)) {
-                char q[96];
-                jt_describe(n, q, sizeof q);
-                if (!s->name[0])
-                        diag(c, n, "name", "empty; give the VM a name like \"vm1\"");
-                else if (strlen(s->name) > VM_NAME_MAX)
-                        diag(c, n, "name", "too long (%zu characters); the most is %d", strlen(s->name), VM_NAME_MAX);
-                else if (strcmp(s->name, ".") == 0 || strcmp(s->name, "..") == 0)
-                        diag(c, n, "name", "%s is not a usable name (it is a directory); pick one like \"vm1\"", q);
-                else
-                        diag(c, n, "name", "%s has characters a name can't have; use only A-Z a-z 0-9 . _ -", q);
-        }
-        if ((n = jt_get(root, "machine"))) {
-                int v = get_enum(c, n, "machine", vm_machine_table, _VM_MACHINE_MAX);
-                if (v >= 0)
-                        s->machine = v;
-        }
-        if ((n = jt_get(root, "accel"))) {
-                int v = get_enum(c, n, "accel", vm_accel_table, _VM_ACCEL_MAX);
-                c->n_accel = n;
-                if (v >= 0)
-                        s->accel = v;
-        }
-        if ((n = jt_get(root, "cpu")))
-                parse_cpu(c, n, s);
-        if ((n = jt_get(root, "memory")))
-                parse_memory(c, n, s);
-        if ((n = jt_get(root, "numa")))
-                parse_numa(c, n, s);
-        parse_devices(c, root, s);
+        spec_parse_object(c, root, "", "", s, s);
 }
 
 static int cmp_diag(const void *a, const void *b)
@@ -270,18 +202,14 @@ int spec_parse(const char *path, const char *text, size_t len, struct vm_spec **
                 c.oom = true;
                 goto done;
         }
-        spec_defaults(s);
+        spec_set_defaults("", s);
         c.root = root;
         parse_root(&c, root, s);
         if (root->type == JT_OBJECT && !c.oom)
                 spec_validate(&c, s);
-        if (d.n == 0 && !c.oom) {
-                /* defaults that could not be set before everything was read */
-                if (!s->cgroup.parent && !(s->cgroup.parent = strdup("qemuctl")))
-                        c.oom = true;
-                if (!s->qemu.binary && !(s->qemu.binary = strdup("qemu-system-x86_64")))
-                        c.oom = true;
-        }
+        /* defaults that could not be set before everything was read */
+        if (d.n == 0 && !c.oom && spec_set_default_strings("", s) < 0)
+                c.oom = true;
 done:
         free(c.n_pin_keys);
         free(c.n_cell_vals);
