@@ -50,6 +50,11 @@ struct qmp_cpu_list {
 };
 void qmp_cpu_list_free(struct qmp_cpu_list *l);
 int qmp_query_cpus_fast(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err);
+/* query-cpus, for QEMU older than 2.12 (no query-cpus-fast): the same list;
+ * qom_path NULL before 2.4, props all -1 before 2.10, target = its "arch". */
+int qmp_query_cpus_legacy(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err);
+/* The vCPU of that cpu-index, or NULL. */
+const struct qmp_cpu *qmp_cpu_list_find_index(const struct qmp_cpu_list *l, int64_t cpu_index);
 /* The vCPU whose qom_path is /machine/peripheral/ID, or NULL. */
 const struct qmp_cpu *qmp_cpu_list_find_id(const struct qmp_cpu_list *l, const char *id);
 
@@ -69,8 +74,8 @@ int qmp_query_hotpluggable_cpus(struct qmp *q, struct qmp_hotpluggable_cpu_list 
 
 enum qmp_cpu_hotplug {
         QMP_CPU_HOTPLUG_NONE,       /* this QEMU cannot hotplug CPUs */
-        QMP_CPU_HOTPLUG_DEVICE_ADD, /* query-hotpluggable-cpus + device_add (QEMU >= 5.2) */
-        QMP_CPU_HOTPLUG_CPU_ADD,    /* legacy cpu-add (QEMU < 5.2) */
+        QMP_CPU_HOTPLUG_DEVICE_ADD, /* query-hotpluggable-cpus + device_add (QEMU >= 2.7) */
+        QMP_CPU_HOTPLUG_CPU_ADD,    /* cpu-add alone (QEMU < 2.7): plug only */
         _QMP_CPU_HOTPLUG_MAX,
         _QMP_CPU_HOTPLUG_INVALID = -1,
 };
@@ -90,7 +95,9 @@ int qmp_cpu_plug_next(struct qmp *q, const char *id, size_t *ret_slot_index, str
  * refuses (OST status != 0) is an error (EBUSY); no completion within
  * timeout_ms is ETIMEDOUT. err is untouched on success. */
 int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err *err);
-/* Legacy cpu-add {"id": N} for QEMU older than 5.2. */
+/* cpu-add {"id": N}: plugs the vCPU of cpu-index N (N < -smp maxcpus). The
+ * only way on QEMU before 2.7; there is no way back (no unplug). Removed in
+ * QEMU 5.2. */
 int qmp_cpu_add(struct qmp *q, int64_t cpu_id, struct qc_err *err);
 
 /* ---- memory (qmp-mem.c) ---- */

@@ -85,9 +85,12 @@ static int dup_member(json_object *o, const char *cmd, const char *key, bool opt
         return 0;
 }
 
-int qmp_query_cpus_fast(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err)
+/* query-cpus-fast (QEMU >= 2.12) and the query-cpus it replaced (removed in
+ * 6.0) list the same facts under other names: "CPU", "thread_id",
+ * "qom_path" (2.4) and "props" (2.10) there. */
+static int query_cpus(struct qmp *q, bool legacy, struct qmp_cpu_list **ret, struct qc_err *err)
 {
-        static const char cmd[] = "query-cpus-fast";
+        const char *cmd = legacy ? "query-cpus" : "query-cpus-fast";
         _cleanup_json_ json_object *r = NULL;
         _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = NULL;
         size_t n;
@@ -99,21 +102,45 @@ int qmp_query_cpus_fast(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err 
         if (!l || !(l->cpus = calloc(n ? n : 1, sizeof *l->cpus)))
                 return qc_err_set(err, ENOMEM, "qmp: out of memory");
         for (size_t i = 0; i < n; i++) {
-                json_object *e = json_object_array_get_idx(r, i), *idx, *tid;
+                json_object *e = json_object_array_get_idx(r, i), *idx, *tid, *props = NULL;
                 struct qmp_cpu *c = &l->cpus[i];
 
                 l->n++;
                 if (qmp_expect_type(e, cmd, json_type_object, err) < 0 ||
-                    qmp_get_member(e, cmd, "cpu-index", json_type_int, false, &idx, err) < 0 ||
-                    qmp_get_member(e, cmd, "thread-id", json_type_int, false, &tid, err) < 0 ||
-                    dup_member(e, cmd, "qom-path", false, &c->qom_path, err) < 0 ||
-                    dup_member(e, cmd, "target", true, &c->target, err) < 0 || parse_props(e, cmd, &c->props, err) < 0)
+                    qmp_get_member(e, cmd, legacy ? "CPU" : "cpu-index", json_type_int, false, &idx, err) < 0 ||
+                    qmp_get_member(e, cmd, legacy ? "thread_id" : "thread-id", json_type_int, false, &tid, err) < 0 ||
+                    dup_member(e, cmd, legacy ? "qom_path" : "qom-path", legacy, &c->qom_path, err) < 0 ||
+                    dup_member(e, cmd, legacy ? "arch" : "target", true, &c->target, err) < 0 ||
+                    (legacy && qmp_get_member(e, cmd, "props", json_type_object, true, &props, err) < 0))
+                        return -1;
+                if (legacy && !props) {
+                        for (size_t k = 0; k < ELEMENTSOF(prop_keys); k++)
+                                *prop_field(&c->props, k) = -1;
+                } else if (parse_props(e, cmd, &c->props, err) < 0)
                         return -1;
                 c->cpu_index = json_object_get_int64(idx);
                 c->thread_id = json_object_get_int64(tid);
         }
         *ret = TAKE_PTR(l);
         return 0;
+}
+
+int qmp_query_cpus_fast(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err)
+{
+        return query_cpus(q, false, ret, err);
+}
+
+int qmp_query_cpus_legacy(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err)
+{
+        return query_cpus(q, true, ret, err);
+}
+
+const struct qmp_cpu *qmp_cpu_list_find_index(const struct qmp_cpu_list *l, int64_t cpu_index)
+{
+        for (size_t i = 0; i < l->n; i++)
+                if (l->cpus[i].cpu_index == cpu_index)
+                        return &l->cpus[i];
+        return NULL;
 }
 
 const struct qmp_cpu *qmp_cpu_list_find_id(const struct qmp_cpu_list *l, const char *id)

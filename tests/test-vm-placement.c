@@ -319,6 +319,29 @@ static void *vcpu_thread(void *arg)
         return NULL;
 }
 
+static pthread_t vcpu_thread_start(void)
+{
+        pthread_t th;
+
+        vcpu_thread_tid = 0;
+        stop_thread = false;
+        pthread_create(&th, NULL, vcpu_thread, NULL);
+        pthread_mutex_lock(&mu);
+        while (!vcpu_thread_tid)
+                pthread_cond_wait(&cv, &mu);
+        pthread_mutex_unlock(&mu);
+        return th;
+}
+
+static void vcpu_thread_stop(pthread_t th)
+{
+        pthread_mutex_lock(&mu);
+        stop_thread = true;
+        pthread_cond_broadcast(&cv);
+        pthread_mutex_unlock(&mu);
+        pthread_join(th, NULL);
+}
+
 static struct fakeqmp *fake_cpus(int n_queries, pid_t tid0, pid_t tid1, struct qmp **ret)
 {
         struct fakeqmp *f = fakeqmp_new();
@@ -377,11 +400,7 @@ static void test_pins(struct cg_hier *h)
         }
         live.cg = cg;
         vm_thread_affinity(getpid(), &all, &e);
-        pthread_create(&th, NULL, vcpu_thread, NULL);
-        pthread_mutex_lock(&mu);
-        while (!vcpu_thread_tid)
-                pthread_cond_wait(&cv, &mu);
-        pthread_mutex_unlock(&mu);
+        th = vcpu_thread_start();
         cpuset_parse("0", &cpu0, &pos);
 
         /* checks before any QMP: no such vCPU, no such CPU */
@@ -472,11 +491,130 @@ static void test_pins(struct cg_hier *h)
         ok(!none, "no note with cpuset");
 
         placement_set_affinity(0, &all, &e);
-        pthread_mutex_lock(&mu);
-        stop_thread = true;
-        pthread_cond_broadcast(&cv);
-        pthread_mutex_unlock(&mu);
-        pthread_join(th, NULL);
+        vcpu_thread_stop(th);
+        cg_vm_free(cg);
+        spec_free(spec);
+}
+
+/* A QEMU before 2.7: no query-hotpluggable-cpus (nor query-cpus-fast), only
+ * cpu-add and query-cpus. setvcpus plugs with cpu-add and places the new
+ * vCPU's thread as at start; it refuses to unplug, saying why. */
+static struct qmp *start_old(struct fakeqmp *f)
+{
+        struct qc_err e = { 0 };
+        struct qmp *q = NULL;
+        int fd;
+
+        fakeqmp_wait_eof(f);
+        if (fakeqmp_start(f, &fd) < 0 || qmp_open_fd(fd, 3000, &q, &e) < 0) {
+                ok(0, "fake QMP: %s", e.msg);
+                return NULL;
+        }
+        return q;
+}
+
+static void old_qemu(struct fakeqmp *f)
+{
+        fakeqmp_greet_version(f, 2, 6, 2);
+        fakeqmp_expect_commands(f, (const char *const[]){ "qmp_capabilities", "query-commands", "query-cpus",
+                                                          "cpu-add", "device_add", "device_del", "quit", NULL });
+}
+
+/* query-cpus of QEMU 2.6: vCPU 0, and vCPU 1 on thread tid1 when n > 1 */
+static const char *legacy_cpus(int n, pid_t tid1)
+{
+        static char reply[800];
+        int len = snprintf(reply, sizeof reply,
+                           "[{\"current\": true, \"CPU\": 0, \"qom_path\": \"/machine/unattached/device[0]\", "
+                           "\"pc\": -2130110670, \"halted\": true, \"thread_id\": 999999, \"arch\": \"x86\"}");
+
+        if (n > 1)
+                len += snprintf(reply + len, sizeof reply - (size_t)len,
+                                ", {\"current\": false, \"CPU\": 1, \"qom_path\": \"/machine/unattached/device[4]\", "
+                                "\"pc\": -2130110670, \"halted\": true, \"thread_id\": %d, \"arch\": \"x86\"}",
+                                (int)tid1);
+        snprintf(reply + len, sizeof reply - (size_t)len, "]");
+        return reply;
+}
+
+static void test_cpu_add(struct cg_hier *h)
+{
+        struct cg_vm *cg = NULL;
+        struct vm_spec *spec = new_spec(1, 3);
+        struct vm_vcpu_pin pin = { .vcpu = 1 };
+        struct vm_live live = { .spec = spec, .record = record_cb, .qemu_pid = getpid(),
+                                .cg_usable = CG_MASK(CG_CPUSET) };
+        struct cpuset all, aff;
+        struct qc_err e = { 0 };
+        struct fakeqmp *f;
+        struct qmp *q = NULL;
+        pthread_t th;
+        size_t pos;
+        char want[64];
+
+        if (cg_vm_create(h, "qemuctl", "cpuadd", CG_MASK(CG_CPUSET), 1, &cg, &e) < 0) {
+                ok(0, "fake VM cgroup: %s", e.msg);
+                return;
+        }
+        live.cg = cg;
+        cpuset_parse("0", &pin.cpus, &pos);
+        spec->cpu.pins = &pin;
+        spec->cpu.n_pins = 1;
+        vm_thread_affinity(getpid(), &all, &e);
+        th = vcpu_thread_start();
+
+        /* plug vCPU 1: cpu-add {"id": 1}, its thread from query-cpus */
+        f = fakeqmp_new();
+        old_qemu(f);
+        fakeqmp_expect(f, "{\"execute\": \"query-cpus\"}");
+        fakeqmp_reply(f, legacy_cpus(1, 0));
+        fakeqmp_expect(f, "{\"execute\": \"cpu-add\", \"arguments\": {\"id\": 1}}");
+        fakeqmp_reply(f, "{}");
+        fakeqmp_expect(f, "{\"execute\": \"query-cpus\"}");
+        fakeqmp_reply(f, legacy_cpus(2, vcpu_thread_tid));
+        if (!(live.qmp = q = start_old(f)))
+                return;
+        n_records = 0;
+        is_int(vm_setvcpus(&live, 2, NULL, NULL, &e), 0, "setvcpus 1 -> 2 with cpu-add: %s", e.msg);
+        finish(f, q, "setvcpus on QEMU 2.6");
+        is_int(spec->cpu.vcpus, 2, "the spec says 2");
+        is_int(n_records, 1, "recorded once");
+        snprintf(want, sizeof want, "%d\n", (int)vcpu_thread_tid);
+        is_str(get("qemuctl/cpuadd/vcpu1/cgroup.threads"), want, "the new vCPU's thread moved into vcpu1/");
+        is_str(get("qemuctl/cpuadd/vcpu1/cpuset.cpus"), "0\n", "vcpu1/cpuset.cpus = its pin");
+        is_int(vm_thread_affinity(vcpu_thread_tid, &aff, &e), 0, "read its affinity");
+        ok(cpuset_equal(&aff, &pin.cpus), "the thread's real affinity is its pin");
+
+        /* unplug: impossible there, and said so before anything changes */
+        f = fakeqmp_new();
+        old_qemu(f);
+        fakeqmp_expect(f, "{\"execute\": \"query-cpus\"}");
+        fakeqmp_reply(f, legacy_cpus(2, vcpu_thread_tid));
+        if (!(live.qmp = q = start_old(f)))
+                return;
+        n_records = 0;
+        is_int(vm_setvcpus(&live, 1, NULL, NULL, &e), -1, "setvcpus 2 -> 1 refused");
+        is_int(e.code, EOPNOTSUPP, "EOPNOTSUPP");
+        ok(strstr(e.msg, "cpu-add") && strstr(e.msg, "2.7") && strstr(e.msg, "restart"),
+           "says why and what to do: %s", e.msg);
+        finish(f, q, "unplug on QEMU 2.6");
+        is_int(spec->cpu.vcpus, 2, "the spec still says 2");
+        is_int(n_records, 0, "nothing recorded");
+
+        /* a QEMU with neither way */
+        f = fakeqmp_new();
+        fakeqmp_greet_version(f, 1, 4, 0);
+        fakeqmp_expect_commands(f, (const char *const[]){ "query-cpus", "quit", NULL });
+        if (!(live.qmp = q = start_old(f)))
+                return;
+        is_int(vm_setvcpus(&live, 3, NULL, NULL, &e), -1, "no hotplug at all: refused");
+        ok(strstr(e.msg, "cannot hotplug"), "says so: %s", e.msg);
+        finish(f, q, "QEMU without CPU hotplug");
+
+        placement_set_affinity(0, &all, &e);
+        vcpu_thread_stop(th);
+        spec->cpu.pins = NULL;
+        spec->cpu.n_pins = 0;
         cg_vm_free(cg);
         spec_free(spec);
 }
@@ -506,6 +644,7 @@ int main(void)
         test_memtune(h);
         test_numatune(h);
         test_pins(h);
+        test_cpu_add(h);
         cg_hier_free(h);
         snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s'", root, sysroot);
         if (system(cmd) != 0)

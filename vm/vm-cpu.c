@@ -182,7 +182,18 @@ static int unplug_one(struct vm_live *vm, const struct vm_cpu_slot *s, unsigned 
         return 0;
 }
 
-int vm_setvcpus(struct vm_live *vm, unsigned target, vm_progress_fn progress, void *userdata, struct qc_err *err)
+static void report(vm_progress_fn progress, void *userdata, const char *op, unsigned vcpu, unsigned now)
+{
+        char what[64];
+
+        if (!progress)
+                return;
+        snprintf(what, sizeof what, "%s vCPU %u (%u now)", op, vcpu, now);
+        progress(userdata, what);
+}
+
+static int setvcpus_device_add(struct vm_live *vm, unsigned target, vm_progress_fn progress, void *userdata,
+                               struct qc_err *err)
 {
         struct qmp_hotpluggable_cpu_list *l = NULL;
         struct vm_cpu_slot *slots = NULL;
@@ -193,13 +204,6 @@ int vm_setvcpus(struct vm_live *vm, unsigned target, vm_progress_fn progress, vo
 
         if (query_slots(vm, &l, &slots, &n, err) < 0)
                 return -1;
-        if (target > vm->spec->cpu.max && vm->spec->cpu.max) {
-                qc_err_set(err, ERANGE,
-                           "%u vCPUs asked, but the VM's maximum is %u (cpu.max in the VM file; changing it needs "
-                           "a restart)",
-                           target, vm->spec->cpu.max);
-                goto out;
-        }
         if (vm_cpu_plan(slots, n, target, &steps, &n_steps, err) < 0)
                 goto out;
         have = vm_cpu_slots_plugged(slots, n);
@@ -211,7 +215,6 @@ int vm_setvcpus(struct vm_live *vm, unsigned target, vm_progress_fn progress, vo
         }
         for (size_t i = 0; i < n_steps; i++) {
                 const struct vm_cpu_step *st = &steps[i];
-                char what[64];
 
                 if (st->op == VM_CPU_PLUG) {
                         if (plug_one(vm, l, &slots[st->vcpu], st->vcpu, err) < 0)
@@ -224,15 +227,99 @@ int vm_setvcpus(struct vm_live *vm, unsigned target, vm_progress_fn progress, vo
                 }
                 if (vm_live_record(vm, err) < 0)
                         goto out;
-                if (progress) {
-                        snprintf(what, sizeof what, "%s vCPU %u (%u now)",
-                                 st->op == VM_CPU_PLUG ? "plugged" : "unplugged", st->vcpu, vm->spec->cpu.vcpus);
-                        progress(userdata, what);
-                }
+                report(progress, userdata, st->op == VM_CPU_PLUG ? "plugged" : "unplugged", st->vcpu,
+                       vm->spec->cpu.vcpus);
         }
         r = 0;
 out:
         vm_cpu_slots_free(slots, n);
         qmp_hotpluggable_cpu_list_free(l);
         return r;
+}
+
+/* The vCPUs of a QEMU that may predate query-cpus-fast (2.12). */
+static int list_cpus_legacy(struct vm_live *vm, struct qmp_cpu_list **ret, struct qc_err *err)
+{
+        bool fast;
+
+        if (qmp_has_command(vm->qmp, "query-cpus-fast", &fast, err) < 0)
+                return -1;
+        return fast ? qmp_query_cpus_fast(vm->qmp, ret, err) : qmp_query_cpus_legacy(vm->qmp, ret, err);
+}
+
+/* QEMU before 2.7 (no query-hotpluggable-cpus): cpu-add plugs the vCPU of a
+ * given index, one at a time; nothing unplugs. */
+static int setvcpus_cpu_add(struct vm_live *vm, unsigned target, vm_progress_fn progress, void *userdata,
+                            struct qc_err *err)
+{
+        _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = NULL;
+        unsigned have;
+
+        if (list_cpus_legacy(vm, &l, err) < 0)
+                return -1;
+        have = (unsigned)l->n;
+        if (target < have)
+                return qc_err_set(err, EOPNOTSUPP,
+                                  "%u vCPUs asked, %u plugged: this QEMU can only add vCPUs (cpu-add; it has no "
+                                  "query-hotpluggable-cpus, which came with QEMU 2.7 and is what unplugging needs); "
+                                  "to run with fewer, set cpu.vcpus in the VM file and restart the VM",
+                                  target, have);
+        if (vm->spec->cpu.vcpus != have) {
+                vm->spec->cpu.vcpus = have;
+                if (vm_live_record(vm, err) < 0)
+                        return -1;
+        }
+        while (have < target) {
+                const struct qmp_cpu *c;
+                unsigned vcpu = 0;
+
+                /* the lowest index QEMU does not list */
+                while (qmp_cpu_list_find_index(l, vcpu))
+                        vcpu++;
+                if (qmp_cpu_add(vm->qmp, vcpu, err) < 0)
+                        return qc_err_wrap(err, "plug vCPU %u", vcpu);
+                qmp_cpu_list_free(TAKE_PTR(l));
+                /* cpu-add returns once the vCPU thread exists */
+                if (list_cpus_legacy(vm, &l, err) < 0)
+                        return qc_err_wrap(err, "plug vCPU %u", vcpu);
+                c = qmp_cpu_list_find_index(l, vcpu);
+                if (!c)
+                        return qc_err_set(err, EPROTO, "plug vCPU %u: QEMU accepted cpu-add but does not list the vCPU",
+                                          vcpu);
+                /* as at start: into vcpuN/ (cpuset.cpus), its pin as affinity */
+                if (placement_place_vcpu(vm->spec, vm->cg, vm->cg_usable, vcpu, (pid_t)c->thread_id, err) < 0)
+                        return qc_err_wrap(err, "vCPU %u plugged, but placing its thread %d", vcpu,
+                                           (int)c->thread_id);
+                have++;
+                vm->spec->cpu.vcpus++;
+                if (vm_live_record(vm, err) < 0)
+                        return -1;
+                report(progress, userdata, "plugged", vcpu, vm->spec->cpu.vcpus);
+        }
+        return 0;
+}
+
+int vm_setvcpus(struct vm_live *vm, unsigned target, vm_progress_fn progress, void *userdata, struct qc_err *err)
+{
+        enum qmp_cpu_hotplug how;
+
+        if (target > vm->spec->cpu.max && vm->spec->cpu.max)
+                return qc_err_set(err, ERANGE,
+                                  "%u vCPUs asked, but the VM's maximum is %u (cpu.max in the VM file; changing it "
+                                  "needs a restart)",
+                                  target, vm->spec->cpu.max);
+        if (target == 0)
+                return qc_err_set(err, EINVAL, "a VM needs at least 1 vCPU");
+        if (qmp_cpu_hotplug_method(vm->qmp, &how, err) < 0)
+                return -1;
+        switch (how) {
+        case QMP_CPU_HOTPLUG_DEVICE_ADD:
+                return setvcpus_device_add(vm, target, progress, userdata, err);
+        case QMP_CPU_HOTPLUG_CPU_ADD:
+                return setvcpus_cpu_add(vm, target, progress, userdata, err);
+        case QMP_CPU_HOTPLUG_NONE:
+        default:
+                return qc_err_set(err, EOPNOTSUPP,
+                                  "this QEMU cannot hotplug vCPUs (it has neither query-hotpluggable-cpus nor cpu-add)");
+        }
 }

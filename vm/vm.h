@@ -52,8 +52,11 @@ int vm_vcpuinfo(struct vm_live *vm, struct vm_vcpu_info **ret, size_t *ret_n, st
 typedef void (*vm_progress_fn)(void *userdata, const char *what);
 
 /* Plug or unplug one vCPU at a time until `target` are plugged, each
- * confirmed before the next, recording spec.cpu.vcpus after each. A target
- * past cpu.max is refused with the limit named. */
+ * confirmed before the next and its thread placed as at start, recording
+ * spec.cpu.vcpus after each. A target past cpu.max is refused with the limit
+ * named. The way is chosen from query-commands: query-hotpluggable-cpus +
+ * device_add/device_del (QEMU >= 2.7), else cpu-add, which only plugs: fewer
+ * vCPUs than plugged is then refused (EOPNOTSUPP) with what to do instead. */
 int vm_setvcpus(struct vm_live *vm, unsigned target, vm_progress_fn progress, void *userdata, struct qc_err *err);
 
 /* ---- memory ---- */

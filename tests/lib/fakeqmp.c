@@ -130,6 +130,32 @@ void fakeqmp_greet(struct fakeqmp *f)
         fakeqmp_reply(f, "{}");
 }
 
+void fakeqmp_greet_version(struct fakeqmp *f, int major, int minor, int micro)
+{
+        char line[256];
+
+        snprintf(line, sizeof line,
+                 "{\"QMP\": {\"version\": {\"qemu\": {\"micro\": %d, \"minor\": %d, \"major\": %d}, "
+                 "\"package\": \"\"}, \"capabilities\": []}}",
+                 micro, minor, major);
+        fakeqmp_send(f, line);
+        fakeqmp_expect(f, "{\"execute\": \"qmp_capabilities\"}");
+        fakeqmp_reply(f, "{}");
+}
+
+void fakeqmp_expect_commands(struct fakeqmp *f, const char *const *names)
+{
+        char reply[4096] = "[";
+        size_t n = 1;
+
+        for (size_t i = 0; names[i] && n < sizeof reply; i++)
+                n += (size_t)snprintf(reply + n, sizeof reply - n, "%s{\"name\": \"%s\"}", i ? ", " : "", names[i]);
+        if (n < sizeof reply)
+                snprintf(reply + n, sizeof reply - n, "]");
+        fakeqmp_expect(f, "{\"execute\": \"query-commands\"}");
+        fakeqmp_reply(f, reply);
+}
+
 void fakeqmp_split(struct fakeqmp *f, size_t chunk, int pause_us)
 {
         add(f, OP_SPLIT, NULL, 0, (long)chunk, pause_us);

@@ -19,6 +19,11 @@ void fakeqmp_free(struct fakeqmp *f);
 /* Script steps, run in order. */
 /* The QEMU 7.2 greeting, then expect qmp_capabilities and answer it. */
 void fakeqmp_greet(struct fakeqmp *f);
+/* The greeting of another QEMU version (an old one, for feature
+ * detection), then qmp_capabilities as fakeqmp_greet. */
+void fakeqmp_greet_version(struct fakeqmp *f, int major, int minor, int micro);
+/* Expect query-commands and answer with these names (NULL-terminated). */
+void fakeqmp_expect_commands(struct fakeqmp *f, const char *const *names);
 /* Send one line (CRLF added). "$ID" in it becomes the id of the last
  * command received. */
 void fakeqmp_send(struct fakeqmp *f, const char *line);
