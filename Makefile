@@ -5,6 +5,7 @@ CC ?= cc
 CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+MANDIR ?= $(PREFIX)/share/man
 BUILD ?= build
 PKG_CONFIG ?= pkg-config
 
@@ -37,6 +38,7 @@ TESTLIB_SRC := $(wildcard tests/lib/*.c)
 TESTLIB_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(TESTLIB_SRC))
 TOOL_SRC := $(wildcard tests/tools/*.c)
 TOOL_BIN := $(patsubst tests/tools/%.c,$(BUILD)/tests/tools/%,$(TOOL_SRC))
+GEN_DOCS := $(BUILD)/tools/gen-docs
 BENCH_SRC := $(wildcard bench/*.c)
 BENCH_BIN := $(patsubst bench/%.c,$(BUILD)/bench/%,$(BENCH_SRC))
 
@@ -75,12 +77,24 @@ $(BUILD)/tests/tools/%: tests/tools/%.c $(TESTLIB_OBJ) $(LIBS_ORDERED)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TESTLIB_OBJ) $(LIBS_ORDERED) $(LDLIBS)
 
+$(BUILD)/tools/%: tools/%.c $(LIBS_ORDERED)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIBS_ORDERED) $(LDLIBS)
+
+# The VM file's docs from the key table (launcher/spec-keys.c), checked in;
+# tests/integration/generated-docs.sh fails when they are stale.
+generate: $(GEN_DOCS)
+	$(GEN_DOCS) md docs/vm-file.md >docs/vm-file.md.tmp && mv -f docs/vm-file.md.tmp docs/vm-file.md
+	$(GEN_DOCS) schema >docs/vm-file.schema.json.tmp && mv -f docs/vm-file.schema.json.tmp docs/vm-file.schema.json
+	@mkdir -p docs/man
+	$(GEN_DOCS) man docs/vm-file.md >docs/man/qemuctl-vm.5.tmp && mv -f docs/man/qemuctl-vm.5.tmp docs/man/qemuctl-vm.5
+
 $(BUILD)/bench/%: bench/%.c $(LIBS_ORDERED)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(LIBS_ORDERED) $(LDLIBS)
 
 # tests run the binary of their own build (a sanitizer build never replaces ./qemuctl)
-test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) guest
+test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) guest
 
 # The test guest (tests/guest/README.md). Exit 77 = a prerequisite is missing
 # (named in $(BUILD)/guest/MISSING); the guest tests then skip.
@@ -129,11 +143,15 @@ bench: qemuctl guest $(BENCH_BIN) $(TOOL_BIN)
 install: qemuctl
 	install -d $(DESTDIR)$(BINDIR)
 	install -m 0755 qemuctl $(DESTDIR)$(BINDIR)/qemuctl
+	install -d $(DESTDIR)$(MANDIR)/man5
+	install -m 0644 docs/man/qemuctl-vm.5 $(DESTDIR)$(MANDIR)/man5/qemuctl-vm.5
+	install -d $(DESTDIR)$(PREFIX)/share/qemuctl
+	install -m 0644 docs/vm-file.schema.json $(DESTDIR)$(PREFIX)/share/qemuctl/vm-file.schema.json
 
 clean:
 	rm -rf build build-asan build-fuzz qemuctl
 
-.PHONY: all test test-unit test-programs guest cgroup-guest check-asan fuzz fuzz-run bench install clean
+.PHONY: all generate test test-unit test-programs guest cgroup-guest check-asan fuzz fuzz-run bench install clean
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -20,7 +20,7 @@
 const struct spec_key spec_keys[] = {
         { .path = "$schema", .type = SPEC_STRING, .flags = KEY_NOT_STORED,
           .type_doc = "string", .default_doc = "none",
-          .doc = "the JSON Schema this file follows (`docs/vm-file.schema.json`, installed as `share/qemuctl/vm-file.schema.json`), for editors that complete and check keys; qemuctl reads it as a string and ignores it",
+          .doc = "the JSON Schema this file follows (`docs/vm-file.schema.json`, installed as `PREFIX/share/qemuctl/vm-file.schema.json`), for editors that complete and check keys; qemuctl reads it as a string and ignores it",
           .example = "\"vm-file.schema.json\"" },
         { .path = "name", .type = SPEC_STRING, .flags = KEY_REQUIRED, F(name), .check = check_name,
           .missing = "missing; every VM needs a name like \"vm1\" ([A-Za-z0-9._-], 1 to 64 characters)",
