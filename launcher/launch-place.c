@@ -13,7 +13,7 @@
 
 const char *launch_place_parent(const struct vm_spec *spec)
 {
-        return spec->cgroup.parent && *spec->cgroup.parent ? spec->cgroup.parent : "qemuctl";
+        return spec->cgroup.parent && *spec->cgroup.parent ? spec->cgroup.parent : VM_CGROUP_PARENT_DEFAULT;
 }
 
 DEFINE_CLEANUP_FUNC(struct cg_hier *, cg_hier_free)

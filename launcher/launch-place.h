@@ -51,7 +51,7 @@ int launch_place_cgroup(void *userdata, int *ret_fd, struct qc_err *err);
 int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
 void launch_place_cleanup(void *userdata);
 
-/* The VM's cgroup parent: spec's cgroup.parent or "qemuctl". */
+/* The VM's cgroup parent: spec's cgroup.parent or VM_CGROUP_PARENT_DEFAULT. */
 const char *launch_place_parent(const struct vm_spec *spec);
 
 /* Remove the cgroup a VM whose supervisor died left behind (spec.json in

@@ -296,7 +296,7 @@ const struct spec_key spec_keys[] = {
 
         { .path = "cgroup", .type = SPEC_OBJECT, .default_doc = "see below", .doc = "where the VM's cgroup lives",
           .libvirt = "<resource><partition>" },
-        { .path = "cgroup.parent", .type = SPEC_STRING, F(cgroup.parent), .def_str = "qemuctl",
+        { .path = "cgroup.parent", .type = SPEC_STRING, F(cgroup.parent), .def_str = VM_CGROUP_PARENT_DEFAULT,
           .check = check_cgroup_parent, .type_doc = "relative path",
           .doc = "the VM's cgroup is `<cgroup2 mount>/PARENT/NAME/`, with threaded children `emulator/` and `vcpuN/`. No leading `/`, no `..`",
           .libvirt = "<resource><partition> (/machine)", .example = "\"machine.slice/ci\"",

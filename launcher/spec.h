@@ -8,6 +8,9 @@
 #include "../common/cpuset.h"
 #include "../common/err.h"
 
+/* Where VMs' cgroups go when the VM file names no cgroup.parent. */
+#define VM_CGROUP_PARENT_DEFAULT "qemuctl"
+
 #define VM_NAME_MAX 64
 
 enum vm_machine { VM_MACHINE_Q35, VM_MACHINE_PC, _VM_MACHINE_MAX, _VM_MACHINE_INVALID = -1 };
@@ -182,7 +185,7 @@ struct vm_spec {
         bool debug_exit;    /* isa-debug-exit at 0xf4: a guest can report its own exit status */
 
         struct {
-                char *parent;      /* default "qemuctl" */
+                char *parent;      /* default VM_CGROUP_PARENT_DEFAULT */
                 uint64_t pids_max; /* 0 = unset */
         } cgroup;
 

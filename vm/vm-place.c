@@ -7,12 +7,8 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
+#include "../launcher/launch-place.h"
 #include "vm-place.h"
-
-static const char *parent_of(const struct vm_spec *spec)
-{
-        return spec->cgroup.parent && *spec->cgroup.parent ? spec->cgroup.parent : "qemuctl";
-}
 
 /* QEMU really is in <parent>/<name> (an empty leftover cgroup of that name
  * says nothing about where a QEMU started without cgroups runs). */
@@ -35,7 +31,7 @@ static bool qemu_in_cgroup(pid_t pid, const char *parent, const char *name)
 
 int vm_place_open(struct vm_place *p, struct vm_live *live, struct qc_err *err)
 {
-        const char *parent = parent_of(live->spec);
+        const char *parent = launch_place_parent(live->spec);
         struct cg_vm *cg = NULL;
         struct qc_err e2 = { 0 };
 
