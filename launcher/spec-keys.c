@@ -15,7 +15,6 @@
 #define SET(m) .set_off = offsetof(struct vm_spec, m)
 #define NODE(m) .node_off = offsetof(struct spec_ctx, m)
 #define ENUM(name, max) .names = name##_table, .n_names = (max)
-#define SIZE_PATTERN "^[0-9]+([bB]|[kKmMgGtTpP]i?[bB]?)$"
 
 const struct spec_key spec_keys[] = {
         { .path = "$schema", .type = SPEC_STRING, .flags = KEY_NOT_STORED,
@@ -78,7 +77,7 @@ const struct spec_key spec_keys[] = {
           .doc = "each listed vCPU thread gets that affinity and its own `vcpuN` cgroup with `cpuset.cpus`; keys are vCPU numbers below `max` (pins of not-yet-plugged vCPUs apply when they are plugged)",
           .libvirt = "<cputune><vcpupin vcpu cpuset>", .example = "{\"0\": \"2\", \"1\": \"3-4\"}",
           .needs = "{\"cpu\": {\"max\": 2}}",
-          .schema = "{\"type\": \"object\", \"propertyNames\": {\"pattern\": \"^(0|[1-9][0-9]{0,3})$\"}, \"additionalProperties\": {\"type\": \"string\"}}" },
+          .schema = "{\"type\": \"object\", \"propertyNames\": {\"pattern\": \"^(0|[1-9][0-9]{0,3})$\"}, \"additionalProperties\": {\"type\": \"string\", \"pattern\": \"" SPEC_CPUS_PATTERN "\"}}" },
         { .path = "cpu.emulator_pin", .type = SPEC_CPUSET, F(cpu.emulator_pin), SET(cpu.has_emulator_pin),
           .what = "host CPUs",
           .doc = "QEMU's other threads (main loop, I/O): affinity and the `emulator` cgroup's `cpuset.cpus`",
@@ -119,7 +118,7 @@ const struct spec_key spec_keys[] = {
           .default_doc = "normal pages",
           .doc = "back guest RAM with huge pages of that size. As a string: a `memory-backend-memfd` with `hugetlb=on,hugetlbsize=`. As an object, `path` names a hugetlbfs mount (`memory-backend-file,mem-path=`; checked to be hugetlbfs, since QEMU would silently use a regular file). Boot memory is preallocated (`prealloc=on`), so a short pool fails at start, not later in the guest. `size`, `max` and every NUMA cell must be multiples of the page size",
           .libvirt = "<memoryBacking><hugepages><page size>",
-          .schema = "{\"type\": \"string\", \"pattern\": \"" SIZE_PATTERN "\"}" },
+          .schema = "{\"type\": \"string\", \"pattern\": \"" SPEC_SIZE_PATTERN "\"}" },
         { .path = "memory.hugepages.size", .type = SPEC_SIZE, .flags = KEY_REQUIRED, F(memory.hugepages),
           .missing = "missing; give the page size, \"2M\" or \"1G\"", .type_doc = "`\"2M\"` | `\"1G\"`",
           .default_doc = "—", .doc = "the huge page size", .libvirt = "<page size>", .example = "\"2M\"",

@@ -12,6 +12,12 @@
 
 #include "spec.h"
 
+/* JSON Schema patterns of a size ("4G") and a cpulist ("0-3,^2"), as text
+ * inside a JSON string (so "\\\\^" is the regex "\\^") */
+#define SPEC_SIZE_PATTERN "^[0-9]+([bB]|[kKmMgGtTpP]i?[bB]?)$"
+#define SPEC_CPUS_ITEM "\\\\^?[0-9]+(-[0-9]+(:[0-9]+/[0-9]+)?)?"
+#define SPEC_CPUS_PATTERN "^" SPEC_CPUS_ITEM "(," SPEC_CPUS_ITEM ")*$"
+
 struct spec_ctx;
 struct jt;
 struct json_object;

@@ -28,9 +28,6 @@
 #define MARK_BEGIN "<!-- keys "
 #define MARK_TAIL " (generated from launcher/spec-keys.c; `make generate`) -->"
 #define MARK_END "<!-- end keys -->"
-#define SIZE_PATTERN "^[0-9]+([bB]|[kKmMgGtTpP]i?[bB]?)$"
-#define CPUS_ITEM "\\^?[0-9]+(-[0-9]+(:[0-9]+/[0-9]+)?)?"
-#define CPUS_PATTERN "^" CPUS_ITEM "(," CPUS_ITEM ")*$"
 
 static __attribute__((noreturn, format(printf, 1, 2))) void die(const char *fmt, ...)
 {
@@ -360,10 +357,10 @@ static json_object *schema_of(const struct spec_key *k)
                 json_object_object_add(o, "maximum", json_object_new_uint64(k->max));
                 break;
         case SPEC_SIZE:
+                o = jparse(k, "{\"type\": \"string\", \"pattern\": \"" SPEC_SIZE_PATTERN "\"}");
+                break;
         case SPEC_CPUSET:
-                o = jparse(k, "{\"type\": \"string\"}");
-                json_object_object_add(o, "pattern",
-                                       json_object_new_string(k->type == SPEC_SIZE ? SIZE_PATTERN : CPUS_PATTERN));
+                o = jparse(k, "{\"type\": \"string\", \"pattern\": \"" SPEC_CPUS_PATTERN "\"}");
                 break;
         case SPEC_ENUM:
                 o = json_object_new_object();
