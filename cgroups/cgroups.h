@@ -50,7 +50,9 @@ struct cg_hier;
 
 /* Find the cgroup2 mount in a mountinfo file (NULL = /proc/self/mountinfo).
  * *ret_v1_mask: controllers mounted as cgroup v1 (a hybrid host), so an error
- * can say why the v2 hierarchy lacks them. -ENOENT when there is none. */
+ * can say why the v2 hierarchy lacks them. err->code ENOENT when there is
+ * none. Every function here that takes err returns 0 or -1 with err->code set
+ * (docs/STYLE.md, the error convention). */
 int cg_find_mount(const char *mountinfo, char **ret_path, unsigned *ret_v1_mask, struct qc_err *err);
 /* Open the hierarchy at path; refuses a path that is not cgroup2 (statfs).
  * path NULL = find it with cg_find_mount(). */
@@ -81,11 +83,12 @@ struct cg_vm;
 /* Create <parent>/<name>/ with emulator/ and vcpu0..n_vcpus-1 (threaded),
  * enabling `controllers` down the path: all of them into the parent's
  * cgroup.subtree_control, the threaded ones (cpu, cpuset) into the VM's. An
- * existing VM cgroup with processes in it is an error (-EBUSY); an empty
+ * existing VM cgroup with processes in it is an error (err->code EBUSY); an empty
  * leftover is reused. */
 int cg_vm_create(struct cg_hier *h, const char *parent, const char *name, unsigned controllers, unsigned n_vcpus,
                  struct cg_vm **ret, struct qc_err *err);
-/* Open an existing VM cgroup (for verbs on a running VM). -ENOENT if absent. */
+/* Open an existing VM cgroup (for verbs on a running VM). err->code ENOENT
+ * if absent. */
 int cg_vm_open(struct cg_hier *h, const char *parent, const char *name, struct cg_vm **ret, struct qc_err *err);
 void cg_vm_free(struct cg_vm *vm);
 /* "/sys/fs/cgroup/unified/qemuctl/vm1" */
@@ -157,7 +160,7 @@ int cg_read_stats(int dirfd, struct cg_stats *ret, struct qc_err *err);
 int cg_read_keyed(int dirfd, const char *file, const char *key, uint64_t *ret, struct qc_err *err);
 
 /* cgroup.freeze, then wait (up to timeout_ms) until cgroup.events says
- * "frozen" matches. -ETIMEDOUT if it does not. */
+ * "frozen" matches. err->code ETIMEDOUT if it does not. */
 int cg_freeze(int dirfd, bool frozen, int timeout_ms, struct qc_err *err);
 /* SIGKILL every process in the subtree: cgroup.kill (Linux >= 5.14), else
  * signal each pid in cgroup.procs of every cgroup below. */

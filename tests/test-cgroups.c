@@ -204,6 +204,9 @@ static void test_vm(struct cg_hier *h)
         is_int(e.code, EBUSY, "EBUSY");
         ok(strstr(e.msg, "already holds processes"), "says why: %s", e.msg);
         put("qemuctl/vm1/cgroup.events", "populated 0\nfrozen 0\n");
+        is_int(cg_vm_open(h, "qemuctl", "nosuchvm", &vm2, &e), -1, "open a VM cgroup that is not there");
+        is_int(e.code, ENOENT, "ENOENT, as cgroups.h says");
+        vm2 = NULL;
         is_int(cg_vm_open(h, "qemuctl", "vm1", &vm2, &e), 0, "open existing vm1: %s", e.msg);
         if (vm2) {
                 is_int(cg_vm_place_pid(vm2, 77, &e), 0, "place through the opened handle");

@@ -83,7 +83,7 @@ struct vm_memstat {
 };
 int vm_memstat(struct vm_live *vm, struct vm_memstat *ret, struct qc_err *err);
 
-/* Query the balloon: actual size in bytes. -ENODEV (err) without a balloon. */
+/* Query the balloon: actual size in bytes. err->code ENODEV without a balloon. */
 int vm_balloon_query(struct vm_live *vm, uint64_t *ret_actual, struct qc_err *err);
 /* Ask for target bytes and wait (up to timeout_ms) until actual is within 1%.
  * Returns 1 arrived, 0 timed out (with *ret_actual where it stopped), -1 err. */
