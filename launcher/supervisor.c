@@ -96,28 +96,26 @@ static bool reap(struct sup *s)
         return s->exited;
 }
 
+/* QEMU's events, from a peer that may send anything: every member is read
+ * with qmp/'s typed getters, and a member of the wrong type counts as absent. */
 static void handle_event(struct sup *s, json_object *ev)
 {
-        json_object *name, *data = NULL, *v;
-        const char *n;
+        const char *n = qmp_event_name(ev), *reason, *action;
+        json_object *data = qmp_event_data(ev);
 
-        if (!json_object_object_get_ex(ev, "event", &name))
+        if (!n)
                 return;
         if (s->events_log >= 0) {
                 const char *line = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
                 _cleanup_free_ char *nl = NULL;
-                if (asprintf(&nl, "%s\n", line) > 0)
+                if (line && asprintf(&nl, "%s\n", line) > 0)
                         write_all(s->events_log, nl, strlen(nl));
         }
-        n = json_object_get_string(name);
-        json_object_object_get_ex(ev, "data", &data);
         if (strcmp(n, "SHUTDOWN") == 0) {
                 free(s->rec.shutdown_reason);
-                s->rec.shutdown_reason = NULL;
-                if (data && json_object_object_get_ex(data, "reason", &v))
-                        s->rec.shutdown_reason = strdup(json_object_get_string(v));
-                if (data && json_object_object_get_ex(data, "guest", &v))
-                        s->rec.shutdown_by_guest = json_object_get_boolean(v);
+                reason = qmp_member_string(data, "reason");
+                s->rec.shutdown_reason = reason ? strdup(reason) : NULL;
+                s->rec.shutdown_by_guest = qmp_member_bool(data, "guest", false);
                 if (s->rec.shutdown_reason && strcmp(s->rec.shutdown_reason, "guest-panic") == 0)
                         s->rec.panicked = true;
                 record(s);
@@ -127,8 +125,8 @@ static void handle_event(struct sup *s, json_object *ev)
                 /* QEMU's default panic action is to shut down; with
                  * "-action panic=pause" (or -no-shutdown) it waits. Under `run`
                  * nobody will look at a paused corpse: quit. */
-                if (s->o->foreground && s->q && data && json_object_object_get_ex(data, "action", &v) &&
-                    strcmp(json_object_get_string(v), "pause") == 0)
+                action = qmp_member_string(data, "action");
+                if (s->o->foreground && s->q && action && strcmp(action, "pause") == 0)
                         qmp_quit(s->q, NULL);
         } else if (strcmp(n, "STOP") == 0 && s->reached_running) {
                 s->rec.state = VM_STATE_PAUSED;
@@ -146,6 +144,27 @@ static void drain_events(struct sup *s)
         while (s->q && (ev = qmp_next_event(s->q))) {
                 handle_event(s, ev);
                 json_object_put(ev);
+        }
+}
+
+/* What QEMU sent, into the record. A message that is no event (EPROTO: an
+ * unsolicited reply, an "event" that is no string, a bare array) is skipped:
+ * the events after it still count. Anything else means the connection is
+ * gone: QEMU is closing down, and the child's exit tells the rest. */
+static void read_events(struct sup *s)
+{
+        for (;;) {
+                struct qc_err e = { 0 };
+                int r = qmp_poll_events(s->q, 0, &e);
+
+                drain_events(s);
+                if (r == 0)
+                        return;
+                if (e.code != EPROTO) {
+                        qmp_free(s->q);
+                        s->q = NULL;
+                        return;
+                }
         }
 }
 
@@ -304,21 +323,12 @@ static int loop(struct sup *s)
                         return -1;
                 if (pfd[0].revents)
                         handle_signals(s);
-                if (s->q && pfd[1].revents) {
-                        if (qmp_poll_events(s->q, 0, NULL) < 0) {
-                                /* QEMU is closing down: the child tells the rest */
-                                drain_events(s);
-                                qmp_free(s->q);
-                                s->q = NULL;
-                        }
-                        drain_events(s);
-                }
+                if (s->q && pfd[1].revents)
+                        read_events(s);
         }
         /* QEMU may have sent its SHUTDOWN just before exiting */
-        if (s->q) {
-                qmp_poll_events(s->q, 0, NULL);
-                drain_events(s);
-        }
+        if (s->q)
+                read_events(s);
         return 0;
 }
 

@@ -272,22 +272,17 @@ int qmp_cpu_plug_next(struct qmp *q, const char *id, size_t *ret_slot_index, str
 
 static bool ost_matches(json_object *ev, void *userdata)
 {
-        json_object *data, *info, *dev, *src;
+        json_object *info = qmp_member(qmp_event_data(ev), "info", json_type_object);
+        const char *dev = qmp_member_string(info, "device");
 
-        return json_object_object_get_ex(ev, "data", &data) && json_object_object_get_ex(data, "info", &info) &&
-               json_object_object_get_ex(info, "device", &dev) && json_object_is_type(dev, json_type_string) &&
-               strcmp(json_object_get_string(dev), userdata) == 0 &&
-               json_object_object_get_ex(info, "source", &src) && json_object_get_int(src) == OST_SOURCE_EJECT;
+        return dev && strcmp(dev, userdata) == 0 && qmp_member_int(info, "source", -1) == OST_SOURCE_EJECT;
 }
 
 static int ost_status(json_object *ev)
 {
-        json_object *data, *info, *st;
+        int64_t st = qmp_member_int(qmp_member(qmp_event_data(ev), "info", json_type_object), "status", -1);
 
-        if (json_object_object_get_ex(ev, "data", &data) && json_object_object_get_ex(data, "info", &info) &&
-            json_object_object_get_ex(info, "status", &st))
-                return json_object_get_int(st);
-        return -1;
+        return st < INT32_MIN || st > INT32_MAX ? -1 : (int)st;
 }
 
 /* A vCPU by device id (under /machine/peripheral/) or by QOM path. */

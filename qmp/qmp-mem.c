@@ -297,10 +297,9 @@ int qmp_dimm_plug(struct qmp *q, const struct qmp_dimm *d, struct qc_err *err)
 
 static bool deleted_matches(json_object *ev, void *userdata)
 {
-        json_object *data, *dev;
+        const char *dev = qmp_member_string(qmp_event_data(ev), "device");
 
-        return json_object_object_get_ex(ev, "data", &data) && json_object_object_get_ex(data, "device", &dev) &&
-               json_object_is_type(dev, json_type_string) && strcmp(json_object_get_string(dev), userdata) == 0;
+        return dev && strcmp(dev, userdata) == 0;
 }
 
 int qmp_dimm_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err *err)

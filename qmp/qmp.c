@@ -100,15 +100,6 @@ uint64_t qmp_events_dropped(const struct qmp *q)
         return q->events_dropped;
 }
 
-static const char *event_name(json_object *msg)
-{
-        json_object *e;
-
-        if (!json_object_object_get_ex(msg, "event", &e) || !json_object_is_type(e, json_type_string))
-                return NULL;
-        return json_object_get_string(e);
-}
-
 /* ---- reading and writing ---- */
 
 /* One message within the deadline. Returns 1 with *ret, 0 on timeout (err
@@ -262,7 +253,7 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
                         abandon(q, id);
                         return qc_err_set(err, ETIMEDOUT, "qmp: no reply to %s within %d ms", name, q->timeout_ms);
                 }
-                if (event_name(msg)) {
+                if (qmp_event_name(msg)) {
                         if (queue_event(q, TAKE_PTR(msg)) < 0)
                                 return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
                         continue;
@@ -326,7 +317,7 @@ int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object *
 
 static bool event_matches(json_object *ev, const char *name, qmp_event_match_fn match, void *userdata)
 {
-        const char *n = event_name(ev);
+        const char *n = qmp_event_name(ev);
 
         if (name && (!n || strcmp(n, name) != 0))
                 return false;
@@ -360,7 +351,7 @@ int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, vo
                         qc_err_set(err, ETIMEDOUT, "qmp: no %s within %d ms", what, timeout_ms);
                         return -ETIMEDOUT;
                 }
-                if (!event_name(msg)) {
+                if (!qmp_event_name(msg)) {
                         if (json_object_object_get_ex(msg, "id", &rid) && json_object_is_type(rid, json_type_int) &&
                             take_abandoned(q, json_object_get_int64(rid)))
                                 continue;
@@ -388,7 +379,7 @@ int qmp_poll_events(struct qmp *q, int timeout_ms, struct qc_err *err)
 
                 if (r <= 0)
                         return r;
-                if (!event_name(msg)) {
+                if (!qmp_event_name(msg)) {
                         if (json_object_object_get_ex(msg, "id", &rid) && json_object_is_type(rid, json_type_int) &&
                             take_abandoned(q, json_object_get_int64(rid)))
                                 continue;

@@ -70,6 +70,19 @@ size_t qmp_events_queued(const struct qmp *q);
 /* Events dropped because more than 65536 were queued and nobody read them. */
 uint64_t qmp_events_dropped(const struct qmp *q);
 
+/* Typed access to what a peer sent (replies and events): a peer may send any
+ * member with any type, or null. Each getter returns the member only when it
+ * has the type asked for, else NULL or the fallback; obj may be NULL or of
+ * any type. Never json_object_get_string() & co. on a member these did not
+ * hand out. */
+json_object *qmp_member(json_object *obj, const char *key, json_type type);
+const char *qmp_member_string(json_object *obj, const char *key);
+bool qmp_member_bool(json_object *obj, const char *key, bool fallback);
+int64_t qmp_member_int(json_object *obj, const char *key, int64_t fallback);
+/* An event's name (NULL unless a string) and its "data" (NULL unless an object). */
+const char *qmp_event_name(json_object *ev);
+json_object *qmp_event_data(json_object *ev);
+
 static inline void qmp_freep(struct qmp **q)
 {
         qmp_free(*q);

@@ -22,6 +22,8 @@
 #include "launcher/privs.h"
 #include "launcher/spawn.h"
 #include "launcher/supervisor.h"
+#include "launcher/paths.h"
+#include "tests/lib/fakeqmp.h"
 #include "tests/tap.h"
 
 static char *run_capture(char *const argv[], int (*place)(pid_t, void *, struct qc_err *), void *ud, int *ret_status)
@@ -350,11 +352,165 @@ static void test_spawn_cgroup(void)
         cg_hier_free(h);
 }
 
-int main(void)
+
+/* ---- a hostile QEMU: events with members of the wrong type ---- */
+
+/* The fake QEMU (this program, re-executed by the supervisor): serves QMP
+ * on RUNDIR/events.sock, answers `cont`, sends each event line given, hangs
+ * up and exits 0. */
+static int fake_qemu(int argc, char **argv)
 {
+        struct fakeqmp *f = fakeqmp_new();
+        char path[4096];
+        char *log = NULL;
+        int r;
+
+        snprintf(path, sizeof path, "%s/%s", argv[2], VM_RUNDIR_EVENTS);
+        fakeqmp_greet(f);
+        fakeqmp_expect(f, "{\"execute\": \"cont\"}");
+        fakeqmp_reply(f, "{}");
+        for (int i = 3; i < argc; i++)
+                fakeqmp_send(f, argv[i]);
+        fakeqmp_close(f);
+        if (fakeqmp_listen(f, path) < 0)
+                return 2;
+        r = fakeqmp_finish(f, &log);
+        if (r < 0)
+                fprintf(stderr, "fake qemu: %s\n", log ? log : "?");
+        free(log);
+        fakeqmp_free(f);
+        return r < 0 ? 1 : 0;
+}
+
+struct sup_cg {
+        struct cg_hier *h;
+        struct cg_vm *vm;
+        bool removed;
+        int cleanups;
+};
+
+static int sup_cgroup(void *ud, int *ret_fd, struct qc_err *err)
+{
+        struct sup_cg *c = ud;
+
+        *ret_fd = c->vm ? cg_vm_emulator_fd(c->vm) : -1;
+        return 0;
+}
+
+static void sup_cleanup(void *ud)
+{
+        struct sup_cg *c = ud;
+
+        c->cleanups++;
+        if (c->vm)
+                c->removed = cg_vm_remove(c->vm, 5000, NULL) == 0;
+}
+
+/* Run the supervisor over the fake QEMU sending events[]; *ret gets the
+ * record it read back from status.json. */
+static int supervise_fake(const char *what, bool foreground, const char *const *events, struct vm_record *ret)
+{
+        static int serial;
+        struct qc_err err = { 0 };
+        struct sup_cg c = { 0 };
+        char rundir[] = "/tmp/qemuctl-tsup-XXXXXX", name[64], cgpath[4096] = "";
+        char *argv[32] = { "/proc/self/exe", "--fake-qemu", rundir };
+        size_t n = 3;
+        struct vm_record rec;
+        int r;
+
+        for (size_t i = 0; events[i] && n < ELEMENTSOF(argv) - 1; i++)
+                argv[n++] = (char *)events[i];
+        if (!mkdtemp(rundir))
+                return -1;
+        snprintf(name, sizeof name, "tsup%d-%d", (int)getpid(), serial++);
+        if (geteuid() == 0 && cg_hier_open(NULL, &c.h, NULL) == 0 &&
+            cg_vm_create(c.h, "qemuctl", name, 0, 0, &c.vm, NULL) == 0)
+                snprintf(cgpath, sizeof cgpath, "%s", cg_vm_path(c.vm));
+        struct supervisor_opts o = { .name = name, .rundir = rundir, .argv = argv, .foreground = foreground,
+                                     .stdout_fd = -1, .notify_fd = -1, .start_timeout_ms = 20000,
+                                     .cgroup = sup_cgroup, .cleanup = sup_cleanup, .userdata = &c };
+        r = supervisor_run(&o, &rec, &err);
+        ok(r == 0, "%s: the supervisor ran to the end (%s)", what, err.msg);
+        if (r == 0) {
+                ok(rec.state == VM_STATE_ENDED, "%s: QEMU's exit is recorded as an end (state %s, %s)", what,
+                   vm_state_to_string(rec.state), rec.message ? rec.message : "no message");
+                vm_record_done(&rec);
+        }
+        ok(vm_record_read(rundir, ret, &err) == 0 && ret->ended_at > 0, "%s: status.json has the end (%s)", what,
+           err.msg);
+        is_int(c.cleanups, 1, "%s: the cleanup hook ran once", what);
+        if (c.vm) {
+                struct stat st;
+                ok(c.removed && stat(cgpath, &st) < 0 && errno == ENOENT, "%s: its cgroup %s is gone", what,
+                   cgpath);
+        } else {
+                ok(1, "%s: its cgroup is gone # SKIP needs root and a writable cgroup2", what);
+        }
+        cg_vm_free(c.vm);
+        cg_hier_free(c.h);
+        char cmd[128];
+        snprintf(cmd, sizeof cmd, "rm -rf %s", rundir);
+        (void)!system(cmd);
+        return 0;
+}
+
+static void test_hostile_events(void)
+{
+        struct vm_record r;
+        static const char *const null_reason[] = { "{\"event\": \"SHUTDOWN\", \"data\": {\"reason\": null}}",
+                                                   NULL };
+        static const char *const null_action[] = {
+                "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": null}}", NULL
+        };
+        /* every member of the wrong type, and messages that are no event at
+         * all; the last SHUTDOWN must still be recorded */
+        static const char *const wrong[] = {
+                "{\"event\": \"SHUTDOWN\", \"data\": \"guest-shutdown\"}",
+                "{\"event\": \"SHUTDOWN\", \"data\": null}",
+                "{\"event\": \"SHUTDOWN\"}",
+                "{\"event\": \"SHUTDOWN\", \"data\": {\"reason\": 5, \"guest\": \"yes\"}}",
+                "{\"event\": \"SHUTDOWN\", \"data\": {\"reason\": [\"x\"], \"guest\": null}}",
+                "{\"event\": \"SHUTDOWN\", \"data\": {\"reason\": {}, \"guest\": {}}}",
+                "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": 1}}",
+                "{\"event\": \"GUEST_PANICKED\", \"data\": {\"action\": [\"pause\"]}}",
+                "{\"event\": \"GUEST_PANICKED\", \"data\": [1, 2]}",
+                "{\"event\": \"STOP\", \"data\": 3, \"timestamp\": \"now\"}",
+                "{\"event\": \"RESUME\", \"data\": true, \"timestamp\": null}",
+                "{\"event\": 5, \"data\": {}}",
+                "{\"event\": null}",
+                "{\"event\": [\"SHUTDOWN\"]}",
+                "{\"return\": {}, \"id\": \"x\"}",
+                "[1, 2, 3]",
+                "\"SHUTDOWN\"",
+                "{\"event\": \"SHUTDOWN\", \"data\": {\"guest\": true, \"reason\": \"guest-shutdown\"}}",
+                NULL,
+        };
+
+        if (supervise_fake("SHUTDOWN reason null", false, null_reason, &r) == 0) {
+                ok(r.shutdown_reason == NULL, "reason null is recorded as no reason");
+                vm_record_done(&r);
+        }
+        if (supervise_fake("GUEST_PANICKED action null", true, null_action, &r) == 0) {
+                ok(r.panicked, "the panic is recorded");
+                vm_record_done(&r);
+        }
+        if (supervise_fake("wrong-typed members", true, wrong, &r) == 0) {
+                is_str(r.shutdown_reason, "guest-shutdown", "the supervisor kept recording after garbage");
+                ok(r.shutdown_by_guest, "the last SHUTDOWN's guest member is recorded");
+                ok(r.panicked, "the GUEST_PANICKED events with a wrong action are still panics");
+                vm_record_done(&r);
+        }
+}
+
+int main(int argc, char **argv)
+{
+        if (argc > 2 && strcmp(argv[1], "--fake-qemu") == 0)
+                return fake_qemu(argc, argv);
         test_spawn();
         test_spawn_privs();
         test_spawn_cgroup();
         test_exit_codes();
+        test_hostile_events();
         return tap_done();
 }
