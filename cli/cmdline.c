@@ -107,7 +107,9 @@ int cmd_cmdline(int argc, char **argv)
         if (spec_resolve_disks(spec, false, &err) < 0 || vm_rundir(spec->name, &rundir, &err) < 0)
                 return cli_fail("cmdline", &err);
         cmdline_ctx_default(&ctx, spec, rundir);
-        ctx.accel = cmdline_resolve_accel(spec, &note);
+        if (cmdline_resolve_accel(spec, &ctx.accel, &note, &err) < 0)
+                /* shown all the same: the command line is the same on a host where KVM runs */
+                fprintf(stderr, "qemuctl: cmdline: note: start and run refuse this VM file here: %s\n", err.msg);
         if (note)
                 fprintf(stderr, "qemuctl: cmdline: note: %s\n", note);
         if (cmdline_build(spec, &ctx, &qemu, &err) < 0)

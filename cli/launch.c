@@ -129,6 +129,7 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         struct cmdline_ctx ctx;
         struct qc_err err = { 0 };
         _cleanup_free_ char *note = NULL;
+        enum vm_accel accel;
         int rc;
 
         /* the supervisor runs in /: relative paths in the VM file must
@@ -152,6 +153,17 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
+
+        /* accel "kvm" where KVM runs no guest is refused before anything
+         * is created, never left to QEMU to find by aborting (exit 3, as
+         * when QEMU refuses; `start` says 1) */
+        if (cmdline_resolve_accel(l.spec, &accel, &note, &err) < 0) {
+                launch_done(&l);
+                cli_fail(verb, &err);
+                return RUN_EXIT_REFUSED;
+        }
+        if (note)
+                fprintf(stderr, "qemuctl: %s: note: %s\n", verb, note);
 
         /* before anything is created: a refused start leaves nothing behind */
         rc = launch_place_check(l.spec, &l.place, &err);
@@ -177,9 +189,7 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
                 return cli_fail(verb, &err);
         }
         cmdline_ctx_default(&ctx, l.spec, l.rundir);
-        ctx.accel = cmdline_resolve_accel(l.spec, &note);
-        if (note)
-                fprintf(stderr, "qemuctl: %s: note: %s\n", verb, note);
+        ctx.accel = accel;
         ctx.serial = serial;
         ctx.serial_file = serial_file;
         if (l.place.privs.change_ids && pass_files(&l, &ctx) < 0) {

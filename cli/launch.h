@@ -18,9 +18,10 @@ struct launch {
         bool unlock_when_running;         /* `run`: close lock_fd once QEMU is up */
 };
 
-/* Load and validate FILE (printing every problem), check placement and
+/* Load and validate FILE (printing every problem), resolve accel (accel
+ * "kvm" where KVM runs no guest: RUN_EXIT_REFUSED), check placement and
  * privileges (printing warnings; a refusal creates nothing), prepare the state dir
- * (lock held in lock_fd), resolve accel and disks, record spec.json, build
+ * (lock held in lock_fd), resolve disks, record spec.json, build
  * the argv with serial as given. Returns 0 or an exit code (already printed). */
 int launch_prepare(const char *verb, const char *file, enum cmdline_serial serial, const char *serial_file,
                    int lock_timeout_ms, struct launch *ret);

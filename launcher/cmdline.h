@@ -36,7 +36,10 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
  * host-passthrough/host-model into -cpu max. why: the reason KVM is unusable
  * (may be NULL). malloc'd one-line note, or NULL when there is nothing to say. */
 char *cmdline_accel_note(const struct vm_spec *spec, enum vm_accel resolved, const char *why);
-/* Resolve accel "auto" on this host (runs the KVM probe, accel.h) and return
- * the accel to put in cmdline_ctx; *ret_note (may be NULL) gets
- * cmdline_accel_note() for `cmdline` and `start` to print on stderr. */
-enum vm_accel cmdline_resolve_accel(const struct vm_spec *spec, char **ret_note);
+/* The accel to put in cmdline_ctx on this host (the KVM probe, accel.h):
+ * "auto" becomes kvm when KVM runs a guest here, else tcg, and *ret_note (may
+ * be NULL) gets cmdline_accel_note() for `cmdline` and `start` to print.
+ * "kvm" where KVM does not run a guest: -1 with err (ENODEV) naming the probe's
+ * finding and the fix ("auto" or "tcg"), *ret untouched (start and run
+ * refuse before QEMU runs: QEMU would find out by aborting). */
+int cmdline_resolve_accel(const struct vm_spec *spec, enum vm_accel *ret, char **ret_note, struct qc_err *err);

@@ -456,8 +456,10 @@ static void test_accel_note(void)
         s.cpu.mode = VM_CPU_HOST_PASSTHROUGH;
         note = (char *)1;
         {
-                enum vm_accel a = cmdline_resolve_accel(&s, &note);
+                enum vm_accel a = _VM_ACCEL_INVALID;
+                struct qc_err e = { 0 };
 
+                is_int(cmdline_resolve_accel(&s, &a, &note, &e), 0, "auto always resolves");
                 ok(a == VM_ACCEL_KVM || a == VM_ACCEL_TCG, "auto resolves to kvm or tcg");
                 ok(a == VM_ACCEL_TCG ? note && strstr(note, "KVM unusable here: ") : note == NULL,
                    "a note exactly when it became tcg (%s): %s", a == VM_ACCEL_TCG ? "tcg" : "kvm",
