@@ -32,7 +32,7 @@ const struct spec_key spec_keys[] = {
           .libvirt = "<os><type machine=...>", .example = "\"pc\"" },
         { .path = "accel", .type = SPEC_ENUM, F(accel), ENUM(vm_accel, _VM_ACCEL_MAX), .def = VM_ACCEL_AUTO,
           NODE(n_accel),
-          .doc = "`-accel kvm` / `-accel tcg,thread=multi` (one host thread per vCPU, as under KVM); `auto` uses KVM when a probe vCPU really runs (a `HLT` in real mode comes back within 3 s; `/dev/kvm` opening is not enough), else TCG. When `auto` becomes TCG, `cmdline` and `start` say so on stderr, with the reason",
+          .doc = "`-accel kvm` / `-accel tcg,thread=multi` (one host thread per vCPU, as under KVM); `auto` uses KVM when a probe vCPU really runs (a `HLT` in real mode comes back within 3 s; `/dev/kvm` opening is not enough), else TCG. When `auto` becomes TCG, `cmdline` and `start` say so on stderr, with the reason. `kvm` on a host where that probe fails is refused by `start` and `run` (exit 3) before QEMU runs, naming the probe's finding",
           .libvirt = "<domain type='kvm'> / type='qemu'", .example = "\"tcg\"" },
 
         { .path = "cpu", .type = SPEC_OBJECT, NODE(n_cpu), .finish = finish_cpu, .default_doc = "see below",
