@@ -147,7 +147,7 @@ static void test_memtune(struct cg_hier *h)
         struct cg_vm *cg = NULL;
         struct vm_spec *spec = new_spec(1, 1);
         struct vm_live live = { .spec = spec, .record = record_cb };
-        struct vm_place p = { .live = &live, .hier = h, .sysroot = sysroot };
+        struct vm_place p = { .live = &live, .hier = h };
         struct vm_memtune m = { 0 }, got;
         struct qc_err e = { 0 };
         bool from_cg = true;
@@ -245,7 +245,7 @@ static void test_numatune(struct cg_hier *h)
         struct cg_vm *cg = NULL;
         struct vm_spec *spec = new_spec(2, 2);
         struct vm_live live = { .spec = spec, .record = record_cb };
-        struct vm_place p = { .live = &live, .hier = h, .sysroot = sysroot, .usable = CG_MASK(CG_CPUSET) };
+        struct vm_place p = { .live = &live, .hier = h, .usable = CG_MASK(CG_CPUSET) };
         struct cpuset host, want;
         struct qc_err e = { 0 };
         enum vm_numa_policy mode = VM_NUMA_INTERLEAVE;
@@ -384,8 +384,9 @@ static void test_pins(struct cg_hier *h)
         struct cg_vm *cg = NULL;
         struct vm_spec *spec = new_spec(2, 3);
         struct vm_live live = { .spec = spec, .record = record_cb, .qemu_pid = getpid() };
-        struct vm_place p = { .live = &live, .hier = h, .sysroot = sysroot, .usable = CG_MASK(CG_CPUSET) };
+        struct vm_place p = { .live = &live, .hier = h, .usable = CG_MASK(CG_CPUSET) };
         struct cpuset cpu0, all, aff;
+        size_t online_pos;
         struct qc_err e = { 0 };
         struct qmp *q = NULL;
         struct fakeqmp *f;
@@ -402,6 +403,8 @@ static void test_pins(struct cg_hier *h)
         vm_thread_affinity(getpid(), &all, &e);
         th = vcpu_thread_start();
         cpuset_parse("0", &cpu0, &pos);
+        /* the host's online CPUs, as vm_place_open would have read them */
+        cpuset_parse("0-1", &p.online, &online_pos);
 
         /* checks before any QMP: no such vCPU, no such CPU */
         is_int(vm_vcpupin_set(&p, 3, &cpu0, &live_pin, &e), -1, "vCPU 3 of cpu.max 3 refused");

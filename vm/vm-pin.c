@@ -114,7 +114,6 @@ int vm_vcpupin_set(struct vm_place *p, unsigned vcpu, const struct cpuset *cpus,
                    struct qc_err *err)
 {
         struct vm_live *live = p->live;
-        struct cpuset online;
         pid_t tid = 0;
 
         if (vcpu >= live->spec->cpu.max)
@@ -122,7 +121,7 @@ int vm_vcpupin_set(struct vm_place *p, unsigned vcpu, const struct cpuset *cpus,
                                   "vCPU %u does not exist: VM `%s` has vCPUs 0-%u (cpu.max %u; %u plugged now)",
                                   vcpu, live->spec->name, live->spec->cpu.max - 1, live->spec->cpu.max,
                                   live->spec->cpu.vcpus);
-        if (vm_host_online_cpus(p->sysroot, &online, err) < 0 || vm_check_cpus(cpus, &online, err) < 0)
+        if (vm_check_cpus(cpus, &p->online, err) < 0)
                 return -1;
         if (vcpu_tid(live, vcpu, &tid, err) < 0)
                 return -1;
@@ -270,10 +269,9 @@ static int pin_thread(pid_t tid, void *ud, struct qc_err *err)
 int vm_emulatorpin_set(struct vm_place *p, const struct cpuset *cpus, size_t *ret_threads, struct qc_err *err)
 {
         struct vm_live *live = p->live;
-        struct cpuset online;
         size_t n = 0;
 
-        if (vm_host_online_cpus(p->sysroot, &online, err) < 0 || vm_check_cpus(cpus, &online, err) < 0)
+        if (vm_check_cpus(cpus, &p->online, err) < 0)
                 return -1;
         if (live->cg && (p->usable & CG_MASK(CG_CPUSET))) {
                 _cleanup_free_ char *s = cpuset_to_string(cpus);

@@ -35,8 +35,10 @@ int vm_place_open(struct vm_place *p, struct vm_live *live, struct qc_err *err)
         struct cg_vm *cg = NULL;
         struct qc_err e2 = { 0 };
 
-        *p = (struct vm_place){ .live = live, .sysroot = "" };
+        *p = (struct vm_place){ .live = live };
         live->cg = NULL;
+        if (vm_host_online_cpus("", &p->online, err) < 0)
+                return -1;
         /* no cgroup2 at all: pinning still works through affinity */
         if (cg_hier_open(NULL, &p->hier, &e2) < 0) {
                 p->hier = NULL;

@@ -20,13 +20,13 @@ struct vm_place {
         struct cg_hier *hier;   /* NULL when this host has no cgroup2 */
         unsigned usable;        /* controllers usable for the VM (cg_usable of its cgroup.parent) */
         unsigned refused;
-        const char *sysroot;    /* "" = this host; tests point it at a fake /sys */
+        struct cpuset online;   /* the host's online CPUs, read by vm_place_open */
 };
 
 /* Open the VM's cgroup side: the cgroup2 hierarchy, the controllers usable
  * under spec->cgroup.parent, and the VM's own cgroup if QEMU was placed in
- * one. live->cg is set (owned by p: vm_place_done frees it). A host without
- * cgroup2 is not an error here. */
+ * one, and the host's online CPUs. live->cg is set (owned by p: vm_place_done
+ * frees it). A host without cgroup2 is not an error here. */
 int vm_place_open(struct vm_place *p, struct vm_live *live, struct qc_err *err);
 void vm_place_done(struct vm_place *p);
 
