@@ -13,6 +13,7 @@
 #include "common/io.h"
 #include "common/strv.h"
 #include "launcher/spec-internal.h"
+#include "launcher/spec-keys.h"
 #include "launcher/spec.h"
 #include "tests/tap.h"
 
@@ -376,9 +377,26 @@ static void test_json_reader(void)
         expect_one("{\"name\": \"x\", \"cpu\": null}", "t.json:1:22: cpu: expected an object, got null\n", "null section");
         expect_one("{\"name\":\"x\",\"cpu\":{\"pin\":{\"0\":\"1\",\"0\":\"2\"}}}",
                    "t.json:1:35: cpu.pin.0: duplicate key (first given at line 1); keep one\n", "duplicate pin");
-        expect_one("{\"name\":\"x\",\"zzzzzz\":1}",
-                   "t.json:1:13: zzzzzz: unknown key; known keys here: \"name\", \"machine\", \"accel\", \"cpu\", \"memory\", \"numa\", \"disks\", \"net\", \"boot\", \"display\", \"input\", \"serial\", \"panic\", \"debug_exit\", \"cgroup\", \"security\", \"qemu\"\n",
+        /* the known keys are the table's (a key added there is listed here) */
+        expect_one("{\"name\":\"x\",\"cgroup\":{\"zzzzzz\":1}}",
+                   "t.json:1:23: cgroup.zzzzzz: unknown key; known keys here: \"parent\", \"pids_max\"\n",
                    "unknown key far from any: list them");
+        {
+                _cleanup_free_ char *want = strdup("t.json:1:13: zzzzzz: unknown key; known keys here: ");
+                for (size_t i = 0; want && i < spec_keys_n; i++) {
+                        char *w = NULL;
+                        if (!spec_key_is_child(&spec_keys[i], "") || spec_keys[i].path[0] == '$')
+                                continue;
+                        if (asprintf(&w, "%s%s\"%s\"", want, strchr(want, '"') ? ", " : "", spec_keys[i].path) < 0)
+                                abort();
+                        free(want);
+                        want = w;
+                }
+                _cleanup_free_ char *line = NULL;
+                if (!want || asprintf(&line, "%s\n", want) < 0)
+                        abort();
+                expect_one("{\"name\":\"x\",\"zzzzzz\":1}", line, "the top level lists its keys, not \"$schema\"");
+        }
         expect_one("{\"name\":\"x\",\"memory\":{\"size\":\"16384P\"}}",
                    "t.json:1:30: memory.size: \"16384P\" is too large; the largest size is \"16383P\"\n", "size overflow by one");
         expect_one("{\"name\":\"x\",\"cpu\":{\"max\":4097}}",
