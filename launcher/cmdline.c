@@ -484,6 +484,10 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
         qarg(a, "-accel");
         /* multi-threaded TCG: one host thread per vCPU, as under KVM */
         qarg(a, ctx->accel == VM_ACCEL_KVM ? "kvm" : "tcg,thread=multi");
+        if (spec->rtc.base == VM_RTC_LOCALTIME) {
+                qarg(a, "-rtc");
+                qarg(a, "base=localtime");
+        }
 
         if (add_cpu(a, spec, ctx->accel, err) < 0 || add_smp(a, spec, err) < 0 ||
             add_memory(a, spec, maxcpus, err) < 0)

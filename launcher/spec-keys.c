@@ -16,6 +16,8 @@
 #define NODE(m) .node_off = offsetof(struct spec_ctx, m)
 #define ENUM(name, max) .names = name##_table, .n_names = (max)
 
+static const char *const rtc_base_names[] = { [VM_RTC_UTC] = "utc", [VM_RTC_LOCALTIME] = "localtime" };
+
 const struct spec_key spec_keys[] = {
         { .path = "$schema", .type = SPEC_STRING, .flags = KEY_NOT_STORED,
           .type_doc = "string", .default_doc = "none",
@@ -292,6 +294,12 @@ const struct spec_key spec_keys[] = {
         { .path = "debug_exit", .type = SPEC_BOOL, F(debug_exit),
           .doc = "`isa-debug-exit` at I/O port 0xf4: a guest writes a byte and QEMU exits with `(byte << 1) | 1`; `qemuctl run` turns it back into the byte, so CI guests can report their own result",
           .example = "true" },
+
+        { .path = "rtc", .type = SPEC_OBJECT, .default_doc = "see below", .doc = "the guest's real-time clock",
+          .libvirt = "<clock>" },
+        { .path = "rtc.base", .type = SPEC_ENUM, F(rtc.base), .names = rtc_base_names, .n_names = _VM_RTC_BASE_MAX,
+          .doc = "what the RTC counts from at start: `utc`, or `localtime` (`-rtc base=localtime`), which Windows expects unless told otherwise (its RealTimeIsUniversal registry key)",
+          .libvirt = "<clock offset='utc'/'localtime'>", .example = "\"localtime\"" },
 
         { .path = "cgroup", .type = SPEC_OBJECT, .default_doc = "see below", .doc = "where the VM's cgroup lives",
           .libvirt = "<resource><partition>" },

@@ -57,6 +57,7 @@ enum vm_net_type { VM_NET_USER, VM_NET_BRIDGE, VM_NET_TAP, _VM_NET_TYPE_MAX, _VM
 enum vm_net_model { VM_NET_MODEL_VIRTIO, VM_NET_MODEL_E1000, VM_NET_MODEL_E1000E, VM_NET_MODEL_RTL8139, _VM_NET_MODEL_MAX, _VM_NET_MODEL_INVALID = -1 };
 enum vm_input { VM_INPUT_USB_TABLET, VM_INPUT_USB_KBD, VM_INPUT_USB_MOUSE, _VM_INPUT_MAX, _VM_INPUT_INVALID = -1 };
 enum vm_serial { VM_SERIAL_LOG, VM_SERIAL_NONE, _VM_SERIAL_MAX, _VM_SERIAL_INVALID = -1 };
+enum vm_rtc_base { VM_RTC_UTC, VM_RTC_LOCALTIME, _VM_RTC_BASE_MAX };
 
 /* enum <-> string tables (spec-enums.c). _from_string returns _INVALID (-1). */
 #define DECLARE_STRING_TABLE(name, type)               \
@@ -183,6 +184,10 @@ struct vm_spec {
         enum vm_serial serial;
         bool panic;         /* pvpanic device, default true: guest panics are seen */
         bool debug_exit;    /* isa-debug-exit at 0xf4: a guest can report its own exit status */
+
+        struct {
+                enum vm_rtc_base base; /* the guest's RTC in UTC or local time */
+        } rtc;
 
         struct {
                 char *parent;      /* default VM_CGROUP_PARENT_DEFAULT */
