@@ -148,9 +148,10 @@ static void drain_events(struct sup *s)
 }
 
 /* What QEMU sent, into the record. A message that is no event (EPROTO: an
- * unsolicited reply, an "event" that is no string, a bare array) is skipped:
- * the events after it still count. Anything else means the connection is
- * gone: QEMU is closing down, and the child's exit tells the rest. */
+ * unsolicited reply, an "event" that is no string, a bare array) is skipped,
+ * and so is an event past a full queue (ENOBUFS): the events after it still
+ * count. Anything else means the connection is gone: QEMU is closing down,
+ * and the child's exit tells the rest. */
 static void read_events(struct sup *s)
 {
         for (;;) {
@@ -160,7 +161,7 @@ static void read_events(struct sup *s)
                 drain_events(s);
                 if (r == 0)
                         return;
-                if (e.code != EPROTO) {
+                if (r < 0 && e.code != EPROTO && e.code != ENOBUFS) {
                         qmp_free(s->q);
                         s->q = NULL;
                         return;

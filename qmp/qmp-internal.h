@@ -5,7 +5,6 @@
 #include "qmp-stream.h"
 #include "qmp.h"
 
-#define QMP_MAX_EVENTS 65536 /* past this the oldest queued event is dropped */
 #define QMP_ABANDONED_MAX 16
 
 struct qmp {
@@ -16,9 +15,12 @@ struct qmp {
         struct qmp_version version;
         char **capabilities; /* from the greeting, NULL-terminated */
         /* event ring */
-        json_object **events;
+        struct qmp_queued {
+                json_object *ev;
+                size_t bytes; /* of its JSON text */
+        } *events;
         size_t ev_head, ev_len, ev_cap;
-        uint64_t events_dropped;
+        size_t queued_bytes;
         /* ids of commands we stopped waiting for (timeout); their late
          * replies are discarded instead of being taken for the next one's */
         int64_t abandoned[QMP_ABANDONED_MAX];

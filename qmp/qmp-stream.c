@@ -165,6 +165,7 @@ int qmp_stream_pop(struct qmp_stream *s, json_object **ret, struct qc_err *err)
                         qmp_snippet(line, n, SNIPPET_MAX, snip, sizeof snip);
                         return qc_err_set(err, EPROTO, "qmp: garbage from peer: \"%s\"", snip);
                 }
+                s->last_len = n;
                 *ret = o;
                 return 1;
         }

@@ -17,12 +17,13 @@ struct qmp_stream {
         size_t line_start; /* where the unfinished last line begins */
         size_t cap;
         size_t max_line; /* a line longer than this is an error */
+        size_t last_len; /* bytes of the line qmp_stream_pop() returned last */
         json_tokener *tok;
 };
 
 int qmp_stream_init(struct qmp_stream *s, size_t max_line);
 void qmp_stream_done(struct qmp_stream *s);
-/* Append bytes read from the peer. Fails (ENOBUFS/EMSGSIZE) when the line
+/* Append bytes read from the peer. Fails (EMSGSIZE) when the line
  * being received grows past max_line; the stream is then unusable. */
 int qmp_stream_push(struct qmp_stream *s, const void *data, size_t n, struct qc_err *err);
 /* Take one complete message. Returns 1 with *ret (caller puts it), 0 when no

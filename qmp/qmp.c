@@ -40,47 +40,53 @@ static int remaining(int64_t deadline)
 
 /* ---- event queue ---- */
 
-static int queue_event(struct qmp *q, json_object *ev)
+/* Queue ev (taken), whose JSON text was bytes long. Past the bounds (with
+ * anything queued at all) the event is dropped and the wait fails with ENOBUFS: the caller learns that
+ * nobody read the events, and nothing grows without bound. what completes
+ * "while waiting for ...". */
+static int queue_event(struct qmp *q, json_object *ev, size_t bytes, const char *what, struct qc_err *err)
 {
+        /* one event is always taken (it is within QMP_MAX_LINE) */
+        if (q->ev_len > 0 &&
+            (q->ev_len >= QMP_MAX_QUEUED_EVENTS || bytes > QMP_MAX_QUEUED_BYTES - q->queued_bytes)) {
+                json_object_put(ev);
+                return qc_err_set(err, ENOBUFS,
+                                  "qmp: event queue full (%zu events, %zu bytes queued; at most %u events, %u "
+                                  "bytes) while waiting for %s: the peer sends events faster than they are read",
+                                  q->ev_len, q->queued_bytes, QMP_MAX_QUEUED_EVENTS, QMP_MAX_QUEUED_BYTES, what);
+        }
         if (q->ev_len == q->ev_cap) {
                 size_t ncap = q->ev_cap ? q->ev_cap * 2 : 16;
-                json_object **nv;
+                struct qmp_queued *nv = malloc(ncap * sizeof *nv);
 
-                if (q->ev_cap >= QMP_MAX_EVENTS) {
-                        /* nobody is reading events: keep memory bounded */
-                        json_object_put(q->events[q->ev_head]);
-                        q->ev_head = (q->ev_head + 1) % q->ev_cap;
-                        q->ev_len--;
-                        q->events_dropped++;
-                } else {
-                        nv = malloc(ncap * sizeof *nv);
-                        if (!nv) {
-                                json_object_put(ev);
-                                return -ENOMEM;
-                        }
-                        for (size_t i = 0; i < q->ev_len; i++)
-                                nv[i] = q->events[(q->ev_head + i) % q->ev_cap];
-                        free(q->events);
-                        q->events = nv;
-                        q->ev_cap = ncap;
-                        q->ev_head = 0;
+                if (!nv) {
+                        json_object_put(ev);
+                        return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
                 }
+                for (size_t i = 0; i < q->ev_len; i++)
+                        nv[i] = q->events[(q->ev_head + i) % q->ev_cap];
+                free(q->events);
+                q->events = nv;
+                q->ev_cap = ncap;
+                q->ev_head = 0;
         }
-        q->events[(q->ev_head + q->ev_len) % q->ev_cap] = ev;
+        q->events[(q->ev_head + q->ev_len) % q->ev_cap] = (struct qmp_queued){ .ev = ev, .bytes = bytes };
         q->ev_len++;
+        q->queued_bytes += bytes;
         return 0;
 }
 
 /* Remove the i-th queued event (0 = oldest) and return it. */
 static json_object *unqueue_event(struct qmp *q, size_t i)
 {
-        json_object *ev = q->events[(q->ev_head + i) % q->ev_cap];
+        struct qmp_queued e = q->events[(q->ev_head + i) % q->ev_cap];
 
         for (size_t k = i; k > 0; k--)
                 q->events[(q->ev_head + k) % q->ev_cap] = q->events[(q->ev_head + k - 1) % q->ev_cap];
         q->ev_head = (q->ev_head + 1) % q->ev_cap;
         q->ev_len--;
-        return ev;
+        q->queued_bytes -= e.bytes;
+        return e.ev;
 }
 
 json_object *qmp_next_event(struct qmp *q)
@@ -95,9 +101,9 @@ size_t qmp_events_queued(const struct qmp *q)
         return q->ev_len;
 }
 
-uint64_t qmp_events_dropped(const struct qmp *q)
+size_t qmp_events_queued_bytes(const struct qmp *q)
 {
-        return q->events_dropped;
+        return q->queued_bytes;
 }
 
 /* ---- reading and writing ---- */
@@ -254,8 +260,10 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
                         return qc_err_set(err, ETIMEDOUT, "qmp: no reply to %s within %d ms", name, q->timeout_ms);
                 }
                 if (qmp_event_name(msg)) {
-                        if (queue_event(q, TAKE_PTR(msg)) < 0)
-                                return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
+                        if (queue_event(q, TAKE_PTR(msg), q->in.last_len, what, err) < 0) {
+                                abandon(q, id);
+                                return -1;
+                        }
                         continue;
                 }
                 if (!json_object_object_get_ex(msg, "id", &rid)) {
@@ -331,7 +339,7 @@ int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, vo
         char what[256];
 
         for (size_t i = 0; i < q->ev_len; i++)
-                if (event_matches(q->events[(q->ev_head + i) % q->ev_cap], name, match, userdata)) {
+                if (event_matches(q->events[(q->ev_head + i) % q->ev_cap].ev, name, match, userdata)) {
                         json_object *ev = unqueue_event(q, i);
                         if (ret)
                                 *ret = ev;
@@ -363,8 +371,8 @@ int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, vo
                                 *ret = TAKE_PTR(msg);
                         return 0;
                 }
-                if (queue_event(q, TAKE_PTR(msg)) < 0)
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
+                if (queue_event(q, TAKE_PTR(msg), q->in.last_len, what, err) < 0)
+                        return -1;
         }
 }
 
@@ -386,11 +394,13 @@ int qmp_poll_events(struct qmp *q, int timeout_ms, struct qc_err *err)
                         return qc_err_set(err, EPROTO, "qmp: unexpected reply while waiting for events: %.200s",
                                           json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
                 }
-                if (queue_event(q, TAKE_PTR(msg)) < 0)
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
+                if (queue_event(q, TAKE_PTR(msg), q->in.last_len, "events", err) < 0)
+                        return -1;
                 /* return as soon as something arrived and nothing else is buffered */
                 if (qmp_stream_pending(&q->in) == 0)
                         deadline = now_ms();
+                else if (q->ev_len >= QMP_MAX_QUEUED_EVENTS / 2 || q->queued_bytes >= QMP_MAX_QUEUED_BYTES / 2)
+                        return 1; /* more is buffered: let the caller read the queue first */
         }
 }
 

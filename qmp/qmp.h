@@ -15,6 +15,11 @@
 
 #define QMP_DEFAULT_TIMEOUT_MS 10000
 #define QMP_MAX_LINE (16u << 20) /* a reply longer than this is an error */
+/* Events queued while the caller waits for something else (a reply, another
+ * event): past either bound the wait fails with ENOBUFS. A peer sending 1,000
+ * events of 1 MiB must not cost us a GiB. */
+#define QMP_MAX_QUEUED_EVENTS 16384
+#define QMP_MAX_QUEUED_BYTES (8u << 20)
 
 struct qmp;
 
@@ -44,8 +49,12 @@ bool qmp_version_at_least(const struct qmp *q, int major, int minor);
  * CommandNotFound EOPNOTSUPP, DeviceNotFound ENODEV, DeviceNotActive ENXIO,
  * KVMMissingCap ENOSYS, anything else EIO. Transport failures: ETIMEDOUT (no
  * reply within the timeout; a late reply is discarded later), ECONNRESET
- * (peer closed), EPROTO (garbage, wrong id), EMSGSIZE (line > QMP_MAX_LINE).
- * Events that arrive meanwhile are queued. */
+ * (peer closed), EPROTO (garbage, wrong id), EMSGSIZE (line > QMP_MAX_LINE),
+ * ENOBUFS (the event queue is full: see below).
+ * Events that arrive meanwhile are queued, at most QMP_MAX_QUEUED_EVENTS of
+ * them and QMP_MAX_QUEUED_BYTES of JSON text in all: an event past that is
+ * dropped and the wait fails with ENOBUFS (a late reply to that command is
+ * discarded). The queued events stay; read them and go on. */
 int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err);
 /* Raw: a whole command object in ({"execute":..., "arguments":...}; taken;
  * any "id" in it is replaced by the connection's own), the whole reply
@@ -56,7 +65,7 @@ int qmp_execute_raw(struct qmp *q, json_object *cmd, json_object **ret_reply, st
 /* Events. match may be NULL (any event of that name); name NULL = any event.
  * The queue is checked first; events of other names stay queued. *ret gets
  * the whole event object ({"event":..., "data":..., "timestamp":...}).
- * Returns 0, -ETIMEDOUT, or -1 with err. */
+ * Returns 0, -ETIMEDOUT, or -1 with err (ENOBUFS: the queue is full). */
 typedef bool (*qmp_event_match_fn)(json_object *event, void *userdata);
 int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, void *userdata, int timeout_ms,
                    json_object **ret, struct qc_err *err);
@@ -64,11 +73,13 @@ int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, vo
 json_object *qmp_next_event(struct qmp *q);
 /* Read whatever is available within timeout_ms into the event queue; returns
  * as soon as at least one event arrived. Returns 0 (maybe with nothing new),
- * or -1 with err (peer closed: err->code ECONNRESET). */
+ * 1 when it stopped with the queue half full and more already received (read
+ * the queue and call again: poll(2) on qmp_fd() will not say so), or -1 with
+ * err (peer closed: err->code ECONNRESET; the queue is full: ENOBUFS). */
 int qmp_poll_events(struct qmp *q, int timeout_ms, struct qc_err *err);
 size_t qmp_events_queued(const struct qmp *q);
-/* Events dropped because more than 65536 were queued and nobody read them. */
-uint64_t qmp_events_dropped(const struct qmp *q);
+/* Bytes of JSON text of the events queued. */
+size_t qmp_events_queued_bytes(const struct qmp *q);
 
 /* Typed access to what a peer sent (replies and events): a peer may send any
  * member with any type, or null. Each getter returns the member only when it

@@ -587,6 +587,84 @@ static void test_unix_socket_silent(void)
         unlink(sa.sun_path);
 }
 
+
+/* A peer that floods events while we wait for a reply: the queue stays
+ * bounded (bytes and count), the wait fails with ENOBUFS, and the connection
+ * goes on once the queue is read. */
+static void test_event_flood(void)
+{
+        enum { BIG = 1 << 20, N_BIG = 12 };
+        struct fakeqmp *f = fakeqmp_new();
+        struct qc_err err = { 0 };
+        _cleanup_qmp_ struct qmp *q = NULL;
+        _cleanup_free_ char *big = malloc(BIG + 64), *small = NULL, *status = NULL;
+        size_t n_small = QMP_MAX_QUEUED_EVENTS + 100, len = 0, drained = 0, max_bytes = 0;
+        const char line[] = "{\"event\": \"TICK\"}\r\n";
+        bool running;
+        json_object *ev;
+        int r;
+
+        if (!big || !(small = malloc(n_small * (sizeof line - 1))))
+                abort();
+        len = (size_t)sprintf(big, "{\"event\": \"FLOOD\", \"data\": {\"s\": \"");
+        memset(big + len, 'x', BIG);
+        strcpy(big + len + BIG, "\"}}");
+        for (size_t i = 0; i < n_small; i++)
+                memcpy(small + i * (sizeof line - 1), line, sizeof line - 1);
+
+        fakeqmp_greet(f);
+        fakeqmp_expect(f, "{\"execute\": \"query-status\"}");
+        for (int i = 0; i < N_BIG; i++)
+                fakeqmp_send(f, big);
+        fakeqmp_reply(f, "{\"status\": \"running\", \"running\": true}");
+        fakeqmp_expect(f, "{\"execute\": \"query-status\"}");
+        fakeqmp_reply(f, "{\"status\": \"paused\", \"running\": false}");
+        fakeqmp_expect(f, "{\"execute\": \"stop\"}");
+        fakeqmp_send_raw(f, small, n_small * (sizeof line - 1));
+        fakeqmp_reply(f, "{}");
+        fakeqmp_expect(f, "{\"execute\": \"cont\"}");
+        fakeqmp_reply(f, "{}");
+        fakeqmp_wait_eof(f);
+        q = open_fake(f, 10000, &err);
+        ok(q, "connected");
+        if (!q) {
+                finish(f, "event flood");
+                return;
+        }
+        r = qmp_query_status(q, &status, &running, &err);
+        ok(r < 0 && err.code == ENOBUFS, "12 events of 1 MiB while waiting for a reply: ENOBUFS (%s)", err.msg);
+        ok(contains(err.msg, "event queue full"), "the message says the queue is full");
+        max_bytes = qmp_events_queued_bytes(q);
+        ok(max_bytes <= QMP_MAX_QUEUED_BYTES && qmp_events_queued(q) > 0,
+           "at most %u bytes queued (%zu, %zu events)", QMP_MAX_QUEUED_BYTES, max_bytes, qmp_events_queued(q));
+        while ((ev = qmp_next_event(q))) {
+                drained++;
+                json_object_put(ev);
+        }
+        is_int(qmp_events_queued_bytes(q), 0, "reading the queue empties it");
+        /* the rest of the flood, then the late reply (discarded), then ours */
+        free(status);
+        status = NULL;
+        is_int(qmp_query_status(q, &status, &running, &err), 0, "the next command works (%s)", err.msg);
+        is_str(status, "paused", "and gets its own reply, not the late one");
+        ok(drained + qmp_events_queued(q) == N_BIG - 1, "every event but the one past the bound was kept (%zu + %zu)",
+           drained, qmp_events_queued(q));
+        while ((ev = qmp_next_event(q)))
+                json_object_put(ev);
+
+        r = qmp_stop(q, &err);
+        ok(r < 0 && err.code == ENOBUFS, "%zu small events: ENOBUFS past %u events (%s)", n_small,
+           QMP_MAX_QUEUED_EVENTS, err.msg);
+        is_int(qmp_events_queued(q), QMP_MAX_QUEUED_EVENTS, "the queue holds at most %u events",
+               QMP_MAX_QUEUED_EVENTS);
+        while ((ev = qmp_next_event(q)))
+                json_object_put(ev);
+        is_int(qmp_cont(q, &err), 0, "the next command works (%s)", err.msg);
+        is_int(qmp_events_queued(q), 99, "the events after the bound were queued again");
+        qmp_free(TAKE_PTR(q));
+        finish(f, "event flood");
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -598,6 +676,7 @@ int main(void)
         test_no_greeting();
         test_events_before_reply();
         test_event_match();
+        test_event_flood();
         test_split_replies();
         test_big_line();
         test_too_long();
