@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/io.h"
 #include "common/cleanup.h"
 #include "common/strv.h"
 #include "launcher/accel.h"
@@ -31,7 +32,7 @@ static int pass_one(struct launch *l, const char *dir, const char *file, bool so
 {
         char *p;
 
-        if (dir ? asprintf(&p, "%s/%s", dir, file) < 0 : !(p = strdup(file)))
+        if (!(p = path_join(dir, file)))
                 return -1;
         l->pass[l->n_pass++] = (struct supervisor_pass){ .path = p, .socket = socket };
         /* spawn passes them as fds 3, 4, ... in this order */

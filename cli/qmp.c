@@ -234,7 +234,7 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                                                  err.msg);
                         return cli_fail(verb, &err);
                 }
-                if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) < 0)
+                if (!(sock = path_join(h->rundir, VM_RUNDIR_QMP)))
                         return cli_failf(verb, "out of memory");
                 memmove(rest + 1, rest + 2, (size_t)(n - 1) * sizeof *rest);
                 return fn(sock, n - 1, rest);

@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/launch.h"
+#include "common/io.h"
 #include "common/cleanup.h"
 #include "launcher/handle.h"
 #include "launcher/supervisor.h"
@@ -87,7 +88,7 @@ int cmd_run(int argc, char **argv)
                         serial_abs = strdup(serial_log);
                 } else {
                         _cleanup_free_ char *cwd = getcwd(NULL, 0);
-                        if (!cwd || asprintf(&serial_abs, "%s/%s", cwd, serial_log) < 0)
+                        if (!cwd || !(serial_abs = path_join(cwd, serial_log)))
                                 serial_abs = NULL;
                 }
                 if (!serial_abs)
@@ -100,7 +101,7 @@ int cmd_run(int argc, char **argv)
         if (serial_abs) {
                 /* `wait --for serial:` and others read RUNDIR/serial.log */
                 _cleanup_free_ char *link = NULL;
-                if (asprintf(&link, "%s/%s", l.rundir, VM_RUNDIR_SERIAL_LOG) > 0)
+                if ((link = path_join(l.rundir, VM_RUNDIR_SERIAL_LOG)))
                         (void)!symlink(serial_abs, link);
         }
         fflush(stdout);

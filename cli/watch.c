@@ -67,7 +67,7 @@ int cmd_wait(int argc, char **argv)
                         regfree(&re);
                 return cli_fail(verb, &err);
         }
-        if (use_re && asprintf(&serial, "%s/%s", h->rundir, VM_RUNDIR_SERIAL_LOG) < 0)
+        if (use_re && !(serial = path_join(h->rundir, VM_RUNDIR_SERIAL_LOG)))
                 serial = NULL;
 
         int64_t deadline = timeout ? now_ms() + timeout : 0;
@@ -129,7 +129,7 @@ int cmd_events(int argc, char **argv)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h)))
                 return rc;
-        if (asprintf(&path, "%s/%s", h->rundir, VM_RUNDIR_EVENTS_LOG) < 0)
+        if (!(path = path_join(h->rundir, VM_RUNDIR_EVENTS_LOG)))
                 return cli_failf(verb, "out of memory");
         fd = open(path, O_RDONLY | O_CLOEXEC);
         if (fd < 0)

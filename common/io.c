@@ -127,6 +127,20 @@ int write_file_atomic(const char *path, const char *s, mode_t mode)
         return 0;
 }
 
+char *path_join(const char *dir, const char *name)
+{
+        size_t n = dir ? strlen(dir) : 0;
+        char *p;
+
+        if (n == 0)
+                return strdup(name);
+        while (n > 1 && dir[n - 1] == '/')
+                n--;
+        if (asprintf(&p, "%.*s%s%s", (int)n, dir, dir[n - 1] == '/' ? "" : "/", name) < 0)
+                return NULL;
+        return p;
+}
+
 DIR *opendir_at_fd(int dirfd)
 {
         int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);

@@ -17,6 +17,9 @@ int write_file_at(int dirfd, const char *path, const char *s);
 /* Write s to tmp file next to path, fsync-free, rename over path. */
 int write_file_atomic(const char *path, const char *s, mode_t mode);
 int write_all(int fd, const void *buf, size_t len);
+/* "dir/name", malloc'd; NULL when out of memory. One '/' between them
+ * whatever dir ends with; dir NULL or "" gives name alone. */
+char *path_join(const char *dir, const char *name);
 /* A directory stream over a duplicate of dirfd (dirfd stays the caller's).
  * NULL with errno set on failure. */
 DIR *opendir_at_fd(int dirfd);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../cgroups/cgroups.h"
+#include "../common/io.h"
 #include "../common/cleanup.h"
 #include "privs.h"
 
@@ -35,7 +36,7 @@ int spawn_find_binary(const char *name, char **ret, struct qc_err *err)
                 char *p;
                 struct stat st;
 
-                if (asprintf(&p, "%s/%s", dir, name) < 0)
+                if (!(p = path_join(dir, name)))
                         return qc_err_sys(err, ENOMEM, "spawn");
                 if (stat(p, &st) == 0 && S_ISREG(st.st_mode) && access(p, X_OK) == 0) {
                         *ret = p;

@@ -55,7 +55,7 @@ int qmp_balloon_find(struct qmp *q, char **ret_path, struct qc_err *err)
                         if (type_is_balloon(l->props[i].type)) {
                                 char *path;
 
-                                if (asprintf(&path, "%s/%s", parents[p], l->props[i].name) < 0)
+                                if (!(path = path_join(parents[p], l->props[i].name)))
                                         return qc_err_set(err, ENOMEM, "qmp: out of memory");
                                 *ret_path = path;
                                 return 0;

@@ -1,11 +1,13 @@
 /* common/: sizes, CPU lists, string vectors, errors, /proc. */
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cpuset.h"
 #include "common/err.h"
+#include "common/io.h"
 #include "common/proc.h"
 #include "common/size.h"
 #include "common/strv.h"
@@ -93,6 +95,22 @@ static void test_err(void)
         is_int(err.code, ENOENT, "code kept");
 }
 
+static void test_path_join(void)
+{
+        char *p;
+
+        is_str((p = path_join("/run/qemuctl/vm1", "qmp.sock")), "/run/qemuctl/vm1/qmp.sock", "dir/name");
+        free(p);
+        is_str((p = path_join("/run/qemuctl/vm1//", "qmp.sock")), "/run/qemuctl/vm1/qmp.sock", "one slash");
+        free(p);
+        is_str((p = path_join("/", "x")), "/x", "the root");
+        free(p);
+        is_str((p = path_join("", "x")), "x", "no dir");
+        free(p);
+        is_str((p = path_join(NULL, "x")), "x", "NULL dir");
+        free(p);
+}
+
 static void test_proc_stat(void)
 {
         struct proc_stat st = { 0 };
@@ -153,5 +171,6 @@ int main(void)
         test_strv();
         test_err();
         test_proc_stat();
+        test_path_join();
         return tap_done();
 }
