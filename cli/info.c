@@ -134,7 +134,7 @@ int cmd_list(int argc, char **argv)
         _cleanup_strv_free_ char **names = NULL;
         struct qc_err err = { 0 };
         json_object *arr;
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, help, &o), ret = CLI_EXIT_OK;
         bool json = o.json;
 
         if (rc >= 0)
@@ -149,8 +149,14 @@ int cmd_list(int argc, char **argv)
                 char mem[32] = "-", up[32] = "-", vcpus[16] = "-", pid[16] = "-";
 
                 if (vm_open(*n, "list", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_BROKEN_OK, &h, &err) < 0) {
+                        /* a state dir that never got a record: not a VM (yet); one
+                         * that is not ours alone: nothing in it is read, and
+                         * the user hears why */
+                        if (err.code != ENOENT) {
+                                cli_warn(verb, err.msg);
+                                ret = CLI_EXIT_FAIL;
+                        }
                         qc_err_clear(&err);
-                        /* a state dir that never got a record: not a VM (yet) */
                         continue;
                 }
                 tidy(h);
@@ -172,7 +178,7 @@ int cmd_list(int argc, char **argv)
         if (json)
                 cli_print_json(arr);
         json_object_put(arr);
-        return CLI_EXIT_OK;
+        return ret;
 }
 
 int cmd_status(int argc, char **argv)

@@ -154,6 +154,10 @@ int cmd_kill(int argc, char **argv)
         /* no QMP here: a hung QEMU must be killable too */
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC | VM_OPEN_NO_QMP, &h)))
                 return rc;
+        /* a record names a pid; only the VM's own QEMU may be ended */
+        struct qc_err err = { 0 };
+        if (vm_qemu_check(h->rec.qemu_pid, h->rec.qemu_start, h->name, &err) < 0 && err.code != ESRCH)
+                return cli_fail(verb, &err);
         _cleanup_free_ char *sock = NULL;
         struct qmp *q = NULL;
         /* what the record says when no supervisor watched QEMU go */
@@ -164,7 +168,9 @@ int cmd_kill(int argc, char **argv)
                 qmp_free(q);
         }
         if (!wait_gone(h, 5000) && proc_alive(h->rec.qemu_pid, h->rec.qemu_start)) {
-                kill(h->rec.qemu_pid, SIGKILL);
+                if (vm_qemu_signal(h->rec.qemu_pid, h->rec.qemu_start, h->name, SIGKILL, &err) < 0 &&
+                    err.code != ESRCH)
+                        return cli_fail(verb, &err);
                 note.shutdown_reason = NULL;
                 note.exit_signal = SIGKILL;
                 if (!wait_gone(h, 10000))

@@ -11,7 +11,7 @@
 
 #include "cleanup.h"
 
-static int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len)
 {
         _cleanup_free_ char *buf = NULL;
         size_t len = 0, cap = 4096;
@@ -107,24 +107,31 @@ int write_file_at(int dirfd, const char *path, const char *s)
         return 0;
 }
 
-int write_file_atomic(const char *path, const char *s, mode_t mode)
+int write_file_atomic_at(int dirfd, const char *path, const char *s, mode_t mode)
 {
+        static unsigned counter;
         _cleanup_free_ char *tmp = NULL;
+        _cleanup_close_ int fd = -1;
         int r;
 
-        if (asprintf(&tmp, "%s.tmp.%d", path, (int)getpid()) < 0)
-                return -ENOMEM;
-        r = write_file(tmp, s, mode);
-        if (r < 0) {
-                unlink(tmp);
-                return r;
+        /* a name of our own, made here (O_EXCL) and never followed: whatever
+         * else sits at a temporary name is not ours to write through */
+        for (int i = 0; fd < 0; i++) {
+                free(tmp);
+                if (asprintf(&tmp, "%s.tmp.%d.%u", path, (int)getpid(), counter++) < 0) {
+                        tmp = NULL;
+                        return -ENOMEM;
+                }
+                fd = openat(dirfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+                if (fd < 0 && (errno != EEXIST || i >= 100))
+                        return -errno;
         }
-        if (rename(tmp, path) < 0) {
+        r = write_all(fd, s, strlen(s));
+        if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
                 r = -errno;
-                unlink(tmp);
-                return r;
-        }
-        return 0;
+        if (r < 0)
+                unlinkat(dirfd, tmp, 0);
+        return r;
 }
 
 char *path_join(const char *dir, const char *name)

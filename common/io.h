@@ -9,13 +9,17 @@
  * malloc'd buffer. Returns 0 or -errno (-EFBIG past max). */
 int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
+/* The same from an open fd, read to its end. */
+int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
 /* Write s to path (O_WRONLY|O_TRUNC, created with mode). Returns 0 or -errno. */
 int write_file(const char *path, const char *s, mode_t mode);
 /* Write to an existing file at dirfd/path without O_CREAT or O_TRUNC (sysfs,
  * cgroupfs). Returns 0 or -errno. */
 int write_file_at(int dirfd, const char *path, const char *s);
-/* Write s to tmp file next to path, fsync-free, rename over path. */
-int write_file_atomic(const char *path, const char *s, mode_t mode);
+/* Write s to a new temporary file next to dirfd/path (O_CREAT|O_EXCL|
+ * O_NOFOLLOW: never through what someone left there), then rename it over
+ * path. fsync-free. Returns 0 or -errno. */
+int write_file_atomic_at(int dirfd, const char *path, const char *s, mode_t mode);
 int write_all(int fd, const void *buf, size_t len);
 /* "dir/name", malloc'd; NULL when out of memory. One '/' between them
  * whatever dir ends with; dir NULL or "" gives name alone. */

@@ -30,15 +30,11 @@ void vm_close(struct vm_handle *h)
 
 int vm_write_spec(const char *rundir, const struct vm_spec *spec, struct qc_err *err)
 {
-        _cleanup_free_ char *path = NULL, *json = spec_to_json(spec);
-        int rc;
+        _cleanup_free_ char *json = spec_to_json(spec);
 
-        if (!json || asprintf(&path, "%s/%s", rundir, VM_RUNDIR_SPEC) < 0)
+        if (!json)
                 return qc_err_sys(err, ENOMEM, "effective spec");
-        rc = write_file_atomic(path, json, 0600);
-        if (rc < 0)
-                return qc_err_sys(err, -rc, "write %s", path);
-        return 0;
+        return state_write_file(rundir, VM_RUNDIR_SPEC, json, err);
 }
 
 int vm_record_spec(struct vm_handle *h, const struct vm_spec *spec, struct qc_err *err)
@@ -46,15 +42,17 @@ int vm_record_spec(struct vm_handle *h, const struct vm_spec *spec, struct qc_er
         return vm_write_spec(h->rundir, spec, err);
 }
 
-static int load_spec(const char *rundir, struct vm_spec **ret, struct qc_err *err)
+int vm_load_spec(const char *rundir, struct vm_spec **ret, struct qc_err *err)
 {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *text = NULL;
         struct spec_diags diags = { 0 };
         int rc;
 
         if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_SPEC) < 0)
                 return qc_err_sys(err, ENOMEM, "effective spec");
-        rc = spec_load(path, ret, &diags, err);
+        if (state_read_file(rundir, VM_RUNDIR_SPEC, 16 << 20, &text, err) < 0)
+                return -1;
+        rc = spec_parse(path, text, strlen(text), ret, &diags, err);
         if (rc == -EINVAL && diags.n > 0) {
                 _cleanup_free_ char *d = spec_diag_format(path, &diags.v[0]);
                 qc_err_set(err, EINVAL, "the recorded VM file is not valid: %s", d ? d : path);
@@ -92,7 +90,7 @@ int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle
 {
         struct vm_handle *h = calloc(1, sizeof *h);
         _cleanup_(vm_closep) struct vm_handle *hp = h;
-        struct stat st;
+        _cleanup_close_ int dfd = -1;
         char issues[2 * QC_ERR_MSG_MAX + 64] = "";
         bool record_lost = false;
         struct qc_err e = { 0 };
@@ -108,11 +106,13 @@ int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle
         h->name = strdup(name);
         if (!h->name)
                 return qc_err_sys(err, ENOMEM, "open VM");
-        if (stat(h->rundir, &st) < 0) {
-                if (errno == ENOENT)
+        /* before anything in it is read, written or signalled: it is ours alone */
+        dfd = state_dir_open(h->rundir, false, err);
+        if (dfd < 0) {
+                if (err && err->code == ENOENT)
                         return qc_err_set(err, ENOENT, "no VM named `%s` (no state dir %s); start it with "
                                           "`qemuctl start FILE`, or see `qemuctl list`", name, h->rundir);
-                return qc_err_sys(err, errno, "VM `%s`: %s", name, h->rundir);
+                return qc_err_wrap(err, "VM `%s`", name);
         }
         if (flags & VM_OPEN_LOCK) {
                 h->lock_fd = state_lock(h->rundir, name, verb, vm_lock_timeout_ms, err);
@@ -142,7 +142,7 @@ int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle
                 return qc_err_set(err, ESRCH, "VM `%s` is not running (%s: %s); `qemuctl status %s` says more",
                                   name, vm_state_to_string(h->rec.state), how ? how : "?", name);
         }
-        if (!(flags & VM_OPEN_NO_SPEC) && load_spec(h->rundir, &h->spec, &e) < 0) {
+        if (!(flags & VM_OPEN_NO_SPEC) && vm_load_spec(h->rundir, &h->spec, &e) < 0) {
                 size_t n = strlen(issues);
                 int w = e.code == ENOENT ? snprintf(issues + n, sizeof issues - n, "%sno %s", n ? " and " : "",
                                                     VM_RUNDIR_SPEC)

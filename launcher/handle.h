@@ -49,6 +49,9 @@ void vm_close(struct vm_handle *h);
 /* Record the effective spec after a live change (dump shows it; the next
  * start of `dump`'s output starts the VM as it is now). */
 int vm_record_spec(struct vm_handle *h, const struct vm_spec *spec, struct qc_err *err);
+/* Read RUNDIR/spec.json; -1 with err (ENOENT: none; EINVAL: not valid, with
+ * the first problem and its place). */
+int vm_load_spec(const char *rundir, struct vm_spec **ret, struct qc_err *err);
 /* Write spec as RUNDIR/spec.json (used by start). */
 int vm_write_spec(const char *rundir, const struct vm_spec *spec, struct qc_err *err);
 

@@ -8,6 +8,7 @@
 
 #include "../common/cleanup.h"
 #include "../qmp/qmp.h"
+#include "handle.h"
 #include "placement.h"
 #include "state.h"
 
@@ -207,19 +208,14 @@ void launch_place_cleanup(void *userdata)
 
 int launch_place_tidy(const char *rundir, struct qc_err *err)
 {
-        _cleanup_free_ char *path = NULL;
         _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
         _cleanup_(cg_vm_freep) struct cg_vm *cg = NULL;
         struct vm_spec *spec = NULL;
-        struct spec_diags diags = { 0 };
         struct qc_err e = { 0 };
         bool empty = false;
         int r;
 
-        if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_SPEC) < 0)
-                return qc_err_set(err, ENOMEM, "out of memory");
-        r = spec_load(path, &spec, &diags, &e);
-        spec_diags_done(&diags);
+        r = vm_load_spec(rundir, &spec, &e);
         if (r < 0)
                 return 0; /* no spec, no cgroup of ours to find */
         if (cg_hier_open(NULL, &h, &e) < 0 ||

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "spec.h"
 
 int vm_rundir_base(char **ret, struct qc_err *err)
 {
@@ -39,24 +40,13 @@ int vm_rundir_base(char **ret, struct qc_err *err)
         return 0;
 }
 
-/* Same rule as vm_name_is_valid() (spec.h), kept here so paths stand alone:
- * the name becomes a directory, so no "/", no ".", no "..". */
-static bool name_ok(const char *name)
-{
-        size_t n = strlen(name);
-
-        if (n == 0 || n > 64 || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
-                return false;
-        return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
-}
-
 int vm_rundir(const char *name, char **ret, struct qc_err *err)
 {
         _cleanup_free_ char *base = NULL;
         char *p;
 
-        if (!name || !name_ok(name))
-                return qc_err_set(err, EINVAL, "\"%s\" is not a VM name ([A-Za-z0-9._-], 1..64 characters)",
+        if (!name || !vm_name_is_valid(name))
+                return qc_err_set(err, EINVAL, "\"%s\" is not a VM name ([A-Za-z0-9._-], 1..64 characters, not starting with \".\" or \"-\")",
                                   name ? name : "");
         if (vm_rundir_base(&base, err) < 0)
                 return -1;

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,6 +18,7 @@
 #include "../common/cleanup.h"
 #include "../common/io.h"
 #include "../common/strv.h"
+#include "spec.h"
 
 static const char *const vm_state_table[_VM_STATE_MAX] = {
         [VM_STATE_STARTING] = "starting", [VM_STATE_RUNNING] = "running", [VM_STATE_PAUSED] = "paused",
@@ -72,9 +74,170 @@ static void add_str(json_object *o, const char *k, const char *v)
                 json_object_object_add(o, k, json_object_new_string(v));
 }
 
+/* What is wrong with the directory at fd (path names it in messages), or 0
+ * when it is ours alone: a directory owned by us, not writable by group or
+ * others. Nobody else can then have put a record, a pid file or a symlink in
+ * it. */
+static int check_dir(int fd, const char *path, bool base, struct qc_err *err)
+{
+        struct stat st;
+        uid_t me = geteuid();
+
+        if (fstat(fd, &st) < 0)
+                return qc_err_sys(err, errno, "state dir %s", path);
+        if (!S_ISDIR(st.st_mode))
+                return qc_err_set(err, ENOTDIR, "state dir %s is not a directory", path);
+        if (st.st_uid != me)
+                return base ? qc_err_set(err, EPERM,
+                                         "state dir base %s is owned by uid %u, not by you (uid %u): another user "
+                                         "could put VM records there that qemuctl would act on; set "
+                                         "QEMUCTL_RUNDIR to a directory of your own (mode 0700)",
+                                         path, (unsigned)st.st_uid, (unsigned)me)
+                            : qc_err_set(err, EPERM,
+                                         "state dir %s is owned by uid %u, not by you (uid %u): another user could "
+                                         "have put records in it that qemuctl would act on; if you did not make "
+                                         "it, remove it (rm -r %s)",
+                                         path, (unsigned)st.st_uid, (unsigned)me, path);
+        if (st.st_mode & (S_IWGRP | S_IWOTH))
+                return base ? qc_err_set(err, EPERM,
+                                         "state dir base %s is writable by group or others (mode %04o): another "
+                                         "user could plant VM records or symlinks in it; set QEMUCTL_RUNDIR to a "
+                                         "directory only you can write (mode 0700), or chmod go-w %s if it is "
+                                         "yours alone",
+                                         path, (unsigned)(st.st_mode & 07777), path)
+                            : qc_err_set(err, EPERM,
+                                         "state dir %s is writable by group or others (mode %04o): another user "
+                                         "could have planted records or symlinks in it; remove it (rm -r %s), "
+                                         "`qemuctl start` makes it again",
+                                         path, (unsigned)(st.st_mode & 07777), path);
+        return 0;
+}
+
+/* Open dirfd/name (path in messages) as a directory, never through a
+ * symlink, and check it is ours alone. */
+static int open_dir_at(int dirfd, const char *name, const char *path, bool base, struct qc_err *err)
+{
+        _cleanup_close_ int fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+
+        if (fd < 0) {
+                int e = errno;
+                if (e == ENOENT)
+                        return qc_err_set(err, ENOENT, "no state dir %s", path);
+                /* O_NOFOLLOW|O_DIRECTORY on a symlink: ELOOP or ENOTDIR */
+                if ((e == ELOOP || e == ENOTDIR) && fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) == 0) {
+                        if (S_ISLNK(st.st_mode))
+                                return qc_err_set(err, ELOOP, "state dir%s %s is a symlink: qemuctl does not "
+                                                  "follow one there; %s", base ? " base" : "", path,
+                                                  base ? "set QEMUCTL_RUNDIR to a directory of your own"
+                                                       : "remove it (rm %s)");
+                        return qc_err_set(err, ENOTDIR, "state dir%s %s is not a directory", base ? " base" : "",
+                                          path);
+                }
+                return qc_err_sys(err, e, "state dir %s", path);
+        }
+        if (check_dir(fd, path, base, err) < 0)
+                return -1;
+        return TAKE_FD(fd);
+}
+
+int state_base_open(const char *base, bool create, struct qc_err *err)
+{
+        if (create) {
+                int rc = mkdir_p(base, 0700);
+                if (rc < 0)
+                        return qc_err_sys(err, -rc, "create state dir base %s", base);
+        }
+        return open_dir_at(AT_FDCWD, base, base, true, err);
+}
+
+int state_dir_open(const char *rundir, bool create, struct qc_err *err)
+{
+        _cleanup_free_ char *base = strdup(rundir);
+        _cleanup_close_ int bfd = -1;
+        char *slash = base ? strrchr(base, '/') : NULL;
+        const char *name;
+
+        if (!base)
+                return qc_err_sys(err, ENOMEM, "state dir");
+        if (!slash || !slash[1])
+                return qc_err_set(err, EINVAL, "state dir %s: not BASE/NAME", rundir);
+        name = rundir + (slash - base) + 1;
+        *slash = '\0';
+        bfd = state_base_open(slash == base ? "/" : base, create, err);
+        if (bfd < 0)
+                return -1;
+        if (create && mkdirat(bfd, name, 0700) < 0 && errno != EEXIST)
+                return qc_err_sys(err, errno, "create state dir %s", rundir);
+        return open_dir_at(bfd, name, rundir, false, err);
+}
+
+int state_open_file(const char *rundir, const char *file, int flags, mode_t mode, struct qc_err *err)
+{
+        _cleanup_close_ int dfd = state_dir_open(rundir, false, err);
+        int fd;
+
+        if (dfd < 0)
+                return -1;
+        fd = openat(dfd, file, flags | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, mode);
+        if (fd < 0)
+                return qc_err_sys(err, errno, "open %s/%s", rundir, file);
+        return fd;
+}
+
+/* A small file of the state dir: 0, -ENOENT, or -1 with err. */
+static int read_state_file(const char *rundir, const char *file, size_t max, char **ret, struct qc_err *err)
+{
+        _cleanup_close_ int dfd = state_dir_open(rundir, false, err);
+        _cleanup_close_ int fd = -1;
+        int rc;
+
+        if (dfd < 0)
+                return -1;
+        fd = openat(dfd, file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+        if (fd < 0 && errno == ENOENT)
+                return -ENOENT;
+        if (fd < 0)
+                return qc_err_sys(err, errno, "read %s/%s", rundir, file);
+        rc = read_fd_all(fd, max, ret, NULL);
+        if (rc < 0)
+                return qc_err_sys(err, -rc, "read %s/%s", rundir, file);
+        return 0;
+}
+
+int state_write_file(const char *rundir, const char *file, const char *text, struct qc_err *err)
+{
+        _cleanup_close_ int dfd = state_dir_open(rundir, false, err);
+        int rc;
+
+        if (dfd < 0)
+                return -1;
+        rc = write_file_atomic_at(dfd, file, text, 0600);
+        if (rc < 0)
+                return qc_err_sys(err, -rc, "write %s/%s", rundir, file);
+        return 0;
+}
+
+int state_read_file(const char *rundir, const char *file, size_t max, char **ret, struct qc_err *err)
+{
+        int rc = read_state_file(rundir, file, max, ret, err);
+
+        if (rc == -ENOENT)
+                return qc_err_set(err, ENOENT, "no %s/%s", rundir, file);
+        return rc;
+}
+
+void state_remove_sockets(const char *rundir)
+{
+        static const char *const dead[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
+        _cleanup_close_ int dfd = state_dir_open(rundir, false, NULL);
+
+        for (size_t i = 0; dfd >= 0 && i < ELEMENTSOF(dead); i++)
+                unlinkat(dfd, dead[i], 0);
+}
+
 int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err *err)
 {
-        _cleanup_free_ char *path = NULL;
         json_object *o = json_object_new_object();
         int rc;
 
@@ -97,15 +260,10 @@ int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err
         json_object_object_add(o, "interrupted", json_object_new_boolean(r->interrupted));
         add_str(o, "message", r->message);
 
-        if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_STATUS) < 0) {
-                json_object_put(o);
-                return qc_err_sys(err, ENOMEM, "status record");
-        }
-        rc = write_file_atomic(path, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY), 0600);
+        rc = state_write_file(rundir, VM_RUNDIR_STATUS, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
+                              err);
         json_object_put(o);
-        if (rc < 0)
-                return qc_err_sys(err, -rc, "write %s", path);
-        return 0;
+        return rc;
 }
 
 static int64_t get_int(json_object *o, const char *k, int64_t def)
@@ -141,11 +299,9 @@ int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err
 
         if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_STATUS) < 0)
                 return qc_err_sys(err, ENOMEM, "status record");
-        rc = read_file(path, 1 << 20, &text, NULL);
-        if (rc == -ENOENT)
-                return -ENOENT;
+        rc = read_state_file(rundir, VM_RUNDIR_STATUS, 1 << 20, &text, err);
         if (rc < 0)
-                return qc_err_sys(err, -rc, "read %s", path);
+                return rc;
         o = json_tokener_parse(text);
         if (!o || !json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
@@ -247,18 +403,9 @@ void vm_record_refresh(struct vm_record *r)
 
 int vm_record_write_end(const char *rundir, const struct vm_record *r, struct qc_err *err)
 {
-        static const char *const dead[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
-
         if (vm_record_write(rundir, r, err) < 0)
                 return -1;
-        for (size_t i = 0; i < ELEMENTSOF(dead); i++) {
-                _cleanup_free_ char *p = NULL;
-
-                if (asprintf(&p, "%s/%s", rundir, dead[i]) < 0)
-                        p = NULL;
-                else
-                        unlink(p);
-        }
+        state_remove_sockets(rundir);
         return 0;
 }
 
@@ -326,9 +473,9 @@ int state_lock(const char *rundir, const char *name, const char *verb, int timeo
 
         if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_LOCK) < 0)
                 return qc_err_sys(err, ENOMEM, "lock");
-        fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        fd = state_open_file(rundir, VM_RUNDIR_LOCK, O_RDWR | O_CREAT, 0600, err);
         if (fd < 0)
-                return qc_err_sys(err, errno, "VM `%s`: open %s", name, path);
+                return qc_err_wrap(err, "VM `%s`", name);
         for (;;) {
                 if (flock(fd, LOCK_EX | LOCK_NB) == 0)
                         break;
@@ -352,11 +499,25 @@ int state_lock(const char *rundir, const char *name, const char *verb, int timeo
         return TAKE_FD(fd);
 }
 
+/* A directory stream on a copy of dfd (closedir leaves dfd open); NULL with errno. */
+static DIR *opendir_fd(int dfd)
+{
+        int fd = dup(dfd);
+        DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+
+        if (!d && fd >= 0) {
+                int e = errno;
+                close(fd);
+                errno = e;
+        }
+        return d;
+}
+
 /* Everything a previous run left, but the lock file: a waiter may hold an
  * fd on it, and a new file would give two holders of "the" lock. */
-static int clear_rundir(const char *rundir, struct qc_err *err)
+static int clear_rundir(const char *rundir, int dfd, struct qc_err *err)
 {
-        DIR *d = opendir(rundir);
+        DIR *d = opendir_fd(dfd);
         struct dirent *de;
 
         if (!d)
@@ -378,21 +539,20 @@ static int clear_rundir(const char *rundir, struct qc_err *err)
 int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char **ret_rundir, struct qc_err *err)
 {
         _cleanup_free_ char *rundir = NULL;
-        _cleanup_close_ int lock = -1;
+        _cleanup_close_ int lock = -1, dfd = -1;
         struct vm_record r;
         struct stat st;
         int rc;
 
         if (vm_rundir(name, &rundir, err) < 0)
                 return -1;
-        rc = mkdir_p(rundir, 0700);
-        if (rc < 0)
-                return qc_err_sys(err, -rc, "create state dir %s", rundir);
-        if (lstat(rundir, &st) < 0)
+        dfd = state_dir_open(rundir, true, err);
+        if (dfd < 0)
+                return -1;
+        /* ours, and nobody else may write it; nobody else may read it either */
+        if (fstat(dfd, &st) < 0)
                 return qc_err_sys(err, errno, "state dir %s", rundir);
-        if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid())
-                return qc_err_set(err, EPERM, "state dir %s is not a directory owned by us", rundir);
-        if ((st.st_mode & 07777) != 0700 && chmod(rundir, 0700) < 0)
+        if ((st.st_mode & 07777) != 0700 && fchmod(dfd, 0700) < 0)
                 return qc_err_sys(err, errno, "chmod 0700 %s", rundir);
         lock = state_lock(rundir, name, verb, lock_timeout_ms, err);
         if (lock < 0)
@@ -421,7 +581,7 @@ int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char 
                 }
                 qc_err_clear(err);
         }
-        if (clear_rundir(rundir, err) < 0)
+        if (clear_rundir(rundir, dfd, err) < 0)
                 return -1;
         *ret_rundir = TAKE_PTR(rundir);
         return TAKE_FD(lock);
@@ -436,21 +596,25 @@ int state_list_names(char ***ret, struct qc_err *err)
 {
         _cleanup_free_ char *base = NULL;
         _cleanup_strv_ strv names = { 0 };
-        DIR *d;
+        _cleanup_close_ int bfd = -1;
+        DIR *d = NULL;
         struct dirent *de;
 
         if (vm_rundir_base(&base, err) < 0)
                 return -1;
-        d = opendir(base);
-        if (!d && errno != ENOENT)
+        bfd = state_base_open(base, false, err);
+        if (bfd < 0 && err && err->code != ENOENT)
+                return -1;
+        if (bfd >= 0 && !(d = opendir_fd(bfd)))
                 return qc_err_sys(err, errno, "open %s", base);
+        qc_err_clear(err);
         while (d && (de = readdir(d))) {
-                _cleanup_free_ char *dir = NULL;
                 struct stat st;
 
                 if (de->d_name[0] == '.')
                         continue;
-                if (vm_rundir(de->d_name, &dir, NULL) < 0 || lstat(dir, &st) < 0 || !S_ISDIR(st.st_mode))
+                if (!vm_name_is_valid(de->d_name) || fstatat(bfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+                    !S_ISDIR(st.st_mode))
                         continue;
                 if (strv_push(&names, de->d_name) < 0) {
                         closedir(d);
@@ -467,51 +631,96 @@ int state_list_names(char ***ret, struct qc_err *err)
         return 0;
 }
 
-pid_t state_orphan_qemu(const char *rundir, const char *name)
+/* Process pid runs with -name guest=NAME,... on its command line: QEMU of
+ * VM NAME (cmdline.c writes it so). */
+static bool proc_is_qemu_of(pid_t pid, const char *name)
 {
         _cleanup_free_ char *path = NULL, *text = NULL, *guest = NULL;
-        pid_t pid;
         size_t len;
 
-        if (state_read_pid(rundir, VM_RUNDIR_QEMU_PID, &pid) < 0 || !proc_alive(pid, 0))
-                return 0;
         if (asprintf(&path, "/proc/%d/cmdline", (int)pid) < 0 || asprintf(&guest, "guest=%s,", name) < 0)
-                return 0;
+                return false;
         if (read_file(path, 1 << 20, &text, &len) < 0)
-                return 0;
+                return false;
         /* NUL-separated arguments: look for "-name" "guest=NAME,..." */
         for (size_t off = 0; off < len; off += strlen(text + off) + 1)
                 if (strcmp(text + off, "-name") == 0 && off + 6 < len &&
                     strncmp(text + off + 6, guest, strlen(guest)) == 0)
-                        return pid;
+                        return true;
+        return false;
+}
+
+pid_t state_orphan_qemu(const char *rundir, const char *name)
+{
+        pid_t pid;
+
+        if (state_read_pid(rundir, VM_RUNDIR_QEMU_PID, &pid) < 0 || !proc_alive(pid, 0) ||
+            !proc_is_qemu_of(pid, name))
+                return 0;
+        return pid;
+}
+
+int vm_qemu_check(pid_t pid, uint64_t start, const char *name, struct qc_err *err)
+{
+        struct proc_stat ps;
+
+        if (pid <= 0)
+                return qc_err_set(err, ESRCH, "VM `%s` has no QEMU pid on record", name);
+        if (start == 0)
+                return qc_err_set(err, EPERM, "the record of VM `%s` names pid %d as its QEMU without its start "
+                                  "time, so nothing proves that process is the VM's QEMU: qemuctl sends it no "
+                                  "signal; if it is, end it yourself (kill %d)", name, (int)pid, (int)pid);
+        if (proc_stat_read(pid, 0, &ps) < 0 || ps.state == 'Z' || ps.state == 'X' || ps.state == 'x')
+                return qc_err_set(err, ESRCH, "QEMU of VM `%s` (pid %d) is gone", name, (int)pid);
+        if (ps.start != start)
+                return qc_err_set(err, ESRCH, "QEMU of VM `%s` (pid %d) is gone: pid %d is another process now "
+                                  "(it started at tick %llu, QEMU at %llu)", name, (int)pid, (int)pid,
+                                  (unsigned long long)ps.start, (unsigned long long)start);
+        if (!proc_is_qemu_of(pid, name))
+                return qc_err_set(err, EPERM, "pid %d is not QEMU of VM `%s` (its command line has no -name "
+                                  "guest=%s): the VM's record is wrong, and qemuctl sends that process no "
+                                  "signal; end the VM's QEMU yourself if one runs, then remove its state dir",
+                                  (int)pid, name, name);
+        return 0;
+}
+
+int vm_qemu_signal(pid_t pid, uint64_t start, const char *name, int sig, struct qc_err *err)
+{
+        /* a pidfd holds on to the process checked below: should it exit and
+         * its pid be reused before the signal, the signal fails (ESRCH)
+         * instead of reaching the newcomer */
+        _cleanup_close_ int pidfd = pid > 0 ? (int)syscall(SYS_pidfd_open, pid, 0) : -1;
+        int r;
+
+        if (pidfd < 0 && errno == ESRCH)
+                return qc_err_set(err, ESRCH, "QEMU of VM `%s` (pid %d) is gone", name, (int)pid);
+        if (vm_qemu_check(pid, start, name, err) < 0)
+                return -1;
+        /* kernels before 5.3 have no pidfds: there the window stays */
+        r = pidfd >= 0 ? (int)syscall(SYS_pidfd_send_signal, pidfd, sig, NULL, 0) : kill(pid, sig);
+        if (r < 0)
+                return errno == ESRCH ? qc_err_set(err, ESRCH, "QEMU of VM `%s` (pid %d) is gone", name, (int)pid)
+                                      : qc_err_sys(err, errno, "signal %d to QEMU of VM `%s` (pid %d)", sig, name,
+                                                   (int)pid);
         return 0;
 }
 
 int state_write_pid(const char *rundir, const char *file, pid_t pid, struct qc_err *err)
 {
-        _cleanup_free_ char *path = NULL;
         char buf[32];
-        int rc;
 
-        if (asprintf(&path, "%s/%s", rundir, file) < 0)
-                return qc_err_sys(err, ENOMEM, "pid file");
         snprintf(buf, sizeof buf, "%d\n", (int)pid);
-        rc = write_file_atomic(path, buf, 0600);
-        if (rc < 0)
-                return qc_err_sys(err, -rc, "write %s", path);
-        return 0;
+        return state_write_file(rundir, file, buf, err);
 }
 
 int state_read_pid(const char *rundir, const char *file, pid_t *ret)
 {
-        _cleanup_free_ char *path = NULL, *text = NULL;
+        _cleanup_free_ char *text = NULL;
         int rc, pid;
 
-        if (asprintf(&path, "%s/%s", rundir, file) < 0)
-                return -ENOMEM;
-        rc = read_file(path, 64, &text, NULL);
+        rc = read_state_file(rundir, file, 64, &text, NULL);
         if (rc < 0)
-                return rc;
+                return rc == -ENOENT ? rc : -EPERM;
         if (sscanf(text, "%d", &pid) != 1 || pid <= 0)
                 return -EINVAL;
         *ret = pid;

@@ -105,6 +105,41 @@ int state_list_names(char ***ret, struct qc_err *err);
  * pid, or 0 when no such QEMU runs. */
 pid_t state_orphan_qemu(const char *rundir, const char *name);
 
+/* Whether pid is QEMU of VM NAME as its record says: alive, started at start
+ * (/proc/PID/stat field 22; 0 proves nothing and is refused), and run with
+ * -name guest=NAME. Returns 0, or -1 with err: ESRCH (gone, or its pid is
+ * another process now), EPERM (not proven; the message says why). */
+int vm_qemu_check(pid_t pid, uint64_t start, const char *name, struct qc_err *err);
+/* Send sig to QEMU of VM NAME only when vm_qemu_check() proves it, through a
+ * pidfd where the kernel has them, so that a pid reused between the check
+ * and the signal is not hit. Returns 0 or -1 with err (ESRCH: gone). */
+int vm_qemu_signal(pid_t pid, uint64_t start, const char *name, int sig, struct qc_err *err);
+
+/* Trust in the state dir. Another user must not be able to put anything in
+ * the base dir or a VM's dir (a status.json naming a process of ours to
+ * kill, a symlink where a record is written): both must be directories, not
+ * symlinks, owned by us and not writable by group or others. Everything in
+ * the VM's dir is opened relative to the checked dir fd, never through a
+ * symlink, and records are written to new temporary files (O_EXCL) renamed
+ * over the old.
+ *
+ * state_base_open: the base dir (vm_rundir_base()); state_dir_open: a VM's
+ * dir (vm_rundir()), the base included. create: make what is missing (0700).
+ * Return an O_DIRECTORY fd (O_CLOEXEC) or -1 with err: ENOENT (missing),
+ * EPERM/ELOOP/ENOTDIR (not ours alone: what is wrong and the fix). */
+int state_base_open(const char *base, bool create, struct qc_err *err);
+int state_dir_open(const char *rundir, bool create, struct qc_err *err);
+/* openat(state_dir_open(rundir), file, flags | O_NOFOLLOW | O_CLOEXEC, mode):
+ * an fd or -1 with err. */
+int state_open_file(const char *rundir, const char *file, int flags, mode_t mode, struct qc_err *err);
+/* rundir/file as a malloc'd string (up to max bytes), or -1 with err (ENOENT: no such file). */
+int state_read_file(const char *rundir, const char *file, size_t max, char **ret, struct qc_err *err);
+/* Write text as rundir/file (0600), atomically. */
+int state_write_file(const char *rundir, const char *file, const char *text, struct qc_err *err);
+/* Remove the sockets of a QEMU that is gone (qmp, events, console). */
+void state_remove_sockets(const char *rundir);
+
 /* Small files in the state dir. */
 int state_write_pid(const char *rundir, const char *file, pid_t pid, struct qc_err *err);
+/* 0, -ENOENT (no such file) or another -errno. */
 int state_read_pid(const char *rundir, const char *file, pid_t *ret);

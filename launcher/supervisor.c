@@ -53,10 +53,10 @@ static char *path_in(const char *rundir, const char *file)
 /* The last few KB of QEMU's stderr, trimmed: what to show when it refused. */
 static char *qemu_log_tail(const char *rundir)
 {
-        _cleanup_free_ char *path = path_in(rundir, VM_RUNDIR_QEMU_LOG), *text = NULL;
-        size_t len = 0, from;
+        _cleanup_free_ char *text = NULL;
+        size_t len, from;
 
-        if (!path || read_file(path, 0, &text, &len) < 0 || len == 0)
+        if (state_read_file(rundir, VM_RUNDIR_QEMU_LOG, 0, &text, NULL) < 0 || (len = strlen(text)) == 0)
                 return NULL;
         while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
                 text[--len] = '\0';
@@ -171,15 +171,7 @@ static void read_events(struct sup *s)
 
 static int open_log(const char *rundir, const char *file, struct qc_err *err)
 {
-        _cleanup_free_ char *path = path_in(rundir, file);
-        int fd;
-
-        if (!path)
-                return qc_err_sys(err, ENOMEM, "%s", file);
-        fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
-        if (fd < 0)
-                return qc_err_sys(err, errno, "open %s", path);
-        return fd;
+        return state_open_file(rundir, file, O_WRONLY | O_CREAT | O_APPEND, 0600, err);
 }
 
 /* QEMU opens its monitors before it runs anything (-S), but only some time
@@ -278,12 +270,7 @@ static void finish(struct sup *s)
         record(s);
 
         /* the sockets are dead ends now; the rest stays for inspection */
-        const char *dead[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
-        for (size_t i = 0; i < ELEMENTSOF(dead); i++) {
-                _cleanup_free_ char *p = path_in(s->o->rundir, dead[i]);
-                if (p)
-                        unlink(p);
-        }
+        state_remove_sockets(s->o->rundir);
         if (s->o->cleanup)
                 s->o->cleanup(s->o->userdata);
 }

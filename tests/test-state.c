@@ -232,6 +232,133 @@ static void test_wait_end(void)
         vm_record_done(&r);
 }
 
+/* A state dir is used only when it is ours alone; files in it are never
+ * opened through a symlink; records never written through one. */
+static void test_trust(void)
+{
+        struct qc_err err = { 0 };
+        char dir[512], path[600], target[600], tmpname[700];
+        _cleanup_free_ char *text = NULL;
+        int fd;
+
+        snprintf(target, sizeof target, "%s/target", base);
+        write_file(target, "precious", 0644);
+
+        /* a VM dir others may write */
+        snprintf(dir, sizeof dir, "%s/open", base);
+        mkdir(dir, 0700);
+        chmod(dir, 0770);
+        fd = state_dir_open(dir, false, &err);
+        ok(fd < 0 && err.code == EPERM && strstr(err.msg, "writable by group or others (mode 0770)") &&
+                   strstr(err.msg, "rm -r"),
+           "a group-writable VM dir is refused: %s", err.msg);
+        qc_err_clear(&err);
+        struct vm_record r;
+        vm_record_init(&r);
+        ok(vm_record_write(dir, &r, &err) < 0 && err.code == EPERM, "no record is written there: %s", err.msg);
+        qc_err_clear(&err);
+        is_int(state_prepare("open", "start", 0, &(char *){ NULL }, &err), -1, "start refuses it too");
+        ok(strstr(err.msg, "writable by group or others") != NULL, "saying why: %s", err.msg);
+        qc_err_clear(&err);
+
+        /* a symlink as the VM dir, to a dir of ours */
+        snprintf(dir, sizeof dir, "%s/link", base);
+        snprintf(path, sizeof path, "%s/rec", base);
+        ok(symlink(path, dir) == 0, "plant a symlink as a VM dir");
+        fd = state_dir_open(dir, false, &err);
+        ok(fd < 0 && err.code == ELOOP && strstr(err.msg, "is a symlink"), "a symlink as the VM dir is refused: %s",
+           err.msg);
+        qc_err_clear(&err);
+
+        /* a base others may write (the sticky /tmp kind) */
+        snprintf(dir, sizeof dir, "%s/shared", base);
+        mkdir(dir, 0700);
+        chmod(dir, 01777);
+        setenv("QEMUCTL_RUNDIR", dir, 1);
+        char **names = NULL;
+        ok(state_list_names(&names, &err) < 0 && err.code == EPERM && strstr(err.msg, "QEMUCTL_RUNDIR"),
+           "list refuses a world-writable base: %s", err.msg);
+        qc_err_clear(&err);
+        fd = state_prepare("vm9", "start", 0, &(char *){ NULL }, &err);
+        ok(fd < 0 && err.code == EPERM, "start refuses it: %s", err.msg);
+        snprintf(path, sizeof path, "%s/vm9", dir);
+        ok(access(path, F_OK) < 0, "and makes nothing there");
+        qc_err_clear(&err);
+        setenv("QEMUCTL_RUNDIR", base, 1);
+
+        /* in our own dir: the temporary name of a record, planted as a symlink */
+        snprintf(dir, sizeof dir, "%s/rec", base);
+        for (unsigned i = 0; i < 64; i++) {
+                snprintf(tmpname, sizeof tmpname, "%s/%s.tmp.%d.%u", dir, VM_RUNDIR_STATUS, (int)getpid(), i);
+                symlink(target, tmpname);
+        }
+        snprintf(tmpname, sizeof tmpname, "%s/%s.tmp.%d", dir, VM_RUNDIR_STATUS, (int)getpid());
+        symlink(target, tmpname);
+        r.state = VM_STATE_ENDED;
+        is_int(vm_record_write(dir, &r, &err), 0, "a record is written past planted temporary names: %s", err.msg);
+        ok(read_file(target, 0, &text, NULL) == 0 && strcmp(text, "precious") == 0,
+           "the symlinks' target is untouched");
+        struct stat st;
+        snprintf(path, sizeof path, "%s/%s", dir, VM_RUNDIR_STATUS);
+        ok(lstat(path, &st) == 0 && S_ISREG(st.st_mode), "status.json is a file of its own");
+        /* a symlink at a record's own name is not read through */
+        unlink(path);
+        ok(symlink(target, path) == 0, "plant status.json as a symlink");
+        struct vm_record back;
+        ok(vm_record_read(dir, &back, &err) < 0 && err.code == ELOOP, "it is not followed: %s", err.msg);
+        qc_err_clear(&err);
+        unlink(path);
+        is_int(vm_record_write(dir, &r, &err), 0, "write the record again");
+        vm_record_done(&r);
+}
+
+/* A signal only to a process proven to be the VM's QEMU. */
+static void test_signal_proof(void)
+{
+        struct qc_err err = { 0 };
+        pid_t child = fork();
+        uint64_t start = 0;
+        int st;
+
+        if (child == 0) {
+                pause();
+                _exit(0);
+        }
+        /* after the fork, the child is not QEMU of anything */
+        start = proc_start_time(child);
+        ok(start != 0, "the child's start time");
+        ok(vm_qemu_signal(child, 0, "vmx", SIGKILL, &err) < 0 && err.code == EPERM &&
+                   strstr(err.msg, "without its start time"),
+           "no start time on record: no signal: %s", err.msg);
+        qc_err_clear(&err);
+        ok(vm_qemu_signal(child, start + 1, "vmx", SIGKILL, &err) < 0 && err.code == ESRCH,
+           "another start time: another process, no signal: %s", err.msg);
+        qc_err_clear(&err);
+        ok(vm_qemu_signal(child, start, "vmx", SIGKILL, &err) < 0 && err.code == EPERM &&
+                   strstr(err.msg, "is not QEMU of VM `vmx`"),
+           "no -name guest=vmx: no signal: %s", err.msg);
+        qc_err_clear(&err);
+        ok(waitpid(child, &st, WNOHANG) == 0, "the child is alive after all three");
+        kill(child, SIGKILL);
+        waitpid(child, &st, 0);
+
+        /* a process that is QEMU of vmx as far as /proc can tell */
+        child = fork();
+        if (child == 0) {
+                execl("/bin/sh", "sh", "-c", "while :; do sleep 1; done", "-name", "guest=vmx,debug-threads=on",
+                      (char *)NULL);
+                _exit(127);
+        }
+        /* wait for the exec: the command line changes then */
+        for (int i = 0; i < 500 && vm_qemu_check(child, (start = proc_start_time(child)), "vmx", NULL) < 0;
+             i++)
+                usleep(2000);
+        is_int(vm_qemu_signal(child, start, "vmy", SIGKILL, &err), -1, "another VM's name: no signal");
+        qc_err_clear(&err);
+        is_int(vm_qemu_signal(child, start, "vmx", SIGKILL, &err), 0, "its own: signalled: %s", err.msg);
+        ok(waitpid(child, &st, 0) == child && WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "and killed");
+}
+
 int main(void)
 {
         if (!mkdtemp(base))
@@ -241,6 +368,8 @@ int main(void)
         test_lock();
         test_prepare();
         test_wait_end();
+        test_trust();
+        test_signal_proof();
 
         _cleanup_free_ char *cmd = NULL;
         if (asprintf(&cmd, "rm -rf '%s'", base) > 0 && system(cmd) != 0)

@@ -413,7 +413,8 @@ static int supervise_fake(const char *what, bool foreground, const char *const *
         static int serial;
         struct qc_err err = { 0 };
         struct sup_cg c = { 0 };
-        char rundir[] = "/tmp/qemuctl-tsup-XXXXXX", name[64], cgpath[4096] = "";
+        /* the state dir inside a dir of our own: /tmp (1777) is no base */
+        char base[] = "/tmp/qemuctl-tsup-XXXXXX", rundir[64], name[64], cgpath[4096] = "";
         char *argv[32] = { "/proc/self/exe", "--fake-qemu", rundir };
         size_t n = 3;
         struct vm_record rec;
@@ -421,7 +422,10 @@ static int supervise_fake(const char *what, bool foreground, const char *const *
 
         for (size_t i = 0; events[i] && n < ELEMENTSOF(argv) - 1; i++)
                 argv[n++] = (char *)events[i];
-        if (!mkdtemp(rundir))
+        if (!mkdtemp(base))
+                return -1;
+        snprintf(rundir, sizeof rundir, "%s/vm", base);
+        if (mkdir(rundir, 0700) < 0)
                 return -1;
         snprintf(name, sizeof name, "tsup%d-%d", (int)getpid(), serial++);
         if (geteuid() == 0 && cg_hier_open(NULL, &c.h, NULL) == 0 &&
@@ -450,7 +454,7 @@ static int supervise_fake(const char *what, bool foreground, const char *const *
         cg_vm_free(c.vm);
         cg_hier_free(c.h);
         char cmd[128];
-        snprintf(cmd, sizeof cmd, "rm -rf %s", rundir);
+        snprintf(cmd, sizeof cmd, "rm -rf %s", base);
         (void)!system(cmd);
         return 0;
 }
