@@ -58,8 +58,13 @@ int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_ha
 void cli_print_json(struct json_object *o);
 /* "qemuctl: VERB: warning: msg"; nothing when msg is NULL. */
 void cli_warn(const char *verb, const char *msg);
-/* Parse "30", "30s", "2m", "500ms" into ms; -1 when not a duration. */
-int parse_duration_ms(const char *s);
+/* Parse "30", "30s", "2m", "500ms" into ms: 0, -EINVAL (not a duration:
+ * negative, nan, no number, another unit) or -ERANGE (past INT_MAX ms, about
+ * 24.8 days; inf). */
+int parse_duration_ms(const char *s, int *ret_ms);
+/* For an option NAME's ARG: -1 with *ret set, or the usage error's exit code
+ * (with what is wrong). positive: 0 is refused too. */
+int cli_duration_opt(const char *verb, const char *name, const char *arg, bool positive, int *ret);
 
 /* Verbs, one file per group (cli/<group>.c). */
 int cmd_validate(int argc, char **argv); /* cli/vmfile.c */

@@ -1,6 +1,8 @@
 /* What the verbs share: their options, opening a VM by name, printing. */
 #include <errno.h>
 #include <getopt.h>
+#include <limits.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,30 +13,43 @@
 #include "common/cleanup.h"
 #include "launcher/handle.h"
 
-int parse_duration_ms(const char *s)
+int parse_duration_ms(const char *s, int *ret_ms)
 {
         char *end;
-        double v;
+        double v, scale;
 
         errno = 0;
         v = strtod(s, &end);
-        if (errno || end == s || v < 0 || v > 86400 * 365)
-                return -1;
+        /* strtod takes "nan" and "inf" too; ERANGE: past DBL_MAX (inf) or a
+         * tiny number (0), both judged below */
+        if (end == s || isnan(v) || (errno && errno != ERANGE) || v < 0)
+                return -EINVAL;
         if (*end == '\0' || strcmp(end, "s") == 0)
-                return (int)(v * 1000);
-        if (strcmp(end, "ms") == 0)
-                return (int)v;
-        if (strcmp(end, "m") == 0 && v <= 35000)
-                return (int)(v * 60000);
-        return -1;
+                scale = 1000;
+        else if (strcmp(end, "ms") == 0)
+                scale = 1;
+        else if (strcmp(end, "m") == 0)
+                scale = 60000;
+        else
+                return -EINVAL;
+        /* converting a double past INT_MAX to int is undefined: check first */
+        v *= scale;
+        if (!(v <= (double)INT_MAX))
+                return -ERANGE;
+        *ret_ms = (int)v;
+        return 0;
 }
 
-static int duration_opt(const char *verb, const char *name, const char *arg, bool positive, int *ret)
+int cli_duration_opt(const char *verb, const char *name, const char *arg, bool positive, int *ret)
 {
-        int ms = parse_duration_ms(arg);
+        int ms = 0, r = parse_duration_ms(arg, &ms);
 
-        if (ms < 0 || (positive && ms == 0))
-                return cli_usage(verb, "%s: expected seconds like 60 or 500ms, got \"%s\"", name, arg);
+        if (r == -ERANGE)
+                return cli_usage(verb, "%s: \"%s\" is too long: at most %d s (about 24.8 days)", name, arg,
+                                 INT_MAX / 1000);
+        if (r < 0 || (positive && ms == 0))
+                return cli_usage(verb, "%s: expected %sseconds like 60, 2m or 500ms, got \"%s\"", name,
+                                 positive ? "a positive number of " : "", arg);
         *ret = ms;
         return -1;
 }
@@ -67,11 +82,11 @@ int cli_parse_opts(const char *verb, int argc, char **argv, const char *help, st
                         o->json = true;
                         break;
                 case 'L':
-                        if ((r = duration_opt(verb, "--lock-timeout", optarg, false, &vm_lock_timeout_ms)) >= 0)
+                        if ((r = cli_duration_opt(verb, "--lock-timeout", optarg, false, &vm_lock_timeout_ms)) >= 0)
                                 return r;
                         break;
                 case 't':
-                        if ((r = duration_opt(verb, "--timeout", optarg, o->take & CLI_OPT_TIMEOUT_POSITIVE,
+                        if ((r = cli_duration_opt(verb, "--timeout", optarg, o->take & CLI_OPT_TIMEOUT_POSITIVE,
                                               &o->timeout_ms)) >= 0)
                                 return r;
                         break;

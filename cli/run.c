@@ -52,9 +52,7 @@ static int run_opt(const char *verb, int c, const char *arg, void *ud)
                 ro->serial_log = arg;
                 return -1;
         }
-        if ((ro->stop_timeout_ms = parse_duration_ms(arg)) < 0)
-                return cli_usage(verb, "--stop-timeout: expected seconds like 60 or 500ms, got \"%s\"", arg);
-        return -1;
+        return cli_duration_opt(verb, "--stop-timeout", arg, false, &ro->stop_timeout_ms);
 }
 
 int cmd_run(int argc, char **argv)
