@@ -13,54 +13,100 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+int privs_parse_id(const char *s, uint32_t *ret)
+{
+        uint64_t v = 0;
+
+        if (!s || !*s || strspn(s, "0123456789") != strlen(s))
+                return 0;
+        for (const char *p = s; *p; p++) {
+                v = v * 10 + (uint64_t)(*p - '0');
+                if (v > PRIVS_ID_MAX)
+                        return -ERANGE;
+        }
+        *ret = (uint32_t)v;
+        return 1;
+}
+
+/* The supplementary groups of user (its passwd entry's name) with gid. */
+static int user_groups(const char *user, gid_t gid, struct privs *p, struct qc_err *err)
+{
+        int n = 32;
+
+        for (;;) {
+                gid_t *g = realloc(p->groups, (size_t)n * sizeof *g);
+                int want = n;
+
+                if (!g)
+                        return qc_err_set(err, ENOMEM, "out of memory");
+                p->groups = g;
+                if (getgrouplist(user, gid, p->groups, &want) >= 0) {
+                        p->n_groups = want;
+                        return 0;
+                }
+                if (want <= n || want > 65536)
+                        return qc_err_set(err, EINVAL, "security.user: cannot list the groups of \"%s\"", user);
+                n = want;
+        }
+}
+
 int privs_resolve(const char *user, const char *group, struct privs *ret, struct qc_err *err)
 {
         struct privs p = { .uid = getuid(), .gid = getgid() };
+        uint32_t id;
+        int r;
 
         if (user) {
                 struct passwd *pw;
-                int n = 32;
 
+                r = privs_parse_id(user, &id);
+                if (r < 0)
+                        return qc_err_set(err, ERANGE, "security.user: %s is out of range for a uid (at most %u)",
+                                          user, (unsigned)PRIVS_ID_MAX);
                 errno = 0;
-                pw = getpwnam(user);
-                if (!pw)
-                        return errno ? qc_err_sys(err, errno, "security.user: look up \"%s\"", user)
-                                     : qc_err_set(err, ENOENT, "security.user: no user \"%s\" on this host", user);
-                p.uid = pw->pw_uid;
-                p.gid = pw->pw_gid;
-                for (;;) {
-                        gid_t *g = realloc(p.groups, (size_t)n * sizeof *g);
-                        int want = n;
-
-                        if (!g) {
+                /* a number is the uid itself, with or without a name */
+                pw = r ? getpwuid((uid_t)id) : getpwnam(user);
+                if (!pw && errno)
+                        return qc_err_sys(err, errno, "security.user: look up \"%s\"", user);
+                if (!pw && !r)
+                        return qc_err_set(err, ENOENT, "security.user: no user \"%s\" on this host", user);
+                if (!pw && !group)
+                        return qc_err_set(err, ENOENT, "security.user: uid %s has no entry in the user database, so "
+                                          "it has no primary group: give security.group too", user);
+                if (pw) {
+                        p.uid = pw->pw_uid;
+                        p.gid = pw->pw_gid;
+                        if (user_groups(pw->pw_name, pw->pw_gid, &p, err) < 0) {
                                 free(p.groups);
-                                return qc_err_set(err, ENOMEM, "out of memory");
+                                return -1;
                         }
-                        p.groups = g;
-                        if (getgrouplist(user, pw->pw_gid, p.groups, &want) >= 0) {
-                                p.n_groups = want;
-                                break;
-                        }
-                        if (want <= n || want > 65536) {
-                                free(p.groups);
-                                return qc_err_set(err, EINVAL, "security.user: cannot list the groups of \"%s\"",
-                                                  user);
-                        }
-                        n = want;
+                } else {
+                        p.uid = (uid_t)id; /* no supplementary groups */
                 }
                 p.change_ids = true;
         }
         if (group) {
                 struct group *gr;
 
-                errno = 0;
-                gr = getgrnam(group);
-                if (!gr) {
+                r = privs_parse_id(group, &id);
+                if (r < 0) {
                         free(p.groups);
-                        return errno ? qc_err_sys(err, errno, "security.group: look up \"%s\"", group)
-                                     : qc_err_set(err, ENOENT, "security.group: no group \"%s\" on this host", group);
+                        return qc_err_set(err, ERANGE, "security.group: %s is out of range for a gid (at most %u)",
+                                          group, (unsigned)PRIVS_ID_MAX);
                 }
-                p.gid = gr->gr_gid;
+                if (r) {
+                        p.gid = (gid_t)id; /* a number is the gid itself, with or without a name */
+                } else {
+                        errno = 0;
+                        gr = getgrnam(group);
+                        if (!gr) {
+                                free(p.groups);
+                                return errno ? qc_err_sys(err, errno, "security.group: look up \"%s\"", group)
+                                             : qc_err_set(err, ENOENT, "security.group: no group \"%s\" on this host",
+                                                          group);
+                        }
+                        p.gid = gr->gr_gid;
+                }
                 p.change_ids = true;
         }
         p.drop_caps = p.no_new_privs = p.change_ids;

@@ -6,6 +6,7 @@
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "common/err.h"
@@ -20,9 +21,19 @@ struct privs {
         bool no_new_privs;
 };
 
+/* The largest uid or gid: (uid_t)-1 means "no change" to setresuid. */
+#define PRIVS_ID_MAX 4294967294u
+/* A user or group given as a number ("65534"): 1 and *ret; 0 when s is not
+ * all decimal digits (a name); -ERANGE past PRIVS_ID_MAX. */
+int privs_parse_id(const char *s, uint32_t *ret);
+
 /* Before fork: resolve names (NSS is not safe after fork). user NULL and
- * group NULL = keep our identity (nothing dropped but fds and umask). group
- * NULL with a user = the user's primary group; a group alone keeps our uid. */
+ * group NULL = keep our identity (nothing dropped but fds and umask). user
+ * and group are names or numbers (privs_parse_id): a number is the id
+ * itself, with the user's entry (primary group, supplementary groups) when
+ * the user database has one; a uid without an entry needs a group. group NULL
+ * with a user = the user's primary group; a group alone keeps our uid (the
+ * VM file refuses that: spec check_group). */
 int privs_resolve(const char *user, const char *group, struct privs *ret, struct qc_err *err);
 void privs_done(struct privs *p);
 

@@ -162,8 +162,10 @@ SPEC_PARSE(parse_input);
 SPEC_DUMP(dump_input);
 void free_input(void *base);
 SPEC_CHECK(check_cgroup_parent);
-SPEC_CHECK(check_user);
-SPEC_CHECK(check_group);
+SPEC_PARSE(parse_security_id);
+SPEC_DUMP(dump_security_id);
+void free_security_ids(void *base);
+SPEC_FINISH(finish_security);
 SPEC_CHECK(check_qemu_binary);
 
 /* The checks across keys (spec-validate.c), once every key is read. */

@@ -3,6 +3,7 @@
  * code. */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/strv.h"
+#include "privs.h"
 #include "spec-internal.h"
 #include "spec-keys.h"
 
@@ -374,14 +376,68 @@ static bool nonempty(struct spec_ctx *c, const struct jt *n, const char *path, c
         return false;
 }
 
-bool check_user(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+/* security.user, security.group: a name, or an id as a JSON number or a
+ * string of digits (privs_parse_id). Kept as a string: the number in
+ * decimal. */
+void parse_security_id(struct spec_ctx *c, const struct spec_key *k, const struct jt *n, const char *path,
+                       struct vm_spec *s, void *base)
 {
-        return nonempty(c, n, path, s->security.user, "empty; give a user name or number, or leave the key out");
+        const char *what = strcmp(spec_key_name(k), "user") == 0 ? "user" : "group";
+        char **f = spec_key_field(k, base);
+        uint64_t v;
+        uint32_t id;
+
+        if (n->type == JT_NUMBER) {
+                if (get_uint(c, n, path, 0, PRIVS_ID_MAX, &v) == 0) {
+                        free(*f);
+                        if (asprintf(f, "%" PRIu64, v) < 0) {
+                                *f = NULL;
+                                c->oom = true;
+                        }
+                }
+                return;
+        }
+        if (n->type != JT_STRING) {
+                diag(c, n, path, "expected a %s name like \"%s\" or a number like 107, got %s", what,
+                     what[0] == 'u' ? "qemu" : "kvm", jt_type_name(n->type));
+                return;
+        }
+        if (get_string(c, n, path, f) < 0)
+                return;
+        if (!(*f)[0])
+                diag(c, n, path, "empty; give a %s name or number, or leave the key out", what);
+        else if (privs_parse_id(*f, &id) < 0)
+                diag(c, n, path, "%s is out of range for a %cid; the most is %u", *f, what[0], (unsigned)PRIVS_ID_MAX);
 }
 
-bool check_group(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+int dump_security_id(const struct vm_spec *s, const struct spec_key *k, const void *base, json_object **ret)
 {
-        return nonempty(c, n, path, s->security.group, "empty; give a group name or number, or leave the key out");
+        const char *v = *(char *const *)spec_key_cfield(k, base);
+
+        *ret = NULL;
+        if (v && !(*ret = json_object_new_string(v)))
+                return -ENOMEM;
+        return 0;
+}
+
+void free_security_ids(void *base)
+{
+        struct vm_spec *s = base;
+
+        free(s->security.user);
+        free(s->security.group);
+        s->security.user = s->security.group = NULL;
+}
+
+/* A group alone would keep QEMU's uid: root's, when qemuctl runs as root,
+ * with the capabilities dropped but every root-owned file still its own. */
+void finish_security(struct spec_ctx *c, const struct jt *obj, const char *path, struct vm_spec *s, void *base)
+{
+        const struct jt *g = jt_get(obj, "group");
+
+        if (g && !jt_get(obj, "user"))
+                diag(c, g, "security.group", "a group without a user keeps QEMU's user (root, when qemuctl runs "
+                     "as root); give \"user\" too, like \"user\": \"qemu\", \"group\": \"kvm\"");
 }
 
 bool check_qemu_binary(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)

@@ -43,7 +43,9 @@ bool vm_name_is_valid(const char *name)
         if (!name)
                 return false;
         n = strlen(name);
-        if (n < 1 || n > VM_NAME_MAX || strcmp(name, ".") == 0 || strcmp(name, "..") == 0)
+        /* a leading "." hides the state dir from `list` (and ls); a leading
+         * "-" makes the name an option on every command line it is given on */
+        if (n < 1 || n > VM_NAME_MAX || name[0] == '.' || name[0] == '-')
                 return false;
         return strspn(name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") == n;
 }
@@ -133,6 +135,12 @@ bool check_name(struct spec_ctx *c, const struct jt *n, const char *path, struct
                 diag(c, n, path, "too long (%zu characters); the most is %d", strlen(s->name), VM_NAME_MAX);
         else if (strcmp(s->name, ".") == 0 || strcmp(s->name, "..") == 0)
                 diag(c, n, path, "%s is not a usable name (it is a directory); pick one like \"vm1\"", q);
+        else if (s->name[0] == '.')
+                diag(c, n, path, "%s starts with \".\", which would hide the VM from `qemuctl list`; start it with a "
+                     "letter, digit or \"_\"", q);
+        else if (s->name[0] == '-')
+                diag(c, n, path, "%s starts with \"-\", which would make it an option on the command line; start it "
+                     "with a letter, digit or \"_\"", q);
         else
                 diag(c, n, path, "%s has characters a name can't have; use only A-Z a-z 0-9 . _ -", q);
         return false;

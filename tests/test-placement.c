@@ -2,6 +2,7 @@
  * hugepages, RLIMIT_MEMLOCK, cgroup writes (fake tree), vCPU placement,
  * and dropping privileges in a forked child. */
 #include <errno.h>
+#include <pwd.h>
 #include <fcntl.h>
 #include <sched.h>
 #include <stdio.h>
@@ -393,6 +394,34 @@ static void test_privs(void)
         is_int(privs_resolve(NULL, NULL, &p, &e), 0, "no user: keep identity");
         ok(!p.change_ids && !p.drop_caps, "nothing to change");
         privs_done(&p);
+
+        /* ids as numbers: the id itself, with its passwd entry when it has one */
+        struct passwd *pw = getpwuid(0);
+        is_int(privs_resolve("0", NULL, &p, &e), 0, "uid 0 as a number: %s", e.msg);
+        ok(p.uid == 0 && pw && p.gid == pw->pw_gid && p.n_groups >= 1, "its entry's primary and supplementary groups");
+        privs_done(&p);
+        /* an id no entry has (the first free one from 3999999 down) */
+        uid_t lone = 3999999;
+        while (getpwuid(lone))
+                lone--;
+        char lone_s[16];
+        snprintf(lone_s, sizeof lone_s, "%u", (unsigned)lone);
+        qc_err_clear(&e);
+        is_int(privs_resolve(lone_s, NULL, &p, &e), -1, "a uid without an entry and no group is refused");
+        ok(strstr(e.msg, "give security.group too") != NULL, "saying what to add: %s", e.msg);
+        is_int(privs_resolve(lone_s, "3999998", &p, &e), 0, "with a numeric group it is taken: %s", e.msg);
+        ok(p.change_ids && p.uid == lone && p.gid == 3999998 && p.n_groups == 0,
+           "uid and gid as given, no supplementary groups");
+        privs_done(&p);
+        qc_err_clear(&e);
+        is_int(privs_resolve("4294967295", NULL, &p, &e), -1, "uid (uid_t)-1 is refused");
+        ok(e.code == ERANGE, "out of range: %s", e.msg);
+        uint32_t id = 0;
+        is_int(privs_parse_id("65534", &id), 1, "\"65534\" is an id");
+        is_int((int)id, 65534, "... 65534");
+        is_int(privs_parse_id("qemu", &id), 0, "\"qemu\" is a name");
+        is_int(privs_parse_id("12a", &id), 0, "\"12a\" is a name");
+        is_int(privs_parse_id("99999999999999999999999", &id), -ERANGE, "a long number is out of range");
         if (geteuid() != 0) {
                 tap_diag("not root: dropping to nobody not tested");
                 return;

@@ -368,6 +368,14 @@ static void test_json_reader(void)
         expect_one("{\"name\": \"a\\u0000b\"}", "t.json:1:12: \\u0000 is not allowed in a VM file string\n", "NUL escape");
         expect_one("{\"name\": \"\\ud83d\"}", "t.json:1:11: high surrogate \\ud83d without its low half\n", "lone surrogate");
         expect_one("{\"name\": \"a\\q\"}", "t.json:1:12: invalid escape '\\q' in a string\n", "bad escape");
+        expect_one("{\"name\": \".hidden\"}",
+                   "t.json:1:10: name: \".hidden\" starts with \".\", which would hide the VM from `qemuctl list`; "
+                   "start it with a letter, digit or \"_\"\n",
+                   "a name starting with .");
+        expect_one("{\"name\": \"-vm\"}",
+                   "t.json:1:10: name: \"-vm\" starts with \"-\", which would make it an option on the command line; "
+                   "start it with a letter, digit or \"_\"\n",
+                   "a name starting with -");
         expect_one("{\"name\": 01}", "t.json:1:10: invalid number: JSON numbers have no leading zeros\n", "leading zero");
         expect_one("{\"name\": tru}", "t.json:1:10: expected a value (a string, number, object, array, true, false or null), got 't'\n",
                    "bad literal");
@@ -440,7 +448,13 @@ static void test_helpers(void)
         struct spec_diag dg = { .line = 0, .col = 0, .path = NULL, .msg = (char *)"m" };
         _cleanup_free_ char *f = spec_diag_format("vm.json", &dg);
 
-        ok(vm_name_is_valid("vm1") && vm_name_is_valid("a.b_c-D9") && vm_name_is_valid("..."), "good names");
+        ok(vm_name_is_valid("vm1") && vm_name_is_valid("a.b_c-D9") && vm_name_is_valid("_x") &&
+                   vm_name_is_valid("9-.") && vm_name_is_valid("a..b"),
+           "good names");
+        /* a leading "." hides the VM from list; a leading "-" is an option */
+        ok(!vm_name_is_valid("...") && !vm_name_is_valid(".hidden") && !vm_name_is_valid("-x") &&
+                   !vm_name_is_valid("--help") && !vm_name_is_valid("-"),
+           "names starting with . or - are refused");
         ok(!vm_name_is_valid("") && !vm_name_is_valid(".") && !vm_name_is_valid("..") && !vm_name_is_valid("a/b") &&
                    !vm_name_is_valid("a b") && !vm_name_is_valid(NULL) && !vm_name_is_valid("\xc3\xa9"),
            "bad names");
@@ -462,6 +476,43 @@ static void test_helpers(void)
                 is_int(vm_cpu_mode_from_string(vm_cpu_mode_to_string(i)), i, "cpu mode %d round trip", i);
         is_int(vm_net_type_from_string("vde"), _VM_NET_TYPE_INVALID, "unknown string is _INVALID");
         ok(vm_machine_to_string(_VM_MACHINE_MAX) == NULL, "out of range is NULL");
+}
+
+/* security.user and group: names, or ids as JSON numbers or strings of
+ * digits (as the docs say); a group needs a user. */
+static void test_security_ids(void)
+{
+        struct spec_diags d = { 0 };
+        struct vm_spec *s;
+        _cleanup_free_ char *json = NULL;
+
+        s = parse_str("t.json", "{\"name\": \"a\", \"security\": {\"user\": 65534, \"group\": 0}}", &d);
+        ok(s != NULL, "numeric user and group as JSON numbers are taken");
+        is_str(s ? s->security.user : NULL, "65534", "the uid, as its digits");
+        is_str(s ? s->security.group : NULL, "0", "the gid 0");
+        json = s ? spec_to_json(s) : NULL;
+        ok(json && strstr(json, "\"user\": \"65534\"") && strstr(json, "\"group\": \"0\""),
+           "dump writes them as strings, which read back the same");
+        spec_free(s);
+        spec_diags_done(&d);
+        s = parse_str("t.json", "{\"name\": \"a\", \"security\": {\"user\": \"65534\", \"group\": \"kvm\"}}", &d);
+        ok(s != NULL && strcmp(s->security.user, "65534") == 0, "a numeric user as a string is taken");
+        spec_free(s);
+        spec_diags_done(&d);
+        expect_one("{\"name\": \"a\", \"security\": {\"group\": \"kvm\"}}",
+                   "t.json:1:37: security.group: a group without a user keeps QEMU's user (root, when qemuctl runs as "
+                   "root); give \"user\" too, like \"user\": \"qemu\", \"group\": \"kvm\"\n",
+                   "a group alone");
+        expect_one("{\"name\": \"a\", \"security\": {\"user\": \"4294967295\"}}",
+                   "t.json:1:36: security.user: 4294967295 is out of range for a uid; the most is 4294967294\n",
+                   "uid (uid_t)-1 as a string");
+        expect_one("{\"name\": \"a\", \"security\": {\"user\": -1}}",
+                   "t.json:1:36: security.user: expected a whole number from 0 to 4294967294, got -1\n",
+                   "a negative uid");
+        expect_one("{\"name\": \"a\", \"security\": {\"user\": true}}",
+                   "t.json:1:36: security.user: expected a user name like \"qemu\" or a number like 107, got a "
+                   "boolean\n",
+                   "a boolean user");
 }
 
 /* Relative paths resolve against the VM file's real directory, absolute and
@@ -546,6 +597,7 @@ int main(void)
         test_hotplug_file();
         test_bad_files();
         test_paths();
+        test_security_ids();
         free(srcdir);
         return tap_done();
 }
