@@ -38,14 +38,6 @@ static const char hmp_help[] =
         "HMP's own refusals (output starting with \"unknown command:\" or \"Error:\")\n"
         "go to stderr and the exit status is 1.\n";
 
-/* The library says "qmp: ..."; under the qmp verb that would read twice. */
-static int fail_qmp(const char *verb, struct qc_err *err)
-{
-        if (strncmp(err->msg, "qmp: ", 5) == 0)
-                memmove(err->msg, err->msg + 5, strlen(err->msg + 5) + 1);
-        return cli_fail(verb, err);
-}
-
 static void print_json(json_object *o, bool compact)
 {
         int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
@@ -66,8 +58,8 @@ static int connect_or_fail(const char *verb, const char *socket_path, int timeou
         if (qmp_connect(socket_path, timeout_ms, ret, &err) < 0) {
                 if (err.code == ENOENT || err.code == ECONNREFUSED)
                         return cli_failf(verb, "%s (is QEMU running with -qmp unix:%s,server=on,wait=off?)",
-                                         err.msg + (strncmp(err.msg, "qmp: ", 5) == 0 ? 5 : 0), socket_path);
-                return fail_qmp(verb, &err);
+                                         err.msg, socket_path);
+                return cli_fail(verb, &err);
         }
         return 0;
 }
@@ -101,7 +93,7 @@ static int print_events(const char *socket_path, int timeout_ms)
                 if (fflush(stdout) != 0)
                         return CLI_EXIT_FAIL; /* reader went away */
                 if (r < 0)
-                        return err.code == ECONNRESET ? CLI_EXIT_OK : fail_qmp("qmp", &err);
+                        return err.code == ECONNRESET ? CLI_EXIT_OK : cli_fail("qmp", &err);
         }
 }
 
@@ -146,7 +138,7 @@ int cli_qmp_main(const char *socket_path, int argc, char **argv)
         if (r)
                 return r;
         if (qmp_execute(q, argv[optind], TAKE_PTR(args), &ret, &err) < 0)
-                return fail_qmp("qmp", &err);
+                return cli_fail("qmp", &err);
         print_json(ret, o.json);
         return CLI_EXIT_OK;
 }
@@ -167,7 +159,7 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
         if (r)
                 return r;
         if (qmp_hmp(q, argv[optind], &out, &err) < 0)
-                return fail_qmp("hmp", &err);
+                return cli_fail("hmp", &err);
         /* human-monitor-command succeeds even when HMP refuses the command
          * line; HMP says so only in its text */
         if (strncmp(out, "unknown command:", 16) == 0 || strncmp(out, "Error:", 6) == 0) {

@@ -81,7 +81,7 @@ static int dup_member(json_object *o, const char *cmd, const char *key, bool opt
                 return -1;
         *ret = NULL;
         if (v && !(*ret = strdup(json_object_get_string(v))))
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         return 0;
 }
 
@@ -100,7 +100,7 @@ static int query_cpus(struct qmp *q, bool legacy, struct qmp_cpu_list **ret, str
         n = json_object_array_length(r);
         l = calloc(1, sizeof *l);
         if (!l || !(l->cpus = calloc(n ? n : 1, sizeof *l->cpus)))
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(r, i), *idx, *tid, *props = NULL;
                 struct qmp_cpu *c = &l->cpus[i];
@@ -179,7 +179,7 @@ int qmp_query_hotpluggable_cpus(struct qmp *q, struct qmp_hotpluggable_cpu_list 
         n = json_object_array_length(r);
         l = calloc(1, sizeof *l);
         if (!l || !(l->slots = calloc(n ? n : 1, sizeof *l->slots)))
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(r, i), *cnt;
                 struct qmp_hotpluggable_cpu *s = &l->slots[i];
@@ -228,7 +228,7 @@ int qmp_cpu_plug(struct qmp *q, const struct qmp_hotpluggable_cpu *slot, const c
         struct qmp_cpu_props p = slot->props;
 
         if (!args)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         json_object_object_add(args, "driver", json_object_new_string(slot->type));
         json_object_object_add(args, "id", json_object_new_string(id));
         for (size_t i = 0; i < ELEMENTSOF(prop_keys); i++)
@@ -262,7 +262,7 @@ int qmp_cpu_plug_next(struct qmp *q, const char *id, size_t *ret_slot_index, str
                 if (!l->slots[i].qom_path && (!best || props_cmp(&l->slots[i].props, &best->props) < 0))
                         best = &l->slots[i];
         if (!best)
-                return qc_err_set(err, ENOSPC, "qmp: every CPU slot is plugged already (%zu slots)", l->n);
+                return qc_err_set(err, ENOSPC, "every CPU slot is plugged already (%zu slots)", l->n);
         if (qmp_cpu_plug(q, best, id, err) < 0)
                 return -1;
         if (ret_slot_index)
@@ -302,7 +302,7 @@ int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err 
         json_object *args = json_object_new_object();
 
         if (!args)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         /* device_del takes a QOM path where there is no id: vCPUs that -smp
          * made have only a path */
         json_object_object_add(args, "id", json_object_new_string(id));
@@ -328,11 +328,11 @@ int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err 
                         if (st == OST_STATUS_SUCCESS)
                                 return 0;
                         if (st != OST_STATUS_EJECT_IN_PROGRESS)
-                                return qc_err_set(err, EBUSY, "qmp: device_del %s: the guest refused to eject the vCPU "
+                                return qc_err_set(err, EBUSY, "device_del %s: the guest refused to eject the vCPU "
                                                   "(ACPI _OST status %#x)", id, (unsigned)st);
                         continue;
                 }
-                if (r != -ETIMEDOUT) {
+                if (r < 0 && werr.code != ETIMEDOUT) {
                         if (err)
                                 *err = werr;
                         return -1;
@@ -343,7 +343,7 @@ int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err 
                         return 0;
                 if (now_ms() >= deadline)
                         return qc_err_set(err, ETIMEDOUT,
-                                          "qmp: device_del %s: the guest did not eject the vCPU within %d ms "
+                                          "device_del %s: the guest did not eject the vCPU within %d ms "
                                           "(does it run an ACPI CPU hotplug driver?)", id, timeout_ms);
         }
 }
@@ -353,7 +353,7 @@ int qmp_cpu_add(struct qmp *q, int64_t cpu_id, struct qc_err *err)
         json_object *args = json_object_new_object();
 
         if (!args)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         json_object_object_add(args, "id", json_object_new_int64(cpu_id));
         return qmp_execute(q, "cpu-add", args, NULL, err);
 }

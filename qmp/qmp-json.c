@@ -9,7 +9,7 @@ int qmp_expect_type(json_object *o, const char *cmd, json_type type, struct qc_e
                 return 0;
         /* QEMU's int members are plain JSON numbers; a u64 past INT64_MAX is
          * still json_type_int in json-c */
-        return qc_err_set(err, EPROTO, "qmp: %s: expected %s in the reply, got %s", cmd, json_type_to_name(type),
+        return qc_err_set(err, EPROTO, "%s: expected %s in the reply, got %s", cmd, json_type_to_name(type),
                           o ? json_type_to_name(json_object_get_type(o)) : "nothing");
 }
 
@@ -23,10 +23,10 @@ int qmp_get_member(json_object *obj, const char *cmd, const char *key, json_type
                         *ret = NULL;
                         return 0;
                 }
-                return qc_err_set(err, EPROTO, "qmp: %s: reply has no \"%s\"", cmd, key);
+                return qc_err_set(err, EPROTO, "%s: reply has no \"%s\"", cmd, key);
         }
         if (!json_object_is_type(v, type))
-                return qc_err_set(err, EPROTO, "qmp: %s: \"%s\" is %s, expected %s", cmd, key,
+                return qc_err_set(err, EPROTO, "%s: \"%s\" is %s, expected %s", cmd, key,
                                   json_type_to_name(json_object_get_type(v)), json_type_to_name(type));
         *ret = v;
         return 0;

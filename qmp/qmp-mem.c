@@ -14,10 +14,10 @@ int qmp_balloon(struct qmp *q, uint64_t bytes, struct qc_err *err)
         json_object *args = json_object_new_object();
 
         if (!args)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         if (bytes > INT64_MAX) {
                 json_object_put(args);
-                return qc_err_set(err, ERANGE, "qmp: balloon: %llu bytes is too large", (unsigned long long)bytes);
+                return qc_err_set(err, ERANGE, "balloon: %llu bytes is too large", (unsigned long long)bytes);
         }
         json_object_object_add(args, "value", json_object_new_int64((int64_t)bytes));
         return qmp_execute(q, "balloon", args, NULL, err);
@@ -56,12 +56,12 @@ int qmp_balloon_find(struct qmp *q, char **ret_path, struct qc_err *err)
                                 char *path;
 
                                 if (!(path = path_join(parents[p], l->props[i].name)))
-                                        return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                                        return qc_err_set(err, ENOMEM, "out of memory");
                                 *ret_path = path;
                                 return 0;
                         }
         }
-        return qc_err_set(err, ENODEV, "qmp: this VM has no virtio-balloon device");
+        return qc_err_set(err, ENODEV, "this VM has no virtio-balloon device");
 }
 
 int qmp_balloon_set_stats_interval(struct qmp *q, const char *path, int64_t seconds, struct qc_err *err)
@@ -173,7 +173,7 @@ static int opt_str(json_object *o, const char *key, char **ret, struct qc_err *e
         if (qmp_get_member(o, "query-memory-devices", key, json_type_string, true, &v, err) < 0)
                 return -1;
         if (v && !(*ret = strdup(json_object_get_string(v))))
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         return 0;
 }
 
@@ -220,7 +220,7 @@ int qmp_query_memory_devices(struct qmp *q, struct qmp_memory_device_list **ret,
         n = json_object_array_length(r);
         l = calloc(1, sizeof *l);
         if (!l || !(l->devs = calloc(n ? n : 1, sizeof *l->devs)))
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(r, i), *type, *data;
                 struct qmp_memory_device *d = &l->devs[i];
@@ -231,7 +231,7 @@ int qmp_query_memory_devices(struct qmp *q, struct qmp_memory_device_list **ret,
                     qmp_get_member(e, cmd, "data", json_type_object, false, &data, err) < 0)
                         return -1;
                 if (!(d->type = strdup(json_object_get_string(type))))
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                        return qc_err_set(err, ENOMEM, "out of memory");
                 /* dimm/nvdimm say "addr", virtio-mem/virtio-pmem "memaddr" */
                 if (opt_str(data, "id", &d->id, err) < 0 || opt_str(data, "memdev", &d->memdev, err) < 0 ||
                     opt_u64(data, "addr", &d->addr, err) < 0 || opt_u64(data, "memaddr", &d->addr, err) < 0 ||
@@ -252,7 +252,7 @@ static int object_del(struct qmp *q, const char *id, struct qc_err *err)
         json_object *args = json_object_new_object();
 
         if (!args)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         json_object_object_add(args, "id", json_object_new_string(id));
         return qmp_execute(q, "object-del", args, NULL, err);
 }
@@ -263,12 +263,12 @@ int qmp_dimm_plug(struct qmp *q, const struct qmp_dimm *d, struct qc_err *err)
         json_object *obj, *dev;
 
         if (d->size > INT64_MAX)
-                return qc_err_set(err, ERANGE, "qmp: pc-dimm %s: size too large", d->id);
+                return qc_err_set(err, ERANGE, "pc-dimm %s: size too large", d->id);
         if (asprintf(&mem_id, "mem-%s", d->id) < 0)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         obj = json_object_new_object();
         if (!obj)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         json_object_object_add(obj, "qom-type", json_object_new_string(d->backend ? d->backend : "memory-backend-ram"));
         json_object_object_add(obj, "id", json_object_new_string(mem_id));
         json_object_object_add(obj, "size", json_object_new_int64((int64_t)d->size));
@@ -281,7 +281,7 @@ int qmp_dimm_plug(struct qmp *q, const struct qmp_dimm *d, struct qc_err *err)
         dev = json_object_new_object();
         if (!dev) {
                 object_del(q, mem_id, NULL);
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         }
         json_object_object_add(dev, "driver", json_object_new_string("pc-dimm"));
         json_object_object_add(dev, "id", json_object_new_string(d->id));
@@ -309,19 +309,19 @@ int qmp_dimm_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err
         int r;
 
         if (!args)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         json_object_object_add(args, "id", json_object_new_string(id));
         if (qmp_execute(q, "device_del", args, NULL, err) < 0)
                 return -1;
         r = qmp_wait_event(q, "DEVICE_DELETED", deleted_matches, (void *)id, timeout_ms, NULL, err);
-        if (r == -ETIMEDOUT)
+        if (r < 0 && err && err->code == ETIMEDOUT)
                 return qc_err_set(err, ETIMEDOUT,
-                                  "qmp: device_del %s: the guest did not release the DIMM within %d ms "
+                                  "device_del %s: the guest did not release the DIMM within %d ms "
                                   "(is its memory offline and movable?)", id, timeout_ms);
         if (r < 0)
                 return -1;
         if (asprintf(&mem_id, "mem-%s", id) < 0)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         return object_del(q, mem_id, err);
 }
 
@@ -330,8 +330,8 @@ int qmp_virtio_mem_resize(struct qmp *q, const char *id, uint64_t requested_size
         _cleanup_free_ char *path = NULL;
 
         if (requested_size > INT64_MAX)
-                return qc_err_set(err, ERANGE, "qmp: virtio-mem %s: size too large", id);
+                return qc_err_set(err, ERANGE, "virtio-mem %s: size too large", id);
         if (asprintf(&path, "/machine/peripheral/%s", id) < 0)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         return qmp_qom_set(q, path, "requested-size", json_object_new_int64((int64_t)requested_size), err);
 }

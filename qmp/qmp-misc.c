@@ -23,7 +23,7 @@ int qmp_qom_get(struct qmp *q, const char *path, const char *property, json_obje
         json_object *a = path_args(path, property);
 
         if (!a)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         if (qmp_execute(q, "qom-get", a, ret, err) < 0)
                 return qc_err_wrap(err, "%s %s", path, property);
         return 0;
@@ -35,7 +35,7 @@ int qmp_qom_set(struct qmp *q, const char *path, const char *property, json_obje
 
         if (!a) {
                 json_object_put(value);
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         }
         json_object_object_add(a, "value", value);
         if (qmp_execute(q, "qom-set", a, NULL, err) < 0)
@@ -64,7 +64,7 @@ int qmp_qom_list(struct qmp *q, const char *path, struct qmp_qom_prop_list **ret
         size_t n;
 
         if (!a)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         if (qmp_execute(q, cmd, a, &r, err) < 0)
                 return qc_err_wrap(err, "%s", path);
         if (qmp_expect_type(r, cmd, json_type_array, err) < 0)
@@ -72,7 +72,7 @@ int qmp_qom_list(struct qmp *q, const char *path, struct qmp_qom_prop_list **ret
         n = json_object_array_length(r);
         l = calloc(1, sizeof *l);
         if (!l || !(l->props = calloc(n ? n : 1, sizeof *l->props)))
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++) {
                 json_object *e = json_object_array_get_idx(r, i), *name, *type;
 
@@ -84,7 +84,7 @@ int qmp_qom_list(struct qmp *q, const char *path, struct qmp_qom_prop_list **ret
                 l->props[i].type = strdup(json_object_get_string(type));
                 l->n++;
                 if (!l->props[i].name || !l->props[i].type)
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                        return qc_err_set(err, ENOMEM, "out of memory");
         }
         *ret = TAKE_PTR(l);
         return 0;
@@ -97,14 +97,14 @@ int qmp_hmp(struct qmp *q, const char *command_line, char **ret_output, struct q
         char *s;
 
         if (!a)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         json_object_object_add(a, "command-line", json_object_new_string(command_line));
         if (qmp_execute(q, "human-monitor-command", a, &r, err) < 0 ||
             qmp_expect_type(r, "human-monitor-command", json_type_string, err) < 0)
                 return -1;
         s = strdup(json_object_get_string(r));
         if (!s)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         *ret_output = s;
         return 0;
 }
@@ -118,14 +118,14 @@ int qmp_execute_json(struct qmp *q, const char *command_json, char **ret_reply_j
 
         cmd = json_tokener_parse_verbose(command_json, &jerr);
         if (!cmd)
-                return qc_err_set(err, EINVAL, "qmp: command is not JSON (%s): %.100s", json_tokener_error_desc(jerr),
+                return qc_err_set(err, EINVAL, "command is not JSON (%s): %.100s", json_tokener_error_desc(jerr),
                                   command_json);
         if (json_object_is_type(cmd, json_type_string)) {
                 json_object *o = json_object_new_object();
 
                 if (!o) {
                         json_object_put(cmd);
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                        return qc_err_set(err, ENOMEM, "out of memory");
                 }
                 json_object_object_add(o, "execute", cmd);
                 cmd = o;
@@ -134,7 +134,7 @@ int qmp_execute_json(struct qmp *q, const char *command_json, char **ret_reply_j
                 return -1;
         s = strdup(json_object_to_json_string_ext(reply, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
         if (!s)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         *ret_reply_json = s;
         return 0;
 }

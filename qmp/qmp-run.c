@@ -30,7 +30,7 @@ int qmp_query_version(struct qmp *q, struct qmp_version *ret, struct qc_err *err
             qmp_get_member(r, "query-version", "package", json_type_string, true, &pkg, err) < 0)
                 return -1;
         if (pkg && !(p = strdup(json_object_get_string(pkg))))
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         *ret = (struct qmp_version){ .major = json_object_get_int(ma),
                                      .minor = json_object_get_int(mi),
                                      .micro = json_object_get_int(mc),
@@ -59,11 +59,11 @@ int qmp_query_commands(struct qmp *q, char ***ret, struct qc_err *err)
                                    false, &name, err) < 0)
                         return -1;
                 if (strv_push(&names, json_object_get_string(name)) < 0)
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                        return qc_err_set(err, ENOMEM, "out of memory");
         }
         *ret = strv_steal(&names);
         if (!*ret)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         return 0;
 }
 
@@ -97,7 +97,7 @@ int qmp_query_status(struct qmp *q, char **ret_status, bool *ret_running, struct
         if (ret_status) {
                 s = strdup(json_object_get_string(status));
                 if (!s)
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                        return qc_err_set(err, ENOMEM, "out of memory");
                 *ret_status = s;
         }
         if (ret_running)
@@ -151,7 +151,7 @@ int qmp_query_name(struct qmp *q, char **ret, struct qc_err *err)
             qmp_get_member(r, "query-name", "name", json_type_string, true, &name, err) < 0)
                 return -1;
         if (name && !(s = strdup(json_object_get_string(name))))
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         *ret = s;
         return 0;
 }

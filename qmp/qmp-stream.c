@@ -87,7 +87,7 @@ static int stream_reserve(struct qmp_stream *s, size_t n, struct qc_err *err)
                 cap *= 2;
         nb = realloc(s->buf, cap);
         if (!nb)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory buffering %zu bytes", need);
+                return qc_err_set(err, ENOMEM, "out of memory buffering %zu bytes", need);
         s->buf = nb;
         s->cap = cap;
         return 0;
@@ -105,7 +105,7 @@ int qmp_stream_push(struct qmp_stream *s, const void *data, size_t n, struct qc_
         nl = memrchr(data, '\n', n);
         partial = nl ? (size_t)((const char *)data + n - nl - 1) : s->len - s->line_start + n;
         if (partial > s->max_line)
-                return qc_err_set(err, EMSGSIZE, "qmp: message from peer longer than %zu bytes", s->max_line);
+                return qc_err_set(err, EMSGSIZE, "message from the QMP peer longer than %zu bytes", s->max_line);
         if (stream_reserve(s, n, err) < 0)
                 return -1;
         old_len = s->len;
@@ -144,7 +144,7 @@ int qmp_stream_pop(struct qmp_stream *s, json_object **ret, struct qc_err *err)
                 s->start += n + 1;
                 s->scan = s->start;
                 if (n > s->max_line)
-                        return qc_err_set(err, EMSGSIZE, "qmp: message from peer longer than %zu bytes",
+                        return qc_err_set(err, EMSGSIZE, "message from the QMP peer longer than %zu bytes",
                                           s->max_line);
                 if (blank(line, n))
                         continue;
@@ -163,7 +163,7 @@ int qmp_stream_pop(struct qmp_stream *s, json_object **ret, struct qc_err *err)
                         char snip[SNIPPET_MAX * 4 + 8];
 
                         qmp_snippet(line, n, SNIPPET_MAX, snip, sizeof snip);
-                        return qc_err_set(err, EPROTO, "qmp: garbage from peer: \"%s\"", snip);
+                        return qc_err_set(err, EPROTO, "garbage from the QMP peer: \"%s\"", snip);
                 }
                 s->last_len = n;
                 *ret = o;

@@ -51,7 +51,7 @@ static int queue_event(struct qmp *q, json_object *ev, size_t bytes, const char 
             (q->ev_len >= QMP_MAX_QUEUED_EVENTS || bytes > QMP_MAX_QUEUED_BYTES - q->queued_bytes)) {
                 json_object_put(ev);
                 return qc_err_set(err, ENOBUFS,
-                                  "qmp: event queue full (%zu events, %zu bytes queued; at most %u events, %u "
+                                  "event queue full (%zu events, %zu bytes queued; at most %u events, %u "
                                   "bytes) while waiting for %s: the peer sends events faster than they are read",
                                   q->ev_len, q->queued_bytes, QMP_MAX_QUEUED_EVENTS, QMP_MAX_QUEUED_BYTES, what);
         }
@@ -61,7 +61,7 @@ static int queue_event(struct qmp *q, json_object *ev, size_t bytes, const char 
 
                 if (!nv) {
                         json_object_put(ev);
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory queueing an event");
+                        return qc_err_set(err, ENOMEM, "out of memory queueing an event");
                 }
                 for (size_t i = 0; i < q->ev_len; i++)
                         nv[i] = q->events[(q->ev_head + i) % q->ev_cap];
@@ -123,14 +123,14 @@ static int read_msg(struct qmp *q, int64_t deadline, const char *what, json_obje
                 if (r != 0)
                         return r;
                 if (q->closed)
-                        return qc_err_set(err, ECONNRESET, "qmp: qemu closed the connection%s while waiting for %s",
+                        return qc_err_set(err, ECONNRESET, "qemu closed the connection%s while waiting for %s",
                                           qmp_stream_pending(&q->in) ? " in the middle of a message" : "",
                                           what);
                 r = poll(&pfd, 1, remaining(deadline));
                 if (r < 0) {
                         if (errno == EINTR)
                                 continue;
-                        return qc_err_sys(err, errno, "qmp: poll while waiting for %s", what);
+                        return qc_err_sys(err, errno, "poll while waiting for %s", what);
                 }
                 if (r == 0)
                         return 0;
@@ -138,7 +138,7 @@ static int read_msg(struct qmp *q, int64_t deadline, const char *what, json_obje
                 if (n < 0) {
                         if (errno == EINTR || errno == EAGAIN)
                                 continue;
-                        return qc_err_sys(err, errno, "qmp: connection to qemu lost while waiting for %s", what);
+                        return qc_err_sys(err, errno, "connection to qemu lost while waiting for %s", what);
                 }
                 if (n == 0) {
                         q->closed = true;
@@ -164,13 +164,13 @@ static int send_all(struct qmp *q, const char *p, size_t len, int64_t deadline, 
                         if (errno == EINTR)
                                 continue;
                         if (errno == EPIPE || errno == ECONNRESET)
-                                return qc_err_set(err, errno, "qmp: qemu closed the connection before %s was sent",
+                                return qc_err_set(err, errno, "qemu closed the connection before %s was sent",
                                                   cmd);
                         if (errno != EAGAIN)
-                                return qc_err_sys(err, errno, "qmp: send %s", cmd);
+                                return qc_err_sys(err, errno, "send %s", cmd);
                         r = poll(&pfd, 1, remaining(deadline));
                         if (r == 0)
-                                return qc_err_set(err, ETIMEDOUT, "qmp: could not send %s within %d ms", cmd,
+                                return qc_err_set(err, ETIMEDOUT, "could not send %s within %d ms", cmd,
                                                   q->timeout_ms);
                         continue;
                 }
@@ -224,7 +224,7 @@ static int reply_error(json_object *reply, const char *cmd, const char *note, st
                 if (json_object_object_get_ex(e, "desc", &desc) && json_object_is_type(desc, json_type_string))
                         d = json_object_get_string(desc);
         }
-        return qc_err_set(err, class_errno(c), "qmp: %s: %s: %s%s", cmd, c, d, note);
+        return qc_err_set(err, class_errno(c), "%s: %s: %s%s", cmd, c, d, note);
 }
 
 /* Send cmd (an object with "execute") with a fresh id and wait for its reply.
@@ -242,7 +242,7 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
         len = strlen(s);
         line = malloc(len + 3);
         if (!line)
-                return qc_err_set(err, ENOMEM, "qmp: %s: out of memory", name);
+                return qc_err_set(err, ENOMEM, "%s: out of memory", name);
         memcpy(line, s, len);
         memcpy(line + len, "\r\n", 3);
         if (send_all(q, line, len + 2, deadline, name, err) < 0)
@@ -257,7 +257,7 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
                         return -1;
                 if (r == 0) {
                         abandon(q, id);
-                        return qc_err_set(err, ETIMEDOUT, "qmp: no reply to %s within %d ms", name, q->timeout_ms);
+                        return qc_err_set(err, ETIMEDOUT, "no reply to %s within %d ms", name, q->timeout_ms);
                 }
                 if (qmp_event_name(msg)) {
                         if (queue_event(q, TAKE_PTR(msg), q->in.last_len, what, err) < 0) {
@@ -273,19 +273,19 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
                                 return reply_error(msg, name, " (error without id: qemu could not read the command)",
                                                    err);
                         if (json_object_object_get_ex(msg, "QMP", NULL))
-                                return qc_err_set(err, EPROTO, "qmp: unexpected greeting while waiting for %s",
+                                return qc_err_set(err, EPROTO, "unexpected greeting while waiting for %s",
                                                   what);
-                        return qc_err_set(err, EPROTO, "qmp: reply without id while waiting for %s", what);
+                        return qc_err_set(err, EPROTO, "reply without id while waiting for %s", what);
                 }
                 if (!json_object_is_type(rid, json_type_int) || json_object_get_int64(rid) != id) {
                         if (json_object_is_type(rid, json_type_int) && take_abandoned(q, json_object_get_int64(rid)))
                                 continue; /* the late reply to a command that timed out */
-                        return qc_err_set(err, EPROTO, "qmp: reply id %s does not match command id %lld (%s)",
+                        return qc_err_set(err, EPROTO, "reply id %s does not match command id %lld (%s)",
                                           json_object_to_json_string_ext(rid, JSON_C_TO_STRING_PLAIN),
                                           (long long)id, name);
                 }
                 if (!json_object_object_get_ex(msg, "return", NULL) && !json_object_object_get_ex(msg, "error", NULL))
-                        return qc_err_set(err, EPROTO, "qmp: %s: reply has neither \"return\" nor \"error\"", name);
+                        return qc_err_set(err, EPROTO, "%s: reply has neither \"return\" nor \"error\"", name);
                 *ret_reply = TAKE_PTR(msg);
                 return 0;
         }
@@ -298,7 +298,7 @@ int qmp_execute_raw(struct qmp *q, json_object *cmd, json_object **ret_reply, st
 
         if (!json_object_is_type(c, json_type_object) || !json_object_object_get_ex(c, "execute", &name) ||
             !json_object_is_type(name, json_type_string))
-                return qc_err_set(err, EINVAL, "qmp: a command is an object with a string \"execute\"");
+                return qc_err_set(err, EINVAL, "a command is an object with a string \"execute\"");
         return transact(q, c, json_object_get_string(name), ret_reply, err);
 }
 
@@ -308,7 +308,7 @@ int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object *
         json_object *r;
 
         if (!c)
-                return qc_err_set(err, ENOMEM, "qmp: %s: out of memory", cmd);
+                return qc_err_set(err, ENOMEM, "%s: out of memory", cmd);
         json_object_object_add(c, "execute", json_object_new_string(cmd));
         if (a)
                 json_object_object_add(c, "arguments", TAKE_PTR(a));
@@ -356,14 +356,13 @@ int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, vo
                 if (r < 0)
                         return -1;
                 if (r == 0) {
-                        qc_err_set(err, ETIMEDOUT, "qmp: no %s within %d ms", what, timeout_ms);
-                        return -ETIMEDOUT;
+                        return qc_err_set(err, ETIMEDOUT, "no %s within %d ms", what, timeout_ms);
                 }
                 if (!qmp_event_name(msg)) {
                         if (json_object_object_get_ex(msg, "id", &rid) && json_object_is_type(rid, json_type_int) &&
                             take_abandoned(q, json_object_get_int64(rid)))
                                 continue;
-                        return qc_err_set(err, EPROTO, "qmp: unexpected reply while waiting for %s: %.200s", what,
+                        return qc_err_set(err, EPROTO, "unexpected reply while waiting for %s: %.200s", what,
                                           json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
                 }
                 if (event_matches(msg, name, match, userdata)) {
@@ -391,7 +390,7 @@ int qmp_poll_events(struct qmp *q, int timeout_ms, struct qc_err *err)
                         if (json_object_object_get_ex(msg, "id", &rid) && json_object_is_type(rid, json_type_int) &&
                             take_abandoned(q, json_object_get_int64(rid)))
                                 continue;
-                        return qc_err_set(err, EPROTO, "qmp: unexpected reply while waiting for events: %.200s",
+                        return qc_err_set(err, EPROTO, "unexpected reply while waiting for events: %.200s",
                                           json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
                 }
                 if (queue_event(q, TAKE_PTR(msg), q->in.last_len, "events", err) < 0)
@@ -422,27 +421,27 @@ static int parse_greeting(struct qmp *q, json_object *msg, struct qc_err *err)
         _cleanup_strv_ strv cv = { 0 };
 
         if (!json_object_object_get_ex(msg, "QMP", &g) || !json_object_is_type(g, json_type_object))
-                return qc_err_set(err, EPROTO, "qmp: peer did not greet with QMP: %.200s",
+                return qc_err_set(err, EPROTO, "the peer did not greet with QMP: %.200s",
                                   json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
         if (!json_object_object_get_ex(g, "version", &ver) || !json_object_object_get_ex(ver, "qemu", &qemu) ||
             int_member(qemu, "major", &q->version.major) < 0 || int_member(qemu, "minor", &q->version.minor) < 0 ||
             int_member(qemu, "micro", &q->version.micro) < 0)
-                return qc_err_set(err, EPROTO, "qmp: greeting has no QEMU version: %.200s",
+                return qc_err_set(err, EPROTO, "greeting has no QEMU version: %.200s",
                                   json_object_to_json_string_ext(msg, JSON_C_TO_STRING_PLAIN));
         if (json_object_object_get_ex(ver, "package", &pkg) && json_object_is_type(pkg, json_type_string)) {
                 q->version.package = strdup(json_object_get_string(pkg));
                 if (!q->version.package)
-                        return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                        return qc_err_set(err, ENOMEM, "out of memory");
         }
         if (json_object_object_get_ex(g, "capabilities", &caps) && json_object_is_type(caps, json_type_array))
                 for (size_t i = 0; i < json_object_array_length(caps); i++) {
                         json_object *c = json_object_array_get_idx(caps, i);
                         if (json_object_is_type(c, json_type_string) && strv_push(&cv, json_object_get_string(c)) < 0)
-                                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                                return qc_err_set(err, ENOMEM, "out of memory");
                 }
         q->capabilities = strv_steal(&cv);
         if (!q->capabilities)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         return 0;
 }
 
@@ -455,19 +454,19 @@ static int open_fd(int fd, int timeout_ms, int64_t deadline, struct qmp **ret, s
         q = calloc(1, sizeof *q);
         if (!q) {
                 close(fd);
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         }
         q->fd = fd;
         q->timeout_ms = timeout_ms;
         if (qmp_stream_init(&q->in, QMP_MAX_LINE) < 0)
-                return qc_err_set(err, ENOMEM, "qmp: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         /* non-blocking so that a write to a peer that stopped reading is
          * bounded by the deadline too */
         flags = fcntl(fd, F_GETFL);
         if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0)
-                return qc_err_sys(err, errno, "qmp: fcntl");
+                return qc_err_sys(err, errno, "fcntl on the QMP socket");
         if (fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
-                return qc_err_sys(err, errno, "qmp: fcntl");
+                return qc_err_sys(err, errno, "fcntl on the QMP socket");
         r = read_msg(q, deadline, "the greeting", &greeting, err);
         if (r < 0)
                 return -1;
@@ -475,7 +474,7 @@ static int open_fd(int fd, int timeout_ms, int64_t deadline, struct qmp **ret, s
                 /* QEMU serves one client per -qmp socket; a second one is
                  * accepted and then left waiting without a greeting */
                 return qc_err_set(err, ETIMEDOUT,
-                                  "qmp: no greeting from peer within %d ms (is another client connected? QEMU "
+                                  "no greeting from the QMP peer within %d ms (is another client connected? QEMU "
                                   "serves one client per QMP socket)",
                                   timeout_ms);
         if (parse_greeting(q, greeting, err) < 0)
@@ -498,12 +497,12 @@ int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_er
         int64_t deadline = deadline_after(timeout_ms);
 
         if (strlen(path) >= sizeof sa.sun_path)
-                return qc_err_set(err, ENAMETOOLONG, "qmp: socket path too long (max %zu bytes): %s",
+                return qc_err_set(err, ENAMETOOLONG, "QMP socket path too long (max %zu bytes): %s",
                                   sizeof sa.sun_path - 1, path);
         strcpy(sa.sun_path, path);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
         if (fd < 0)
-                return qc_err_sys(err, errno, "qmp: socket");
+                return qc_err_sys(err, errno, "QMP socket");
         /* A unix connect never waits for the peer, except that a full
          * listen backlog gives EAGAIN: retry until the deadline. */
         while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
@@ -513,14 +512,10 @@ int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_er
                         nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
                         continue;
                 }
-                return qc_err_sys(err, errno, "qmp: connect to %s", path);
+                return qc_err_sys(err, errno, "connect to %s", path);
         }
-        if (open_fd(TAKE_FD(fd), timeout_ms, deadline, ret, err) < 0) {
-                /* "qmp: PATH: what went wrong", not "PATH: qmp: ..." */
-                if (err && strncmp(err->msg, "qmp: ", 5) == 0)
-                        memmove(err->msg, err->msg + 5, strlen(err->msg + 5) + 1);
-                return qc_err_wrap(err, "qmp: %s", path);
-        }
+        if (open_fd(TAKE_FD(fd), timeout_ms, deadline, ret, err) < 0)
+                return qc_err_wrap(err, "%s", path);
         return 0;
 }
 

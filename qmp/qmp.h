@@ -45,7 +45,7 @@ bool qmp_version_at_least(const struct qmp *q, int major, int minor);
 
 /* Execute cmd with args (taken; may be NULL). On success *ret (if non-NULL)
  * gets the "return" value (caller puts it). A QMP error reply becomes
- * -1 with err: "qmp: device_add: <class>: <desc>", err->code by class:
+ * -1 with err: "device_add: <class>: <desc>", err->code by class:
  * CommandNotFound EOPNOTSUPP, DeviceNotFound ENODEV, DeviceNotActive ENXIO,
  * KVMMissingCap ENOSYS, anything else EIO. Transport failures: ETIMEDOUT (no
  * reply within the timeout; a late reply is discarded later), ECONNRESET
@@ -65,7 +65,8 @@ int qmp_execute_raw(struct qmp *q, json_object *cmd, json_object **ret_reply, st
 /* Events. match may be NULL (any event of that name); name NULL = any event.
  * The queue is checked first; events of other names stay queued. *ret gets
  * the whole event object ({"event":..., "data":..., "timestamp":...}).
- * Returns 0, -ETIMEDOUT, or -1 with err (ENOBUFS: the queue is full). */
+ * Returns 0, or -1 with err->code ETIMEDOUT when none came in time (ENOBUFS:
+ * the queue is full). */
 typedef bool (*qmp_event_match_fn)(json_object *event, void *userdata);
 int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, void *userdata, int timeout_ms,
                    json_object **ret, struct qc_err *err);

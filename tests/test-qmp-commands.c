@@ -125,7 +125,7 @@ static void test_run_state(void)
         free(name);
         status = (char *)"untouched";
         is_int(qmp_query_status(Q, &status, &running, &err), -1, "a reply of the wrong shape fails");
-        is_str(err.msg, "qmp: query-status: \"status\" is int, expected string", "naming the member");
+        is_str(err.msg, "query-status: \"status\" is int, expected string", "naming the member");
         is_str(status, "untouched", "output untouched on failure");
         is_int(qmp_quit(Q, &err), 0, "quit");
         end("run state");
@@ -211,7 +211,7 @@ static void test_cpus(void)
         is_int(idx, 1, "core 1 comes before core 2");
         is_int(qmp_cpu_plug_next(Q, "cpu9", &idx, &err), -1, "no free slot");
         is_int(err.code, ENOSPC, "ENOSPC");
-        is_str(err.msg, "qmp: every CPU slot is plugged already (1 slots)", "message");
+        is_str(err.msg, "every CPU slot is plugged already (1 slots)", "message");
         is_int(idx, 1, "index untouched on failure");
         is_int(qmp_cpu_add(Q, 3, &err), 0, "legacy cpu-add");
         end("cpus");
@@ -276,7 +276,7 @@ static void test_cpu_unplug(void)
         go();
         is_int(qmp_cpu_unplug(Q, "cpu1", 3000, &err), -1, "a guest refusing the eject");
         is_int(err.code, EBUSY, "EBUSY");
-        is_str(err.msg, "qmp: device_del cpu1: the guest refused to eject the vCPU (ACPI _OST status 0x82)", "message");
+        is_str(err.msg, "device_del cpu1: the guest refused to eject the vCPU (ACPI _OST status 0x82)", "message");
         end("unplug refused");
 
         begin();
@@ -359,7 +359,7 @@ static void test_balloon(void)
         is_str(path, "untouched", "output untouched");
         is_int(qmp_balloon(Q, 1 << 20, &err), -1, "balloon without an active driver");
         is_int(err.code, ENXIO, "DeviceNotActive is ENXIO");
-        is_str(err.msg, "qmp: balloon: DeviceNotActive: No balloon device has been activated", "message");
+        is_str(err.msg, "balloon: DeviceNotActive: No balloon device has been activated", "message");
         end("balloon");
 
         is_str(qmp_balloon_stat_to_string(QMP_BALLOON_STAT_DISK_CACHES), "stat-disk-caches", "stat names");
@@ -431,7 +431,7 @@ static void test_memory(void)
         qmp_memory_device_list_free(devs);
         is_int(qmp_dimm_plug(Q, &d, &err), 0, "plug a DIMM: backend, then pc-dimm");
         is_int(qmp_dimm_plug(Q, &d2, &err), -1, "a failing device_add");
-        is_str(err.msg, "qmp: device_add: GenericError: a used vhost backend has no free memory slots left",
+        is_str(err.msg, "device_add: GenericError: a used vhost backend has no free memory slots left",
                "reports device_add's error (and removed the backend)");
         is_int(qmp_dimm_unplug(Q, "dimm1", 2000, &err), 0, "unplug a DIMM: device_del, DEVICE_DELETED, object-del");
         is_int(qmp_virtio_mem_resize(Q, "vm0", 512ull << 20, &err), 0, "virtio-mem requested-size");
@@ -462,7 +462,7 @@ static void test_qom_hmp(void)
         json_object_put(v);
         is_int(qmp_qom_set(Q, "/machine/peripheral/balloon0", "guest-stats-polling-interval", json_object_new_int(5),
                            &err), -1, "qom-set error");
-        is_str(err.msg, "/machine/peripheral/balloon0 guest-stats-polling-interval: qmp: qom-set: GenericError: timer "
+        is_str(err.msg, "/machine/peripheral/balloon0 guest-stats-polling-interval: qom-set: GenericError: timer "
                         "value must be greater than zero", "names path and property");
         is_int(qmp_qom_list(Q, "/machine/peripheral", &l, &err), 0, "qom-list");
         ok(l && l->n == 2 && strcmp(l->props[1].name, "balloon0") == 0 &&

@@ -128,7 +128,7 @@ static void test_cpus(struct qmp *q)
         ok(after && qmp_cpu_list_find_id(after, "cpu1") && qmp_cpu_list_find_id(after, "cpu1")->thread_id > 0,
            "with its own host thread");
         is_int(qmp_cpu_plug(q, &slots->slots[idx], "cpu1b", &err), -1, "plugging the same slot twice fails");
-        ok(strstr(err.msg, "qmp: device_add: GenericError:"), "with QEMU's reason: %s", err.msg);
+        ok(strstr(err.msg, "device_add: GenericError:"), "with QEMU's reason: %s", err.msg);
 }
 
 static void test_memory(struct qmp *q)
@@ -154,7 +154,7 @@ static void test_memory(struct qmp *q)
         d.id = "dimm2";
         d.size = 2ull << 30;
         is_int(qmp_dimm_plug(q, &d, &err), -1, "a DIMM past maxmem fails");
-        ok(strstr(err.msg, "qmp: device_add:"), "device_add's error: %s", err.msg);
+        ok(strstr(err.msg, "device_add:"), "device_add's error: %s", err.msg);
         {
                 _cleanup_(qmp_qom_prop_list_freep) struct qmp_qom_prop_list *objs = NULL;
                 bool leftover = false;

@@ -114,7 +114,7 @@ static void test_stream_garbage(void)
                 qmp_stream_push(&s, bad[i], strlen(bad[i]), &err);
                 qmp_stream_push(&s, "\r\n{\"ok\": true}\r\n", 16, &err);
                 is_int(qmp_stream_pop(&s, &o, &err), -1, "garbage %zu is an error", i);
-                ok(contains(err.msg, "qmp: garbage from peer: \""), "the error quotes the garbage");
+                ok(contains(err.msg, "garbage from the QMP peer: \""), "the error quotes the garbage");
                 is_int(qmp_stream_pop(&s, &o, &err), 1, "the next line still parses");
                 json_object_put(o);
                 qmp_stream_done(&s);
@@ -122,7 +122,7 @@ static void test_stream_garbage(void)
         qmp_stream_init(&s, 1024);
         qmp_stream_push(&s, "\x01\xfe\"\r\n", 5, &err);
         qmp_stream_pop(&s, &o, &err);
-        is_str(err.msg, "qmp: garbage from peer: \"\\x01\\xfe\\\"\"", "unprintable bytes are escaped in the snippet");
+        is_str(err.msg, "garbage from the QMP peer: \"\\x01\\xfe\\\"\"", "unprintable bytes are escaped in the snippet");
         qmp_stream_done(&s);
 }
 
@@ -198,7 +198,7 @@ static void test_no_greeting(void)
         q = open_fake(f, 300, &err);
         ok(!q, "a greeting that never comes fails");
         is_str(err.msg,
-               "qmp: no greeting from peer within 300 ms (is another client connected? QEMU serves one client per "
+               "no greeting from the QMP peer within 300 ms (is another client connected? QEMU serves one client per "
                "QMP socket)",
                "error says so, and the usual cause");
         ok(now_ms() - t0 < 3000, "and it failed within the timeout");
@@ -251,8 +251,9 @@ static void test_events_before_reply(void)
         is_str(json_object_get_string(json_object_object_get(ev, "event")), "STOP", "STOP still there");
         json_object_put(ev);
         ok(qmp_next_event(q) == NULL, "queue empty");
-        is_int(qmp_wait_event(q, "NEVER", NULL, NULL, 100, NULL, &err), -ETIMEDOUT, "wait for an absent event times out");
-        is_str(err.msg, "qmp: no event NEVER within 100 ms", "timeout message");
+        is_int(qmp_wait_event(q, "NEVER", NULL, NULL, 100, NULL, &err), -1, "wait for an absent event times out");
+        is_int(err.code, ETIMEDOUT, "ETIMEDOUT, in err->code like every failure");
+        is_str(err.msg, "no event NEVER within 100 ms", "timeout message");
         qmp_free(TAKE_PTR(q));
         finish(f, "events");
 }
@@ -426,23 +427,23 @@ static void s_greeting_again(struct fakeqmp *f)
 static void test_bad_replies(void)
 {
         static const struct bad_case cases[] = {
-                { "garbage", s_garbage, EPROTO, "qmp: garbage from peer: \"<html>not json</html>\"" },
-                { "wrong id", s_wrong_id, EPROTO, "qmp: reply id 7 does not match command id 2 (device_add)" },
+                { "garbage", s_garbage, EPROTO, "garbage from the QMP peer: \"<html>not json</html>\"" },
+                { "wrong id", s_wrong_id, EPROTO, "reply id 7 does not match command id 2 (device_add)" },
                 { "id-less error", s_idless_error, EIO,
-                  "qmp: device_add: GenericError: JSON parse error, stray '}' (error without id: qemu could not read "
+                  "device_add: GenericError: JSON parse error, stray '}' (error without id: qemu could not read "
                   "the command)" },
                 { "id-less return", s_idless_return, EPROTO,
-                  "qmp: reply without id while waiting for the reply to device_add" },
-                { "EOF", s_close, ECONNRESET, "qmp: qemu closed the connection while waiting for the reply to device_add" },
+                  "reply without id while waiting for the reply to device_add" },
+                { "EOF", s_close, ECONNRESET, "qemu closed the connection while waiting for the reply to device_add" },
                 { "EOF mid-reply", s_close_mid, ECONNRESET,
-                  "qmp: qemu closed the connection in the middle of a message while waiting for the reply to device_add" },
-                { "error reply", s_error, EIO, "qmp: device_add: GenericError: Duplicate device ID 'cpu1'" },
+                  "qemu closed the connection in the middle of a message while waiting for the reply to device_add" },
+                { "error reply", s_error, EIO, "device_add: GenericError: Duplicate device ID 'cpu1'" },
                 { "unknown command", s_not_found, EOPNOTSUPP,
-                  "qmp: device_add: CommandNotFound: The command device_add has not been found" },
+                  "device_add: CommandNotFound: The command device_add has not been found" },
                 { "neither return nor error", s_neither, EPROTO,
-                  "qmp: device_add: reply has neither \"return\" nor \"error\"" },
+                  "device_add: reply has neither \"return\" nor \"error\"" },
                 { "second greeting", s_greeting_again, EPROTO,
-                  "qmp: unexpected greeting while waiting for the reply to device_add" },
+                  "unexpected greeting while waiting for the reply to device_add" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
@@ -490,7 +491,7 @@ static void test_timeout_and_late_reply(void)
         t0 = now_ms();
         is_int(qmp_stop(q, &err), -1, "no reply: stop fails");
         is_int(err.code, ETIMEDOUT, "ETIMEDOUT");
-        is_str(err.msg, "qmp: no reply to stop within 150 ms", "message");
+        is_str(err.msg, "no reply to stop within 150 ms", "message");
         ok(now_ms() - t0 < 1000, "after about the timeout");
         qmp_set_timeout(q, 2000);
         is_int(qmp_query_status(q, &st, NULL, &err), 0, "the next command works: the late reply is skipped");
@@ -504,7 +505,7 @@ static void test_timeout_and_late_reply(void)
         fakeqmp_wait_eof(f);
         q = open_fake(f, 200, &err);
         is_int(q ? qmp_query_status(q, NULL, NULL, &err) : 0, -1, "a peer that never answers");
-        is_str(err.msg, "qmp: no reply to query-status within 200 ms", "times out with a clear message");
+        is_str(err.msg, "no reply to query-status within 200 ms", "times out with a clear message");
         qmp_free(TAKE_PTR(q));
         finish(f, "never answers");
 }
@@ -534,7 +535,7 @@ static void test_raw_and_quit(void)
                                 &out2, &err), 0, "raw with arguments");
         ok(contains(out2, "\"return\":\"pc-q35-7.2-machine\""), "return value");
         is_int(qmp_execute_json(q, "{not json", &out, &err), -1, "raw refuses non-JSON");
-        ok(contains(err.msg, "qmp: command is not JSON"), "and says so");
+        ok(contains(err.msg, "command is not JSON"), "and says so");
         is_int(qmp_quit(q, &err), 0, "quit: peer closing without a reply counts as done");
         qmp_free(TAKE_PTR(q));
         finish(f, "raw and quit");
@@ -558,7 +559,7 @@ static void test_unix_socket(void)
         qmp_free(TAKE_PTR(q));
         finish(f, "unix socket");
         is_int(qmp_connect("/nonexistent/qmp.sock", 500, &q, &err), -1, "connect to a missing socket fails");
-        is_str(err.msg, "qmp: connect to /nonexistent/qmp.sock: No such file or directory", "naming the path");
+        is_str(err.msg, "connect to /nonexistent/qmp.sock: No such file or directory", "naming the path");
 }
 
 /* A QMP socket that accepts the connection but never greets, as QEMU does
@@ -580,10 +581,10 @@ static void test_unix_socket_silent(void)
         }
         is_int(qmp_connect(sa.sun_path, 300, &q, &err), -1, "a socket that never greets fails");
         snprintf(want, sizeof want,
-                 "qmp: %s: no greeting from peer within 300 ms (is another client connected? QEMU serves one "
+                 "%s: no greeting from the QMP peer within 300 ms (is another client connected? QEMU serves one "
                  "client per QMP socket)",
                  sa.sun_path);
-        is_str(err.msg, want, "one qmp: prefix, the path, and the usual cause");
+        is_str(err.msg, want, "the path, then what went wrong and the usual cause");
         unlink(sa.sun_path);
 }
 

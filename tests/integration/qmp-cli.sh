@@ -60,7 +60,7 @@ err=$("$QEMUCTL" qmp --socket "$dir/qmp.sock" --timeout 1 query-status 2>&1); rc
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 check "a busy QMP socket fails" [ $rc = 1 ]
 check "naming the socket once and the likely cause" \
-        [ "$err" = "qemuctl: qmp: $dir/qmp.sock: no greeting from peer within 1000 ms (is another client connected? QEMU serves one client per QMP socket)" ]
+        [ "$err" = "qemuctl: qmp: $dir/qmp.sock: no greeting from the QMP peer within 1000 ms (is another client connected? QEMU serves one client per QMP socket)" ]
 out=$("$QEMUCTL" qmp --help)
 check "qmp --help" grep -q "^Usage: qemuctl qmp" <<<"$out"
 out=$("$QEMUCTL" hmp --help)
