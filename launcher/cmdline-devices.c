@@ -4,8 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <json.h>
+
 #include "../common/cleanup.h"
 #include "cmdline-internal.h"
+
+DEFINE_CLEANUP_FUNC(json_object *, json_object_put);
 
 /* How libvirt maps cache= onto -blockdev (cache.direct, cache.no-flush on the
  * nodes) and the guest-visible write cache (write-cache= on the device). */
@@ -95,6 +99,48 @@ static int disk_bus(struct qargs *a, const struct vm_spec *spec, const struct vm
         return 0;
 }
 
+/* Formats whose header can name a backing file: their format node gets
+ * backing=null, so that a header opens nothing the VM file did not name
+ * (launcher/disk.c refuses such headers; this holds if one is written
+ * after that check). */
+static bool format_has_backing(enum vm_disk_format f)
+{
+        return f == VM_DISK_FORMAT_QCOW2 || f == VM_DISK_FORMAT_QED;
+}
+
+/* The format node as JSON: keyval (driver=qcow2,...) has no way to say
+ * backing=null (it would name a node called "null"). */
+static char *format_node_json(const struct vm_disk *d, const char *fmt, const struct cache_mode *c, bool ro,
+                              size_t idx)
+{
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        char name[48], file[48];
+        const char *s;
+
+        if (!o)
+                return NULL;
+        snprintf(name, sizeof name, "disk%zu-format", idx);
+        snprintf(file, sizeof file, "disk%zu-file", idx);
+        json_object_object_add(o, "driver", json_object_new_string(fmt));
+        json_object_object_add(o, "node-name", json_object_new_string(name));
+        json_object_object_add(o, "file", json_object_new_string(file));
+        if (format_has_backing(d->format))
+                json_object_object_add(o, "backing", NULL);
+        if (c->direct) {
+                json_object *cache = json_object_new_object();
+
+                if (!cache)
+                        return NULL;
+                json_object_object_add(cache, "direct", json_object_new_boolean(strcmp(c->direct, "on") == 0));
+                json_object_object_add(cache, "no-flush", json_object_new_boolean(strcmp(c->no_flush, "on") == 0));
+                json_object_object_add(o, "cache", cache);
+        }
+        if (ro)
+                json_object_object_add(o, "read-only", json_object_new_boolean(true));
+        s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+        return s ? strdup(s) : NULL;
+}
+
 static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm_disk *d, struct buses *b, size_t idx,
                     struct qc_err *err)
 {
@@ -105,25 +151,16 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
 
         if (!d->file || !*d->file)
                 return qc_err_set(err, EINVAL, "disks[%zu]: no file", idx);
-        switch (d->format) {
-        case VM_DISK_FORMAT_RAW:
-                fmt = "raw";
-                break;
-        case VM_DISK_FORMAT_QCOW2:
-                fmt = "qcow2";
-                break;
-        case VM_DISK_FORMAT_AUTO:
+        if (d->format == VM_DISK_FORMAT_AUTO)
                 /* never let QEMU probe: a raw image whose guest writes a qcow2
                  * header would be opened as qcow2 next time */
                 return qc_err_set(err, EINVAL,
                                   "disks[%zu] (%s): format not known yet; resolve disks first "
                                   "(spec_resolve_disks reads the image header)",
                                   idx, d->file);
-        case _VM_DISK_FORMAT_MAX:
-        case _VM_DISK_FORMAT_INVALID:
-        default:
+        fmt = vm_disk_format_to_string(d->format);
+        if (!fmt)
                 return qc_err_set(err, EINVAL, "disks[%zu]: format %d is not a disk format", idx, (int)d->format);
-        }
         if (d->cache < 0 || d->cache >= _VM_DISK_CACHE_MAX)
                 return qc_err_set(err, EINVAL, "disks[%zu]: cache %d is not a cache mode", idx, (int)d->cache);
         c = &cache_modes[d->cache];
@@ -137,6 +174,13 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
 
                 qcatf(a, &drive, "if=none,id=disk%zu-format,file=%s,format=%s,snapshot=on", idx,
                       qopt_escape(a, d->file), fmt);
+                /* -drive is keyval only: "backing=" (empty) is its way to
+                 * say null. QEMU 7.2 accepts it with a deprecation warning
+                 * in its log. */
+                if (format_has_backing(d->format))
+                        qcatf(a, &drive, ",backing=");
+                if (d->block_device)
+                        qcatf(a, &drive, ",file.driver=%s", d->media == VM_DISK_MEDIA_CDROM ? "host_cdrom" : "host_device");
                 if (c->drive)
                         qcatf(a, &drive, ",cache=%s", c->drive);
                 if (ro)
@@ -144,7 +188,13 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
                 qarg(a, "-drive");
                 qarg_take(a, TAKE_PTR(drive));
         } else {
-                qcatf(a, &node, "driver=file,node-name=disk%zu-file,filename=%s", idx, qopt_escape(a, d->file));
+                /* a block device (LVM volume, loop device, LUN) has its own
+                 * protocol driver: `file` refuses one */
+                const char *proto = !d->block_device                     ? "file"
+                                    : d->media == VM_DISK_MEDIA_CDROM ? "host_cdrom"
+                                                                       : "host_device";
+
+                qcatf(a, &node, "driver=%s,node-name=disk%zu-file,filename=%s", proto, idx, qopt_escape(a, d->file));
                 if (c->direct)
                         qcatf(a, &node, ",cache.direct=%s,cache.no-flush=%s", c->direct, c->no_flush);
                 if (ro)
@@ -152,11 +202,9 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
                 qarg(a, "-blockdev");
                 qarg_take(a, TAKE_PTR(node));
                 /* the format node, always with its driver named */
-                qcatf(a, &node, "driver=%s,node-name=disk%zu-format,file=disk%zu-file", fmt, idx, idx);
-                if (c->direct)
-                        qcatf(a, &node, ",cache.direct=%s,cache.no-flush=%s", c->direct, c->no_flush);
-                if (ro)
-                        qcatf(a, &node, ",read-only=on");
+                node = format_node_json(d, fmt, c, ro, idx);
+                if (!node)
+                        return qc_err_set(err, ENOMEM, "disks[%zu]: out of memory", idx);
                 qarg(a, "-blockdev");
                 qarg_take(a, TAKE_PTR(node));
         }

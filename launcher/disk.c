@@ -10,35 +10,15 @@
 
 #include "../common/cleanup.h"
 #include "../common/size.h"
+#include "../common/strv.h"
+#include "disk-internal.h"
 #include "spec-internal.h"
 
 static const char *format_name(enum vm_disk_format f)
 {
-        return f == VM_DISK_FORMAT_QCOW2 ? "qcow2" : f == VM_DISK_FORMAT_RAW ? "raw" : "auto";
-}
+        const char *s = vm_disk_format_to_string(f);
 
-/* qcow2 images start with "QFI\xfb"; anything else we treat as raw.
- * A missing file is not an error here: *ret_missing says so. */
-static int probe(const char *file, enum vm_disk_format *ret, bool *ret_missing, struct qc_err *err)
-{
-        _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-        unsigned char magic[4] = {};
-        ssize_t n;
-
-        *ret_missing = false;
-        if (fd < 0 && errno == ENOENT) {
-                *ret_missing = true;
-                return 0;
-        }
-        if (fd < 0)
-                return qc_err_sys(err, errno, "%s", file);
-        do
-                n = pread(fd, magic, sizeof magic, 0);
-        while (n < 0 && errno == EINTR);
-        if (n < 0)
-                return qc_err_sys(err, errno, "%s: read header", file);
-        *ret = n == 4 && memcmp(magic, "QFI\xfb", 4) == 0 ? VM_DISK_FORMAT_QCOW2 : VM_DISK_FORMAT_RAW;
-        return 0;
+        return s ? s : "auto";
 }
 
 /* `qemu-img create -f FORMAT FILE SIZE`, no shell. The file is made with
@@ -118,32 +98,138 @@ static int create_image(const char *file, enum vm_disk_format fmt, uint64_t size
         return 0;
 }
 
+/* Where a converted copy of file goes: its name with the extension
+ * replaced by .qcow2. */
+static char *converted_name(const char *file)
+{
+        const char *slash = strrchr(file, '/'), *dot = strrchr(file, '.');
+        size_t stem = dot && (!slash || dot > slash + 1) ? (size_t)(dot - file) : strlen(file);
+        char *out = NULL;
+
+        if (strcmp(file + stem, ".qcow2") == 0)
+                stem = strlen(file);
+        if (asprintf(&out, "%.*s.qcow2", (int)stem, file) < 0)
+                return NULL;
+        return out;
+}
+
+/* The exact command that makes a qcow2 copy of an image qemuctl will not
+ * open, ready to paste into a shell. */
+static char *convert_line(const char *file, enum image_type t)
+{
+        _cleanup_free_ char *out = converted_name(file), *qin = NULL, *qout = NULL, *opts = NULL, *qopts = NULL;
+        char *line = NULL;
+
+        if (!out || !(qin = shell_quote(file)) || !(qout = shell_quote(out)))
+                return NULL;
+        if (t == IMAGE_LUKS) {
+                /* the key goes in as a secret object; KEYFILE holds the passphrase.
+                 * In --image-opts a comma in the path is written ",," */
+                _cleanup_free_ char *esc = NULL;
+                size_t n = 0;
+
+                esc = malloc(strlen(file) * 2 + 1);
+                if (!esc)
+                        return NULL;
+                for (const char *c = file; *c; c++) {
+                        esc[n++] = *c;
+                        if (*c == ',')
+                                esc[n++] = ',';
+                }
+                esc[n] = '\0';
+                if (asprintf(&opts, "driver=luks,key-secret=key0,file.filename=%s", esc) < 0 ||
+                    !(qopts = shell_quote(opts)))
+                        return NULL;
+                if (asprintf(&line, "qemu-img convert --object secret,id=key0,file=KEYFILE --image-opts %s -O qcow2 %s",
+                             qopts, qout) < 0)
+                        return NULL;
+                return line;
+        }
+        if (asprintf(&line, "qemu-img convert -f %s -O qcow2 %s %s", image_type_name(t), qin, qout) < 0)
+                return NULL;
+        return line;
+}
+
+static const char *refusal_reason(enum image_type t)
+{
+        switch (t) {
+        case IMAGE_VMDK:
+                return "a vmdk descriptor can name extent and parent files anywhere on the host";
+        case IMAGE_LUKS:
+                return "it needs a key, which qemuctl cannot pass yet";
+        case IMAGE_QCOW:
+                return "QEMU's qcow (version 1) driver is deprecated";
+        case IMAGE_DMG:
+        case IMAGE_CLOOP:
+        case IMAGE_BOCHS:
+                return "QEMU reads this archive format but never writes it";
+        case IMAGE_RAW:
+        case IMAGE_QCOW2:
+        case IMAGE_QED:
+        case IMAGE_VDI:
+        case IMAGE_VHDX:
+        case IMAGE_VPC:
+        case IMAGE_PARALLELS:
+        case _IMAGE_TYPE_MAX:
+        default:
+                return "qemuctl does not open it";
+        }
+}
+
+/* " (naming backing file "X")" when the header names files; "" otherwise. */
+static void header_names(const struct image_probe *p, char *buf, size_t len)
+{
+        buf[0] = '\0';
+        if (p->backing)
+                snprintf(buf, len, " naming backing file \"%s\"", p->backing);
+        else if (p->data_file)
+                snprintf(buf, len, " naming external data file \"%s\"", p->data_file);
+}
+
 /* One pass over the disks, reading headers only: formats[i] gets disk i's
- * format, problems go to c at the place of the key they are about, the
- * images `start` would create to notes (NULL: not wanted). */
-static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats, struct spec_ctx *c,
+ * format, block[i] whether it is a block device, problems go to c at the
+ * place of the key they are about, the images `start` would create to notes
+ * (NULL: not wanted).
+ *
+ * The rule: an image's header decides nothing the VM file did not say. It
+ * may tell which format a disk is when "format" is "auto", but it never
+ * chooses a file for QEMU (root, often) to open: a header naming a backing
+ * file or an external data file is refused, and cmdline passes backing=null
+ * besides, so that a header written after this check opens nothing either.
+ * (When the VM file can name a base image, that one name is what the header
+ * may say.) */
+static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats, bool *block, struct spec_ctx *c,
                         struct spec_ctx *notes)
 {
         for (size_t i = 0; i < spec->n_disks; i++) {
                 const struct vm_disk *d = &spec->disks[i];
                 bool cd = d->media == VM_DISK_MEDIA_CDROM;
-                enum vm_disk_format found = VM_DISK_FORMAT_RAW;
+                struct image_probe p = {};
                 struct qc_err e = {};
                 char p_file[48], p_format[48], size[32];
-                bool missing;
+                /* a problem with what the image is belongs to "format" when the file says one */
+                bool fmt_given = d->format != VM_DISK_FORMAT_AUTO;
+                unsigned line = fmt_given ? d->format_line : d->file_line, col = fmt_given ? d->format_col : d->file_col;
+                const char *where = fmt_given ? p_format : p_file;
+                enum vm_disk_format found;
+                char names[1200];
 
                 snprintf(p_file, sizeof p_file, "disks[%zu].file", i);
                 snprintf(p_format, sizeof p_format, "disks[%zu].format", i);
                 formats[i] = d->format;
+                block[i] = false;
                 if (!d->file) {
                         diag_at(c, d->file_line, d->file_col, p_file, "no file");
                         continue;
                 }
-                if (probe(d->file, &found, &missing, &e) < 0) {
-                        diag_at(c, d->file_line, d->file_col, p_file, "cannot read the image: %s", e.msg);
+                if (image_probe(d->file, &p, &e) < 0) {
+                        if (e.code == EINVAL)
+                                diag_at(c, d->file_line, d->file_col, p_file, "%s", e.msg);
+                        else
+                                diag_at(c, d->file_line, d->file_col, p_file, "cannot read the image: %s", e.msg);
                         continue;
                 }
-                if (missing) {
+                if (p.missing) {
                         if (cd)
                                 diag_at(c, d->file_line, d->file_col, p_file,
                                         "CD-ROM image %s does not exist (a CD-ROM is never created: point \"file\" "
@@ -155,7 +241,7 @@ static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats
                                         "make it",
                                         d->file);
                         else {
-                                /* a new image is qcow2 unless the file says raw */
+                                /* a new image is qcow2 unless the file says otherwise */
                                 formats[i] = d->format == VM_DISK_FORMAT_AUTO ? VM_DISK_FORMAT_QCOW2 : d->format;
                                 if (notes) {
                                         format_size(d->create, size, sizeof size);
@@ -166,14 +252,70 @@ static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats
                         }
                         continue;
                 }
-                if (d->format != VM_DISK_FORMAT_AUTO && d->format != found)
-                        diag_at(c, d->format_line, d->format_col, p_format,
-                                "the VM file says format %s, but %s %s; fix \"format\" (or leave it out to use what the "
-                                "file is)",
-                                format_name(d->format), d->file,
-                                found == VM_DISK_FORMAT_QCOW2 ? "starts with the qcow2 header (QFI\\xfb)"
-                                                              : "has no qcow2 header, so it is raw");
-                formats[i] = found;
+                block[i] = p.block_device;
+                found = image_type_format(p.type);
+                header_names(&p, names, sizeof names);
+                if (d->format == VM_DISK_FORMAT_RAW && p.type != IMAGE_RAW) {
+                        /* The guest owns every byte of a raw disk, its first sector too. */
+                        _cleanup_free_ char *conv = found < 0 ? convert_line(d->file, p.type) : NULL;
+                        char fix[1200] = "";
+
+                        if (found >= 0)
+                                snprintf(fix, sizeof fix, "; if it really is a %s image, say \"format\": \"%s\"",
+                                         image_type_name(p.type), format_name(found));
+                        else if (conv)
+                                snprintf(fix, sizeof fix, "; if it really is a %s image, make a qcow2 of it: %s",
+                                         image_type_name(p.type), conv);
+                        diag_at(c, line, col, where,
+                                "the VM file says format raw, but %s now starts with a %s header%s. A guest can "
+                                "write anything to its raw disk, so most likely the guest wrote this; qemuctl "
+                                "neither follows the header nor hands a %s image to a guest as raw bytes (keep "
+                                "\"format\": without it the header would decide). Check what is there with "
+                                "`qemu-img info -f raw %s` (the disk as raw) and `qemu-img info -f %s %s` (what "
+                                "the header claims; it opens no backing file)%s",
+                                d->file, image_type_name(p.type), names, image_type_name(p.type), d->file,
+                                image_type_name(p.type), d->file, fix);
+                } else if (found < 0) {
+                        _cleanup_free_ char *conv = convert_line(d->file, p.type);
+
+                        diag_at(c, line, col, where,
+                                "%s is a %s image (its header says so), which qemuctl does not open (%s) and never "
+                                "hands to a guest as raw bytes; make a qcow2 of it and point \"file\" at that: %s",
+                                d->file, image_type_name(p.type), refusal_reason(p.type),
+                                conv ? conv : "qemu-img convert -O qcow2 ...");
+                } else if (d->format != VM_DISK_FORMAT_AUTO && d->format != found) {
+                        diag_at(c, line, col, where,
+                                "the VM file says format %s, but %s %s %s; fix \"format\" (or leave it out to use "
+                                "what the file is)",
+                                format_name(d->format), d->file, p.type == IMAGE_RAW ? "has no" : "is a",
+                                p.type == IMAGE_RAW ? "header of a known format, so it is raw"
+                                                    : image_type_name(p.type));
+                } else if (p.backing) {
+                        _cleanup_free_ char *out = converted_name(d->file);
+
+                        diag_at(c, line, col, where,
+                                "%s's %s header names a backing file, \"%s\", that the VM file does not: qemuctl "
+                                "never lets an image's header choose a file for QEMU to open (a guest that can write "
+                                "this image could name any file on the host). If the disk was raw, its guest wrote "
+                                "this header: check with `qemu-img info -f raw %s`. If it is an overlay you made, "
+                                "make a standalone image of it (this reads the backing file): qemu-img convert -f "
+                                "%s -O qcow2 %s %s",
+                                d->file, image_type_name(p.type), p.backing, d->file, image_type_name(p.type),
+                                d->file, out ? out : "OUT.qcow2");
+                } else if (p.data_file) {
+                        _cleanup_free_ char *out = converted_name(d->file);
+
+                        diag_at(c, line, col, where,
+                                "%s's qcow2 header names an external data file%s%s%s, that the VM file does not: "
+                                "qemuctl never lets an image's header choose a file for QEMU to open. Make a "
+                                "self-contained image of it (this reads the data file): qemu-img convert -f qcow2 "
+                                "-O qcow2 %s %s",
+                                d->file, *p.data_file ? ", \"" : " (without a name)", p.data_file,
+                                *p.data_file ? "\"" : "", d->file, out ? out : "OUT.qcow2");
+                } else {
+                        formats[i] = found;
+                }
+                image_probe_done(&p);
         }
 }
 
@@ -181,12 +323,13 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
                      struct qc_err *err)
 {
         _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
+        _cleanup_free_ bool *block = calloc(spec->n_disks + 1, sizeof *block);
         struct spec_ctx c = { .file = spec->path, .diags = diags }, n = { .file = spec->path, .diags = notes };
         size_t before = diags->n;
 
-        if (!formats)
+        if (!formats || !block)
                 return qc_err_sys(err, ENOMEM, "disks"), -ENOMEM;
-        check_disks(spec, formats, &c, notes ? &n : NULL);
+        check_disks(spec, formats, block, &c, notes ? &n : NULL);
         if (c.oom || n.oom)
                 return qc_err_sys(err, ENOMEM, "disks"), -ENOMEM;
         return diags->n > before ? -EINVAL : 0;
@@ -195,12 +338,13 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
 int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err)
 {
         _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
+        _cleanup_free_ bool *block = calloc(spec->n_disks + 1, sizeof *block);
         struct spec_diags d = {};
         struct spec_ctx c = { .file = spec->path, .diags = &d };
 
-        if (!formats)
+        if (!formats || !block)
                 return qc_err_sys(err, ENOMEM, "disks");
-        check_disks(spec, formats, &c, NULL);
+        check_disks(spec, formats, block, &c, NULL);
         if (c.oom) {
                 spec_diags_done(&d);
                 return qc_err_sys(err, ENOMEM, "disks");
@@ -228,7 +372,9 @@ int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err 
                     create_image(disk->file, formats[i], disk->create, err) < 0)
                         return qc_err_wrap(err, "disks[%zu]", i);
         }
-        for (size_t i = 0; i < spec->n_disks; i++)
+        for (size_t i = 0; i < spec->n_disks; i++) {
                 spec->disks[i].format = formats[i];
+                spec->disks[i].block_device = block[i];
+        }
         return 0;
 }

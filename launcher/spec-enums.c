@@ -38,7 +38,9 @@ DEFINE_STRING_TABLE(vm_mem_hotplug, enum vm_mem_hotplug, _VM_MEM_HOTPLUG_MAX,
                     [VM_MEM_HOTPLUG_DIMM] = "dimm", [VM_MEM_HOTPLUG_VIRTIO_MEM] = "virtio-mem");
 DEFINE_STRING_TABLE(vm_disk_format, enum vm_disk_format, _VM_DISK_FORMAT_MAX,
                     [VM_DISK_FORMAT_AUTO] = "auto", [VM_DISK_FORMAT_RAW] = "raw",
-                    [VM_DISK_FORMAT_QCOW2] = "qcow2");
+                    [VM_DISK_FORMAT_QCOW2] = "qcow2", [VM_DISK_FORMAT_QED] = "qed",
+                    [VM_DISK_FORMAT_VDI] = "vdi", [VM_DISK_FORMAT_VHDX] = "vhdx", [VM_DISK_FORMAT_VPC] = "vpc",
+                    [VM_DISK_FORMAT_PARALLELS] = "parallels");
 DEFINE_STRING_TABLE(vm_disk_bus, enum vm_disk_bus, _VM_DISK_BUS_MAX,
                     [VM_DISK_BUS_VIRTIO] = "virtio", [VM_DISK_BUS_SATA] = "sata", [VM_DISK_BUS_SCSI] = "scsi",
                     [VM_DISK_BUS_IDE] = "ide");

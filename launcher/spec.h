@@ -40,7 +40,21 @@ enum vm_numa_policy {
         _VM_NUMA_POLICY_INVALID = -1,
 };
 enum vm_mem_hotplug { VM_MEM_HOTPLUG_DIMM, VM_MEM_HOTPLUG_VIRTIO_MEM, _VM_MEM_HOTPLUG_MAX, _VM_MEM_HOTPLUG_INVALID = -1 };
-enum vm_disk_format { VM_DISK_FORMAT_AUTO, VM_DISK_FORMAT_RAW, VM_DISK_FORMAT_QCOW2, _VM_DISK_FORMAT_MAX, _VM_DISK_FORMAT_INVALID = -1 };
+/* The formats qemuctl opens; each value's string is also QEMU's driver name.
+ * Other container formats (vmdk, luks, dmg...) are refused with the
+ * `qemu-img convert` line that makes a qcow2 of them (launcher/disk.c). */
+enum vm_disk_format {
+        VM_DISK_FORMAT_AUTO,
+        VM_DISK_FORMAT_RAW,
+        VM_DISK_FORMAT_QCOW2,
+        VM_DISK_FORMAT_QED,
+        VM_DISK_FORMAT_VDI,
+        VM_DISK_FORMAT_VHDX,
+        VM_DISK_FORMAT_VPC,
+        VM_DISK_FORMAT_PARALLELS,
+        _VM_DISK_FORMAT_MAX,
+        _VM_DISK_FORMAT_INVALID = -1,
+};
 enum vm_disk_bus { VM_DISK_BUS_VIRTIO, VM_DISK_BUS_SATA, VM_DISK_BUS_SCSI, VM_DISK_BUS_IDE, _VM_DISK_BUS_MAX, _VM_DISK_BUS_INVALID = -1 };
 enum vm_disk_cache {
         VM_DISK_CACHE_DEFAULT, /* not given: QEMU's default (writeback) */
@@ -102,6 +116,9 @@ struct vm_disk {
         enum vm_disk_media media;
         bool readonly;
         bool snapshot; /* throwaway: writes go to a temp overlay (QEMU snapshot=on) */
+        /* set by spec_resolve_disks: file is a block device (LVM volume, loop
+         * device, LUN), opened with QEMU's host_device / host_cdrom driver */
+        bool block_device;
         /* where "file" and "format" are in the VM file, for spec_check_disks
          * (0 = not given / not from a file) */
         unsigned file_line, file_col, format_line, format_col;

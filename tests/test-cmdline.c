@@ -285,11 +285,14 @@ static void test_disks(void)
                "driver=file,node-name=disk0-file,filename=/img/a,,b.qcow2,cache.direct=on,cache.no-flush=off",
                "file node: comma escaped, cache none = O_DIRECT");
         is_str(optval(argv, "-blockdev", 1),
-               "driver=qcow2,node-name=disk0-format,file=disk0-file,cache.direct=on,cache.no-flush=off",
-               "format node names its driver");
+               "{\"driver\":\"qcow2\",\"node-name\":\"disk0-format\",\"file\":\"disk0-file\",\"backing\":null,"
+               "\"cache\":{\"direct\":true,\"no-flush\":false}}",
+               "format node names its driver, and backing=null: the header opens no other file (JSON: keyval cannot "
+               "say null)");
         ok(has(argv, "-device", "virtio-blk-pci,id=disk0,drive=disk0-format,write-cache=on"), "virtio-blk device");
-        is_str(optval(argv, "-blockdev", 3), "driver=raw,node-name=disk1-format,file=disk1-file,read-only=on",
-               "cdrom read-only");
+        is_str(optval(argv, "-blockdev", 3),
+               "{\"driver\":\"raw\",\"node-name\":\"disk1-format\",\"file\":\"disk1-file\",\"read-only\":true}",
+               "cdrom read-only; raw has no backing to null");
         ok(has(argv, "-device", "ide-cd,id=disk1,bus=ide.0,drive=disk1-format"), "q35 cdrom on AHCI port 0");
         is_int(count(argv, "-device") >= 1 && has(argv, "-device", "virtio-scsi-pci,id=scsi0"), 1,
                "one SCSI controller");
@@ -299,8 +302,8 @@ static void test_disks(void)
                "driver=file,node-name=disk2-file,filename=/img/s.raw,cache.direct=off,cache.no-flush=on,read-only=on",
                "unsafe = no-flush, read-only");
         is_str(optval(argv, "-drive", 0),
-               "if=none,id=disk3-format,file=/img/t.qcow2,format=qcow2,snapshot=on,cache=writethrough",
-               "throwaway disk via -drive snapshot=on");
+               "if=none,id=disk3-format,file=/img/t.qcow2,format=qcow2,snapshot=on,backing=,cache=writethrough",
+               "throwaway disk via -drive snapshot=on; backing= is -drive's null");
         ok(has(argv, "-device", "scsi-hd,id=disk3,bus=scsi0.0,channel=0,scsi-id=1,lun=0,drive=disk3-format,write-cache=off"),
            "second SCSI disk gets the next id");
         ok(has(argv, "-device", "ide-hd,id=disk4,bus=ide.1,drive=disk4-format"), "ide on q35 uses the next AHCI port");
@@ -324,6 +327,27 @@ static void test_disks(void)
         ok(has(argv, "-device", "ide-hd,id=disk0,bus=ahci0.0,drive=disk0-format,write-cache=on"), "pc: sata disk");
         ok(has(argv, "-device", "ide-cd,id=disk1,bus=ide.0,unit=0,drive=disk1-format"), "pc: cdrom on PIIX ide.0");
         ok(has(argv, "-device", "ide-hd,id=disk4,bus=ide.0,unit=1,drive=disk4-format"), "pc: ide disk unit 1");
+        strv_free(argv);
+
+        /* block devices: QEMU's host_device / host_cdrom protocol drivers;
+         * other formats are their QEMU driver's name */
+        disks[0] = (struct vm_disk){ .file = "/dev/vg0/lv", .format = VM_DISK_FORMAT_QED, .block_device = true };
+        disks[1] = (struct vm_disk){ .file = "/dev/sr0", .format = VM_DISK_FORMAT_RAW, .media = VM_DISK_MEDIA_CDROM,
+                                     .block_device = true };
+        disks[2] = (struct vm_disk){ .file = "/dev/loop7", .format = VM_DISK_FORMAT_VDI, .block_device = true,
+                                     .snapshot = true };
+        s.n_disks = 3;
+        argv = build(&s, &err);
+        ok(argv, "block devices build (%s)", err.msg);
+        is_str(optval(argv, "-blockdev", 0), "driver=host_device,node-name=disk0-file,filename=/dev/vg0/lv",
+               "a block device is host_device");
+        is_str(optval(argv, "-blockdev", 1),
+               "{\"driver\":\"qed\",\"node-name\":\"disk0-format\",\"file\":\"disk0-file\",\"backing\":null}",
+               "qed can have a backing file: null");
+        is_str(optval(argv, "-blockdev", 2),
+               "driver=host_cdrom,node-name=disk1-file,filename=/dev/sr0,read-only=on", "a CD-ROM device is host_cdrom");
+        is_str(optval(argv, "-drive", 0), "if=none,id=disk2-format,file=/dev/loop7,format=vdi,snapshot=on,file.driver=host_device",
+               "throwaway block device: host_device too; vdi has no backing");
         strv_free(argv);
 
         disks[2].format = VM_DISK_FORMAT_AUTO;

@@ -7,7 +7,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "common/cleanup.h"
 #include "common/io.h"
+#include <stdarg.h>
+#include "launcher/disk-internal.h"
 #include "launcher/spec.h"
 #include "tests/tap.h"
 
@@ -34,6 +41,187 @@ static int has_magic(const char *file)
         r = n >= 4 && memcmp(s, "QFI\xfb", 4) == 0;
         free(s);
         return r;
+}
+
+#define S(m) ((m) ? (m) : "(no diagnostic)")
+
+static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static int sh(const char *fmt, ...)
+{
+        char cmd[2048];
+        va_list ap;
+
+        va_start(ap, fmt);
+        vsnprintf(cmd, sizeof cmd, fmt, ap);
+        va_end(ap);
+        return system(cmd);
+}
+
+/* One disk, format auto unless given, through spec_check_disks: its
+ * diagnostic (NULL: none) and the format resolve would use. */
+static char *check_one(const char *file, enum vm_disk_format fmt, enum vm_disk_format *ret_fmt)
+{
+        struct vm_disk d = { .file = (char *)file, .format = fmt, .file_line = 2, .file_col = 3,
+                             .format_line = fmt ? 2 : 0, .format_col = fmt ? 30 : 0 };
+        struct vm_spec s = { .disks = &d, .n_disks = 1 };
+        struct spec_diags diags = {};
+        struct qc_err err = {};
+        char *msg = NULL;
+
+        if (spec_check_disks(&s, &diags, NULL, &err) < 0 && diags.n)
+                msg = strdup(diags.v[0].msg);
+        else if (ret_fmt && spec_resolve_disks(&s, false, &err) == 0)
+                *ret_fmt = d.format;
+        spec_diags_done(&diags);
+        return msg;
+}
+
+/* Images made by qemu-img: the formats qemuctl opens resolve to their
+ * driver; the others are refused with the convert line, and that line
+ * works. */
+static void test_formats(void)
+{
+        static const struct {
+                const char *fmt;
+                enum vm_disk_format want;
+        } opened[] = {
+                { "qed", VM_DISK_FORMAT_QED },   { "vdi", VM_DISK_FORMAT_VDI },
+                { "vhdx", VM_DISK_FORMAT_VHDX }, { "vpc", VM_DISK_FORMAT_VPC },
+                { "parallels", VM_DISK_FORMAT_PARALLELS },
+        };
+        static const char *const refused[] = { "vmdk", "qcow" };
+
+        for (size_t i = 0; i < ELEMENTSOF(opened); i++) {
+                enum vm_disk_format got = VM_DISK_FORMAT_AUTO;
+                char name[32], *msg;
+
+                snprintf(name, sizeof name, "img.%s", opened[i].fmt);
+                if (sh("qemu-img create -q -f %s %s 16M", opened[i].fmt, path(name)) != 0) {
+                        ok(1, "# SKIP qemu-img cannot make %s here", opened[i].fmt);
+                        continue;
+                }
+                msg = check_one(path(name), VM_DISK_FORMAT_AUTO, &got);
+                ok(!msg, "%s: opened (%s)", opened[i].fmt, msg ? msg : "");
+                is_int(got, opened[i].want, "%s: auto resolves to its driver", opened[i].fmt);
+                free(msg);
+                msg = check_one(path(name), VM_DISK_FORMAT_RAW, NULL);
+                ok(msg && strstr(msg, "now starts with a") && strstr(msg, opened[i].fmt),
+                   "%s declared raw: refused, never raw bytes to a guest: %s", opened[i].fmt, msg);
+                free(msg);
+        }
+        for (size_t i = 0; i < ELEMENTSOF(refused); i++) {
+                char name[32], want[512], *msg;
+
+                snprintf(name, sizeof name, "old.%s", refused[i]);
+                if (sh("qemu-img create -q -f %s %s 16M", refused[i], path(name)) != 0) {
+                        ok(1, "# SKIP qemu-img cannot make %s here", refused[i]);
+                        continue;
+                }
+                msg = check_one(path(name), VM_DISK_FORMAT_AUTO, NULL);
+                snprintf(want, sizeof want, "qemu-img convert -f %s -O qcow2 %s %s", refused[i], path(name),
+                         path("old.qcow2"));
+                ok(msg && strstr(msg, want), "%s: refused with `%s`: %s", refused[i], want, msg);
+                unlink(path("old.qcow2"));
+                ok(sh("%s", want) == 0, "%s: and that line makes the qcow2", refused[i]);
+                free(msg);
+                msg = check_one(path("old.qcow2"), VM_DISK_FORMAT_AUTO, NULL);
+                ok(!msg, "%s: the copy is opened (%s)", refused[i], msg ? msg : "");
+                free(msg);
+                unlink(path("old.qcow2"));
+        }
+        /* luks: the line needs the key, as a secret object */
+        write_file(path("key"), "sekrit", 0600);
+        if (sh("qemu-img create -q --object secret,id=s0,file=%s -f luks -o key-secret=s0 %s 16M", path("key"),
+               path("c.luks")) == 0) {
+                char *msg = check_one(path("c.luks"), VM_DISK_FORMAT_AUTO, NULL), line[1024], *k;
+
+                k = msg ? strstr(msg, "qemu-img convert --object secret,id=key0,file=KEYFILE") : NULL;
+                ok(k, "luks: refused, the convert line passes the key: %s", msg ? msg : "(none)");
+                if (msg && k) {
+                        snprintf(line, sizeof line, "%s", k);
+                        /* the line, with the key file filled in */
+                        char *kf = strstr(line, "KEYFILE");
+                        char cmd[1200];
+
+                        *kf = '\0';
+                        snprintf(cmd, sizeof cmd, "%s%s%s", line, path("key"), kf + 7);
+                        ok(sh("%s", cmd) == 0 && !check_one(path("c.qcow2"), VM_DISK_FORMAT_AUTO, NULL),
+                           "luks: that line, with the key file, makes a qcow2 that opens: %s", cmd);
+                }
+                free(msg);
+        } else {
+                ok(1, "# SKIP qemu-img cannot make luks here");
+        }
+}
+
+/* Headers that name other files: refused, naming the file, whatever
+ * "format" says. */
+static void test_backing(void)
+{
+        char *msg;
+
+        write_file(path("secret"), "root only", 0600);
+        sh("qemu-img create -q -f qcow2 -b %s -F raw %s 16M", path("secret"), path("over.qcow2"));
+        msg = check_one(path("over.qcow2"), VM_DISK_FORMAT_AUTO, NULL);
+        ok(msg && strstr(msg, "names a backing file") && strstr(msg, path("secret")),
+           "auto: a qcow2 naming a backing file is refused, naming it: %s", S(msg));
+        free(msg);
+        msg = check_one(path("over.qcow2"), VM_DISK_FORMAT_QCOW2, NULL);
+        ok(msg && strstr(msg, path("secret")), "the same with \"format\": \"qcow2\": %s", S(msg));
+        free(msg);
+
+        sh("qemu-img create -q -f qed -b %s -F raw %s 16M", path("secret"), path("over.qed"));
+        msg = check_one(path("over.qed"), VM_DISK_FORMAT_AUTO, NULL);
+        ok(msg && strstr(msg, path("secret")), "a qed naming a backing file too: %s", S(msg));
+        free(msg);
+
+        sh("qemu-img create -q -f qcow2 -o data_file=%s %s 16M", path("data.bin"), path("ext.qcow2"));
+        msg = check_one(path("ext.qcow2"), VM_DISK_FORMAT_AUTO, NULL);
+        ok(msg && strstr(msg, "external data file") && strstr(msg, path("data.bin")),
+           "a qcow2 naming an external data file is refused, naming it: %s", S(msg));
+        free(msg);
+
+        /* the attack: a raw disk whose guest wrote a qcow2 header into its first sector */
+        sh("truncate -s 8M %s && dd if=%s of=%s bs=64k count=1 conv=notrunc status=none", path("guest.raw"),
+           path("over.qcow2"), path("guest.raw"));
+        msg = check_one(path("guest.raw"), VM_DISK_FORMAT_AUTO, NULL);
+        ok(msg && strstr(msg, path("secret")), "guest-written header, format auto: refused: %s", S(msg));
+        free(msg);
+        msg = check_one(path("guest.raw"), VM_DISK_FORMAT_RAW, NULL);
+        ok(msg && strstr(msg, "says format raw") && strstr(msg, "guest wrote") && strstr(msg, path("secret")) &&
+                   strstr(msg, "qemu-img info -f raw"),
+           "format raw: says what happened, the backing it names, and how to check: %s", S(msg));
+        ok(msg && !strstr(msg, "leave it out") && !strstr(msg, "remove \"format\"") && !strstr(msg, "drop"),
+           "and never to drop \"format\"");
+        free(msg);
+}
+
+/* Not a disk: refused at once, never blocking on a FIFO. */
+static void test_not_files(void)
+{
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        char *msg;
+
+        alarm(20); /* a blocked open of the FIFO would hang here */
+        ok(mkfifo(path("fifo"), 0600) == 0, "made a FIFO");
+        msg = check_one(path("fifo"), VM_DISK_FORMAT_AUTO, NULL);
+        ok(msg && strstr(msg, "named pipe (FIFO), not a disk image"), "FIFO refused without blocking: %s", S(msg));
+        free(msg);
+        snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path("sock"));
+        ok(s >= 0 && bind(s, (struct sockaddr *)&sa, sizeof sa) == 0, "made a socket");
+        msg = check_one(path("sock"), VM_DISK_FORMAT_RAW, NULL);
+        ok(msg && strstr(msg, "is a socket"), "socket refused: %s", S(msg));
+        free(msg);
+        close(s);
+        mkdir(path("dir"), 0700);
+        msg = check_one(path("dir"), VM_DISK_FORMAT_AUTO, NULL);
+        ok(msg && strstr(msg, "is a directory"), "directory refused: %s", msg ? msg : "(none)");
+        free(msg);
+        msg = check_one("/dev/null", VM_DISK_FORMAT_AUTO, NULL);
+        ok(msg && strstr(msg, "character device"), "character device refused: %s", S(msg));
+        free(msg);
+        alarm(0);
 }
 
 int main(void)
@@ -156,6 +344,10 @@ int main(void)
                 is_int(d.n, 0, "no diagnostics");
                 spec_diags_done(&d);
         }
+
+        test_formats();
+        test_backing();
+        test_not_files();
 
         snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
         if (system(cmd) != 0)

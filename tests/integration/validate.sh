@@ -71,10 +71,10 @@ if command -v qemu-img >/dev/null; then
   ]
 }
 EOF2
-        want="$T/vm.json:4:36: disks[0].format: the VM file says format raw, but $T/x.qcow2 starts with the qcow2 header (QFI\xfb); fix \"format\" (or leave it out to use what the file is)
+        want="$T/vm.json:4:36: disks[0].format: the VM file says format raw, but $T/x.qcow2 now starts with a qcow2 header. A guest can write anything to its raw disk, so most likely the guest wrote this; qemuctl neither follows the header nor hands a qcow2 image to a guest as raw bytes (keep \"format\": without it the header would decide). Check what is there with \`qemu-img info -f raw $T/x.qcow2\` (the disk as raw) and \`qemu-img info -f qcow2 $T/x.qcow2\` (what the header claims; it opens no backing file); if it really is a qcow2 image, say \"format\": \"qcow2\"
 $T/vm.json:5:15: disks[1].file: CD-ROM image $T/nothing.iso does not exist (a CD-ROM is never created: point \"file\" at the ISO)
 $T/vm.json:7:15: disks[3].file: $T/gone.raw does not exist; create it, or add \"create\": \"20G\" to have qemuctl make it
-$T/vm.json:8:34: disks[4].format: the VM file says format qcow2, but $T/y.raw has no qcow2 header, so it is raw; fix \"format\" (or leave it out to use what the file is)"
+$T/vm.json:8:34: disks[4].format: the VM file says format qcow2, but $T/y.raw has no header of a known format, so it is raw; fix \"format\" (or leave it out to use what the file is)"
         out=$("$QEMUCTL" validate "$T/vm.json"); rc=$?
         check "disk problems make validate fail" [ $rc = 1 ]
         check "every disk problem, each at disks[N].file/format's place" [ "$out" = "$want" ]
