@@ -201,13 +201,16 @@ static void parse_value(struct spec_ctx *c, const struct spec_key *k, const stru
 bool spec_parse_object(struct spec_ctx *c, const struct jt *obj, const char *key, const char *path,
                        struct vm_spec *s, void *base)
 {
-        const char *names[64];
+        _cleanup_free_ const char **names = calloc(spec_keys_n + 1, sizeof *names);
         size_t n_names = 0;
 
-        for (size_t i = 0; i < spec_keys_n && n_names + 1 < ELEMENTSOF(names); i++)
+        if (!names) {
+                c->oom = true;
+                return false;
+        }
+        for (size_t i = 0; i < spec_keys_n; i++)
                 if (spec_key_is_child(&spec_keys[i], key))
                         names[n_names++] = spec_key_name(&spec_keys[i]);
-        names[n_names] = NULL;
         if (!check_object(c, obj, path, names))
                 return false;
         for (size_t i = 0; i < spec_keys_n; i++) {
