@@ -1,6 +1,8 @@
 /* The qemuctl command: the only code that prints to the user or exits. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
 
 #include "common/err.h"
 
@@ -9,13 +11,81 @@
 #define CLI_EXIT_FAIL 1
 #define CLI_EXIT_USAGE 2
 
+/* The verb table (cli/verbs.c): every verb declared once. `qemuctl help`,
+ * each verb's --help, its options for getopt, the man page qemuctl(1) and
+ * the bash and zsh completion (cli/gen/verbdoc.c, `make generate`) all come
+ * from it. */
+
+/* What an argument is: help and man write its metavar, completion offers
+ * files for FILE, the VMs of the state dir for NAME, CHOICES' words. */
+enum cli_arg {
+        CLI_ARG_NONE,     /* a flag: no argument */
+        CLI_ARG_FILE,     /* a path */
+        CLI_ARG_NAME,     /* a VM name */
+        CLI_ARG_DURATION, /* 60, 60s, 500ms, 2m */
+        CLI_ARG_SIZE,     /* 512M, 2G */
+        CLI_ARG_NUMBER,
+        CLI_ARG_CPULIST,  /* 0-3,8 */
+        CLI_ARG_CHOICE,   /* one of .choices */
+        CLI_ARG_TEXT,     /* anything else: a command, JSON, a regex */
+};
+
+/* The options every verb's on_opt never sees: cli_parse_opts handles them. */
+enum {
+        CLI_OPT_VAL_JSON = 'j',
+        CLI_OPT_VAL_TIMEOUT = 't',
+        CLI_OPT_VAL_LOCK_TIMEOUT = 'L',
+};
+
+struct cli_opt {
+        const char *name;    /* without "--" */
+        int val;             /* what on_opt gets (CLI_OPT_VAL_* for the shared ones) */
+        enum cli_arg arg;
+        const char *metavar; /* "S", "FILE", ... (NULL for a flag) */
+        const char *help;    /* for --help and the man page; may run over lines */
+        const char *choices; /* CLI_ARG_CHOICE: the words, space-separated */
+        char short_name;     /* 0, or the one-letter form (-v) */
+};
+
+/* A positional argument. OPTIONAL ones nest: NAME [VCPU [CPULIST]]. */
+enum { CLI_POS_OPTIONAL = 1 << 0, CLI_POS_MANY = 1 << 1 };
+struct cli_pos {
+        const char *metavar;
+        enum cli_arg arg;
+        unsigned flags;
+};
+
+struct cli_exit {
+        const char *code; /* "0", "124", "N" */
+        const char *meaning;
+};
+
 struct verb {
         const char *name;
-        int (*fn)(int argc, char **argv); /* argv[0] is the verb name */
-        const char *args;                 /* "FILE..." for the overview */
-        const char *summary;
-        const char *alias_of;             /* virsh names: the verb they stand for */
+        int (*fn)(int argc, char **argv); /* argv[0] is the name it was called by */
+        const char *aliases;              /* virsh names, space-separated; NULL: none */
+        const char *summary;              /* one line for `qemuctl help` */
+        const char *synopsis;             /* NULL: made from opts and args */
+        const char *description;          /* paragraphs, wrapped at 79 columns */
+        const struct cli_opt *opts;       /* {} ends it; --help is implied */
+        const struct cli_pos *args;       /* {} ends it; NULL: none */
+        const char *notes;                /* after the options */
+        const struct cli_exit *exits;     /* {} ends it; NULL: 0 ok, 1 failed, 2 usage */
+        bool hidden;                      /* not in `qemuctl help` (help, version) */
 };
+
+extern const struct verb cli_verbs[];
+extern const size_t cli_n_verbs;
+/* The verb NAME names, by its name or a virsh alias; NULL when none. */
+const struct verb *cli_verb_find(const char *name);
+/* The synopsis after "qemuctl VERB" (made from the table unless given). */
+char *cli_verb_synopsis(const struct verb *v);
+/* The verb's --help text. */
+void cli_verb_help(FILE *f, const struct verb *v);
+/* The positional arguments alone: NAME [VCPU [CPULIST]]. */
+char *cli_verb_args(const struct verb *v);
+/* `qemuctl help`: every verb with its summary. */
+void cli_help_overview(FILE *f);
 
 /* Print "qemuctl: VERB: msg" to stderr; returns CLI_EXIT_FAIL. */
 int cli_fail(const char *verb, const struct qc_err *err);
@@ -28,27 +98,30 @@ struct option;
 struct json_object;
 struct vm_handle;
 enum {
-        CLI_OPT_JSON = 1 << 0,             /* --json */
-        CLI_OPT_LOCK_TIMEOUT = 1 << 1,     /* --lock-timeout S: sets vm_lock_timeout_ms */
-        CLI_OPT_TIMEOUT = 1 << 2,          /* --timeout S, 0 allowed */
-        CLI_OPT_TIMEOUT_POSITIVE = 1 << 3, /* --timeout S, more than 0 */
-        CLI_OPT_NO_ARGS = 1 << 4,          /* nothing after the options */
-        CLI_OPT_ONE_NAME = 1 << 5,         /* exactly one VM name after the options */
+        CLI_OPT_TIMEOUT_POSITIVE = 1 << 3, /* --timeout S must be more than 0 */
+        CLI_OPT_NO_ARGS = 1 << 4,          /* nothing but options */
+        CLI_OPT_ONE_NAME = 1 << 5,         /* exactly one VM name besides the options */
 };
 /* A verb's own option: -1 to go on, else an exit code (already printed). */
 typedef int (*cli_opt_fn)(const char *verb, int c, const char *arg, void *ud);
 struct cli_opts {
-        unsigned take;               /* CLI_OPT_*; --help always */
+        unsigned take;               /* CLI_OPT_* */
         const char *no_json;         /* why --json is refused, when the verb does not take it */
-        const struct option *extra;  /* the verb's own options, handled by on_opt */
-        cli_opt_fn on_opt;
+        cli_opt_fn on_opt;           /* the verb's own options (the table's val) */
         void *ud;
         bool json;                   /* out: --json given */
         int timeout_ms;              /* out: --timeout, untouched when not given */
 };
-/* getopt_long over argv (stops at the first argument; optind is set).
+/* getopt_long over argv with the options the verb table gives VERB (looked
+ * up by name or alias): options may come anywhere, as GNU tools and virsh
+ * take them, and "--" ends them. The other arguments end up, in order, at
+ * argv[optind..argc-1]. --json, --timeout and --lock-timeout are handled
+ * here (--lock-timeout sets vm_lock_timeout_ms), the rest by on_opt.
  * Returns -1 to go on, else an exit code (--help printed, usage error). */
-int cli_parse_opts(const char *verb, int argc, char **argv, const char *help, struct cli_opts *o);
+int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o);
+/* Where VERB's first argument that is not an option is in argv (options
+ * taking a value skip it, "--" ends them), without parsing; -1 if none. */
+int cli_first_arg(const char *verb, int argc, char **argv);
 /* An on_opt for a verb with one option of its own: its argument (or "" for a
  * flag) into the const char * that ud points to. */
 int cli_opt_store(const char *verb, int c, const char *arg, void *ud);
@@ -67,6 +140,8 @@ int parse_duration_ms(const char *s, int *ret_ms);
 int cli_duration_opt(const char *verb, const char *name, const char *arg, bool positive, int *ret);
 
 /* Verbs, one file per group (cli/<group>.c). */
+int cmd_help(int argc, char **argv);     /* cli/help.c */
+int cmd_version(int argc, char **argv);
 int cmd_validate(int argc, char **argv); /* cli/vmfile.c */
 int cmd_cmdline(int argc, char **argv);  /* cli/cmdline.c */
 /* cli/lifecycle.c, cli/run.c, cli/info.c, cli/watch.c */

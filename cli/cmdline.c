@@ -1,5 +1,6 @@
 /* qemuctl cmdline: print the QEMU command line `start` would execute. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,21 +15,6 @@
 #include "launcher/spec.h"
 
 DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
-
-static void cmdline_help(void)
-{
-        printf("Usage: qemuctl cmdline [--shell] FILE\n\n"
-               "Print the qemu-system-x86_64 command line that `qemuctl start FILE` would\n"
-               "execute, one argument per line. Nothing is started and no disk is created;\n"
-               "disks that `start` would create are named on stderr. accel \"auto\" is\n"
-               "resolved on this host (a note on stderr when it becomes TCG and the CPU\n"
-               "mode changes with it). Paths are absolute, resolved against the VM file's\n"
-               "real directory, as `start` runs them. Sockets live in the VM's state dir\n"
-               "($QEMUCTL_RUNDIR/NAME, /run/qemuctl/NAME for root,\n"
-               "$XDG_RUNTIME_DIR/qemuctl/NAME otherwise).\n\n"
-               "  --shell  one line, quoted for a POSIX shell (copy, paste, run)\n"
-               "  --help   this text\n");
-}
 
 /* Disks `start` would make: named, so the printed command line is not a surprise. */
 static void note_creations(const struct vm_spec *spec)
@@ -66,27 +52,18 @@ int cmd_cmdline(int argc, char **argv)
         struct spec_diags diags = {};
         struct qc_err err = {};
         struct cmdline_ctx ctx;
-        const char *file = NULL;
-        bool shell = false, opts = true;
-        int r;
+        const char *file, *shell = NULL;
+        struct cli_opts co = { .on_opt = cli_opt_store, .ud = &shell };
+        int r = cli_parse_opts("cmdline", argc, argv, &co);
 
-        for (int i = 1; i < argc; i++) {
-                if (opts && strcmp(argv[i], "--") == 0)
-                        opts = false;
-                else if (opts && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
-                        cmdline_help();
-                        return CLI_EXIT_OK;
-                } else if (opts && strcmp(argv[i], "--shell") == 0)
-                        shell = true;
-                else if (opts && argv[i][0] == '-' && argv[i][1])
-                        return cli_usage("cmdline", "unknown option '%s'", argv[i]);
-                else if (file)
-                        return cli_usage("cmdline", "one VM file at a time (got '%s' and '%s')", file, argv[i]);
-                else
-                        file = argv[i];
-        }
-        if (!file)
+        if (r >= 0)
+                return r;
+        if (optind == argc)
                 return cli_usage("cmdline", "no VM file given; usage: qemuctl cmdline [--shell] FILE");
+        if (argc - optind > 1)
+                return cli_usage("cmdline", "one VM file at a time (got '%s' and '%s')", argv[optind],
+                                 argv[optind + 1]);
+        file = argv[optind];
 
         /* as start loads it: relative paths against the file's real directory */
         r = spec_load(file, &spec, &diags, &err);

@@ -23,13 +23,6 @@ struct facts {
         struct host_cgroups cg;
 };
 
-static const char host_help[] =
-        "Usage: qemuctl host [--json]\n\n"
-        "Report what this host offers VMs: NUMA nodes with their CPUs and memory, KSM,\n"
-        "hugepages per size and node, transparent hugepages, automatic NUMA balancing,\n"
-        "KVM (present, creates VMs, runs a guest, nested) and the cgroup v2 controllers.\n\n"
-        "  --json   one JSON object (sizes in bytes, pages as counts)\n"
-        "  --help   this text\n";
 
 static json_object *jstr(const char *s)
 {
@@ -201,8 +194,8 @@ int cmd_host(int argc, char **argv)
 {
         struct facts f = { 0 };
         struct qc_err err = { 0 };
-        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_NO_ARGS };
-        int rc = cli_parse_opts("host", argc, argv, host_help, &o);
+        struct cli_opts o = { .take = CLI_OPT_NO_ARGS };
+        int rc = cli_parse_opts("host", argc, argv, &o);
 
         if (rc >= 0)
                 return rc;

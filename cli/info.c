@@ -124,17 +124,12 @@ static void tidy(struct vm_handle *h)
 
 int cmd_list(int argc, char **argv)
 {
-        static const char help[] = "Usage: qemuctl list [--json]\n\n"
-                                   "Every VM with a state dir: name, state, QEMU pid, vCPUs, memory, uptime.\n"
-                                   "VMs that ended stay listed (ended/crashed/failed) until started again.\n"
-                                   "A state dir that lost its spec.json or status.json while no QEMU of it\n"
-                                   "runs is listed as broken; `qemuctl status NAME` says what to do.\n";
         const char *verb = argv[0];
-        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_NO_ARGS };
+        struct cli_opts o = { .take = CLI_OPT_NO_ARGS };
         _cleanup_strv_free_ char **names = NULL;
         struct qc_err err = { 0 };
         json_object *arr;
-        int rc = cli_parse_opts(verb, argc, argv, help, &o), ret = CLI_EXIT_OK;
+        int rc = cli_parse_opts(verb, argc, argv, &o), ret = CLI_EXIT_OK;
         bool json = o.json;
 
         if (rc >= 0)
@@ -183,16 +178,11 @@ int cmd_list(int argc, char **argv)
 
 int cmd_status(int argc, char **argv)
 {
-        static const char help[] = "Usage: qemuctl status [--json] NAME\n\n"
-                                   "Everything known about VM NAME: state (and QEMU's own run state), pids,\n"
-                                   "size, uptime, and how it ended if it ended. virsh name: dominfo.\n"
-                                   "Memory is what the guest has now: memory.size plus what setmem plugged\n"
-                                   "(--json: memory, memory_base, memory_plugged, memory_max in bytes).\n";
         const char *verb = argv[0];
-        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_ONE_NAME };
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *live = NULL;
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;
@@ -276,14 +266,11 @@ int cmd_status(int argc, char **argv)
 
 int cmd_dump(int argc, char **argv)
 {
-        static const char help[] = "Usage: qemuctl dump NAME\n\n"
-                                   "Print the effective VM file of NAME (JSON; live changes such as setvcpus\n"
-                                   "included). It is valid input for `qemuctl start`.\n";
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *json = NULL;
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "this verb always prints JSON" };
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;

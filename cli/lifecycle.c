@@ -19,17 +19,11 @@
 
 int cmd_start(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl start [--lock-timeout S] FILE\n\n"
-                "Start the VM that FILE describes, detached: a supervisor starts QEMU paused,\n"
-                "places it, sends `cont`, and returns once the guest runs (or prints QEMU's\n"
-                "own error when it refused). A VM of that name that is still running is an\n"
-                "error; what a VM that ended left behind is cleared.\n";
         const char *verb = argv[0];
         struct launch l;
         struct qc_err err = { 0 };
-        struct cli_opts o = { .take = CLI_OPT_LOCK_TIMEOUT };
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        struct cli_opts o = { 0 };
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;
@@ -81,12 +75,6 @@ static void wait_recorded(const char *verb, const struct vm_handle *h, const str
 
 int cmd_stop(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl stop [--timeout S] [--lock-timeout S] NAME\n\n"
-                "Press the VM's ACPI power button and wait for the guest to power off; a guest\n"
-                "that has not after --timeout (default 60 s) is quit (`quit` over QMP).\n"
-                "A paused VM is resumed first: a paused guest cannot see the power button.\n"
-                "virsh name: shutdown.\n";
         /* for the record when no supervisor watches: QEMU's exit status is
          * unknown then, the guest's reason for powering off too */
         static const struct vm_end_note stop_note = {
@@ -100,8 +88,8 @@ int cmd_stop(int argc, char **argv)
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct qc_err err = { 0 };
-        struct cli_opts o = { .take = CLI_OPT_LOCK_TIMEOUT | CLI_OPT_TIMEOUT | CLI_OPT_ONE_NAME, .timeout_ms = 60000 };
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .timeout_ms = 60000 };
+        int rc = cli_parse_opts(verb, argc, argv, &o);
         int timeout = o.timeout_ms;
 
         if (rc >= 0)
@@ -141,13 +129,10 @@ int cmd_stop(int argc, char **argv)
 
 int cmd_kill(int argc, char **argv)
 {
-        static const char help[] = "Usage: qemuctl kill [--lock-timeout S] NAME\n\n"
-                                   "Stop the VM at once (QMP `quit`; SIGKILL when QEMU does not answer).\n"
-                                   "virsh name: destroy.\n";
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
-        struct cli_opts o = { .take = CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;
@@ -184,13 +169,13 @@ int cmd_kill(int argc, char **argv)
         return CLI_EXIT_OK;
 }
 
-static int simple_qmp(int argc, char **argv, const char *help, const char *cmd, const char *done)
+static int simple_qmp(int argc, char **argv, const char *cmd, const char *done)
 {
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct qc_err err = { 0 };
-        struct cli_opts o = { .take = CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;
@@ -204,23 +189,15 @@ static int simple_qmp(int argc, char **argv, const char *help, const char *cmd, 
 
 int cmd_pause(int argc, char **argv)
 {
-        return simple_qmp(argc, argv,
-                          "Usage: qemuctl pause [--lock-timeout S] NAME\n\nPause the guest's vCPUs (QMP stop). "
-                          "virsh name: suspend.\n",
-                          "stop", "paused");
+        return simple_qmp(argc, argv, "stop", "paused");
 }
 
 int cmd_resume(int argc, char **argv)
 {
-        return simple_qmp(argc, argv,
-                          "Usage: qemuctl resume [--lock-timeout S] NAME\n\nResume a paused guest (QMP cont).\n",
-                          "cont", "resumed");
+        return simple_qmp(argc, argv, "cont", "resumed");
 }
 
 int cmd_reset(int argc, char **argv)
 {
-        return simple_qmp(argc, argv,
-                          "Usage: qemuctl reset [--lock-timeout S] NAME\n\nHard-reset the guest (QMP "
-                          "system_reset), like pressing the reset button.\n",
-                          "system_reset", "reset");
+        return simple_qmp(argc, argv, "system_reset", "reset");
 }

@@ -17,10 +17,10 @@
 #include "vm/vm-guest.h"
 #include "vm/vm.h"
 
-#define OPT_GUEST_ONLINE 1001
+#define OPT_GUEST_ONLINE 'g' /* its val in cli/verbs.c */
 
 /* --timeout is the verb's default when .timeout_ms stays -1 */
-#define LIVE_OPTS (CLI_OPT_LOCK_TIMEOUT | CLI_OPT_TIMEOUT_POSITIVE)
+#define LIVE_OPTS CLI_OPT_TIMEOUT_POSITIVE
 
 static int on_guest_online(const char *verb, int c, const char *arg, void *ud)
 {
@@ -75,35 +75,14 @@ static void progress(void *userdata, const char *what)
 
 int cmd_setvcpus(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl setvcpus [--timeout S] [--guest-online SOCKET] [--lock-timeout S] NAME N\n\n"
-                "Plug vCPUs into the running VM NAME until N are plugged (at most cpu.max),\n"
-                "or unplug down to N: one vCPU at a time, each confirmed by QEMU before the\n"
-                "next, highest first, never vCPU 0. Each step is recorded at once, so a\n"
-                "failure half-way leaves `dump` telling the truth. A plugged vCPU's thread\n"
-                "goes into its vcpuN/ cgroup and gets its recorded pin.\n\n"
-                "Unplugging needs the guest: it must offline the CPU and acknowledge\n"
-                "the ACPI eject (Linux does both). --timeout S bounds each unplug (30 s).\n"
-                "Plugging needs the guest to online the new CPU: a Linux guest without a\n"
-                "udev rule for it leaves it offline until you run, inside the guest,\n"
-                "  echo 1 > /sys/devices/system/cpu/cpuN/online\n"
-                "--guest-online SOCKET: then wait until the guest reports N CPUs online,\n"
-                "asking \"cpus\" on a serial line whose chardev is the unix SOCKET and\n"
-                "which answers \"cpus-online N\" (the test guest's question channel).\n\n"
-                "QEMU 7.2 under TCG aborts on a CPU or memory hotplug that follows a vCPU\n"
-                "unplug (not under KVM): under TCG, unplug last.\n";
-        static const struct option extra[] = {
-                { "guest-online", required_argument, NULL, OPT_GUEST_ONLINE },
-                { NULL, 0, NULL, 0 },
-        };
         const char *verb = argv[0], *guest_channel = NULL;
-        struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1, .extra = extra, .on_opt = on_guest_online,
+        struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1, .on_opt = on_guest_online,
                               .ud = &guest_channel };
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         unsigned long n;
         char *end;
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;
@@ -134,18 +113,13 @@ int cmd_setvcpus(int argc, char **argv)
 
 int cmd_vcpuinfo(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl vcpuinfo [--json] [--lock-timeout S] NAME\n\n"
-                "Per plugged vCPU of the running VM NAME, as `virsh vcpuinfo`: the host\n"
-                "thread, the host CPU it last ran on, its state, the CPU time it used\n"
-                "(user + system) and its CPU affinity. --json: times in nanoseconds.\n";
         const char *verb = argv[0];
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct vm_vcpu_info *info = NULL;
         size_t n = 0;
-        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        struct cli_opts co = { .take = CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, &co);
         bool json = co.json;
 
         if (rc >= 0)
@@ -199,21 +173,13 @@ int cmd_vcpuinfo(int argc, char **argv)
 
 int cmd_balloon(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl balloon [--json] [--timeout S] [--lock-timeout S] NAME [SIZE]\n\n"
-                "Without SIZE: the balloon's `actual`, the memory the guest has now.\n"
-                "With SIZE (\"256M\"): ask the guest's balloon driver to give memory back\n"
-                "(or take it again) until it has SIZE, and wait until `actual` is within\n"
-                "1% of SIZE or --timeout S (default 60 s) passes; says which. Exit 1 on a\n"
-                "timeout (the driver may still get there: query again). SIZE is at most the\n"
-                "guest's memory (memory.size + what setmem plugged).\n";
         const char *verb = argv[0];
-        struct cli_opts o = { .take = LIVE_OPTS | CLI_OPT_JSON, .timeout_ms = -1 };
+        struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1 };
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         uint64_t target = 0, actual = 0;
         char a[32], t[32];
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, &o);
         bool json = o.json;
 
         if (rc >= 0)
@@ -264,27 +230,12 @@ int cmd_balloon(int argc, char **argv)
 
 int cmd_memstat(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl memstat [--json] [--lock-timeout S] NAME   (virsh: dommemstat)\n\n"
-                "Memory of the running VM NAME: the balloon's actual size, the guest's own\n"
-                "statistics from its balloon driver (\"unknown\" when it does not report),\n"
-                "boot and hotplugged memory, QEMU's resident set on the host, and the\n"
-                "cgroup's memory.current where the memory controller is there. Sizes in\n"
-                "bytes (--json) or with units. last_update: when QEMU got the guest's\n"
-                "statistics (local time and age; --json: seconds since the epoch).\n\n"
-                "The guest sends statistics only when QEMU polls it. If polling is off\n"
-                "(memory.balloon.stats_interval 0, the default), memstat switches it on\n"
-                "in the running QEMU (every 1 s; cheap for the guest) and waits up to 4 s\n"
-                "for a fresh report, so the numbers are current. The VM file is not\n"
-                "changed: `dump` keeps the stats_interval you wrote, and a restarted VM\n"
-                "starts with polling off again. With polling on, the numbers are at most\n"
-                "one interval old.\n";
         const char *verb = argv[0];
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct vm_memstat m;
-        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        struct cli_opts co = { .take = CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, &co);
         bool json = co.json;
 
         if (rc >= 0)
@@ -350,24 +301,13 @@ int cmd_memstat(int argc, char **argv)
 
 int cmd_setmem(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl setmem [--timeout S] [--lock-timeout S] NAME SIZE\n\n"
-                "Give the running VM NAME SIZE of memory in all (\"768M\"): boot memory plus\n"
-                "hotplugged memory, at most memory.max. With memory.hotplug \"dimm\" it plugs\n"
-                "one pc-dimm of the difference (a multiple of 128M, one of memory.slots),\n"
-                "or unplugs whole DIMMs (the guest must have onlined them movable); with\n"
-                "\"virtio-mem\" it sets the device's requested-size and waits up to --timeout S\n"
-                "(30 s) for the guest's driver. Recorded as memory.plugged, so `dump` and a\n"
-                "restart keep it. To take memory from a guest without unplugging, use balloon.\n"
-                "Note: QEMU 7.2 under TCG aborts on a memory hotplug that follows a vCPU\n"
-                "unplug (not under KVM).\n";
         const char *verb = argv[0];
         struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1 };
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         uint64_t total = 0;
         char a[32];
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;

@@ -11,23 +11,6 @@
 #include "common/size.h"
 #include "host/host.h"
 
-/* Options after NAME too, as virsh takes them (`memtune vm1 --hard-limit 2G`);
- * nothing else may follow NAME. Call with optind at NAME. */
-static int parse_after_name(const char *verb, int argc, char **argv, const char *help, struct cli_opts *co)
-{
-        int at = optind, rc;
-
-        if (argc - at == 1)
-                return -1;
-        argv[at] = argv[0]; /* the rest parses as if it were a verb of its own */
-        rc = cli_parse_opts(verb, argc - at, argv + at, help, co);
-        if (rc >= 0)
-                return rc;
-        if (optind != argc - at)
-                return cli_usage(verb, "unexpected argument \"%s\" after the VM name", argv[at + optind]);
-        return -1;
-}
-
 /* The host's NUMA node ids (libnuma). */
 static int host_nodes_read(struct cpuset *ret, struct qc_err *err)
 {
@@ -77,43 +60,23 @@ static void size_or_unlimited(uint64_t v, char *buf, size_t len)
 
 int cmd_memtune(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl memtune [--json] [--lock-timeout S] NAME [--hard-limit S]\n"
-                "                       [--soft-limit S] [--swap-hard-limit S] [--min-guarantee S]\n\n"
-                "Memory limits of the running VM NAME, with libvirt's meaning on cgroup v2:\n"
-                "  --hard-limit       memory.max       QEMU is OOM-killed past it\n"
-                "  --soft-limit       memory.high      reclaimed hard past it\n"
-                "  --swap-hard-limit  memory.swap.max  swap QEMU may use (swap alone)\n"
-                "  --min-guarantee    memory.min       never reclaimed below it\n"
-                "Sizes like 4G or 512M; \"unlimited\" removes a limit. Recorded\n"
-                "(memory.limits), so `dump` and the next start keep them. Needs the cgroup v2\n"
-                "memory controller. Without options: the values in force (read back from the\n"
-                "cgroup; the recorded ones where the host has no memory controller).\n";
-        static const struct option opts[] = {
-                { "hard-limit", required_argument, NULL, 'a' + VM_MEMTUNE_HARD },
-                { "soft-limit", required_argument, NULL, 'a' + VM_MEMTUNE_SOFT },
-                { "swap-hard-limit", required_argument, NULL, 'a' + VM_MEMTUNE_SWAP },
-                { "min-guarantee", required_argument, NULL, 'a' + VM_MEMTUNE_MIN },
-                {},
-        };
         const char *verb = argv[0];
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct vm_memtune m = { 0 }, now;
-        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT, .extra = opts, .on_opt = memtune_opt,
+        struct cli_opts co = { .on_opt = memtune_opt,
                                .ud = &m };
         bool any = false, live = false;
         int rc;
 
-        /* options may follow NAME, as virsh has them */
-        rc = cli_parse_opts(verb, argc, argv, help, &co);
+        rc = cli_parse_opts(verb, argc, argv, &co);
         if (rc >= 0)
                 return rc;
         if (argc - optind < 1)
                 return cli_usage(verb, "expected a VM name");
+        if (argc - optind > 1)
+                return cli_usage(verb, "unexpected argument \"%s\" after the VM name", argv[optind + 1]);
         const char *name = argv[optind];
-        if ((rc = parse_after_name(verb, argc, argv, help, &co)) >= 0)
-                return rc;
         bool json = co.json;
         for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
                 any |= m.set[k];
@@ -222,39 +185,24 @@ static int show_numatune(const char *verb, struct place_vm *v, bool json)
 
 int cmd_numatune(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl numatune [--json] [--lock-timeout S] NAME [--nodeset LIST]\n"
-                "                        [--mode strict|preferred|interleave]\n\n"
-                "Host NUMA binding of the running VM NAME. --nodeset: the nodes must exist;\n"
-                "the VM cgroup's cpuset.mems when the cpuset controller is usable, then QEMU's\n"
-                "memory is moved there (migrate_pages). --mode cannot change while QEMU runs\n"
-                "(QEMU fixes a memory backend's policy when it creates it; libvirt refuses it\n"
-                "live too): it is recorded for the next start. Both are recorded (numa.nodeset,\n"
-                "numa.policy). Without options: the recorded binding, QEMU's Mems_allowed_list\n"
-                "and the cgroup's effective mems.\n";
-        static const struct option opts[] = {
-                { "nodeset", required_argument, NULL, 'n' },
-                { "mode", required_argument, NULL, 'm' },
-                {},
-        };
         const char *verb = argv[0];
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct numatune_opts o = { 0 };
         struct cpuset host_nodes;
-        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT, .extra = opts, .on_opt = numatune_opt,
+        struct cli_opts co = { .on_opt = numatune_opt,
                                .ud = &o };
         bool deferred = false;
         long not_moved = 0;
-        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        int rc = cli_parse_opts(verb, argc, argv, &co);
 
         if (rc >= 0)
                 return rc;
         if (argc - optind < 1)
                 return cli_usage(verb, "expected a VM name");
+        if (argc - optind > 1)
+                return cli_usage(verb, "unexpected argument \"%s\" after the VM name", argv[optind + 1]);
         const char *name = argv[optind];
-        if ((rc = parse_after_name(verb, argc, argv, help, &co)) >= 0)
-                return rc;
         bool json = co.json;
         if ((o.has_nodeset || o.has_mode) && json)
                 return cli_usage(verb, "--json: only when showing the binding");
@@ -290,18 +238,13 @@ int cmd_numatune(int argc, char **argv)
 
 int cmd_numastat(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl numastat [--json] [--lock-timeout S] NAME\n\n"
-                "Per-node memory of the VM's QEMU process, like `numastat -p`: from\n"
-                "/proc/PID/numa_maps, in MB per host node: Huge (hugetlbfs), Heap, Stack and\n"
-                "Private (everything else, guest RAM included). --json: bytes.\n";
         const char *verb = argv[0];
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct vm_numastat s = { 0 };
         struct cpuset nodes;
-        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT | CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        struct cli_opts co = { .take = CLI_OPT_ONE_NAME };
+        int rc = cli_parse_opts(verb, argc, argv, &co);
         bool json = co.json;
 
         if (rc >= 0)

@@ -117,23 +117,15 @@ static int show_vcpupin(const char *verb, struct place_vm *v, bool one, unsigned
 
 int cmd_vcpupin(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl vcpupin [--json] [--lock-timeout S] NAME [VCPU [CPULIST]]\n\n"
-                "Pin vCPU VCPU of the running VM NAME to host CPUs CPULIST (\"0-3,8\"): its\n"
-                "vcpuN/ cgroup's cpuset.cpus when the cpuset controller is usable, and\n"
-                "sched_setaffinity of its thread always. Recorded, so `dump` and the next\n"
-                "start keep it. A vCPU below cpu.max that is not plugged gets the pin when\n"
-                "it is. Without CPULIST: the pinning of every vCPU (or of VCPU): the real\n"
-                "affinity of its thread and the recorded pin.\n";
         const char *verb = argv[0];
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct cpuset cpus;
-        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT };
+        struct cli_opts co = { 0 };
         bool live = false;
         unsigned long vcpu = 0;
         char *end;
-        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        int rc = cli_parse_opts(verb, argc, argv, &co);
         bool json = co.json;
 
         if (rc >= 0)
@@ -173,19 +165,12 @@ int cmd_vcpupin(int argc, char **argv)
 
 int cmd_emulatorpin(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl emulatorpin [--json] [--lock-timeout S] NAME [CPULIST]\n\n"
-                "Pin QEMU's own threads (every thread that is not a vCPU: the main loop, I/O,\n"
-                "workers) of the running VM NAME to host CPUs CPULIST: the emulator/ cgroup's\n"
-                "cpuset.cpus when the cpuset controller is usable, and sched_setaffinity of\n"
-                "each thread always. Recorded (cpu.emulator_pin). Without CPULIST: the\n"
-                "affinity of QEMU's main thread and the recorded pin.\n";
         const char *verb = argv[0];
         _cleanup_place_vm_ struct place_vm v = { 0 };
         struct qc_err err = { 0 };
         struct cpuset cpus;
-        struct cli_opts co = { .take = CLI_OPT_JSON | CLI_OPT_LOCK_TIMEOUT };
-        int rc = cli_parse_opts(verb, argc, argv, help, &co);
+        struct cli_opts co = { 0 };
+        int rc = cli_parse_opts(verb, argc, argv, &co);
         bool json = co.json;
 
         if (rc >= 0)

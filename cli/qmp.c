@@ -12,31 +12,7 @@
 #include "common/io.h"
 #include "qmp/qmp.h"
 
-static const char qmp_help[] =
-        "Usage: qemuctl qmp --socket PATH [--json] [--timeout S] COMMAND [ARGS-JSON]\n"
-        "       qemuctl qmp --socket PATH --events [--timeout S]\n\n"
-        "Run one QMP command on a QEMU's QMP socket and print what it returned, or\n"
-        "print the QMP events it sends as JSON lines.\n\n"
-        "  --socket PATH  the QMP unix socket (-qmp unix:PATH,server=on,wait=off)\n"
-        "  --json         compact JSON on one line instead of indented JSON\n"
-        "  --timeout S    seconds to wait for the reply (default 10); with --events,\n"
-        "                 how long to listen (default: until QEMU closes the socket)\n"
-        "  --events       print events as JSON lines\n"
-        "  --help         this text\n\n"
-        "ARGS-JSON is the command's \"arguments\" object, e.g.\n"
-        "  qemuctl qmp --socket /tmp/q.sock qom-get '{\"path\": \"/machine\", \"property\": \"type\"}'\n"
-        "An error reply is printed to stderr and the exit status is 1.\n";
 
-static const char hmp_help[] =
-        "Usage: qemuctl hmp --socket PATH [--json] [--timeout S] 'HMP COMMAND'\n\n"
-        "Run a human monitor command through QMP (human-monitor-command) and print its\n"
-        "text, e.g. qemuctl hmp --socket /tmp/q.sock 'info balloon'.\n\n"
-        "  --socket PATH  the QMP unix socket\n"
-        "  --json         print the output as a JSON string\n"
-        "  --timeout S    seconds to wait for the reply (default 10)\n"
-        "  --help         this text\n\n"
-        "HMP's own refusals (output starting with \"unknown command:\" or \"Error:\")\n"
-        "go to stderr and the exit status is 1.\n";
 
 static void print_json(json_object *o, bool compact)
 {
@@ -99,18 +75,14 @@ static int print_events(const char *socket_path, int timeout_ms)
 
 int cli_qmp_main(const char *socket_path, int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "events", no_argument, NULL, 'e' },
-                { NULL, 0, NULL, 0 },
-        };
         _cleanup_qmp_ struct qmp *q = NULL;
         _cleanup_json_ json_object *args = NULL, *ret = NULL;
         struct qc_err err = { 0 };
         const char *events = NULL;
         /* -1: with --events, listen until QEMU closes the socket */
-        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_TIMEOUT, .timeout_ms = -1, .extra = opts,
+        struct cli_opts o = { .timeout_ms = -1,
                               .on_opt = cli_opt_store, .ud = &events };
-        int timeout_ms, r = cli_parse_opts("qmp", argc, argv, qmp_help, &o);
+        int timeout_ms, r = cli_parse_opts("qmp", argc, argv, &o);
 
         if (r >= 0)
                 return r;
@@ -148,8 +120,8 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
         _cleanup_qmp_ struct qmp *q = NULL;
         _cleanup_free_ char *out = NULL;
         struct qc_err err = { 0 };
-        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_TIMEOUT, .timeout_ms = QMP_DEFAULT_TIMEOUT_MS };
-        int r = cli_parse_opts("hmp", argc, argv, hmp_help, &o);
+        struct cli_opts o = { .timeout_ms = QMP_DEFAULT_TIMEOUT_MS };
+        int r = cli_parse_opts("hmp", argc, argv, &o);
 
         if (r >= 0)
                 return r;
@@ -183,8 +155,7 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
 
 /* Take --socket PATH (or --socket=PATH) out of argv; the rest goes to the
  * verb's main. Later a VM NAME may stand for RUNDIR/qmp.sock. */
-static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const char *, int, char **),
-                       const char *help)
+static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const char *, int, char **))
 {
         _cleanup_free_ char **rest = calloc((size_t)argc + 1, sizeof *rest);
         const char *path = NULL;
@@ -206,20 +177,22 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                         path = argv[i] + 9;
                 } else {
                         if (i > 0 && (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0)) {
-                                fputs(help, stdout);
+                                cli_verb_help(stdout, cli_verb_find(verb));
                                 return CLI_EXIT_OK;
                         }
                         rest[n++] = argv[i];
                 }
         }
-        if (!path && n > 1 && rest[1][0] != '-') {
+        /* the VM's name, among the options or after them */
+        int k = path ? -1 : cli_first_arg(verb, n, rest);
+        if (k > 0) {
                 /* `qemuctl qmp NAME ...`: a VM of ours, its monitor taken in
                  * turn with the other verbs (the VM's lock) */
                 _cleanup_vm_ struct vm_handle *h = NULL;
                 _cleanup_free_ char *sock = NULL;
                 struct qc_err err = { 0 };
 
-                if (vm_open(rest[1], verb, VM_OPEN_LOCK | VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0) {
+                if (vm_open(rest[k], verb, VM_OPEN_LOCK | VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0) {
                         /* `qmp query-status`: a command where the VM belongs */
                         if (err.code == ENOENT)
                                 return cli_usage(verb, "%s; give a VM name or --socket PATH before the command",
@@ -228,7 +201,7 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                 }
                 if (!(sock = path_join(h->rundir, VM_RUNDIR_QMP)))
                         return cli_failf(verb, "out of memory");
-                memmove(rest + 1, rest + 2, (size_t)(n - 1) * sizeof *rest);
+                memmove(rest + k, rest + k + 1, (size_t)(n - k) * sizeof *rest);
                 return fn(sock, n - 1, rest);
         }
         if (!path)
@@ -239,11 +212,11 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
 int cmd_qmp(int argc, char **argv)
 {
         signal(SIGPIPE, SIG_IGN);
-        return with_socket("qmp", argc, argv, cli_qmp_main, qmp_help);
+        return with_socket("qmp", argc, argv, cli_qmp_main);
 }
 
 int cmd_hmp(int argc, char **argv)
 {
         signal(SIGPIPE, SIG_IGN);
-        return with_socket("hmp", argc, argv, cli_hmp_main, hmp_help);
+        return with_socket("hmp", argc, argv, cli_hmp_main);
 }

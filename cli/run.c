@@ -13,31 +13,6 @@
 #include "launcher/handle.h"
 #include "launcher/supervisor.h"
 
-static const char help[] =
-        "Usage: qemuctl run [--timeout S] [--serial-log FILE] [--stop-timeout S] FILE\n\n"
-        "Run the VM that FILE describes in the foreground until it ends; the serial\n"
-        "console goes to stdout (or to FILE with --serial-log). Other verbs (status,\n"
-        "pause, qmp, ...) work on it meanwhile, by its name; `wait --for serial:` needs\n"
-        "--serial-log.\n\n"
-        "Options:\n"
-        "  --timeout S       stop the VM after S seconds (ACPI power button, then quit)\n"
-        "  --stop-timeout S  after the power button, wait this long before quit (default 10)\n"
-        "  --serial-log FILE write the serial console to FILE instead of stdout\n"
-        "  --lock-timeout S  wait this long for another qemuctl verb on the VM (default 10)\n\n"
-        "Ctrl-C or SIGTERM stop the VM the same way (power button, then quit).\n\n"
-        "Exit status:\n"
-        "    0  the guest powered off normally\n"
-        "    N  the guest wrote N to isa-debug-exit (\"debug_exit\": true; QEMU exits\n"
-        "       with (N << 1) | 1, qemuctl maps it back; N = 0 is success)\n"
-        "    2  usage error\n"
-        "    3  QEMU refused the command line / failed to start (its error is printed),\n"
-        "       or would have: \"accel\": \"kvm\" where KVM runs no guest (qemuctl host)\n"
-        "    4  the guest panicked (pvpanic)\n"
-        "    5  QEMU crashed (killed by a signal, or exited with an error)\n"
-        "    6  the VM was stopped from outside (qemuctl stop/kill, QMP quit)\n"
-        "  124  --timeout expired\n"
-        "  130  interrupted (SIGINT or SIGTERM)\n"
-        "  1    qemuctl itself failed (bad VM file, state dir, ...)\n";
 
 struct run_opts {
         int stop_timeout_ms;
@@ -57,13 +32,8 @@ static int run_opt(const char *verb, int c, const char *arg, void *ud)
 
 int cmd_run(int argc, char **argv)
 {
-        static const struct option opts[] = {
-                { "stop-timeout", required_argument, NULL, 's' },
-                { "serial-log", required_argument, NULL, 'o' },
-                {},
-        };
         struct run_opts ro = { .stop_timeout_ms = 10000 };
-        struct cli_opts o = { .take = CLI_OPT_TIMEOUT | CLI_OPT_LOCK_TIMEOUT, .extra = opts, .on_opt = run_opt,
+        struct cli_opts o = { .on_opt = run_opt,
                               .ud = &ro };
         const char *verb = argv[0], *serial_log;
         int timeout, stop_timeout;
@@ -71,7 +41,7 @@ int cmd_run(int argc, char **argv)
         struct launch l;
         struct vm_record rec;
         struct qc_err err = { 0 };
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;

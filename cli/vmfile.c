@@ -1,5 +1,6 @@
 /* Verbs about VM files themselves: validate. */
 #include <errno.h>
+#include <getopt.h>
 #include <json.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,24 +9,6 @@
 #include "cli/cli.h"
 #include "common/cleanup.h"
 #include "launcher/spec.h"
-
-static void validate_help(void)
-{
-        printf("Usage: qemuctl validate [--json] [--no-files] [--verbose] FILE...\n\n"
-               "Parse and check VM files without running anything. Prints \"FILE: ok\" for a\n"
-               "good file and every problem of a bad one as FILE:LINE:COL: json.path: message.\n"
-               "Disk images are checked as `start` checks them (read, never created): a\n"
-               "missing image without \"create\", a missing CD-ROM ISO, a \"format\" the\n"
-               "image's header contradicts. A missing image with \"create\" is fine.\n"
-               "Exit status: 0 when every file is good, 1 when any is not, 2 on usage errors.\n\n"
-               "  --json      print [{\"file\", \"ok\", \"errors\": [{\"line\", \"col\", \"path\", \"message\"}]}]\n"
-               "              (with --verbose, \"notes\" too, in the same shape)\n"
-               "  --no-files  check the file alone: do not look at the disk images it names\n"
-               "              (a sample or template whose images are not here)\n"
-               "  --verbose   also print notes: the images `start` will create\n"
-               "  --help      this text\n\n"
-               "The keys of a VM file: docs/vm-file.md.\n");
-}
 
 struct validate_opts {
         bool json, no_files, verbose;
@@ -105,41 +88,36 @@ static bool validate_one(const char *file, const struct validate_opts *o, json_o
         return good;
 }
 
+static int validate_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        struct validate_opts *o = ud;
+
+        if (c == 'n')
+                o->no_files = true;
+        else if (c == 'v')
+                o->verbose = true;
+        else
+                return cli_usage(verb, "unknown option");
+        return -1;
+}
+
 int cmd_validate(int argc, char **argv)
 {
         json_object *out = NULL;
         struct validate_opts o = { 0 };
-        bool all_good = true, opts = true;
-        int n_files = 0;
+        struct cli_opts co = { .on_opt = validate_opt, .ud = &o };
+        bool all_good = true;
+        int rc = cli_parse_opts("validate", argc, argv, &co);
 
-        for (int i = 1; i < argc; i++) {
-                if (!opts || argv[i][0] != '-' || !argv[i][1])
-                        n_files++;
-                else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-                        validate_help();
-                        return CLI_EXIT_OK;
-                } else if (strcmp(argv[i], "--json") == 0)
-                        o.json = true;
-                else if (strcmp(argv[i], "--no-files") == 0)
-                        o.no_files = true;
-                else if (strcmp(argv[i], "--verbose") == 0 || strcmp(argv[i], "-v") == 0)
-                        o.verbose = true;
-                else if (strcmp(argv[i], "--") == 0)
-                        opts = false;
-                else
-                        return cli_usage("validate", "unknown option '%s'", argv[i]);
-        }
-        if (n_files == 0)
+        if (rc >= 0)
+                return rc;
+        o.json = co.json;
+        if (optind == argc)
                 return cli_usage("validate", "no VM file given; usage: qemuctl validate [--json] [--no-files] [--verbose] FILE...");
         if (o.json && !(out = json_object_new_array()))
                 return cli_failf("validate", "out of memory");
-        opts = true;
-        for (int i = 1; i < argc; i++) {
-                if (opts && strcmp(argv[i], "--") == 0)
-                        opts = false;
-                else if (!opts || argv[i][0] != '-' || !argv[i][1])
-                        all_good &= validate_one(argv[i], &o, out);
-        }
+        for (int i = optind; i < argc; i++)
+                all_good &= validate_one(argv[i], &o, out);
         if (o.json) {
                 cli_print_json(out);
                 json_object_put(out);

@@ -28,23 +28,14 @@ static bool record_now(const char *rundir, struct vm_record *r)
 
 int cmd_wait(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl wait --for running|paused|shutdown|serial:REGEX [--timeout S] NAME\n\n"
-                "Wait until VM NAME runs, is paused, has ended (shutdown), or its serial\n"
-                "console (serial.log) matches the extended REGEX. Exit 0 when it did, 1 on\n"
-                "timeout (default: none) or when it cannot happen any more (the VM ended).\n";
-        static const struct option opts[] = {
-                { "for", required_argument, NULL, 'f' },
-                {},
-        };
         const char *verb = argv[0], *what = NULL;
-        struct cli_opts o = { .take = CLI_OPT_TIMEOUT, .extra = opts, .on_opt = cli_opt_store, .ud = &what };
+        struct cli_opts o = { .on_opt = cli_opt_store, .ud = &what };
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *serial = NULL;
         struct qc_err err = { 0 };
         regex_t re;
         bool use_re = false;
-        int rc = cli_parse_opts(verb, argc, argv, help, &o), timeout = o.timeout_ms;
+        int rc = cli_parse_opts(verb, argc, argv, &o), timeout = o.timeout_ms;
 
         if (rc >= 0)
                 return rc;
@@ -107,23 +98,15 @@ int cmd_wait(int argc, char **argv)
 
 int cmd_events(int argc, char **argv)
 {
-        static const char help[] =
-                "Usage: qemuctl events [--all] NAME\n\n"
-                "Print VM NAME's QMP events as JSON lines as they happen, until the VM ends\n"
-                "(the supervisor's log, RUNDIR/events.log). --all: the past ones first.\n";
-        static const struct option opts[] = {
-                { "all", no_argument, NULL, 'a' },
-                {},
-        };
         const char *verb = argv[0], *all = NULL;
         /* --json is taken: JSON lines is the only format */
-        struct cli_opts o = { .take = CLI_OPT_JSON | CLI_OPT_ONE_NAME, .extra = opts, .on_opt = cli_opt_store,
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .on_opt = cli_opt_store,
                               .ud = &all };
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *path = NULL;
         _cleanup_close_ int fd = -1;
         char buf[65536];
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;
@@ -160,9 +143,6 @@ int cmd_events(int argc, char **argv)
 
 int cmd_console(int argc, char **argv)
 {
-        static const char help[] = "Usage: qemuctl console NAME\n\n"
-                                   "Attach to VM NAME's serial console (RUNDIR/console.sock). On a terminal,\n"
-                                   "Ctrl-] detaches. Ends when the VM ends or stdin closes.\n";
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_close_ int s = -1;
@@ -173,7 +153,7 @@ int cmd_console(int argc, char **argv)
         char buf[4096];
 
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, help, &o);
+        int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;

@@ -1,0 +1,547 @@
+/* The verb table: every verb of qemuctl, declared once. `qemuctl help`,
+ * each verb's --help, the options getopt takes (cli_parse_opts), the man
+ * page docs/man/qemuctl.1 and the bash and zsh completion come from here
+ * (`make generate` writes the last three; a test fails when they are stale).
+ *
+ * Adding a verb: its entry here (name, summary, description, options with
+ * their argument kind, positional arguments), its cmd_* function in the
+ * cli/<group>.c it belongs to, `make generate`. A verb's own options reach
+ * its on_opt with the .val given here. */
+#include <string.h>
+
+#include "cli/cli.h"
+#include "vm/vm-place.h" /* memtune's option values */
+
+/* The options several verbs share, with the same meaning everywhere. */
+#define OPT(name_, val_, kind_, metavar_, help_, ...) \
+        { .name = name_, .val = val_, .arg = kind_, .metavar = metavar_, .help = help_, __VA_ARGS__ }
+#define OPT_JSON(help) OPT("json", CLI_OPT_VAL_JSON, CLI_ARG_NONE, NULL, help)
+#define OPT_TIMEOUT(help) OPT("timeout", CLI_OPT_VAL_TIMEOUT, CLI_ARG_DURATION, "S", help)
+#define OPT_LOCK_TIMEOUT                                          \
+        OPT("lock-timeout", CLI_OPT_VAL_LOCK_TIMEOUT, CLI_ARG_DURATION, "S", \
+            "wait up to S for another qemuctl verb that holds the VM's lock (default 10 s)")
+#define POS_NAME { "NAME", CLI_ARG_NAME, 0 }
+#define POS_FILE { "FILE", CLI_ARG_FILE, 0 }
+
+static const struct cli_opt opts_lock[] = { OPT_LOCK_TIMEOUT, {} };
+static const struct cli_opt opts_json_lock[] = { OPT_JSON("print JSON"), OPT_LOCK_TIMEOUT, {} };
+static const struct cli_pos args_name[] = { POS_NAME, {} };
+static const struct cli_pos args_file[] = { POS_FILE, {} };
+
+/* `run`'s exit status (README's table says the same). */
+static const struct cli_exit run_exits[] = {
+        { "0", "the guest powered off normally" },
+        { "N", "the guest wrote N to isa-debug-exit (\"debug_exit\": true; QEMU exits with (N << 1) | 1, "
+               "qemuctl maps it back; N = 0 is success)" },
+        { "1", "qemuctl itself failed (bad VM file, state dir, ...)" },
+        { "2", "usage error" },
+        { "3", "QEMU refused the command line / failed to start (its error is printed), or would have: "
+               "\"accel\": \"kvm\" where KVM runs no guest (qemuctl host)" },
+        { "4", "the guest panicked (pvpanic)" },
+        { "5", "QEMU crashed (killed by a signal, or exited with an error)" },
+        { "6", "the VM was stopped from outside (qemuctl stop/kill, QMP quit)" },
+        { "124", "--timeout expired" },
+        { "130", "interrupted (SIGINT or SIGTERM)" },
+        {},
+};
+
+static const struct cli_exit wait_exits[] = {
+        { "0", "the condition came true" },
+        { "1", "--timeout passed, or the condition cannot come true any more (the VM ended)" },
+        { "2", "usage error" },
+        {},
+};
+
+static const struct cli_exit validate_exits[] = {
+        { "0", "every file is good" },
+        { "1", "a file is not" },
+        { "2", "usage error" },
+        {},
+};
+
+const struct verb cli_verbs[] = {
+        {
+                .name = "help",
+                .fn = cmd_help,
+                .summary = "this overview, or a verb's --help",
+                .description = "Without VERB: every verb with what it does. With VERB: its --help.\n",
+                .args = (const struct cli_pos[]){ { "VERB", CLI_ARG_TEXT, CLI_POS_OPTIONAL }, {} },
+                .hidden = true,
+        },
+        {
+                .name = "version",
+                .fn = cmd_version,
+                .summary = "print the version",
+                .description = "Print qemuctl's version.\n",
+                .hidden = true,
+        },
+        {
+                .name = "validate",
+                .fn = cmd_validate,
+                .summary = "check VM files; report every problem",
+                .description =
+                        "Parse and check VM files without running anything. Prints \"FILE: ok\" for a\n"
+                        "good file and every problem of a bad one as FILE:LINE:COL: json.path: message.\n"
+                        "Disk images are checked as `start` checks them (read, never created): a\n"
+                        "missing image without \"create\", a missing CD-ROM ISO, a \"format\" the\n"
+                        "image's header contradicts. A missing image with \"create\" is fine.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_JSON("print [{\"file\", \"ok\", \"errors\": [{\"line\", \"col\", \"path\", \"message\"}]}] "
+                                 "(with --verbose, \"notes\" too, in the same shape)"),
+                        OPT("no-files", 'n', CLI_ARG_NONE, NULL, "check the file alone: do not look at the disk images it names (a sample or "
+                          "template whose images are not here)"),
+                        OPT("verbose", 'v', CLI_ARG_NONE, NULL, "also print notes: the images `start` will create", .short_name = 'v'),
+                        {},
+                },
+                .args = (const struct cli_pos[]){ { "FILE", CLI_ARG_FILE, CLI_POS_MANY }, {} },
+                .notes = "The keys of a VM file: qemuctl-vm(5), docs/vm-file.md.\n",
+                .exits = validate_exits,
+        },
+        {
+                .name = "cmdline",
+                .fn = cmd_cmdline,
+                .summary = "print the QEMU command line start would run",
+                .description =
+                        "Print the qemu-system-x86_64 command line that `qemuctl start FILE` would\n"
+                        "execute, one argument per line. Nothing is started and no disk is created;\n"
+                        "disks that `start` would create are named on stderr. accel \"auto\" is\n"
+                        "resolved on this host (a note on stderr when it becomes TCG and the CPU\n"
+                        "mode changes with it). Paths are absolute, resolved against the VM file's\n"
+                        "real directory, as `start` runs them. Sockets live in the VM's state dir\n"
+                        "($QEMUCTL_RUNDIR/NAME, /run/qemuctl/NAME for root,\n"
+                        "$XDG_RUNTIME_DIR/qemuctl/NAME otherwise).\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("shell", 's', CLI_ARG_NONE, NULL, "one line, quoted for a POSIX shell (copy, paste, run)"),
+                        {},
+                },
+                .args = args_file,
+        },
+        {
+                .name = "start",
+                .fn = cmd_start,
+                .summary = "start a VM detached; returns once the guest runs",
+                .description =
+                        "Start the VM that FILE describes, detached: a supervisor starts QEMU paused,\n"
+                        "places it, sends `cont`, and returns once the guest runs (or prints QEMU's\n"
+                        "own error when it refused). A VM of that name that is still running is an\n"
+                        "error; what a VM that ended left behind is cleared.\n",
+                .opts = opts_lock,
+                .args = args_file,
+        },
+        {
+                .name = "run",
+                .fn = cmd_run,
+                .summary = "run a VM in the foreground (CI); exit code says how it ended",
+                .description =
+                        "Run the VM that FILE describes in the foreground until it ends; the serial\n"
+                        "console goes to stdout (or to FILE with --serial-log). Other verbs (status,\n"
+                        "pause, qmp, ...) work on it meanwhile, by its name; `wait --for serial:` needs\n"
+                        "--serial-log.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_TIMEOUT("stop the VM after S seconds (ACPI power button, then quit)"),
+                        OPT("stop-timeout", 's', CLI_ARG_DURATION, "S", "after the power button, wait this long before quit (default 10)"),
+                        OPT("serial-log", 'o', CLI_ARG_FILE, "FILE", "write the serial console to FILE instead of stdout"),
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .args = args_file,
+                .notes = "Ctrl-C or SIGTERM stop the VM the same way (power button, then quit).\n",
+                .exits = run_exits,
+        },
+        {
+                .name = "stop",
+                .fn = cmd_stop,
+                .aliases = "shutdown",
+                .summary = "ACPI power button, then quit after --timeout",
+                .description =
+                        "Press the VM's ACPI power button and wait for the guest to power off; a guest\n"
+                        "that has not after --timeout (default 60 s) is quit (`quit` over QMP).\n"
+                        "A paused VM is resumed first: a paused guest cannot see the power button.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_TIMEOUT("how long the guest has to power off before QEMU is quit (default 60)"),
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .args = args_name,
+        },
+        {
+                .name = "kill",
+                .fn = cmd_kill,
+                .aliases = "destroy",
+                .summary = "stop a VM at once",
+                .description = "Stop the VM at once (QMP `quit`; SIGKILL when QEMU does not answer).\n",
+                .opts = opts_lock,
+                .args = args_name,
+        },
+        {
+                .name = "pause",
+                .fn = cmd_pause,
+                .aliases = "suspend",
+                .summary = "pause the guest's vCPUs",
+                .description = "Pause the guest's vCPUs (QMP stop).\n",
+                .opts = opts_lock,
+                .args = args_name,
+        },
+        {
+                .name = "resume",
+                .fn = cmd_resume,
+                .summary = "resume a paused guest",
+                .description = "Resume a paused guest (QMP cont).\n",
+                .opts = opts_lock,
+                .args = args_name,
+        },
+        {
+                .name = "reset",
+                .fn = cmd_reset,
+                .summary = "hard-reset the guest",
+                .description = "Hard-reset the guest (QMP system_reset), like pressing the reset button.\n",
+                .opts = opts_lock,
+                .args = args_name,
+        },
+        {
+                .name = "host",
+                .fn = cmd_host,
+                .summary = "what this host offers VMs: NUMA, hugepages, KSM, KVM, cgroups",
+                .description =
+                        "Report what this host offers VMs: NUMA nodes with their CPUs and memory, KSM,\n"
+                        "hugepages per size and node, transparent hugepages, automatic NUMA balancing,\n"
+                        "KVM (present, creates VMs, runs a guest, nested) and the cgroup v2 controllers.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_JSON("one JSON object (sizes in bytes, pages as counts)"),
+                        {},
+                },
+        },
+        {
+                .name = "list",
+                .fn = cmd_list,
+                .summary = "every VM: name, state, pid, vCPUs, memory, uptime",
+                .description =
+                        "Every VM with a state dir: name, state, QEMU pid, vCPUs, memory, uptime.\n"
+                        "VMs that ended stay listed (ended/crashed/failed) until started again.\n"
+                        "A state dir that lost its spec.json or status.json while no QEMU of it\n"
+                        "runs is listed as broken; `qemuctl status NAME` says what to do.\n",
+                .opts = (const struct cli_opt[]){ OPT_JSON("a JSON array, one object per VM"), {} },
+        },
+        {
+                .name = "status",
+                .fn = cmd_status,
+                .aliases = "dominfo",
+                .summary = "everything known about a VM, how it ended if it did",
+                .description =
+                        "Everything known about VM NAME: state (and QEMU's own run state), pids,\n"
+                        "size, uptime, and how it ended if it ended.\n"
+                        "Memory is what the guest has now: memory.size plus what setmem plugged\n"
+                        "(--json: memory, memory_base, memory_plugged, memory_max in bytes).\n",
+                .opts = (const struct cli_opt[]){ OPT_JSON("one JSON object"), {} },
+                .args = args_name,
+        },
+        {
+                .name = "dump",
+                .fn = cmd_dump,
+                .summary = "the effective VM file (live changes included)",
+                .description =
+                        "Print the effective VM file of NAME (JSON; live changes such as setvcpus\n"
+                        "included). It is valid input for `qemuctl start`.\n",
+                .args = args_name,
+        },
+        {
+                .name = "wait",
+                .fn = cmd_wait,
+                .summary = "wait for running|paused|shutdown|serial:REGEX",
+                .synopsis = "--for running|paused|shutdown|serial:REGEX [--timeout S] NAME",
+                .description =
+                        "Wait until VM NAME runs, is paused, has ended (shutdown), or its serial\n"
+                        "console (serial.log) matches the extended REGEX.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("for", 'f', CLI_ARG_CHOICE, "COND", "what to wait for: running, paused, shutdown, or serial:REGEX", .choices = "running paused shutdown serial:"),
+                        OPT_TIMEOUT("give up after S (default: never)"),
+                        {},
+                },
+                .args = args_name,
+                .exits = wait_exits,
+        },
+        {
+                .name = "console",
+                .fn = cmd_console,
+                .summary = "attach to the serial console",
+                .description =
+                        "Attach to VM NAME's serial console (RUNDIR/console.sock). On a terminal,\n"
+                        "Ctrl-] detaches. Ends when the VM ends or stdin closes.\n",
+                .args = args_name,
+        },
+        {
+                .name = "events",
+                .fn = cmd_events,
+                .summary = "QMP events as JSON lines, as they happen",
+                .description =
+                        "Print VM NAME's QMP events as JSON lines as they happen, until the VM ends\n"
+                        "(the supervisor's log, RUNDIR/events.log).\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("all", 'a', CLI_ARG_NONE, NULL, "the past events first"),
+                        OPT_JSON("JSON lines (the only format)"),
+                        {},
+                },
+                .args = args_name,
+        },
+        {
+                .name = "qmp",
+                .fn = cmd_qmp,
+                .aliases = "qemu-monitor-command",
+                .summary = "run one QMP command; --events: print events",
+                .synopsis = "[--json] [--timeout S] NAME|--socket PATH COMMAND [ARGS-JSON]\n"
+                            "--events [--timeout S] NAME|--socket PATH",
+                .description =
+                        "Run one QMP command on a QEMU's QMP socket and print what it returned, or\n"
+                        "print the QMP events it sends as JSON lines. NAME: a VM of qemuctl's (its\n"
+                        "monitor, taken in turn with the other verbs); --socket PATH: any QEMU's.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("socket", 'S', CLI_ARG_FILE, "PATH", "the QMP unix socket (-qmp unix:PATH,server=on,wait=off)"),
+                        OPT_JSON("compact JSON on one line instead of indented JSON"),
+                        OPT_TIMEOUT("seconds to wait for the reply (default 10); with --events, how long to listen "
+                                    "(default: until QEMU closes the socket)"),
+                        OPT("events", 'e', CLI_ARG_NONE, NULL, "print events as JSON lines"),
+                        {},
+                },
+                .args = (const struct cli_pos[]){
+                        POS_NAME,
+                        { "COMMAND", CLI_ARG_TEXT, 0 },
+                        { "ARGS-JSON", CLI_ARG_TEXT, CLI_POS_OPTIONAL },
+                        {},
+                },
+                .notes = "ARGS-JSON is the command's \"arguments\" object, e.g.\n"
+                         "  qemuctl qmp vm1 query-status\n"
+                         "  qemuctl qmp --socket /tmp/q.sock qom-get '{\"path\": \"/machine\", \"property\": \"type\"}'\n"
+                         "An error reply is printed to stderr and the exit status is 1.\n",
+        },
+        {
+                .name = "hmp",
+                .fn = cmd_hmp,
+                .summary = "run a human monitor command (e.g. 'info balloon')",
+                .synopsis = "[--json] [--timeout S] NAME|--socket PATH 'HMP COMMAND'",
+                .description =
+                        "Run a human monitor command through QMP (human-monitor-command) and print its\n"
+                        "text, e.g. qemuctl hmp vm1 'info balloon', or\n"
+                        "qemuctl hmp --socket /tmp/q.sock 'info balloon'.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("socket", 'S', CLI_ARG_FILE, "PATH", "the QMP unix socket"),
+                        OPT_JSON("print the output as a JSON string"),
+                        OPT_TIMEOUT("seconds to wait for the reply (default 10)"),
+                        {},
+                },
+                .args = (const struct cli_pos[]){ POS_NAME, { "'HMP COMMAND'", CLI_ARG_TEXT, 0 }, {} },
+                .notes = "HMP's own refusals (output starting with \"unknown command:\" or \"Error:\")\n"
+                         "go to stderr and the exit status is 1.\n",
+        },
+        {
+                .name = "vcpupin",
+                .fn = cmd_vcpupin,
+                .summary = "pin a vCPU to host CPUs; show the pinning",
+                .description =
+                        "Pin vCPU VCPU of the running VM NAME to host CPUs CPULIST (\"0-3,8\"): its\n"
+                        "vcpuN/ cgroup's cpuset.cpus when the cpuset controller is usable, and\n"
+                        "sched_setaffinity of its thread always. Recorded, so `dump` and the next\n"
+                        "start keep it. A vCPU below cpu.max that is not plugged gets the pin when\n"
+                        "it is. Without CPULIST: the pinning of every vCPU (or of VCPU): the real\n"
+                        "affinity of its thread and the recorded pin.\n",
+                .opts = (const struct cli_opt[]){ OPT_JSON("show the pinning as JSON"), OPT_LOCK_TIMEOUT, {} },
+                .args = (const struct cli_pos[]){
+                        POS_NAME,
+                        { "VCPU", CLI_ARG_NUMBER, CLI_POS_OPTIONAL },
+                        { "CPULIST", CLI_ARG_CPULIST, CLI_POS_OPTIONAL },
+                        {},
+                },
+        },
+        {
+                .name = "emulatorpin",
+                .fn = cmd_emulatorpin,
+                .summary = "pin QEMU's non-vCPU threads; show it",
+                .description =
+                        "Pin QEMU's own threads (every thread that is not a vCPU: the main loop, I/O,\n"
+                        "workers) of the running VM NAME to host CPUs CPULIST: the emulator/ cgroup's\n"
+                        "cpuset.cpus when the cpuset controller is usable, and sched_setaffinity of\n"
+                        "each thread always. Recorded (cpu.emulator_pin). Without CPULIST: the\n"
+                        "affinity of QEMU's main thread and the recorded pin.\n",
+                .opts = (const struct cli_opt[]){ OPT_JSON("show the pinning as JSON"), OPT_LOCK_TIMEOUT, {} },
+                .args = (const struct cli_pos[]){ POS_NAME, { "CPULIST", CLI_ARG_CPULIST, CLI_POS_OPTIONAL }, {} },
+        },
+        {
+                .name = "memtune",
+                .fn = cmd_memtune,
+                .summary = "memory limits (cgroup memory.*); show them",
+                .description =
+                        "Memory limits of the running VM NAME, with libvirt's meaning on cgroup v2.\n"
+                        "Sizes like 4G or 512M; \"unlimited\" removes a limit. Recorded\n"
+                        "(memory.limits), so `dump` and the next start keep them. Needs the cgroup v2\n"
+                        "memory controller. Without options: the values in force (read back from the\n"
+                        "cgroup; the recorded ones where the host has no memory controller).\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_JSON("show the limits as JSON"),
+                        OPT_LOCK_TIMEOUT,
+                        OPT("hard-limit", 'a' + VM_MEMTUNE_HARD, CLI_ARG_SIZE, "SIZE", "memory.max: QEMU is OOM-killed past it"),
+                        OPT("soft-limit", 'a' + VM_MEMTUNE_SOFT, CLI_ARG_SIZE, "SIZE", "memory.high: reclaimed hard past it"),
+                        OPT("swap-hard-limit", 'a' + VM_MEMTUNE_SWAP, CLI_ARG_SIZE, "SIZE", "memory.swap.max: swap QEMU may use (swap alone)"),
+                        OPT("min-guarantee", 'a' + VM_MEMTUNE_MIN, CLI_ARG_SIZE, "SIZE", "memory.min: never reclaimed below it"),
+                        {},
+                },
+                .args = args_name,
+        },
+        {
+                .name = "numatune",
+                .fn = cmd_numatune,
+                .summary = "host NUMA binding; show it",
+                .description =
+                        "Host NUMA binding of the running VM NAME. --nodeset: the nodes must exist;\n"
+                        "the VM cgroup's cpuset.mems when the cpuset controller is usable, then QEMU's\n"
+                        "memory is moved there (migrate_pages). --mode cannot change while QEMU runs\n"
+                        "(QEMU fixes a memory backend's policy when it creates it; libvirt refuses it\n"
+                        "live too): it is recorded for the next start. Both are recorded (numa.nodeset,\n"
+                        "numa.policy). Without options: the recorded binding, QEMU's Mems_allowed_list\n"
+                        "and the cgroup's effective mems.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_JSON("show the binding as JSON"),
+                        OPT_LOCK_TIMEOUT,
+                        OPT("nodeset", 'n', CLI_ARG_CPULIST, "LIST", "host NUMA nodes, like 0 or 0-1"),
+                        OPT("mode", 'm', CLI_ARG_CHOICE, "MODE", "strict, preferred or interleave (for the next start)", .choices = "strict preferred interleave"),
+                        {},
+                },
+                .args = args_name,
+        },
+        {
+                .name = "numastat",
+                .fn = cmd_numastat,
+                .summary = "QEMU's memory per host NUMA node (numastat -p)",
+                .description =
+                        "Per-node memory of the VM's QEMU process, like `numastat -p`: from\n"
+                        "/proc/PID/numa_maps, in MB per host node: Huge (hugetlbfs), Heap, Stack and\n"
+                        "Private (everything else, guest RAM included).\n",
+                .opts = (const struct cli_opt[]){ OPT_JSON("bytes, as JSON"), OPT_LOCK_TIMEOUT, {} },
+                .args = args_name,
+        },
+        {
+                .name = "setvcpus",
+                .fn = cmd_setvcpus,
+                .summary = "hotplug/unplug vCPUs one at a time, up to cpu.max",
+                .description =
+                        "Plug vCPUs into the running VM NAME until N are plugged (at most cpu.max),\n"
+                        "or unplug down to N: one vCPU at a time, each confirmed by QEMU before the\n"
+                        "next, highest first, never vCPU 0. Each step is recorded at once, so a\n"
+                        "failure half-way leaves `dump` telling the truth. A plugged vCPU's thread\n"
+                        "goes into its vcpuN/ cgroup and gets its recorded pin.\n"
+                        "\n"
+                        "Unplugging needs the guest: it must offline the CPU and acknowledge\n"
+                        "the ACPI eject (Linux does both).\n"
+                        "Plugging needs the guest to online the new CPU: a Linux guest without a\n"
+                        "udev rule for it leaves it offline until you run, inside the guest,\n"
+                        "  echo 1 > /sys/devices/system/cpu/cpuN/online\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_TIMEOUT("bound each unplug (default 30 s); with --guest-online, the wait for the "
+                                    "guest too (default 60 s)"),
+                        OPT("guest-online", 'g', CLI_ARG_FILE, "SOCKET", "then wait until the guest reports N CPUs online, asking \"cpus\" on a serial line "
+                          "whose chardev is the unix SOCKET and which answers \"cpus-online N\" (the test "
+                          "guest's question channel)"),
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .args = (const struct cli_pos[]){ POS_NAME, { "N", CLI_ARG_NUMBER, 0 }, {} },
+                .notes = "QEMU 7.2 under TCG aborts on a CPU or memory hotplug that follows a vCPU\n"
+                         "unplug (not under KVM): under TCG, unplug last.\n",
+        },
+        {
+                .name = "vcpuinfo",
+                .fn = cmd_vcpuinfo,
+                .summary = "per vCPU: thread, host CPU, state, CPU time, affinity",
+                .description =
+                        "Per plugged vCPU of the running VM NAME, as `virsh vcpuinfo`: the host\n"
+                        "thread, the host CPU it last ran on, its state, the CPU time it used\n"
+                        "(user + system) and its CPU affinity.\n",
+                .opts = (const struct cli_opt[]){ OPT_JSON("JSON, times in nanoseconds"), OPT_LOCK_TIMEOUT, {} },
+                .args = args_name,
+        },
+        {
+                .name = "balloon",
+                .fn = cmd_balloon,
+                .summary = "query the balloon, or set it and wait (1%)",
+                .description =
+                        "Without SIZE: the balloon's `actual`, the memory the guest has now.\n"
+                        "With SIZE (\"256M\"): ask the guest's balloon driver to give memory back\n"
+                        "(or take it again) until it has SIZE, and wait until `actual` is within\n"
+                        "1% of SIZE or --timeout S (default 60 s) passes; says which. Exit 1 on a\n"
+                        "timeout (the driver may still get there: query again). SIZE is at most the\n"
+                        "guest's memory (memory.size + what setmem plugged).\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_JSON("the query as JSON (bytes)"),
+                        OPT_TIMEOUT("how long to wait for the balloon (default 60)"),
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .args = (const struct cli_pos[]){ POS_NAME, { "SIZE", CLI_ARG_SIZE, CLI_POS_OPTIONAL }, {} },
+        },
+        {
+                .name = "memstat",
+                .fn = cmd_memstat,
+                .aliases = "dommemstat",
+                .summary = "balloon, guest stats, base/plugged memory, RSS, cgroup",
+                .description =
+                        "Memory of the running VM NAME: the balloon's actual size, the guest's own\n"
+                        "statistics from its balloon driver (\"unknown\" when it does not report),\n"
+                        "boot and hotplugged memory, QEMU's resident set on the host, and the\n"
+                        "cgroup's memory.current where the memory controller is there. Sizes in\n"
+                        "bytes (--json) or with units. last_update: when QEMU got the guest's\n"
+                        "statistics (local time and age; --json: seconds since the epoch).\n"
+                        "\n"
+                        "The guest sends statistics only when QEMU polls it. If polling is off\n"
+                        "(memory.balloon.stats_interval 0, the default), memstat switches it on\n"
+                        "in the running QEMU (every 1 s; cheap for the guest) and waits up to 4 s\n"
+                        "for a fresh report, so the numbers are current. The VM file is not\n"
+                        "changed: `dump` keeps the stats_interval you wrote, and a restarted VM\n"
+                        "starts with polling off again. With polling on, the numbers are at most\n"
+                        "one interval old.\n",
+                .opts = opts_json_lock,
+                .args = args_name,
+        },
+        {
+                .name = "setmem",
+                .fn = cmd_setmem,
+                .summary = "hotplug memory (DIMM / virtio-mem) up to memory.max",
+                .description =
+                        "Give the running VM NAME SIZE of memory in all (\"768M\"): boot memory plus\n"
+                        "hotplugged memory, at most memory.max. With memory.hotplug \"dimm\" it plugs\n"
+                        "one pc-dimm of the difference (a multiple of 128M, one of memory.slots),\n"
+                        "or unplugs whole DIMMs (the guest must have onlined them movable); with\n"
+                        "\"virtio-mem\" it sets the device's requested-size and waits up to --timeout S\n"
+                        "(30 s) for the guest's driver. Recorded as memory.plugged, so `dump` and a\n"
+                        "restart keep it. To take memory from a guest without unplugging, use balloon.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_TIMEOUT("how long to wait for each step (default 30)"),
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .args = (const struct cli_pos[]){ POS_NAME, { "SIZE", CLI_ARG_SIZE, 0 }, {} },
+                .notes = "QEMU 7.2 under TCG aborts on a memory hotplug that follows a vCPU\n"
+                         "unplug (not under KVM).\n",
+        },
+};
+const size_t cli_n_verbs = sizeof cli_verbs / sizeof cli_verbs[0];
+
+static bool word_in(const char *words, const char *w)
+{
+        size_t n = strlen(w);
+
+        for (const char *p = words; p && *p;) {
+                size_t len = strcspn(p, " ");
+
+                if (len == n && strncmp(p, w, n) == 0)
+                        return true;
+                p += len;
+                p += strspn(p, " ");
+        }
+        return false;
+}
+
+const struct verb *cli_verb_find(const char *name)
+{
+        for (size_t i = 0; i < cli_n_verbs; i++)
+                if (strcmp(cli_verbs[i].name, name) == 0 || word_in(cli_verbs[i].aliases, name))
+                        return &cli_verbs[i];
+        return NULL;
+}
