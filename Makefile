@@ -6,6 +6,8 @@ CFLAGS ?= -O2 -g
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
+ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
 BUILD ?= build
 PKG_CONFIG ?= pkg-config
 
@@ -93,8 +95,20 @@ $(BUILD)/bench/%: bench/%.c $(LIBS_ORDERED)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -Wl,--as-needed -o $@ $< $(LIBS_ORDERED) $(LDLIBS)
 
+# Made from the verb table (cli/verbs.c) by gen-verbdoc, which links the cli
+# objects without main.o; checked in; tests/integration/verb-docs.sh fails
+# when they are stale.
+VERBDOC = $(BUILD)/gen-verbdoc
+VERBDOC_FILES = docs/man/qemuctl.1:man docs/completion/qemuctl.bash:bash docs/completion/_qemuctl:zsh
+$(VERBDOC): cli/gen/verbdoc.c $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ)) $(LIBS_ORDERED)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ)) $(LIBS_ORDERED) $(LDLIBS)
+generate: generate-verbs
+generate-verbs: $(VERBDOC)
+	@mkdir -p docs/man docs/completion
+	set -e; for fk in $(VERBDOC_FILES); do f=$${fk%:*}; $(VERBDOC) $${fk#*:} >$$f.tmp; mv $$f.tmp $$f; done
+
 # tests run the binary of their own build (a sanitizer build never replaces ./qemuctl)
-test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) guest
+test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) guest
 
 # The test guest (tests/guest/README.md). Exit 77 = a prerequisite is missing
 # (named in $(BUILD)/guest/MISSING); the guest tests then skip.
@@ -140,18 +154,23 @@ $(BUILD)/fuzz/%: fuzz/%.c $(LIBS_ORDERED)
 bench: qemuctl guest $(BENCH_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) bench/run-bench.sh
 
-install: qemuctl
-	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 qemuctl $(DESTDIR)$(BINDIR)/qemuctl
-	install -d $(DESTDIR)$(MANDIR)/man5
-	install -m 0644 docs/man/qemuctl-vm.5 $(DESTDIR)$(MANDIR)/man5/qemuctl-vm.5
+# the binary of this build, the man pages and the completions (docs/man/*.1
+# to man1, *.5 to man5)
+install: $(BUILD)/qemuctl
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
+	install -m 0755 $(BUILD)/qemuctl $(DESTDIR)$(BINDIR)/qemuctl
+	install -m 0644 $(wildcard docs/man/*.1) $(DESTDIR)$(MANDIR)/man1/
+	$(if $(wildcard docs/man/*.5),install -m 0644 $(wildcard docs/man/*.5) $(DESTDIR)$(MANDIR)/man5/)
+	install -m 0644 docs/completion/qemuctl.bash $(DESTDIR)$(BASHCOMPDIR)/qemuctl
+	install -m 0644 docs/completion/_qemuctl $(DESTDIR)$(ZSHCOMPDIR)/_qemuctl
 	install -d $(DESTDIR)$(PREFIX)/share/qemuctl
 	install -m 0644 docs/vm-file.schema.json $(DESTDIR)$(PREFIX)/share/qemuctl/vm-file.schema.json
 
 clean:
 	rm -rf build build-asan build-fuzz qemuctl
 
-.PHONY: all generate test test-unit test-programs guest cgroup-guest check-asan fuzz fuzz-run bench install clean
+test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) guest
 .SECONDARY:
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
