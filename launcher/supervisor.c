@@ -30,6 +30,7 @@ struct sup {
         bool exited;
         int wstatus;
         bool reached_running;
+        bool qemu_said;  /* rec.message is QEMU's own stderr (finish) */
         /* stopping: power button sent at stop_at; quit at quit_at; SIGKILL at kill_at */
         int64_t stop_at, quit_at, kill_at;
         bool killed_by_us;
@@ -249,6 +250,7 @@ static void finish(struct sup *s)
                 r->state = VM_STATE_FAILED;
                 free(r->message);
                 r->message = qemu_log_tail(s->o->rundir);
+                s->qemu_said = r->message != NULL;
                 if (!r->message) {
                         _cleanup_free_ char *how = vm_record_describe_end(r);
                         if (asprintf(&r->message, "QEMU exited before the guest ran, and said nothing (%s)",
@@ -419,7 +421,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 s.exited = true;
                 finish(&s);
                 _cleanup_free_ char *said = s.rec.message;
-                if (said && !strstr(said, "said nothing")) {
+                if (said && s.qemu_said) {
                         if (asprintf(&s.rec.message, "%s\nQEMU said: %s", err->msg, said) < 0)
                                 s.rec.message = NULL;
                 } else {

@@ -357,7 +357,8 @@ static void test_spawn_cgroup(void)
 
 /* The fake QEMU (this program, re-executed by the supervisor): serves QMP
  * on RUNDIR/events.sock, answers `cont`, sends each event line given, hangs
- * up and exits 0. */
+ * up and exits 0. An argument "stderr:TEXT" prints TEXT on its stderr
+ * first. */
 static int fake_qemu(int argc, char **argv)
 {
         struct fakeqmp *f = fakeqmp_new();
@@ -370,7 +371,10 @@ static int fake_qemu(int argc, char **argv)
         fakeqmp_expect(f, "{\"execute\": \"cont\"}");
         fakeqmp_reply(f, "{}");
         for (int i = 3; i < argc; i++)
-                fakeqmp_send(f, argv[i]);
+                if (strncmp(argv[i], "stderr:", 7) == 0)
+                        fprintf(stderr, "%s\n", argv[i] + 7);
+                else
+                        fakeqmp_send(f, argv[i]);
         fakeqmp_close(f);
         if (fakeqmp_listen(f, path) < 0)
                 return 2;
@@ -507,6 +511,53 @@ static void test_hostile_events(void)
         }
 }
 
+/* A start that fails after QEMU is up (the prepare hook refuses): the
+ * record has our reason and, when QEMU wrote anything, what QEMU said --
+ * whatever its words (the supervisor once searched them for "said
+ * nothing"). */
+static int refuse_prepare(struct qmp *q, pid_t qemu_pid, void *ud, struct qc_err *err)
+{
+        return qc_err_set(err, EINVAL, "prepare refused the vCPUs");
+}
+
+static void test_refused_start_message(void)
+{
+        char base[] = "/tmp/qemuctl-tsup-XXXXXX", rundir[64], name[64];
+        char *argv[] = { "/proc/self/exe", "--fake-qemu", rundir,
+                         "stderr:qemu-system-x86_64: warning: the BIOS said nothing about vCPU 3", NULL };
+        struct qc_err err = { 0 };
+        struct vm_record rec, got;
+        char cmd[128];
+
+        if (!mkdtemp(base)) {
+                ok(0, "mkdtemp");
+                return;
+        }
+        snprintf(rundir, sizeof rundir, "%s/vm", base);
+        if (mkdir(rundir, 0700) < 0) {
+                ok(0, "mkdir %s", rundir);
+                return;
+        }
+        snprintf(name, sizeof name, "tsupr%d", (int)getpid());
+        struct supervisor_opts o = { .name = name, .rundir = rundir, .argv = argv, .stdout_fd = -1,
+                                     .notify_fd = -1, .start_timeout_ms = 20000, .prepare = refuse_prepare };
+        /* the supervisor ran to its end; the failure is in the record */
+        if (supervisor_run(&o, &rec, &err) == 0)
+                vm_record_done(&rec);
+        if (vm_record_read(rundir, &got, &err) == 0) {
+                is_int(got.state, VM_STATE_FAILED, "recorded as failed");
+                ok(got.message && strstr(got.message, "prepare refused the vCPUs"), "our reason: %s",
+                   got.message ? got.message : "(none)");
+                ok(got.message && strstr(got.message, "QEMU said: qemu-system-x86_64: warning: the BIOS said nothing"),
+                   "and QEMU's words, whatever they are");
+                vm_record_done(&got);
+        } else {
+                ok(0, "status.json: %s", err.msg);
+        }
+        snprintf(cmd, sizeof cmd, "rm -rf %s", base);
+        (void)!system(cmd);
+}
+
 int main(int argc, char **argv)
 {
         if (argc > 2 && strcmp(argv[1], "--fake-qemu") == 0)
@@ -516,5 +567,6 @@ int main(int argc, char **argv)
         test_spawn_cgroup();
         test_exit_codes();
         test_hostile_events();
+        test_refused_start_message();
         return tap_done();
 }
