@@ -274,11 +274,28 @@ static int64_t get_int(json_object *o, const char *k, int64_t def)
                                                                                              : def;
 }
 
+/* A pid a kill() may be aimed at: 1..INT32_MAX, else 0 (none). Never -1
+ * (every process), never 2^32 + 1 cut down to 1. */
+static pid_t get_pid(json_object *o, const char *k)
+{
+        int64_t v = get_int(o, k, 0);
+
+        return v > 0 && v <= INT32_MAX ? (pid_t)v : 0;
+}
+
+static int get_int32(json_object *o, const char *k, int def)
+{
+        int64_t v = get_int(o, k, def);
+
+        return v >= INT32_MIN && v <= INT32_MAX ? (int)v : def;
+}
+
 static bool get_bool(json_object *o, const char *k)
 {
         json_object *v;
 
-        return json_object_object_get_ex(o, k, &v) && json_object_get_boolean(v);
+        return json_object_object_get_ex(o, k, &v) && json_object_is_type(v, json_type_boolean) &&
+               json_object_get_boolean(v);
 }
 
 static char *get_str(json_object *o, const char *k)
@@ -308,15 +325,16 @@ int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err
                 return qc_err_set(err, EINVAL, "%s: not a status record (not a JSON object)", path);
         }
         vm_record_init(&r);
-        r.state = json_object_object_get_ex(o, "state", &v) ? vm_state_from_string(json_object_get_string(v))
-                                                            : _VM_STATE_INVALID;
+        r.state = json_object_object_get_ex(o, "state", &v) && json_object_is_type(v, json_type_string)
+                          ? vm_state_from_string(json_object_get_string(v))
+                          : _VM_STATE_INVALID;
         if (r.state == _VM_STATE_INVALID) {
                 json_object_put(o);
                 return qc_err_set(err, EINVAL, "%s: no valid \"state\"", path);
         }
-        r.qemu_pid = (pid_t)get_int(o, "qemu_pid", 0);
+        r.qemu_pid = get_pid(o, "qemu_pid");
         r.qemu_start = (uint64_t)get_int(o, "qemu_start", 0);
-        r.supervisor_pid = (pid_t)get_int(o, "supervisor_pid", 0);
+        r.supervisor_pid = get_pid(o, "supervisor_pid");
         r.supervisor_start = (uint64_t)get_int(o, "supervisor_start", 0);
         r.foreground = get_bool(o, "foreground");
         r.started_at = get_int(o, "started_at", 0);
@@ -324,8 +342,8 @@ int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err
         r.shutdown_reason = get_str(o, "shutdown_reason");
         r.shutdown_by_guest = get_bool(o, "shutdown_by_guest");
         r.panicked = get_bool(o, "panicked");
-        r.exit_status = (int)get_int(o, "exit_status", -1);
-        r.exit_signal = (int)get_int(o, "exit_signal", 0);
+        r.exit_status = get_int32(o, "exit_status", -1);
+        r.exit_signal = get_int32(o, "exit_signal", 0);
         r.timed_out = get_bool(o, "timed_out");
         r.interrupted = get_bool(o, "interrupted");
         r.message = get_str(o, "message");

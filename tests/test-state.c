@@ -72,6 +72,24 @@ static void test_record_roundtrip(void)
         ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "record is 0600");
         write_file(path, "{\"state\": \"bogus\"}", 0600);
         ok(vm_record_read(dir, &back, &err) < 0 && strstr(err.msg, "state"), "bad state refused: %s", err.msg);
+
+        /* a record in any shape: pids a kill() could be aimed at never come
+         * out as -1 (every process) or as a 64-bit value cut down to 1 */
+        write_file(path,
+                   "{\"state\": \"running\", \"qemu_pid\": -1, \"supervisor_pid\": 4294967297, "
+                   "\"exit_status\": 4294967296, \"exit_signal\": \"9\", \"foreground\": \"no\", "
+                   "\"panicked\": 1, \"shutdown_reason\": 5}",
+                   0600);
+        is_int(vm_record_read(dir, &back, &err), 0, "a record with wrong-typed members reads (%s)", err.msg);
+        is_int(back.qemu_pid, 0, "qemu_pid -1 is no pid");
+        is_int(back.supervisor_pid, 0, "supervisor_pid 2^32 + 1 is no pid (not 1)");
+        is_int(back.exit_status, -1, "an exit status past int is none");
+        is_int(back.exit_signal, 0, "a signal given as a string is none");
+        ok(!back.foreground && !back.panicked, "booleans given as a string or a number are false");
+        ok(!back.shutdown_reason, "a reason given as a number is none");
+        vm_record_done(&back);
+        write_file(path, "{\"state\": [\"running\"]}", 0600);
+        ok(vm_record_read(dir, &back, &err) < 0, "a state that is no string is refused: %s", err.msg);
 }
 
 static void test_lock(void)
