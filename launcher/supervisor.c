@@ -17,6 +17,7 @@
 #include "../common/io.h"
 #include "../qmp/qmp.h"
 #include "spawn.h"
+#include "supervisor-events.h"
 #include "supervisor-files.h"
 
 struct sup {
@@ -97,14 +98,11 @@ static bool reap(struct sup *s)
         return s->exited;
 }
 
-/* QEMU's events, from a peer that may send anything: every member is read
- * with qmp/'s typed getters, and a member of the wrong type counts as absent. */
 static void handle_event(struct sup *s, json_object *ev)
 {
-        const char *n = qmp_event_name(ev), *reason, *action;
-        json_object *data = qmp_event_data(ev);
+        int what;
 
-        if (!n)
+        if (!qmp_event_name(ev))
                 return;
         if (s->events_log >= 0) {
                 const char *line = json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN);
@@ -112,30 +110,11 @@ static void handle_event(struct sup *s, json_object *ev)
                 if (line && asprintf(&nl, "%s\n", line) > 0)
                         write_all(s->events_log, nl, strlen(nl));
         }
-        if (strcmp(n, "SHUTDOWN") == 0) {
-                free(s->rec.shutdown_reason);
-                reason = qmp_member_string(data, "reason");
-                s->rec.shutdown_reason = reason ? strdup(reason) : NULL;
-                s->rec.shutdown_by_guest = qmp_member_bool(data, "guest", false);
-                if (s->rec.shutdown_reason && strcmp(s->rec.shutdown_reason, "guest-panic") == 0)
-                        s->rec.panicked = true;
+        what = sup_event_apply(&s->rec, ev, s->reached_running, s->o->foreground);
+        if (what & SUP_EVENT_RECORD)
                 record(s);
-        } else if (strcmp(n, "GUEST_PANICKED") == 0) {
-                s->rec.panicked = true;
-                record(s);
-                /* QEMU's default panic action is to shut down; with
-                 * "-action panic=pause" (or -no-shutdown) it waits. Under `run`
-                 * nobody will look at a paused corpse: quit. */
-                action = qmp_member_string(data, "action");
-                if (s->o->foreground && s->q && action && strcmp(action, "pause") == 0)
-                        qmp_quit(s->q, NULL);
-        } else if (strcmp(n, "STOP") == 0 && s->reached_running) {
-                s->rec.state = VM_STATE_PAUSED;
-                record(s);
-        } else if (strcmp(n, "RESUME") == 0 && s->reached_running) {
-                s->rec.state = VM_STATE_RUNNING;
-                record(s);
-        }
+        if ((what & SUP_EVENT_QUIT) && s->q)
+                qmp_quit(s->q, NULL);
 }
 
 static void drain_events(struct sup *s)

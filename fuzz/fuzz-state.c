@@ -1,0 +1,141 @@
+/* libFuzzer: the readers of a state dir's records, which anything with write
+ * access to the state dir (or a full disk, a crash mid-write) may have left in
+ * any shape. The input is written as status.json and read with
+ * vm_record_read(): a record that reads has pids a kill() may be aimed at
+ * (0 = none, else 1..INT32_MAX: never -1, never a 64-bit value cut down to
+ * 1), describes its end, and writes and reads back the same. The same input
+ * is written as spec.json and read with spec_load(), as `qemuctl` verbs read
+ * a running VM's effective VM file: one that loads serializes and loads again. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "common/io.h"
+#include "launcher/spec.h"
+#include "launcher/state.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static char dir[] = "/tmp/qemuctl-fuzz-state-XXXXXX";
+
+static void put(const char *file, const uint8_t *data, size_t size)
+{
+        char path[128];
+        FILE *f;
+
+        snprintf(path, sizeof path, "%s/%s", dir, file);
+        f = fopen(path, "we");
+        if (!f)
+                abort();
+        if (size && fwrite(data, 1, size, f) != size)
+                abort();
+        fclose(f);
+}
+
+static void cleanup(void)
+{
+        char path[128];
+
+        snprintf(path, sizeof path, "%s/%s", dir, VM_RUNDIR_STATUS);
+        unlink(path);
+        snprintf(path, sizeof path, "%s/%s", dir, VM_RUNDIR_SPEC);
+        unlink(path);
+        rmdir(dir);
+}
+
+static bool same_str(const char *a, const char *b)
+{
+        return (!a && !b) || (a && b && strcmp(a, b) == 0);
+}
+
+/* The pid the record says, as it should be read: 1..INT32_MAX, else 0. */
+static int64_t want_pid(json_object *o, const char *key)
+{
+        json_object *v;
+        int64_t n;
+
+        if (!json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, json_type_int))
+                return 0;
+        n = json_object_get_int64(v);
+        return n > 0 && n <= INT32_MAX ? n : 0;
+}
+
+static void fuzz_status(const uint8_t *data, size_t size)
+{
+        struct vm_record r, again;
+        json_object *o;
+        char *how, *text;
+
+        put(VM_RUNDIR_STATUS, data, size);
+        if (vm_record_read(dir, &r, NULL) < 0)
+                return;
+        if (!vm_state_to_string(r.state))
+                abort();
+        text = strndup((const char *)data, size);
+        o = text ? json_tokener_parse(text) : NULL;
+        if (o && (r.qemu_pid != want_pid(o, "qemu_pid") || r.supervisor_pid != want_pid(o, "supervisor_pid")))
+                abort();
+        json_object_put(o);
+        free(text);
+        how = vm_record_describe_end(&r);
+        free(how);
+        if (vm_record_write(dir, &r, NULL) < 0 || vm_record_read(dir, &again, NULL) < 0)
+                abort();
+        if (again.state != r.state || again.qemu_pid != r.qemu_pid || again.qemu_start != r.qemu_start ||
+            again.supervisor_pid != r.supervisor_pid || again.supervisor_start != r.supervisor_start ||
+            again.foreground != r.foreground || again.started_at != r.started_at || again.ended_at != r.ended_at ||
+            !same_str(again.shutdown_reason, r.shutdown_reason) || again.shutdown_by_guest != r.shutdown_by_guest ||
+            again.panicked != r.panicked || again.exit_status != r.exit_status ||
+            again.exit_signal != r.exit_signal || again.timed_out != r.timed_out ||
+            again.interrupted != r.interrupted || !same_str(again.message, r.message))
+                abort();
+        vm_record_done(&again);
+        vm_record_done(&r);
+}
+
+static void fuzz_spec(const uint8_t *data, size_t size)
+{
+        struct spec_diags d = { 0 };
+        struct vm_spec *s = NULL, *again = NULL;
+        char path[128], *j1, *j2;
+
+        snprintf(path, sizeof path, "%s/%s", dir, VM_RUNDIR_SPEC);
+        put(VM_RUNDIR_SPEC, data, size);
+        if (spec_load(path, &s, &d, NULL) < 0) {
+                spec_diags_done(&d);
+                return;
+        }
+        j1 = spec_to_json(s);
+        if (!j1)
+                abort();
+        put(VM_RUNDIR_SPEC, (const uint8_t *)j1, strlen(j1));
+        if (spec_load(path, &again, &d, NULL) < 0)
+                abort();
+        j2 = spec_to_json(again);
+        if (!j2 || strcmp(j1, j2) != 0)
+                abort();
+        free(j1);
+        free(j2);
+        spec_free(s);
+        spec_free(again);
+        spec_diags_done(&d);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+        static bool made;
+
+        if (!made) {
+                if (!mkdtemp(dir))
+                        abort();
+                atexit(cleanup);
+                made = true;
+        }
+        fuzz_status(data, size);
+        fuzz_spec(data, size);
+        return 0;
+}
