@@ -35,3 +35,16 @@ struct qmp {
 int qmp_get_member(json_object *obj, const char *cmd, const char *key, json_type type, bool optional,
                    json_object **ret, struct qc_err *err);
 int qmp_expect_type(json_object *o, const char *cmd, json_type type, struct qc_err *err);
+
+/* Shared by the QMP transport (qmp.c) and the guest agent's (qga.c). */
+/* now + timeout_ms on CLOCK_MONOTONIC (ms), or -1 for none when negative. */
+int64_t qmp_deadline_after(int timeout_ms);
+/* Milliseconds left until deadline (-1 = none), clamped to 0. */
+int qmp_remaining(int64_t deadline);
+/* Write all of p to a non-blocking fd by the deadline (cmd and timeout_ms
+ * name it in the message). ETIMEDOUT, EPIPE/ECONNRESET (peer gone). */
+int qmp_send_all(int fd, const char *p, size_t len, int64_t deadline, int timeout_ms, const char *cmd,
+                 struct qc_err *err);
+/* An {"error": {"class", "desc"}} reply as -1 with err "cmd: class: desc"
+ * + note, err->code from the class (see qmp_execute). */
+int qmp_reply_error(json_object *reply, const char *cmd, const char *note, struct qc_err *err);

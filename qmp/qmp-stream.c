@@ -34,6 +34,15 @@ size_t qmp_stream_pending(const struct qmp_stream *s)
         return s->len - s->start;
 }
 
+void qmp_stream_drop_partial(struct qmp_stream *s)
+{
+        if (s->line_start < s->start)
+                s->line_start = s->start;
+        s->len = s->line_start;
+        if (s->scan > s->len)
+                s->scan = s->len;
+}
+
 void qmp_snippet(const char *data, size_t n, size_t max, char *out, size_t outlen)
 {
         size_t o = 0;
@@ -105,7 +114,8 @@ int qmp_stream_push(struct qmp_stream *s, const void *data, size_t n, struct qc_
         nl = memrchr(data, '\n', n);
         partial = nl ? (size_t)((const char *)data + n - nl - 1) : s->len - s->line_start + n;
         if (partial > s->max_line)
-                return qc_err_set(err, EMSGSIZE, "message from the QMP peer longer than %zu bytes", s->max_line);
+                return qc_err_set(err, EMSGSIZE, "message from %s longer than %zu bytes",
+                                  s->peer ? s->peer : "the QMP peer", s->max_line);
         if (stream_reserve(s, n, err) < 0)
                 return -1;
         old_len = s->len;
@@ -144,8 +154,8 @@ int qmp_stream_pop(struct qmp_stream *s, json_object **ret, struct qc_err *err)
                 s->start += n + 1;
                 s->scan = s->start;
                 if (n > s->max_line)
-                        return qc_err_set(err, EMSGSIZE, "message from the QMP peer longer than %zu bytes",
-                                          s->max_line);
+                        return qc_err_set(err, EMSGSIZE, "message from %s longer than %zu bytes",
+                                          s->peer ? s->peer : "the QMP peer", s->max_line);
                 if (blank(line, n))
                         continue;
                 if (line[n - 1] == '\r')
@@ -163,7 +173,8 @@ int qmp_stream_pop(struct qmp_stream *s, json_object **ret, struct qc_err *err)
                         char snip[SNIPPET_MAX * 4 + 8];
 
                         qmp_snippet(line, n, SNIPPET_MAX, snip, sizeof snip);
-                        return qc_err_set(err, EPROTO, "garbage from the QMP peer: \"%s\"", snip);
+                        return qc_err_set(err, EPROTO, "garbage from %s: \"%s\"", s->peer ? s->peer : "the QMP peer",
+                                          snip);
                 }
                 s->last_len = n;
                 *ret = o;

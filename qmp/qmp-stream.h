@@ -19,6 +19,7 @@ struct qmp_stream {
         size_t max_line; /* a line longer than this is an error */
         size_t last_len; /* bytes of the line qmp_stream_pop() returned last */
         json_tokener *tok;
+        const char *peer; /* names the peer in messages; NULL = "the QMP peer" */
 };
 
 int qmp_stream_init(struct qmp_stream *s, size_t max_line);
@@ -31,6 +32,10 @@ int qmp_stream_push(struct qmp_stream *s, const void *data, size_t n, struct qc_
  * object ("garbage from peer: \"...\""); that line is consumed, so the caller
  * may go on popping. Blank lines are skipped. */
 int qmp_stream_pop(struct qmp_stream *s, json_object **ret, struct qc_err *err);
+/* Forget the unfinished last line (bytes after the last '\n'); complete
+ * lines stay to be popped. The guest agent's 0xFF sentinel means this: the
+ * agent's output restarts at a message boundary. */
+void qmp_stream_drop_partial(struct qmp_stream *s);
 /* Bytes buffered but not yet popped. */
 size_t qmp_stream_pending(const struct qmp_stream *s);
 /* Quote up to max bytes of data for an error message, escaping what is not

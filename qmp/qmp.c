@@ -20,13 +20,12 @@
 
 /* ---- deadlines ---- */
 
-static int64_t deadline_after(int timeout_ms)
+int64_t qmp_deadline_after(int timeout_ms)
 {
         return timeout_ms < 0 ? -1 : now_ms() + timeout_ms;
 }
 
-/* Milliseconds left until deadline (-1 = none), clamped to 0. */
-static int remaining(int64_t deadline)
+int qmp_remaining(int64_t deadline)
 {
         int64_t left;
 
@@ -126,7 +125,7 @@ static int read_msg(struct qmp *q, int64_t deadline, const char *what, json_obje
                         return qc_err_set(err, ECONNRESET, "qemu closed the connection%s while waiting for %s",
                                           qmp_stream_pending(&q->in) ? " in the middle of a message" : "",
                                           what);
-                r = poll(&pfd, 1, remaining(deadline));
+                r = poll(&pfd, 1, qmp_remaining(deadline));
                 if (r < 0) {
                         if (errno == EINTR)
                                 continue;
@@ -149,16 +148,16 @@ static int read_msg(struct qmp *q, int64_t deadline, const char *what, json_obje
         }
 }
 
-static int send_all(struct qmp *q, const char *p, size_t len, int64_t deadline, const char *cmd,
-                    struct qc_err *err)
+int qmp_send_all(int fd, const char *p, size_t len, int64_t deadline, int timeout_ms, const char *cmd,
+                 struct qc_err *err)
 {
         while (len > 0) {
-                ssize_t n = send(q->fd, p, len, MSG_NOSIGNAL);
+                ssize_t n = send(fd, p, len, MSG_NOSIGNAL);
 
                 if (n < 0 && errno == ENOTSOCK)
-                        n = write(q->fd, p, len);
+                        n = write(fd, p, len);
                 if (n < 0) {
-                        struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+                        struct pollfd pfd = { .fd = fd, .events = POLLOUT };
                         int r;
 
                         if (errno == EINTR)
@@ -168,10 +167,10 @@ static int send_all(struct qmp *q, const char *p, size_t len, int64_t deadline, 
                                                   cmd);
                         if (errno != EAGAIN)
                                 return qc_err_sys(err, errno, "send %s", cmd);
-                        r = poll(&pfd, 1, remaining(deadline));
+                        r = poll(&pfd, 1, qmp_remaining(deadline));
                         if (r == 0)
                                 return qc_err_set(err, ETIMEDOUT, "could not send %s within %d ms", cmd,
-                                                  q->timeout_ms);
+                                                  timeout_ms);
                         continue;
                 }
                 p += n;
@@ -213,7 +212,7 @@ static int class_errno(const char *cls)
         return EIO;
 }
 
-static int reply_error(json_object *reply, const char *cmd, const char *note, struct qc_err *err)
+int qmp_reply_error(json_object *reply, const char *cmd, const char *note, struct qc_err *err)
 {
         json_object *e, *cls = NULL, *desc = NULL;
         const char *c = "Error", *d = "(no description)";
@@ -233,7 +232,7 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
 {
         _cleanup_free_ char *line = NULL;
         char what[256];
-        int64_t id = ++q->next_id, deadline = deadline_after(q->timeout_ms);
+        int64_t id = ++q->next_id, deadline = qmp_deadline_after(q->timeout_ms);
         const char *s;
         size_t len;
 
@@ -245,7 +244,7 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
                 return qc_err_set(err, ENOMEM, "%s: out of memory", name);
         memcpy(line, s, len);
         memcpy(line + len, "\r\n", 3);
-        if (send_all(q, line, len + 2, deadline, name, err) < 0)
+        if (qmp_send_all(q->fd, line, len + 2, deadline, q->timeout_ms, name, err) < 0)
                 return -1;
         snprintf(what, sizeof what, "the reply to %s", name);
         for (;;) {
@@ -270,8 +269,8 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
                         if (json_object_object_get_ex(msg, "error", NULL))
                                 /* QEMU answers without an id when it could not
                                  * even parse the command */
-                                return reply_error(msg, name, " (error without id: qemu could not read the command)",
-                                                   err);
+                                return qmp_reply_error(msg, name, " (error without id: qemu could not read the command)",
+                                                       err);
                         if (json_object_object_get_ex(msg, "QMP", NULL))
                                 return qc_err_set(err, EPROTO, "unexpected greeting while waiting for %s",
                                                   what);
@@ -315,7 +314,7 @@ int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object *
         if (transact(q, c, cmd, &reply, err) < 0)
                 return -1;
         if (!json_object_object_get_ex(reply, "return", &r))
-                return reply_error(reply, cmd, "", err);
+                return qmp_reply_error(reply, cmd, "", err);
         if (ret)
                 *ret = json_object_get(r);
         return 0;
@@ -335,7 +334,7 @@ static bool event_matches(json_object *ev, const char *name, qmp_event_match_fn 
 int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, void *userdata, int timeout_ms,
                    json_object **ret, struct qc_err *err)
 {
-        int64_t deadline = deadline_after(timeout_ms);
+        int64_t deadline = qmp_deadline_after(timeout_ms);
         char what[256];
 
         for (size_t i = 0; i < q->ev_len; i++)
@@ -377,7 +376,7 @@ int qmp_wait_event(struct qmp *q, const char *name, qmp_event_match_fn match, vo
 
 int qmp_poll_events(struct qmp *q, int timeout_ms, struct qc_err *err)
 {
-        int64_t deadline = deadline_after(timeout_ms);
+        int64_t deadline = qmp_deadline_after(timeout_ms);
 
         for (;;) {
                 _cleanup_json_ json_object *msg = NULL;
@@ -487,14 +486,14 @@ static int open_fd(int fd, int timeout_ms, int64_t deadline, struct qmp **ret, s
 
 int qmp_open_fd(int fd, int timeout_ms, struct qmp **ret, struct qc_err *err)
 {
-        return open_fd(fd, timeout_ms, deadline_after(timeout_ms), ret, err);
+        return open_fd(fd, timeout_ms, qmp_deadline_after(timeout_ms), ret, err);
 }
 
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_err *err)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
-        int64_t deadline = deadline_after(timeout_ms);
+        int64_t deadline = qmp_deadline_after(timeout_ms);
 
         if (strlen(path) >= sizeof sa.sun_path)
                 return qc_err_set(err, ENAMETOOLONG, "QMP socket path too long (max %zu bytes): %s",
@@ -508,7 +507,7 @@ int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_er
         while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
                 if (errno == EINTR)
                         continue;
-                if (errno == EAGAIN && remaining(deadline) != 0) {
+                if (errno == EAGAIN && qmp_remaining(deadline) != 0) {
                         nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
                         continue;
                 }

@@ -14,7 +14,7 @@
 
 #include <json-c/json.h>
 
-enum op { OP_SEND, OP_SEND_RAW, OP_EXPECT, OP_EXPECT_ANY, OP_REPLY, OP_SPLIT, OP_SLEEP, OP_CLOSE, OP_WAIT_EOF };
+enum op { OP_SEND, OP_SEND_RAW, OP_EXPECT, OP_EXPECT_ANY, OP_EXPECT_SYNC, OP_REPLY, OP_SPLIT, OP_SLEEP, OP_CLOSE, OP_WAIT_EOF };
 
 struct step {
         enum op op;
@@ -106,6 +106,11 @@ void fakeqmp_expect(struct fakeqmp *f, const char *cmd_json)
 void fakeqmp_expect_any(struct fakeqmp *f)
 {
         add(f, OP_EXPECT_ANY, NULL, 0, 0, 0);
+}
+
+void fakeqmp_expect_sync(struct fakeqmp *f)
+{
+        add(f, OP_EXPECT_SYNC, NULL, 0, 0, 0);
 }
 
 void fakeqmp_reply(struct fakeqmp *f, const char *return_json)
@@ -322,6 +327,36 @@ out:
         free(line);
 }
 
+/* The guest agent's resync: 0xFF, then guest-sync-delimited with an id. */
+static void expect_sync(struct fakeqmp *f)
+{
+        char *line = NULL;
+        json_object *got = NULL, *ex, *args, *id;
+        int r = read_line(f, &line);
+
+        if (r <= 0) {
+                fail(f, "expected 0xFF + guest-sync-delimited, but the client %s",
+                     r == 0 ? "closed the connection" : "sent nothing");
+                return;
+        }
+        if ((unsigned char)line[0] != 0xFF) {
+                fail(f, "expected 0xFF before guest-sync-delimited, got %s", line);
+                goto out;
+        }
+        got = json_tokener_parse(line + 1);
+        if (!got || !json_object_object_get_ex(got, "execute", &ex) || !json_object_is_type(ex, json_type_string) ||
+            strcmp(json_object_get_string(ex), "guest-sync-delimited") != 0 ||
+            !json_object_object_get_ex(got, "arguments", &args) || !json_object_object_get_ex(args, "id", &id) ||
+            !json_object_is_type(id, json_type_int)) {
+                fail(f, "expected guest-sync-delimited with an integer id, got %s", line + 1);
+                goto out;
+        }
+        snprintf(f->last_id, sizeof f->last_id, "%lld", (long long)json_object_get_int64(id));
+out:
+        json_object_put(got);
+        free(line);
+}
+
 static void *run(void *arg)
 {
         struct fakeqmp *f = arg;
@@ -351,6 +386,9 @@ static void *run(void *arg)
                         break;
                 case OP_EXPECT_ANY:
                         expect(f, NULL);
+                        break;
+                case OP_EXPECT_SYNC:
+                        expect_sync(f);
                         break;
                 case OP_REPLY:
                         if (asprintf(&line, "{\"return\": %s, \"id\": $ID}", s->data) < 0)
