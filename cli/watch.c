@@ -31,7 +31,6 @@ int cmd_wait(int argc, char **argv)
         const char *verb = argv[0], *what = NULL;
         struct cli_opts o = { .on_opt = cli_opt_store, .ud = &what };
         _cleanup_vm_ struct vm_handle *h = NULL;
-        _cleanup_free_ char *serial = NULL;
         struct qc_err err = { 0 };
         regex_t re;
         bool use_re = false;
@@ -58,8 +57,6 @@ int cmd_wait(int argc, char **argv)
                         regfree(&re);
                 return cli_fail(verb, &err);
         }
-        if (use_re && !(serial = path_join(h->rundir, VM_RUNDIR_SERIAL_LOG)))
-                serial = NULL;
 
         int64_t deadline = timeout ? now_ms() + timeout : 0;
         rc = -1;
@@ -69,7 +66,8 @@ int cmd_wait(int argc, char **argv)
 
                 if (use_re) {
                         _cleanup_free_ char *text = NULL;
-                        if (serial && read_file(serial, 0, &text, NULL) == 0 && regexec(&re, text, 0, NULL, 0) == 0)
+                        if (state_read_file(h->rundir, VM_RUNDIR_SERIAL_LOG, 0, &text, NULL) == 0 &&
+                            regexec(&re, text, 0, NULL, 0) == 0)
                                 rc = CLI_EXIT_OK;
                 } else if (strcmp(what, "shutdown") == 0) {
                         if (have && !active)
@@ -103,7 +101,7 @@ int cmd_events(int argc, char **argv)
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .on_opt = cli_opt_store,
                               .ud = &all };
         _cleanup_vm_ struct vm_handle *h = NULL;
-        _cleanup_free_ char *path = NULL;
+        struct qc_err err = { 0 };
         _cleanup_close_ int fd = -1;
         char buf[65536];
         int rc = cli_parse_opts(verb, argc, argv, &o);
@@ -112,11 +110,10 @@ int cmd_events(int argc, char **argv)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h)))
                 return rc;
-        if (!(path = path_join(h->rundir, VM_RUNDIR_EVENTS_LOG)))
-                return cli_failf(verb, "out of memory");
-        fd = open(path, O_RDONLY | O_CLOEXEC);
+        /* in the checked state dir, never through a symlink */
+        fd = state_open_file(h->rundir, VM_RUNDIR_EVENTS_LOG, O_RDONLY, 0, &err);
         if (fd < 0)
-                return cli_failf(verb, "VM `%s`: %s: %s", h->name, path, strerror(errno));
+                return cli_failf(verb, "VM `%s`: %s", h->name, err.msg);
         if (!all)
                 lseek(fd, 0, SEEK_END);
         setvbuf(stdout, NULL, _IOLBF, 0);
