@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -20,7 +21,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static char dir[] = "/tmp/qemuctl-fuzz-state-XXXXXX";
+/* a state dir inside a dir of our own: /tmp (1777) is no base (state.h) */
+static char base[] = "/tmp/qemuctl-fuzz-state-XXXXXX", dir[64];
 
 static void put(const char *file, const uint8_t *data, size_t size)
 {
@@ -45,6 +47,7 @@ static void cleanup(void)
         snprintf(path, sizeof path, "%s/%s", dir, VM_RUNDIR_SPEC);
         unlink(path);
         rmdir(dir);
+        rmdir(base);
 }
 
 static bool same_str(const char *a, const char *b)
@@ -131,7 +134,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         static bool made;
 
         if (!made) {
-                if (!mkdtemp(dir))
+                if (!mkdtemp(base))
+                        abort();
+                snprintf(dir, sizeof dir, "%s/vm", base);
+                if (mkdir(dir, 0700) < 0)
                         abort();
                 atexit(cleanup);
                 made = true;
