@@ -12,6 +12,7 @@
 #include "../common/cpuset.h"
 #include "../common/size.h"
 #include "cmdline-internal.h"
+#include "membackend.h"
 #include "paths.h"
 
 #define MiB (1024ull * 1024)
@@ -157,58 +158,58 @@ static int mib(uint64_t bytes, const char *what, uint64_t *ret, struct qc_err *e
         return 0;
 }
 
-/* One memory backend: memory-backend-ram for normal pages; memfd with
- * hugetlb for hugepages, or a file on a hugetlbfs mount when a path is given. */
-static void add_backend(struct qargs *a, const struct vm_spec *spec, const char *id, uint64_t size_mib, bool prealloc)
+/* One memory backend, as mem_backend_build() makes it for hotplug too,
+ * rendered as -object TYPE,id=ID,size=NM,key=value... */
+static int add_backend(struct qargs *a, const struct vm_spec *spec, const char *id, uint64_t size_mib, bool prealloc,
+                       struct qc_err *err)
 {
         _cleanup_free_ char *opt = NULL;
+        struct mem_backend b;
 
-        if (spec->memory.hugepages && spec->memory.hugepages_path) {
-                qcatf(a, &opt, "memory-backend-file,id=%s,size=%lluM,mem-path=%s", id,
-                      (unsigned long long)size_mib, qopt_escape(a, spec->memory.hugepages_path));
-        } else if (spec->memory.hugepages) {
-                char page[32];
+        if (mem_backend_build(spec, id, size_mib * MiB, prealloc, &b, err) < 0)
+                return -1;
+        qcatf(a, &opt, "%s,id=%s,size=%lluM", b.qom_type, b.id, (unsigned long long)size_mib);
+        for (size_t i = 0; i < b.n_props; i++) {
+                const struct mem_prop *p = &b.props[i];
+                char sz[32];
 
-                format_size(spec->memory.hugepages, page, sizeof page);
-                qcatf(a, &opt, "memory-backend-memfd,id=%s,size=%lluM,hugetlb=on,hugetlbsize=%s", id,
-                      (unsigned long long)size_mib, page);
-        } else {
-                qcatf(a, &opt, "memory-backend-ram,id=%s,size=%lluM", id, (unsigned long long)size_mib);
-        }
-        /* hugepages are taken up front: a guest must not die later when the
-         * pool runs dry */
-        if (spec->memory.hugepages && prealloc)
-                qcatf(a, &opt, ",prealloc=on");
-        if (!spec->memory.merge)
-                qcatf(a, &opt, ",merge=off");
-        if (spec->numa.has_nodeset) {
-                static const char *const policy[_VM_NUMA_POLICY_MAX] = {
-                        [VM_NUMA_STRICT] = "bind",
-                        [VM_NUMA_PREFERRED] = "preferred",
-                        [VM_NUMA_INTERLEAVE] = "interleave",
-                };
-                int last = cpuset_last(&spec->numa.nodeset);
+                switch (p->type) {
+                case MEM_PROP_STR:
+                        qcatf(a, &opt, ",%s=%s", p->key, qopt_escape(a, p->str));
+                        break;
+                case MEM_PROP_BOOL:
+                        qcatf(a, &opt, ",%s=%s", p->key, p->b ? "on" : "off");
+                        break;
+                case MEM_PROP_SIZE:
+                        format_size(p->size, sz, sizeof sz);
+                        qcatf(a, &opt, ",%s=%s", p->key, sz);
+                        break;
+                case MEM_PROP_NODES: {
+                        int last = cpuset_last(p->nodes);
 
-                /* host-nodes is a list: QEMU takes one key per range */
-                for (int i = 0; i <= last; i++) {
-                        int j = i;
+                        /* a list: QEMU takes one key per range */
+                        for (int i0 = 0; i0 <= last; i0++) {
+                                int j = i0;
 
-                        if (!cpuset_isset(&spec->numa.nodeset, (unsigned)i))
-                                continue;
-                        while (j + 1 <= last && cpuset_isset(&spec->numa.nodeset, (unsigned)j + 1))
-                                j++;
-                        if (i == j)
-                                qcatf(a, &opt, ",host-nodes=%d", i);
-                        else
-                                qcatf(a, &opt, ",host-nodes=%d-%d", i, j);
-                        i = j;
+                                if (!cpuset_isset(p->nodes, (unsigned)i0))
+                                        continue;
+                                while (j + 1 <= last && cpuset_isset(p->nodes, (unsigned)j + 1))
+                                        j++;
+                                if (i0 == j)
+                                        qcatf(a, &opt, ",%s=%d", p->key, i0);
+                                else
+                                        qcatf(a, &opt, ",%s=%d-%d", p->key, i0, j);
+                                i0 = j;
+                        }
+                        break;
                 }
-                qcatf(a, &opt, ",policy=%s",
-                      spec->numa.policy >= 0 && spec->numa.policy < _VM_NUMA_POLICY_MAX ? policy[spec->numa.policy]
-                                                                                        : "bind");
+                default:
+                        break;
+                }
         }
         qarg(a, "-object");
         qarg_take(a, TAKE_PTR(opt));
+        return 0;
 }
 
 /* Memory `setmem` plugged into the last run (memory.plugged) comes back at
@@ -228,13 +229,15 @@ static int add_hotplugged(struct qargs *a, const struct vm_spec *spec, uint64_t 
         if (spec->memory.hotplug == VM_MEM_HOTPLUG_VIRTIO_MEM && max > size) {
                 /* virtio-mem preallocates per block itself; prealloc=on on
                  * its backend would take all of maxmem at once */
-                add_backend(a, spec, "mem-vmem0", max - size, false);
+                if (add_backend(a, spec, "mem-vmem0", max - size, false, err) < 0)
+                        return -1;
                 qarg(a, "-device");
                 qargf(a, "virtio-mem-pci,id=vmem0,memdev=mem-vmem0,requested-size=%lluM", (unsigned long long)plugged);
         } else if (plugged) {
                 if (!spec->memory.slots)
                         return qc_err_set(err, EINVAL, "memory.plugged needs a DIMM slot: set memory.slots");
-                add_backend(a, spec, "mem-dimm0", plugged, true);
+                if (add_backend(a, spec, "mem-dimm0", plugged, true, err) < 0)
+                        return -1;
                 qarg(a, "-device");
                 qarg(a, "pc-dimm,id=dimm0,memdev=mem-dimm0");
         }
@@ -263,7 +266,8 @@ static int add_memory(struct qargs *a, const struct vm_spec *spec, unsigned maxc
         }
 
         if (spec->numa.n_cells == 0) {
-                add_backend(a, spec, "ram0", size, true);
+                if (add_backend(a, spec, "ram0", size, true, err) < 0)
+                        return -1;
                 return add_hotplugged(a, spec, size, max, err);
         }
         for (size_t i = 0; i < spec->numa.n_cells; i++) {
@@ -275,7 +279,8 @@ static int add_memory(struct qargs *a, const struct vm_spec *spec, unsigned maxc
                         return -1;
                 sum += cell;
                 snprintf(id, sizeof id, "ram-node%zu", i);
-                add_backend(a, spec, id, cell, true);
+                if (add_backend(a, spec, id, cell, true, err) < 0)
+                        return -1;
                 qarg(a, "-numa");
                 qargf(a, "node,nodeid=%zu,memdev=%s", i, id);
         }

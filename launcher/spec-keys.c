@@ -118,7 +118,7 @@ const struct spec_key spec_keys[] = {
         { .path = "memory.hugepages", .type = SPEC_OBJECT, NODE(n_hugepages), .parse = parse_hugepages,
           .dump = dump_hugepages, .type_doc = "`\"2M\"` | `\"1G\"` | `{\"size\", \"path\"}`",
           .default_doc = "normal pages",
-          .doc = "back guest RAM with huge pages of that size. As a string: a `memory-backend-memfd` with `hugetlb=on,hugetlbsize=`. As an object, `path` names a hugetlbfs mount (`memory-backend-file,mem-path=`; checked to be hugetlbfs, since QEMU would silently use a regular file). Boot memory is preallocated (`prealloc=on`), so a short pool fails at start, not later in the guest. `size`, `max` and every NUMA cell must be multiples of the page size",
+          .doc = "back guest RAM with huge pages of that size. As a string: a `memory-backend-memfd` with `hugetlb=on,hugetlbsize=`. As an object, `path` names a hugetlbfs mount (`memory-backend-file,mem-path=`; checked to be hugetlbfs, since QEMU would silently use a regular file). Boot memory and every DIMM are preallocated (`prealloc=on`), so a short pool fails at start or at `setmem`, not later in the guest. A DIMM that `setmem` plugs gets the backend the next boot gives it (one builder for both: huge pages, `prealloc`, `merge`, `host-nodes`, `policy`). `size`, `max` and every NUMA cell must be multiples of the page size",
           .libvirt = "<memoryBacking><hugepages><page size>",
           .schema = "{\"type\": \"string\", \"pattern\": \"" SPEC_SIZE_PATTERN "\"}" },
         { .path = "memory.hugepages.size", .type = SPEC_SIZE, .flags = KEY_REQUIRED, F(memory.hugepages),

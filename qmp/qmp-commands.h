@@ -169,9 +169,8 @@ struct qmp_dimm {
         const char *id;      /* device id; the backend is "mem-" id */
         uint64_t size;
         int64_t node;        /* guest NUMA node, -1 = QEMU's default */
-        const char *backend; /* NULL = "memory-backend-ram" */
-        const char *mem_path;/* memory-backend-file only */
-        bool share;
+        const char *backend; /* qom-type; NULL = "memory-backend-ram" */
+        json_object *props;  /* the backend's other properties (not id, size), copied; NULL = none */
 };
 /* object-add the backend, then device_add pc-dimm; the backend is removed
  * again if device_add fails. */

@@ -272,10 +272,15 @@ int qmp_dimm_plug(struct qmp *q, const struct qmp_dimm *d, struct qc_err *err)
         json_object_object_add(obj, "qom-type", json_object_new_string(d->backend ? d->backend : "memory-backend-ram"));
         json_object_object_add(obj, "id", json_object_new_string(mem_id));
         json_object_object_add(obj, "size", json_object_new_int64((int64_t)d->size));
-        if (d->mem_path)
-                json_object_object_add(obj, "mem-path", json_object_new_string(d->mem_path));
-        if (d->share)
-                json_object_object_add(obj, "share", json_object_new_boolean(true));
+        if (d->props) {
+                json_object_object_foreach(d->props, key, val)
+                {
+                        if (json_object_object_add(obj, key, json_object_get(val)) < 0) {
+                                json_object_put(obj);
+                                return qc_err_set(err, ENOMEM, "out of memory");
+                        }
+                }
+        }
         if (qmp_execute(q, "object-add", obj, NULL, err) < 0)
                 return -1;
         dev = json_object_new_object();

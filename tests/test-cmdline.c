@@ -6,6 +6,7 @@
 
 #include "common/strv.h"
 #include "launcher/cmdline.h"
+#include "launcher/membackend.h"
 #include "launcher/spec.h"
 #include "tests/tap.h"
 
@@ -211,6 +212,33 @@ static void test_memory(void)
                "plugged memory comes back as a DIMM backend");
         ok(has(argv, "-device", "pc-dimm,id=dimm0,memdev=mem-dimm0"), "and its pc-dimm");
         strv_free(argv);
+
+        /* setmem's object-add arguments come from the same builder */
+        {
+                struct mem_backend b;
+                json_object *props;
+
+                is_int(mem_backend_build(&s, "mem-dimm1", 128ull << 20, true, &b, &err), 0, "hotplug backend builds");
+                is_str(b.qom_type, "memory-backend-file", "hotplug: the boot backend's type");
+                props = mem_backend_qmp_props(&b);
+                is_str(props ? json_object_to_json_string_ext(props, JSON_C_TO_STRING_PLAIN |
+                                                                          JSON_C_TO_STRING_NOSLASHESCAPE)
+                             : NULL,
+                       "{\"mem-path\":\"/dev/hugepages\",\"prealloc\":true,\"merge\":false,"
+                       "\"host-nodes\":[0,2,3],\"policy\":\"bind\"}",
+                       "hotplug: the boot backend's properties, as QMP takes them");
+                json_object_put(props);
+                s.memory.hugepages_path = NULL;
+                s.memory.merge = true;
+                is_int(mem_backend_build(&s, "mem-dimm1", 128ull << 20, true, &b, &err), 0, "memfd hotplug backend");
+                is_str(b.qom_type, "memory-backend-memfd", "hugepages without a path: memfd");
+                props = mem_backend_qmp_props(&b);
+                is_str(props ? json_object_to_json_string_ext(props, JSON_C_TO_STRING_PLAIN) : NULL,
+                       "{\"hugetlb\":true,\"hugetlbsize\":2097152,\"prealloc\":true,\"host-nodes\":[0,2,3],"
+                       "\"policy\":\"bind\"}",
+                       "memfd: hugetlb and its page size in bytes");
+                json_object_put(props);
+        }
 
         base_spec(&s);
         s.memory.max = 1ull << 30;

@@ -373,8 +373,9 @@ static void test_memory(void)
         struct qmp_memory_summary sum;
         struct qmp_memory_device_list *devs = NULL;
         struct qmp_dimm d = { .id = "dimm1", .size = 128ull << 20, .node = 1 };
+        json_object *props = json_tokener_parse("{\"mem-path\": \"/dev/hugepages\", \"share\": true}");
         struct qmp_dimm d2 = { .id = "dimm2", .size = 128ull << 20, .node = -1, .backend = "memory-backend-file",
-                               .mem_path = "/dev/hugepages", .share = true };
+                               .props = props };
 
         begin();
         fakeqmp_expect(F, "{\"execute\": \"query-memory-size-summary\"}");
@@ -431,6 +432,7 @@ static void test_memory(void)
         qmp_memory_device_list_free(devs);
         is_int(qmp_dimm_plug(Q, &d, &err), 0, "plug a DIMM: backend, then pc-dimm");
         is_int(qmp_dimm_plug(Q, &d2, &err), -1, "a failing device_add");
+        json_object_put(props);
         is_str(err.msg, "device_add: GenericError: a used vhost backend has no free memory slots left",
                "reports device_add's error (and removed the backend)");
         is_int(qmp_dimm_unplug(Q, "dimm1", 2000, &err), 0, "unplug a DIMM: device_del, DEVICE_DELETED, object-del");

@@ -7,6 +7,7 @@
 #include "../common/cleanup.h"
 #include "../common/io.h"
 #include "../common/size.h"
+#include "../launcher/membackend.h"
 #include "../qmp/qmp.h"
 #include "vm-internal.h"
 
@@ -195,7 +196,9 @@ static int setmem_dimm(struct vm_live *vm, const struct qmp_memory_device_list *
         if (want > plugged) {
                 uint64_t add = want - plugged;
                 struct qmp_dimm d = { .size = add, .node = -1 };
-                char id[32];
+                _cleanup_json_ json_object *props = NULL;
+                struct mem_backend mb;
+                char id[32], mem_id[40];
 
                 if (add % DIMM_ALIGN) {
                         format_size(add, a, sizeof a);
@@ -211,10 +214,14 @@ static int setmem_dimm(struct vm_live *vm, const struct qmp_memory_device_list *
                                           spec->memory.slots);
                 next_dimm_id(l, id, sizeof id);
                 d.id = id;
-                if (spec->memory.hugepages && spec->memory.hugepages_path) {
-                        d.backend = "memory-backend-file";
-                        d.mem_path = spec->memory.hugepages_path;
-                }
+                /* the backend the next boot makes of this DIMM (cmdline's
+                 * mem-dimm0): hugepages, prealloc, merge, host-nodes, policy */
+                snprintf(mem_id, sizeof mem_id, "mem-%s", id);
+                if (mem_backend_build(spec, mem_id, add, true, &mb, err) < 0)
+                        return -1;
+                d.backend = mb.qom_type;
+                if (!(d.props = props = mem_backend_qmp_props(&mb)))
+                        return qc_err_sys(err, ENOMEM, "plug DIMM %s", id);
                 if (qmp_dimm_plug(vm->qmp, &d, err) < 0)
                         return qc_err_wrap(err, "plug DIMM %s", id);
                 vm->spec->memory.plugged += add;
