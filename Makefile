@@ -49,8 +49,10 @@ all: qemuctl
 qemuctl: $(BUILD)/qemuctl
 	cp $< $@.tmp && mv -f $@.tmp $@
 
+# libedit (the qmp/hmp shells' line editing) is the command's alone
+CLI_LIBS := $(shell $(PKG_CONFIG) --libs libedit)
 $(BUILD)/qemuctl: $(CLI_OBJ) $(LIBS_ORDERED)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS_ORDERED) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $(CLI_OBJ) $(LIBS_ORDERED) $(LDLIBS) $(CLI_LIBS)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)

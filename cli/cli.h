@@ -97,6 +97,7 @@ int cli_usage(const char *verb, const char *fmt, ...) __attribute__((format(prin
 struct option;
 struct json_object;
 struct vm_handle;
+struct qmp;
 enum {
         CLI_OPT_TIMEOUT_POSITIVE = 1 << 3, /* --timeout S must be more than 0 */
         CLI_OPT_NO_ARGS = 1 << 4,          /* nothing but options */
@@ -178,3 +179,8 @@ int cmd_qmp(int argc, char **argv);
 int cmd_hmp(int argc, char **argv);
 int cli_qmp_main(const char *socket_path, int argc, char **argv);
 int cli_hmp_main(const char *socket_path, int argc, char **argv);
+/* HMP's text on stdout, its CRLF line ends as LF. */
+void cli_hmp_print(const char *out);
+/* The interactive QMP (hmp: HMP) shell on q (cli/qmp-shell.c); vm names
+ * the VM in the prompt (may be NULL). */
+int cli_qmp_shell(const char *verb, struct qmp *q, const char *vm, bool hmp);

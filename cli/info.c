@@ -16,6 +16,7 @@
 #include "common/strv.h"
 #include "launcher/handle.h"
 #include "launcher/launch-place.h"
+#include "launcher/live-sync.h"
 #include "qmp/qmp.h"
 
 static int64_t unix_ms(void)
@@ -75,6 +76,8 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
                                                                             h->spec->memory.plugged));
                 json_object_object_add(o, "memory_base", json_object_new_uint64(h->spec->memory.size));
                 json_object_object_add(o, "memory_plugged", json_object_new_uint64(h->spec->memory.plugged));
+                if (r->balloon_actual && active)
+                        json_object_object_add(o, "balloon_actual", json_object_new_uint64(r->balloon_actual));
                 json_object_object_add(o, "memory_max", h->spec->memory.max > h->spec->memory.size
                                                                 ? json_object_new_uint64(h->spec->memory.max)
                                                                 : NULL);
@@ -94,6 +97,25 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
                 json_object_object_add(o, "message", json_object_new_string(r->message));
         json_object_object_add(o, "rundir", json_object_new_string(h->rundir));
         return o;
+}
+
+/* QEMU's own view when the verbs' monitor is free within a moment: its run
+ * state (malloc'd; NULL otherwise), and h->spec (and spec.json) brought in
+ * line with what QEMU has, which a person on qmp.sock may have changed. */
+static char *live_view(struct vm_handle *h)
+{
+        _cleanup_close_ int fd = state_lock(h->rundir, h->name, "status", 2000, NULL);
+        _cleanup_free_ char *sock = NULL;
+        _cleanup_qmp_ struct qmp *q = NULL;
+        char *live = NULL;
+        bool running;
+
+        if (fd < 0 || !(sock = path_join(h->rundir, VM_RUNDIR_CTL)) || qmp_connect(sock, 3000, &q, NULL) < 0)
+                return NULL;
+        qmp_query_status(q, &live, &running, NULL);
+        if (h->spec)
+                vm_sync_recorded(h->rundir, q, h->spec, NULL);
+        return live;
 }
 
 /* A record that says running while nobody watches QEMU any more: write the
@@ -191,21 +213,8 @@ int cmd_status(int argc, char **argv)
         tidy(h);
         if (h->problem)
                 cli_warn(verb, h->problem);
-        if (h->qemu_pid) {
-                /* QEMU's own view when the monitor is free within a moment; the
-                 * record otherwise */
-                int fd = state_lock(h->rundir, h->name, "status", 2000, NULL);
-                _cleanup_free_ char *sock = NULL;
-                struct qmp *q = NULL;
-                if (fd >= 0 && asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) > 0 &&
-                    qmp_connect(sock, 3000, &q, NULL) == 0) {
-                        bool running;
-                        qmp_query_status(q, &live, &running, NULL);
-                        qmp_free(q);
-                }
-                if (fd >= 0)
-                        close(fd);
-        }
+        if (h->qemu_pid)
+                live = live_view(h);
         if (o.json) {
                 json_object *j = vm_json(h, live);
                 cli_print_json(j);
@@ -228,6 +237,11 @@ int cmd_status(int argc, char **argv)
                 format_size(sp->memory.size, base, sizeof base);
                 format_size(sp->memory.plugged, plugged, sizeof plugged);
                 printf("vCPUs:       %u (max %u)\n", sp->cpu.vcpus, sp->cpu.max);
+                if (h->rec.balloon_actual && vm_state_is_active(r->state)) {
+                        char b[32];
+                        format_size(h->rec.balloon_actual, b, sizeof b);
+                        printf("Balloon:     %s (the guest has that much of %s)\n", b, mem);
+                }
                 if (sp->memory.max > sp->memory.size) {
                         format_size(sp->memory.max, max, sizeof max);
                         printf("Memory:      %s (base %s, plugged %s, max %s)\n", mem, base,
@@ -276,6 +290,8 @@ int cmd_dump(int argc, char **argv)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h)))
                 return rc;
+        if (h->qemu_pid)
+                free(live_view(h));
         json = spec_to_json(h->spec);
         if (!json)
                 return cli_failf(verb, "out of memory");

@@ -43,8 +43,9 @@ static int pass_one(struct launch *l, const char *dir, const char *file, bool so
  * supervisor makes its sockets and opens its serial log, and QEMU gets fds. */
 static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
 {
-        if ((ctx->qmp_fd = pass_one(l, l->rundir, VM_RUNDIR_QMP, true)) < 0 ||
-            (ctx->events_fd = pass_one(l, l->rundir, VM_RUNDIR_EVENTS, true)) < 0)
+        if ((ctx->qmp_fd = pass_one(l, l->rundir, VM_RUNDIR_CTL, true)) < 0 ||
+            (ctx->events_fd = pass_one(l, l->rundir, VM_RUNDIR_EVENTS, true)) < 0 ||
+            (ctx->relay_fd = pass_one(l, l->rundir, VM_RUNDIR_RELAY, true)) < 0)
                 return -1;
         if (ctx->serial == CMDLINE_SERIAL_SPEC && l->spec->serial != VM_SERIAL_NONE) {
                 if ((ctx->console_fd = pass_one(l, l->rundir, VM_RUNDIR_CONSOLE, true)) < 0 ||

@@ -147,7 +147,7 @@ int cmd_kill(int argc, char **argv)
         struct qmp *q = NULL;
         /* what the record says when no supervisor watched QEMU go */
         struct vm_end_note note = { .message = "killed by qemuctl kill; no supervisor was watching" };
-        if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) > 0 && qmp_connect(sock, 3000, &q, NULL) == 0) {
+        if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_CTL) > 0 && qmp_connect(sock, 3000, &q, NULL) == 0) {
                 if (qmp_quit(q, NULL) == 0)
                         note.shutdown_reason = "host-qmp-quit";
                 qmp_free(q);

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "launcher/handle.h"
 #include "cli/cli.h"
@@ -13,6 +14,8 @@
 #include "qmp/qmp.h"
 
 
+/* The VM a NAME named (the shell's prompt says it); NULL with --socket. */
+static const char *target_vm;
 
 static void print_json(json_object *o, bool compact)
 {
@@ -92,8 +95,10 @@ int cli_qmp_main(const char *socket_path, int argc, char **argv)
                         return cli_usage("qmp", "--events takes no command");
                 return print_events(socket_path, o.timeout_ms);
         }
-        if (optind >= argc)
-                return cli_usage("qmp", "which QMP command? e.g. query-status");
+        if (optind >= argc) {
+                r = connect_or_fail("qmp", socket_path, timeout_ms, &q);
+                return r ? r : cli_qmp_shell("qmp", q, target_vm, false);
+        }
         if (argc - optind > 2)
                 return cli_usage("qmp", "too many arguments: pass the command's arguments as one JSON object");
         if (argc - optind == 2) {
@@ -115,6 +120,14 @@ int cli_qmp_main(const char *socket_path, int argc, char **argv)
         return CLI_EXIT_OK;
 }
 
+void cli_hmp_print(const char *out)
+{
+        /* HMP ends its lines in CRLF, as a terminal would want them */
+        for (const char *p = out; *p; p++)
+                if (!(p[0] == '\r' && p[1] == '\n'))
+                        putchar(*p);
+}
+
 int cli_hmp_main(const char *socket_path, int argc, char **argv)
 {
         _cleanup_qmp_ struct qmp *q = NULL;
@@ -125,11 +138,13 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
 
         if (r >= 0)
                 return r;
-        if (argc - optind != 1)
+        if (argc - optind > 1)
                 return cli_usage("hmp", "give one HMP command line, quoted, e.g. 'info status'");
         r = connect_or_fail("hmp", socket_path, o.timeout_ms, &q);
         if (r)
                 return r;
+        if (optind == argc)
+                return cli_qmp_shell("hmp", q, target_vm, true);
         if (qmp_hmp(q, argv[optind], &out, &err) < 0)
                 return cli_fail("hmp", &err);
         /* human-monitor-command succeeds even when HMP refuses the command
@@ -146,10 +161,7 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
                 printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
                 return CLI_EXIT_OK;
         }
-        /* HMP ends its lines in CRLF, as a terminal would want them */
-        for (char *p = out; *p; p++)
-                if (!(p[0] == '\r' && p[1] == '\n'))
-                        putchar(*p);
+        cli_hmp_print(out);
         return CLI_EXIT_OK;
 }
 
@@ -186,13 +198,16 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
         /* the VM's name, among the options or after them */
         int k = path ? -1 : cli_first_arg(verb, n, rest);
         if (k > 0) {
-                /* `qemuctl qmp NAME ...`: a VM of ours, its monitor taken in
-                 * turn with the other verbs (the VM's lock) */
+                /* `qemuctl qmp NAME ...`: the VM's monitor for people
+                 * (qmp.sock, the supervisor's relay: no lock, no waiting).
+                 * With its supervisor gone, the verbs' own monitor, taken in
+                 * turn with them (the VM's lock). */
                 _cleanup_vm_ struct vm_handle *h = NULL;
                 _cleanup_free_ char *sock = NULL;
+                _cleanup_close_ int lock = -1;
                 struct qc_err err = { 0 };
 
-                if (vm_open(rest[k], verb, VM_OPEN_LOCK | VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0) {
+                if (vm_open(rest[k], verb, VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0) {
                         /* `qmp query-status`: a command where the VM belongs */
                         if (err.code == ENOENT)
                                 return cli_usage(verb, "%s; give a VM name or --socket PATH before the command",
@@ -201,6 +216,15 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                 }
                 if (!(sock = path_join(h->rundir, VM_RUNDIR_QMP)))
                         return cli_failf(verb, "out of memory");
+                if (!proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) || access(sock, F_OK) < 0) {
+                        free(sock);
+                        lock = state_lock(h->rundir, h->name, verb, vm_lock_timeout_ms, &err);
+                        if (lock < 0)
+                                return cli_fail(verb, &err);
+                        if (!(sock = path_join(h->rundir, VM_RUNDIR_CTL)))
+                                return cli_failf(verb, "out of memory");
+                }
+                target_vm = h->name;
                 memmove(rest + k, rest + k + 1, (size_t)(n - k) * sizeof *rest);
                 return fn(sock, n - 1, rest);
         }

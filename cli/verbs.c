@@ -287,13 +287,23 @@ const struct verb cli_verbs[] = {
                 .name = "qmp",
                 .fn = cmd_qmp,
                 .aliases = "qemu-monitor-command",
-                .summary = "run one QMP command; --events: print events",
-                .synopsis = "[--json] [--timeout S] NAME|--socket PATH COMMAND [ARGS-JSON]\n"
+                .summary = "run one QMP command, print events, or open a QMP shell",
+                .synopsis = "[--json] [--timeout S] NAME|--socket PATH [COMMAND [ARGS-JSON]]\n"
                             "--events [--timeout S] NAME|--socket PATH",
                 .description =
-                        "Run one QMP command on a QEMU's QMP socket and print what it returned, or\n"
-                        "print the QMP events it sends as JSON lines. NAME: a VM of qemuctl's (its\n"
-                        "monitor, taken in turn with the other verbs); --socket PATH: any QEMU's.\n",
+                        "Run one QMP command on a QEMU's QMP socket and print what it returned, print\n"
+                        "the QMP events it sends as JSON lines, or, with no COMMAND, open a QMP shell:\n"
+                        "line editing, history, and Tab completion of commands and their argument\n"
+                        "names from QEMU's schema (query-qmp-schema). In the shell type\n"
+                        "COMMAND KEY=VALUE... (a VALUE that is JSON is taken as JSON, anything else\n"
+                        "as a string) or a whole JSON command object; Ctrl-D leaves (`quit` is\n"
+                        "QEMU's own: it ends the VM).\n"
+                        "NAME: a VM of qemuctl's, through its monitor for people and tools,\n"
+                        "RUNDIR/qmp.sock: any number of clients (socat, qmp-shell, scripts) may hold\n"
+                        "it at once and qemuctl's own verbs never wait for them; what is done there by\n"
+                        "hand (stop, device_del of a vCPU, balloon, quit) shows in status, vcpuinfo\n"
+                        "and dump. When the VM's supervisor is gone, the verbs' own monitor, taken in\n"
+                        "turn with them. --socket PATH: any QEMU's.\n",
                 .opts = (const struct cli_opt[]){
                         OPT("socket", 'S', CLI_ARG_FILE, "PATH", "the QMP unix socket (-qmp unix:PATH,server=on,wait=off)"),
                         OPT_JSON("compact JSON on one line instead of indented JSON"),
@@ -304,31 +314,35 @@ const struct verb cli_verbs[] = {
                 },
                 .args = (const struct cli_pos[]){
                         POS_NAME,
-                        { "COMMAND", CLI_ARG_TEXT, 0 },
+                        { "COMMAND", CLI_ARG_TEXT, CLI_POS_OPTIONAL },
                         { "ARGS-JSON", CLI_ARG_TEXT, CLI_POS_OPTIONAL },
                         {},
                 },
                 .notes = "ARGS-JSON is the command's \"arguments\" object, e.g.\n"
                          "  qemuctl qmp vm1 query-status\n"
                          "  qemuctl qmp --socket /tmp/q.sock qom-get '{\"path\": \"/machine\", \"property\": \"type\"}'\n"
+                         "  qemuctl qmp vm1            (the shell: qom-get path=/machine property=type)\n"
                          "An error reply is printed to stderr and the exit status is 1.\n",
         },
         {
                 .name = "hmp",
                 .fn = cmd_hmp,
-                .summary = "run a human monitor command (e.g. 'info balloon')",
-                .synopsis = "[--json] [--timeout S] NAME|--socket PATH 'HMP COMMAND'",
+                .summary = "run a human monitor command (e.g. 'info balloon'), or open an HMP shell",
+                .synopsis = "[--json] [--timeout S] NAME|--socket PATH ['HMP COMMAND']",
                 .description =
                         "Run a human monitor command through QMP (human-monitor-command) and print its\n"
                         "text, e.g. qemuctl hmp vm1 'info balloon', or\n"
-                        "qemuctl hmp --socket /tmp/q.sock 'info balloon'.\n",
+                        "qemuctl hmp --socket /tmp/q.sock 'info balloon'. With no command: an HMP\n"
+                        "shell with line editing, history and Tab completion of HMP's commands (and\n"
+                        "info's), from its own help. NAME: through the VM's monitor for people,\n"
+                        "RUNDIR/qmp.sock, shared by any number of clients (see qmp).\n",
                 .opts = (const struct cli_opt[]){
                         OPT("socket", 'S', CLI_ARG_FILE, "PATH", "the QMP unix socket"),
                         OPT_JSON("print the output as a JSON string"),
                         OPT_TIMEOUT("seconds to wait for the reply (default 10)"),
                         {},
                 },
-                .args = (const struct cli_pos[]){ POS_NAME, { "'HMP COMMAND'", CLI_ARG_TEXT, 0 }, {} },
+                .args = (const struct cli_pos[]){ POS_NAME, { "'HMP COMMAND'", CLI_ARG_TEXT, CLI_POS_OPTIONAL }, {} },
                 .notes = "HMP's own refusals (output starting with \"unknown command:\" or \"Error:\")\n"
                          "go to stderr and the exit status is 1.\n",
         },

@@ -502,8 +502,9 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
                 qarg(a, "mem-lock=on");
         }
 
-        add_monitor(a, ctx->rundir, "qmp", VM_RUNDIR_QMP, ctx->qmp_fd);
+        add_monitor(a, ctx->rundir, "ctl", VM_RUNDIR_CTL, ctx->qmp_fd);
         add_monitor(a, ctx->rundir, "qmp-events", VM_RUNDIR_EVENTS, ctx->events_fd);
+        add_monitor(a, ctx->rundir, "relay", VM_RUNDIR_RELAY, ctx->relay_fd);
         if (add_serial(a, spec, ctx, err) < 0)
                 return -1;
 

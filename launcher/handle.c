@@ -10,6 +10,7 @@
 #include "../common/cleanup.h"
 #include "../common/io.h"
 #include "../qmp/qmp.h"
+#include "live-sync.h"
 
 int vm_lock_timeout_ms = 10000;
 
@@ -161,9 +162,13 @@ int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle
         }
         if (h->qemu_pid && !(flags & VM_OPEN_NO_QMP)) {
                 _cleanup_free_ char *sock = NULL;
-                if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_QMP) < 0)
+                if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_CTL) < 0)
                         return qc_err_sys(err, ENOMEM, "open VM");
                 if (qmp_connect(sock, QMP_DEFAULT_TIMEOUT_MS, &h->qmp, err) < 0)
+                        return qc_err_wrap(err, "VM `%s`", name);
+                /* a person on qmp.sock may have plugged or unplugged since
+                 * the record was written: act on what QEMU has */
+                if (h->spec && h->lock_fd >= 0 && vm_sync_recorded(h->rundir, h->qmp, h->spec, err) < 0)
                         return qc_err_wrap(err, "VM `%s`", name);
         }
         *ret = TAKE_PTR(hp);

@@ -4,10 +4,16 @@
 #include "../common/err.h"
 
 /* File names inside a VM's state dir. */
-#define VM_RUNDIR_QMP "qmp.sock"         /* QMP for verbs */
-#define VM_RUNDIR_EVENTS "events.sock"   /* second QMP monitor, kept by the supervisor */
+/* QEMU serves one client per QMP monitor, so each party has its own: */
+#define VM_RUNDIR_CTL "ctl.sock"         /* QEMU's monitor for qemuctl's verbs (one at a time: the VM's lock) */
+#define VM_RUNDIR_EVENTS "events.sock"   /* QEMU's monitor kept by the supervisor (events, stop, quit) */
+#define VM_RUNDIR_RELAY "relay.sock"     /* QEMU's monitor the supervisor relays people's clients onto */
+#define VM_RUNDIR_QMP "qmp.sock"         /* for people and tools: the supervisor's relay, any number of clients */
 #define VM_RUNDIR_CONSOLE "console.sock" /* serial chardev socket (server, nowait) */
 #define VM_RUNDIR_SERIAL_LOG "serial.log"
+/* Every socket above, NULL-terminated: dead ends once QEMU is gone, 0600
+ * while it runs. */
+extern const char *const vm_rundir_sockets[];
 
 /* The directory holding every VM's state dir: $QEMUCTL_RUNDIR if set,
  * /run/qemuctl for root, $XDG_RUNTIME_DIR/qemuctl otherwise (an error when

@@ -229,11 +229,10 @@ int state_read_file(const char *rundir, const char *file, size_t max, char **ret
 
 void state_remove_sockets(const char *rundir)
 {
-        static const char *const dead[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
         _cleanup_close_ int dfd = state_dir_open(rundir, false, NULL);
 
-        for (size_t i = 0; dfd >= 0 && i < ELEMENTSOF(dead); i++)
-                unlinkat(dfd, dead[i], 0);
+        for (size_t i = 0; dfd >= 0 && vm_rundir_sockets[i]; i++)
+                unlinkat(dfd, vm_rundir_sockets[i], 0);
 }
 
 int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err *err)
@@ -259,6 +258,8 @@ int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err
         json_object_object_add(o, "timed_out", json_object_new_boolean(r->timed_out));
         json_object_object_add(o, "interrupted", json_object_new_boolean(r->interrupted));
         add_str(o, "message", r->message);
+        if (r->balloon_actual)
+                add_int(o, "balloon_actual", (int64_t)r->balloon_actual);
 
         rc = state_write_file(rundir, VM_RUNDIR_STATUS, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
                               err);
@@ -347,6 +348,7 @@ int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err
         r.timed_out = get_bool(o, "timed_out");
         r.interrupted = get_bool(o, "interrupted");
         r.message = get_str(o, "message");
+        r.balloon_actual = (uint64_t)get_int(o, "balloon_actual", 0);
         json_object_put(o);
         *ret = r;
         return 0;

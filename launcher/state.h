@@ -50,6 +50,7 @@ struct vm_record {
         bool timed_out;            /* `run --timeout` expired */
         bool interrupted;          /* `run` got SIGINT/SIGTERM */
         char *message;             /* why it failed (QEMU's stderr), or a note; NULL if none */
+        uint64_t balloon_actual;   /* bytes the guest has, from QEMU's last BALLOON_CHANGE; 0 = none seen */
 };
 
 void vm_record_done(struct vm_record *r);

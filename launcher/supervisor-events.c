@@ -31,6 +31,18 @@ int sup_event_apply(struct vm_record *rec, json_object *ev, bool running, bool f
                 action = qmp_member_string(data, "action");
                 return SUP_EVENT_RECORD | (foreground && action && strcmp(action, "pause") == 0 ? SUP_EVENT_QUIT : 0);
         }
+        if (strcmp(n, "BALLOON_CHANGE") == 0) {
+                int64_t actual = qmp_member_int(data, "actual", 0);
+
+                if (actual <= 0)
+                        return 0;
+                rec->balloon_actual = (uint64_t)actual;
+                return SUP_EVENT_RECORD;
+        }
+        if ((strcmp(n, "DEVICE_DELETED") == 0 || strcmp(n, "ACPI_DEVICE_OST") == 0 ||
+             strcmp(n, "MEMORY_DEVICE_SIZE_CHANGE") == 0) &&
+            running)
+                return SUP_EVENT_RESYNC;
         if (strcmp(n, "STOP") == 0 && running) {
                 rec->state = VM_STATE_PAUSED;
                 return SUP_EVENT_RECORD;

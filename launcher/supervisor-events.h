@@ -9,6 +9,9 @@
 
 #define SUP_EVENT_RECORD 1 /* the record changed: write it */
 #define SUP_EVENT_QUIT 2   /* a panicked guest waits paused under `run`: quit QEMU */
+/* a device went away or changed size (a person's device_del on qmp.sock, or
+ * a verb's): bring spec.json in line with QEMU (live-sync.h) */
+#define SUP_EVENT_RESYNC 4
 
 /* ev: anything QEMU sent (any member may be missing or of any type).
  * running: the guest ran already (STOP/RESUME count from then on);

@@ -13,7 +13,7 @@
 #include "../common/cleanup.h"
 #include "state.h"
 
-static int make_listener(const char *path, struct qc_err *err)
+int sup_listen(const char *path, struct qc_err *err)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
@@ -44,7 +44,7 @@ int sup_open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err)
                 const struct supervisor_pass *p = &o->pass[i];
 
                 if (p->socket)
-                        fds[i] = make_listener(p->path, err);
+                        fds[i] = sup_listen(p->path, err);
                 else if ((fds[i] = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
                         qc_err_sys(err, errno, "open %s", p->path);
                 if (fds[i] < 0) {
@@ -58,13 +58,13 @@ int sup_open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err)
 
 /* QEMU binds its listening sockets under the umask spawn gives it (077), so
  * a QEMU of our own user leaves them 0700; the ones we made for a QEMU of
- * another user (make_listener) are 0600 already. The state dir is 0700, so
+ * another user (sup_listen) are 0600 already. The state dir is 0700, so
  * nobody else could reach them meanwhile; this happens before `cont`. */
 int sup_private_sockets(const char *rundir, struct qc_err *err)
 {
-        static const char *const socks[] = { VM_RUNDIR_QMP, VM_RUNDIR_EVENTS, VM_RUNDIR_CONSOLE };
+        const char *const *socks = vm_rundir_sockets;
 
-        for (size_t i = 0; i < ELEMENTSOF(socks); i++) {
+        for (size_t i = 0; socks[i]; i++) {
                 _cleanup_free_ char *p = NULL;
                 struct stat st;
 
@@ -73,7 +73,7 @@ int sup_private_sockets(const char *rundir, struct qc_err *err)
                         return qc_err_sys(err, ENOMEM, "%s", socks[i]);
                 }
                 if (lstat(p, &st) < 0) {
-                        if (errno == ENOENT) /* no console without a serial log */
+                        if (errno == ENOENT) /* no console without a serial log; qmp.sock is ours, later */
                                 continue;
                         return qc_err_sys(err, errno, "%s", p);
                 }

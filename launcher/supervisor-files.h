@@ -10,3 +10,6 @@
 int sup_open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err);
 /* Make RUNDIR's monitor and console sockets 0600 (before `cont`). */
 int sup_private_sockets(const char *rundir, struct qc_err *err);
+/* A listening unix socket at path, 0600 from the start (a stale one
+ * replaced). Returns the fd (O_CLOEXEC) or -1 with err. */
+int sup_listen(const char *path, struct qc_err *err);

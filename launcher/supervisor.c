@@ -16,9 +16,11 @@
 #include "../common/cleanup.h"
 #include "../common/io.h"
 #include "../qmp/qmp.h"
+#include "live-sync.h"
 #include "spawn.h"
 #include "supervisor-events.h"
 #include "supervisor-files.h"
+#include "supervisor-people.h"
 
 struct sup {
         const struct supervisor_opts *o;
@@ -28,6 +30,7 @@ struct sup {
         int sigfd;
         int notify_fd;
         int events_log; /* RUNDIR/events.log, for `qemuctl events` and `wait` */
+        struct sup_people *people; /* RUNDIR/qmp.sock, once the guest runs */
         bool exited;
         int wstatus;
         bool reached_running;
@@ -35,6 +38,10 @@ struct sup {
         /* stopping: power button sent at stop_at; quit at quit_at; SIGKILL at kill_at */
         int64_t stop_at, quit_at, kill_at;
         bool killed_by_us;
+        /* a device went away or changed size (a person's device_del on
+         * qmp.sock, or a verb's): bring spec.json in line with QEMU at
+         * resync_at, once the VM's lock is free; 0 = nothing to do */
+        int64_t resync_at;
 };
 
 static int64_t unix_ms(void)
@@ -115,6 +122,8 @@ static void handle_event(struct sup *s, json_object *ev)
                 record(s);
         if ((what & SUP_EVENT_QUIT) && s->q)
                 qmp_quit(s->q, NULL);
+        if ((what & SUP_EVENT_RESYNC) && !s->resync_at)
+                s->resync_at = now_ms();
 }
 
 static void drain_events(struct sup *s)
@@ -187,6 +196,26 @@ static int wait_for_monitor(struct sup *s, struct qc_err *err)
         }
 }
 
+/* Under the VM's lock (a verb that holds it records what it did itself;
+ * try again a little later), so spec.json has one writer at a time. */
+static void resync(struct sup *s)
+{
+        int fd;
+
+        if (!s->q || s->stop_at) {
+                s->resync_at = 0;
+                return;
+        }
+        fd = state_lock(s->o->rundir, s->o->name, "supervisor", 0, NULL);
+        if (fd < 0) {
+                s->resync_at = now_ms() + 200;
+                return;
+        }
+        s->resync_at = 0;
+        vm_sync_recorded(s->o->rundir, s->q, NULL, NULL);
+        close(fd);
+}
+
 static void begin_stop(struct sup *s)
 {
         int grace = s->o->stop_timeout_ms > 0 ? s->o->stop_timeout_ms : 10000;
@@ -250,6 +279,8 @@ static void finish(struct sup *s)
                 r->message = qemu_log_tail(s->o->rundir);
         record(s);
 
+        sup_people_close(s->people);
+        s->people = NULL;
         /* the sockets are dead ends now; the rest stays for inspection */
         state_remove_sockets(s->o->rundir);
         if (s->o->cleanup)
@@ -261,7 +292,9 @@ static int loop(struct sup *s)
         int64_t deadline_run = s->o->timeout_ms > 0 ? now_ms() + s->o->timeout_ms : 0;
 
         while (!reap(s)) {
-                struct pollfd pfd[2] = { { .fd = s->sigfd, .events = POLLIN }, { .fd = -1, .events = POLLIN } };
+                struct pollfd pfd[2 + SUP_PEOPLE_MAX_POLL] = { { .fd = s->sigfd, .events = POLLIN },
+                                                               { .fd = -1, .events = POLLIN } };
+                size_t n_people = 0;
                 int64_t now = now_ms(), wake = now + 1000;
 
                 if (deadline_run && now >= deadline_run && !s->stop_at) {
@@ -278,6 +311,12 @@ static int loop(struct sup *s)
                         s->killed_by_us = true;
                         kill(s->pid, SIGKILL);
                 }
+                if (s->resync_at && now >= s->resync_at) {
+                        resync(s);
+                        drain_events(s); /* queued while it asked QEMU */
+                }
+                if (s->resync_at && s->resync_at < wake)
+                        wake = s->resync_at;
                 if (deadline_run && !s->stop_at && deadline_run < wake)
                         wake = deadline_run;
                 if (s->quit_at && s->quit_at < wake)
@@ -286,12 +325,19 @@ static int loop(struct sup *s)
                         wake = s->kill_at;
                 if (s->q)
                         pfd[1].fd = qmp_fd(s->q);
+                if (s->people)
+                        n_people = sup_people_pollfds(s->people, pfd + 2, SUP_PEOPLE_MAX_POLL);
                 /* SIGCHLD arrives on sigfd too, so the 1 s cap only matters if
                  * a signal is lost */
-                if (poll(pfd, 2, (int)(wake > now ? wake - now : 0)) < 0 && errno != EINTR)
-                        return -1;
+                if (poll(pfd, 2 + n_people, (int)(wake > now ? wake - now : 0)) < 0) {
+                        if (errno != EINTR)
+                                return -1;
+                        continue;
+                }
                 if (pfd[0].revents)
                         handle_signals(s);
+                if (s->people)
+                        sup_people_dispatch(s->people, pfd + 2, n_people);
                 if (s->q && pfd[1].revents)
                         read_events(s);
         }
@@ -411,6 +457,10 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 s.reached_running = true;
                 s.rec.state = VM_STATE_RUNNING;
                 record(&s);
+                /* people's monitor before `start` returns: a person may
+                 * connect right after it. Without it the VM still runs (the
+                 * verbs have theirs). */
+                sup_people_open(o->rundir, &s.people, NULL);
                 notify(&s, true, NULL);
                 drain_events(&s);
                 loop(&s);

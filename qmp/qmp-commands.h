@@ -164,6 +164,9 @@ struct qmp_memory_device_list {
 };
 void qmp_memory_device_list_free(struct qmp_memory_device_list *l);
 int qmp_query_memory_devices(struct qmp *q, struct qmp_memory_device_list **ret, struct qc_err *err);
+/* Bytes hotplugged on top of the boot memory: pc-dimms and what virtio-mem
+ * devices have plugged. */
+uint64_t qmp_memory_devices_plugged(const struct qmp_memory_device_list *l);
 
 struct qmp_dimm {
         const char *id;      /* device id; the backend is "mem-" id */

@@ -208,6 +208,16 @@ static int opt_bool(json_object *o, const char *key, bool *ret, struct qc_err *e
         return 0;
 }
 
+uint64_t qmp_memory_devices_plugged(const struct qmp_memory_device_list *l)
+{
+        uint64_t plugged = 0;
+
+        for (size_t i = 0; i < l->n; i++)
+                if (strcmp(l->devs[i].type, "dimm") == 0 || strcmp(l->devs[i].type, "virtio-mem") == 0)
+                        plugged += l->devs[i].size;
+        return plugged;
+}
+
 int qmp_query_memory_devices(struct qmp *q, struct qmp_memory_device_list **ret, struct qc_err *err)
 {
         static const char cmd[] = "query-memory-devices";

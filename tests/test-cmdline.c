@@ -73,10 +73,12 @@ static void test_minimal(void)
                 "-msg", "timestamp=on", "-machine", "q35,memory-backend=ram0", "-accel", "tcg,thread=multi",
                 "-cpu", "max", "-smp", "1,sockets=1,cores=1,threads=1,maxcpus=1", "-m", "size=256M",
                 "-object", "memory-backend-ram,id=ram0,size=256M",
-                "-chardev", "socket,id=qmp,path=/run/q/t1/qmp.sock,server=on,wait=off",
-                "-mon", "chardev=qmp,mode=control",
+                "-chardev", "socket,id=ctl,path=/run/q/t1/ctl.sock,server=on,wait=off",
+                "-mon", "chardev=ctl,mode=control",
                 "-chardev", "socket,id=qmp-events,path=/run/q/t1/events.sock,server=on,wait=off",
                 "-mon", "chardev=qmp-events,mode=control",
+                "-chardev", "socket,id=relay,path=/run/q/t1/relay.sock,server=on,wait=off",
+                "-mon", "chardev=relay,mode=control",
                 "-chardev", "socket,id=serial0,path=/run/q/t1/console.sock,server=on,wait=off,logfile=/run/q/t1/serial.log",
                 "-serial", "chardev:serial0",
                 "-kernel", "vmlinuz", "-initrd", "initrd.img", "-append", "console=ttyS0",
@@ -460,13 +462,14 @@ static void test_passed_fds(void)
 
         base_spec(&s);
         cmdline_ctx_default(&ctx, &s, "/run/q/t1");
-        ctx.qmp_fd = 3, ctx.events_fd = 4, ctx.console_fd = 5, ctx.serial_log_fd = 6;
+        ctx.qmp_fd = 3, ctx.events_fd = 4, ctx.relay_fd = 5, ctx.console_fd = 6, ctx.serial_log_fd = 7;
         ok(cmdline_build(&s, &ctx, &argv, &err) == 0, "build with passed fds (%s)", err.msg);
-        is_str(optval(argv, "-chardev", 0), "socket,id=qmp,fd=3,server=on,wait=off", "QMP socket is fd 3");
+        is_str(optval(argv, "-chardev", 0), "socket,id=ctl,fd=3,server=on,wait=off", "verbs' QMP socket is fd 3");
         is_str(optval(argv, "-chardev", 1), "socket,id=qmp-events,fd=4,server=on,wait=off", "events socket is fd 4");
-        is_str(optval(argv, "-add-fd", 0), "fd=6,set=1", "serial log fd in fd set 1");
-        is_str(optval(argv, "-chardev", 2), "socket,id=serial0,fd=5,server=on,wait=off,logfile=/dev/fdset/1",
-               "console socket fd 5, logging to the fd set");
+        is_str(optval(argv, "-chardev", 2), "socket,id=relay,fd=5,server=on,wait=off", "relay socket is fd 5");
+        is_str(optval(argv, "-add-fd", 0), "fd=7,set=1", "serial log fd in fd set 1");
+        is_str(optval(argv, "-chardev", 3), "socket,id=serial0,fd=6,server=on,wait=off,logfile=/dev/fdset/1",
+               "console socket fd 6, logging to the fd set");
         int paths = 0;
         for (size_t i = 0; argv && argv[i]; i++)
                 paths += strstr(argv[i], "/run/q/t1") != NULL;
@@ -475,11 +478,11 @@ static void test_passed_fds(void)
 
         ctx.serial = CMDLINE_SERIAL_FILE;
         ctx.serial_file = "/tmp/out.log";
-        ctx.console_fd = 0, ctx.serial_log_fd = 5;
+        ctx.console_fd = 0, ctx.serial_log_fd = 6;
         argv = NULL;
         ok(cmdline_build(&s, &ctx, &argv, &err) == 0, "run --serial-log with a passed fd (%s)", err.msg);
-        is_str(optval(argv, "-add-fd", 0), "fd=5,set=1", "serial file fd in fd set 1");
-        is_str(optval(argv, "-chardev", 2), "file,id=serial0,path=/dev/fdset/1", "serial file chardev opens the fd set");
+        is_str(optval(argv, "-add-fd", 0), "fd=6,set=1", "serial file fd in fd set 1");
+        is_str(optval(argv, "-chardev", 3), "file,id=serial0,path=/dev/fdset/1", "serial file chardev opens the fd set");
         strv_free(argv);
 }
 

@@ -324,7 +324,7 @@ int vm_setmem(struct vm_live *vm, uint64_t total, struct qc_err *err)
         struct qmp_memory_device_list *l = NULL;
         struct qmp_memory_summary sum;
         char a[32], b[32];
-        uint64_t plugged = 0;
+        uint64_t plugged;
         int r;
 
         if (spec->memory.max <= spec->memory.size)
@@ -347,9 +347,7 @@ int vm_setmem(struct vm_live *vm, uint64_t total, struct qc_err *err)
         }
         if (qmp_query_memory_devices(vm->qmp, &l, err) < 0)
                 return -1;
-        for (size_t i = 0; i < l->n; i++)
-                if (strcmp(l->devs[i].type, "dimm") == 0 || strcmp(l->devs[i].type, "virtio-mem") == 0)
-                        plugged += l->devs[i].size;
+        plugged = qmp_memory_devices_plugged(l);
         /* the record follows QEMU */
         if (spec->memory.plugged != plugged) {
                 spec->memory.plugged = plugged;

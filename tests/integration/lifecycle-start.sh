@@ -30,7 +30,7 @@ tap_is "$(ls -A "$QEMUCTL_RUNDIR")" "" "nothing was created in the state dir bas
 f=$(lc_vmfile vm1)
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start vm1 ($out)"
 # QEMU (our own user here) binds its sockets under umask 077: start makes them 0600
-for s in qmp.sock events.sock console.sock; do
+for s in ctl.sock events.sock relay.sock console.sock; do
         tap_is "$(stat -c '%a %F' "$QEMUCTL_RUNDIR/vm1/$s")" "600 socket" "$s is a socket of mode 0600"
 done
 "$Q" list | grep -Eq '^vm1 +running +[0-9]+ +1 +256M'; tap_ok $? "list shows vm1 running with pid, vCPUs, memory"
@@ -141,7 +141,7 @@ tap_is "$(lc_field vm3 state)" crashed "status: crashed"
 tap_is "$(lc_field vm3 exit_signal)" 9 "status: killed by signal 9"
 "$Q" status vm3 | grep -q 'QEMU was killed (signal 9'; tap_ok $? "status says how in words"
 [ -e "$QEMUCTL_RUNDIR/vm3/qemu.log" ] && [ -e "$QEMUCTL_RUNDIR/vm3/serial.log" ]; tap_ok $? "the state stays for inspection"
-[ ! -e "$QEMUCTL_RUNDIR/vm3/qmp.sock" ]; tap_ok $? "dead sockets removed"
+[ ! -e "$QEMUCTL_RUNDIR/vm3/ctl.sock" ]; tap_ok $? "dead sockets removed"
 
 # --- kill -9 of the supervisor: QEMU keeps running, verbs still work
 f=$(lc_vmfile vm4)

@@ -126,7 +126,7 @@ t2=$(awk '{ print $14 + $15 }' /proc/"$pid"/task/"$(vcpu_tid "$pid" 0)"/stat)
 tap_is "$t2" "$t1" "a frozen vCPU thread gets no CPU time"
 echo 0 >"$V/cgroup.freeze"
 wait_for 10 grep -qx 'frozen 0' "$V/cgroup.events"; tap_ok $? "cgroup.freeze 0: thawed"
-"$Q" qmp --socket "$QEMUCTL_RUNDIR/$A/qmp.sock" query-status 2>&1 | grep -q '"running"'
+"$Q" qmp --socket "$QEMUCTL_RUNDIR/$A/ctl.sock" query-status 2>&1 | grep -q '"running"'
 tap_ok $? "QEMU answers QMP after the thaw, still running"
 
 # --- cgroup.kill ends QEMU; the supervisor records it and removes the cgroup
@@ -210,11 +210,11 @@ for fd in 0 1 2; do
         case $t in /dev/null | "$QEMUCTL_RUNDIR/$B"/*) r=0 ;; *) r=1 ;; esac
         tap_ok $r "QEMU's fd $fd is /dev/null or its log ($t)"
 done
-for s in qmp.sock events.sock console.sock; do
+for s in ctl.sock events.sock relay.sock console.sock; do
         tap_is "$(stat -c '%a %U' "$QEMUCTL_RUNDIR/$B/$s")" "600 root" "$s is 0600 and root's"
 done
-"$Q" qmp --socket "$QEMUCTL_RUNDIR/$B/qmp.sock" query-status 2>&1 | grep -q '"running"'
-tap_ok $? "root's verbs reach QEMU over qmp.sock"
+"$Q" qmp --socket "$QEMUCTL_RUNDIR/$B/ctl.sock" query-status 2>&1 | grep -q '"running"'
+tap_ok $? "root's verbs reach QEMU over ctl.sock"
 "$Q" kill $B >/dev/null 2>&1; tap_ok $? "kill $B"
 wait_for 10 eval '[ ! -d $CG/qemuctl/$B ]'; tap_ok $? "qemuctl/$B/ is gone after kill"
 

@@ -2,7 +2,7 @@
 # Real QEMU accepts every sample's command line: each samples/*.json is copied
 # into a temp dir (its disks created there, as `start` would), `qemuctl
 # cmdline` prints the argv, QEMU runs exactly that argv (paused, -S), and the
-# test asks QMP on qmp.sock for query-status == "prelaunch", then quits it.
+# test asks QMP on ctl.sock for query-status == "prelaunch", then quits it.
 # As root the whole test runs in private network and mount namespaces: VNC
 # and host forwards bind nothing on the host, a bridge br0 exists for bridge
 # samples, and /etc/qemu/bridge.conf is an overlay only this test sees.
@@ -193,7 +193,7 @@ for sample in "$SRC"/samples/*.json; do
 
         (cd "$dir" && exec "${argv[@]}") </dev/null >"$dir/qemu.log" 2>&1 &
         qpid=$!
-        sock=$dir/run/$name/qmp.sock
+        sock=$dir/run/$name/ctl.sock
         for _ in $(seq 100); do
                 [ -S "$sock" ] && break
                 kill -0 "$qpid" 2>/dev/null || break

@@ -1,0 +1,532 @@
+/* Many QMP clients over one QMP connection (qmp-relay.h). */
+#include "qmp-relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "qmp-internal.h"
+
+#define READ_CHUNK 65536
+
+struct obuf {
+        char *buf;
+        size_t off, len, cap;
+};
+
+struct client {
+        int fd;
+        uint64_t serial; /* replies find their client by it, never by a reused fd */
+        struct qmp_stream in;
+        struct obuf out;
+        unsigned inflight;
+        bool negotiated;
+        bool eof; /* sent all it will (shutdown of its side): answer, then close */
+};
+
+struct pending {
+        int64_t id;          /* ours, as QEMU sees it */
+        uint64_t serial;     /* the client's */
+        json_object *orig_id; /* the client's own id; NULL: it sent none */
+};
+
+struct polled {
+        int fd;
+        uint64_t serial; /* 0 = upstream */
+};
+
+struct qmp_relay {
+        char *upstream_path;
+        int timeout_ms;
+        struct qmp *q; /* NULL until the first client */
+        struct obuf up_out;
+        char *greeting; /* what each client is greeted with, CRLF included */
+        struct client *clients[QMP_RELAY_MAX_CLIENTS];
+        size_t n_clients;
+        uint64_t next_serial;
+        int64_t next_id;
+        struct pending *pending;
+        size_t n_pending, cap_pending;
+        struct polled polled[QMP_RELAY_MAX_CLIENTS + 1];
+        size_t n_polled;
+};
+
+static size_t obuf_left(const struct obuf *b)
+{
+        return b->len - b->off;
+}
+
+static int obuf_add(struct obuf *b, const char *data, size_t n)
+{
+        if (b->off && b->off == b->len)
+                b->off = b->len = 0;
+        if (b->len + n > b->cap) {
+                size_t ncap = b->cap ? b->cap : 4096;
+                char *nb;
+
+                if (b->off) { /* move what is left to the front first */
+                        memmove(b->buf, b->buf + b->off, b->len - b->off);
+                        b->len -= b->off;
+                        b->off = 0;
+                }
+                while (ncap < b->len + n)
+                        ncap *= 2;
+                if (ncap > b->cap) {
+                        nb = realloc(b->buf, ncap);
+                        if (!nb)
+                                return -ENOMEM;
+                        b->buf = nb;
+                        b->cap = ncap;
+                }
+        }
+        memcpy(b->buf + b->len, data, n);
+        b->len += n;
+        return 0;
+}
+
+/* Write what the peer takes now. Returns 0, or -1 when the peer is gone. */
+static int obuf_flush(struct obuf *b, int fd)
+{
+        while (obuf_left(b)) {
+                ssize_t n = send(fd, b->buf + b->off, obuf_left(b), MSG_DONTWAIT | MSG_NOSIGNAL);
+
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return errno == EAGAIN ? 0 : -1;
+                }
+                b->off += (size_t)n;
+        }
+        b->off = b->len = 0;
+        return 0;
+}
+
+/* One message as QEMU frames it: a line of JSON ending in CRLF. */
+static int obuf_add_json(struct obuf *b, json_object *o)
+{
+        const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+
+        if (!s || obuf_add(b, s, strlen(s)) < 0 || obuf_add(b, "\r\n", 2) < 0)
+                return -ENOMEM;
+        return 0;
+}
+
+static void client_free(struct client *c)
+{
+        if (!c)
+                return;
+        close(c->fd);
+        qmp_stream_done(&c->in);
+        free(c->out.buf);
+        free(c);
+}
+
+static struct client *client_by_serial(struct qmp_relay *r, uint64_t serial)
+{
+        for (size_t i = 0; i < r->n_clients; i++)
+                if (r->clients[i]->serial == serial)
+                        return r->clients[i];
+        return NULL;
+}
+
+static void drop_client(struct qmp_relay *r, struct client *c)
+{
+        for (size_t i = 0; i < r->n_clients; i++)
+                if (r->clients[i] == c) {
+                        r->clients[i] = r->clients[--r->n_clients];
+                        break;
+                }
+        /* its commands still at QEMU: their replies are dropped on arrival */
+        client_free(c);
+}
+
+/* Queue o for c and send what c takes now. Returns -1 when c was dropped
+ * (gone, or too slow a reader). */
+static int client_send(struct qmp_relay *r, struct client *c, json_object *o)
+{
+        if (obuf_add_json(&c->out, o) < 0 || obuf_flush(&c->out, c->fd) < 0 ||
+            obuf_left(&c->out) > QMP_RELAY_MAX_OUT) {
+                drop_client(r, c);
+                return -1;
+        }
+        return 0;
+}
+
+/* An answer made here, not by QEMU: {"error": {...}, "id": id} (id may be NULL). */
+static int client_error(struct qmp_relay *r, struct client *c, json_object *id, const char *cls, const char *desc)
+{
+        _cleanup_json_ json_object *o = json_object_new_object(), *e = json_object_new_object();
+
+        if (!o || !e)
+                return -1;
+        json_object_object_add(e, "class", json_object_new_string(cls));
+        json_object_object_add(e, "desc", json_object_new_string(desc));
+        json_object_object_add(o, "error", TAKE_PTR(e));
+        if (id)
+                json_object_object_add(o, "id", json_object_get(id));
+        return client_send(r, c, o);
+}
+
+static int negotiate(struct qmp_relay *r, struct client *c, json_object *cmd, json_object *id)
+{
+        _cleanup_json_ json_object *o = NULL;
+        json_object *args, *enable;
+
+        /* QEMU's own words for these */
+        if (c->negotiated)
+                return client_error(r, c, id, "CommandNotFound",
+                                    "Capabilities negotiation is already complete, command ignored");
+        if (json_object_object_get_ex(cmd, "arguments", &args) && json_object_object_get_ex(args, "enable", &enable) &&
+            json_object_is_type(enable, json_type_array) && json_object_array_length(enable) > 0) {
+                char desc[160];
+                json_object *cap = json_object_array_get_idx(enable, 0);
+
+                snprintf(desc, sizeof desc, "Capability '%s' not available", json_object_get_string(cap));
+                return client_error(r, c, id, "GenericError", desc);
+        }
+        c->negotiated = true;
+        o = json_object_new_object();
+        if (!o)
+                return -1;
+        json_object_object_add(o, "return", json_object_new_object());
+        if (id)
+                json_object_object_add(o, "id", json_object_get(id));
+        return client_send(r, c, o);
+}
+
+static int forward(struct qmp_relay *r, struct client *c, json_object *cmd, json_object *id)
+{
+        struct pending *p;
+
+        if (r->n_pending == r->cap_pending) {
+                size_t ncap = r->cap_pending ? r->cap_pending * 2 : 16;
+                struct pending *np = realloc(r->pending, ncap * sizeof *np);
+
+                if (!np)
+                        return client_error(r, c, id, "GenericError", "qmp relay: out of memory");
+                r->pending = np;
+                r->cap_pending = ncap;
+        }
+        p = &r->pending[r->n_pending];
+        *p = (struct pending){ .id = ++r->next_id, .serial = c->serial, .orig_id = id ? json_object_get(id) : NULL };
+        json_object_object_add(cmd, "id", json_object_new_int64(p->id));
+        if (obuf_add_json(&r->up_out, cmd) < 0) {
+                json_object_put(p->orig_id);
+                return client_error(r, c, id, "GenericError", "qmp relay: out of memory");
+        }
+        r->n_pending++;
+        c->inflight++;
+        return 0;
+}
+
+/* Act on the messages c sent that are buffered, as far as its in-flight
+ * budget goes. Returns -1 when c was dropped. */
+static int client_process(struct qmp_relay *r, struct client *c)
+{
+        /* `echo '{"execute": ...}' | socat - UNIX-CONNECT:qmp.sock` ends its
+         * side at once and waits for the answers */
+        if (c->eof && c->inflight == 0 && qmp_stream_pending(&c->in) == 0 && !obuf_left(&c->out)) {
+                drop_client(r, c);
+                return -1;
+        }
+        while (c->inflight < QMP_RELAY_MAX_INFLIGHT) {
+                _cleanup_json_ json_object *cmd = NULL;
+                struct qc_err err = { 0 };
+                json_object *ex, *id = NULL;
+                int k = qmp_stream_pop(&c->in, &cmd, &err);
+
+                if (k == 0)
+                        break;
+                if (k < 0) {
+                        char desc[sizeof err.msg + 32];
+
+                        if (err.code == EMSGSIZE) {
+                                drop_client(r, c);
+                                return -1;
+                        }
+                        snprintf(desc, sizeof desc, "JSON parse error: %s",
+                                 strncmp(err.msg, "qmp: ", 5) == 0 ? err.msg + 5 : err.msg);
+                        if (client_error(r, c, NULL, "GenericError", desc) < 0)
+                                return -1;
+                        continue;
+                }
+                json_object_object_get_ex(cmd, "id", &id);
+                if (json_object_object_get_ex(cmd, "execute", &ex) && json_object_is_type(ex, json_type_string) &&
+                    strcmp(json_object_get_string(ex), "qmp_capabilities") == 0) {
+                        if (negotiate(r, c, cmd, id) < 0)
+                                return -1;
+                } else if (!c->negotiated) {
+                        if (client_error(r, c, id, "CommandNotFound",
+                                         "Expecting capabilities negotiation with 'qmp_capabilities'") < 0)
+                                return -1;
+                } else {
+                        /* anything else is QEMU's to judge, exec-oob included
+                         * (not offered, so QEMU refuses it) */
+                        if (forward(r, c, cmd, id) < 0)
+                                return -1;
+                }
+        }
+        if (c->eof && c->inflight == 0 && !obuf_left(&c->out)) {
+                drop_client(r, c);
+                return -1;
+        }
+        return 0;
+}
+
+static void disconnect_upstream(struct qmp_relay *r)
+{
+        /* QEMU is gone or broke the protocol: nobody can be served */
+        while (r->n_clients)
+                drop_client(r, r->clients[0]);
+        for (size_t i = 0; i < r->n_pending; i++)
+                json_object_put(r->pending[i].orig_id);
+        r->n_pending = 0;
+        qmp_free(r->q);
+        r->q = NULL;
+        free(r->up_out.buf);
+        r->up_out = (struct obuf){ 0 };
+}
+
+static void upstream_message(struct qmp_relay *r, json_object *msg)
+{
+        json_object *rid;
+
+        if (json_object_object_get_ex(msg, "event", NULL)) {
+                /* every client sees every event, as each of QEMU's monitors would */
+                for (size_t i = r->n_clients; i-- > 0;)
+                        if (r->clients[i]->negotiated)
+                                client_send(r, r->clients[i], msg);
+                return;
+        }
+        if (!json_object_object_get_ex(msg, "id", &rid) || !json_object_is_type(rid, json_type_int))
+                return;
+        for (size_t i = 0; i < r->n_pending; i++) {
+                struct pending p = r->pending[i];
+                struct client *c;
+
+                if (p.id != json_object_get_int64(rid))
+                        continue;
+                r->pending[i] = r->pending[--r->n_pending];
+                c = client_by_serial(r, p.serial);
+                if (!c) {
+                        json_object_put(p.orig_id);
+                        return;
+                }
+                c->inflight--;
+                if (p.orig_id)
+                        json_object_object_add(msg, "id", p.orig_id);
+                else
+                        json_object_object_del(msg, "id");
+                if (client_send(r, c, msg) == 0)
+                        client_process(r, c);
+                return;
+        }
+}
+
+static void upstream_read(struct qmp_relay *r)
+{
+        char buf[READ_CHUNK];
+        struct qc_err err = { 0 };
+        json_object *msg;
+        ssize_t n = read(r->q->fd, buf, sizeof buf);
+
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n <= 0 || qmp_stream_push(&r->q->in, buf, (size_t)n, &err) < 0) {
+                disconnect_upstream(r);
+                return;
+        }
+        for (int k; r->q && (k = qmp_stream_pop(&r->q->in, &msg, &err)) != 0;) {
+                if (k < 0)
+                        continue; /* not ours to answer; QEMU does not send garbage */
+                upstream_message(r, msg);
+                json_object_put(msg);
+        }
+}
+
+static int connect_upstream(struct qmp_relay *r, struct qc_err *err)
+{
+        const struct qmp_version *v;
+        _cleanup_json_ json_object *g = NULL, *qmp = NULL, *ver = NULL, *qemu = NULL;
+        const char *s;
+        int fl;
+
+        if (qmp_connect(r->upstream_path, r->timeout_ms, &r->q, err) < 0)
+                return -1;
+        fl = fcntl(r->q->fd, F_GETFL);
+        if (fl >= 0)
+                fcntl(r->q->fd, F_SETFL, fl | O_NONBLOCK);
+        /* QEMU's greeting, without "oob": every command here runs in order */
+        v = qmp_greeting_version(r->q);
+        g = json_object_new_object(), qmp = json_object_new_object(), ver = json_object_new_object(),
+        qemu = json_object_new_object();
+        if (!g || !qmp || !ver || !qemu)
+                return qc_err_set(err, ENOMEM, "qmp relay: out of memory");
+        json_object_object_add(qemu, "micro", json_object_new_int(v->micro));
+        json_object_object_add(qemu, "minor", json_object_new_int(v->minor));
+        json_object_object_add(qemu, "major", json_object_new_int(v->major));
+        json_object_object_add(ver, "qemu", TAKE_PTR(qemu));
+        json_object_object_add(ver, "package", json_object_new_string(v->package ? v->package : ""));
+        json_object_object_add(qmp, "version", TAKE_PTR(ver));
+        json_object_object_add(qmp, "capabilities", json_object_new_array());
+        json_object_object_add(g, "QMP", TAKE_PTR(qmp));
+        s = json_object_to_json_string_ext(g, JSON_C_TO_STRING_PLAIN);
+        free(r->greeting);
+        if (!s || asprintf(&r->greeting, "%s\r\n", s) < 0) {
+                r->greeting = NULL;
+                return qc_err_set(err, ENOMEM, "qmp relay: out of memory");
+        }
+        /* events queued while connecting were nobody's yet */
+        while ((g = qmp_next_event(r->q)))
+                json_object_put(TAKE_PTR(g));
+        return 0;
+}
+
+int qmp_relay_new(const char *upstream, int timeout_ms, struct qmp_relay **ret, struct qc_err *err)
+{
+        struct qmp_relay *r = calloc(1, sizeof *r);
+
+        if (!r || !(r->upstream_path = strdup(upstream))) {
+                free(r);
+                return qc_err_set(err, ENOMEM, "qmp relay: out of memory");
+        }
+        r->timeout_ms = timeout_ms;
+        *ret = r;
+        return 0;
+}
+
+void qmp_relay_free(struct qmp_relay *r)
+{
+        if (!r)
+                return;
+        disconnect_upstream(r);
+        free(r->pending);
+        free(r->greeting);
+        free(r->upstream_path);
+        free(r);
+}
+
+size_t qmp_relay_clients(const struct qmp_relay *r)
+{
+        return r->n_clients;
+}
+
+int qmp_relay_add_client(struct qmp_relay *r, int fd, struct qc_err *err)
+{
+        struct client *c;
+        int fl;
+
+        if (r->n_clients == QMP_RELAY_MAX_CLIENTS) {
+                close(fd);
+                return qc_err_set(err, EMFILE, "qmp relay: %d clients connected already", QMP_RELAY_MAX_CLIENTS);
+        }
+        if (!r->q && connect_upstream(r, err) < 0) {
+                close(fd);
+                return -1;
+        }
+        c = calloc(1, sizeof *c);
+        if (!c || qmp_stream_init(&c->in, QMP_MAX_LINE) < 0) {
+                free(c);
+                close(fd);
+                return qc_err_set(err, ENOMEM, "qmp relay: out of memory");
+        }
+        c->fd = fd;
+        c->serial = ++r->next_serial;
+        fl = fcntl(fd, F_GETFL);
+        if (fl >= 0)
+                fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+        r->clients[r->n_clients++] = c;
+        if (obuf_add(&c->out, r->greeting, strlen(r->greeting)) < 0 || obuf_flush(&c->out, fd) < 0) {
+                drop_client(r, c);
+                return qc_err_set(err, EPIPE, "qmp relay: the client left before its greeting");
+        }
+        return 0;
+}
+
+size_t qmp_relay_pollfds(struct qmp_relay *r, struct pollfd *pfd, size_t max)
+{
+        size_t n = 0;
+
+        r->n_polled = 0;
+        if (r->q && n < max) {
+                pfd[n] = (struct pollfd){ .fd = r->q->fd, .events = POLLIN | (obuf_left(&r->up_out) ? POLLOUT : 0) };
+                r->polled[r->n_polled++] = (struct polled){ .fd = r->q->fd, .serial = 0 };
+                n++;
+        }
+        for (size_t i = 0; i < r->n_clients && n < max; i++) {
+                struct client *c = r->clients[i];
+                short ev = obuf_left(&c->out) ? POLLOUT : 0;
+
+                /* a client with its budget at QEMU sends nothing more until
+                 * replies come back; one that reads nothing gets nothing more
+                 * read from it either (it is dropped at QMP_RELAY_MAX_OUT) */
+                if (!c->eof && c->inflight < QMP_RELAY_MAX_INFLIGHT && obuf_left(&c->out) < QMP_RELAY_MAX_OUT / 2)
+                        ev |= POLLIN;
+                pfd[n] = (struct pollfd){ .fd = c->fd, .events = ev };
+                r->polled[r->n_polled++] = (struct polled){ .fd = c->fd, .serial = c->serial };
+                n++;
+        }
+        return n;
+}
+
+static void client_read(struct qmp_relay *r, struct client *c, short revents)
+{
+        char buf[READ_CHUNK];
+        struct qc_err err = { 0 };
+        ssize_t n;
+
+        if (c->eof) {
+                /* POLLHUP: gone both ways; its answers have nowhere to go */
+                if (revents & (POLLHUP | POLLERR))
+                        drop_client(r, c);
+                return;
+        }
+        n = read(c->fd, buf, sizeof buf);
+        if (n < 0 && (errno == EINTR || errno == EAGAIN))
+                return;
+        if (n < 0 || (n == 0 && (revents & (POLLHUP | POLLERR))) ||
+            (n > 0 && qmp_stream_push(&c->in, buf, (size_t)n, &err) < 0)) {
+                drop_client(r, c);
+                return;
+        }
+        if (n == 0)
+                c->eof = true;
+        client_process(r, c);
+}
+
+void qmp_relay_dispatch(struct qmp_relay *r, const struct pollfd *pfd, size_t n)
+{
+        for (size_t i = 0; i < n && i < r->n_polled; i++) {
+                const struct polled *p = &r->polled[i];
+                struct client *c;
+
+                if (!pfd[i].revents || pfd[i].fd != p->fd)
+                        continue;
+                if (p->serial == 0) {
+                        if (!r->q || r->q->fd != p->fd)
+                                continue;
+                        if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+                                upstream_read(r);
+                        continue;
+                }
+                c = client_by_serial(r, p->serial);
+                if (!c)
+                        continue;
+                if ((pfd[i].revents & POLLOUT) && obuf_flush(&c->out, c->fd) < 0) {
+                        drop_client(r, c);
+                        continue;
+                }
+                if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
+                        client_read(r, c, pfd[i].revents);
+                else if (c->eof)
+                        client_process(r, c); /* its last answer went out */
+        }
+        /* commands the clients sent go to QEMU in one write where it can */
+        if (r->q && obuf_left(&r->up_out) && obuf_flush(&r->up_out, r->q->fd) < 0)
+                disconnect_upstream(r);
+}
