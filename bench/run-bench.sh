@@ -9,6 +9,8 @@
 #   bench-qmp      figure 2 (library on a kept-open connection vs raw socket)
 #   bench-hotplug  figure 3 (setvcpus 1 → N vs the raw device_add sequence)
 #   bench-scale    figure 4 (N VMs: start, list, stop)
+#   bench-monitor.sh  figure 6 (verbs with and without people on qmp.sock;
+#                  relay vs QEMU's monitor; memory per monitor / per client)
 # BENCH_QUICK=1 runs a few rounds of each (a smoke test of the bench itself).
 # Environment: BUILD (build dir), PERF_MD (output), QEMU_BINARY.
 set -eu
@@ -82,7 +84,8 @@ JSON
 # ---- 2. one verb
 log "2/5 one verb"
 "$Q" start "$(idle_vm v1 64M)" >/dev/null
-sock=$T/run/v1/qmp.sock
+# QEMU's own monitor (the verbs' one): figure 6 has the people's relay
+sock=$T/run/v1/ctl.sock
 "$B/timeit" -f "2 one verb" -n "$R_VERB" -w 3 -- \
         "raw one-shot client (bench/qmp-oneshot)" \
         "$B/qmp-oneshot" "$sock" :: \
@@ -121,7 +124,7 @@ foot_row() { # WHAT CMD...   (R_FOOT runs: median/min/max of the peak, MiB)
         echo "$v" | awk -v what="$what" -v n="$R_FOOT" '{ printf "| 5 footprint | %s | %.1f | %.1f | %.1f | %d | MiB peak RSS |\n", what, $(int((n+1)/2))/1024, $1/1024, $n/1024, n }'
 }
 "$Q" start "$(idle_vm f1 64M)" >/dev/null
-sock=$T/run/f1/qmp.sock
+sock=$T/run/f1/ctl.sock
 sup=$(cat "$T/run/f1/supervisor.pid") qpid=$(cat "$T/run/f1/qemu.pid")
 rss() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
 # PSS: shared pages (libc, json-c …) split among the processes mapping them
@@ -144,6 +147,12 @@ pss() { awk '/^Pss:/ { print $2 }' "/proc/$1/smaps_rollup"; }
         printf '| 5 footprint | state dir after the VM ended (`du -sk`) | %s | | | 1 | KiB: %s |\n' \
                 "$(du -sk "$T/run/f1" | cut -f1)" "$(cd "$T/run/f1" && ls | tr '\n' ' ')"
 } | tee -a "$rows"
+
+# ---- 6. the monitor for people (issue 15)
+mkdir -p "$T/mon"
+if [ -n "${BENCH_QUICK:-}" ]; then R_MON="5 1"; else R_MON="40 3"; fi
+# shellcheck disable=SC2086
+bench/bench-monitor.sh "$Q" "$B" "$T/mon" "$G" $R_MON | tee -a "$rows"
 
 load_end=$(load)
 secs=$(( $(date +%s) - t_begin ))

@@ -241,6 +241,23 @@ and after it ended.
 
 {table('5 footprint', 'MiB / KiB')}
 
+## 6. The monitor for people
+
+Method (`bench/bench-monitor.sh`, issue 15): a fresh test guest per round
+(1 vCPU of max 2, 512M of max 1G, booted untimed to its ready line), then
+each verb as a whole process: `balloon 256M`, `balloon 512M`, `setmem 768M`,
+`setvcpus 2`, `stop` (the power button; the guest powers off). Rounds
+alternate between nobody on `qmp.sock` and two people on it: a `socat`
+holding it open (greeted, silent) and a script sending `query-status` every
+100 ms; {'1 round' if env.get('BENCH_QUICK') else '3 rounds'} each, interleaved. Then, on one idle VM, a one-shot
+`query-status` (`bench/qmp-oneshot`: connect, greeting, negotiation, one
+command) on QEMU's own monitor vs through the supervisor's relay; the
+supervisor's VmRSS with 0 and 16 relayed clients; and QEMU's VmRSS (the VM's
+argv by hand, `-S`) with its 3 monitors and with 8 more `-qmp` monitors —
+what the "one monitor per person" design would cost.
+
+{table('6 monitor', 'ms / KiB')}
+
 ## Context: libvirt, measured elsewhere (not in this run)
 
 From issue 6, measured on a machine of this kind (TCG, QEMU 7.2) with
