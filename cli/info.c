@@ -46,6 +46,22 @@ static const char *state_name(const struct vm_handle *h)
         return h->problem && !h->qemu_pid ? "broken" : vm_state_to_string(h->rec.state);
 }
 
+/* RUNDIR/qmp.sock, the monitor for people, while its supervisor serves it
+ * (malloc'd), else NULL. */
+static char *monitor_path(const struct vm_handle *h)
+{
+        char *p;
+
+        if (!proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) ||
+            asprintf(&p, "%s/%s", h->rundir, VM_RUNDIR_QMP) < 0)
+                return NULL;
+        if (access(p, F_OK) < 0) {
+                free(p);
+                return NULL;
+        }
+        return p;
+}
+
 /* One VM as JSON: the record (refreshed), the spec's size, the live status. */
 static json_object *vm_json(struct vm_handle *h, const char *live_status)
 {
@@ -96,6 +112,10 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
         if (r->message)
                 json_object_object_add(o, "message", json_object_new_string(r->message));
         json_object_object_add(o, "rundir", json_object_new_string(h->rundir));
+        if (active && h->qemu_pid) {
+                _cleanup_free_ char *mon = monitor_path(h);
+                json_object_object_add(o, "monitor", mon ? json_object_new_string(mon) : NULL);
+        }
         return o;
 }
 
@@ -275,6 +295,15 @@ int cmd_status(int argc, char **argv)
         if (r->message)
                 printf("Message:     %s\n", r->message);
         printf("State dir:   %s\n", h->rundir);
+        if (vm_state_is_active(r->state) && h->qemu_pid) {
+                _cleanup_free_ char *mon = monitor_path(h);
+                if (mon)
+                        printf("Monitor:     %s (QMP for people and tools, any number at once: "
+                               "qemuctl qmp %s)\n", mon, h->name);
+                else
+                        printf("Monitor:     none (its supervisor is gone; qemuctl qmp %s uses the verbs' "
+                               "monitor, in turn with them)\n", h->name);
+        }
         return CLI_EXIT_OK;
 }
 

@@ -166,7 +166,7 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
 }
 
 /* Take --socket PATH (or --socket=PATH) out of argv; the rest goes to the
- * verb's main. Later a VM NAME may stand for RUNDIR/qmp.sock. */
+ * verb's main; a VM NAME stands for its RUNDIR/qmp.sock. */
 static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const char *, int, char **))
 {
         _cleanup_free_ char **rest = calloc((size_t)argc + 1, sizeof *rest);

@@ -79,6 +79,8 @@ grep -q '"QMP"' "$LC_TMP/holder.out"; tap_ok $? "the holder got a greeting"
 [ -s "$LC_TMP/poller" ]; tap_ok $? "the poller is polling"
 
 out=$("$Q" status mon 2>&1); tap_ok $? "status while both hold qmp.sock"
+echo "$out" | grep -q "^Monitor: *$sock (QMP for people"; tap_ok $? "status names the people's monitor ($(echo "$out" | grep Monitor:))"
+tap_is "$(lc_field mon monitor)" "$sock" "status --json: monitor"
 echo "$out" | grep -q 'State: *running (QEMU: running)'; tap_ok $? "status has QEMU's own view ($(echo "$out" | grep State:))"
 out=$("$Q" balloon --timeout 120 mon 256M 2>&1); tap_ok $? "balloon mon 256M ($out)"
 out=$("$Q" balloon --timeout 120 mon 512M 2>&1); tap_ok $? "balloon mon 512M ($out)"
