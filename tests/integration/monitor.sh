@@ -83,9 +83,8 @@ echo "$out" | grep -q "^Monitor: *$sock (QMP for people"; tap_ok $? "status name
 tap_is "$(lc_field mon monitor)" "$sock" "status --json: monitor"
 echo "$out" | grep -q 'State: *running (QEMU: running)'; tap_ok $? "status has QEMU's own view ($(echo "$out" | grep State:))"
 out=$("$Q" balloon --timeout 120 mon 256M 2>&1); tap_ok $? "balloon mon 256M ($out)"
-out=$("$Q" balloon --timeout 120 mon 512M 2>&1); tap_ok $? "balloon mon 512M ($out)"
 out=$("$Q" setmem mon 768M 2>&1); tap_ok $? "setmem mon 768M ($out)"
-out=$("$Q" setvcpus --guest-online "$LC_TMP/mon.ask" mon 2 2>&1); tap_ok $? "setvcpus mon 2 ($out)"
+out=$("$Q" setvcpus mon 2 2>&1); tap_ok $? "setvcpus mon 2 ($out)"
 out=$("$Q" qmp mon query-status 2>&1); tap_ok $? "qemuctl qmp mon, through the relay too"
 echo "$out" | grep -q '"status": "running"'; tap_ok $? "it says running"
 # several at once
@@ -105,7 +104,6 @@ out=$("$Q" qmp mon balloon '{"value": 402653184}' 2>&1); tap_ok $? "a person's b
 for _ in $(seq 120); do [ "$(lc_field mon balloon_actual)" = 402653184 ] && break; sleep 0.5; done
 tap_is "$(lc_field mon balloon_actual)" 402653184 "status --json: balloon_actual from QEMU's BALLOON_CHANGE"
 "$Q" status mon | grep -q '^Balloon: *384M'; tap_ok $? "status shows the balloon ($("$Q" status mon | grep Balloon:))"
-"$Q" balloon --timeout 120 mon 768M >/dev/null 2>&1
 
 # --- by hand: device_del of the vCPU setvcpus plugged (the guest ejects it)
 tap_is "$("$Q" dump mon | python3 -c 'import json,sys; print(json.load(sys.stdin)["cpu"]["vcpus"])')" 2 "dump: 2 vCPUs"
@@ -149,7 +147,7 @@ def run(args, steps):
     if pid == 0:
         os.execve(q, [q] + args, dict(os.environ, TERM="xterm"))
     buf = b""
-    def until(want, t=20):
+    def until(want, t=15):
         nonlocal buf
         end = time.time() + t
         while time.time() < end:
@@ -168,8 +166,14 @@ def run(args, steps):
             os.write(fd, send)
         res.append(until(want))
     os.write(fd, b"\x04")
-    _, st = os.waitpid(pid, 0)
-    return res, os.waitstatus_to_exitcode(st), buf.decode(errors="replace")
+    for _ in range(100):
+        done, st = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return res, os.waitstatus_to_exitcode(st), buf.decode(errors="replace")
+        time.sleep(0.1)
+    os.kill(pid, 9)  # a shell that did not leave on Ctrl-D
+    os.waitpid(pid, 0)
+    return res, -1, buf.decode(errors="replace")
 # completion is seen by what runs: "query-bal" alone is no command, and
 # "pa" no argument of qom-get (the screen has cursor moves in between)
 res, rc, out = run(["qmp", "mon"], [(None, b"(QEMU mon) "), (b"query-bal\t\r", b'"actual": '),
