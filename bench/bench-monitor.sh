@@ -15,6 +15,18 @@ Q=$1 B=$2 T=$3 G=$4 R=$5 RV=$6
 export QEMUCTL_RUNDIR=$T/run
 mkdir -p "$T"
 log() { echo "bench: $*" >&2; }
+# what a VM of ours recorded, checked against /proc so no stranger is killed
+# (run-bench.sh does the same for its whole scratch dir)
+cleanup() {
+        local f pid
+        for f in $(find "$T" -name qemu.pid -o -name supervisor.pid -o -name holder.pid -o -name poller.pid 2>/dev/null); do
+                pid=$(cat "$f")
+                if { tr '\0' ' ' </proc/"$pid"/cmdline; } 2>/dev/null | grep -q "$T"; then
+                        kill -KILL "$pid" 2>/dev/null || true
+                fi
+        done
+}
+trap cleanup EXIT
 
 vmfile() { # NAME
         cat >"$T/$1.json" <<JSON
