@@ -103,7 +103,7 @@ $(BUILD)/bench/%: bench/%.c $(LIBS_ORDERED)
 VERBDOC = $(BUILD)/gen-verbdoc
 VERBDOC_FILES = docs/man/qemuctl.1:man docs/completion/qemuctl.bash:bash docs/completion/_qemuctl:zsh
 $(VERBDOC): cli/gen/verbdoc.c $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ)) $(LIBS_ORDERED)
-	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ)) $(LIBS_ORDERED) $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(filter-out $(BUILD)/cli/main.o,$(CLI_OBJ)) $(LIBS_ORDERED) $(LDLIBS) $(CLI_LIBS)
 generate: generate-verbs
 generate-verbs: $(VERBDOC)
 	@mkdir -p docs/man docs/completion

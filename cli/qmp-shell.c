@@ -282,7 +282,7 @@ static int run_hmp(const char *verb, struct qmp *q, const char *line)
         struct qc_err err = { 0 };
 
         if (qmp_hmp(q, line, &out, &err) < 0) {
-                fprintf(stderr, "qemuctl: %s: %s\n", verb, strncmp(err.msg, "qmp: ", 5) == 0 ? err.msg + 5 : err.msg);
+                fprintf(stderr, "qemuctl: %s: %s\n", verb, err.msg);
                 return err.code == ECONNRESET ? -1 : 0;
         }
         cli_hmp_print(out);
@@ -351,8 +351,7 @@ int cli_qmp_shell(const char *verb, struct qmp *q, const char *vm, bool hmp)
                 }
                 free(line);
                 if (qmp_execute_raw(q, TAKE_PTR(cmd), &reply, &err) < 0) {
-                        fprintf(stderr, "qemuctl: %s: %s\n", verb,
-                                strncmp(err.msg, "qmp: ", 5) == 0 ? err.msg + 5 : err.msg);
+                        fprintf(stderr, "qemuctl: %s: %s\n", verb, err.msg);
                         if (err.code == ECONNRESET) {
                                 free_cmds();
                                 return CLI_EXIT_FAIL;

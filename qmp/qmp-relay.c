@@ -208,7 +208,7 @@ static int forward(struct qmp_relay *r, struct client *c, json_object *cmd, json
                 struct pending *np = realloc(r->pending, ncap * sizeof *np);
 
                 if (!np)
-                        return client_error(r, c, id, "GenericError", "qmp relay: out of memory");
+                        return client_error(r, c, id, "GenericError", "out of memory");
                 r->pending = np;
                 r->cap_pending = ncap;
         }
@@ -217,7 +217,7 @@ static int forward(struct qmp_relay *r, struct client *c, json_object *cmd, json
         json_object_object_add(cmd, "id", json_object_new_int64(p->id));
         if (obuf_add_json(&r->up_out, cmd) < 0) {
                 json_object_put(p->orig_id);
-                return client_error(r, c, id, "GenericError", "qmp relay: out of memory");
+                return client_error(r, c, id, "GenericError", "out of memory");
         }
         r->n_pending++;
         c->inflight++;
@@ -249,8 +249,7 @@ static int client_process(struct qmp_relay *r, struct client *c)
                                 drop_client(r, c);
                                 return -1;
                         }
-                        snprintf(desc, sizeof desc, "JSON parse error: %s",
-                                 strncmp(err.msg, "qmp: ", 5) == 0 ? err.msg + 5 : err.msg);
+                        snprintf(desc, sizeof desc, "JSON parse error: %s", err.msg);
                         if (client_error(r, c, NULL, "GenericError", desc) < 0)
                                 return -1;
                         continue;
@@ -366,7 +365,7 @@ static int connect_upstream(struct qmp_relay *r, struct qc_err *err)
         g = json_object_new_object(), qmp = json_object_new_object(), ver = json_object_new_object(),
         qemu = json_object_new_object();
         if (!g || !qmp || !ver || !qemu)
-                return qc_err_set(err, ENOMEM, "qmp relay: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         json_object_object_add(qemu, "micro", json_object_new_int(v->micro));
         json_object_object_add(qemu, "minor", json_object_new_int(v->minor));
         json_object_object_add(qemu, "major", json_object_new_int(v->major));
@@ -379,7 +378,7 @@ static int connect_upstream(struct qmp_relay *r, struct qc_err *err)
         free(r->greeting);
         if (!s || asprintf(&r->greeting, "%s\r\n", s) < 0) {
                 r->greeting = NULL;
-                return qc_err_set(err, ENOMEM, "qmp relay: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         }
         /* events queued while connecting were nobody's yet */
         while ((g = qmp_next_event(r->q)))
@@ -393,7 +392,7 @@ int qmp_relay_new(const char *upstream, int timeout_ms, struct qmp_relay **ret, 
 
         if (!r || !(r->upstream_path = strdup(upstream))) {
                 free(r);
-                return qc_err_set(err, ENOMEM, "qmp relay: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         }
         r->timeout_ms = timeout_ms;
         *ret = r;
@@ -423,7 +422,7 @@ int qmp_relay_add_client(struct qmp_relay *r, int fd, struct qc_err *err)
 
         if (r->n_clients == QMP_RELAY_MAX_CLIENTS) {
                 close(fd);
-                return qc_err_set(err, EMFILE, "qmp relay: %d clients connected already", QMP_RELAY_MAX_CLIENTS);
+                return qc_err_set(err, EMFILE, "%d clients connected already", QMP_RELAY_MAX_CLIENTS);
         }
         if (!r->q && connect_upstream(r, err) < 0) {
                 close(fd);
@@ -433,7 +432,7 @@ int qmp_relay_add_client(struct qmp_relay *r, int fd, struct qc_err *err)
         if (!c || qmp_stream_init(&c->in, QMP_MAX_LINE) < 0) {
                 free(c);
                 close(fd);
-                return qc_err_set(err, ENOMEM, "qmp relay: out of memory");
+                return qc_err_set(err, ENOMEM, "out of memory");
         }
         c->fd = fd;
         c->serial = ++r->next_serial;
@@ -443,7 +442,7 @@ int qmp_relay_add_client(struct qmp_relay *r, int fd, struct qc_err *err)
         r->clients[r->n_clients++] = c;
         if (obuf_add(&c->out, r->greeting, strlen(r->greeting)) < 0 || obuf_flush(&c->out, fd) < 0) {
                 drop_client(r, c);
-                return qc_err_set(err, EPIPE, "qmp relay: the client left before its greeting");
+                return qc_err_set(err, EPIPE, "the client left before its greeting");
         }
         return 0;
 }
