@@ -122,9 +122,9 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
 /* QEMU's own view when the verbs' monitor is free within a moment: its run
  * state (malloc'd; NULL otherwise), and h->spec (and spec.json) brought in
  * line with what QEMU has, which a person on qmp.sock may have changed. */
-static char *live_view(struct vm_handle *h)
+static char *live_view(struct vm_handle *h, const char *verb)
 {
-        _cleanup_close_ int fd = state_lock(h->rundir, h->name, "status", 2000, NULL);
+        _cleanup_close_ int fd = state_lock(h->rundir, h->name, verb, 2000, NULL);
         _cleanup_free_ char *sock = NULL;
         _cleanup_qmp_ struct qmp *q = NULL;
         char *live = NULL;
@@ -234,7 +234,7 @@ int cmd_status(int argc, char **argv)
         if (h->problem)
                 cli_warn(verb, h->problem);
         if (h->qemu_pid)
-                live = live_view(h);
+                live = live_view(h, verb);
         if (o.json) {
                 json_object *j = vm_json(h, live);
                 cli_print_json(j);
@@ -320,7 +320,7 @@ int cmd_dump(int argc, char **argv)
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h)))
                 return rc;
         if (h->qemu_pid)
-                free(live_view(h));
+                free(live_view(h, verb));
         json = spec_to_json(h->spec);
         if (!json)
                 return cli_failf(verb, "out of memory");
