@@ -66,7 +66,11 @@ int cmd_wait(int argc, char **argv)
 
                 if (use_re) {
                         _cleanup_free_ char *text = NULL;
-                        if (state_read_file(h->rundir, VM_RUNDIR_SERIAL_LOG, 0, &text, NULL) == 0 &&
+                        /* serial.log may be run's own symlink to its --serial-log
+                         * file: followed, in the checked dir (nobody else can
+                         * have put anything there) */
+                        _cleanup_close_ int dfd = state_dir_open(h->rundir, false, NULL);
+                        if (dfd >= 0 && read_file_at(dfd, VM_RUNDIR_SERIAL_LOG, 0, &text, NULL) == 0 &&
                             regexec(&re, text, 0, NULL, 0) == 0)
                                 rc = CLI_EXIT_OK;
                 } else if (strcmp(what, "shutdown") == 0) {
