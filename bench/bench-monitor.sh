@@ -69,6 +69,25 @@ people_stop() {
         kill "$(cat "$T/holder.pid")" "$(cat "$T/poller.pid")" 2>/dev/null || true
 }
 
+# A verb that failed: what it said and what QEMU, its threads and the
+# supervisor were doing, on stderr; the round goes on without it.
+diagnose() { # NAME VERB
+        local d=$QEMUCTL_RUNDIR/$1 pid
+        pid=$(cat "$d/qemu.pid" 2>/dev/null || true)
+        {
+                echo "bench: FAILED: qemuctl $2: $(cat "$T/verb.err")"
+                "$Q" status "$1" 2>&1 | sed 's/^/bench:   /'
+                tail -n 5 "$d/events.log" 2>/dev/null | sed 's/^/bench:   event /'
+                tail -n 5 "$d/qemu.log" 2>/dev/null | sed 's/^/bench:   qemu.log /'
+                tail -n 3 "$d/serial.log" 2>/dev/null | sed 's/^/bench:   serial /'
+                if [ -n "$pid" ] && [ -d "/proc/$pid" ]; then
+                        for t in /proc/"$pid"/task/*; do
+                                echo "bench:   thread $(cat "$t/comm") $(awk '{ print $3 }' "$t/stat") $(cat "$t/wchan" 2>/dev/null)"
+                        done
+                fi
+        } >&2
+}
+
 # one round: a fresh guest (booted untimed), then each verb timed as a process
 times=$T/verb-times
 : >"$times"
@@ -82,8 +101,11 @@ verb_round() { # ROUND WITH(0|1)
                  "setvcpus $name 2" "stop --timeout 120 $name"; do
                 t0=$(us)
                 # shellcheck disable=SC2086
-                "$Q" $v >/dev/null
-                printf '%s %s %s\n' "$2" "$(echo "$v" | sed "s/ $name\b//; s/--timeout 120 //")" \
+                if ! "$Q" $v >/dev/null 2>"$T/verb.err"; then
+                        diagnose "$name" "$v"
+                        break
+                fi
+                printf '%s %s %s\n' "$2" "$(echo "$v" | sed "s/ $name\b//; s/ *--timeout 120//")" \
                         "$(( $(us) - t0 ))" >>"$times"
         done
         [ "$2" = 1 ] && people_stop
