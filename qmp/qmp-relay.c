@@ -381,8 +381,8 @@ static int connect_upstream(struct qmp_relay *r, struct qc_err *err)
                 return qc_err_set(err, ENOMEM, "out of memory");
         }
         /* events queued while connecting were nobody's yet */
-        while ((g = qmp_next_event(r->q)))
-                json_object_put(TAKE_PTR(g));
+        for (json_object *ev; (ev = qmp_next_event(r->q));)
+                json_object_put(ev);
         return 0;
 }
 

@@ -218,4 +218,13 @@ py_tap <"$LC_TMP/poller.tap"
 for _ in $(seq 50); do kill -0 $holder 2>/dev/null || break; sleep 0.1; done
 kill -0 $holder 2>/dev/null; tap_is $? 1 "the holder saw its connection end with QEMU"
 kill $holder 2>/dev/null
+
+# --- by hand: quit (a second VM; nothing needs its guest)
+f=$(lc_vmfile monq)
+out=$("$Q" start "$f" 2>&1); tap_ok $? "start monq ($out)"
+out=$("$Q" qmp monq quit 2>&1); tap_ok $? "a person's quit on qmp.sock ($out)"
+for _ in $(seq 50); do [ "$(lc_field monq state)" = ended ] && break; sleep 0.1; done
+tap_is "$(lc_field monq state)" ended "status --json: ended (the supervisor saw SHUTDOWN)"
+tap_is "$(lc_field monq shutdown_reason)" host-qmp-quit "and why: host-qmp-quit"
+[ ! -e "$QEMUCTL_RUNDIR/monq/qmp.sock" ]; tap_ok $? "qmp.sock is gone with the VM"
 tap_done
