@@ -165,6 +165,16 @@ def run(args, steps):
         if send is not None:
             os.write(fd, send)
         res.append(until(want))
+    # Ctrl-D at the next prompt: typed earlier, while the terminal is in
+    # cooked mode between two lines, the tty would take it for itself
+    end = time.time() + 15
+    while not buf.endswith(b"mon) ") and time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                buf += os.read(fd, 4096)
+            except OSError:
+                break
     os.write(fd, b"\x04")
     for _ in range(100):
         done, st = os.waitpid(pid, os.WNOHANG)
