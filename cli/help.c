@@ -80,7 +80,7 @@ char *cli_verb_synopsis(const struct verb *v)
 }
 
 /* TEXT from column COL on, wrapped at WIDTH with continuation lines indented
- * to INDENT; words in [...] stay on one line. */
+ * to INDENT; words in [...] or '...' stay on one line. */
 static void wrap(FILE *f, const char *text, size_t col, size_t indent)
 {
         const char *p = text;
@@ -89,13 +89,16 @@ static void wrap(FILE *f, const char *text, size_t col, size_t indent)
         while (*p) {
                 size_t n = 0;
                 int depth = 0;
+                bool quoted = false;
 
-                /* one word: up to a space outside brackets */
-                while (p[n] && (p[n] != ' ' || depth > 0) && p[n] != '\n') {
+                /* one word: up to a space outside brackets and quotes */
+                while (p[n] && (p[n] != ' ' || depth > 0 || quoted) && p[n] != '\n') {
                         if (p[n] == '[')
                                 depth++;
                         else if (p[n] == ']' && depth > 0)
                                 depth--;
+                        else if (p[n] == '\'')
+                                quoted = !quoted;
                         n++;
                 }
                 if (!first && col + 1 + n > WIDTH) {

@@ -76,47 +76,131 @@ static int print_events(const char *socket_path, int timeout_ms)
         }
 }
 
+/* qmp's own options; --hmp, --cmd and --pretty are virsh's
+ * (`qemu-monitor-command DOMAIN --hmp --cmd 'info balloon'`) */
+struct qmp_opts {
+        bool events, hmp, pretty;
+        const char *cmd;
+};
+
+static int qmp_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        struct qmp_opts *o = ud;
+
+        switch (c) {
+        case 'e':
+                o->events = true;
+                return -1;
+        case 'H':
+                o->hmp = true;
+                return -1;
+        case 'p':
+                o->pretty = true;
+                return -1;
+        case 'c':
+                o->cmd = arg;
+                return -1;
+        default:
+                return cli_usage(verb, "unknown option");
+        }
+}
+
+/* virsh's command form: {"execute": "CMD", "arguments": {...}} */
+static int split_execute(const char *text, char **ret_cmd, json_object **ret_args)
+{
+        _cleanup_json_ json_object *o = json_tokener_parse(text);
+        json_object *ex, *a = NULL;
+
+        if (!o || !json_object_is_type(o, json_type_object) || !json_object_object_get_ex(o, "execute", &ex) ||
+            !json_object_is_type(ex, json_type_string))
+                return cli_usage("qmp", "expected a QMP command like {\"execute\": \"query-status\"}, got: %s", text);
+        if (json_object_object_get_ex(o, "arguments", &a) && !json_object_is_type(a, json_type_object))
+                return cli_usage("qmp", "\"arguments\" must be a JSON object, got: %s", text);
+        if (!(*ret_cmd = strdup(json_object_get_string(ex))))
+                return cli_failf("qmp", "out of memory");
+        *ret_args = a ? json_object_get(a) : NULL;
+        return -1;
+}
+
+static int hmp_once(const char *verb, struct qmp *q, const char *line, bool json);
+
+/* --hmp: virsh joins the words of an HMP command line */
+static int qmp_as_hmp(const char *socket_path, const char **words, int nw, int timeout_ms, bool json)
+{
+        _cleanup_qmp_ struct qmp *q = NULL;
+        _cleanup_free_ char *line = NULL;
+        size_t len = 0;
+        FILE *m;
+        int r = connect_or_fail("qmp", socket_path, timeout_ms, &q);
+
+        if (r)
+                return r;
+        if (nw == 0)
+                return cli_qmp_shell("qmp", q, target_vm, true);
+        if (!(m = open_memstream(&line, &len)))
+                return cli_failf("qmp", "out of memory");
+        for (int i = 0; i < nw; i++)
+                fprintf(m, "%s%s", i ? " " : "", words[i]);
+        if (fclose(m) != 0 || !line)
+                return cli_failf("qmp", "out of memory");
+        return hmp_once("qmp", q, line, json);
+}
+
 int cli_qmp_main(const char *socket_path, int argc, char **argv)
 {
         _cleanup_qmp_ struct qmp *q = NULL;
         _cleanup_json_ json_object *args = NULL, *ret = NULL;
+        _cleanup_free_ char *exec_cmd = NULL;
+        _cleanup_free_ const char **words = calloc((size_t)argc + 1, sizeof *words);
         struct qc_err err = { 0 };
-        const char *events = NULL;
+        struct qmp_opts qo = { 0 };
         /* -1: with --events, listen until QEMU closes the socket */
-        struct cli_opts o = { .timeout_ms = -1,
-                              .on_opt = cli_opt_store, .ud = &events };
-        int timeout_ms, r = cli_parse_opts("qmp", argc, argv, &o);
+        struct cli_opts o = { .timeout_ms = -1, .on_opt = qmp_opt, .ud = &qo };
+        int timeout_ms, nw = 0, r = cli_parse_opts("qmp", argc, argv, &o);
 
         if (r >= 0)
                 return r;
+        if (!words)
+                return cli_failf("qmp", "out of memory");
         timeout_ms = o.timeout_ms >= 0 ? o.timeout_ms : QMP_DEFAULT_TIMEOUT_MS;
-        if (events) {
-                if (optind != argc)
+        /* --cmd C: virsh's name for the command argument */
+        if (qo.cmd)
+                words[nw++] = qo.cmd;
+        for (int i = optind; i < argc; i++)
+                words[nw++] = argv[i];
+        if (qo.events) {
+                if (nw || qo.hmp)
                         return cli_usage("qmp", "--events takes no command");
                 return print_events(socket_path, o.timeout_ms);
         }
-        if (optind >= argc) {
+        if (qo.hmp)
+                return qmp_as_hmp(socket_path, words, nw, timeout_ms, o.json && !qo.pretty);
+        if (nw == 0) {
                 r = connect_or_fail("qmp", socket_path, timeout_ms, &q);
                 return r ? r : cli_qmp_shell("qmp", q, target_vm, false);
         }
-        if (argc - optind > 2)
+        if (nw > 2)
                 return cli_usage("qmp", "too many arguments: pass the command's arguments as one JSON object");
-        if (argc - optind == 2) {
+        if (nw == 1 && words[0][strspn(words[0], " \t\n")] == '{') {
+                if ((r = split_execute(words[0], &exec_cmd, &args)) >= 0)
+                        return r;
+                words[0] = exec_cmd;
+        } else if (nw == 2) {
                 enum json_tokener_error jerr;
 
-                args = json_tokener_parse_verbose(argv[optind + 1], &jerr);
+                args = json_tokener_parse_verbose(words[1], &jerr);
                 if (!args)
                         return cli_usage("qmp", "ARGS-JSON is not JSON (%s): %s", json_tokener_error_desc(jerr),
-                                         argv[optind + 1]);
+                                         words[1]);
                 if (!json_object_is_type(args, json_type_object))
-                        return cli_usage("qmp", "ARGS-JSON must be a JSON object, got: %s", argv[optind + 1]);
+                        return cli_usage("qmp", "ARGS-JSON must be a JSON object, got: %s", words[1]);
         }
         r = connect_or_fail("qmp", socket_path, timeout_ms, &q);
         if (r)
                 return r;
-        if (qmp_execute(q, argv[optind], TAKE_PTR(args), &ret, &err) < 0)
+        if (qmp_execute(q, words[0], TAKE_PTR(args), &ret, &err) < 0)
                 return cli_fail("qmp", &err);
-        print_json(ret, o.json);
+        print_json(ret, o.json && !qo.pretty);
         return CLI_EXIT_OK;
 }
 
@@ -128,11 +212,35 @@ void cli_hmp_print(const char *out)
                         putchar(*p);
 }
 
+/* One HMP command line through human-monitor-command; its text on stdout. */
+static int hmp_once(const char *verb, struct qmp *q, const char *line, bool json)
+{
+        _cleanup_free_ char *out = NULL;
+        struct qc_err err = { 0 };
+
+        if (qmp_hmp(q, line, &out, &err) < 0)
+                return cli_fail(verb, &err);
+        /* human-monitor-command succeeds even when HMP refuses the command
+         * line; HMP says so only in its text */
+        if (strncmp(out, "unknown command:", 16) == 0 || strncmp(out, "Error:", 6) == 0) {
+                size_t n = strlen(out);
+
+                while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
+                        out[--n] = '\0';
+                return cli_failf(verb, "%s", out);
+        }
+        if (json) {
+                _cleanup_json_ json_object *s = json_object_new_string(out);
+                printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+                return CLI_EXIT_OK;
+        }
+        cli_hmp_print(out);
+        return CLI_EXIT_OK;
+}
+
 int cli_hmp_main(const char *socket_path, int argc, char **argv)
 {
         _cleanup_qmp_ struct qmp *q = NULL;
-        _cleanup_free_ char *out = NULL;
-        struct qc_err err = { 0 };
         struct cli_opts o = { .timeout_ms = QMP_DEFAULT_TIMEOUT_MS };
         int r = cli_parse_opts("hmp", argc, argv, &o);
 
@@ -145,24 +253,7 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
                 return r;
         if (optind == argc)
                 return cli_qmp_shell("hmp", q, target_vm, true);
-        if (qmp_hmp(q, argv[optind], &out, &err) < 0)
-                return cli_fail("hmp", &err);
-        /* human-monitor-command succeeds even when HMP refuses the command
-         * line; HMP says so only in its text */
-        if (strncmp(out, "unknown command:", 16) == 0 || strncmp(out, "Error:", 6) == 0) {
-                size_t n = strlen(out);
-
-                while (n > 0 && (out[n - 1] == '\n' || out[n - 1] == '\r'))
-                        out[--n] = '\0';
-                return cli_failf("hmp", "%s", out);
-        }
-        if (o.json) {
-                _cleanup_json_ json_object *s = json_object_new_string(out);
-                printf("%s\n", json_object_to_json_string_ext(s, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-                return CLI_EXIT_OK;
-        }
-        cli_hmp_print(out);
-        return CLI_EXIT_OK;
+        return hmp_once("hmp", q, argv[optind], o.json);
 }
 
 /* Take --socket PATH (or --socket=PATH) out of argv; the rest goes to the

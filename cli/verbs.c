@@ -289,6 +289,7 @@ const struct verb cli_verbs[] = {
                 .aliases = "qemu-monitor-command",
                 .summary = "run one QMP command, print events, or open a QMP shell",
                 .synopsis = "[--json] [--timeout S] NAME|--socket PATH [COMMAND [ARGS-JSON]]\n"
+                            "--hmp [--json] [--timeout S] NAME|--socket PATH ['HMP COMMAND']\n"
                             "--events [--timeout S] NAME|--socket PATH",
                 .description =
                         "Run one QMP command on a QEMU's QMP socket and print what it returned, print\n"
@@ -310,6 +311,11 @@ const struct verb cli_verbs[] = {
                         OPT_TIMEOUT("seconds to wait for the reply (default 10); with --events, how long to listen "
                                     "(default: until QEMU closes the socket)"),
                         OPT("events", 'e', CLI_ARG_NONE, NULL, "print events as JSON lines"),
+                        OPT("hmp", 'H', CLI_ARG_NONE, NULL,
+                            "the command is a human monitor command line (its words are joined), as the hmp verb "
+                            "runs it"),
+                        OPT("cmd", 'c', CLI_ARG_TEXT, "COMMAND", "the command (virsh's name for the argument)"),
+                        OPT("pretty", 'p', CLI_ARG_NONE, NULL, "indented JSON (the default; virsh's option)"),
                         {},
                 },
                 .args = (const struct cli_pos[]){
@@ -322,6 +328,9 @@ const struct verb cli_verbs[] = {
                          "  qemuctl qmp vm1 query-status\n"
                          "  qemuctl qmp --socket /tmp/q.sock qom-get '{\"path\": \"/machine\", \"property\": \"type\"}'\n"
                          "  qemuctl qmp vm1            (the shell: qom-get path=/machine property=type)\n"
+                         "COMMAND may also be a whole QMP command, as virsh takes it:\n"
+                         "  qemuctl qemu-monitor-command vm1 '{\"execute\": \"query-status\"}'\n"
+                         "  qemuctl qemu-monitor-command vm1 --hmp --cmd 'info balloon'\n"
                          "An error reply is printed to stderr and the exit status is 1.\n",
         },
         {

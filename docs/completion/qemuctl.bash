@@ -114,9 +114,10 @@ _qemuctl()
                 opts='--all --json --help'
                 args='name' ;;
         qmp|qemu-monitor-command)
-                opts='--socket --json --timeout --events --help'
+                opts='--socket --json --timeout --events --hmp --cmd --pretty --help'
                 optkind[--socket]=file
                 optkind[--timeout]=none
+                optkind[--cmd]=none
                 args='name none none' ;;
         hmp)
                 opts='--socket --json --timeout --help'

@@ -46,6 +46,8 @@ for v in $("$Q" help | awk '/^  [a-z]/ { print $1 }') shutdown destroy suspend d
         c=$("$Q" "$v" x --help 2>/dev/null) && [ "$c" = "$a" ] || bad="$bad $v(--help after an argument)"
 done
 tap_is "$bad" "" "every verb: --help anywhere = qemuctl help VERB"
+"$Q" hmp --help | grep -q "qemuctl hmp vm1 'info balloon'"; tap_ok $? "hmp --help shows the NAME form"
+"$Q" qmp --help | grep -q -- "qemu-monitor-command vm1 --hmp --cmd 'info balloon'"; tap_ok $? "qmp --help shows virsh's form"
 
 [ -x "$QEMU" ] || { echo "1..$n"; echo "# SKIP the rest: $QEMU missing"; [ $failed = 0 ]; exit; }
 cat >"$T/opts.json" <<JSON
@@ -76,6 +78,17 @@ out=$("$Q" qmp --json opts query-name)
 tap_is "$out" '{"name":"opts"}' "qmp --json NAME COMMAND"
 out=$("$Q" hmp opts --json 'info status')
 tap_is "$out" '"VM status: running\r\n"' "hmp NAME --json 'info status'"
+# virsh's monitor form (issue 13 item 8), on the alias
+out=$("$Q" qemu-monitor-command opts --hmp --cmd 'info status')
+tap_is "$out" "VM status: running" "qemu-monitor-command DOMAIN --hmp --cmd 'info status'"
+out=$("$Q" qemu-monitor-command opts --hmp info status)
+tap_is "$out" "VM status: running" "qemu-monitor-command DOMAIN --hmp info status (words joined)"
+out=$("$Q" qemu-monitor-command opts '{"execute": "query-name"}' --json)
+tap_is "$out" '{"name":"opts"}' "qemu-monitor-command DOMAIN '{\"execute\": ...}'"
+out=$("$Q" qemu-monitor-command opts --pretty '{"execute": "qom-get", "arguments": {"path": "/machine", "property": "type"}}')
+grep -q '^"pc-q35-[0-9.]*-machine"$' <<<"$out"; tap_ok $? "with \"arguments\" ($out)"
+"$Q" qemu-monitor-command opts '{"execute": 1}' 2>/dev/null; rc=$?
+tap_is "$rc" 2 "a command object without a string execute is a usage error"
 out=$("$Q" pause opts --lock-timeout 5 && "$Q" status --json opts | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')
 tap_is "$out" "$(printf 'VM `opts` paused\npaused')" "pause NAME --lock-timeout 5"
 "$Q" resume opts --lock-timeout=5 >/dev/null; tap_ok $? "resume NAME --lock-timeout=5"
