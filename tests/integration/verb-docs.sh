@@ -87,7 +87,8 @@ fi
 
 # --- make install DESTDIR=...
 if command -v make >/dev/null; then
-        out=$(make -s -C "$SRC" BUILD="$B" install DESTDIR="$T/dest" PREFIX=/usr 2>&1); rc=$?
+        # a make of its own, not a sub-make of `make test` (its jobserver)
+        out=$(env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL make -s -C "$SRC" BUILD="$B" install DESTDIR="$T/dest" PREFIX=/usr 2>&1); rc=$?
         tap_ok $rc "make install DESTDIR=... ($out)"
         want="usr/bin/qemuctl
 usr/share/bash-completion/completions/qemuctl
