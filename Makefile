@@ -110,7 +110,15 @@ generate-verbs: $(VERBDOC)
 	set -e; for fk in $(VERBDOC_FILES); do f=$${fk%:*}; $(VERBDOC) $${fk#*:} >$$f.tmp; mv $$f.tmp $$f; done
 
 # tests run the binary of their own build (a sanitizer build never replaces ./qemuctl)
-test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) guest
+test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) guest debian-image
+
+# The Debian 12 test image (tests/debian-image/README.md): a real distribution
+# guest, built from the machine's apt sources, rebuilt only when its recipe
+# changes. Exit 77 = a prerequisite is missing (named in
+# $(BUILD)/debian-image/MISSING); the tests that boot it then skip.
+debian-image: $(BUILD)/debian-image/base.qcow2
+$(BUILD)/debian-image/base.qcow2: $(wildcard tests/debian-image/*)
+	tests/debian-image/build.sh $(BUILD)/debian-image || [ $$? = 77 ]
 
 # The test guest (tests/guest/README.md). Exit 77 = a prerequisite is missing
 # (named in $(BUILD)/guest/MISSING); the guest tests then skip.
