@@ -55,6 +55,8 @@ static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
                 if ((ctx->serial_log_fd = pass_one(l, NULL, ctx->serial_file, false)) < 0)
                         return -1;
         }
+        if (l->spec->guest_agent && (ctx->agent_fd = pass_one(l, l->rundir, VM_RUNDIR_AGENT, true)) < 0)
+                return -1;
         return 0;
 }
 

@@ -13,7 +13,7 @@ struct launch {
         int lock_fd;
         char **argv;
         struct launch_place place;        /* checked before anything was created */
-        struct supervisor_pass pass[5];   /* QEMU's sockets and log as fds (another user's QEMU) */
+        struct supervisor_pass pass[6];   /* QEMU's sockets and log as fds (another user's QEMU) */
         size_t n_pass;
         bool unlock_when_running;         /* `run`: close lock_fd once QEMU is up */
 };

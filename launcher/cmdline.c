@@ -422,6 +422,23 @@ static void add_small_devices(struct qargs *a, const struct vm_spec *spec)
         }
 }
 
+/* The guest agent's port: qemu-ga in the guest opens
+ * /dev/virtio-ports/org.qemu.guest_agent.0, qemuctl connects to qga.sock. */
+static void add_agent(struct qargs *a, const struct vm_spec *spec, const struct cmdline_ctx *ctx)
+{
+        if (!spec->guest_agent)
+                return;
+        qarg(a, "-chardev");
+        if (ctx->agent_fd > 2)
+                qargf(a, "socket,id=qga0,fd=%d,server=on,wait=off", ctx->agent_fd);
+        else
+                qargf(a, "socket,id=qga0,path=%s/" VM_RUNDIR_AGENT ",server=on,wait=off", qopt_escape(a, ctx->rundir));
+        qarg(a, "-device");
+        qarg(a, "virtio-serial-pci,id=virtio-serial0");
+        qarg(a, "-device");
+        qarg(a, "virtserialport,bus=virtio-serial0.0,chardev=qga0,name=org.qemu.guest_agent.0");
+}
+
 static bool uses_bridge_helper(const struct vm_spec *spec)
 {
         for (size_t i = 0; i < spec->n_nets; i++)
@@ -507,6 +524,7 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
         add_monitor(a, ctx->rundir, "relay", VM_RUNDIR_RELAY, ctx->relay_fd);
         if (add_serial(a, spec, ctx, err) < 0)
                 return -1;
+        add_agent(a, spec, ctx);
 
         if (spec->security.sandbox) {
                 /* spawn=deny would kill QEMU when -netdev bridge runs

@@ -13,7 +13,7 @@ enum cmdline_serial {
 };
 
 struct cmdline_ctx {
-        const char *rundir;   /* the VM's state dir: ctl.sock, events.sock, relay.sock, console.sock, serial.log */
+        const char *rundir;   /* the VM's state dir: ctl.sock, events.sock, relay.sock, console.sock, qga.sock, serial.log */
         bool paused;          /* -S (start paused; the supervisor sends cont) */
         enum cmdline_serial serial;
         const char *serial_file;
@@ -22,7 +22,7 @@ struct cmdline_ctx {
          * (> 2), or 0 = QEMU opens the path in rundir itself. A QEMU that
          * runs as another user (security.user) cannot reach into root's 0700
          * state dir, so the sockets are made for it. */
-        int qmp_fd, events_fd, relay_fd, console_fd; /* listening unix sockets (qmp_fd: ctl.sock) */
+        int qmp_fd, events_fd, relay_fd, console_fd, agent_fd; /* listening unix sockets (qmp_fd: ctl.sock) */
         int serial_log_fd; /* serial.log (or serial_file) opened for writing; passed with -add-fd */
 };
 

@@ -11,6 +11,7 @@
 #define VM_RUNDIR_QMP "qmp.sock"         /* for people and tools: the supervisor's relay, any number of clients */
 #define VM_RUNDIR_CONSOLE "console.sock" /* serial chardev socket (server, nowait) */
 #define VM_RUNDIR_SERIAL_LOG "serial.log"
+#define VM_RUNDIR_AGENT "qga.sock"       /* the guest agent's virtio-serial port (server, nowait) */
 /* Every socket above, NULL-terminated: dead ends once QEMU is gone, 0600
  * while it runs. */
 extern const char *const vm_rundir_sockets[];

@@ -295,6 +295,9 @@ const struct spec_key spec_keys[] = {
         { .path = "debug_exit", .type = SPEC_BOOL, F(debug_exit),
           .doc = "`isa-debug-exit` at I/O port 0xf4: a guest writes a byte and QEMU exits with `(byte << 1) | 1`; `qemuctl run` turns it back into the byte, so CI guests can report their own result",
           .example = "true" },
+        { .path = "guest_agent", .type = SPEC_BOOL, F(guest_agent),
+          .doc = "a virtio-serial port `org.qemu.guest_agent.0` on `qga.sock` in the state dir, for the QEMU guest agent (`qemu-ga`) in the guest: `qemuctl exec`, `cp`, `wait --for agent`, `run --exec`, and `stop` through the agent",
+          .libvirt = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>", .example = "true" },
 
         { .path = "rtc", .type = SPEC_OBJECT, .default_doc = "see below", .doc = "the guest's real-time clock",
           .libvirt = "<clock>" },

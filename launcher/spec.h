@@ -201,6 +201,7 @@ struct vm_spec {
         enum vm_serial serial;
         bool panic;         /* pvpanic device, default true: guest panics are seen */
         bool debug_exit;    /* isa-debug-exit at 0xf4: a guest can report its own exit status */
+        bool guest_agent;   /* virtio-serial port org.qemu.guest_agent.0 on RUNDIR/qga.sock */
 
         struct {
                 enum vm_rtc_base base; /* the guest's RTC in UTC or local time */

@@ -73,7 +73,7 @@ int sup_private_sockets(const char *rundir, struct qc_err *err)
                         return qc_err_sys(err, ENOMEM, "%s", socks[i]);
                 }
                 if (lstat(p, &st) < 0) {
-                        if (errno == ENOENT) /* no console without a serial log; qmp.sock is ours, later */
+                        if (errno == ENOENT) /* no console without a serial log, no qga.sock without guest_agent; qmp.sock is ours, later */
                                 continue;
                         return qc_err_sys(err, errno, "%s", p);
                 }

@@ -273,7 +273,7 @@ int qga_shutdown(struct qga *g, const char *mode, struct qc_err *err)
 
 /* ---- connection ---- */
 
-int qga_open_fd(int fd, int timeout_ms, struct qga **ret, struct qc_err *err)
+static int new_qga(int fd, int timeout_ms, struct qga **ret, struct qc_err *err)
 {
         _cleanup_(qga_freep) struct qga *g = calloc(1, sizeof *g);
         int flags;
@@ -284,19 +284,19 @@ int qga_open_fd(int fd, int timeout_ms, struct qga **ret, struct qc_err *err)
         }
         g->fd = fd;
         g->timeout_ms = timeout_ms;
+        g->need_sync = true;
         if (qmp_stream_init(&g->in, QGA_MAX_LINE) < 0)
                 return qc_err_set(err, ENOMEM, "out of memory");
         g->in.peer = "the guest agent";
         flags = fcntl(fd, F_GETFL);
         if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(fd, F_SETFD, FD_CLOEXEC) < 0)
                 return qc_err_sys(err, errno, "fcntl on the guest agent's socket");
-        if (qga_sync(g, err) < 0)
-                return -1;
         *ret = TAKE_PTR(g);
         return 0;
 }
 
-int qga_connect(const char *path, int timeout_ms, struct qga **ret, struct qc_err *err)
+/* A connected socket to path: the fd, or -1 with err (connect's errno). */
+static int connect_unix(const char *path, struct qc_err *err)
 {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_close_ int fd = -1;
@@ -311,7 +311,70 @@ int qga_connect(const char *path, int timeout_ms, struct qga **ret, struct qc_er
         while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
                 if (errno != EINTR)
                         return qc_err_sys(err, errno, "connect to %s", path);
-        if (qga_open_fd(TAKE_FD(fd), timeout_ms, ret, err) < 0)
+        return TAKE_FD(fd);
+}
+
+int qga_connect_wait(const char *path, int timeout_ms, int try_ms, int cmd_timeout_ms, struct qga **ret,
+                     struct qc_err *err)
+{
+        int64_t deadline = qmp_deadline_after(timeout_ms);
+        struct qc_err e = { 0 };
+
+        for (;;) {
+                _cleanup_(qga_freep) struct qga *g = NULL;
+                int fd = connect_unix(path, &e);
+
+                if (fd < 0) {
+                        if (e.code != ENOENT && e.code != ECONNREFUSED)
+                                return qc_err_set(err, e.code, "%s", e.msg);
+                        if (qmp_remaining(deadline) == 0)
+                                return qc_err_set(err, ETIMEDOUT, "no guest agent within %d ms (%s)", timeout_ms,
+                                                  e.msg);
+                        nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
+                        continue;
+                }
+                if (new_qga(fd, try_ms, &g, err) < 0)
+                        return -1;
+                for (;;) {
+                        int left = qmp_remaining(deadline);
+
+                        g->timeout_ms = left >= 0 && left < try_ms ? left : try_ms;
+                        if (qga_sync(g, &e) == 0) {
+                                g->timeout_ms = cmd_timeout_ms;
+                                *ret = TAKE_PTR(g);
+                                return 0;
+                        }
+                        if (e.code == ECONNRESET)
+                                break; /* QEMU went away or let us go: connect again */
+                        if (e.code != ETIMEDOUT)
+                                return qc_err_set(err, e.code, "%s: %s", path, e.msg);
+                        if (qmp_remaining(deadline) == 0)
+                                return qc_err_set(err, ETIMEDOUT, "no guest agent answered on %s within %d ms",
+                                                  path, timeout_ms);
+                }
+                if (qmp_remaining(deadline) == 0)
+                        return qc_err_set(err, ETIMEDOUT, "no guest agent answered on %s within %d ms", path,
+                                          timeout_ms);
+        }
+}
+
+int qga_open_fd(int fd, int timeout_ms, struct qga **ret, struct qc_err *err)
+{
+        _cleanup_(qga_freep) struct qga *g = NULL;
+
+        if (new_qga(fd, timeout_ms, &g, err) < 0 || qga_sync(g, err) < 0)
+                return -1;
+        *ret = TAKE_PTR(g);
+        return 0;
+}
+
+int qga_connect(const char *path, int timeout_ms, struct qga **ret, struct qc_err *err)
+{
+        int fd = connect_unix(path, err);
+
+        if (fd < 0)
+                return -1;
+        if (qga_open_fd(fd, timeout_ms, ret, err) < 0)
                 return qc_err_wrap(err, "%s", path);
         return 0;
 }

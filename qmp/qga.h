@@ -34,6 +34,14 @@ struct qga;
  * at a time there: another client's connection leaves this one unanswered,
  * which shows as ETIMEDOUT. */
 int qga_connect(const char *path, int timeout_ms, struct qga **ret, struct qc_err *err);
+/* Wait up to timeout_ms for an agent that answers on path: retried while the
+ * socket is not there yet or refuses (QEMU not up), and while the sync goes
+ * unanswered (the guest still boots; each sync waits at most try_ms, on the
+ * same connection: the agent answers the last one when it starts). On
+ * success the connection's command timeout is cmd_timeout_ms. ETIMEDOUT
+ * when none answered in time. */
+int qga_connect_wait(const char *path, int timeout_ms, int try_ms, int cmd_timeout_ms, struct qga **ret,
+                     struct qc_err *err);
 /* Same over a connected fd (taken over: closed by qga_free). */
 int qga_open_fd(int fd, int timeout_ms, struct qga **ret, struct qc_err *err);
 void qga_free(struct qga *g);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/base64.h"
 #include "common/cleanup.h"
@@ -315,6 +316,36 @@ static void test_no_agent(void)
         finish(f, "no agent");
 }
 
+/* wait --for agent: the socket is not there yet, then the guest boots. */
+static void test_connect_wait(void)
+{
+        char dir[] = "/tmp/test-qga.XXXXXX", path[64];
+        struct fakeqmp *f = fakeqmp_new();
+        struct qc_err err = { 0 };
+        struct qga *g = NULL;
+
+        if (!mkdtemp(dir))
+                abort();
+        snprintf(path, sizeof path, "%s/qga.sock", dir);
+        ok(qga_connect_wait(path, 300, 100, 5000, &g, &err) < 0 && err.code == ETIMEDOUT &&
+                   contains(err.msg, "No such file"),
+           "no socket: ETIMEDOUT after the wait, saying why (%s)", err.msg);
+        fakeqmp_expect_sync(f); /* the guest still boots: unanswered */
+        fakeqmp_expect_sync(f);
+        fakeqmp_send(f, SYNC_REPLY);
+        fakeqmp_expect(f, "{\"execute\": \"guest-ping\"}");
+        fakeqmp_send(f, "{\"return\": {}}");
+        if (fakeqmp_listen(f, path) < 0)
+                abort();
+        ok(qga_connect_wait(path, 5000, 150, 5000, &g, &err) == 0, "an agent that answers the second sync (%s)",
+           err.msg);
+        if (g)
+                ok(qga_ping(g, &err) == 0, "and then commands (%s)", err.msg);
+        qga_free(g);
+        finish(f, "connect_wait");
+        rmdir(dir);
+}
+
 int main(void)
 {
         test_base64();
@@ -325,5 +356,6 @@ int main(void)
         test_files();
         test_shutdown();
         test_no_agent();
+        test_connect_wait();
         return tap_done();
 }
