@@ -11,6 +11,7 @@
 #   bench-scale    figure 4 (N VMs: start, list, stop)
 #   bench-monitor.sh  figure 6 (verbs with and without people on qmp.sock;
 #                  relay vs QEMU's monitor; memory per monitor / per client)
+#   bench-agent    figure 7 (exec -- true vs the agent's raw guest-exec loop)
 # BENCH_QUICK=1 runs a few rounds of each (a smoke test of the bench itself).
 # Environment: BUILD (build dir), PERF_MD (output), QEMU_BINARY.
 set -eu
@@ -26,9 +27,9 @@ if grep -q __asan_init "$Q0"; then echo "bench: $Q0 is built with sanitizers: ma
 [ -f "$BUILD/guest/initrd.img" ] || { echo "bench: test guest missing: make guest${BUILD:+ (}$(cat "$BUILD/guest/MISSING" 2>/dev/null || true))" >&2; exit 1; }
 G=$(cd "$BUILD/guest" && pwd)
 if [ -n "${BENCH_QUICK:-}" ]; then
-        R_START=3 R_READY=1 R_VERB=5 R_QMP="200 3" R_HP=1 HP_N="8" R_LIST=2 SCALE="1:1 8:1" R_FOOT=2
+        R_START=3 R_READY=1 R_VERB=5 R_QMP="200 3" R_HP=1 HP_N="8" R_LIST=2 SCALE="1:1 8:1" R_FOOT=2 R_AGENT=3
 else
-        R_START=15 R_READY=3 R_VERB=40 R_QMP="2000 15" R_HP=7 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:4 32:4 64:4" R_FOOT=5
+        R_START=15 R_READY=3 R_VERB=40 R_QMP="2000 15" R_HP=7 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:4 32:4 64:4" R_FOOT=5 R_AGENT=15
 fi
 
 # sun_path is 108 bytes: keep the scratch dir short
@@ -153,6 +154,22 @@ mkdir -p "$T/mon"
 if [ -n "${BENCH_QUICK:-}" ]; then R_MON="5 1"; else R_MON="40 3"; fi
 # shellcheck disable=SC2086
 bench/bench-monitor.sh "$Q" "$B" "$T/mon" "$G" $R_MON | tee -a "$rows"
+# ---- 7. guest agent
+if [ -f "$BUILD/guest/AGENT-MISSING" ]; then
+        log "7 guest agent: skipped ($(cat "$BUILD/guest/AGENT-MISSING"))"
+else
+        log "7 guest agent ($R_AGENT rounds)"
+        cat >"$T/ga.json" <<JSON
+{ "name": "ga", "accel": "tcg", "memory": { "size": "256M" },
+  "cpu": { "mode": "custom", "model": "max", "vcpus": 1 },
+  "boot": { "kernel": "$G/vmlinuz", "initrd": "$G/initrd.img", "cmdline": "console=ttyS0 quiet panic=-1" },
+  "serial": "log", "guest_agent": true }
+JSON
+        "$Q" start "$T/ga.json" >/dev/null
+        "$Q" wait --for agent --timeout 180 ga
+        "$B/bench-agent" "$Q" ga "$T/run/ga/qga.sock" "$R_AGENT" | tee -a "$rows"
+        "$Q" kill ga >/dev/null
+fi
 
 load_end=$(load)
 secs=$(( $(date +%s) - t_begin ))

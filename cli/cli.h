@@ -160,6 +160,9 @@ int cmd_wait(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_host(int argc, char **argv);       /* cli/host.c */
+/* cli/agent.c: through the guest agent */
+int cmd_exec(int argc, char **argv);
+int cmd_cp(int argc, char **argv);
 /* cli/placement.c, cli/placement-mem.c: placement of a running VM */
 int cmd_vcpupin(int argc, char **argv);
 int cmd_emulatorpin(int argc, char **argv);

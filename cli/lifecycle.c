@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
@@ -13,8 +14,10 @@
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "launcher/handle.h"
+#include "launcher/paths.h"
 #include "launcher/launch-place.h"
 #include "launcher/supervisor.h"
+#include "qmp/qga.h"
 #include "qmp/qmp.h"
 
 int cmd_start(int argc, char **argv)
@@ -73,12 +76,41 @@ static void wait_recorded(const char *verb, const struct vm_handle *h, const str
                 fprintf(stderr, "qemuctl: %s: warning: VM `%s`: QEMU is gone, but %s\n", verb, h->name, err.msg);
 }
 
+/* guest-shutdown when the VM has an agent port and an agent answers on it
+ * within 2 s: 1 = the agent took it, 0 = sent but unconfirmed (the power
+ * button goes too), -1 = no agent or it refused (the power button instead). */
+static int stop_by_agent(const char *verb, struct vm_handle *h)
+{
+        _cleanup_free_ char *path = path_join(h->rundir, VM_RUNDIR_AGENT);
+        _cleanup_(qga_freep) struct qga *g = NULL;
+        struct qc_err err = { 0 };
+        struct stat st;
+        int r;
+
+        if (!path || lstat(path, &st) < 0 || !S_ISSOCK(st.st_mode))
+                return -1;
+        if (qga_connect_wait(path, 2000, 2000, 5000, &g, &err) < 0) {
+                fprintf(stderr, "qemuctl: %s: VM `%s`: no guest agent answered (%s); pressing the power button\n",
+                        verb, h->name, err.msg);
+                return -1;
+        }
+        r = qga_shutdown(g, "powerdown", &err);
+        if (r < 0)
+                fprintf(stderr, "qemuctl: %s: VM `%s`: the guest agent refused to shut down (%s); pressing the "
+                                "power button\n",
+                        verb, h->name, err.msg);
+        return r;
+}
+
 int cmd_stop(int argc, char **argv)
 {
         /* for the record when no supervisor watches: QEMU's exit status is
          * unknown then, the guest's reason for powering off too */
         static const struct vm_end_note stop_note = {
                 .message = "stopped by qemuctl stop (power button); no supervisor was watching",
+        };
+        static const struct vm_end_note agent_note = {
+                .message = "stopped by qemuctl stop (guest agent shutdown); no supervisor was watching",
         };
         static const struct vm_end_note quit_note = {
                 .message = "stopped by qemuctl stop (quit after the guest ignored the power button); "
@@ -108,11 +140,12 @@ int cmd_stop(int argc, char **argv)
                 if (qmp_cont(h->qmp, &err) < 0)
                         return cli_fail(verb, &err);
         }
-        if (qmp_system_powerdown(h->qmp, &err) < 0)
+        int by_agent = stop_by_agent(verb, h);
+        if (by_agent < 1 && qmp_system_powerdown(h->qmp, &err) < 0)
                 return cli_fail(verb, &err);
         if (wait_gone(h, timeout)) {
-                wait_recorded(verb, h, &stop_note);
-                printf("VM `%s` powered off\n", h->name);
+                wait_recorded(verb, h, by_agent == 1 ? &agent_note : &stop_note);
+                printf("VM `%s` powered off%s\n", h->name, by_agent == 1 ? " (guest agent)" : "");
                 return CLI_EXIT_OK;
         }
         fprintf(stderr, "qemuctl: %s: VM `%s` did not power off within %d s; quitting QEMU\n", verb, h->name,

@@ -1,22 +1,30 @@
 /* run: the supervisor in the foreground, for CI. */
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cli/agent.h"
 #include "cli/cli.h"
 #include "cli/launch.h"
 #include "common/io.h"
 #include "common/cleanup.h"
 #include "launcher/handle.h"
+#include "launcher/paths.h"
 #include "launcher/supervisor.h"
+#include "qmp/qga.h"
+#include "qmp/qmp.h"
 
 
 struct run_opts {
         int stop_timeout_ms;
         const char *serial_log;
+        const char *exec;
 };
 
 static int run_opt(const char *verb, int c, const char *arg, void *ud)
@@ -27,7 +35,59 @@ static int run_opt(const char *verb, int c, const char *arg, void *ud)
                 ro->serial_log = arg;
                 return -1;
         }
+        if (c == 'x') {
+                ro->exec = arg;
+                return -1;
+        }
         return cli_duration_opt(verb, "--stop-timeout", arg, false, &ro->stop_timeout_ms);
+}
+
+/* How long run --exec waits for the agent: a guest without one must not
+ * hold a CI job forever when no --timeout was given. */
+#define RUN_EXEC_AGENT_WAIT_MS (300 * 1000)
+
+/* The guest has not powered off by itself: the power button, then quit. */
+static void power_off_by_qmp(const char *rundir, int stop_timeout_ms)
+{
+        _cleanup_free_ char *path = path_join(rundir, VM_RUNDIR_QMP);
+        _cleanup_qmp_ struct qmp *q = NULL;
+
+        if (!path || qmp_connect(path, 5000, &q, NULL) < 0)
+                return;
+        if (qmp_system_powerdown(q, NULL) == 0 && qmp_wait_event(q, "SHUTDOWN", NULL, NULL, stop_timeout_ms, NULL, NULL) == 0)
+                return;
+        (void)qmp_quit(q, NULL);
+}
+
+/* run --exec's second process, beside the supervisor: wait for the agent,
+ * run the command, send its status down status_fd, power the guest off. */
+static _Noreturn void exec_child(const char *verb, const char *rundir, const char *cmd, const char *input,
+                                 size_t input_len, int status_fd, int stop_timeout_ms)
+{
+        _cleanup_free_ char *path = path_join(rundir, VM_RUNDIR_AGENT);
+        struct qga *g = NULL;
+        struct qc_err err = { 0 };
+        char *args[] = { "-c", (char *)cmd, NULL };
+        int rc;
+
+        /* Ctrl-C and SIGTERM are the supervisor's: it stops the VM, which
+         * ends this process's connection */
+        signal(SIGINT, SIG_IGN);
+        signal(SIGTERM, SIG_IGN);
+        if (!path || qga_connect_wait(path, RUN_EXEC_AGENT_WAIT_MS, 1000, QGA_DEFAULT_TIMEOUT_MS, &g, &err) < 0) {
+                fprintf(stderr, "qemuctl: %s: guest agent: %s\n", verb, path ? err.msg : "out of memory");
+                rc = EXEC_EXIT_FAIL;
+                (void)!write(status_fd, &rc, sizeof rc);
+                power_off_by_qmp(rundir, stop_timeout_ms);
+                _exit(0);
+        }
+        rc = cli_agent_exec(verb, g, "/bin/sh", args, input, input_len, 0, false);
+        (void)!write(status_fd, &rc, sizeof rc);
+        close(status_fd);
+        if (qga_shutdown(g, "powerdown", &err) != 1)
+                power_off_by_qmp(rundir, stop_timeout_ms);
+        qga_free(g);
+        _exit(0);
 }
 
 int cmd_run(int argc, char **argv)
@@ -62,10 +122,23 @@ int cmd_run(int argc, char **argv)
                 if (!serial_abs)
                         return cli_failf(verb, "out of memory");
         }
-        rc = launch_prepare(verb, argv[optind], serial_abs ? CMDLINE_SERIAL_FILE : CMDLINE_SERIAL_STDIO, serial_abs,
-                            vm_lock_timeout_ms, &l);
+        _cleanup_free_ char *input = NULL;
+        size_t input_len = 0;
+        if (ro.exec && cli_agent_read_stdin(verb, false, &input, &input_len))
+                return CLI_EXIT_FAIL;
+        /* with --exec, stdout is the command's: the console goes where start
+         * puts it (serial.log in the state dir) unless --serial-log says */
+        rc = launch_prepare(verb, argv[optind],
+                            serial_abs ? CMDLINE_SERIAL_FILE : ro.exec ? CMDLINE_SERIAL_SPEC : CMDLINE_SERIAL_STDIO,
+                            serial_abs, vm_lock_timeout_ms, &l);
         if (rc)
                 return rc;
+        if (ro.exec && !l.spec->guest_agent) {
+                launch_done(&l);
+                return cli_failf(verb, "--exec runs the command through the guest agent: add \"guest_agent\": true "
+                                       "to %s (and run qemu-ga in the guest)",
+                                 argv[optind]);
+        }
         if (serial_abs) {
                 /* `wait --for serial:` and others read RUNDIR/serial.log */
                 _cleanup_free_ char *link = NULL;
@@ -80,18 +153,57 @@ int cmd_run(int argc, char **argv)
         so.timeout_ms = timeout;
         so.stop_timeout_ms = stop_timeout;
         l.unlock_when_running = true;
+        pid_t child = -1;
+        _cleanup_close_ int status_rd = -1;
+        int cmd_rc = -1;
+        if (ro.exec) {
+                int p[2];
+                if (pipe2(p, O_CLOEXEC) < 0) {
+                        launch_done(&l);
+                        return cli_failf(verb, "pipe: %s", strerror(errno));
+                }
+                fflush(NULL);
+                child = fork();
+                if (child == 0) {
+                        close(p[0]);
+                        exec_child(verb, l.rundir, ro.exec, input, input_len, p[1], stop_timeout);
+                }
+                close(p[1]);
+                status_rd = p[0];
+                if (child < 0) {
+                        launch_done(&l);
+                        return cli_failf(verb, "fork: %s", strerror(errno));
+                }
+        }
         if (supervisor_run(&so, &rec, &err) < 0) {
                 fprintf(stderr, "qemuctl: %s: VM `%s`: %s\n", verb, l.spec->name, err.msg);
+                if (child > 0) {
+                        kill(child, SIGKILL);
+                        waitpid(child, NULL, 0);
+                }
                 launch_done(&l);
                 return CLI_EXIT_FAIL;
         }
         rc = supervisor_exit_code(&rec);
+        if (child > 0) {
+                /* the status was sent before the power off began */
+                int v;
+                if (fcntl(status_rd, F_SETFL, O_NONBLOCK) == 0 && read(status_rd, &v, sizeof v) == (ssize_t)sizeof v)
+                        cmd_rc = v;
+                kill(child, SIGKILL);
+                waitpid(child, NULL, 0);
+        }
         if (rec.state == VM_STATE_FAILED) {
                 fprintf(stderr, "qemuctl: %s: VM `%s`: QEMU refused to start: %s\n", verb, l.spec->name,
                         rec.message ? rec.message : "(no message)");
         } else {
                 _cleanup_free_ char *how = vm_record_describe_end(&rec);
-                fprintf(stderr, "qemuctl: %s: VM `%s`: %s; exit %d\n", verb, l.spec->name, how ? how : "ended", rc);
+                if (ro.exec && cmd_rc >= 0 && !rec.timed_out && !rec.interrupted)
+                        rc = cmd_rc;
+                else if (ro.exec && rc == RUN_EXIT_POWEROFF)
+                        rc = EXEC_EXIT_FAIL; /* it powered off without the command's word */
+                fprintf(stderr, "qemuctl: %s: VM `%s`: %s; %sexit %d\n", verb, l.spec->name, how ? how : "ended",
+                        ro.exec && cmd_rc >= 0 ? "the command's " : "", rc);
         }
         vm_record_done(&rec);
         launch_done(&l);

@@ -40,6 +40,7 @@ static const struct cli_exit run_exits[] = {
         { "4", "the guest panicked (pvpanic)" },
         { "5", "QEMU crashed (killed by a signal, or exited with an error)" },
         { "6", "the VM was stopped from outside (qemuctl stop/kill, QMP quit)" },
+        { "N", "with --exec: CMD's own exit status (128 + N: ended by signal N; 125: no agent answered, or the VM ended before CMD did)" },
         { "124", "--timeout expired" },
         { "130", "interrupted (SIGINT or SIGTERM)" },
         {},
@@ -49,6 +50,17 @@ static const struct cli_exit wait_exits[] = {
         { "0", "the condition came true" },
         { "1", "--timeout passed, or the condition cannot come true any more (the VM ended)" },
         { "2", "usage error" },
+        {},
+};
+
+static const struct cli_exit exec_exits[] = {
+        { "N", "the guest command's own exit status" },
+        { "128+N", "the guest command was ended by signal N (as shells report it)" },
+        { "2", "usage error" },
+        { "124", "--timeout expired: the guest process was killed" },
+        { "125", "qemuctl or the guest agent failed (no agent, VM not running, ...)" },
+        { "126", "the agent could not start the command (not found, not executable)" },
+        { "130", "interrupted (SIGINT or SIGTERM): the guest process was killed" },
         {},
 };
 
@@ -136,11 +148,19 @@ const struct verb cli_verbs[] = {
                         "Run the VM that FILE describes in the foreground until it ends; the serial\n"
                         "console goes to stdout (or to FILE with --serial-log). Other verbs (status,\n"
                         "pause, qmp, ...) work on it meanwhile, by its name; `wait --for serial:` needs\n"
-                        "--serial-log.\n",
+                        "--serial-log.\n"
+                        "\n"
+                        "With --exec CMD (a CI step in one command; needs \"guest_agent\": true and\n"
+                        "qemu-ga in the guest): boot, wait for the agent (at most 5 min), run\n"
+                        "`sh -c CMD` in the guest with its stdout and stderr on ours and our stdin\n"
+                        "(when not a terminal) as its stdin, power the guest off (guest-shutdown;\n"
+                        "the power button, then quit, if that fails), and exit with CMD's status.\n"
+                        "The console goes to serial.log in the state dir, or --serial-log.\n",
                 .opts = (const struct cli_opt[]){
                         OPT_TIMEOUT("stop the VM after S seconds (ACPI power button, then quit)"),
                         OPT("stop-timeout", 's', CLI_ARG_DURATION, "S", "after the power button, wait this long before quit (default 10)"),
                         OPT("serial-log", 'o', CLI_ARG_FILE, "FILE", "write the serial console to FILE instead of stdout"),
+                        OPT("exec", 'x', CLI_ARG_TEXT, "CMD", "once the guest agent answers, run CMD in the guest (sh -c), power off, and exit with CMD's status; the console goes to serial.log in the state dir (or --serial-log)"),
                         OPT_LOCK_TIMEOUT,
                         {},
                 },
@@ -152,10 +172,12 @@ const struct verb cli_verbs[] = {
                 .name = "stop",
                 .fn = cmd_stop,
                 .aliases = "shutdown",
-                .summary = "ACPI power button, then quit after --timeout",
+                .summary = "guest agent shutdown or ACPI power button, then quit after --timeout",
                 .description =
-                        "Press the VM's ACPI power button and wait for the guest to power off; a guest\n"
-                        "that has not after --timeout (default 60 s) is quit (`quit` over QMP).\n"
+                        "Ask the guest to power off and wait until it has: through the guest agent's\n"
+                        "guest-shutdown when the VM has one (\"guest_agent\": true) that answers\n"
+                        "within 2 s, else by pressing the VM's ACPI power button. A guest that has not\n"
+                        "powered off after --timeout (default 60 s) is quit (`quit` over QMP).\n"
                         "A paused VM is resumed first: a paused guest cannot see the power button.\n",
                 .opts = (const struct cli_opt[]){
                         OPT_TIMEOUT("how long the guest has to power off before QEMU is quit (default 60)"),
@@ -247,18 +269,57 @@ const struct verb cli_verbs[] = {
         {
                 .name = "wait",
                 .fn = cmd_wait,
-                .summary = "wait for running|paused|shutdown|serial:REGEX",
-                .synopsis = "--for running|paused|shutdown|serial:REGEX [--timeout S] NAME",
+                .summary = "wait for running|paused|shutdown|agent|serial:REGEX",
+                .synopsis = "--for running|paused|shutdown|agent|serial:REGEX [--timeout S] NAME",
                 .description =
-                        "Wait until VM NAME runs, is paused, has ended (shutdown), or its serial\n"
+                        "Wait until VM NAME runs, is paused, has ended (shutdown), its guest agent\n"
+                        "answers (agent: \"guest_agent\": true, qemu-ga in the guest), or its serial\n"
                         "console (serial.log) matches the extended REGEX.\n",
                 .opts = (const struct cli_opt[]){
-                        OPT("for", 'f', CLI_ARG_CHOICE, "COND", "what to wait for: running, paused, shutdown, or serial:REGEX", .choices = "running paused shutdown serial:"),
+                        OPT("for", 'f', CLI_ARG_CHOICE, "COND", "what to wait for: running, paused, shutdown, agent, or serial:REGEX", .choices = "running paused shutdown agent serial:"),
                         OPT_TIMEOUT("give up after S (default: never)"),
                         {},
                 },
                 .args = args_name,
                 .exits = wait_exits,
+        },
+        {
+                .name = "exec",
+                .fn = cmd_exec,
+                .summary = "run a command in the guest through its agent; exit with its status",
+                .synopsis = "[--timeout S] [--no-stdin] NAME -- CMD [ARGS...]",
+                .description =
+                        "Run CMD with ARGS in VM NAME through the QEMU guest agent (\"guest_agent\":\n"
+                        "true in the VM file, qemu-ga running in the guest): guest-exec, then\n"
+                        "guest-exec-status until it ends. Its stdout and stderr come out on ours,\n"
+                        "apart and byte for byte, and its exit status is ours. stdin (when not a\n"
+                        "terminal) is read to its end first and handed over with the command (at\n"
+                        "most 16 MiB). CMD is looked up in the agent's PATH; no shell is involved\n"
+                        "unless you run one (exec NAME -- sh -c '...').\n"
+                        "\n"
+                        "QEMU 7.2's agent hands a command's output over only once the command has\n"
+                        "ended, and keeps at most 16 MiB of each stream: a long command shows its\n"
+                        "output at its end, not as it comes.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_TIMEOUT("kill the guest command after S (default: never)"),
+                        OPT("no-stdin", 'n', CLI_ARG_NONE, NULL, "do not read stdin; the command gets an empty one", .short_name = 'n'),
+                        {},
+                },
+                .args = (const struct cli_pos[]){ POS_NAME, { "CMD", CLI_ARG_TEXT, 0 }, { "ARGS", CLI_ARG_TEXT, CLI_POS_OPTIONAL | CLI_POS_MANY }, {} },
+                .notes = "Put -- before CMD when CMD or ARGS start with a dash.\n",
+                .exits = exec_exits,
+        },
+        {
+                .name = "cp",
+                .fn = cmd_cp,
+                .summary = "copy a file into or out of the guest through its agent",
+                .synopsis = "NAME:/GUEST/PATH LOCAL | LOCAL NAME:/GUEST/PATH",
+                .description =
+                        "Copy one file between this host and VM NAME through the QEMU guest agent\n"
+                        "(guest-file-open/read/write/close, 1 MiB at a time, byte for byte). LOCAL\n"
+                        "may be a directory (the guest file's name is kept) or - for stdout/stdin.\n"
+                        "A local path with a colon in it is written ./a:b.\n",
+                .args = (const struct cli_pos[]){ { "SRC", CLI_ARG_FILE, 0 }, { "DST", CLI_ARG_FILE, 0 }, {} },
         },
         {
                 .name = "console",

@@ -12,11 +12,13 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "cli/agent.h"
 #include "cli/cli.h"
 #include "cli/launch.h"
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "launcher/handle.h"
+#include "qmp/qga.h"
 
 static bool record_now(const char *rundir, struct vm_record *r)
 {
@@ -31,6 +33,7 @@ int cmd_wait(int argc, char **argv)
         const char *verb = argv[0], *what = NULL;
         struct cli_opts o = { .on_opt = cli_opt_store, .ud = &what };
         _cleanup_vm_ struct vm_handle *h = NULL;
+        _cleanup_free_ char *agent = NULL;
         struct qc_err err = { 0 };
         regex_t re;
         bool use_re = false;
@@ -48,8 +51,11 @@ int cmd_wait(int argc, char **argv)
                         return cli_usage(verb, "--for serial: bad regular expression \"%s\": %s", what + 7, msg);
                 }
                 use_re = true;
+        } else if (strcmp(what, "agent") == 0) {
+                if ((rc = cli_agent_path(verb, argv[optind], &agent)))
+                        return rc;
         } else if (strcmp(what, "running") && strcmp(what, "paused") && strcmp(what, "shutdown")) {
-                return cli_usage(verb, "--for: expected running, paused, shutdown or serial:REGEX, got \"%s\"",
+                return cli_usage(verb, "--for: expected running, paused, shutdown, agent or serial:REGEX, got \"%s\"",
                                  what);
         }
         if (vm_open(argv[optind], "wait", VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h, &err) < 0) {
@@ -64,7 +70,15 @@ int cmd_wait(int argc, char **argv)
                 struct vm_record r;
                 bool have = record_now(h->rundir, &r), active = have && vm_state_is_active(r.state);
 
-                if (use_re) {
+                if (agent && have && active) {
+                        struct qga *g = NULL;
+                        /* a second at a time, so that a VM that ends is seen */
+                        if (qga_connect_wait(agent, 1000, 1000, 1000, &g, &err) == 0)
+                                rc = CLI_EXIT_OK;
+                        else if (err.code != ETIMEDOUT)
+                                rc = cli_fail(verb, &err);
+                        qga_free(g);
+                } else if (use_re) {
                         _cleanup_free_ char *text = NULL;
                         /* serial.log may be run's own symlink to its --serial-log
                          * file: followed, in the checked dir (nobody else can

@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo dump wait console events qmp qemu-monitor-command hmp vcpupin emulatorpin memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo dump wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -62,10 +62,11 @@ _qemuctl()
                 optkind[--lock-timeout]=none
                 args='file' ;;
         run)
-                opts='--timeout --stop-timeout --serial-log --lock-timeout --help'
+                opts='--timeout --stop-timeout --serial-log --exec --lock-timeout --help'
                 optkind[--timeout]=none
                 optkind[--stop-timeout]=none
                 optkind[--serial-log]=file
+                optkind[--exec]=none
                 optkind[--lock-timeout]=none
                 args='file' ;;
         stop|shutdown)
@@ -104,9 +105,16 @@ _qemuctl()
         wait)
                 opts='--for --timeout --help'
                 optkind[--for]=choice
-                optchoices[--for]='running paused shutdown serial:'
+                optchoices[--for]='running paused shutdown agent serial:'
                 optkind[--timeout]=none
                 args='name' ;;
+        exec)
+                opts='--timeout --no-stdin -n --help'
+                optkind[--timeout]=none
+                args='name none none...' ;;
+        cp)
+                opts='--help'
+                args='file file' ;;
         console)
                 opts='--help'
                 args='name' ;;

@@ -62,10 +62,16 @@ add_module() { # name, with the chain that asked for it (cycle guard)
         order+=("$m $file $deps")
 }
 for m in $wanted; do add_module "$m" ""; done
+# The guest agent's port driver, loaded by the init only when the VM has a
+# virtio-serial device (so the other tests boot as fast as before).
+n_always=${#order[@]}
+add_module virtio_console ""
 
 # busybox insmod takes a plain .ko: decompress what the kernel package
 # compressed (Debian 12's 6.1 ships plain .ko; later kernels use .ko.xz/.zst).
 : >"$root/lib/modules/order"
+: >"$root/lib/modules/order.agent"
+i=0
 for entry in "${order[@]}"; do
         read -r m file deps <<<"$entry"
         dst=$root/lib/modules/$m.ko
@@ -76,8 +82,27 @@ for entry in "${order[@]}"; do
         *.ko.gz) gzip -dc "$file" >"$dst" ;;
         *) die "module $m: unknown file type $file" ;;
         esac
-        echo "$m ${deps:--}" >>"$root/lib/modules/order"
+        if [ $i -lt $n_always ]; then list=order; else list=order.agent; fi
+        echo "$m ${deps:--}" >>"$root/lib/modules/$list"
+        i=$((i + 1))
 done
+
+# The real QEMU guest agent (Debian's qemu-guest-agent) with the shared
+# libraries ldd names, at the paths the loader looks for them. Without the
+# package the guest is built without it and the agent tests skip.
+if [ -x /usr/sbin/qemu-ga ] && command -v ldd >/dev/null; then
+        mkdir -p "$root/sbin"
+        cp -L /usr/sbin/qemu-ga "$root/sbin/qemu-ga"
+        for lib in $(ldd /usr/sbin/qemu-ga | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }'); do
+                mkdir -p "$root$(dirname "$lib")"
+                cp -L "$lib" "$root$lib"
+        done
+        # qemu-ga's guest-shutdown runs /sbin/shutdown -h -P +0 "..."
+        install -m 0755 "$here/shutdown" "$root/sbin/shutdown"
+        echo "qemu-ga $(dpkg-query -W -f '${Version}' qemu-guest-agent 2>/dev/null || echo unknown)" >"$root/lib/agent"
+else
+        echo "no /usr/sbin/qemu-ga: install qemu-guest-agent" >"$out.agent-missing.tmp"
+fi
 
 cp /bin/busybox "$root/bin/busybox"
 "${CC:-cc}" -static -O2 -Wall -Wextra -Werror -o "$root/bin/qg" "$here/qg.c"
@@ -91,4 +116,5 @@ echo "$GUEST_KVER" >"$tmp/kernel-version"
 mv "$tmp/vmlinuz" "$out/vmlinuz"
 mv "$tmp/kernel-version" "$out/kernel-version"
 rm -f "$out/MISSING"
+if [ -f "$out.agent-missing.tmp" ]; then mv "$out.agent-missing.tmp" "$out/AGENT-MISSING"; else rm -f "$out/AGENT-MISSING"; fi
 mv "$tmp/initrd.img" "$out/initrd.img" # last: make's target
