@@ -166,6 +166,11 @@ int cmd_run(int argc, char **argv)
                 child = fork();
                 if (child == 0) {
                         close(p[0]);
+                        /* the VM's lock is flock'd on this open file: our
+                         * copy would keep it held after the supervisor lets
+                         * it go once the guest runs */
+                        if (l.lock_fd >= 0)
+                                close(l.lock_fd);
                         exec_child(verb, l.rundir, ro.exec, input, input_len, p[1], stop_timeout);
                 }
                 close(p[1]);
