@@ -90,6 +90,15 @@ printf 'from-the-guest\n' | cat - "$T/in" | cmp -s - "$T/rx.out"; tap_ok $? "its
 grep -qx err "$T/rx.err"; tap_ok $? "its stderr has the command's"
 grep -q 'qemuctl-guest: starting qemu-ga' "$QEMUCTL_RUNDIR/rx/serial.log"; tap_ok $? "the console is in serial.log"
 tap_is "$(lc_field rx state)" ended "the VM has ended"
+# while the command runs, verbs that take the VM's lock get it
+"$Q" run --timeout 300 --exec 'sleep 8; exit 3' "$T/rx.json" </dev/null >/dev/null 2>"$T/rx2.err" &
+pid=$!; LC_BG_PIDS=$pid
+for _ in $(seq 300); do [ -e "$QEMUCTL_RUNDIR/rx/status.json" ] && break; sleep 0.2; done
+"$Q" wait --for running --timeout 120 rx
+"$Q" pause --lock-timeout 2 rx >/dev/null 2>"$T/lock.err"
+tap_ok $? "a verb gets the VM's lock while run --exec's command runs ($(cat "$T/lock.err"))"
+"$Q" resume rx >/dev/null 2>&1
+wait "$pid"; tap_is $? 3 "and the command's status still comes back"; LC_BG_PIDS=""
 lc_vmfile nx >/dev/null
 "$Q" run --exec true "$T/nx.json" 2>"$T/nx.err"
 tap_is $? 1 "run --exec refuses a VM file without guest_agent ($(cat "$T/nx.err"))"
