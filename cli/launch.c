@@ -78,14 +78,21 @@ static int hook_prepare(struct qmp *q, pid_t pid, void *userdata, struct qc_err 
 {
         struct launch *l = userdata;
 
-        if (launch_place_vcpus(q, pid, &l->place, err) < 0)
-                return -1;
-        /* QEMU is up and recorded: other verbs may come in now */
-        if (l->unlock_when_running && l->lock_fd >= 0) {
+        return launch_place_vcpus(q, pid, &l->place, err);
+}
+
+static int hook_running(void *userdata, struct qc_err *err)
+{
+        struct launch *l = userdata;
+        int r = launch_place_running(&l->place, err);
+
+        /* QEMU is up, recorded and placed: other verbs may come in now
+         * (the detached supervisor's copy of the lock: keep_fd) */
+        if (l->lock_fd >= 0) {
                 close(l->lock_fd);
                 l->lock_fd = -1;
         }
-        return 0;
+        return r;
 }
 
 static void hook_cleanup(void *userdata)
@@ -106,11 +113,13 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
                 .cgroup = hook_cgroup,
                 .place = hook_place,
                 .prepare = hook_prepare,
+                .running = hook_running,
                 .cleanup = hook_cleanup,
                 .userdata = l,
                 .pass = l->pass,
                 .n_pass = l->n_pass,
                 .privs = &l->place.privs,
+                .keep_fd = l->lock_fd,
         };
 }
 

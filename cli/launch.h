@@ -10,12 +10,11 @@
 struct launch {
         struct vm_spec *spec;
         char *rundir;
-        int lock_fd;
+        int lock_fd;                      /* the VM's lock; the supervisor closes it once QEMU is placed */
         char **argv;
         struct launch_place place;        /* checked before anything was created */
         struct supervisor_pass pass[6];   /* QEMU's sockets and log as fds (another user's QEMU) */
         size_t n_pass;
-        bool unlock_when_running;         /* `run`: close lock_fd once QEMU is up */
 };
 
 /* Load and validate FILE (printing every problem), resolve accel (accel

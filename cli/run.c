@@ -152,7 +152,6 @@ int cmd_run(int argc, char **argv)
         so.stdout_fd = serial_abs ? -1 : STDOUT_FILENO;
         so.timeout_ms = timeout;
         so.stop_timeout_ms = stop_timeout;
-        l.unlock_when_running = true;
         pid_t child = -1;
         _cleanup_close_ int status_rd = -1;
         int cmd_rc = -1;

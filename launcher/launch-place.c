@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "../common/cleanup.h"
+#include "../qmp/qmp-commands.h"
 #include "../qmp/qmp.h"
 #include "handle.h"
 #include "placement.h"
@@ -45,6 +46,8 @@ void launch_place_done(struct launch_place *lp)
         privs_done(&lp->privs);
         cg_vm_free(lp->cg);
         lp->cg = NULL;
+        qmp_cpu_list_free(lp->vcpus);
+        lp->vcpus = NULL;
 }
 
 static int refuse(struct launch_place *lp, struct qc_err *err)
@@ -176,22 +179,39 @@ int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_
                 if (c->cpu_index < 0 || c->thread_id <= 0)
                         return qc_err_set(err, EPROTO, "query-cpus-fast names vCPU %lld without a thread",
                                           (long long)c->cpu_index);
+                /* vcpuN/ is empty: making it threaded takes no rwsem */
                 if (lp->cg && cg_vm_vcpu_fd(lp->cg, (unsigned)c->cpu_index, &fd, err) < 0)
                         return -1;
         }
-        /* Each move into a cgroup takes the kernel's cgroup_threadgroup_rwsem
-         * for writing, and the first after a quiet spell waits for an RCU
-         * grace period (~10 ms) to get it out of its fast reader mode; it
-         * drops back one grace period after the last writer. So: all moves
-         * back to back (one wait for all vCPUs), nothing in between. */
-        for (size_t i = 0; lp->cg && i < l->n; i++)
-                if (cg_vm_place_vcpu(lp->cg, (unsigned)l->cpus[i].cpu_index, (pid_t)l->cpus[i].thread_id, err) < 0)
-                        return -1;
+        /* Pins take effect before the guest runs, as affinity (and
+         * vcpuN/cpuset.cpus, for when the thread gets there). The moves into
+         * vcpuN/ wait for launch_place_running: each move into a cgroup
+         * takes the kernel's cgroup_threadgroup_rwsem for writing, and
+         * without the cgroup2 option favordynmods the first one after a quiet
+         * spell waits for an RCU grace period (~10 ms) to get it out of its
+         * fast reader mode; start need not wait for that. */
         for (size_t i = 0; i < l->n; i++)
                 if (placement_pin_vcpu(lp->spec, lp->cg, lp->usable, (unsigned)l->cpus[i].cpu_index,
                                        (pid_t)l->cpus[i].thread_id, err) < 0)
                         return -1;
+        qmp_cpu_list_free(lp->vcpus);
+        lp->vcpus = TAKE_PTR(l);
         return 0;
+}
+
+int launch_place_running(void *userdata, struct qc_err *err)
+{
+        struct launch_place *lp = userdata;
+        _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = TAKE_PTR(lp->vcpus);
+
+        if (!lp->cg || !l)
+                return 0;
+        /* all moves back to back: one grace period for all vCPUs */
+        for (size_t i = 0; i < l->n; i++)
+                if (cg_vm_place_vcpu(lp->cg, (unsigned)l->cpus[i].cpu_index, (pid_t)l->cpus[i].thread_id, err) < 0)
+                        return -1;
+        /* only the emulator's threads are left in emulator/ now */
+        return placement_apply_emulator_pin(lp->spec, lp->cg, lp->usable, err);
 }
 
 void launch_place_cleanup(void *userdata)

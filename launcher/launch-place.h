@@ -1,8 +1,8 @@
 /* Placement and privileges of one VM's launch, for `start` and `run`: what
  * is checked before anything is created, and the supervisor hooks that make
  * the cgroup QEMU is born in (cgroup), set its rlimit and affinity before it
- * runs (place), put each vCPU thread into
- * vcpuN/ with its pin before the guest runs (prepare), and remove the cgroup
+ * runs (place), pin each vCPU thread before the guest runs (prepare), move
+ * each into vcpuN/ once the guest runs (running), and remove the cgroup
  * once QEMU is gone (cleanup). */
 #pragma once
 #include <stdbool.h>
@@ -16,6 +16,7 @@
 #include "spec.h"
 
 struct qmp;
+struct qmp_cpu_list;
 
 struct launch_place {
         const struct vm_spec *spec;
@@ -26,6 +27,7 @@ struct launch_place {
         struct privs privs;
         uint64_t memlock;  /* RLIMIT_MEMLOCK for QEMU, 0 = leave */
         struct cg_vm *cg;  /* made by the place hook (in the supervisor) */
+        struct qmp_cpu_list *vcpus; /* found by prepare, moved into vcpuN/ by running */
 };
 
 /* Before anything is created: cgroup controllers the VM file's keys need
@@ -41,14 +43,20 @@ void launch_place_done(struct launch_place *lp);
 /* The supervisor's hooks (struct supervisor_opts; userdata = the
  * launch_place). place: create <parent>/<name>/ with emulator/ and vcpuN/,
  * write the limits, move the not-yet-exec'd QEMU into emulator/, raise its
- * RLIMIT_MEMLOCK, pin it per cpu.emulator_pin. prepare: every vCPU thread QMP
- * names into vcpuN/, pinned per cpu.pin. cleanup: remove the cgroup. */
+ * RLIMIT_MEMLOCK, pin it per cpu.emulator_pin. prepare (before `cont`):
+ * every vCPU thread QMP names pinned per cpu.pin by affinity, and
+ * vcpuN/cpuset.cpus written. running (after `cont`, start has returned; the
+ * VM's lock is still held): those threads into vcpuN/, then
+ * emulator/cpuset.cpus = cpu.emulator_pin. The moves cost an RCU grace
+ * period on a host without favordynmods, which start no longer waits for.
+ * cleanup: remove the cgroup. */
 int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err);
 /* The supervisor's cgroup hook: create the cgroup (as place would) before
  * QEMU is spawned; *ret_fd = emulator/ (owned by lp), -1 without a cgroup.
  * place then leaves QEMU where it was born. */
 int launch_place_cgroup(void *userdata, int *ret_fd, struct qc_err *err);
 int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
+int launch_place_running(void *userdata, struct qc_err *err);
 void launch_place_cleanup(void *userdata);
 
 /* The VM's cgroup parent: spec's cgroup.parent or VM_CGROUP_PARENT_DEFAULT. */

@@ -314,13 +314,20 @@ int placement_apply_cgroup(const struct vm_spec *spec, struct cg_vm *vm, unsigne
                 if (cg_set_cpuset(cg_vm_fd(vm), NULL, mems, err) < 0)
                         return qc_err_wrap(err, "numa.nodeset: cgroup %s", cg_vm_path(vm));
         }
-        if (spec->cpu.has_emulator_pin) {
-                _cleanup_free_ char *cpus = cpuset_to_string(&spec->cpu.emulator_pin);
-                if (!cpus)
-                        return qc_err_set(err, ENOMEM, "out of memory");
-                if (cg_set_cpuset(cg_vm_emulator_fd(vm), cpus, NULL, err) < 0)
-                        return qc_err_wrap(err, "cpu.emulator_pin: cgroup %s/emulator", cg_vm_path(vm));
-        }
+        return 0;
+}
+
+int placement_apply_emulator_pin(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, struct qc_err *err)
+{
+        _cleanup_free_ char *cpus = NULL;
+
+        if (!spec->cpu.has_emulator_pin || !(usable & CG_MASK(CG_CPUSET)))
+                return 0;
+        cpus = cpuset_to_string(&spec->cpu.emulator_pin);
+        if (!cpus)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        if (cg_set_cpuset(cg_vm_emulator_fd(vm), cpus, NULL, err) < 0)
+                return qc_err_wrap(err, "cpu.emulator_pin: cgroup %s/emulator", cg_vm_path(vm));
         return 0;
 }
 

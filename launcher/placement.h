@@ -63,9 +63,13 @@ uint64_t placement_memlock_bytes(const struct vm_spec *spec);
 int placement_apply_memlock(pid_t pid, uint64_t bytes, struct qc_err *err);
 
 /* The VM's cgroup limits at launch: memory.* and pids.max, cpu.weight and
- * cpu.max on the domain, cpuset.mems = numa.nodeset, emulator/cpuset.cpus =
- * cpu.emulator_pin — each only when its controller is in usable. */
+ * cpu.max on the domain, cpuset.mems = numa.nodeset — each only when its
+ * controller is in usable. */
 int placement_apply_cgroup(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, struct qc_err *err);
+/* emulator/cpuset.cpus = cpu.emulator_pin (with cpuset in usable). Written
+ * once the vCPU threads left emulator/: before that it would confine the
+ * affinity a vCPU's own pin asks for. */
+int placement_apply_emulator_pin(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, struct qc_err *err);
 /* sched_setaffinity of one thread (tid; 0 = caller). */
 int placement_set_affinity(pid_t tid, const struct cpuset *cpus, struct qc_err *err);
 /* A vCPU thread as soon as QMP names it (at start and after every hotplug):

@@ -38,11 +38,15 @@ struct supervisor_opts {
          * cgroup2 directory it is to be born in (*ret_fd, owned by userdata;
          * -1 = none; see spawn_opts.into_cgroup). place: in the parent, once
          * QEMU is in that cgroup, before it execs (rlimits, affinity). prepare: after QMP is up, before `cont` (vCPU pinning...).
-         * cleanup: after QEMU is gone (remove the cgroup), also when QEMU
+         * running: once the guest runs and `start` was told so (what may
+         * wait without holding up the start: moving threads between
+         * cgroups); a failure is recorded as the record's message, and the
+         * VM runs on. cleanup: after QEMU is gone (remove the cgroup), also when QEMU
          * could not be started after cgroup or place ran. */
         int (*cgroup)(void *userdata, int *ret_fd, struct qc_err *err);
         int (*place)(pid_t qemu_pid, void *userdata, struct qc_err *err);
         int (*prepare)(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
+        int (*running)(void *userdata, struct qc_err *err);
         void (*cleanup)(void *userdata);
         void *userdata;
 
@@ -51,6 +55,7 @@ struct supervisor_opts {
         const struct supervisor_pass *pass;
         size_t n_pass;
         const struct privs *privs; /* QEMU's identity (spawn_opts.privs); NULL = ours */
+        int keep_fd; /* the detached supervisor keeps this fd of the caller (the VM's lock, which the running hook closes); -1 = none */
 };
 
 /* Run the supervisor in this process until QEMU has exited. The end is in
@@ -61,7 +66,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
 
 /* fork; setsid; fork again: a supervisor no terminal or parent can take down.
  * Returns 0 once the guest runs, or -1 with err holding QEMU's own error
- * text when it refused to start. fds other than 0-2 are not inherited. */
+ * text when it refused to start. fds other than 0-2 (and keep_fd) are not inherited. */
 int supervisor_start_detached(const struct supervisor_opts *o, struct qc_err *err);
 
 /* `run`'s exit code for how the VM ended (see RUN_EXIT_*). */

@@ -312,6 +312,9 @@ static void test_apply_cgroup(void)
                 }
         }
         is_int(placement_apply_cgroup(&s, vm, all, &e), 0, "apply cgroup limits: %s", e.msg);
+        ok(strcmp(slurp("/cg/qemuctl/vm1/emulator/cpuset.cpus"), "0-1\n") != 0,
+           "emulator/cpuset.cpus is left for once the vCPU threads are out of emulator/");
+        is_int(placement_apply_emulator_pin(&s, vm, all, &e), 0, "apply the emulator pin: %s", e.msg);
         is_str(slurp("/cg/qemuctl/vm1/memory.max"), "9663676416\n", "memory.limits.hard -> memory.max");
         is_str(slurp("/cg/qemuctl/vm1/memory.high"), "7516192768\n", "memory.limits.soft -> memory.high");
         is_str(slurp("/cg/qemuctl/vm1/memory.swap.max"), "1073741824\n", "memory.limits.swap -> memory.swap.max");

@@ -11,6 +11,8 @@ f=$(vmfile cg1 '"cpu": { "mode": "custom", "model": "qemu64", "vcpus": 2, "max":
   "security": { "user": "qemu", "group": "qemu", "sandbox": true },')
 run $Q start "$f"; ok $? "start cg1 (2 of 3 vCPUs pinned, emulator pinned, hard limit, nodeset 0)"
 pid=$(qemu_pid cg1)
+# the vCPU threads move into vcpuN/ after start returned, under the VM's lock
+run $Q qmp cg1 query-status; ok $? "a verb that takes the VM's lock waits for the placement"
 alive "$pid"; ok $? "cg1's QEMU runs (pid $pid)"
 # QEMU binds guest RAM itself (memory-backend host-nodes, policy=bind). A
 # mapping with no page touched yet is listed as "ADDR bind:0" and nothing

@@ -82,6 +82,11 @@ echo "$out" | grep -q 'warning: cpu.pin: the cgroup v2 "cpuset" controller is mi
         grep -q ' cpuset ' <(echo " $(cat "$CG/cgroup.controllers") ")
 tap_ok $? "start warns that pinning is affinity-only without cpuset (or cpuset is there)"
 pid=$(cat "$QEMUCTL_RUNDIR/$A/qemu.pid")
+# start returns once the guest runs; the supervisor then moves the vCPU
+# threads into vcpuN/ (an RCU grace period without favordynmods) still
+# holding the VM's lock: any verb that takes the lock sees them placed
+"$Q" qmp $A query-status >/dev/null
+tap_ok $? "a verb that takes the VM's lock (qmp $A query-status)"
 V=$CG/qemuctl/$A
 tap_is "$(task_cg "$pid" "$pid")" "/qemuctl/$A/emulator" "QEMU's main thread is in qemuctl/$A/emulator/"
 bad=""
@@ -139,10 +144,13 @@ tap_ok $? "status says crashed ($("$Q" status $A 2>&1 | sed -n 's/^State: *//p')
 # --- a supervisor that died leaves the cgroup; kill and list tidy it
 f=$(vmfile $C '"cpu": { "mode": "custom", "model": "qemu64", "vcpus": 1 }, "memory": { "size": "64M" },')
 "$Q" start "$f" >/dev/null 2>&1; tap_ok $? "start $C"
-pid=$(cat "$QEMUCTL_RUNDIR/$C/qemu.pid")
-kill -KILL "$(cat "$QEMUCTL_RUNDIR/$C/supervisor.pid")"
+pid=$(cat "$QEMUCTL_RUNDIR/$C/qemu.pid") sup=$(cat "$QEMUCTL_RUNDIR/$C/supervisor.pid")
+kill -KILL "$sup"
 kill -KILL "$pid"
-wait_for 10 eval '! alive $pid'
+# both gone, not just signalled: a supervisor still inside a cgroup write
+# (it moves the vCPU threads right after start returns) holds the VM's lock
+# until that write returns, and list tidies only what no one holds
+wait_for 10 eval '! alive $pid && ! alive $sup'
 [ -d "$CG/qemuctl/$C" ]; tap_ok $? "supervisor and QEMU killed: qemuctl/$C/ is left behind"
 "$Q" list >/dev/null 2>&1
 wait_for 5 eval '[ ! -d $CG/qemuctl/$C ]'; tap_ok $? "qemuctl list removed the stale qemuctl/$C/"
