@@ -11,8 +11,9 @@
  * in its serial log (polled every 2 ms). Between runs each VM is killed
  * (qemuctl kill, or SIGKILL for bare QEMU) and waited for, untimed.
  *
- * Usage: bench-start QEMUCTL FILE NAME RUNDIR BAREDIR ROUNDS READY
- * (RUNDIR is QEMUCTL_RUNDIR for the qemuctl side; BAREDIR is a scratch dir) */
+ * Usage: bench-start QEMUCTL FILE NAME RUNDIR BAREDIR ROUNDS READY [FIGURE]
+ * (RUNDIR is QEMUCTL_RUNDIR for the qemuctl side; BAREDIR is a scratch dir;
+ * FIGURE labels the rows, "1 start" by default) */
 #include "bench/bench.h"
 
 #define READY_LINE "qemuctl-guest: ready"
@@ -114,9 +115,10 @@ int main(int argc, char **argv)
                         b_ready = { .what = "bare QEMU → guest ready line" };
         int rounds, ready_rounds;
         char dir[4096];
+        const char *figure = argc > 8 ? argv[8] : "1 start";
 
-        if (argc != 8)
-                b_die("usage: bench-start QEMUCTL FILE NAME RUNDIR BAREDIR ROUNDS READY");
+        if (argc != 8 && argc != 9)
+                b_die("usage: bench-start QEMUCTL FILE NAME RUNDIR BAREDIR ROUNDS READY [FIGURE]");
         qemuctl = argv[1], file = argv[2], name = argv[3], rundir = argv[4], baredir = argv[5];
         rounds = atoi(argv[6]);
         ready_rounds = atoi(argv[7]);
@@ -145,14 +147,14 @@ int main(int argc, char **argv)
                         }
                 }
         }
-        b_row("1 start", &b_greet, 1, NULL);
-        b_row("1 start", &b_answer, 1, &b_greet);
-        b_row("1 start", &b_cont, 1, &b_answer);
-        b_row("1 start", &q_start, 1, &b_cont);
+        b_row(figure, &b_greet, 1, NULL);
+        b_row(figure, &b_answer, 1, &b_greet);
+        b_row(figure, &b_cont, 1, &b_answer);
+        b_row(figure, &q_start, 1, &b_cont);
         if (ready_rounds > 0) {
-                b_row("1 start", &b_ready, 1, NULL);
-                b_row("1 start", &b_cont_ready, 1, &b_ready);
-                b_row("1 start", &q_ready, 1, &b_cont_ready);
+                b_row(figure, &b_ready, 1, NULL);
+                b_row(figure, &b_cont_ready, 1, &b_ready);
+                b_row(figure, &q_ready, 1, &b_cont_ready);
         }
         return 0;
 }

@@ -27,9 +27,9 @@ if grep -q __asan_init "$Q0"; then echo "bench: $Q0 is built with sanitizers: ma
 [ -f "$BUILD/guest/initrd.img" ] || { echo "bench: test guest missing: make guest${BUILD:+ (}$(cat "$BUILD/guest/MISSING" 2>/dev/null || true))" >&2; exit 1; }
 G=$(cd "$BUILD/guest" && pwd)
 if [ -n "${BENCH_QUICK:-}" ]; then
-        R_START=3 R_READY=1 R_VERB=5 R_QMP="200 3" R_HP=1 HP_N="8" R_LIST=2 SCALE="1:1 8:1" R_FOOT=2 R_AGENT=3
+        R_START=3 R_READY=1 R_GUEST=2 R_VERB=5 R_QMP="200 3" R_HP=1 HP_N="8" R_LIST=2 SCALE="1:1 8:1" R_FOOT=2 R_AGENT=3
 else
-        R_START=15 R_READY=3 R_VERB=40 R_QMP="2000 15" R_HP=7 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:4 32:4 64:4" R_FOOT=5 R_AGENT=15
+        R_START=15 R_READY=3 R_GUEST=7 R_VERB=40 R_QMP="2000 15" R_HP=7 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:4 32:4 64:4" R_FOOT=5 R_AGENT=15
 fi
 
 # sun_path is 108 bytes: keep the scratch dir short
@@ -72,6 +72,13 @@ JSON
         echo "$T/$1.json"
 }
 
+# ---- the host's cgroup2: its mount options, and what a move into a cgroup
+# costs after a quiet spell (favordynmods in effect or not, which the mount
+# options alone cannot tell on a host where it was once mounted)
+cg2_mount=$(awk '$9 == "cgroup2" { print $5 " (mount options " $6 ", superblock options " $11 ")"; exit }' /proc/self/mountinfo)
+cg2_wait=$("$B/cg-move-wait" 7)
+log "cgroup2: ${cg2_mount:-none}; a move after a quiet spell: $cg2_wait"
+
 # ---- 1. start
 log "1/5 start ($R_START rounds + $R_READY to the ready line)"
 cat >"$T/bs.json" <<JSON
@@ -81,6 +88,34 @@ cat >"$T/bs.json" <<JSON
   "serial": "log" }
 JSON
 "$B/bench-start" "$Q" "$T/bs.json" bs "$T/run" "$T/bare" "$R_START" "$R_READY" | tee -a "$rows"
+# the same with the vCPU pinned and the emulator pinned apart (without
+# cpuset: affinity; with it, vcpu0/ and emulator/ cpuset.cpus too)
+last_cpu=$(($(nproc --all) - 1))
+cat >"$T/bp.json" <<JSON
+{ "name": "bp", "accel": "tcg", "memory": { "size": "256M" },
+  "cpu": { "mode": "custom", "model": "max", "vcpus": 1, "pin": { "0": "0" }, "emulator_pin": "$last_cpu" },
+  "boot": { "kernel": "$G/vmlinuz", "initrd": "$G/initrd.img", "cmdline": "console=ttyS0 quiet panic=-1" },
+  "serial": "log" }
+JSON
+"$B/bench-start" "$Q" "$T/bp.json" bp "$T/run" "$T/bare" "$R_START" 0 "1 start, pinned" | tee -a "$rows"
+
+# ---- 1 again on a kernel that never had favordynmods: inside the cgroup
+# guest (TCG in TCG, a pure cgroup v2 with cpuset; tests/cgroup-guest/bench.sh)
+guest_rows=$T/guest-rows.md
+: >"$guest_rows"
+guest_cg2="" guest_wait=""
+if [ "${BENCH_GUEST:-1}" != 0 ]; then
+        log "1/5 start inside the cgroup guest ($R_GUEST rounds, TCG in TCG)"
+        if CGROUP_GUEST_BENCH=$R_GUEST QEMUCTL=$(cd "$(dirname "$Q0")" && pwd)/qemuctl \
+                QEMUCTL_BUILD=$(cd "$BUILD" && pwd) tests/integration/cgroup-guest.sh >"$T/guest.txt" 2>&1; then
+                sed -n 's/^row //p' "$T/guest.txt" | tee "$guest_rows"
+                guest_cg2=$(sed -n 's/^cgroup2 //p' "$T/guest.txt")
+                guest_wait=$(sed -n 's/^move //p' "$T/guest.txt")
+        else
+                log "the cgroup guest bench failed: $(tail -n 3 "$T/guest.txt" | tr '\n' ' ')"
+                guest_wait="- the cgroup guest bench failed or was skipped: $(tail -n 1 "$T/guest.txt" | tr -d "'")"
+        fi
+fi
 
 # ---- 2. one verb
 log "2/5 one verb"
@@ -179,6 +214,7 @@ res=$B/results
 mkdir -p "$res"
 cp "$rows" "$res/rows.md"
 cp "$T/qmp.md" "$res/qmp.md"
+cp "$guest_rows" "$res/guest-rows.md"
 cat >"$res/report.env" <<ENV
 BENCH_ROWS='$res/rows.md'
 BENCH_QMP='$res/qmp.md'
@@ -187,6 +223,12 @@ BENCH_LOAD_START='$load_start'
 BENCH_LOAD_END='$load_end'
 BENCH_SECS='$secs'
 BENCH_QUICK='${BENCH_QUICK:-}'
+BENCH_CGROUP2='$cg2_mount'
+BENCH_CG_WAIT='$cg2_wait'
+BENCH_GUEST_ROWS='$res/guest-rows.md'
+BENCH_GUEST_CGROUP2='$guest_cg2'
+BENCH_GUEST_CG_WAIT='$guest_wait'
+BENCH_GUEST_ROUNDS='$R_GUEST'
 BENCH_DATE='$(date -u '+%Y-%m-%d %H:%M UTC')'
 ENV
 log "writing $out"

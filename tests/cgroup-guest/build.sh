@@ -96,6 +96,12 @@ if [ -x "$build/tests/test-cgroups-real" ]; then
         add_elf "$build/tests/test-cgroups-real" /cgtest/test-cgroups-real
 fi
 
+# bench/cgroup-guest-bench.sh's programs (figure 1 and the cost of a cgroup
+# move, on this fresh kernel), when built
+for b in bench-start cg-move-wait; do
+        [ -x "$build/bench/$b" ] && add_elf "$build/bench/$b" "/cgtest/$b"
+done
+
 # A user and group for "security": {"user": "qemu", "group": "qemu"} (glibc
 # reads /etc/passwd without nsswitch.conf).
 cat >"$root/etc/passwd" <<'EOF'
@@ -116,7 +122,7 @@ printf 'passwd: files\ngroup: files\n' >"$root/etc/nsswitch.conf"
 
 install -m 0755 "$here/init" "$root/init"
 mkdir -p "$root/cgtest"
-install -m 0755 "$here/run.sh" "$root/cgtest/run.sh"
+install -m 0755 "$here/run.sh" "$here/bench.sh" "$root/cgtest/"
 install -m 0644 "$here"/checks*.sh "$root/cgtest/"
 
 mkdir -p "$out"

@@ -8,7 +8,10 @@
 # qemuctl or its sources.
 #
 # Env: CGROUP_GUEST_TIMEOUT (s, default 780: boot + every check),
-#      CGROUP_GUEST_KEEP=1 (keep the serial log; its path is printed).
+#      CGROUP_GUEST_KEEP=1 (keep the serial log; its path is printed),
+#      CGROUP_GUEST_BENCH=ROUNDS (timing mode for `make bench`, not a test:
+#      the guest runs tests/cgroup-guest/bench.sh instead of its checks, and
+#      its "cgroup-guest-bench:" lines are printed without that prefix).
 set -u
 src=${QEMUCTL_SRCDIR:-$(cd "$(dirname "$0")/../.." && pwd)}
 build=${QEMUCTL_BUILD:-$src/build}
@@ -25,7 +28,7 @@ skip_all() { echo "1..0 # SKIP $*"; exit 77; }
 
 stale=0
 [ -f "$out/initrd.img" ] || stale=1
-for f in "$qemuctl" "$build/guest/initrd.img" "$build/tests/test-cgroups-real" "$src"/tests/cgroup-guest/*; do
+for f in "$qemuctl" "$build/guest/initrd.img" "$build/tests/test-cgroups-real" "$build"/bench/bench-start "$build"/bench/cg-move-wait "$src"/tests/cgroup-guest/*; do
         [ -e "$f" ] && [ "$f" -nt "$out/initrd.img" ] && stale=1
 done
 if [ $stale = 1 ]; then
@@ -57,7 +60,7 @@ t0=$(date +%s)
         -object memory-backend-ram,id=m0,size=1280M -object memory-backend-ram,id=m1,size=1280M \
         -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
         -kernel "$out/vmlinuz" -initrd "$out/initrd.img" \
-        -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 cgtest.timeout=$((limit - 30))" \
+        -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 cgtest.timeout=$((limit - 30))${CGROUP_GUEST_BENCH:+ cgtest.bench=$CGROUP_GUEST_BENCH}" \
         -serial "file:$tmp/serial.log" </dev/null >"$tmp/qemu.log" 2>&1 &
 qpid=$!
 
@@ -74,8 +77,13 @@ total=$(($(date +%s) - t0))
 # the guest powers off right after "done"; give it a moment, then make sure
 for _ in 1 2 3 4 5; do alive || break; sleep 1; done
 
-# The guest's TAP, as it came (the serial line ends in CRLF).
 tr -d '\r' <"$log" >"$tmp/console.txt"
+if [ -n "${CGROUP_GUEST_BENCH:-}" ]; then
+        sed -n 's/^cgroup-guest-bench: //p' "$tmp/console.txt"
+        grep -q '^cgroup-guest: done' "$tmp/console.txt" || { echo "the guest did not finish (${total} s)" >&2; exit 1; }
+        exit 0
+fi
+# The guest's TAP, as it came (the serial line ends in CRLF).
 sed -n '/^TAP version/,$p' "$tmp/console.txt" | grep -E '^(not )?ok [0-9]+|^#' || true
 done_line=$(grep -m1 '^cgroup-guest: done' "$tmp/console.txt")
 n_ok=$(grep -cE '^ok [0-9]+' "$tmp/console.txt")
