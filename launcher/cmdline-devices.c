@@ -180,7 +180,7 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
                 if (format_has_backing(d->format))
                         qcatf(a, &drive, ",backing=");
                 if (d->block_device)
-                        qcatf(a, &drive, ",file.driver=%s", d->media == VM_DISK_MEDIA_CDROM ? "host_cdrom" : "host_device");
+                        qcatf(a, &drive, ",file.driver=%s", d->cdrom_drive ? "host_cdrom" : "host_device");
                 if (c->drive)
                         qcatf(a, &drive, ",cache=%s", c->drive);
                 if (ro)
@@ -189,10 +189,9 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
                 qarg_take(a, TAKE_PTR(drive));
         } else {
                 /* a block device (LVM volume, loop device, LUN) has its own
-                 * protocol driver: `file` refuses one */
-                const char *proto = !d->block_device                     ? "file"
-                                    : d->media == VM_DISK_MEDIA_CDROM ? "host_cdrom"
-                                                                       : "host_device";
+                 * protocol driver: `file` refuses one; a CD-ROM drive has
+                 * host_cdrom (media change, tray) */
+                const char *proto = !d->block_device ? "file" : d->cdrom_drive ? "host_cdrom" : "host_device";
 
                 qcatf(a, &node, "driver=%s,node-name=disk%zu-file,filename=%s", proto, idx, qopt_escape(a, d->file));
                 if (c->direct)

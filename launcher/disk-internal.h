@@ -28,6 +28,7 @@ enum image_type {
 struct image_probe {
         bool missing;      /* the file does not exist (not an error here) */
         bool block_device; /* a block device, not a regular file */
+        bool cdrom_drive;  /* a block device that is a CD-ROM drive (QEMU's host_cdrom) */
         enum image_type type;
         /* Files the header would have QEMU open, as printable text (bytes
          * outside printable ASCII as \xNN), or NULL: */

@@ -3,10 +3,13 @@
  * file is looked at (stat) before it is opened, and opened O_NONBLOCK. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <linux/cdrom.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -241,6 +244,10 @@ int image_probe(const char *file, struct image_probe *ret, struct qc_err *err)
                 return qc_err_set(err, EINVAL, "%s is %s, not a disk image: a disk is a regular file or a block device",
                                   file, what);
         p.block_device = S_ISBLK(st.st_mode);
+        /* how QEMU's host_cdrom probe tells a CD-ROM drive: it answers
+         * CDROM_DRIVE_STATUS (a loop device or a disk does not; host_cdrom on
+         * one of those reports "No medium found") */
+        p.cdrom_drive = p.block_device && ioctl(fd, CDROM_DRIVE_STATUS, CDSL_CURRENT) >= 0;
         if (p.block_device) {
                 off_t end = lseek(fd, 0, SEEK_END);
 
@@ -253,6 +260,8 @@ int image_probe(const char *file, struct image_probe *ret, struct qc_err *err)
         if (!(head = malloc(HEAD_SIZE)))
                 return qc_err_sys(err, ENOMEM, "%s", file);
         n = pread_full(fd, head, HEAD_SIZE, 0);
+        if (n < 0 && p.cdrom_drive && errno == ENOMEDIUM)
+                n = 0; /* an empty drive: raw, and the guest sees an empty tray */
         if (n < 0)
                 return qc_err_sys(err, errno, "%s: read header", file);
         if (probe_bytes(fd, head, (size_t)n, size, &p, err) < 0) {

@@ -187,7 +187,8 @@ static void header_names(const struct image_probe *p, char *buf, size_t len)
 }
 
 /* One pass over the disks, reading headers only: formats[i] gets disk i's
- * format, block[i] whether it is a block device, problems go to c at the
+ * format, block[i] whether it is a block device (bit 0) and a CD-ROM drive
+ * (bit 1), problems go to c at the
  * place of the key they are about, the images `start` would create to notes
  * (NULL: not wanted).
  *
@@ -198,7 +199,7 @@ static void header_names(const struct image_probe *p, char *buf, size_t len)
  * besides, so that a header written after this check opens nothing either.
  * (When the VM file can name a base image, that one name is what the header
  * may say.) */
-static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats, bool *block, struct spec_ctx *c,
+static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats, unsigned char *block, struct spec_ctx *c,
                         struct spec_ctx *notes)
 {
         for (size_t i = 0; i < spec->n_disks; i++) {
@@ -252,7 +253,7 @@ static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats
                         }
                         continue;
                 }
-                block[i] = p.block_device;
+                block[i] = (unsigned char)(p.block_device | p.cdrom_drive << 1);
                 found = image_type_format(p.type);
                 header_names(&p, names, sizeof names);
                 if (d->format == VM_DISK_FORMAT_RAW && p.type != IMAGE_RAW) {
@@ -323,7 +324,7 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
                      struct qc_err *err)
 {
         _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
-        _cleanup_free_ bool *block = calloc(spec->n_disks + 1, sizeof *block);
+        _cleanup_free_ unsigned char *block = calloc(spec->n_disks + 1, sizeof *block);
         struct spec_ctx c = { .file = spec->path, .diags = diags }, n = { .file = spec->path, .diags = notes };
         size_t before = diags->n;
 
@@ -338,7 +339,7 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
 int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err)
 {
         _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
-        _cleanup_free_ bool *block = calloc(spec->n_disks + 1, sizeof *block);
+        _cleanup_free_ unsigned char *block = calloc(spec->n_disks + 1, sizeof *block);
         struct spec_diags d = {};
         struct spec_ctx c = { .file = spec->path, .diags = &d };
 
@@ -374,7 +375,8 @@ int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err 
         }
         for (size_t i = 0; i < spec->n_disks; i++) {
                 spec->disks[i].format = formats[i];
-                spec->disks[i].block_device = block[i];
+                spec->disks[i].block_device = block[i] & 1;
+                spec->disks[i].cdrom_drive = block[i] & 2;
         }
         return 0;
 }

@@ -198,7 +198,7 @@ const struct spec_key spec_keys[] = {
           .check = check_disk_file,
           .missing = "missing; every disk needs an image \"file\" (relative paths are from the VM file's directory)",
           .type_doc = "path, required", .default_doc = "—",
-          .doc = "the image; relative to the VM file's directory. A regular file or a block device (LVM volume, `/dev/loopN`, a LUN), which QEMU opens with its `host_device` driver (`host_cdrom` for a cdrom) instead of `file`. A FIFO, socket, directory or character device is refused (at once: the check never opens a FIFO)",
+          .doc = "the image; relative to the VM file's directory. A regular file or a block device (LVM volume, `/dev/loopN`, a LUN), which QEMU opens with its `host_device` driver (`host_cdrom` for a CD-ROM drive such as `/dev/sr0`, told by the `CDROM_DRIVE_STATUS` ioctl as QEMU tells it) instead of `file`. A FIFO, socket, directory or character device is refused (at once: the check never opens a FIFO)",
           .libvirt = "<source file> / <source dev>",
           .example = "\"/var/lib/vm/disk.qcow2\"" },
         { .path = "disks[].format", .type = SPEC_ENUM, FD(format), ENUM(vm_disk_format, _VM_DISK_FORMAT_MAX),

@@ -117,8 +117,9 @@ struct vm_disk {
         bool readonly;
         bool snapshot; /* throwaway: writes go to a temp overlay (QEMU snapshot=on) */
         /* set by spec_resolve_disks: file is a block device (LVM volume, loop
-         * device, LUN), opened with QEMU's host_device / host_cdrom driver */
-        bool block_device;
+         * device, LUN), opened with QEMU's host_device driver, or a CD-ROM
+         * drive (/dev/sr0), opened with host_cdrom */
+        bool block_device, cdrom_drive;
         /* where "file" and "format" are in the VM file, for spec_check_disks
          * (0 = not given / not from a file) */
         unsigned file_line, file_col, format_line, format_col;

@@ -363,7 +363,7 @@ static void test_disks(void)
          * other formats are their QEMU driver's name */
         disks[0] = (struct vm_disk){ .file = "/dev/vg0/lv", .format = VM_DISK_FORMAT_QED, .block_device = true };
         disks[1] = (struct vm_disk){ .file = "/dev/sr0", .format = VM_DISK_FORMAT_RAW, .media = VM_DISK_MEDIA_CDROM,
-                                     .block_device = true };
+                                     .block_device = true, .cdrom_drive = true };
         disks[2] = (struct vm_disk){ .file = "/dev/loop7", .format = VM_DISK_FORMAT_VDI, .block_device = true,
                                      .snapshot = true };
         s.n_disks = 3;
@@ -375,7 +375,7 @@ static void test_disks(void)
                "{\"driver\":\"qed\",\"node-name\":\"disk0-format\",\"file\":\"disk0-file\",\"backing\":null}",
                "qed can have a backing file: null");
         is_str(optval(argv, "-blockdev", 2),
-               "driver=host_cdrom,node-name=disk1-file,filename=/dev/sr0,read-only=on", "a CD-ROM device is host_cdrom");
+               "driver=host_cdrom,node-name=disk1-file,filename=/dev/sr0,read-only=on", "a CD-ROM drive is host_cdrom");
         is_str(optval(argv, "-drive", 0), "if=none,id=disk2-format,file=/dev/loop7,format=vdi,snapshot=on,file.driver=host_device",
                "throwaway block device: host_device too; vdi has no backing");
         strv_free(argv);

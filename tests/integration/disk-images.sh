@@ -40,14 +40,15 @@ name=dimg$$
 printf 'root only\n' >"$T/secret"
 chmod 600 "$T/secret"
 
-vmfile() { # file, format ("" = auto) -> $T/vm.json, the disk on line 4
+vmfile() { # file, format ("" = auto), [more keys] -> $T/vm.json, the disk on line 4
         local fmt=
         [ -n "$2" ] && fmt=", \"format\": \"$2\""
+        fmt="$fmt, ${3:-\"bus\": \"virtio\"}"
         cat >"$T/vm.json" <<EOF
 { "name": "$name", "accel": "tcg", "memory": { "size": "64M" },
   "serial": "none",
   "disks": [
-    { "file": "$1"$fmt, "bus": "virtio" }
+    { "file": "$1"$fmt }
   ]
 }
 EOF
@@ -98,6 +99,7 @@ nodes() {
                 -qmp "unix:$T/qmp.sock,server=on,wait=off" "${args[@]}" 2>"$T/qemu.err" &
         qpid=$!
         for _ in $(seq 200); do [ -S "$T/qmp.sock" ] && break; kill -0 $qpid 2>/dev/null || break; sleep 0.05; done
+        kill -0 $qpid 2>/dev/null || sed 's/^/# QEMU: /' "$T/qemu.err" >&2
         "$QEMUCTL" qmp --json --socket "$T/qmp.sock" query-named-block-nodes '{"flat": true}' | python3 -c '
 import json, sys
 for n in json.load(sys.stdin):
@@ -117,6 +119,16 @@ out=$(nodes <"$T/args")
 check "real QEMU: the qcow2 node is open" grep -q "^disk0-format qcow2 " <<<"$out"
 check "real QEMU: no node opened the backing file the header names now" bash -c '! grep -q "secret" <<<"$1"' _ "$out"
 check "real QEMU: backing depth 0" grep -q "^disk0-format qcow2 .* 0$" <<<"$out"
+
+# the same for a throwaway disk (-drive snapshot=on, where "backing=" is null)
+qemu-img create -q -f qcow2 "$T/snap.qcow2" 8M
+vmfile snap.qcow2 "" '"snapshot": true, "bus": "virtio"'
+disk_args >"$T/args"
+check "snapshot: cmdline gives -drive with backing= (null)" grep -q '^if=none,.*,format=qcow2,snapshot=on,backing=' "$T/args"
+qemu-img rebase -q -u -f qcow2 -b "$T/secret" -F raw "$T/snap.qcow2"
+out=$(nodes <"$T/args")
+check "snapshot, real QEMU: the image's qcow2 node is open (under its temporary overlay)" grep -q " qcow2 .*$T/snap.qcow2" <<<"$out"
+check "snapshot, real QEMU: no node opened the backing file the header names now" bash -c '! grep -q "secret" <<<"$1"' _ "$out"
 
 # ---- the other formats qemuctl opens: their own driver, in a real QEMU ----
 for fmt in qed vdi vhdx vpc parallels; do
@@ -153,6 +165,14 @@ if loop=$(losetup --find --show "$T/lo.qcow2" 2>"$T/losetup.err"); then
         out=$(nodes <"$T/args")
         check "loop device: a real QEMU opens it (host_device under qcow2)" all \
                 'grep -q "^disk0-file host_device $loop " <<<"$out"' 'grep -q "^disk0-format qcow2 " <<<"$out"'
+        vmfile "$loop" "" '"media": "cdrom"'
+        disk_args >"$T/args"
+        # host_cdrom is for CD-ROM drives: on a loop device it finds "No medium"
+        check "loop device as a cdrom: host_device (it is no CD-ROM drive)" \
+                grep -q "^driver=host_device,node-name=disk0-file,filename=$loop,read-only=on" "$T/args"
+        out=$(nodes <"$T/args")
+        check "loop device as a cdrom: a real QEMU opens it, and reads its header" \
+                grep -q "^disk0-format qcow2 " <<<"$out"
 else
         skip "loop device works" "losetup not permitted here: $(head -c 200 "$T/losetup.err")"
         loop=
