@@ -360,11 +360,13 @@ start**: `qemuctl version`. **exec**: `qemuctl exec NAME -- true` as a
 whole process (connect, guest-sync-delimited, guest-exec, status polls at a
 tenth of the time the command has run, 1–50 ms). The target compares exec
 with floor + process start. **Fresh connection**: the raw loop on a new
-connection per run (connect, 0xFF + `guest-sync-delimited`, then the same),
-what any one-shot client pays: qemu-ga 7.2 in virtio-serial mode sleeps
-100 ms (`usleep(100*1000)` in `qga/main.c` `channel_event_cb`) each time it
-finds no host client attached, so a new client waits up to 100 ms for its
-first answer. Only a connection kept across commands (a relay in the
+connection per run, opened 10 ms after the previous one closed (connect,
+0xFF + `guest-sync-delimited`, then the same), what one-shot processes pay:
+qemu-ga 7.2 in virtio-serial mode, once it reads EOF (the host client left),
+sleeps 100 ms before it looks again (`usleep(100*1000)` in `qga/main.c`
+`channel_event_cb`), so a client that comes after a gap waits up to 100 ms
+for its first answer (one that reconnects at once is served before the agent
+sees the EOF). Only a connection kept across commands (a relay in the
 supervisor) would avoid it.
 
 {table('7 agent')}
