@@ -39,6 +39,19 @@ static int pass_one(struct launch *l, const char *dir, const char *file, bool so
         return 2 + (int)l->n_pass;
 }
 
+/* serial.log: a pipe the supervisor copies into the file, bounded */
+static int pass_serial_log(struct launch *l)
+{
+        char *p;
+
+        if (!(p = path_join(l->rundir, VM_RUNDIR_SERIAL_LOG)))
+                return -1;
+        l->pass[l->n_pass++] =
+                (struct supervisor_pass){ .path = p, .log = true, .log_max = l->spec->serial_log_max };
+        /* spawn passes them as fds 3, 4, ... in this order */
+        return 2 + (int)l->n_pass;
+}
+
 /* A QEMU that runs as another user cannot reach into our 0700 state dir: the
  * supervisor makes its sockets and opens its serial log, and QEMU gets fds. */
 static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
@@ -49,7 +62,7 @@ static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
                 return -1;
         if (ctx->serial == CMDLINE_SERIAL_SPEC && l->spec->serial != VM_SERIAL_NONE) {
                 if ((ctx->console_fd = pass_one(l, l->rundir, VM_RUNDIR_CONSOLE, true)) < 0 ||
-                    (ctx->serial_log_fd = pass_one(l, l->rundir, VM_RUNDIR_SERIAL_LOG, false)) < 0)
+                    (ctx->serial_log_fd = pass_serial_log(l)) < 0)
                         return -1;
         } else if (ctx->serial == CMDLINE_SERIAL_FILE && ctx->serial_file) {
                 if ((ctx->serial_log_fd = pass_one(l, NULL, ctx->serial_file, false)) < 0)
@@ -205,7 +218,10 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         ctx.accel = accel;
         ctx.serial = serial;
         ctx.serial_file = serial_file;
-        if (l.place.privs.change_ids && pass_files(&l, &ctx) < 0) {
+        if (ctx.serial != CMDLINE_SERIAL_SPEC)
+                ctx.serial_log_fd = 0;
+        if (l.place.privs.change_ids ? pass_files(&l, &ctx) < 0
+                                     : ctx.serial_log_fd > 2 && pass_serial_log(&l) != ctx.serial_log_fd) {
                 launch_done(&l);
                 return cli_failf(verb, "out of memory");
         }

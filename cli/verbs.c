@@ -273,8 +273,9 @@ const struct verb cli_verbs[] = {
                 .synopsis = "--for running|paused|shutdown|agent|serial:REGEX [--timeout S] NAME",
                 .description =
                         "Wait until VM NAME runs, is paused, has ended (shutdown), its guest agent\n"
-                        "answers (agent: \"guest_agent\": true, qemu-ga in the guest), or its serial\n"
-                        "console (serial.log) matches the extended REGEX.\n",
+                        "answers (agent: \"guest_agent\": true, qemu-ga in the guest), or a line of\n"
+                        "its serial console (serial.log, followed as it grows and across its rotation\n"
+                        "to serial.log.1) matches the extended REGEX.\n",
                 .opts = (const struct cli_opt[]){
                         OPT("for", 'f', CLI_ARG_CHOICE, "COND", "what to wait for: running, paused, shutdown, agent, or serial:REGEX", .choices = "running paused shutdown agent serial:"),
                         OPT_TIMEOUT("give up after S (default: never)"),

@@ -18,6 +18,7 @@
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "launcher/handle.h"
+#include "launcher/serial-log.h"
 #include "qmp/qga.h"
 
 static bool record_now(const char *rundir, struct vm_record *r)
@@ -28,12 +29,22 @@ static bool record_now(const char *rundir, struct vm_record *r)
         return true;
 }
 
+/* A line of the serial log against the REGEX: by length (REG_STARTEND),
+ * so a NUL byte the guest wrote is one more character, not the line's end. */
+static bool line_matches(const char *line, size_t len, bool partial, void *userdata)
+{
+        regmatch_t m = { .rm_so = 0, .rm_eo = (regoff_t)len };
+
+        return regexec(userdata, line, 1, &m, REG_STARTEND) == 0;
+}
+
 int cmd_wait(int argc, char **argv)
 {
         const char *verb = argv[0], *what = NULL;
         struct cli_opts o = { .on_opt = cli_opt_store, .ud = &what };
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *agent = NULL;
+        struct serial_follow *follow = NULL;
         struct qc_err err = { 0 };
         regex_t re;
         bool use_re = false;
@@ -63,6 +74,17 @@ int cmd_wait(int argc, char **argv)
                         regfree(&re);
                 return cli_fail(verb, &err);
         }
+        /* serial.log may be run's own symlink to its --serial-log file:
+         * followed, in the checked dir (nobody else can have put anything
+         * there) */
+        if (use_re) {
+                _cleanup_close_ int dfd = state_dir_open(h->rundir, false, &err);
+
+                if (dfd < 0 || serial_follow_open(dfd, VM_RUNDIR_SERIAL_LOG, &follow, &err) < 0) {
+                        regfree(&re);
+                        return cli_failf(verb, "VM `%s`: %s", h->name, err.msg);
+                }
+        }
 
         int64_t deadline = timeout ? now_ms() + timeout : 0;
         rc = -1;
@@ -79,14 +101,12 @@ int cmd_wait(int argc, char **argv)
                                 rc = cli_fail(verb, &err);
                         qga_free(g);
                 } else if (use_re) {
-                        _cleanup_free_ char *text = NULL;
-                        /* serial.log may be run's own symlink to its --serial-log
-                         * file: followed, in the checked dir (nobody else can
-                         * have put anything there) */
-                        _cleanup_close_ int dfd = state_dir_open(h->rundir, false, NULL);
-                        if (dfd >= 0 && read_file_at(dfd, VM_RUNDIR_SERIAL_LOG, 0, &text, NULL) == 0 &&
-                            regexec(&re, text, 0, NULL, 0) == 0)
+                        int m = serial_follow_scan(follow, line_matches, &re, &err);
+
+                        if (m > 0)
                                 rc = CLI_EXIT_OK;
+                        else if (m < 0)
+                                rc = cli_failf(verb, "VM `%s`: %s", h->name, err.msg);
                 } else if (strcmp(what, "shutdown") == 0) {
                         if (have && !active)
                                 rc = CLI_EXIT_OK;
@@ -109,6 +129,7 @@ int cmd_wait(int argc, char **argv)
         }
         if (use_re)
                 regfree(&re);
+        serial_follow_close(follow);
         return rc;
 }
 

@@ -39,7 +39,7 @@ static const char *const keys[] = {
         "base", "br", "bus", "cache.direct", "cache.no-flush", "cache", "channel", "chardev", "core-id",
         "cores", "debug-threads", "deflate-on-oom", "downscript", "drive", "driver", "elevateprivileges", "fd",
         "file", "filename", "format", "free-page-reporting", "guest-stats-polling-interval", "guest",
-        "host-nodes", "hostfwd", "hugetlb", "hugetlbsize", "id", "if", "ifname", "iobase", "iosize", "logfile",
+        "host-nodes", "hostfwd", "hugetlb", "hugetlbsize", "id", "if", "ifname", "iobase", "iosize", "logfile", "logappend",
         "lun", "mac", "maxcpus", "maxmem", "mem-lock", "mem-merge", "mem-path", "memdev", "memory-backend",
         "merge", "migratable", "mode", "netdev", "node-id", "node-name", "nodeid", "obsolete", "order", "path",
         "policy", "prealloc", "read-only", "requested-size", "resourcecontrol", "s", "script", "scsi-id",

@@ -340,10 +340,23 @@ static int add_serial(struct qargs *a, const struct vm_spec *spec, const struct 
         case CMDLINE_SERIAL_SPEC:
                 if (spec->serial == VM_SERIAL_NONE)
                         return 0;
+                /* serial.log is a pipe to the supervisor (serial-log.h);
+                 * logappend=on, because QEMU truncates a log it opens
+                 * without, and a pipe cannot be truncated (EINVAL) */
                 if (ctx->console_fd > 2 && ctx->serial_log_fd > 2) {
                         add_log_fd(a, ctx->serial_log_fd);
                         qarg(a, "-chardev");
-                        qargf(a, "socket,id=serial0,fd=%d,server=on,wait=off,logfile=" SERIAL_FDSET, ctx->console_fd);
+                        qargf(a, "socket,id=serial0,fd=%d,server=on,wait=off,logfile=" SERIAL_FDSET ",logappend=on",
+                              ctx->console_fd);
+                        break;
+                }
+                if (ctx->serial_log_fd > 2) {
+                        add_log_fd(a, ctx->serial_log_fd);
+                        qarg(a, "-chardev");
+                        qargf(a,
+                              "socket,id=serial0,path=%s/" VM_RUNDIR_CONSOLE
+                              ",server=on,wait=off,logfile=" SERIAL_FDSET ",logappend=on",
+                              qopt_escape(a, ctx->rundir));
                         break;
                 }
                 qarg(a, "-chardev");
@@ -469,6 +482,7 @@ void cmdline_ctx_default(struct cmdline_ctx *ctx, const struct vm_spec *spec, co
                 .paused = true,
                 .serial = CMDLINE_SERIAL_SPEC,
                 .accel = spec->accel,
+                .serial_log_fd = spec->serial == VM_SERIAL_LOG ? CMDLINE_SERIAL_LOG_FD : 0,
         };
 }
 

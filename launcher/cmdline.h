@@ -26,8 +26,14 @@ struct cmdline_ctx {
         int serial_log_fd; /* serial.log (or serial_file) opened for writing; passed with -add-fd */
 };
 
+/* serial.log is always a pipe to the supervisor (it bounds the file,
+ * serial-log.h): when QEMU opens its other files itself, that pipe is the
+ * one fd passed, fd 3. */
+#define CMDLINE_SERIAL_LOG_FD 3
+
 /* Fill ctx with the defaults `start` uses for spec (rundir from
- * state_dir_for(), paused, serial as the spec says). */
+ * state_dir_for(), paused, serial as the spec says: serial.log through
+ * CMDLINE_SERIAL_LOG_FD). */
 void cmdline_ctx_default(struct cmdline_ctx *ctx, const struct vm_spec *spec, const char *rundir);
 /* Returns 0 and a NULL-terminated argv (argv[0] = the binary), or -1 with err. */
 int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, char ***ret_argv, struct qc_err *err);

@@ -5,6 +5,7 @@
 #include <stddef.h>
 
 #include "spec-internal.h"
+#include "serial-log.h"
 #include "spec-keys.h"
 
 #define MEMBER_OF(type, m) .off = offsetof(type, m), .size = sizeof(((type *)0)->m)
@@ -289,6 +290,10 @@ const struct spec_key spec_keys[] = {
         { .path = "serial", .type = SPEC_ENUM, F(serial), ENUM(vm_serial, _VM_SERIAL_MAX), .def = VM_SERIAL_LOG,
           .doc = "`log`: the first serial port goes to `serial.log` in the state dir and to a console socket (`qemuctl console`); `none`: no serial port",
           .libvirt = "<serial type='file'> + <console>", .example = "\"none\"" },
+        { .path = "serial_log_max", .type = SPEC_SIZE, F(serial_log_max), .def = SERIAL_LOG_DEFAULT_MAX,
+          .type_doc = "size; `\"0K\"` = no bound", .default_doc = "`\"8M\"`",
+          .doc = "the bound of `serial.log` in the state dir (on `/run`): when the guest has written this much, the file becomes `serial.log.1` (the one before is dropped) and a new `serial.log` starts, so a guest fills at most twice this; `qemuctl wait --for serial:` follows across. `run --serial-log FILE` is not bounded",
+          .libvirt = "virtlogd's max_size / max_backups", .example = "\"64M\"" },
         { .path = "panic", .type = SPEC_BOOL, F(panic), .def = true,
           .doc = "a `pvpanic` device, so a guest kernel panic is seen as a `GUEST_PANICKED` event and reported",
           .libvirt = "<panic model='pvpanic'>", .example = "false" },

@@ -200,6 +200,7 @@ struct vm_spec {
         enum vm_input *inputs;
         size_t n_inputs;
         enum vm_serial serial;
+        uint64_t serial_log_max; /* serial.log rotates to serial.log.1 past this (bytes); 0 = no bound */
         bool panic;         /* pvpanic device, default true: guest panics are seen */
         bool debug_exit;    /* isa-debug-exit at 0xf4: a guest can report its own exit status */
         bool guest_agent;   /* virtio-serial port org.qemu.guest_agent.0 on RUNDIR/qga.sock */

@@ -38,18 +38,48 @@ int sup_listen(const char *path, struct qc_err *err)
         return TAKE_FD(fd);
 }
 
-int sup_open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err)
+static int open_log_pipe(const struct supervisor_pass *p, struct serial_log_pump *pump, struct qc_err *err)
 {
+        int fds[2];
+
+        if (pipe2(fds, O_CLOEXEC) < 0)
+                return qc_err_sys(err, errno, "pipe for %s", p->path);
+        if (serial_log_open(p->path, p->log_max, &pump->log, err) < 0) {
+                close(fds[0]);
+                close(fds[1]);
+                return -1;
+        }
+        pump->fd = fds[0];
+        return fds[1];
+}
+
+void sup_close_pumps(struct serial_log_pump *pumps, size_t n)
+{
+        for (size_t i = 0; i < n; i++) {
+                if (pumps[i].fd >= 0)
+                        close(pumps[i].fd);
+                serial_log_close(pumps[i].log);
+                pumps[i] = (struct serial_log_pump){ .fd = -1 };
+        }
+}
+
+int sup_open_pass(const struct supervisor_opts *o, int *fds, struct serial_log_pump *pumps, struct qc_err *err)
+{
+        for (size_t i = 0; i < o->n_pass; i++)
+                pumps[i] = (struct serial_log_pump){ .fd = -1 };
         for (size_t i = 0; i < o->n_pass; i++) {
                 const struct supervisor_pass *p = &o->pass[i];
 
                 if (p->socket)
                         fds[i] = sup_listen(p->path, err);
+                else if (p->log)
+                        fds[i] = open_log_pipe(p, &pumps[i], err);
                 else if ((fds[i] = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
                         qc_err_sys(err, errno, "open %s", p->path);
                 if (fds[i] < 0) {
                         for (size_t j = 0; j < i; j++)
                                 close(fds[j]);
+                        sup_close_pumps(pumps, o->n_pass);
                         return -1;
                 }
         }

@@ -4,10 +4,15 @@
  * sockets QEMU binds itself. */
 #pragma once
 #include "../common/err.h"
+#include "serial-log.h"
 #include "supervisor.h"
 
-/* Open every file of o->pass into fds, in order (all or none). */
-int sup_open_pass(const struct supervisor_opts *o, int *fds, struct qc_err *err);
+/* Open every file of o->pass into fds, in order (all or none). For a log
+ * (pass.log), fds[i] is the pipe's end for QEMU and pumps[i] is ready for
+ * serial_log_pump() (else pumps[i].fd is -1). */
+int sup_open_pass(const struct supervisor_opts *o, int *fds, struct serial_log_pump *pumps, struct qc_err *err);
+/* Close what sup_open_pass made for the supervisor's side (a QEMU that did not start). */
+void sup_close_pumps(struct serial_log_pump *pumps, size_t n);
 /* Make RUNDIR's monitor and console sockets 0600 (before `cont`). */
 int sup_private_sockets(const char *rundir, struct qc_err *err);
 /* A listening unix socket at path, 0600 from the start (a stale one

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,6 +43,11 @@ struct sup {
          * qmp.sock, or a verb's): bring spec.json in line with QEMU at
          * resync_at, once the VM's lock is free; 0 = nothing to do */
         int64_t resync_at;
+        /* logs QEMU writes into pipes (serial.log), each copied by a thread */
+        struct serial_log_pump pumps[SPAWN_MAX_PASS_FDS];
+        pthread_t pump_threads[SPAWN_MAX_PASS_FDS];
+        bool pumping[SPAWN_MAX_PASS_FDS];
+        size_t n_pumps;
 };
 
 static int64_t unix_ms(void)
@@ -245,11 +251,49 @@ static void handle_signals(struct sup *s)
         }
 }
 
+static void start_pumps(struct sup *s)
+{
+        for (size_t i = 0; i < s->n_pumps; i++) {
+                if (s->pumps[i].fd < 0)
+                        continue;
+                if (pthread_create(&s->pump_threads[i], NULL, serial_log_pump, &s->pumps[i]) == 0) {
+                        s->pumping[i] = true;
+                } else {
+                        /* no thread, no log: a pipe nobody reads would stop the guest */
+                        close(s->pumps[i].fd);
+                        s->pumps[i].fd = -1;
+                }
+        }
+}
+
+/* QEMU is gone: its log pipes end. Everything the guest wrote is in the
+ * logs before the record says the VM ended. A pipe some other process still
+ * holds open is given up after 5 s. */
+static void stop_pumps(struct sup *s)
+{
+        for (size_t i = 0; i < s->n_pumps; i++) {
+                if (s->pumping[i]) {
+                        struct timespec until;
+
+                        clock_gettime(CLOCK_REALTIME, &until);
+                        until.tv_sec += 5;
+                        if (pthread_timedjoin_np(s->pump_threads[i], NULL, &until) != 0) {
+                                pthread_cancel(s->pump_threads[i]);
+                                pthread_join(s->pump_threads[i], NULL);
+                        }
+                        s->pumping[i] = false;
+                }
+        }
+        sup_close_pumps(s->pumps, s->n_pumps);
+        s->n_pumps = 0;
+}
+
 static void finish(struct sup *s)
 {
         struct vm_record *r = &s->rec;
         int st = s->wstatus;
 
+        stop_pumps(s);
         r->ended_at = unix_ms();
         if (WIFSIGNALED(st)) {
                 r->exit_signal = WTERMSIG(st);
@@ -392,8 +436,9 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 qc_err_set(err, E2BIG, "too many fds to pass to QEMU");
                 goto fail;
         }
-        if (sup_open_pass(o, pass, err) < 0)
+        if (sup_open_pass(o, pass, s.pumps, err) < 0)
                 goto fail;
+        s.n_pumps = o->n_pass;
         int cgroup_fd = -1;
         struct spawn_opts so = {
                 .argv = o->argv,
@@ -415,6 +460,10 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         /* QEMU has its copies now */
         for (size_t i = 0; i < o->n_pass; i++)
                 close(pass[i]);
+        if (r == 0)
+                start_pumps(&s);
+        else
+                sup_close_pumps(s.pumps, s.n_pumps);
         if (r < 0) {
                 for (size_t i = 0; i < o->n_pass; i++)
                         if (o->pass[i].socket)

@@ -7,6 +7,7 @@
  * foreground (supervisor_run) and turns the record into an exit code. */
 #pragma once
 #include <stdbool.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #include "../common/err.h"
@@ -21,6 +22,10 @@ struct privs;
 struct supervisor_pass {
         const char *path;
         bool socket;
+        /* a log QEMU writes into a pipe: the supervisor copies it into path,
+         * rotated to path.1 past log_max bytes (0 = no bound; serial-log.h) */
+        bool log;
+        uint64_t log_max;
 };
 
 struct supervisor_opts {

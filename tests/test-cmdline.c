@@ -79,7 +79,8 @@ static void test_minimal(void)
                 "-mon", "chardev=qmp-events,mode=control",
                 "-chardev", "socket,id=relay,path=/run/q/t1/relay.sock,server=on,wait=off",
                 "-mon", "chardev=relay,mode=control",
-                "-chardev", "socket,id=serial0,path=/run/q/t1/console.sock,server=on,wait=off,logfile=/run/q/t1/serial.log",
+                "-add-fd", "fd=3,set=1",
+                "-chardev", "socket,id=serial0,path=/run/q/t1/console.sock,server=on,wait=off,logfile=/dev/fdset/1,logappend=on",
                 "-serial", "chardev:serial0",
                 "-kernel", "vmlinuz", "-initrd", "initrd.img", "-append", "console=ttyS0",
                 "-display", "none", "-S", NULL,
@@ -468,7 +469,7 @@ static void test_passed_fds(void)
         is_str(optval(argv, "-chardev", 1), "socket,id=qmp-events,fd=4,server=on,wait=off", "events socket is fd 4");
         is_str(optval(argv, "-chardev", 2), "socket,id=relay,fd=5,server=on,wait=off", "relay socket is fd 5");
         is_str(optval(argv, "-add-fd", 0), "fd=7,set=1", "serial log fd in fd set 1");
-        is_str(optval(argv, "-chardev", 3), "socket,id=serial0,fd=6,server=on,wait=off,logfile=/dev/fdset/1",
+        is_str(optval(argv, "-chardev", 3), "socket,id=serial0,fd=6,server=on,wait=off,logfile=/dev/fdset/1,logappend=on",
                "console socket fd 6, logging to the fd set");
         int paths = 0;
         for (size_t i = 0; argv && argv[i]; i++)
