@@ -5,13 +5,16 @@
  * a disk image); inside a "key=value,..." argument, split as QemuOpts and
  * keyval split it (",," is a literal comma), only keys that cmdline*.c
  * writes, none twice (but those QEMU takes as a list), and -cpu features
- * only NAME=on|off. "qemu.args", the VM file's explicit pass-through, is
+ * only NAME=on|off; an argument in JSON form must be a JSON object with
+ * only such keys. "qemu.args", the VM file's explicit pass-through, is
  * left out. Each spec is built twice: QEMU opening its files itself, and
  * QEMU given fds (a QEMU of another user). */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <json-c/json.h>
 
 #include "launcher/cmdline.h"
 #include "launcher/spec.h"
@@ -48,7 +51,7 @@ static const char *const keys[] = {
         "aio", "detect-zeroes", "locking", "auto-read-only", "password", "to", "dst", "initiator", "target",
         "numa-node-id", "addr", "rx_queue_size", "tx_queue_size", "queues", "vectors", "mq", "bootindex",
         "serial", "discard_granularity", "physical_block_size", "logical_block_size", "dies", "clusters",
-        "memory", "kernel-irqchip", "smm", "vmport", "hpet", "dump-guest-core", "reserve", "x-use-canonical-path-for-ramblock-id",
+        "memory", "kernel-irqchip", "backing", "direct", "no-flush", "file.driver", "name", "smm", "vmport", "hpet", "dump-guest-core", "reserve", "x-use-canonical-path-for-ramblock-id",
 };
 
 /* keys QEMU takes as a list when given more than once */
@@ -122,6 +125,19 @@ static void check_opts(char **argv, size_t at, enum kind kind)
         }
 }
 
+/* -blockdev/-object/-device also take JSON ({"driver": ...}): no comma
+ * syntax there, json-c escapes every value; its keys must still be ours. */
+static void check_json(char **argv, size_t at, json_object *o)
+{
+        if (!json_object_is_type(o, json_type_object))
+                return;
+        json_object_object_foreach(o, key, val) {
+                if (!in(keys, sizeof keys / sizeof keys[0], key, strlen(key)))
+                        fail(argv, at, "a JSON key cmdline*.c never writes");
+                check_json(argv, at, val);
+        }
+}
+
 static void check(char **argv)
 {
         size_t i = 1;
@@ -142,8 +158,17 @@ static void check(char **argv)
                 }
                 if (!argv[i + 1])
                         fail(argv, i, "an option without its argument");
-                if (options[k].kind != RAW)
+                if (options[k].kind == OPTS && argv[i + 1][0] == '{') {
+                        enum json_tokener_error jerr;
+                        json_object *o = json_tokener_parse_verbose(argv[i + 1], &jerr);
+
+                        if (!json_object_is_type(o, json_type_object))
+                                fail(argv, i + 1, "an argument that starts like JSON and is no JSON object");
+                        check_json(argv, i + 1, o);
+                        json_object_put(o);
+                } else if (options[k].kind != RAW) {
                         check_opts(argv, i + 1, options[k].kind);
+                }
                 i += 2;
         }
 }
