@@ -1,8 +1,10 @@
 /* Many QMP clients over one QMP connection (qmp-relay.h). */
 #include "qmp-relay.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -141,7 +143,15 @@ static void drop_client(struct qmp_relay *r, struct client *c)
                         r->clients[i] = r->clients[--r->n_clients];
                         break;
                 }
-        /* its commands still at QEMU: their replies are dropped on arrival */
+        /* its commands still at QEMU: their replies are dropped on arrival.
+         * The entries stay (a few bytes each, one per command QEMU will
+         * answer) so that an id-less answer still finds the oldest command;
+         * the ids the client sent (up to a line each) go now. */
+        for (size_t i = 0; i < r->n_pending; i++)
+                if (r->pending[i].serial == c->serial) {
+                        json_object_put(r->pending[i].orig_id);
+                        r->pending[i].orig_id = NULL;
+                }
         client_free(c);
 }
 
@@ -175,17 +185,20 @@ static int client_error(struct qmp_relay *r, struct client *c, json_object *id, 
 static int negotiate(struct qmp_relay *r, struct client *c, json_object *cmd, json_object *id)
 {
         _cleanup_json_ json_object *o = NULL;
-        json_object *args, *enable;
+        json_object *enable;
 
         /* QEMU's own words for these */
         if (c->negotiated)
                 return client_error(r, c, id, "CommandNotFound",
                                     "Capabilities negotiation is already complete, command ignored");
-        if (json_object_object_get_ex(cmd, "arguments", &args) && json_object_object_get_ex(args, "enable", &enable) &&
-            json_object_is_type(enable, json_type_array) && json_object_array_length(enable) > 0) {
+        enable = qmp_member(qmp_member(cmd, "arguments", json_type_object), "enable", json_type_array);
+        if (enable && json_object_array_length(enable) > 0) {
                 char desc[160];
                 json_object *cap = json_object_array_get_idx(enable, 0);
 
+                if (!json_object_is_type(cap, json_type_string))
+                        return client_error(r, c, id, "GenericError",
+                                            "Invalid parameter type for 'enable[0]', expected: string");
                 snprintf(desc, sizeof desc, "Capability '%s' not available", json_object_get_string(cap));
                 return client_error(r, c, id, "GenericError", desc);
         }
@@ -224,6 +237,68 @@ static int forward(struct qmp_relay *r, struct client *c, json_object *cmd, json
         return 0;
 }
 
+/* What json-c takes but QEMU would not, or would read otherwise: NULL when
+ * line (as the client sent it) is plain JSON (QEMU's single-quoted strings
+ * allowed), else why not. json-c clamps an integer out of range to
+ * INT64_MIN or UINT64_MAX and takes NaN, Infinity and comments; the relay
+ * must never forward a number other than the one the person typed. */
+static const char *not_qemu_json(const char *line, size_t n)
+{
+        for (size_t i = 0; i < n;) {
+                char ch = line[i];
+
+                if (ch == '"' || ch == '\'') {
+                        for (i++; i < n && line[i] != ch; i++)
+                                if (line[i] == '\\')
+                                        i++;
+                        i++;
+                } else if (ch == '-' || isdigit((unsigned char)ch)) {
+                        char num[64];
+                        size_t k = i;
+                        bool frac = false;
+
+                        while (k < n && strchr("+-0123456789.eE", line[k])) {
+                                frac |= line[k] == '.' || line[k] == 'e' || line[k] == 'E';
+                                k++;
+                        }
+                        if (k < n && isalpha((unsigned char)line[k]))
+                                return "NaN and Infinity are not JSON"; /* -Infinity */
+                        if (k - i >= sizeof num) {
+                                if (!frac)
+                                        return "integer out of range";
+                        } else {
+                                char *end;
+
+                                memcpy(num, line + i, k - i);
+                                num[k - i] = '\0';
+                                errno = 0;
+                                if (frac) {
+                                        if (!isfinite(strtod(num, &end)))
+                                                return "number out of range";
+                                } else if (num[0] == '-' ? (strtoll(num, &end, 10), errno == ERANGE)
+                                                         : (strtoull(num, &end, 10), errno == ERANGE)) {
+                                        return "integer out of range";
+                                }
+                        }
+                        i = k;
+                } else if (isalpha((unsigned char)ch)) {
+                        size_t k = i;
+
+                        while (k < n && isalpha((unsigned char)line[k]))
+                                k++;
+                        if (!((k - i == 4 && (!memcmp(line + i, "true", 4) || !memcmp(line + i, "null", 4))) ||
+                              (k - i == 5 && !memcmp(line + i, "false", 5))))
+                                return "NaN and Infinity are not JSON";
+                        i = k;
+                } else if (ch == '/') {
+                        return "comments are not JSON";
+                } else {
+                        i++;
+                }
+        }
+        return NULL;
+}
+
 /* Act on the messages c sent that are buffered, as far as its in-flight
  * budget goes. Returns -1 when c was dropped. */
 static int client_process(struct qmp_relay *r, struct client *c)
@@ -238,6 +313,7 @@ static int client_process(struct qmp_relay *r, struct client *c)
                 _cleanup_json_ json_object *cmd = NULL;
                 struct qc_err err = { 0 };
                 json_object *ex, *id = NULL;
+                const char *why;
                 int k = qmp_stream_pop(&c->in, &cmd, &err);
 
                 if (k == 0)
@@ -255,6 +331,14 @@ static int client_process(struct qmp_relay *r, struct client *c)
                         continue;
                 }
                 json_object_object_get_ex(cmd, "id", &id);
+                if ((why = not_qemu_json(c->in.last_line, c->in.last_len))) {
+                        char desc[96];
+
+                        snprintf(desc, sizeof desc, "JSON parse error: %s", why);
+                        if (client_error(r, c, id, "GenericError", desc) < 0)
+                                return -1;
+                        continue;
+                }
                 if (json_object_object_get_ex(cmd, "execute", &ex) && json_object_is_type(ex, json_type_string) &&
                     strcmp(json_object_get_string(ex), "qmp_capabilities") == 0) {
                         if (negotiate(r, c, cmd, id) < 0)
@@ -291,9 +375,31 @@ static void disconnect_upstream(struct qmp_relay *r)
         r->up_out = (struct obuf){ 0 };
 }
 
+/* Hand QEMU's answer to pending[i] to its client, under the client's id. */
+static void answer(struct qmp_relay *r, size_t i, json_object *msg)
+{
+        struct pending p = r->pending[i];
+        struct client *c;
+
+        r->pending[i] = r->pending[--r->n_pending];
+        c = client_by_serial(r, p.serial);
+        if (!c) {
+                json_object_put(p.orig_id);
+                return;
+        }
+        c->inflight--;
+        if (p.orig_id)
+                json_object_object_add(msg, "id", p.orig_id);
+        else
+                json_object_object_del(msg, "id");
+        if (client_send(r, c, msg) == 0)
+                client_process(r, c);
+}
+
 static void upstream_message(struct qmp_relay *r, json_object *msg)
 {
         json_object *rid;
+        size_t oldest = 0;
 
         if (json_object_object_get_ex(msg, "event", NULL)) {
                 /* every client sees every event, as each of QEMU's monitors would */
@@ -302,29 +408,25 @@ static void upstream_message(struct qmp_relay *r, json_object *msg)
                                 client_send(r, r->clients[i], msg);
                 return;
         }
-        if (!json_object_object_get_ex(msg, "id", &rid) || !json_object_is_type(rid, json_type_int))
-                return;
-        for (size_t i = 0; i < r->n_pending; i++) {
-                struct pending p = r->pending[i];
-                struct client *c;
-
-                if (p.id != json_object_get_int64(rid))
-                        continue;
-                r->pending[i] = r->pending[--r->n_pending];
-                c = client_by_serial(r, p.serial);
-                if (!c) {
-                        json_object_put(p.orig_id);
+        if (!json_object_object_get_ex(msg, "id", &rid)) {
+                /* QEMU answers a line it cannot parse with an error without id.
+                 * It runs one command at a time (no oob here), so that line
+                 * was the oldest command it has not answered yet. */
+                if (!json_object_object_get_ex(msg, "error", NULL) || r->n_pending == 0)
                         return;
-                }
-                c->inflight--;
-                if (p.orig_id)
-                        json_object_object_add(msg, "id", p.orig_id);
-                else
-                        json_object_object_del(msg, "id");
-                if (client_send(r, c, msg) == 0)
-                        client_process(r, c);
+                for (size_t i = 1; i < r->n_pending; i++)
+                        if (r->pending[i].id < r->pending[oldest].id)
+                                oldest = i;
+                answer(r, oldest, msg);
                 return;
         }
+        if (!json_object_is_type(rid, json_type_int))
+                return;
+        for (size_t i = 0; i < r->n_pending; i++)
+                if (r->pending[i].id == json_object_get_int64(rid)) {
+                        answer(r, i, msg);
+                        return;
+                }
 }
 
 static void upstream_read(struct qmp_relay *r)

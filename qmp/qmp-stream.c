@@ -177,6 +177,7 @@ int qmp_stream_pop(struct qmp_stream *s, json_object **ret, struct qc_err *err)
                                           snip);
                 }
                 s->last_len = n;
+                s->last_line = line;
                 *ret = o;
                 return 1;
         }

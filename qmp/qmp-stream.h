@@ -18,6 +18,7 @@ struct qmp_stream {
         size_t cap;
         size_t max_line; /* a line longer than this is an error */
         size_t last_len; /* bytes of the line qmp_stream_pop() returned last */
+        const char *last_line; /* that line as received (valid until the next push) */
         json_tokener *tok;
         const char *peer; /* names the peer in messages; NULL = "the QMP peer" */
 };

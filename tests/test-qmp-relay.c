@@ -115,6 +115,9 @@ int main(void)
         /* c sends no id */
         fakeqmp_expect(f, "{\"execute\": \"cont\"}");
         fakeqmp_reply(f, "{}");
+        /* QEMU answers a line it cannot parse without id */
+        fakeqmp_expect(f, "{\"execute\": \"query-bad\"}");
+        fakeqmp_send(f, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray 'x'\"}}");
         /* a leaves before its answer */
         fakeqmp_expect(f, "{\"execute\": \"query-version\"}");
         fakeqmp_sleep(f, 100);
@@ -139,6 +142,11 @@ int main(void)
                "{\"error\":{\"class\":\"CommandNotFound\",\"desc\":\"Expecting capabilities negotiation with "
                "'qmp_capabilities'\"},\"id\":\"x\"}",
                "a command before qmp_capabilities is refused, as QEMU does");
+        say(&a, "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [null]}}");
+        is_str(line(r, &a),
+               "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Invalid parameter type for 'enable[0]', "
+               "expected: string\"}}",
+               "enable: [null] is refused by type");
         say(&a, "{\"execute\": \"qmp_capabilities\", \"arguments\": {\"enable\": [\"oob\"]}}");
         is_str(line(r, &a), "{\"error\":{\"class\":\"GenericError\",\"desc\":\"Capability 'oob' not available\"}}",
                "oob is not offered");
@@ -168,6 +176,25 @@ int main(void)
         line(r, &c);
         say(&c, "{\"execute\": \"cont\"}");
         is_str(line(r, &c), "{\"return\":{}}", "a command without id: the answer has none");
+        say(&c, "{\"execute\": \"query-bad\", \"id\": \"q\"}");
+        is_str(line(r, &c),
+               "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error, stray 'x'\"},\"id\":\"q\"}",
+               "QEMU's id-less error answers the oldest command, under its client's id");
+        say(&c, "{\"execute\": \"x\", \"id\": 5, \"arguments\": {\"n\": 99999999999999999999}}");
+        is_str(line(r, &c),
+               "{\"error\":{\"class\":\"GenericError\",\"desc\":\"JSON parse error: integer out of range\"},"
+               "\"id\":5}",
+               "an integer json-c would clamp is refused, not changed");
+        say(&c, "{\"execute\": \"x\", \"arguments\": {\"n\": -99999999999999999999}}");
+        ok(strstr(line(r, &c) ?: "", "integer out of range"), "negative too");
+        say(&c, "{\"execute\": \"x\", \"arguments\": {\"n\": NaN, \"s\": \"NaN 1e999 /\"}}");
+        ok(strstr(line(r, &c) ?: "", "NaN and Infinity"), "NaN is refused");
+        say(&c, "{\"execute\": \"x\", \"arguments\": {\"n\": -Infinity}}");
+        ok(strstr(line(r, &c) ?: "", "NaN and Infinity"), "-Infinity is refused");
+        say(&c, "{\"execute\": \"x\", \"arguments\": {\"n\": 1e999}}");
+        ok(strstr(line(r, &c) ?: "", "number out of range"), "a double out of range is refused");
+        say(&c, "{\"execute\": \"x\" /* hi */}");
+        ok(strstr(line(r, &c) ?: "", "JSON parse error"), "a comment is refused");
         say(&c, "this is not JSON");
         ok(strstr(line(r, &c) ?: "", "\"class\":\"GenericError\",\"desc\":\"JSON parse error"),
            "garbage gets a parse error");
