@@ -27,6 +27,7 @@ struct client {
         struct qmp_stream in;
         struct obuf out;
         unsigned inflight;
+        size_t queued; /* bytes of its commands QEMU has not answered */
         bool negotiated;
         bool eof; /* sent all it will (shutdown of its side): answer, then close */
 };
@@ -35,6 +36,7 @@ struct pending {
         int64_t id;          /* ours, as QEMU sees it */
         uint64_t serial;     /* the client's */
         json_object *orig_id; /* the client's own id; NULL: it sent none */
+        size_t bytes;         /* the command's, as queued for QEMU */
 };
 
 struct polled {
@@ -54,6 +56,7 @@ struct qmp_relay {
         int64_t next_id;
         struct pending *pending;
         size_t n_pending, cap_pending;
+        size_t queued; /* bytes of all commands QEMU has not answered */
         struct polled polled[QMP_RELAY_MAX_CLIENTS + 1];
         size_t n_polled;
 };
@@ -215,6 +218,7 @@ static int negotiate(struct qmp_relay *r, struct client *c, json_object *cmd, js
 static int forward(struct qmp_relay *r, struct client *c, json_object *cmd, json_object *id)
 {
         struct pending *p;
+        size_t before;
 
         if (r->n_pending == r->cap_pending) {
                 size_t ncap = r->cap_pending ? r->cap_pending * 2 : 16;
@@ -228,13 +232,24 @@ static int forward(struct qmp_relay *r, struct client *c, json_object *cmd, json
         p = &r->pending[r->n_pending];
         *p = (struct pending){ .id = ++r->next_id, .serial = c->serial, .orig_id = id ? json_object_get(id) : NULL };
         json_object_object_add(cmd, "id", json_object_new_int64(p->id));
+        before = obuf_left(&r->up_out);
         if (obuf_add_json(&r->up_out, cmd) < 0) {
                 json_object_put(p->orig_id);
                 return client_error(r, c, id, "GenericError", "out of memory");
         }
+        p->bytes = obuf_left(&r->up_out) - before;
+        r->queued += p->bytes;
+        c->queued += p->bytes;
         r->n_pending++;
         c->inflight++;
         return 0;
+}
+
+/* Whether c may send QEMU one more command now. */
+static bool client_may_send(const struct qmp_relay *r, const struct client *c)
+{
+        return c->inflight < QMP_RELAY_MAX_INFLIGHT && c->queued < QMP_RELAY_MAX_QUEUED &&
+               r->queued < QMP_RELAY_MAX_QUEUED_ALL;
 }
 
 /* What json-c takes but QEMU would not, or would read otherwise: NULL when
@@ -309,7 +324,7 @@ static int client_process(struct qmp_relay *r, struct client *c)
                 drop_client(r, c);
                 return -1;
         }
-        while (c->inflight < QMP_RELAY_MAX_INFLIGHT) {
+        while (client_may_send(r, c)) {
                 _cleanup_json_ json_object *cmd = NULL;
                 struct qc_err err = { 0 };
                 json_object *ex, *id = NULL;
@@ -369,6 +384,7 @@ static void disconnect_upstream(struct qmp_relay *r)
         for (size_t i = 0; i < r->n_pending; i++)
                 json_object_put(r->pending[i].orig_id);
         r->n_pending = 0;
+        r->queued = 0;
         qmp_free(r->q);
         r->q = NULL;
         free(r->up_out.buf);
@@ -382,7 +398,10 @@ static void answer(struct qmp_relay *r, size_t i, json_object *msg)
         struct client *c;
 
         r->pending[i] = r->pending[--r->n_pending];
+        r->queued -= p.bytes;
         c = client_by_serial(r, p.serial);
+        if (c)
+                c->queued -= p.bytes;
         if (!c) {
                 json_object_put(p.orig_id);
                 return;
@@ -566,7 +585,7 @@ size_t qmp_relay_pollfds(struct qmp_relay *r, struct pollfd *pfd, size_t max)
                 /* a client with its budget at QEMU sends nothing more until
                  * replies come back; one that reads nothing gets nothing more
                  * read from it either (it is dropped at QMP_RELAY_MAX_OUT) */
-                if (!c->eof && c->inflight < QMP_RELAY_MAX_INFLIGHT && obuf_left(&c->out) < QMP_RELAY_MAX_OUT / 2)
+                if (!c->eof && client_may_send(r, c) && obuf_left(&c->out) < QMP_RELAY_MAX_OUT / 2)
                         ev |= POLLIN;
                 pfd[n] = (struct pollfd){ .fd = c->fd, .events = ev };
                 r->polled[r->n_polled++] = (struct polled){ .fd = c->fd, .serial = c->serial };
@@ -627,6 +646,12 @@ void qmp_relay_dispatch(struct qmp_relay *r, const struct pollfd *pfd, size_t n)
                 else if (c->eof)
                         client_process(r, c); /* its last answer went out */
         }
+        /* a client waiting for room that an answer to another one made:
+         * its buffered commands go on (backwards: a drop moves the last one
+         * here, seen already) */
+        for (size_t i = r->n_clients; i-- > 0;)
+                if (qmp_stream_pending(&r->clients[i]->in) && client_may_send(r, r->clients[i]))
+                        client_process(r, r->clients[i]);
         /* commands the clients sent go to QEMU in one write where it can */
         if (r->q && obuf_left(&r->up_out) && obuf_flush(&r->up_out, r->q->fd) < 0)
                 disconnect_upstream(r);

@@ -6,7 +6,8 @@
  * replaced by one of ours, and the reply goes back to that client with the
  * client's own id (or none, as it sent none). Events go to every client that
  * negotiated. A client that stops reading is not waited for: past
- * QMP_RELAY_MAX_OUT bytes of unread output it is dropped. Messages are one
+ * QMP_RELAY_MAX_OUT bytes of unread output it is dropped; one that sends
+ * more than QEMU answers is read no further (QMP_RELAY_MAX_QUEUED). Messages are one
  * JSON object per line, as QEMU writes them and as QMP clients send them.
  *
  * The relay never blocks: the caller polls the fds it gives and hands back
@@ -20,6 +21,12 @@
 #define QMP_RELAY_MAX_CLIENTS 64
 #define QMP_RELAY_MAX_OUT (8u << 20)   /* unread output per client before it is dropped */
 #define QMP_RELAY_MAX_INFLIGHT 64      /* commands of one client at QEMU; past it, its input waits */
+/* Bytes of commands sent on to QEMU and not answered yet, of one client and
+ * of all: past either, no more is read from that client until answers come
+ * (backpressure; the client's own writes block). One command more than the
+ * bound always fits (up to QMP_MAX_LINE). */
+#define QMP_RELAY_MAX_QUEUED (4u << 20)
+#define QMP_RELAY_MAX_QUEUED_ALL (32u << 20)
 
 struct qmp_relay;
 

@@ -94,6 +94,58 @@ static int join(struct qmp_relay *r, struct peer *p, struct qc_err *err)
         return qmp_relay_add_client(r, sv[1], err);
 }
 
+/* A client that sends far more than QEMU answers: the relay stops reading
+ * it (its writes then block) instead of queuing without bound. */
+static void backpressure(void)
+{
+        struct fakeqmp *f = fakeqmp_new();
+        struct qmp_relay *r = NULL;
+        struct qc_err err = { 0 };
+        struct peer p;
+        char path[64];
+        size_t big = 512u << 10, sent = 0, stall = 0, limit = 3 * QMP_RELAY_MAX_QUEUED;
+        char *cmd = malloc(big + 64), *log = NULL;
+        size_t len;
+
+        snprintf(path, sizeof path, "/tmp/test-qmp-relay-bp-%d.sock", (int)getpid());
+        fakeqmp_greet(f);
+        fakeqmp_wait_eof(f); /* reads all, answers nothing */
+        if (!cmd || fakeqmp_listen(f, path) < 0)
+                tap_skip_all("fake QMP server cannot listen on %s", path);
+        len = (size_t)snprintf(cmd, 64, "{\"execute\": \"x\", \"arguments\": {\"s\": \"");
+        memset(cmd + len, 'a', big);
+        len += big;
+        len += (size_t)sprintf(cmd + len, "\"}}\n");
+        is_int(qmp_relay_new(path, 2000, &r, &err), 0, "second relay made");
+        is_int(join(r, &p, &err), 0, "a client that floods");
+        line(r, &p);
+        say(&p, "{\"execute\": \"qmp_capabilities\"}");
+        line(r, &p);
+        /* write until the relay has taken nothing for 100 rounds */
+        for (size_t off = 0; sent < limit && stall < 100;) {
+                ssize_t n = send(p.fd, cmd + off, len - off, MSG_DONTWAIT);
+
+                if (n > 0) {
+                        sent += (size_t)n;
+                        off = (off + (size_t)n) % len;
+                        stall = 0;
+                } else {
+                        stall++;
+                }
+                pump(r, 1);
+        }
+        ok(sent < limit, "the relay stops reading a client past its bound (%zu bytes taken)", sent);
+        close(p.fd);
+        pump(r, 10);
+        qmp_relay_free(r);
+        if (!ok(fakeqmp_finish(f, &log) == 0, "the flood's fake QEMU saw its script"))
+                tap_diag("%s", log ? log : "?");
+        free(log);
+        free(cmd);
+        fakeqmp_free(f);
+        unlink(path);
+}
+
 int main(void)
 {
         struct fakeqmp *f = fakeqmp_new();
@@ -219,5 +271,6 @@ int main(void)
         free(log);
         fakeqmp_free(f);
         unlink(path);
+        backpressure();
         return tap_done();
 }
