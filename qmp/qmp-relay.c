@@ -376,11 +376,26 @@ static int client_process(struct qmp_relay *r, struct client *c)
         return 0;
 }
 
-static void disconnect_upstream(struct qmp_relay *r)
+/* QEMU is gone or broke the protocol: nobody can be served. why (NULL:
+ * say nothing) goes to each client as the error answering each of its
+ * commands still out, or without id when it had none out; then it is
+ * closed. The next client to arrive connects anew. */
+static void disconnect_upstream(struct qmp_relay *r, const char *why)
 {
-        /* QEMU is gone or broke the protocol: nobody can be served */
-        while (r->n_clients)
-                drop_client(r, r->clients[0]);
+        while (r->n_clients) {
+                struct client *c = r->clients[r->n_clients - 1];
+                bool told = false, gone = false;
+
+                for (size_t i = 0; why && !gone && i < r->n_pending; i++)
+                        if (r->pending[i].serial == c->serial) {
+                                told = true;
+                                gone = client_error(r, c, r->pending[i].orig_id, "GenericError", why) < 0;
+                        }
+                if (why && !told)
+                        gone = client_error(r, c, NULL, "GenericError", why) < 0;
+                if (!gone)
+                        drop_client(r, c);
+        }
         for (size_t i = 0; i < r->n_pending; i++)
                 json_object_put(r->pending[i].orig_id);
         r->n_pending = 0;
@@ -454,11 +469,14 @@ static void upstream_read(struct qmp_relay *r)
         struct qc_err err = { 0 };
         json_object *msg;
         ssize_t n = read(r->q->fd, buf, sizeof buf);
+        char why[sizeof err.msg + 64];
 
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return;
         if (n <= 0 || qmp_stream_push(&r->q->in, buf, (size_t)n, &err) < 0) {
-                disconnect_upstream(r);
+                snprintf(why, sizeof why, "lost the connection to QEMU's monitor: %s",
+                         n < 0 ? strerror(errno) : n == 0 ? "QEMU closed it" : err.msg);
+                disconnect_upstream(r, why);
                 return;
         }
         for (int k; r->q && (k = qmp_stream_pop(&r->q->in, &msg, &err)) != 0;) {
@@ -524,7 +542,7 @@ void qmp_relay_free(struct qmp_relay *r)
 {
         if (!r)
                 return;
-        disconnect_upstream(r);
+        disconnect_upstream(r, NULL);
         free(r->pending);
         free(r->greeting);
         free(r->upstream_path);
@@ -654,5 +672,5 @@ void qmp_relay_dispatch(struct qmp_relay *r, const struct pollfd *pfd, size_t n)
                         client_process(r, r->clients[i]);
         /* commands the clients sent go to QEMU in one write where it can */
         if (r->q && obuf_left(&r->up_out) && obuf_flush(&r->up_out, r->q->fd) < 0)
-                disconnect_upstream(r);
+                disconnect_upstream(r, "lost the connection to QEMU's monitor: it took no more commands");
 }

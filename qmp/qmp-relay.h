@@ -7,7 +7,9 @@
  * client's own id (or none, as it sent none). Events go to every client that
  * negotiated. A client that stops reading is not waited for: past
  * QMP_RELAY_MAX_OUT bytes of unread output it is dropped; one that sends
- * more than QEMU answers is read no further (QMP_RELAY_MAX_QUEUED). Messages are one
+ * more than QEMU answers is read no further (QMP_RELAY_MAX_QUEUED). When
+ * QEMU's connection breaks, each client gets a GenericError (answering its
+ * commands still out) and is closed; the next client connects anew. Messages are one
  * JSON object per line, as QEMU writes them and as QMP clients send them.
  *
  * The relay never blocks: the caller polls the fds it gives and hands back

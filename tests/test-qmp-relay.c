@@ -146,6 +146,75 @@ static void backpressure(void)
         unlink(path);
 }
 
+/* QEMU's side breaks (EOF, then a reply line too long): each client gets
+ * an error answering its command, or one without id, and is closed; the
+ * next client connects anew. */
+static void upstream_lost(void)
+{
+        struct fakeqmp *f = fakeqmp_new(), *g = fakeqmp_new();
+        struct qmp_relay *r = NULL;
+        struct qc_err err = { 0 };
+        struct peer p, idle, e;
+        char path[64], *log = NULL;
+        size_t big = QMP_MAX_LINE + 2;
+        char *flood = malloc(big);
+
+        snprintf(path, sizeof path, "/tmp/test-qmp-relay-lost-%d.sock", (int)getpid());
+        fakeqmp_greet(f);
+        fakeqmp_expect(f, "{\"execute\": \"query-x\"}");
+        fakeqmp_close(f);
+        if (!flood || fakeqmp_listen(f, path) < 0)
+                tap_skip_all("fake QMP server cannot listen on %s", path);
+        is_int(qmp_relay_new(path, 2000, &r, &err), 0, "third relay made");
+        is_int(join(r, &p, &err), 0, "a client");
+        line(r, &p);
+        is_int(join(r, &idle, &err), 0, "an idle client");
+        line(r, &idle);
+        say(&p, "{\"execute\": \"qmp_capabilities\"}");
+        line(r, &p);
+        say(&p, "{\"execute\": \"query-x\", \"id\": \"l\"}");
+        is_str(line(r, &p),
+               "{\"error\":{\"class\":\"GenericError\",\"desc\":\"lost the connection to QEMU's monitor: QEMU "
+               "closed it\"},\"id\":\"l\"}",
+               "QEMU closes: the command still out gets an error");
+        ok(at_eof(r, &p), "and the client is closed");
+        ok(strstr(line(r, &idle) ?: "", "lost the connection"), "the idle client is told too, without id");
+        ok(at_eof(r, &idle), "and closed");
+        if (!ok(fakeqmp_finish(f, &log) == 0, "the first fake QEMU saw its script"))
+                tap_diag("%s", log ? log : "?");
+        free(log);
+        log = NULL;
+        close(p.fd);
+        close(idle.fd);
+        unlink(path);
+
+        memset(flood, 'a', big);
+        fakeqmp_greet(g);
+        fakeqmp_expect(g, "{\"execute\": \"query-y\"}");
+        fakeqmp_send_raw(g, flood, big);
+        if (fakeqmp_listen(g, path) < 0)
+                tap_skip_all("fake QMP server cannot listen on %s", path);
+        is_int(join(r, &e, &err), 0, "the next client connects to QEMU anew (%s)", err.msg);
+        ok(strstr(line(r, &e) ?: "", "\"QMP\""), "greeted");
+        say(&e, "{\"execute\": \"qmp_capabilities\"}");
+        line(r, &e);
+        say(&e, "{\"execute\": \"query-y\", \"id\": 2}");
+        {
+                const char *l = line(r, &e) ?: "";
+
+                ok(strstr(l, "lost the connection to QEMU's monitor: message from") && strstr(l, "\"id\":2"),
+                   "a reply line too long: the command gets an error (%s)", l);
+        }
+        ok(at_eof(r, &e), "and the client is closed");
+        close(e.fd);
+        qmp_relay_free(r);
+        fakeqmp_finish(g, NULL); /* its write may fail: the relay left */
+        fakeqmp_free(g);
+        fakeqmp_free(f);
+        free(flood);
+        unlink(path);
+}
+
 int main(void)
 {
         struct fakeqmp *f = fakeqmp_new();
@@ -272,5 +341,6 @@ int main(void)
         fakeqmp_free(f);
         unlink(path);
         backpressure();
+        upstream_lost();
         return tap_done();
 }
