@@ -40,7 +40,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                         if (!json_object_to_json_string_ext(ev, JSON_C_TO_STRING_PLAIN))
                                 abort();
                         r = sup_event_apply(&rec, ev, running, foreground);
-                        if (r & ~(SUP_EVENT_RECORD | SUP_EVENT_QUIT))
+                        if (r & ~(SUP_EVENT_RECORD | SUP_EVENT_QUIT | SUP_EVENT_RESYNC))
                                 abort();
                         if ((r & SUP_EVENT_QUIT) && !foreground)
                                 abort(); /* only `run` quits a paused panic */
