@@ -187,7 +187,7 @@ const struct spec_key spec_keys[] = {
           .missing = "missing; give the cell's guest vCPUs, like \"0-1\"", .type_doc = "guest vCPU list, required",
           .default_doc = "—", .doc = "the cell's guest vCPU numbers", .libvirt = "<cell cpus>",
           .example = "\"0\"", .needs = "{\"numa\": {\"cells\": [{\"memory\": \"1G\"}]}}" },
-        { .path = "numa.cells[].memory", .type = SPEC_SIZE, .flags = KEY_REQUIRED, FC(memory),
+        { .path = "numa.cells[].memory", .type = SPEC_SIZE, .flags = KEY_REQUIRED, FC(memory), .min = 1,
           .missing = "missing; give the cell's memory, like \"2G\"", .type_doc = "size, required", .default_doc = "—",
           .doc = "the cell's RAM", .libvirt = "<cell memory>", .example = "\"1G\"",
           .needs = "{\"numa\": {\"cells\": [{\"cpus\": \"0\"}]}}" },

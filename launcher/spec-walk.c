@@ -178,6 +178,13 @@ static void parse_value(struct spec_ctx *c, const struct spec_key *k, const stru
                 break;
         case SPEC_SIZE:
                 r = get_size(c, n, path, (uint64_t *)f);
+                /* a size below .min (a NUMA cell of "0G") would be read back
+                 * as absent after spec_to_json, which leaves 0 out */
+                if (r == 0 && *(uint64_t *)f < k->min) {
+                        diag(c, n, path, "\"%.40s\" is too small; give more, like %s", n->str,
+                             k->example ? k->example : "\"1G\"");
+                        r = -1;
+                }
                 break;
         case SPEC_CPUSET:
                 r = get_cpuset(c, n, path, k->what, (struct cpuset *)f);

@@ -108,7 +108,7 @@ across = """bridge-ifname bridge-no-bridge cdrom-readonly-false cpulist-overflow
   dimm-max-without-slots duplicate-key hard-below-size host-passthrough-tcg
   hugepages-bad-size hugepages-not-dividing initrd-without-kernel
   limits-order locked-no-hard max-not-above-size model-with-host-model
-  net-keys-wrong-type numa-cell-past-max numa-memory-sum numa-missing-vcpu
+  net-keys-wrong-type numa-cell-past-max numa-cell-zero numa-memory-sum numa-missing-vcpu
   numa-overlap-sum numa-overlap numa-several pin-nonexistent
   plugged-past-max plugged-without-max size-overflow slots-without-max
   topology-mismatch vcpus-over-max virtio-mem-no-max""".split()
