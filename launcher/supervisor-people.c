@@ -14,7 +14,9 @@
 
 _Static_assert(SUP_PEOPLE_MAX_POLL >= QMP_RELAY_MAX_CLIENTS + 2, "room for the listener, QEMU and every client");
 
-/* QEMU's relay monitor is nobody else's: it answers at once */
+/* QEMU's relay monitor is nobody else's: it answers at once. The relay
+ * never waits for it (the greeting comes through the poll loop); this is
+ * how long the clients wait before they are told QEMU did not greet. */
 #define RELAY_CONNECT_TIMEOUT_MS 3000
 
 struct sup_people {

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "../common/cleanup.h"
@@ -28,6 +29,7 @@ struct client {
         struct obuf out;
         unsigned inflight;
         size_t queued; /* bytes of its commands QEMU has not answered */
+        bool greeted;    /* QEMU's greeting, once the relay has it */
         bool negotiated;
         bool eof; /* sent all it will (shutdown of its side): answer, then close */
 };
@@ -47,7 +49,13 @@ struct polled {
 struct qmp_relay {
         char *upstream_path;
         int timeout_ms;
-        struct qmp *q; /* NULL until the first client */
+        /* QEMU's monitor, connected when the first client comes; the
+         * greeting and qmp_capabilities go through the poll loop too, so
+         * the caller's loop never waits for QEMU */
+        int up_fd; /* -1: not connected */
+        enum { UP_NONE, UP_GREETING, UP_NEGOTIATING, UP_READY } up_state;
+        int64_t up_deadline; /* for UP_GREETING and UP_NEGOTIATING */
+        struct qmp_stream up_in;
         struct obuf up_out;
         char *greeting; /* what each client is greeted with, CRLF included */
         struct client *clients[QMP_RELAY_MAX_CLIENTS];
@@ -318,6 +326,8 @@ static const char *not_qemu_json(const char *line, size_t n)
  * budget goes. Returns -1 when c was dropped. */
 static int client_process(struct qmp_relay *r, struct client *c)
 {
+        if (!c->greeted)
+                return 0; /* what it sent waits for QEMU's greeting */
         /* `echo '{"execute": ...}' | socat - UNIX-CONNECT:qmp.sock` ends its
          * side at once and waits for the answers */
         if (c->eof && c->inflight == 0 && qmp_stream_pending(&c->in) == 0 && !obuf_left(&c->out)) {
@@ -400,8 +410,12 @@ static void disconnect_upstream(struct qmp_relay *r, const char *why)
                 json_object_put(r->pending[i].orig_id);
         r->n_pending = 0;
         r->queued = 0;
-        qmp_free(r->q);
-        r->q = NULL;
+        if (r->up_fd >= 0) {
+                close(r->up_fd);
+                qmp_stream_done(&r->up_in);
+        }
+        r->up_fd = -1;
+        r->up_state = UP_NONE;
         free(r->up_out.buf);
         r->up_out = (struct obuf){ 0 };
 }
@@ -463,66 +477,122 @@ static void upstream_message(struct qmp_relay *r, json_object *msg)
                 }
 }
 
+static void upstream_handshake(struct qmp_relay *r, json_object *msg);
+
 static void upstream_read(struct qmp_relay *r)
 {
         char buf[READ_CHUNK];
         struct qc_err err = { 0 };
         json_object *msg;
-        ssize_t n = read(r->q->fd, buf, sizeof buf);
+        ssize_t n = read(r->up_fd, buf, sizeof buf);
         char why[sizeof err.msg + 64];
 
         if (n < 0 && (errno == EINTR || errno == EAGAIN))
                 return;
-        if (n <= 0 || qmp_stream_push(&r->q->in, buf, (size_t)n, &err) < 0) {
+        if (n <= 0 || qmp_stream_push(&r->up_in, buf, (size_t)n, &err) < 0) {
                 snprintf(why, sizeof why, "lost the connection to QEMU's monitor: %s",
                          n < 0 ? strerror(errno) : n == 0 ? "QEMU closed it" : err.msg);
                 disconnect_upstream(r, why);
                 return;
         }
-        for (int k; r->q && (k = qmp_stream_pop(&r->q->in, &msg, &err)) != 0;) {
+        for (int k; r->up_fd >= 0 && (k = qmp_stream_pop(&r->up_in, &msg, &err)) != 0;) {
                 if (k < 0)
                         continue; /* not ours to answer; QEMU does not send garbage */
-                upstream_message(r, msg);
+                if (r->up_state == UP_READY)
+                        upstream_message(r, msg);
+                else
+                        upstream_handshake(r, msg);
                 json_object_put(msg);
         }
 }
 
+/* Start connecting: the greeting and qmp_capabilities come through the
+ * poll loop (upstream_handshake). Fails only when nobody listens. */
 static int connect_upstream(struct qmp_relay *r, struct qc_err *err)
 {
-        const struct qmp_version *v;
-        _cleanup_json_ json_object *g = NULL, *qmp = NULL, *ver = NULL, *qemu = NULL;
-        const char *s;
-        int fl;
+        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        int fd;
 
-        if (qmp_connect(r->upstream_path, r->timeout_ms, &r->q, err) < 0)
-                return -1;
-        fl = fcntl(r->q->fd, F_GETFL);
-        if (fl >= 0)
-                fcntl(r->q->fd, F_SETFL, fl | O_NONBLOCK);
-        /* QEMU's greeting, without "oob": every command here runs in order */
-        v = qmp_greeting_version(r->q);
-        g = json_object_new_object(), qmp = json_object_new_object(), ver = json_object_new_object(),
-        qemu = json_object_new_object();
-        if (!g || !qmp || !ver || !qemu)
-                return qc_err_set(err, ENOMEM, "out of memory");
-        json_object_object_add(qemu, "micro", json_object_new_int(v->micro));
-        json_object_object_add(qemu, "minor", json_object_new_int(v->minor));
-        json_object_object_add(qemu, "major", json_object_new_int(v->major));
-        json_object_object_add(ver, "qemu", TAKE_PTR(qemu));
-        json_object_object_add(ver, "package", json_object_new_string(v->package ? v->package : ""));
-        json_object_object_add(qmp, "version", TAKE_PTR(ver));
-        json_object_object_add(qmp, "capabilities", json_object_new_array());
-        json_object_object_add(g, "QMP", TAKE_PTR(qmp));
-        s = json_object_to_json_string_ext(g, JSON_C_TO_STRING_PLAIN);
-        free(r->greeting);
-        if (!s || asprintf(&r->greeting, "%s\r\n", s) < 0) {
-                r->greeting = NULL;
+        if (strlen(r->upstream_path) >= sizeof sa.sun_path)
+                return qc_err_set(err, ENAMETOOLONG, "%s: path too long for a unix socket", r->upstream_path);
+        strcpy(sa.sun_path, r->upstream_path);
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+        if (fd < 0)
+                return qc_err_sys(err, errno, "socket");
+        /* a unix socket connects at once or not at all (EAGAIN: backlog full) */
+        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
+                int e = errno;
+
+                close(fd);
+                return qc_err_sys(err, e, "connect to %s", r->upstream_path);
+        }
+        if (qmp_stream_init(&r->up_in, QMP_MAX_LINE) < 0) {
+                close(fd);
                 return qc_err_set(err, ENOMEM, "out of memory");
         }
-        /* events queued while connecting were nobody's yet */
-        for (json_object *ev; (ev = qmp_next_event(r->q));)
-                json_object_put(ev);
+        r->up_in.peer = "QEMU";
+        r->up_fd = fd;
+        r->up_state = UP_GREETING;
+        r->up_deadline = qmp_deadline_after(r->timeout_ms);
         return 0;
+}
+
+/* Greet c (once the relay has QEMU's greeting). Returns -1 when c was dropped. */
+static int client_greet(struct qmp_relay *r, struct client *c)
+{
+        c->greeted = true;
+        if (obuf_add(&c->out, r->greeting, strlen(r->greeting)) < 0 || obuf_flush(&c->out, c->fd) < 0) {
+                drop_client(r, c);
+                return -1;
+        }
+        return 0;
+}
+
+/* QEMU's greeting, then its answer to our qmp_capabilities; events before
+ * that were nobody's. */
+static void upstream_handshake(struct qmp_relay *r, json_object *msg)
+{
+        if (r->up_state == UP_GREETING) {
+                _cleanup_json_ json_object *g = json_object_new_object(), *qmp = json_object_new_object();
+                json_object *ver = qmp_member(qmp_member(msg, "QMP", json_type_object), "version", json_type_object);
+                const char *s;
+
+                if (!ver) {
+                        disconnect_upstream(r, "QEMU's monitor sent no greeting");
+                        return;
+                }
+                if (!g || !qmp)
+                        goto oom;
+                /* QEMU's greeting, without "oob": every command here runs in order */
+                json_object_object_add(qmp, "version", json_object_get(ver));
+                json_object_object_add(qmp, "capabilities", json_object_new_array());
+                json_object_object_add(g, "QMP", TAKE_PTR(qmp));
+                s = json_object_to_json_string_ext(g, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
+                free(r->greeting);
+                if (!s || asprintf(&r->greeting, "%s\r\n", s) < 0) {
+                        r->greeting = NULL;
+                        goto oom;
+                }
+                static const char caps[] = "{\"execute\":\"qmp_capabilities\"}\r\n";
+
+                if (obuf_add(&r->up_out, caps, strlen(caps)) < 0)
+                        goto oom;
+                r->up_state = UP_NEGOTIATING;
+                return;
+        }
+        if (json_object_object_get_ex(msg, "event", NULL))
+                return;
+        if (!json_object_object_get_ex(msg, "return", NULL)) {
+                disconnect_upstream(r, "QEMU's monitor refused qmp_capabilities");
+                return;
+        }
+        r->up_state = UP_READY;
+        for (size_t i = r->n_clients; i-- > 0;)
+                if (!r->clients[i]->greeted)
+                        client_greet(r, r->clients[i]);
+        return;
+oom:
+        disconnect_upstream(r, "out of memory");
 }
 
 int qmp_relay_new(const char *upstream, int timeout_ms, struct qmp_relay **ret, struct qc_err *err)
@@ -534,6 +604,7 @@ int qmp_relay_new(const char *upstream, int timeout_ms, struct qmp_relay **ret, 
                 return qc_err_set(err, ENOMEM, "out of memory");
         }
         r->timeout_ms = timeout_ms;
+        r->up_fd = -1;
         *ret = r;
         return 0;
 }
@@ -563,7 +634,7 @@ int qmp_relay_add_client(struct qmp_relay *r, int fd, struct qc_err *err)
                 close(fd);
                 return qc_err_set(err, EMFILE, "%d clients connected already", QMP_RELAY_MAX_CLIENTS);
         }
-        if (!r->q && connect_upstream(r, err) < 0) {
+        if (r->up_fd < 0 && connect_upstream(r, err) < 0) {
                 close(fd);
                 return -1;
         }
@@ -579,10 +650,8 @@ int qmp_relay_add_client(struct qmp_relay *r, int fd, struct qc_err *err)
         if (fl >= 0)
                 fcntl(fd, F_SETFL, fl | O_NONBLOCK);
         r->clients[r->n_clients++] = c;
-        if (obuf_add(&c->out, r->greeting, strlen(r->greeting)) < 0 || obuf_flush(&c->out, fd) < 0) {
-                drop_client(r, c);
+        if (r->up_state == UP_READY && client_greet(r, c) < 0)
                 return qc_err_set(err, EPIPE, "the client left before its greeting");
-        }
         return 0;
 }
 
@@ -591,9 +660,15 @@ size_t qmp_relay_pollfds(struct qmp_relay *r, struct pollfd *pfd, size_t max)
         size_t n = 0;
 
         r->n_polled = 0;
-        if (r->q && n < max) {
-                pfd[n] = (struct pollfd){ .fd = r->q->fd, .events = POLLIN | (obuf_left(&r->up_out) ? POLLOUT : 0) };
-                r->polled[r->n_polled++] = (struct polled){ .fd = r->q->fd, .serial = 0 };
+        if (r->up_fd >= 0 && r->up_state != UP_READY && qmp_remaining(r->up_deadline) == 0) {
+                char why[80];
+
+                snprintf(why, sizeof why, "QEMU's monitor did not greet within %d ms", r->timeout_ms);
+                disconnect_upstream(r, why);
+        }
+        if (r->up_fd >= 0 && n < max) {
+                pfd[n] = (struct pollfd){ .fd = r->up_fd, .events = POLLIN | (obuf_left(&r->up_out) ? POLLOUT : 0) };
+                r->polled[r->n_polled++] = (struct polled){ .fd = r->up_fd, .serial = 0 };
                 n++;
         }
         for (size_t i = 0; i < r->n_clients && n < max; i++) {
@@ -603,7 +678,7 @@ size_t qmp_relay_pollfds(struct qmp_relay *r, struct pollfd *pfd, size_t max)
                 /* a client with its budget at QEMU sends nothing more until
                  * replies come back; one that reads nothing gets nothing more
                  * read from it either (it is dropped at QMP_RELAY_MAX_OUT) */
-                if (!c->eof && client_may_send(r, c) && obuf_left(&c->out) < QMP_RELAY_MAX_OUT / 2)
+                if (c->greeted && !c->eof && client_may_send(r, c) && obuf_left(&c->out) < QMP_RELAY_MAX_OUT / 2)
                         ev |= POLLIN;
                 pfd[n] = (struct pollfd){ .fd = c->fd, .events = ev };
                 r->polled[r->n_polled++] = (struct polled){ .fd = c->fd, .serial = c->serial };
@@ -646,7 +721,7 @@ void qmp_relay_dispatch(struct qmp_relay *r, const struct pollfd *pfd, size_t n)
                 if (!pfd[i].revents || pfd[i].fd != p->fd)
                         continue;
                 if (p->serial == 0) {
-                        if (!r->q || r->q->fd != p->fd)
+                        if (r->up_fd != p->fd)
                                 continue;
                         if (pfd[i].revents & (POLLIN | POLLHUP | POLLERR))
                                 upstream_read(r);
@@ -671,6 +746,6 @@ void qmp_relay_dispatch(struct qmp_relay *r, const struct pollfd *pfd, size_t n)
                 if (qmp_stream_pending(&r->clients[i]->in) && client_may_send(r, r->clients[i]))
                         client_process(r, r->clients[i]);
         /* commands the clients sent go to QEMU in one write where it can */
-        if (r->q && obuf_left(&r->up_out) && obuf_flush(&r->up_out, r->q->fd) < 0)
+        if (r->up_fd >= 0 && obuf_left(&r->up_out) && obuf_flush(&r->up_out, r->up_fd) < 0)
                 disconnect_upstream(r, "lost the connection to QEMU's monitor: it took no more commands");
 }

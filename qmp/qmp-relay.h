@@ -34,7 +34,9 @@ struct qmp_relay;
 
 /* upstream: the path of QEMU's monitor socket the relay talks through; it
  * is connected when the first client arrives (a relay nobody uses costs
- * QEMU nothing), with timeout_ms for the greeting. */
+ * QEMU nothing). QEMU's greeting and qmp_capabilities go through the poll
+ * loop, never waited for; clients are greeted once they are done. Past
+ * timeout_ms without them, the clients get an error and are closed. */
 int qmp_relay_new(const char *upstream, int timeout_ms, struct qmp_relay **ret, struct qc_err *err);
 void qmp_relay_free(struct qmp_relay *r);
 /* Take a connected client fd (closed by the relay from now on, also on

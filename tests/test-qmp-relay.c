@@ -215,6 +215,57 @@ static void upstream_lost(void)
         unlink(path);
 }
 
+/* The first client does not wait for QEMU's greeting inside
+ * qmp_relay_add_client (the supervisor's poll loop goes on meanwhile), and
+ * a QEMU that never greets is given up on. */
+static void slow_greeting(void)
+{
+        struct fakeqmp *f = fakeqmp_new(), *g = fakeqmp_new();
+        struct qmp_relay *r = NULL;
+        struct qc_err err = { 0 };
+        struct peer p, q;
+        char path[64], c, *log = NULL;
+
+        snprintf(path, sizeof path, "/tmp/test-qmp-relay-slow-%d.sock", (int)getpid());
+        fakeqmp_sleep(f, 300);
+        fakeqmp_greet(f);
+        fakeqmp_expect(f, "{\"execute\": \"query-z\"}");
+        fakeqmp_reply(f, "{}");
+        fakeqmp_wait_eof(f);
+        if (fakeqmp_listen(f, path) < 0)
+                tap_skip_all("fake QMP server cannot listen on %s", path);
+        is_int(qmp_relay_new(path, 5000, &r, &err), 0, "fourth relay made");
+        is_int(join(r, &p, &err), 0, "a client while QEMU is slow to greet (%s)", err.msg);
+        ok(recv(p.fd, &c, 1, MSG_DONTWAIT) < 0 && errno == EAGAIN,
+           "qmp_relay_add_client returned before QEMU's greeting came");
+        say(&p, "{\"execute\": \"qmp_capabilities\"}");
+        ok(strstr(line(r, &p) ?: "", "\"QMP\""), "the greeting comes through the poll loop");
+        is_str(line(r, &p), "{\"return\":{}}", "what the client sent early is answered after it");
+        say(&p, "{\"execute\": \"query-z\", \"id\": 3}");
+        is_str(line(r, &p), "{\"return\":{},\"id\":3}", "and commands go through");
+        close(p.fd);
+        qmp_relay_free(r);
+        if (!ok(fakeqmp_finish(f, &log) == 0, "the slow fake QEMU saw its script"))
+                tap_diag("%s", log ? log : "?");
+        free(log);
+        unlink(path);
+
+        fakeqmp_sleep(g, 1000);
+        fakeqmp_wait_eof(g);
+        if (fakeqmp_listen(g, path) < 0)
+                tap_skip_all("fake QMP server cannot listen on %s", path);
+        is_int(qmp_relay_new(path, 100, &r, &err), 0, "fifth relay made");
+        is_int(join(r, &q, &err), 0, "a client while QEMU does not greet");
+        ok(strstr(line(r, &q) ?: "", "QEMU's monitor did not greet within 100 ms"), "it is told why");
+        ok(at_eof(r, &q), "and closed");
+        close(q.fd);
+        qmp_relay_free(r);
+        fakeqmp_finish(g, NULL);
+        fakeqmp_free(g);
+        fakeqmp_free(f);
+        unlink(path);
+}
+
 int main(void)
 {
         struct fakeqmp *f = fakeqmp_new();
@@ -342,5 +393,6 @@ int main(void)
         unlink(path);
         backpressure();
         upstream_lost();
+        slow_greeting();
         return tap_done();
 }
