@@ -61,7 +61,7 @@ static void run_raw(int n, char **argv, struct b_series *s)
         int64_t t0;
         int plugged;
 
-        snprintf(sock, sizeof sock, "%s/bare/hp%d/qmp.sock", dir, n);
+        snprintf(sock, sizeof sock, "%s/bare/hp%d/ctl.sock", dir, n);
         snprintf(qlog, sizeof qlog, "%s/bare/hp%d/qemu.log", dir, n);
         unlink(sock);
         b_bare_spawn(argv, qlog);

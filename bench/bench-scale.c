@@ -68,7 +68,7 @@ static void run_bare(int n, char ***argvs, struct b_series *start, struct b_seri
         for (int i = 0; i < n; i++) {
                 char sock[4096], qlog[4096];
 
-                snprintf(sock, sizeof sock, "%s/bare/sc%d/qmp.sock", dir, i);
+                snprintf(sock, sizeof sock, "%s/bare/sc%d/ctl.sock", dir, i);
                 snprintf(qlog, sizeof qlog, "%s/bare/sc%d/qemu.log", dir, i);
                 unlink(sock);
                 b_bare_spawn(argvs[i], qlog);

@@ -79,7 +79,7 @@ static void run_bare(bool with_s, bool ready, struct b_series *s, struct b_serie
         int64_t t0;
 
         snprintf(dir, sizeof dir, "%s/%s", baredir, name);
-        path(sock, sizeof sock, baredir, "qmp.sock");
+        path(sock, sizeof sock, baredir, "ctl.sock"); /* QEMU's own monitor (qmp.sock is the supervisor's relay) */
         path(log, sizeof log, baredir, "serial.log");
         path(qlog, sizeof qlog, baredir, "qemu.log");
         unlink(sock);
