@@ -39,7 +39,7 @@ int cli_agent_path(const char *verb, const char *name, char **ret_path)
         struct qc_err err = { 0 };
         char *p;
 
-        if (vm_open(name, verb, VM_OPEN_NO_QMP, &h, &err) < 0)
+        if (vm_open(name, verb, VM_OPEN_NO_QMP, cli_lock_timeout_ms, &h, &err) < 0)
                 return cli_fail(verb, &err);
         if (!h->spec->guest_agent)
                 return cli_failf(verb, "VM `%s` has no guest agent port: add \"guest_agent\": true to its VM file "

@@ -117,7 +117,7 @@ struct cli_opts {
  * up by name or alias): options may come anywhere, as GNU tools and virsh
  * take them, and "--" ends them. The other arguments end up, in order, at
  * argv[optind..argc-1]. --json, --timeout and --lock-timeout are handled
- * here (--lock-timeout sets vm_lock_timeout_ms), the rest by on_opt.
+ * here (--lock-timeout sets cli_lock_timeout_ms), the rest by on_opt.
  * Returns -1 to go on, else an exit code (--help printed, usage error). */
 int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o);
 /* Where VERB's first argument that is not an option is in argv (options
@@ -126,7 +126,10 @@ int cli_first_arg(const char *verb, int argc, char **argv);
 /* An on_opt for a verb with one option of its own: its argument (or "" for a
  * flag) into the const char * that ud points to. */
 int cli_opt_store(const char *verb, int c, const char *arg, void *ud);
-/* vm_open, printing the error; 0 or CLI_EXIT_FAIL. */
+/* --lock-timeout: how long a verb waits for the VM's lock (the program's
+ * option, handed to vm_open and state_prepare). */
+extern int cli_lock_timeout_ms;
+/* vm_open with cli_lock_timeout_ms, printing the error; 0 or CLI_EXIT_FAIL. */
 int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_handle **ret);
 /* Indented JSON on stdout. */
 void cli_print_json(struct json_object *o);

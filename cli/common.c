@@ -14,6 +14,8 @@
 #include "common/cleanup.h"
 #include "launcher/handle.h"
 
+int cli_lock_timeout_ms = VM_LOCK_TIMEOUT_MS;
+
 int cli_fail(const char *verb, const struct qc_err *err)
 {
         fprintf(stderr, "qemuctl: %s: %s\n", verb, err->msg[0] ? err->msg : "failed");
@@ -131,7 +133,7 @@ int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o)
                         o->json = true;
                         break;
                 case CLI_OPT_VAL_LOCK_TIMEOUT:
-                        if ((r = cli_duration_opt(verb, "--lock-timeout", optarg, false, &vm_lock_timeout_ms)) >= 0)
+                        if ((r = cli_duration_opt(verb, "--lock-timeout", optarg, false, &cli_lock_timeout_ms)) >= 0)
                                 return r;
                         break;
                 case CLI_OPT_VAL_TIMEOUT:
@@ -190,7 +192,7 @@ int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_ha
 {
         struct qc_err err = { 0 };
 
-        if (vm_open(name, verb, flags, ret, &err) < 0)
+        if (vm_open(name, verb, flags, cli_lock_timeout_ms, ret, &err) < 0)
                 return cli_fail(verb, &err);
         return CLI_EXIT_OK;
 }

@@ -185,7 +185,8 @@ int cmd_list(int argc, char **argv)
                 _cleanup_vm_ struct vm_handle *h = NULL;
                 char mem[32] = "-", up[32] = "-", vcpus[16] = "-", pid[16] = "-";
 
-                if (vm_open(*n, "list", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_BROKEN_OK, &h, &err) < 0) {
+                if (vm_open(*n, "list", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_BROKEN_OK, cli_lock_timeout_ms, &h,
+                            &err) < 0) {
                         /* a state dir that never got a record: not a VM (yet); one
                          * that is not ours alone: nothing in it is read, and
                          * the user hears why */

@@ -32,7 +32,7 @@ int cmd_start(int argc, char **argv)
                 return rc;
         if (optind != argc - 1)
                 return cli_usage(verb, "expected one VM file");
-        rc = launch_prepare(verb, argv[optind], CMDLINE_SERIAL_SPEC, NULL, vm_lock_timeout_ms, &l);
+        rc = launch_prepare(verb, argv[optind], CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms, &l);
         if (rc) /* run's 3 (QEMU would be refused) is start's 1, as when QEMU refuses */
                 return rc == RUN_EXIT_REFUSED ? CLI_EXIT_FAIL : rc;
         struct supervisor_opts so;

@@ -20,7 +20,7 @@ int place_vm_open(const char *verb, const char *name, bool qmp, struct place_vm 
         struct qc_err err = { 0 };
         struct place_vm v = { 0 };
 
-        if (vm_open(name, verb, VM_OPEN_LOCK | (qmp ? 0 : VM_OPEN_NO_QMP), &v.h, &err) < 0)
+        if (vm_open(name, verb, VM_OPEN_LOCK | (qmp ? 0 : VM_OPEN_NO_QMP), cli_lock_timeout_ms, &v.h, &err) < 0)
                 return cli_fail(verb, &err);
         v.live = (struct vm_live){ .qmp = v.h->qmp, .qemu_pid = v.h->qemu_pid, .spec = v.h->spec,
                                    .record = record_cb, .userdata = v.h };

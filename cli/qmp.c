@@ -298,7 +298,7 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                 _cleanup_close_ int lock = -1;
                 struct qc_err err = { 0 };
 
-                if (vm_open(rest[k], verb, VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h, &err) < 0) {
+                if (vm_open(rest[k], verb, VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, cli_lock_timeout_ms, &h, &err) < 0) {
                         /* `qmp query-status`: a command where the VM belongs */
                         if (err.code == ENOENT)
                                 return cli_usage(verb, "%s; give a VM name or --socket PATH before the command",
@@ -309,7 +309,7 @@ static int with_socket(const char *verb, int argc, char **argv, int (*fn)(const 
                         return cli_failf(verb, "out of memory");
                 if (!proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) || access(sock, F_OK) < 0) {
                         free(sock);
-                        lock = state_lock(h->rundir, h->name, verb, vm_lock_timeout_ms, &err);
+                        lock = state_lock(h->rundir, h->name, verb, cli_lock_timeout_ms, &err);
                         if (lock < 0)
                                 return cli_fail(verb, &err);
                         if (!(sock = path_join(h->rundir, VM_RUNDIR_CTL)))

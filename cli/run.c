@@ -130,7 +130,7 @@ int cmd_run(int argc, char **argv)
          * puts it (serial.log in the state dir) unless --serial-log says */
         rc = launch_prepare(verb, argv[optind],
                             serial_abs ? CMDLINE_SERIAL_FILE : ro.exec ? CMDLINE_SERIAL_SPEC : CMDLINE_SERIAL_STDIO,
-                            serial_abs, vm_lock_timeout_ms, &l);
+                            serial_abs, cli_lock_timeout_ms, &l);
         if (rc)
                 return rc;
         if (ro.exec && !l.spec->guest_agent) {

@@ -69,7 +69,8 @@ int cmd_wait(int argc, char **argv)
                 return cli_usage(verb, "--for: expected running, paused, shutdown, agent or serial:REGEX, got \"%s\"",
                                  what);
         }
-        if (vm_open(argv[optind], "wait", VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h, &err) < 0) {
+        if (vm_open(argv[optind], "wait", VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, cli_lock_timeout_ms, &h,
+                    &err) < 0) {
                 if (use_re)
                         regfree(&re);
                 return cli_fail(verb, &err);

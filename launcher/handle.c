@@ -12,8 +12,6 @@
 #include "../qmp/qmp.h"
 #include "live-sync.h"
 
-int vm_lock_timeout_ms = 10000;
-
 void vm_close(struct vm_handle *h)
 {
         if (!h)
@@ -87,7 +85,8 @@ static int set_problem(struct vm_handle *h, const char *issues, bool record_lost
         return r < 0 ? -1 : 0;
 }
 
-int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle **ret, struct qc_err *err)
+int vm_open(const char *name, const char *verb, unsigned flags, int lock_timeout_ms, struct vm_handle **ret,
+            struct qc_err *err)
 {
         struct vm_handle *h = calloc(1, sizeof *h);
         _cleanup_(vm_closep) struct vm_handle *hp = h;
@@ -116,7 +115,7 @@ int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle
                 return qc_err_wrap(err, "VM `%s`", name);
         }
         if (flags & VM_OPEN_LOCK) {
-                h->lock_fd = state_lock(h->rundir, name, verb, vm_lock_timeout_ms, err);
+                h->lock_fd = state_lock(h->rundir, name, verb, lock_timeout_ms, err);
                 if (h->lock_fd < 0)
                         return -1;
         }

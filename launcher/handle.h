@@ -32,19 +32,20 @@ struct vm_handle {
 };
 
 enum {
-        VM_OPEN_LOCK = 1 << 0,      /* take the VM's lock (waits up to vm_lock_timeout_ms) */
+        VM_OPEN_LOCK = 1 << 0,      /* take the VM's lock (waits up to lock_timeout_ms) */
         VM_OPEN_NO_QMP = 1 << 1,    /* don't connect to QMP */
         VM_OPEN_ANY_STATE = 1 << 2, /* a VM that has ended is fine (status, dump) */
         VM_OPEN_NO_SPEC = 1 << 3,   /* don't load spec.json */
         VM_OPEN_BROKEN_OK = 1 << 4, /* an unusable status.json or spec.json sets problem instead of failing (list, status) */
 };
 
-/* How long VM_OPEN_LOCK waits for another verb (cli: --lock-timeout). */
-extern int vm_lock_timeout_ms;
+/* How long VM_OPEN_LOCK waits for another verb unless told (cli: --lock-timeout). */
+#define VM_LOCK_TIMEOUT_MS 10000
 
 /* verb names the holder in the lock file ("setvcpus"). Fails with a message
  * that says what to do: no such VM (ENOENT), not running (ESRCH), locked (EBUSY). */
-int vm_open(const char *name, const char *verb, unsigned flags, struct vm_handle **ret, struct qc_err *err);
+int vm_open(const char *name, const char *verb, unsigned flags, int lock_timeout_ms, struct vm_handle **ret,
+            struct qc_err *err);
 void vm_close(struct vm_handle *h);
 /* Record the effective spec after a live change (dump shows it; the next
  * start of `dump`'s output starts the VM as it is now). */
