@@ -9,19 +9,6 @@
 #include "cli/placement.h"
 #include "common/cleanup.h"
 #include "common/size.h"
-#include "host/host.h"
-
-/* The host's NUMA node ids (libnuma). */
-static int host_nodes_read(struct cpuset *ret, struct qc_err *err)
-{
-        struct host_numa n;
-
-        if (host_numa_read(&n, err) < 0)
-                return -1;
-        *ret = n.node_set;
-        host_numa_done(&n);
-        return 0;
-}
 
 static int memtune_opt(const char *verb, int c, const char *arg, void *ud)
 {
@@ -212,7 +199,7 @@ int cmd_numatune(int argc, char **argv)
                 rc = show_numatune(verb, &v, json);
                 return rc;
         }
-        if (o.has_nodeset && host_nodes_read(&host_nodes, &err) < 0)
+        if (o.has_nodeset && placement_host_nodes(&host_nodes, &err) < 0)
                 return cli_fail(verb, &err);
         if (vm_numatune_set(&v.p, &host_nodes, o.has_nodeset ? &o.nodeset : NULL, o.has_mode ? &o.mode : NULL,
                             &deferred, &not_moved, &err) < 0)
@@ -256,7 +243,7 @@ int cmd_numastat(int argc, char **argv)
                 return cli_fail(verb, &err);
         /* every host node gets a column, as numastat shows them, and any
          * node numa_maps names */
-        if (host_nodes_read(&nodes, &err) < 0)
+        if (placement_host_nodes(&nodes, &err) < 0)
                 cpuset_zero(&nodes);
         for (unsigned i = 0; i < s.n_nodes; i++)
                 cpuset_set(&nodes, i);
