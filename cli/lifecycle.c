@@ -180,7 +180,7 @@ int cmd_kill(int argc, char **argv)
         struct qmp *q = NULL;
         /* what the record says when no supervisor watched QEMU go */
         struct vm_end_note note = { .message = "killed by qemuctl kill; no supervisor was watching" };
-        if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_CTL) > 0 && qmp_connect(sock, 3000, &q, NULL) == 0) {
+        if ((sock = path_join(h->rundir, VM_RUNDIR_CTL)) && qmp_connect(sock, 3000, &q, NULL) == 0) {
                 if (qmp_quit(q, NULL) == 0)
                         note.shutdown_reason = "host-qmp-quit";
                 qmp_free(q);
@@ -202,7 +202,8 @@ int cmd_kill(int argc, char **argv)
         return CLI_EXIT_OK;
 }
 
-static int simple_qmp(int argc, char **argv, const char *cmd, const char *done)
+/* A verb that is one QMP command, by its qmp/ wrapper. */
+static int simple_qmp(int argc, char **argv, int (*cmd)(struct qmp *q, struct qc_err *err), const char *done)
 {
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
@@ -214,7 +215,7 @@ static int simple_qmp(int argc, char **argv, const char *cmd, const char *done)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h)))
                 return rc;
-        if (qmp_execute(h->qmp, cmd, NULL, NULL, &err) < 0)
+        if (cmd(h->qmp, &err) < 0)
                 return cli_fail(verb, &err);
         printf("VM `%s` %s\n", h->name, done);
         return CLI_EXIT_OK;
@@ -222,15 +223,15 @@ static int simple_qmp(int argc, char **argv, const char *cmd, const char *done)
 
 int cmd_pause(int argc, char **argv)
 {
-        return simple_qmp(argc, argv, "stop", "paused");
+        return simple_qmp(argc, argv, qmp_stop, "paused");
 }
 
 int cmd_resume(int argc, char **argv)
 {
-        return simple_qmp(argc, argv, "cont", "resumed");
+        return simple_qmp(argc, argv, qmp_cont, "resumed");
 }
 
 int cmd_reset(int argc, char **argv)
 {
-        return simple_qmp(argc, argv, "system_reset", "reset");
+        return simple_qmp(argc, argv, qmp_system_reset, "reset");
 }
