@@ -13,6 +13,7 @@
 #include "cli/launch.h"
 #include "common/cleanup.h"
 #include "common/io.h"
+#include "launcher/stop.h"
 #include "launcher/handle.h"
 #include "launcher/paths.h"
 #include "launcher/launch-place.h"
@@ -102,27 +103,106 @@ static int stop_by_agent(const char *verb, struct vm_handle *h)
         return r;
 }
 
+/* SIGKILL for the stop escalation: only the VM's proven QEMU, and one that
+ * is gone already is fine. */
+static int kill_qemu(void *ud, struct qc_err *err)
+{
+        const struct vm_handle *h = ud;
+        struct qc_err e = { 0 };
+
+        if (vm_qemu_signal(h->rec.qemu_pid, h->rec.qemu_start, h->name, SIGKILL, &e) < 0 && e.code != ESRCH) {
+                if (err)
+                        *err = e;
+                return -1;
+        }
+        return 0;
+}
+
+/* The stop escalation (launcher/stop.h) from first, over q (NULL: no QMP),
+ * until QEMU is gone; saying on stderr each step past the first. asked: the
+ * guest agent has asked the guest to shut down already, so the power button
+ * step only waits its grace. *ret_last = the last step taken. 0, or -1 with
+ * err: a power button QEMU refused, a SIGKILL that failed, a QEMU that
+ * survived it. */
+static int escalate(const char *verb, const struct vm_handle *h, struct qmp *q, enum vm_stop_step first,
+                    int grace_ms, bool asked, enum vm_stop_step *ret_last, struct qc_err *err)
+{
+        struct vm_stop st = { 0 };
+
+        vm_stop_begin(&st, first, grace_ms, now_ms());
+        for (;;) {
+                int64_t now = now_ms(), wake;
+                enum vm_stop_step step;
+
+                while ((step = vm_stop_due(&st, now)) != _VM_STOP_STEP_INVALID) {
+                        struct qc_err e = { 0 };
+
+                        if (step == VM_STOP_POWERDOWN && asked)
+                                continue;
+                        if (step == VM_STOP_QUIT && step != first)
+                                fprintf(stderr, "qemuctl: %s: VM `%s` did not power off within %d s; quitting QEMU\n",
+                                        verb, h->name, st.grace_ms / 1000);
+                        else if (step == VM_STOP_KILL)
+                                fprintf(stderr, "qemuctl: %s: VM `%s`: QEMU did not quit; killing it (SIGKILL)\n",
+                                        verb, h->name);
+                        if (vm_stop_take(&st, step, q, kill_qemu, (void *)h, now, &e) == 0 ||
+                            !proc_alive(h->rec.qemu_pid, h->rec.qemu_start))
+                                continue;
+                        /* a quit that fails is followed by SIGKILL at once */
+                        if (step != VM_STOP_QUIT) {
+                                if (err)
+                                        *err = e;
+                                return -1;
+                        }
+                }
+                wake = vm_stop_wake(&st);
+                /* after SIGKILL, as long as after a quit */
+                if (wake == INT64_MAX)
+                        wake = now + VM_STOP_KILL_AFTER_MS;
+                if (wait_gone(h, (int)(wake - now))) {
+                        *ret_last = st.last;
+                        return 0;
+                }
+                if (st.last == VM_STOP_KILL && vm_stop_wake(&st) == INT64_MAX)
+                        return qc_err_set(err, ETIMEDOUT, "VM `%s`: QEMU (pid %d) survived SIGKILL", h->name,
+                                          (int)h->rec.qemu_pid);
+        }
+}
+
+/* What the record says when no supervisor watched QEMU go: by stop (else
+ * kill), through the guest agent, and the last step taken. */
+static struct vm_end_note end_note(bool by_stop, bool by_agent, enum vm_stop_step last)
+{
+        switch (last) {
+        case VM_STOP_POWERDOWN:
+                return (struct vm_end_note){
+                        .message = by_agent ? "stopped by qemuctl stop (guest agent shutdown); no supervisor was watching"
+                                            : "stopped by qemuctl stop (power button); no supervisor was watching" };
+        case VM_STOP_QUIT:
+                return (struct vm_end_note){
+                        .message = by_stop ? "stopped by qemuctl stop (quit after the guest ignored the power "
+                                             "button); no supervisor was watching"
+                                           : "killed by qemuctl kill (quit); no supervisor was watching",
+                        .shutdown_reason = "host-qmp-quit" };
+        case VM_STOP_KILL:
+        default:
+                return (struct vm_end_note){ .message = by_stop ? "stopped by qemuctl stop (SIGKILL after quit); "
+                                                                  "no supervisor was watching"
+                                                                : "killed by qemuctl kill; no supervisor was watching",
+                                             .exit_signal = SIGKILL };
+        }
+}
+
 int cmd_stop(int argc, char **argv)
 {
-        /* for the record when no supervisor watches: QEMU's exit status is
-         * unknown then, the guest's reason for powering off too */
-        static const struct vm_end_note stop_note = {
-                .message = "stopped by qemuctl stop (power button); no supervisor was watching",
-        };
-        static const struct vm_end_note agent_note = {
-                .message = "stopped by qemuctl stop (guest agent shutdown); no supervisor was watching",
-        };
-        static const struct vm_end_note quit_note = {
-                .message = "stopped by qemuctl stop (quit after the guest ignored the power button); "
-                           "no supervisor was watching",
-                .shutdown_reason = "host-qmp-quit",
-        };
+        static const char *const done[_VM_STOP_STEP_MAX] = {
+                [VM_STOP_POWERDOWN] = "powered off", [VM_STOP_QUIT] = "quit", [VM_STOP_KILL] = "killed" };
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct qc_err err = { 0 };
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .timeout_ms = 60000 };
         int rc = cli_parse_opts(verb, argc, argv, &o);
-        int timeout = o.timeout_ms;
+        enum vm_stop_step last = VM_STOP_POWERDOWN;
 
         if (rc >= 0)
                 return rc;
@@ -141,22 +221,14 @@ int cmd_stop(int argc, char **argv)
                         return cli_fail(verb, &err);
         }
         int by_agent = stop_by_agent(verb, h);
-        if (by_agent < 1 && qmp_system_powerdown(h->qmp, &err) < 0)
+        /* the agent took it: the guest is shutting down, wait the grace
+         * without the power button */
+        if (escalate(verb, h, h->qmp, VM_STOP_POWERDOWN, o.timeout_ms, by_agent == 1, &last, &err) < 0)
                 return cli_fail(verb, &err);
-        if (wait_gone(h, timeout)) {
-                wait_recorded(verb, h, by_agent == 1 ? &agent_note : &stop_note);
-                printf("VM `%s` powered off%s\n", h->name, by_agent == 1 ? " (guest agent)" : "");
-                return CLI_EXIT_OK;
-        }
-        fprintf(stderr, "qemuctl: %s: VM `%s` did not power off within %d s; quitting QEMU\n", verb, h->name,
-                timeout / 1000);
-        if (qmp_quit(h->qmp, &err) < 0 && proc_alive(h->rec.qemu_pid, h->rec.qemu_start))
-                return cli_fail(verb, &err);
-        if (!wait_gone(h, 30000))
-                return cli_failf(verb, "VM `%s`: QEMU (pid %d) is still there after `quit`; try qemuctl kill %s",
-                                 h->name, (int)h->rec.qemu_pid, h->name);
-        wait_recorded(verb, h, &quit_note);
-        printf("VM `%s` quit\n", h->name);
+        struct vm_end_note note = end_note(true, by_agent == 1, last);
+        wait_recorded(verb, h, &note);
+        printf("VM `%s` %s%s\n", h->name, done[last],
+               last == VM_STOP_POWERDOWN && by_agent == 1 ? " (guest agent)" : "");
         return CLI_EXIT_OK;
 }
 
@@ -166,6 +238,7 @@ int cmd_kill(int argc, char **argv)
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
         int rc = cli_parse_opts(verb, argc, argv, &o);
+        enum vm_stop_step last = VM_STOP_QUIT;
 
         if (rc >= 0)
                 return rc;
@@ -178,23 +251,14 @@ int cmd_kill(int argc, char **argv)
                 return cli_fail(verb, &err);
         _cleanup_free_ char *sock = NULL;
         struct qmp *q = NULL;
-        /* what the record says when no supervisor watched QEMU go */
-        struct vm_end_note note = { .message = "killed by qemuctl kill; no supervisor was watching" };
-        if ((sock = path_join(h->rundir, VM_RUNDIR_CTL)) && qmp_connect(sock, 3000, &q, NULL) == 0) {
-                if (qmp_quit(q, NULL) == 0)
-                        note.shutdown_reason = "host-qmp-quit";
-                qmp_free(q);
-        }
-        if (!wait_gone(h, 5000) && proc_alive(h->rec.qemu_pid, h->rec.qemu_start)) {
-                if (vm_qemu_signal(h->rec.qemu_pid, h->rec.qemu_start, h->name, SIGKILL, &err) < 0 &&
-                    err.code != ESRCH)
-                        return cli_fail(verb, &err);
-                note.shutdown_reason = NULL;
-                note.exit_signal = SIGKILL;
-                if (!wait_gone(h, 10000))
-                        return cli_failf(verb, "VM `%s`: QEMU (pid %d) survived SIGKILL", h->name,
-                                         (int)h->rec.qemu_pid);
-        }
+        /* quit if QEMU answers within 3 s; SIGKILL otherwise */
+        if ((sock = path_join(h->rundir, VM_RUNDIR_CTL)))
+                (void)qmp_connect(sock, 3000, &q, NULL);
+        rc = escalate(verb, h, q, VM_STOP_QUIT, 0, false, &last, &err);
+        qmp_free(q);
+        if (rc < 0)
+                return cli_fail(verb, &err);
+        struct vm_end_note note = end_note(false, false, last);
         wait_recorded(verb, h, &note);
         /* the supervisor removes the VM's cgroup; if it died, nobody would */
         launch_place_tidy(h->rundir, NULL);

@@ -20,6 +20,7 @@
 #include "live-sync.h"
 #include "spawn.h"
 #include "supervisor-events.h"
+#include "stop.h"
 #include "supervisor-files.h"
 #include "supervisor-people.h"
 
@@ -36,8 +37,7 @@ struct sup {
         int wstatus;
         bool reached_running;
         bool qemu_said;  /* rec.message is QEMU's own stderr (finish) */
-        /* stopping: power button sent at stop_at; quit at quit_at; SIGKILL at kill_at */
-        int64_t stop_at, quit_at, kill_at;
+        struct vm_stop stop; /* power button, quit, SIGKILL (stop.h) */
         bool killed_by_us;
         /* a device went away or changed size (a person's device_del on
          * qmp.sock, or a verb's): bring spec.json in line with QEMU at
@@ -211,7 +211,7 @@ static void resync(struct sup *s)
 {
         int fd;
 
-        if (!s->q || s->stop_at) {
+        if (!s->q || vm_stop_begun(&s->stop)) {
                 s->resync_at = 0;
                 return;
         }
@@ -225,17 +225,31 @@ static void resync(struct sup *s)
         close(fd);
 }
 
+/* QEMU is our child: SIGKILL by pid is safe until we reap it. */
+static int kill_child(void *ud, struct qc_err *err)
+{
+        struct sup *s = ud;
+
+        s->killed_by_us = true;
+        if (kill(s->pid, SIGKILL) < 0)
+                return qc_err_sys(err, errno, "kill QEMU (pid %d)", (int)s->pid);
+        return 0;
+}
+
+/* Take the stop steps that are due. */
+static void stop_steps(struct sup *s)
+{
+        int64_t now = now_ms();
+        enum vm_stop_step step;
+
+        while ((step = vm_stop_due(&s->stop, now)) != _VM_STOP_STEP_INVALID)
+                (void)vm_stop_take(&s->stop, step, s->q, kill_child, s, now, NULL);
+}
+
 static void begin_stop(struct sup *s)
 {
-        int grace = s->o->stop_timeout_ms > 0 ? s->o->stop_timeout_ms : 10000;
-
-        if (s->stop_at)
-                return;
-        s->stop_at = now_ms();
-        s->quit_at = s->stop_at + grace;
-        s->kill_at = s->quit_at + 10000;
-        if (s->q)
-                qmp_execute(s->q, "system_powerdown", NULL, NULL, NULL);
+        vm_stop_begin(&s->stop, VM_STOP_POWERDOWN, s->o->stop_timeout_ms, now_ms());
+        stop_steps(s);
 }
 
 static void handle_signals(struct sup *s)
@@ -344,32 +358,21 @@ static int loop(struct sup *s)
                 size_t n_people = 0;
                 int64_t now = now_ms(), wake = now + 1000;
 
-                if (deadline_run && now >= deadline_run && !s->stop_at) {
+                if (deadline_run && now >= deadline_run && !vm_stop_begun(&s->stop)) {
                         s->rec.timed_out = true;
                         begin_stop(s);
                 }
-                if (s->quit_at && now >= s->quit_at) {
-                        s->quit_at = 0;
-                        if (!s->q || qmp_quit(s->q, NULL) < 0)
-                                s->kill_at = now;
-                }
-                if (s->kill_at && now >= s->kill_at) {
-                        s->kill_at = 0;
-                        s->killed_by_us = true;
-                        kill(s->pid, SIGKILL);
-                }
+                stop_steps(s);
                 if (s->resync_at && now >= s->resync_at) {
                         resync(s);
                         drain_events(s); /* queued while it asked QEMU */
                 }
                 if (s->resync_at && s->resync_at < wake)
                         wake = s->resync_at;
-                if (deadline_run && !s->stop_at && deadline_run < wake)
+                if (deadline_run && !vm_stop_begun(&s->stop) && deadline_run < wake)
                         wake = deadline_run;
-                if (s->quit_at && s->quit_at < wake)
-                        wake = s->quit_at;
-                if (s->kill_at && s->kill_at < wake)
-                        wake = s->kill_at;
+                if (vm_stop_wake(&s->stop) < wake)
+                        wake = vm_stop_wake(&s->stop);
                 if (s->q)
                         pfd[1].fd = qmp_fd(s->q);
                 if (s->people)

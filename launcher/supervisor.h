@@ -35,7 +35,7 @@ struct supervisor_opts {
         bool foreground;        /* `run`: SIGINT/SIGTERM stop the VM; a panicked guest is quit */
         int stdout_fd;          /* QEMU's stdout (run: the serial console); -1 = RUNDIR/qemu.log */
         int timeout_ms;         /* stop the VM after this long (run --timeout); 0 = never */
-        int stop_timeout_ms;    /* ACPI power button, then `quit` after this; 0 = 10 s */
+        int stop_timeout_ms;    /* power button, then `quit` after this (stop.h); 0 = VM_STOP_GRACE_MS */
         int start_timeout_ms;   /* QEMU must open its monitor within this; 0 = 60 s */
         int notify_fd;          /* start: gets "ok\n" or "error\n<text>" once, then is closed; -1 = none */
 
