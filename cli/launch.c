@@ -11,6 +11,7 @@
 #include "common/io.h"
 #include "common/cleanup.h"
 #include "common/strv.h"
+#include "launcher/spawn.h"
 #include "launcher/accel.h"
 #include "launcher/handle.h"
 #include "launcher/state.h"
@@ -34,9 +35,9 @@ static int pass_one(struct launch *l, const char *dir, const char *file, bool so
 
         if (!(p = path_join(dir, file)))
                 return -1;
-        l->pass[l->n_pass++] = (struct supervisor_pass){ .path = p, .socket = socket };
-        /* spawn passes them as fds 3, 4, ... in this order */
-        return 2 + (int)l->n_pass;
+        l->pass[l->n_pass] = (struct supervisor_pass){ .path = p, .socket = socket };
+        /* the supervisor hands them to spawn in this order */
+        return spawn_passed_fd(l->n_pass++);
 }
 
 /* serial.log: a pipe the supervisor copies into the file, bounded */

@@ -84,7 +84,7 @@ __attribute__((noreturn)) static void child_fail(int err_fd, int code, const cha
 static int arrange_fds(const struct spawn_opts *o, int err_fd)
 {
         int tmp[SPAWN_MAX_PASS_FDS];
-        int n = (int)o->n_pass_fds, base = 3 + n + 1;
+        int n = (int)o->n_pass_fds, base = spawn_passed_fd(o->n_pass_fds) + 1;
 
         /* first everything above the target range, so no dup2 clobbers a
          * source still needed */
@@ -97,11 +97,12 @@ static int arrange_fds(const struct spawn_opts *o, int err_fd)
                         return -1;
         }
         for (int i = 0; i < n; i++)
-                if (dup2(tmp[i], 3 + i) < 0) /* dup2 clears close-on-exec */
+                if (dup2(tmp[i], spawn_passed_fd((size_t)i)) < 0) /* dup2 clears close-on-exec */
                         return -1;
-        if (dup2(err_fd, 3 + n) < 0 || fcntl(3 + n, F_SETFD, FD_CLOEXEC) < 0)
+        /* the child's error pipe, right after the passed fds */
+        if (dup2(err_fd, spawn_passed_fd((size_t)n)) < 0 || fcntl(spawn_passed_fd((size_t)n), F_SETFD, FD_CLOEXEC) < 0)
                 return -1;
-        return 3 + n;
+        return spawn_passed_fd((size_t)n);
 }
 
 /* In the child, after fork: only async-signal-safe calls from here on. */
@@ -155,7 +156,7 @@ __attribute__((noreturn)) static void child(const struct spawn_opts *o, const ch
         err_fd = n;
         if (o->privs) {
                 for (int i = 0; i <= (int)o->n_pass_fds; i++)
-                        keep[i] = 3 + i;
+                        keep[i] = spawn_passed_fd((size_t)i);
                 /* closes every other fd too */
                 if (privs_apply(o->privs, keep, o->n_pass_fds + 1, &e) < 0)
                         child_fail(err_fd, e.code ? e.code : EPERM, e.msg);

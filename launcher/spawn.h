@@ -3,6 +3,7 @@
  * the child (cgroup, ...) before it runs a single instruction of the binary. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <sys/types.h>
 
 #include "../common/err.h"
@@ -37,6 +38,13 @@ struct spawn_opts {
         const struct privs *privs;
 };
 #define SPAWN_MAX_PASS_FDS 16
+
+/* The fd number the child has for pass_fds[i]: what a command line built
+ * before the spawn names ("-add-fd fd=N", "fd=N"). */
+static inline int spawn_passed_fd(size_t i)
+{
+        return 3 + (int)i;
+}
 
 /* The only PATH the child gets (and the one argv[0] is looked up in). */
 #define SPAWN_PATH "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
