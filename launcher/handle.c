@@ -120,7 +120,7 @@ int vm_open(const char *name, const char *verb, unsigned flags, int lock_timeout
                         return -1;
         }
         rc = vm_record_read(h->rundir, &h->rec, &e);
-        if (rc == -ENOENT)
+        if (rc < 0 && e.code == ENOENT)
                 return qc_err_set(err, ENOENT, "VM `%s` has a state dir but no status record (%s): it never "
                                   "started; start it again", name, h->rundir);
         if (rc < 0) {

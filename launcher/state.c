@@ -318,8 +318,10 @@ int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err
         if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_STATUS) < 0)
                 return qc_err_sys(err, ENOMEM, "status record");
         rc = read_state_file(rundir, VM_RUNDIR_STATUS, 1 << 20, &text, err);
+        if (rc == -ENOENT)
+                return qc_err_set(err, ENOENT, "no status record in %s", rundir);
         if (rc < 0)
-                return rc;
+                return -1;
         o = json_tokener_parse(text);
         if (!o || !json_object_is_type(o, json_type_object)) {
                 json_object_put(o);
@@ -436,11 +438,9 @@ int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_n
 
         for (;;) {
                 struct vm_record r;
-                int rc = vm_record_read(rundir, &r, err);
+                int rc;
 
-                if (rc == -ENOENT)
-                        return qc_err_set(err, ENOENT, "no status record in %s", rundir);
-                if (rc < 0)
+                if (vm_record_read(rundir, &r, err) < 0)
                         return -1;
                 if (!vm_state_is_active(r.state)) {
                         vm_record_done(&r);
@@ -577,7 +577,8 @@ int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char 
         lock = state_lock(rundir, name, verb, lock_timeout_ms, err);
         if (lock < 0)
                 return -1;
-        rc = vm_record_read(rundir, &r, err);
+        struct qc_err e = { 0 };
+        rc = vm_record_read(rundir, &r, &e);
         if (rc == 0) {
                 vm_record_refresh(&r);
                 bool alive = vm_state_is_active(r.state);
@@ -588,18 +589,14 @@ int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char 
                                           "VM `%s` is already running (QEMU pid %d); stop it first "
                                           "(qemuctl stop %s) or pick another name",
                                           name, (int)pid, name);
-        } else if (rc != -ENOENT) {
+        } else if (e.code != ENOENT) {
                 /* an unreadable record: stale, unless the QEMU it lost track of still runs */
                 pid_t pid = state_orphan_qemu(rundir, name);
-                if (pid > 0) {
-                        char why[QC_ERR_MSG_MAX];
-                        snprintf(why, sizeof why, "%s", err ? err->msg : "?");
+                if (pid > 0)
                         return qc_err_set(err, EEXIST,
                                           "VM `%s` has an unusable status record (%s), but its QEMU (pid %d) "
                                           "still runs; end it (kill %d), then start again",
-                                          name, why, (int)pid, (int)pid);
-                }
-                qc_err_clear(err);
+                                          name, e.msg, (int)pid, (int)pid);
         }
         if (clear_rundir(rundir, dfd, err) < 0)
                 return -1;

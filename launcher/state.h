@@ -56,7 +56,8 @@ struct vm_record {
 void vm_record_done(struct vm_record *r);
 /* A fresh record: state STARTING, no pids, exit_status -1, started_at now. */
 void vm_record_init(struct vm_record *r);
-/* Read RUNDIR/status.json. Returns 0, -ENOENT (no record), or -1 with err. */
+/* Read RUNDIR/status.json. Returns 0, or -1 with err (err->code ENOENT: no
+ * record). */
 int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err);
 int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err *err);
 /* "powered off by the guest", "killed by signal 9 (Killed)", ... (malloc'd, NULL on ENOMEM) */
