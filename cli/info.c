@@ -52,8 +52,7 @@ static char *monitor_path(const struct vm_handle *h)
 {
         char *p;
 
-        if (!proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) ||
-            asprintf(&p, "%s/%s", h->rundir, VM_RUNDIR_QMP) < 0)
+        if (!proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) || !(p = path_join(h->rundir, VM_RUNDIR_QMP)))
                 return NULL;
         if (access(p, F_OK) < 0) {
                 free(p);

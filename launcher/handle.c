@@ -47,7 +47,7 @@ int vm_load_spec(const char *rundir, struct vm_spec **ret, struct qc_err *err)
         struct spec_diags diags = { 0 };
         int rc;
 
-        if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_SPEC) < 0)
+        if (!(path = path_join(rundir, VM_RUNDIR_SPEC)))
                 return qc_err_sys(err, ENOMEM, "effective spec");
         if (state_read_file(rundir, VM_RUNDIR_SPEC, 16 << 20, &text, err) < 0)
                 return -1;
@@ -161,7 +161,7 @@ int vm_open(const char *name, const char *verb, unsigned flags, int lock_timeout
         }
         if (h->qemu_pid && !(flags & VM_OPEN_NO_QMP)) {
                 _cleanup_free_ char *sock = NULL;
-                if (asprintf(&sock, "%s/%s", h->rundir, VM_RUNDIR_CTL) < 0)
+                if (!(sock = path_join(h->rundir, VM_RUNDIR_CTL)))
                         return qc_err_sys(err, ENOMEM, "open VM");
                 if (qmp_connect(sock, QMP_DEFAULT_TIMEOUT_MS, &h->qmp, err) < 0)
                         return qc_err_wrap(err, "VM `%s`", name);

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../common/io.h"
 #include "../common/cleanup.h"
 #include "spec.h"
 
@@ -50,7 +51,7 @@ int vm_rundir(const char *name, char **ret, struct qc_err *err)
                                   name ? name : "");
         if (vm_rundir_base(&base, err) < 0)
                 return -1;
-        if (asprintf(&p, "%s/%s", base, name) < 0)
+        if (!(p = path_join(base, name)))
                 return qc_err_sys(err, ENOMEM, "state dir");
         *ret = p;
         return 0;

@@ -315,7 +315,7 @@ int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err
         json_object *o, *v;
         int rc;
 
-        if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_STATUS) < 0)
+        if (!(path = path_join(rundir, VM_RUNDIR_STATUS)))
                 return qc_err_sys(err, ENOMEM, "status record");
         rc = read_state_file(rundir, VM_RUNDIR_STATUS, 1 << 20, &text, err);
         if (rc == -ENOENT)
@@ -491,7 +491,7 @@ int state_lock(const char *rundir, const char *name, const char *verb, int timeo
         char holder[128];
         int len;
 
-        if (asprintf(&path, "%s/%s", rundir, VM_RUNDIR_LOCK) < 0)
+        if (!(path = path_join(rundir, VM_RUNDIR_LOCK)))
                 return qc_err_sys(err, ENOMEM, "lock");
         fd = state_open_file(rundir, VM_RUNDIR_LOCK, O_RDWR | O_CREAT, 0600, err);
         if (fd < 0)

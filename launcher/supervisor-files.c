@@ -10,6 +10,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "../common/io.h"
 #include "../common/cleanup.h"
 #include "state.h"
 
@@ -98,7 +99,7 @@ int sup_private_sockets(const char *rundir, struct qc_err *err)
                 _cleanup_free_ char *p = NULL;
                 struct stat st;
 
-                if (asprintf(&p, "%s/%s", rundir, socks[i]) < 0) {
+                if (!(p = path_join(rundir, socks[i]))) {
                         p = NULL;
                         return qc_err_sys(err, ENOMEM, "%s", socks[i]);
                 }

@@ -58,13 +58,6 @@ static int64_t unix_ms(void)
         return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-static char *path_in(const char *rundir, const char *file)
-{
-        char *p;
-
-        return asprintf(&p, "%s/%s", rundir, file) < 0 ? NULL : p;
-}
-
 /* The last few KB of QEMU's stderr, trimmed: what to show when it refused. */
 static char *qemu_log_tail(const char *rundir)
 {
@@ -173,7 +166,7 @@ static int open_log(const char *rundir, const char *file, struct qc_err *err)
  * after exec: retry while it lives. Returns 0, 1 (QEMU exited), or -1. */
 static int wait_for_monitor(struct sup *s, struct qc_err *err)
 {
-        _cleanup_free_ char *sock = path_in(s->o->rundir, VM_RUNDIR_EVENTS);
+        _cleanup_free_ char *sock = path_join(s->o->rundir, VM_RUNDIR_EVENTS);
         int timeout = s->o->start_timeout_ms > 0 ? s->o->start_timeout_ms : 60000;
         int64_t started = now_ms(), deadline = started + timeout;
         useconds_t nap = 500;
