@@ -67,14 +67,14 @@ int cmd_cmdline(int argc, char **argv)
 
         /* as start loads it: relative paths against the file's real directory */
         r = spec_load(file, &spec, &diags, &err);
-        if (r == -EINVAL && diags.n > 0)
+        if (r < 0 && diags.n > 0)
                 return fail_diags(file, &diags);
         spec_diags_done(&diags);
         if (r < 0)
                 return cli_fail("cmdline", &err);
         /* the images, as start reads them (never created here) */
         r = spec_check_disks(spec, &diags, NULL, &err);
-        if (r == -EINVAL && diags.n > 0)
+        if (r < 0 && diags.n > 0)
                 return fail_diags(file, &diags);
         spec_diags_done(&diags);
         if (r < 0)

@@ -163,7 +163,7 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
          * resolve against the file's directory, so give the spec an absolute path */
         _cleanup_free_ char *abs = realpath(file, NULL);
         rc = spec_load(abs ? abs : file, &l.spec, &diags, &err);
-        if (rc == -EINVAL && diags.n)
+        if (rc < 0 && diags.n)
                 return print_diags(verb, file, &diags);
         spec_diags_done(&diags);
         if (rc < 0)
@@ -171,7 +171,7 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         /* image problems (missing file, header contradicting "format") in the
          * same FILE:LINE:COL form as validate, before anything is created */
         rc = spec_check_disks(l.spec, &diags, NULL, &err);
-        if (rc == -EINVAL && diags.n) {
+        if (rc < 0 && diags.n) {
                 launch_done(&l);
                 return print_diags(verb, file, &diags);
         }

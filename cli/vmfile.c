@@ -55,7 +55,7 @@ static bool validate_one(const char *file, const struct validate_opts *o, json_o
                 r = spec_check_disks(spec, &d, o->verbose ? &notes : NULL, &err);
         spec_free(spec);
         good = r == 0;
-        if (r < 0 && r != -EINVAL) {
+        if (r < 0 && d.n == 0) {
                 /* one error standing for the file (unreadable, out of memory) */
                 spec_diags_done(&d);
                 d.v = calloc(1, sizeof *d.v);
@@ -76,7 +76,7 @@ static bool validate_one(const char *file, const struct validate_opts *o, json_o
                         json_object_array_add(out, entry);
                 }
         } else {
-                if (r == -EINVAL)
+                if (r < 0 && d.n > 0)
                         print_diags(file, &d, "");
                 if (o->verbose)
                         print_diags(file, &notes, "note: ");

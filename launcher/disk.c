@@ -329,11 +329,14 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
         size_t before = diags->n;
 
         if (!formats || !block)
-                return qc_err_sys(err, ENOMEM, "disks"), -ENOMEM;
+                return qc_err_sys(err, ENOMEM, "disks");
         check_disks(spec, formats, block, &c, notes ? &n : NULL);
         if (c.oom || n.oom)
-                return qc_err_sys(err, ENOMEM, "disks"), -ENOMEM;
-        return diags->n > before ? -EINVAL : 0;
+                return qc_err_sys(err, ENOMEM, "disks");
+        if (diags->n > before)
+                return qc_err_set(err, EINVAL, "%s: %zu problem%s with its disks", spec->path ? spec->path : "-",
+                                  diags->n - before, diags->n - before == 1 ? "" : "s");
+        return 0;
 }
 
 int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err)

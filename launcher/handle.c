@@ -52,7 +52,7 @@ int vm_load_spec(const char *rundir, struct vm_spec **ret, struct qc_err *err)
         if (state_read_file(rundir, VM_RUNDIR_SPEC, 16 << 20, &text, err) < 0)
                 return -1;
         rc = spec_parse(path, text, strlen(text), ret, &diags, err);
-        if (rc == -EINVAL && diags.n > 0) {
+        if (rc < 0 && diags.n > 0) {
                 _cleanup_free_ char *d = spec_diag_format(path, &diags.v[0]);
                 qc_err_set(err, EINVAL, "the recorded VM file is not valid: %s", d ? d : path);
         }

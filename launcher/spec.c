@@ -224,13 +224,13 @@ done:
         free(c.failed);
         if (c.oom) {
                 spec_diags_done(&d);
-                return qc_err_set(err, ENOMEM, "%s: out of memory", path ? path : "-"), -ENOMEM;
+                return qc_err_set(err, ENOMEM, "%s: out of memory", path ? path : "-");
         }
         sort_diags(&d);
         spec_diags_done(diags);
         *diags = d;
         if (d.n > 0)
-                return -EINVAL;
+                return qc_err_set(err, EINVAL, "%s: %zu problem%s", path ? path : "-", d.n, d.n == 1 ? "" : "s");
         *ret = TAKE_PTR(s);
         return 0;
 }
@@ -245,11 +245,10 @@ int spec_load(const char *path, struct vm_spec **ret, struct spec_diags *diags, 
         if (r == -EFBIG) {
                 spec_diags_done(diags);
                 return qc_err_set(err, EFBIG, "%s: larger than %u bytes; that is not a VM file", path,
-                                  SPEC_FILE_MAX),
-                       -EFBIG;
+                                  SPEC_FILE_MAX);
         }
         if (r < 0)
-                return qc_err_sys(err, -r, "read %s", path), r;
+                return qc_err_sys(err, -r, "read %s", path);
         /* relative paths in the file resolve against its real directory,
          * whatever the current directory of the verb that loads it */
         abs = realpath(path, NULL);

@@ -242,9 +242,10 @@ void spec_diags_done(struct spec_diags *d);
 /* "FILE:LINE:COL: json.path: message" for one diagnostic (malloc'd). */
 char *spec_diag_format(const char *file, const struct spec_diag *d);
 
-/* Parse and validate a VM file. On any problem returns -EINVAL with every
- * problem in *diags (and *ret untouched); other failures (-ENOENT, -ENOMEM)
- * are in err. The diags are filled even on success (empty). */
+/* Parse and validate a VM file. On any problem returns -1 with err->code
+ * EINVAL and every problem in *diags (and *ret untouched); other failures
+ * are -1 with err (ENOENT, EFBIG, ENOMEM) and no diags. The diags are filled
+ * even on success (empty). */
 int spec_load(const char *path, struct vm_spec **ret, struct spec_diags *diags, struct qc_err *err);
 /* Same, from a buffer; path is only used for messages and relative paths. */
 int spec_parse(const char *path, const char *text, size_t len, struct vm_spec **ret, struct spec_diags *diags,
@@ -259,9 +260,9 @@ bool vm_name_is_valid(const char *name);
 /* Disk images: read each disk's header (nothing is created). Every problem
  * (a missing image without "create", a missing CD-ROM, a "format" the header
  * contradicts, an unreadable file) is appended to *diags at the place of
- * disks[N].file or disks[N].format; returns -EINVAL when there is any.
- * notes (may be NULL) gets the images `start` would create. Other failures
- * (-ENOMEM) in err. */
+ * disks[N].file or disks[N].format; then it returns -1 with err->code EINVAL.
+ * notes (may be NULL) gets the images `start` would create. Other failures:
+ * -1 with err (ENOMEM). */
 int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struct spec_diags *notes,
                      struct qc_err *err);
 /* The same checks; AUTO becomes RAW or QCOW2; on problems err names every

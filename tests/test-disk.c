@@ -309,7 +309,8 @@ int main(void)
                 struct vm_spec s4 = { .disks = four, .n_disks = 4 };
                 struct spec_diags d = {}, notes = {};
 
-                is_int(spec_check_disks(&s4, &d, &notes, &err), -EINVAL, "check: problems found");
+                is_int(spec_check_disks(&s4, &d, &notes, &err), -1, "check: problems found");
+                is_int(err.code, EINVAL, "EINVAL, the problems in the diags");
                 is_int(d.n, 3, "check: all three problems, not only the first");
                 if (d.n == 3) {
                         is_str(d.v[0].path, "disks[0].format", "a contradicted format is about disks[N].format");

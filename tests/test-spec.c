@@ -122,7 +122,7 @@ static void test_bad_files(void)
                 if (!ok(read_file(errfile, 0, &want, NULL) == 0, "%s has %s", name, errfile))
                         continue;
                 r = spec_load(name, &s, &d, &err);
-                ok(r == -EINVAL && s == NULL, "%s is refused", name);
+                ok(r == -1 && err.code == EINVAL && d.n > 0 && s == NULL, "%s is refused", name);
                 ok(d.n > 0, "%s: at least one diagnostic", name);
                 for (size_t j = 0; j < d.n; j++)
                         ok(d.v[j].line > 0 && d.v[j].col > 0, "%s: diagnostic %zu has a place", name, j);
@@ -430,14 +430,15 @@ static void test_limits(void)
 
         memset(text, ' ', big);
         r = spec_parse("big.json", text, big, &s, &d, &err);
-        ok(r == -EINVAL && d.n == 1 && strstr(d.v[0].msg, "at most"), "file size bounded");
+        ok(r == -1 && d.n == 1 && strstr(d.v[0].msg, "at most"), "file size bounded");
         snprintf(deep, sizeof deep, "{\"name\":\"x\",\"qemu\":{\"args\":%.*s%.*s}}", SPEC_DEPTH_MAX - 2,
                  "[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[", SPEC_DEPTH_MAX - 2,
                  "]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]]");
         r = spec_parse("deep.json", deep, strlen(deep), &s, &d, &err);
-        ok(r == -EINVAL && d.n >= 1 && !strstr(d.v[0].msg, "nested"), "depth just under the bound parses (as JSON)");
+        ok(r == -1 && d.n >= 1 && !strstr(d.v[0].msg, "nested"), "depth just under the bound parses (as JSON)");
         r = spec_load("/nonexistent/vm.json", &s, &d, &err);
-        is_int(r, -ENOENT, "missing file: -ENOENT");
+        is_int(r, -1, "missing file fails");
+        is_int(err.code, ENOENT, "with err->code ENOENT");
         ok(strstr(err.msg, "/nonexistent/vm.json") != NULL, "error names the file");
         spec_diags_done(&d);
 }
