@@ -177,7 +177,8 @@ const struct verb cli_verbs[] = {
                         "Ask the guest to power off and wait until it has: through the guest agent's\n"
                         "guest-shutdown when the VM has one (\"guest_agent\": true) that answers\n"
                         "within 2 s, else by pressing the VM's ACPI power button. A guest that has not\n"
-                        "powered off after --timeout (default 60 s) is quit (`quit` over QMP).\n"
+                        "powered off after --timeout (default 60 s) is quit (`quit` over QMP), and a\n"
+                        "QEMU still there 10 s after that is killed (SIGKILL): the steps `run` takes.\n"
                         "A paused VM is resumed first: a paused guest cannot see the power button.\n",
                 .opts = (const struct cli_opt[]){
                         OPT_TIMEOUT("how long the guest has to power off before QEMU is quit (default 60)"),
