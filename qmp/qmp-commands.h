@@ -49,10 +49,10 @@ struct qmp_cpu_list {
         struct qmp_cpu *cpus;
 };
 void qmp_cpu_list_free(struct qmp_cpu_list *l);
+/* query-cpus-fast; on a QEMU older than 2.12 (CommandNotFound, or
+ * query-commands known to lack it) query-cpus, the same list: qom_path NULL
+ * before 2.4, props all -1 before 2.10, target = its "arch". */
 int qmp_query_cpus_fast(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err);
-/* query-cpus, for QEMU older than 2.12 (no query-cpus-fast): the same list;
- * qom_path NULL before 2.4, props all -1 before 2.10, target = its "arch". */
-int qmp_query_cpus_legacy(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err);
 /* The vCPU of that cpu-index, or NULL. */
 const struct qmp_cpu *qmp_cpu_list_find_index(const struct qmp_cpu_list *l, int64_t cpu_index);
 /* The vCPU whose qom_path is /machine/peripheral/ID, or NULL. */

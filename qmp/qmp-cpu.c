@@ -127,12 +127,20 @@ static int query_cpus(struct qmp *q, bool legacy, struct qmp_cpu_list **ret, str
 
 int qmp_query_cpus_fast(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err)
 {
-        return query_cpus(q, false, ret, err);
-}
+        struct qc_err e = { 0 };
+        bool fast;
 
-int qmp_query_cpus_legacy(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err *err)
-{
-        return query_cpus(q, true, ret, err);
+        /* QEMU before 2.12 has query-cpus alone: ask it when query-commands
+         * said so already, or when QEMU does not know query-cpus-fast */
+        if (q->commands && qmp_has_command(q, "query-cpus-fast", &fast, err) == 0 && !fast)
+                return query_cpus(q, true, ret, err);
+        if (query_cpus(q, false, ret, &e) == 0)
+                return 0;
+        if (e.code == EOPNOTSUPP)
+                return query_cpus(q, true, ret, err);
+        if (err)
+                *err = e;
+        return -1;
 }
 
 const struct qmp_cpu *qmp_cpu_list_find_index(const struct qmp_cpu_list *l, int64_t cpu_index)

@@ -217,6 +217,47 @@ static void test_cpus(void)
         end("cpus");
 }
 
+/* QEMU before 2.12 lists vCPUs with query-cpus only: CommandNotFound, then
+ * query-cpus with its own member names; once query-commands is known to
+ * lack query-cpus-fast, straight to query-cpus. */
+static void test_cpus_legacy(void)
+{
+        static const char legacy[] =
+                "[{\"current\": true, \"CPU\": 0, \"qom_path\": \"/machine/unattached/device[0]\", \"pc\": 1, "
+                "\"halted\": false, \"thread_id\": 4242, \"arch\": \"x86\"}, {\"current\": false, \"CPU\": 1, "
+                "\"halted\": true, \"thread_id\": 4243, \"arch\": \"x86\", \"props\": {\"core-id\": 1}}]";
+        struct qc_err err = { 0 };
+        struct qmp_cpu_list *cpus = NULL;
+        bool has;
+
+        begin();
+        fakeqmp_expect(F, "{\"execute\": \"query-cpus-fast\"}");
+        fakeqmp_error(F, "CommandNotFound", "The command query-cpus-fast has not been found");
+        fakeqmp_expect(F, "{\"execute\": \"query-cpus\"}");
+        fakeqmp_reply(F, legacy);
+        fakeqmp_expect_commands(F, (const char *const[]){ "query-cpus", "cpu-add", NULL });
+        fakeqmp_expect(F, "{\"execute\": \"query-cpus\"}");
+        fakeqmp_reply(F, legacy);
+        go();
+        is_int(qmp_query_cpus_fast(Q, &cpus, &err), 0, "QEMU 2.6: query-cpus-fast falls back to query-cpus: %s",
+               err.msg);
+        if (cpus && cpus->n == 2) {
+                ok(cpus->cpus[0].cpu_index == 0 && cpus->cpus[0].thread_id == 4242, "CPU and thread_id read");
+                is_str(cpus->cpus[0].qom_path, "/machine/unattached/device[0]", "qom_path read");
+                ok(cpus->cpus[1].qom_path == NULL, "no qom_path (before 2.4): none");
+                ok(cpus->cpus[1].props.core_id == 1 && cpus->cpus[0].props.core_id == -1, "props where given");
+                ok(qmp_cpu_list_find_index(cpus, 1) == &cpus->cpus[1], "find by cpu-index");
+        } else {
+                ok(0, "two vCPUs");
+        }
+        qmp_cpu_list_free(cpus);
+        cpus = NULL;
+        is_int(qmp_has_command(Q, "query-cpus-fast", &has, &err), 0, "query-commands");
+        is_int(qmp_query_cpus_fast(Q, &cpus, &err), 0, "known to lack query-cpus-fast: query-cpus at once");
+        qmp_cpu_list_free(cpus);
+        end("query-cpus on QEMU 2.6");
+}
+
 static void test_cpu_unplug(void)
 {
         struct qc_err err = { 0 };
@@ -481,6 +522,7 @@ int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
         test_run_state();
+        test_cpus_legacy();
         test_hotplug_method();
         test_cpus();
         test_cpu_unplug();

@@ -237,16 +237,6 @@ out:
         return r;
 }
 
-/* The vCPUs of a QEMU that may predate query-cpus-fast (2.12). */
-static int list_cpus_legacy(struct vm_live *vm, struct qmp_cpu_list **ret, struct qc_err *err)
-{
-        bool fast;
-
-        if (qmp_has_command(vm->qmp, "query-cpus-fast", &fast, err) < 0)
-                return -1;
-        return fast ? qmp_query_cpus_fast(vm->qmp, ret, err) : qmp_query_cpus_legacy(vm->qmp, ret, err);
-}
-
 /* QEMU before 2.7 (no query-hotpluggable-cpus): cpu-add plugs the vCPU of a
  * given index, one at a time; nothing unplugs. */
 static int setvcpus_cpu_add(struct vm_live *vm, unsigned target, vm_progress_fn progress, void *userdata,
@@ -255,7 +245,7 @@ static int setvcpus_cpu_add(struct vm_live *vm, unsigned target, vm_progress_fn 
         _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = NULL;
         unsigned have;
 
-        if (list_cpus_legacy(vm, &l, err) < 0)
+        if (qmp_query_cpus_fast(vm->qmp, &l, err) < 0)
                 return -1;
         have = (unsigned)l->n;
         if (target < have)
@@ -280,7 +270,7 @@ static int setvcpus_cpu_add(struct vm_live *vm, unsigned target, vm_progress_fn 
                         return qc_err_wrap(err, "plug vCPU %u", vcpu);
                 qmp_cpu_list_free(TAKE_PTR(l));
                 /* cpu-add returns once the vCPU thread exists */
-                if (list_cpus_legacy(vm, &l, err) < 0)
+                if (qmp_query_cpus_fast(vm->qmp, &l, err) < 0)
                         return qc_err_wrap(err, "plug vCPU %u", vcpu);
                 c = qmp_cpu_list_find_index(l, vcpu);
                 if (!c)
