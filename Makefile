@@ -13,7 +13,7 @@ PKG_CONFIG ?= pkg-config
 
 WARNINGS = -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wstrict-prototypes \
            -Wformat=2 -Wswitch-default -Wno-unused-parameter
-PKGS = json-c libcap-ng
+PKGS = json-c libcap-ng yaml-0.1
 PKG_CFLAGS := $(shell $(PKG_CONFIG) --cflags $(PKGS))
 PKG_LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS))
 override CPPFLAGS += -D_GNU_SOURCE -I. $(PKG_CFLAGS)

@@ -11,6 +11,7 @@
 #include "common/io.h"
 #include "common/cleanup.h"
 #include "common/strv.h"
+#include "launcher/cloudinit.h"
 #include "launcher/spawn.h"
 #include "launcher/accel.h"
 #include "launcher/handle.h"
@@ -211,7 +212,9 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
-        if (spec_resolve_disks(l.spec, true, &err) < 0 || vm_write_spec(l.rundir, l.spec, &err) < 0) {
+        if (spec_resolve_disks(l.spec, true, &err) < 0 ||
+            (cloud_init_wanted(l.spec) && cloud_init_seed(l.spec, l.rundir, &err) < 0) ||
+            vm_write_spec(l.rundir, l.spec, &err) < 0) {
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }

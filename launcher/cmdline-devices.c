@@ -7,6 +7,8 @@
 #include <json.h>
 
 #include "../common/cleanup.h"
+#include "../common/io.h"
+#include "cloudinit.h"
 #include "cmdline-internal.h"
 
 DEFINE_CLEANUP_FUNC(json_object *, json_object_put);
@@ -111,7 +113,7 @@ static bool format_has_backing(enum vm_disk_format f)
 /* The format node as JSON: keyval (driver=qcow2,...) has no way to say
  * backing=null (it would name a node called "null"). */
 static char *format_node_json(const struct vm_disk *d, const char *fmt, const struct cache_mode *c, bool ro,
-                              size_t idx)
+                              size_t idx, bool base)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         char name[48], file[48];
@@ -119,13 +121,21 @@ static char *format_node_json(const struct vm_disk *d, const char *fmt, const st
 
         if (!o)
                 return NULL;
-        snprintf(name, sizeof name, "disk%zu-format", idx);
-        snprintf(file, sizeof file, "disk%zu-file", idx);
+        snprintf(name, sizeof name, base ? "disk%zu-base" : "disk%zu-format", idx);
+        snprintf(file, sizeof file, base ? "disk%zu-base-file" : "disk%zu-file", idx);
         json_object_object_add(o, "driver", json_object_new_string(fmt));
         json_object_object_add(o, "node-name", json_object_new_string(name));
         json_object_object_add(o, "file", json_object_new_string(file));
-        if (format_has_backing(d->format))
+        if (d->backing && !base) {
+                /* the base: its own read-only node (add_disk), the only
+                 * backing file qemuctl ever opens */
+                char bname[48];
+
+                snprintf(bname, sizeof bname, "disk%zu-base", idx);
+                json_object_object_add(o, "backing", json_object_new_string(bname));
+        } else if (format_has_backing(base ? d->backing_format : d->format)) {
                 json_object_object_add(o, "backing", NULL);
+        }
         if (c->direct) {
                 json_object *cache = json_object_new_object();
 
@@ -193,6 +203,30 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
                  * host_cdrom (media change, tray) */
                 const char *proto = !d->block_device ? "file" : d->cdrom_drive ? "host_cdrom" : "host_device";
 
+                if (d->backing) {
+                        /* the base image: read-only file and format nodes,
+                         * named by the overlay's format node as "backing" */
+                        const char *bfmt = vm_disk_format_to_string(d->backing_format);
+
+                        if (d->backing_format == VM_DISK_FORMAT_AUTO || !bfmt)
+                                return qc_err_set(err, EINVAL,
+                                                  "disks[%zu] (%s): base image format not known yet; resolve disks "
+                                                  "first",
+                                                  idx, d->backing);
+                        qcatf(a, &node, "driver=file,node-name=disk%zu-base-file,filename=%s", idx,
+                              qopt_escape(a, d->backing));
+                        if (c->direct)
+                                qcatf(a, &node, ",cache.direct=%s,cache.no-flush=%s", c->direct, c->no_flush);
+                        qcatf(a, &node, ",read-only=on");
+                        qarg(a, "-blockdev");
+                        qarg_take(a, TAKE_PTR(node));
+                        node = format_node_json(d, bfmt, c, true, idx, true);
+                        if (!node)
+                                return qc_err_set(err, ENOMEM, "disks[%zu]: out of memory", idx);
+                        qarg(a, "-blockdev");
+                        qarg_take(a, TAKE_PTR(node));
+                }
+
                 qcatf(a, &node, "driver=%s,node-name=disk%zu-file,filename=%s", proto, idx, qopt_escape(a, d->file));
                 if (c->direct)
                         qcatf(a, &node, ",cache.direct=%s,cache.no-flush=%s", c->direct, c->no_flush);
@@ -201,7 +235,7 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
                 qarg(a, "-blockdev");
                 qarg_take(a, TAKE_PTR(node));
                 /* the format node, always with its driver named */
-                node = format_node_json(d, fmt, c, ro, idx);
+                node = format_node_json(d, fmt, c, ro, idx, false);
                 if (!node)
                         return qc_err_set(err, ENOMEM, "disks[%zu]: out of memory", idx);
                 qarg(a, "-blockdev");
@@ -225,6 +259,27 @@ int cmdline_add_disks(struct qargs *a, const struct vm_spec *spec, struct qc_err
         for (size_t i = 0; i < spec->n_disks; i++)
                 if (add_disk(a, spec, &spec->disks[i], &b, i, err) < 0)
                         return -1;
+        return 0;
+}
+
+/* The cloud-init seed RUNDIR/cidata.iso (start builds it): a read-only raw
+ * disk on virtio-blk, which every cloud kernel drives (Debian's cloud
+ * kernel has no AHCI, so a sata cdrom would be invisible). */
+int cmdline_add_seed(struct qargs *a, const struct vm_spec *spec, const char *rundir, struct qc_err *err)
+{
+        _cleanup_free_ char *iso = NULL;
+
+        if (!cloud_init_wanted(spec))
+                return 0;
+        iso = path_join(rundir, VM_RUNDIR_CIDATA);
+        if (!iso)
+                return qc_err_set(err, ENOMEM, "cloud_init: out of memory");
+        qarg(a, "-blockdev");
+        qargf(a, "driver=file,node-name=cidata-file,filename=%s,read-only=on", qopt_escape(a, iso));
+        qarg(a, "-blockdev");
+        qarg(a, "{\"driver\":\"raw\",\"node-name\":\"cidata-format\",\"file\":\"cidata-file\",\"read-only\":true}");
+        qarg(a, "-device");
+        qarg(a, "virtio-blk-pci,id=cidata,drive=cidata-format");
         return 0;
 }
 

@@ -31,6 +31,7 @@ void qarg_take(struct qargs *a, char *s);
 const char *qopt_escape(struct qargs *a, const char *s);
 
 int cmdline_add_disks(struct qargs *a, const struct vm_spec *spec, struct qc_err *err);
+int cmdline_add_seed(struct qargs *a, const struct vm_spec *spec, const char *rundir, struct qc_err *err);
 int cmdline_add_nets(struct qargs *a, const struct vm_spec *spec, struct qc_err *err);
 /* -vnc / -display none, the video device, USB input. */
 void cmdline_add_display(struct qargs *a, const struct vm_spec *spec);

@@ -549,7 +549,8 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
         }
 
         add_boot(a, spec);
-        if (cmdline_add_disks(a, spec, err) < 0 || cmdline_add_nets(a, spec, err) < 0)
+        if (cmdline_add_disks(a, spec, err) < 0 || cmdline_add_seed(a, spec, ctx->rundir, err) < 0 ||
+            cmdline_add_nets(a, spec, err) < 0)
                 return -1;
         cmdline_add_display(a, spec);
         add_small_devices(a, spec);

@@ -21,39 +21,24 @@ static const char *format_name(enum vm_disk_format f)
         return s ? s : "auto";
 }
 
-/* `qemu-img create -f FORMAT FILE SIZE`, no shell. The file is made with
- * O_EXCL first: qemu-img itself would truncate an image that appeared in
- * the meantime. Its stderr becomes the error message. */
-static int create_image(const char *file, enum vm_disk_format fmt, uint64_t size, struct qc_err *err)
+/* Run argv (no shell, stdin /dev/null) and wait. Its stdout and stderr,
+ * trimmed, go to out (up to outsz-1 bytes; the rest is drained). Returns 0
+ * when it exited 0; otherwise -1 with err saying "cannot run" (install
+ * `package`) or its exit and output. */
+int run_tool(char *const argv[], const char *package, struct qc_err *err)
 {
-        _cleanup_close_ int fd = -1;
         int pipefd[2], status;
-        char out[512], sizebuf[32], *argv[8];
+        char out[512];
         size_t len = 0;
         ssize_t n;
         pid_t pid;
 
-        fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
-        if (fd < 0)
-                return qc_err_sys(err, errno, "%s: create", file);
-        if (pipe2(pipefd, O_CLOEXEC) < 0) {
-                unlink(file);
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
                 return qc_err_sys(err, errno, "pipe");
-        }
-        snprintf(sizebuf, sizeof sizebuf, "%llu", (unsigned long long)size);
-        argv[0] = "qemu-img";
-        argv[1] = "create";
-        argv[2] = "-q";
-        argv[3] = "-f";
-        argv[4] = (char *)format_name(fmt);
-        argv[5] = (char *)file;
-        argv[6] = sizebuf;
-        argv[7] = NULL;
         pid = fork();
         if (pid < 0) {
                 close(pipefd[0]);
                 close(pipefd[1]);
-                unlink(file);
                 return qc_err_sys(err, errno, "fork");
         }
         if (pid == 0) {
@@ -64,7 +49,7 @@ static int create_image(const char *file, enum vm_disk_format fmt, uint64_t size
                 dup2(pipefd[1], STDOUT_FILENO);
                 dup2(pipefd[1], STDERR_FILENO);
                 execvp(argv[0], argv);
-                dprintf(STDERR_FILENO, "cannot run qemu-img: %s (install qemu-utils)", strerror(errno));
+                dprintf(STDERR_FILENO, "cannot run %s: %s (install %s)", argv[0], strerror(errno), package);
                 _exit(127);
         }
         close(pipefd[1]);
@@ -89,11 +74,57 @@ static int create_image(const char *file, enum vm_disk_format fmt, uint64_t size
                 out[--len] = '\0';
         while (waitpid(pid, &status, 0) < 0)
                 if (errno != EINTR)
-                        return qc_err_sys(err, errno, "waitpid qemu-img");
+                        return qc_err_sys(err, errno, "waitpid %s", argv[0]);
         if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                char cmd[512] = "";
+                size_t c = 0;
+
+                for (size_t i = 0; argv[i] && c < sizeof cmd; i++) {
+                        int w = snprintf(cmd + c, sizeof cmd - c, "%s%s", i ? " " : "", argv[i]);
+                        if (w < 0)
+                                break;
+                        c += (size_t)w;
+                }
+                return qc_err_set(err, EIO, "%s failed: %s", cmd, len ? out : "no message");
+        }
+        return 0;
+}
+
+/* `qemu-img create -f FORMAT FILE SIZE`, or with a base image `qemu-img
+ * create -f qcow2 -b BASE -F BASEFORMAT FILE [SIZE]` (size 0: the base's),
+ * no shell. The file is made with O_EXCL first: qemu-img itself would
+ * truncate an image that appeared in the meantime. Its stderr becomes the
+ * error message. */
+static int create_image(const char *file, enum vm_disk_format fmt, uint64_t size, const char *backing,
+                        enum vm_disk_format bfmt, struct qc_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        char sizebuf[32] = "", *argv[12];
+        size_t k = 0;
+
+        fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOCTTY, 0600);
+        if (fd < 0)
+                return qc_err_sys(err, errno, "%s: create", file);
+        if (size)
+                snprintf(sizebuf, sizeof sizebuf, "%llu", (unsigned long long)size);
+        argv[k++] = "qemu-img";
+        argv[k++] = "create";
+        argv[k++] = "-q";
+        argv[k++] = "-f";
+        argv[k++] = (char *)format_name(fmt);
+        if (backing) {
+                argv[k++] = "-b";
+                argv[k++] = (char *)backing;
+                argv[k++] = "-F";
+                argv[k++] = (char *)format_name(bfmt);
+        }
+        argv[k++] = (char *)file;
+        if (size)
+                argv[k++] = sizebuf;
+        argv[k] = NULL;
+        if (run_tool(argv, "qemu-utils", err) < 0) {
                 unlink(file);
-                return qc_err_set(err, EIO, "qemu-img create -f %s %s %s failed: %s", format_name(fmt), file, sizebuf,
-                                  len ? out : "no message");
+                return -1;
         }
         return 0;
 }
@@ -186,6 +217,118 @@ static void header_names(const struct image_probe *p, char *buf, size_t len)
                 snprintf(buf, len, " naming external data file \"%s\"", p->data_file);
 }
 
+/* Whether the backing file name in an overlay's header (relative ones are
+ * from the overlay's directory) is the file `base`. */
+static bool names_base(const char *overlay, const char *named, const char *base)
+{
+        _cleanup_free_ char *joined = NULL, *a = NULL, *b = NULL;
+        const char *slash = strrchr(overlay, '/');
+
+        if (named[0] != '/' && slash && asprintf(&joined, "%.*s/%s", (int)(slash - overlay), overlay, named) < 0)
+                return false;
+        a = realpath(joined ? joined : named, NULL);
+        b = realpath(base, NULL);
+        return a && b && strcmp(a, b) == 0;
+}
+
+/* Disk i's base image ("backing"): it exists, is of a format qemuctl opens,
+ * agrees with "backing_format", and names no file of its own (qemuctl opens
+ * the one base the VM file names, nothing a header adds). Returns its
+ * format, or _VM_DISK_FORMAT_INVALID after a diag. */
+static enum vm_disk_format check_base(const struct vm_disk *d, size_t i, struct spec_ctx *c)
+{
+        struct image_probe p = {};
+        struct qc_err e = {};
+        char p_base[48], p_bformat[56], names[1200];
+        bool fmt_given = d->backing_format != VM_DISK_FORMAT_AUTO;
+        enum vm_disk_format found, ret = _VM_DISK_FORMAT_INVALID;
+
+        snprintf(p_base, sizeof p_base, "disks[%zu].backing", i);
+        snprintf(p_bformat, sizeof p_bformat, "disks[%zu].backing_format", i);
+        if (image_probe(d->backing, &p, &e) < 0) {
+                diag_at(c, d->backing_line, d->backing_col, p_base, "%s%s",
+                        e.code == EINVAL ? "" : "cannot read the base image: ", e.msg);
+                return ret;
+        }
+        if (p.missing) {
+                diag_at(c, d->backing_line, d->backing_col, p_base,
+                        "base image %s does not exist (a base image is never created: build it first)", d->backing);
+                return ret;
+        }
+        found = image_type_format(p.type);
+        header_names(&p, names, sizeof names);
+        if (d->file && names_base(d->backing, d->file, d->backing)) {
+                diag_at(c, d->backing_line, d->backing_col, p_base,
+                        "the base image is the disk's own \"file\"; the overlay must be another file");
+        } else if (found < 0) {
+                _cleanup_free_ char *conv = convert_line(d->backing, p.type);
+
+                diag_at(c, d->backing_line, d->backing_col, p_base,
+                        "base image %s is a %s image (its header says so), which qemuctl does not open (%s); make a "
+                        "qcow2 of it and name that: %s",
+                        d->backing, image_type_name(p.type), refusal_reason(p.type),
+                        conv ? conv : "qemu-img convert -O qcow2 ...");
+        } else if (fmt_given && d->backing_format != found) {
+                diag_at(c, d->bformat_line, d->bformat_col, p_bformat,
+                        "the VM file says backing_format %s, but base image %s %s %s; fix \"backing_format\" (or "
+                        "leave it out to use what the file is)",
+                        format_name(d->backing_format), d->backing, p.type == IMAGE_RAW ? "has no" : "is a",
+                        p.type == IMAGE_RAW ? "header of a known format, so it is raw" : image_type_name(p.type));
+        } else if (p.backing || p.data_file) {
+                _cleanup_free_ char *out = converted_name(d->backing);
+
+                diag_at(c, d->backing_line, d->backing_col, p_base,
+                        "base image %s's %s header%s: qemuctl opens the one base the VM file names and nothing an "
+                        "image's header adds. Make a standalone base of it (this reads the files it names): "
+                        "qemu-img convert -f %s -O qcow2 %s %s",
+                        d->backing, image_type_name(p.type), names, image_type_name(p.type), d->backing,
+                        out ? out : "OUT.qcow2");
+        } else {
+                ret = found;
+        }
+        image_probe_done(&p);
+        return ret;
+}
+
+/* An existing overlay of a disk with a base image: a qcow2 whose header
+ * names that base and no data file. Returns 0, or -1 after a diag. */
+static int check_overlay(const struct vm_disk *d, const struct image_probe *p, size_t i, struct spec_ctx *c)
+{
+        bool fmt_given = d->format != VM_DISK_FORMAT_AUTO;
+        unsigned line = fmt_given ? d->format_line : d->file_line, col = fmt_given ? d->format_col : d->file_col;
+        char where[48];
+
+        snprintf(where, sizeof where, "disks[%zu].%s", i, fmt_given ? "format" : "file");
+        if (fmt_given && d->format != VM_DISK_FORMAT_QCOW2)
+                diag_at(c, line, col, where,
+                        "a disk with a base image (\"backing\") is a qcow2 overlay; drop \"format\" or say "
+                        "\"qcow2\"");
+        else if (p->type != IMAGE_QCOW2)
+                diag_at(c, line, col, where,
+                        "%s is a %s image, not a qcow2 overlay of base image %s; move it away (start then creates "
+                        "the overlay) or drop \"backing\"",
+                        d->file, image_type_name(p->type), d->backing);
+        else if (p->data_file)
+                diag_at(c, line, col, where,
+                        "overlay %s's qcow2 header names an external data file, which qemuctl never opens; move it "
+                        "away (start then creates a new overlay)",
+                        d->file);
+        else if (!p->backing)
+                diag_at(c, line, col, where,
+                        "%s is a qcow2 with no backing file, not an overlay of base image %s: its unwritten clusters "
+                        "read as zeros, not as the base. Move it away (start then creates the overlay) or drop "
+                        "\"backing\"",
+                        d->file, d->backing);
+        else if (!names_base(d->file, p->backing, d->backing))
+                diag_at(c, line, col, where,
+                        "overlay %s was made on base \"%s\", not on %s (what \"backing\" names); its clusters "
+                        "belong to that base. Move it away (start then creates a new overlay) or name that base",
+                        d->file, p->backing, d->backing);
+        else
+                return 0;
+        return -1;
+}
+
 /* One pass over the disks, reading headers only: formats[i] gets disk i's
  * format, block[i] whether it is a block device (bit 0) and a CD-ROM drive
  * (bit 1), problems go to c at the
@@ -197,10 +340,10 @@ static void header_names(const struct image_probe *p, char *buf, size_t len)
  * chooses a file for QEMU (root, often) to open: a header naming a backing
  * file or an external data file is refused, and cmdline passes backing=null
  * besides, so that a header written after this check opens nothing either.
- * (When the VM file can name a base image, that one name is what the header
- * may say.) */
-static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats, unsigned char *block, struct spec_ctx *c,
-                        struct spec_ctx *notes)
+ * The one exception is a disk's "backing": an overlay's header may name
+ * the base the VM file names, and bformats[i] gets that base's format. */
+static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats, enum vm_disk_format *bformats,
+                        unsigned char *block, struct spec_ctx *c, struct spec_ctx *notes)
 {
         for (size_t i = 0; i < spec->n_disks; i++) {
                 const struct vm_disk *d = &spec->disks[i];
@@ -218,7 +361,10 @@ static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats
                 snprintf(p_file, sizeof p_file, "disks[%zu].file", i);
                 snprintf(p_format, sizeof p_format, "disks[%zu].format", i);
                 formats[i] = d->format;
-                block[i] = false;
+                bformats[i] = d->backing_format;
+                block[i] = 0;
+                if (d->backing && (bformats[i] = check_base(d, i, c)) < 0)
+                        continue;
                 if (!d->file) {
                         diag_at(c, d->file_line, d->file_col, p_file, "no file");
                         continue;
@@ -236,7 +382,7 @@ static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats
                                         "CD-ROM image %s does not exist (a CD-ROM is never created: point \"file\" "
                                         "at the ISO)",
                                         d->file);
-                        else if (!d->create)
+                        else if (!d->create && !d->backing)
                                 diag_at(c, d->file_line, d->file_col, p_file,
                                         "%s does not exist; create it, or add \"create\": \"20G\" to have qemuctl "
                                         "make it",
@@ -244,7 +390,15 @@ static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats
                         else {
                                 /* a new image is qcow2 unless the file says otherwise */
                                 formats[i] = d->format == VM_DISK_FORMAT_AUTO ? VM_DISK_FORMAT_QCOW2 : d->format;
-                                if (notes) {
+                                if (d->backing && formats[i] != VM_DISK_FORMAT_QCOW2)
+                                        diag_at(c, d->format_line, d->format_col, p_format,
+                                                "a disk with a base image (\"backing\") is a qcow2 overlay; drop "
+                                                "\"format\" or say \"qcow2\"");
+                                else if (notes && d->backing)
+                                        diag_at(notes, d->file_line, d->file_col, p_file,
+                                                "%s does not exist; start will create it (qcow2 overlay of %s, %s)",
+                                                d->file, d->backing, format_name(bformats[i]));
+                                else if (notes) {
                                         format_size(d->create, size, sizeof size);
                                         diag_at(notes, d->file_line, d->file_col, p_file,
                                                 "%s does not exist; start will create it (%s, %s)", d->file,
@@ -254,6 +408,12 @@ static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats
                         continue;
                 }
                 block[i] = (unsigned char)(p.block_device | p.cdrom_drive << 1);
+                if (d->backing) {
+                        if (check_overlay(d, &p, i, c) == 0)
+                                formats[i] = VM_DISK_FORMAT_QCOW2;
+                        image_probe_done(&p);
+                        continue;
+                }
                 found = image_type_format(p.type);
                 header_names(&p, names, sizeof names);
                 if (d->format == VM_DISK_FORMAT_RAW && p.type != IMAGE_RAW) {
@@ -324,13 +484,14 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
                      struct qc_err *err)
 {
         _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
+        _cleanup_free_ enum vm_disk_format *bformats = calloc(spec->n_disks + 1, sizeof *bformats);
         _cleanup_free_ unsigned char *block = calloc(spec->n_disks + 1, sizeof *block);
         struct spec_ctx c = { .file = spec->path, .diags = diags }, n = { .file = spec->path, .diags = notes };
         size_t before = diags->n;
 
-        if (!formats || !block)
+        if (!formats || !bformats || !block)
                 return qc_err_sys(err, ENOMEM, "disks");
-        check_disks(spec, formats, block, &c, notes ? &n : NULL);
+        check_disks(spec, formats, bformats, block, &c, notes ? &n : NULL);
         if (c.oom || n.oom)
                 return qc_err_sys(err, ENOMEM, "disks");
         if (diags->n > before)
@@ -342,13 +503,14 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
 int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err)
 {
         _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
+        _cleanup_free_ enum vm_disk_format *bformats = calloc(spec->n_disks + 1, sizeof *bformats);
         _cleanup_free_ unsigned char *block = calloc(spec->n_disks + 1, sizeof *block);
         struct spec_diags d = {};
         struct spec_ctx c = { .file = spec->path, .diags = &d };
 
-        if (!formats || !block)
+        if (!formats || !bformats || !block)
                 return qc_err_sys(err, ENOMEM, "disks");
-        check_disks(spec, formats, block, &c, NULL);
+        check_disks(spec, formats, bformats, block, &c, NULL);
         if (c.oom) {
                 spec_diags_done(&d);
                 return qc_err_sys(err, ENOMEM, "disks");
@@ -371,13 +533,14 @@ int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err 
         for (size_t i = 0; i < spec->n_disks; i++) {
                 const struct vm_disk *disk = &spec->disks[i];
 
-                if (create_missing && disk->create && disk->media != VM_DISK_MEDIA_CDROM &&
+                if (create_missing && (disk->create || disk->backing) && disk->media != VM_DISK_MEDIA_CDROM &&
                     access(disk->file, F_OK) < 0 && errno == ENOENT &&
-                    create_image(disk->file, formats[i], disk->create, err) < 0)
+                    create_image(disk->file, formats[i], disk->create, disk->backing, bformats[i], err) < 0)
                         return qc_err_wrap(err, "disks[%zu]", i);
         }
         for (size_t i = 0; i < spec->n_disks; i++) {
                 spec->disks[i].format = formats[i];
+                spec->disks[i].backing_format = bformats[i];
                 spec->disks[i].block_device = block[i] & 1;
                 spec->disks[i].cdrom_drive = block[i] & 2;
         }

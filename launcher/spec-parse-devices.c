@@ -48,6 +48,39 @@ bool gate_disk_format(struct spec_ctx *c, const struct jt *obj, const struct jt 
         return true;
 }
 
+bool gate_disk_backing(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                       struct vm_spec *s, void *base)
+{
+        struct vm_disk *d = base;
+
+        d->backing_line = n->line;
+        d->backing_col = n->col;
+        return true;
+}
+
+bool check_disk_backing(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        struct vm_disk *d = base;
+        _cleanup_free_ char *file = TAKE_PTR(d->backing);
+
+        if (!file[0]) {
+                diag(c, n, path, "empty; give the base image's path, or leave the key out");
+                return false;
+        }
+        d->backing = spec_resolve_path(c, s->path, file);
+        return true;
+}
+
+bool gate_disk_backing_format(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
+                              struct vm_spec *s, void *base)
+{
+        struct vm_disk *d = base;
+
+        d->bformat_line = n->line;
+        d->bformat_col = n->col;
+        return true;
+}
+
 bool check_disk_create(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
         if (((struct vm_disk *)base)->create)
@@ -61,7 +94,23 @@ void finish_disk(struct spec_ctx *c, const struct jt *d, const char *p, struct v
 {
         struct vm_disk *dst = base;
         const struct jt *n_bus = jt_get(d, "bus"), *n_ro = jt_get(d, "readonly"), *n_create = jt_get(d, "create");
+        const struct jt *n_backing = jt_get(d, "backing"), *n_bformat = jt_get(d, "backing_format");
 
+        if (n_bformat && !n_backing && dst->backing_format != VM_DISK_FORMAT_AUTO) {
+                _cleanup_free_ char *pp = path_key(c, p, "backing_format");
+                diag(c, n_bformat, pp, "without \"backing\" there is no base image; drop it or name the base");
+        }
+        if (n_backing && dst->snapshot) {
+                _cleanup_free_ char *pp = path_key(c, p, "backing");
+                diag(c, n_backing, pp,
+                     "a disk with a base image keeps its writes in its overlay \"file\"; \"snapshot\": true "
+                     "throws writes away instead: use one of them (for a throwaway run, \"snapshot\" on the base "
+                     "image's own disk)");
+        }
+        if (n_backing && dst->media == VM_DISK_MEDIA_CDROM) {
+                _cleanup_free_ char *pp = path_key(c, p, "backing");
+                diag(c, n_backing, pp, "a cdrom has no overlay; drop \"backing\" or use \"media\": \"disk\"");
+        }
         if (dst->media != VM_DISK_MEDIA_CDROM)
                 return;
         /* QEMU refuses readonly=off for a CD-ROM */

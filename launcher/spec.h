@@ -116,13 +116,18 @@ struct vm_disk {
         enum vm_disk_media media;
         bool readonly;
         bool snapshot; /* throwaway: writes go to a temp overlay (QEMU snapshot=on) */
+        /* a read-only base under file (a qcow2 overlay), resolved against the
+         * VM file's directory, or NULL; its format is AUTO only until
+         * spec_resolve_disks() */
+        char *backing;
+        enum vm_disk_format backing_format;
         /* set by spec_resolve_disks: file is a block device (LVM volume, loop
          * device, LUN), opened with QEMU's host_device driver, or a CD-ROM
          * drive (/dev/sr0), opened with host_cdrom */
         bool block_device, cdrom_drive;
         /* where "file" and "format" are in the VM file, for spec_check_disks
          * (0 = not given / not from a file) */
-        unsigned file_line, file_col, format_line, format_col;
+        unsigned file_line, file_col, format_line, format_col, backing_line, backing_col, bformat_line, bformat_col;
 };
 
 struct vm_net {
@@ -195,6 +200,13 @@ struct vm_spec {
                 char *kernel, *initrd, *cmdline; /* paths resolved against the file's dir */
                 char *order;                     /* e.g. "cd", NULL = default */
         } boot;
+
+        /* cloud-init NoCloud documents: the text itself (a value with a
+         * newline) or a file's path resolved against the VM file's dir;
+         * NULL = not given (launcher/cloudinit.c) */
+        struct {
+                char *user_data, *meta_data, *network_config;
+        } cloud_init;
 
         char *vnc;          /* "127.0.0.1:20", NULL = no display */
         enum vm_input *inputs;

@@ -140,6 +140,8 @@ for sample in "$SRC"/samples/*.json; do
         [ "$bridge" = yes ] && [ "$BRIDGE" != yes ] && why="needs a bridge: $BRIDGE"
         [ "$NETNS" != yes ] && grep -q '"forward"\|"vnc"' "$vm" && [ -z "$why" ] &&
                 why="binds host ports; runs only as root in a private network namespace"
+        grep -q '"backing"\|"cloud_init"' "$vm" && [ -z "$why" ] &&
+                why="its overlay and cloud-init seed are made by start; tests/integration/debian-image.sh boots such a file"
         if [ -z "$why" ] && [ "$huge" -gt 0 ]; then
                 pages=$((mem / huge))
                 sz=$((huge / 1024))
