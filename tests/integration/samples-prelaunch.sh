@@ -193,7 +193,11 @@ for sample in "$SRC"/samples/*.json; do
         mapfile -t argv <"$dir/argv"
         grep -qx -- -S "$dir/argv" || { report "not ok" "$name: argv does not start paused (-S)"; failed=$((failed + 1)); continue; }
 
-        (cd "$dir" && exec "${argv[@]}") </dev/null >"$dir/qemu.log" 2>&1 &
+        # fds that start's supervisor passes (-add-fd fd=N: the serial log's
+        # pipe) are opened here as plain files, so QEMU finds each one open
+        fds=$(grep -o '^fd=[0-9]*' "$dir/argv" | cut -d= -f2 | tr '\n' ' ')
+        (cd "$dir" && for fd in $fds; do eval "exec $fd>>\"\$dir/passed-fd-$fd\""; done &&
+                exec "${argv[@]}") </dev/null >"$dir/qemu.log" 2>&1 &
         qpid=$!
         sock=$dir/run/$name/ctl.sock
         for _ in $(seq 100); do
