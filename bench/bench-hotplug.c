@@ -57,14 +57,15 @@ static int raw_plug(struct b_qmp *q)
 static void run_raw(int n, char **argv, struct b_series *s)
 {
         static struct b_qmp q;
-        char sock[4096], qlog[4096];
+        char sock[4096], qlog[4096], log[4096];
         int64_t t0;
         int plugged;
 
         snprintf(sock, sizeof sock, "%s/bare/hp%d/ctl.sock", dir, n);
         snprintf(qlog, sizeof qlog, "%s/bare/hp%d/qemu.log", dir, n);
+        snprintf(log, sizeof log, "%s/bare/hp%d/serial.log", dir, n);
         unlink(sock);
-        b_bare_spawn(argv, qlog);
+        b_bare_spawn(argv, qlog, log);
         if (b_qmp_open(&q, sock, 60000, false) < 0 || b_qmp_cmd(&q, "{\"execute\":\"cont\"}") != 0)
                 b_die("bench-hotplug: bare QEMU: no QMP on %s (see %s)", sock, qlog);
         t0 = b_now_ns();

@@ -66,12 +66,13 @@ static void run_bare(int n, char ***argvs, struct b_series *start, struct b_seri
         int64_t t0 = b_now_ns();
 
         for (int i = 0; i < n; i++) {
-                char sock[4096], qlog[4096];
+                char sock[4096], qlog[4096], log[4096];
 
                 snprintf(sock, sizeof sock, "%s/bare/sc%d/ctl.sock", dir, i);
                 snprintf(qlog, sizeof qlog, "%s/bare/sc%d/qemu.log", dir, i);
+                snprintf(log, sizeof log, "%s/bare/sc%d/serial.log", dir, i);
                 unlink(sock);
-                b_bare_spawn(argvs[i], qlog);
+                b_bare_spawn(argvs[i], qlog, log);
                 if (b_qmp_open(&q[i], sock, 60000, false) < 0 || b_qmp_cmd(&q[i], "{\"execute\":\"cont\"}") != 0)
                         b_die("bench-scale: bare QEMU %d: no QMP on %s (see %s)", i, sock, qlog);
         }

@@ -4,7 +4,9 @@
  *             started QEMU -S, connected to QMP, placed it, sent `cont`);
  *   bare -S   the identical argv (`qemuctl cmdline FILE`, its paths pointed
  *             at a scratch dir) exec'd by hand → raw QMP greeting →
- *             qmp_capabilities → `cont` returned;
+ *             qmp_capabilities → `cont` returned; the fd the argv's
+ *             `-add-fd` names (the serial log's pipe from the supervisor)
+ *             is serial.log itself, opened as that fd (b_bare_spawn);
  *   bare      the same argv without -S → the QMP greeting, and → the reply
  *             to qmp_capabilities (QMP answers).
  * In the first READY rounds each side also waits for the guest's ready line
@@ -85,7 +87,7 @@ static void run_bare(bool with_s, bool ready, struct b_series *s, struct b_serie
         unlink(sock);
         unlink(log);
         t0 = b_now_ns();
-        b_bare_spawn(with_s ? argv_s : argv_plain, qlog);
+        b_bare_spawn(with_s ? argv_s : argv_plain, qlog, log);
         if (b_qmp_open(&q, sock, 60000, true) < 0)
                 b_die("bench-start: bare QEMU: no QMP on %s (see %s)", sock, qlog);
         if (!with_s && s)

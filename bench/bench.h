@@ -53,7 +53,9 @@ __attribute__((format(printf, 1, 2), noreturn)) static inline void b_die(const c
 /* Start argv (PATH searched) with stdin from /dev/null and stdout+stderr to
  * `out` (NULL = /dev/null). posix_spawn = vfork + exec, the cheapest way
  * there is, used for the measured and the baseline side alike. */
-static inline pid_t b_spawn(char *const argv[], const char *out)
+/* b_spawn, and when fdpath is set, the file fdpath opened for appending
+ * (created, truncated) as the child's fd `fdnum` too. */
+static inline pid_t b_spawn_fd(char *const argv[], const char *out, int fdnum, const char *fdpath)
 {
         posix_spawn_file_actions_t fa;
         pid_t pid;
@@ -63,11 +65,18 @@ static inline pid_t b_spawn(char *const argv[], const char *out)
         posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
         posix_spawn_file_actions_addopen(&fa, 1, out ? out : "/dev/null", O_WRONLY | O_CREAT | O_APPEND, 0600);
         posix_spawn_file_actions_adddup2(&fa, 1, 2);
+        if (fdpath)
+                posix_spawn_file_actions_addopen(&fa, fdnum, fdpath, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND, 0600);
         r = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
         posix_spawn_file_actions_destroy(&fa);
         if (r)
                 b_die("spawn %s: %s", argv[0], strerror(r));
         return pid;
+}
+
+static inline pid_t b_spawn(char *const argv[], const char *out)
+{
+        return b_spawn_fd(argv, out, -1, NULL);
 }
 
 /* Exit status of pid, or 128+signal. */
@@ -337,11 +346,32 @@ static inline char **b_read_lines(const char *cmd, const char *skip)
 static pid_t b_bare_pids[B_MAX_BARE] __attribute__((unused));
 static int b_n_bare __attribute__((unused));
 
-static inline pid_t b_bare_spawn(char *const argv[], const char *out)
+static inline pid_t b_bare_spawn_fd(char *const argv[], const char *out, int fdnum, const char *fdpath)
 {
         if (b_n_bare == B_MAX_BARE)
                 b_die("more than %d bare QEMUs", B_MAX_BARE);
-        return b_bare_pids[b_n_bare++] = b_spawn(argv, out);
+        return b_bare_pids[b_n_bare++] = b_spawn_fd(argv, out, fdnum, fdpath);
+}
+
+/* The fd qemuctl's argv names in `-add-fd fd=N,...` (the serial log's
+ * pipe, which only the supervisor passes), or -1 when there is none. */
+static inline int b_passed_fd(char *const argv[])
+{
+        for (int i = 0; argv[i] && argv[i + 1]; i++)
+                if (strcmp(argv[i], "-add-fd") == 0 && strncmp(argv[i + 1], "fd=", 3) == 0)
+                        return atoi(argv[i + 1] + 3);
+        return -1;
+}
+
+/* Bare QEMU on qemuctl's argv (`qemuctl cmdline`). The supervisor passes
+ * QEMU the serial log as a pipe it copies to serial.log; bare QEMU gets
+ * the file `serial` itself as that fd: QEMU writes the same bytes to an fd
+ * either way, and the copy is qemuctl's own cost. */
+static inline pid_t b_bare_spawn(char *const argv[], const char *out, const char *serial)
+{
+        int fd = b_passed_fd(argv);
+
+        return b_bare_spawn_fd(argv, out, fd, fd >= 0 ? serial : NULL);
 }
 
 /* Reap bare QEMU i once it is gone (it quit). */
