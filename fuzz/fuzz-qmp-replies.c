@@ -95,8 +95,11 @@ static void call(struct qmp *q, unsigned i)
                 break;
         }
         case 12: {
+                /* query-cpus (QEMU < 2.12) is reached inside
+                 * qmp_query_cpus_fast when the fuzzed reply to
+                 * query-cpus-fast is CommandNotFound */
                 struct qmp_cpu_list *l = NULL;
-                if (qmp_query_cpus_legacy(q, &l, &err) == 0)
+                if (qmp_query_cpus_fast(q, &l, &err) == 0)
                         qmp_cpu_list_free(l);
                 break;
         }
