@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/cleanup.h"
+#include "common/io.h"
 #include "common/size.h"
 #include "common/strv.h"
 #include "launcher/cmdline.h"
@@ -101,6 +102,15 @@ int cmd_cmdline(int argc, char **argv)
                 if (!q)
                         return cli_failf("cmdline", "out of memory");
                 printf("%s%s", i ? " " : "", q);
+        }
+        if (shell && ctx.serial_log_fd > 2) {
+                /* start's supervisor passes the serial log as this fd (a
+                 * pipe it copies to serial.log); a shell gives the file
+                 * itself, so the line runs as pasted */
+                _cleanup_free_ char *log = path_join(rundir, VM_RUNDIR_SERIAL_LOG), *q = NULL;
+                if (!log || !(q = shell_quote(log)))
+                        return cli_failf("cmdline", "out of memory");
+                printf(" %d>>%s", ctx.serial_log_fd, q);
         }
         if (shell)
                 printf("\n");

@@ -123,7 +123,7 @@ const struct verb cli_verbs[] = {
                         "($QEMUCTL_RUNDIR/NAME, /run/qemuctl/NAME for root,\n"
                         "$XDG_RUNTIME_DIR/qemuctl/NAME otherwise).\n",
                 .opts = (const struct cli_opt[]){
-                        OPT("shell", 's', CLI_ARG_NONE, NULL, "one line, quoted for a POSIX shell (copy, paste, run)"),
+                        OPT("shell", 's', CLI_ARG_NONE, NULL, "one line, quoted for a POSIX shell (copy, paste, run): the serial log fd start passes becomes a redirection to serial.log"),
                         {},
                 },
                 .args = args_file,

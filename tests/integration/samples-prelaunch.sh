@@ -193,11 +193,17 @@ for sample in "$SRC"/samples/*.json; do
         mapfile -t argv <"$dir/argv"
         grep -qx -- -S "$dir/argv" || { report "not ok" "$name: argv does not start paused (-S)"; failed=$((failed + 1)); continue; }
 
-        # fds that start's supervisor passes (-add-fd fd=N: the serial log's
-        # pipe) are opened here as plain files, so QEMU finds each one open
-        fds=$(grep -o '^fd=[0-9]*' "$dir/argv" | cut -d= -f2 | tr '\n' ' ')
-        (cd "$dir" && for fd in $fds; do eval "exec $fd>>\"\$dir/passed-fd-$fd\""; done &&
-                exec "${argv[@]}") </dev/null >"$dir/qemu.log" 2>&1 &
+        # run as a person pastes it: `cmdline --shell` is the same argv,
+        # quoted, with the fds start's supervisor passes (-add-fd fd=N, the
+        # serial log's pipe) given as redirections to the files themselves
+        "$QEMUCTL" cmdline --shell "$vm" >"$dir/shell-line" 2>/dev/null
+        eval "shell_argv=( $(sed -E 's/ [0-9]+>>[^ ]+$//' "$dir/shell-line") )"
+        if [ "$(printf '%s\n' "${shell_argv[@]}")" != "$(cat "$dir/argv")" ]; then
+                report "not ok" "$name: cmdline --shell is not the argv cmdline prints"
+                failed=$((failed + 1)); continue
+        fi
+        mkdir -p "$dir/run/$name"
+        (cd "$dir" && exec bash -c "exec $(cat "$dir/shell-line")") </dev/null >"$dir/qemu.log" 2>&1 &
         qpid=$!
         sock=$dir/run/$name/ctl.sock
         for _ in $(seq 100); do
