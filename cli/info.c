@@ -15,7 +15,7 @@
 #include "common/size.h"
 #include "common/strv.h"
 #include "launcher/handle.h"
-#include "launcher/launch-place.h"
+#include "launcher/launch-placement.h"
 #include "launcher/live-sync.h"
 #include "qmp/qmp.h"
 
@@ -150,7 +150,7 @@ static void tidy(struct vm_handle *h)
          * us off a start in progress */
         fd = state_lock(h->rundir, h->name, "list", 0, NULL);
         if (fd >= 0) {
-                launch_place_tidy(h->rundir, NULL);
+                launch_placement_tidy(h->rundir, NULL);
                 close(fd);
         }
         if (vm_state_is_active(old.state)) {

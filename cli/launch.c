@@ -19,7 +19,7 @@
 
 void launch_done(struct launch *l)
 {
-        launch_place_done(&l->place);
+        launch_placement_done(&l->placement);
         for (size_t i = 0; i < l->n_pass; i++)
                 free((char *)l->pass[i].path);
         spec_free(l->spec);
@@ -75,31 +75,31 @@ static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
         return 0;
 }
 
-static int hook_cgroup(void *userdata, int *ret_fd, struct qc_err *err)
+static int hook_make_cgroup(void *userdata, int *ret_fd, struct qc_err *err)
 {
         struct launch *l = userdata;
 
-        return launch_place_cgroup(&l->place, ret_fd, err);
+        return launch_placement_make_cgroup(&l->placement, ret_fd, err);
 }
 
-static int hook_place(pid_t pid, void *userdata, struct qc_err *err)
+static int hook_place_qemu(pid_t pid, void *userdata, struct qc_err *err)
 {
         struct launch *l = userdata;
 
-        return launch_place_spawn(pid, &l->place, err);
+        return launch_placement_place_qemu(pid, &l->placement, err);
 }
 
-static int hook_prepare(struct qmp *q, pid_t pid, void *userdata, struct qc_err *err)
+static int hook_pin_vcpus(struct qmp *q, pid_t pid, void *userdata, struct qc_err *err)
 {
         struct launch *l = userdata;
 
-        return launch_place_vcpus(q, pid, &l->place, err);
+        return launch_placement_pin_vcpus(q, pid, &l->placement, err);
 }
 
-static int hook_running(void *userdata, struct qc_err *err)
+static int hook_place_vcpus(void *userdata, struct qc_err *err)
 {
         struct launch *l = userdata;
-        int r = launch_place_running(&l->place, err);
+        int r = launch_placement_place_vcpus(&l->placement, err);
 
         /* QEMU is up, recorded and placed: other verbs may come in now
          * (the detached supervisor's copy of the lock: keep_fd) */
@@ -110,11 +110,11 @@ static int hook_running(void *userdata, struct qc_err *err)
         return r;
 }
 
-static void hook_cleanup(void *userdata)
+static void hook_remove_cgroup(void *userdata)
 {
         struct launch *l = userdata;
 
-        launch_place_cleanup(&l->place);
+        launch_placement_remove_cgroup(&l->placement);
 }
 
 void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
@@ -125,15 +125,15 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
                 .argv = l->argv,
                 .stdout_fd = -1,
                 .notify_fd = -1,
-                .cgroup = hook_cgroup,
-                .place = hook_place,
-                .prepare = hook_prepare,
-                .running = hook_running,
-                .cleanup = hook_cleanup,
+                .make_cgroup = hook_make_cgroup,
+                .place_qemu = hook_place_qemu,
+                .pin_vcpus = hook_pin_vcpus,
+                .place_vcpus = hook_place_vcpus,
+                .remove_cgroup = hook_remove_cgroup,
                 .userdata = l,
                 .pass = l->pass,
                 .n_pass = l->n_pass,
-                .privs = &l->place.privs,
+                .privs = &l->placement.privs,
                 .keep_fd = l->lock_fd,
         };
 }
@@ -194,13 +194,13 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
                 fprintf(stderr, "qemuctl: %s: note: %s\n", verb, note);
 
         /* before anything is created: a refused start leaves nothing behind */
-        rc = launch_place_check(l.spec, &l.place, &err);
-        for (size_t i = 0; i < l.place.warnings.n; i++)
-                cli_warn(verb, l.place.warnings.v[i]);
+        rc = launch_placement_check(l.spec, &l.placement, &err);
+        for (size_t i = 0; i < l.placement.warnings.n; i++)
+                cli_warn(verb, l.placement.warnings.v[i]);
         if (rc < 0) {
-                for (size_t i = 0; i < l.place.refusals.n; i++)
-                        fprintf(stderr, "qemuctl: %s: %s\n", verb, l.place.refusals.v[i]);
-                if (!l.place.refusals.n)
+                for (size_t i = 0; i < l.placement.refusals.n; i++)
+                        fprintf(stderr, "qemuctl: %s: %s\n", verb, l.placement.refusals.v[i]);
+                if (!l.placement.refusals.n)
                         cli_fail(verb, &err);
                 launch_done(&l);
                 return CLI_EXIT_FAIL;
@@ -224,7 +224,7 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         ctx.serial_file = serial_file;
         if (ctx.serial != CMDLINE_SERIAL_SPEC)
                 ctx.serial_log_fd = 0;
-        if (l.place.privs.change_ids ? pass_files(&l, &ctx) < 0
+        if (l.placement.privs.change_ids ? pass_files(&l, &ctx) < 0
                                      : ctx.serial_log_fd > 2 && pass_serial_log(&l) != ctx.serial_log_fd) {
                 launch_done(&l);
                 return cli_failf(verb, "out of memory");

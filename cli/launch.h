@@ -3,7 +3,7 @@
 #include <stdbool.h>
 
 #include "launcher/cmdline.h"
-#include "launcher/launch-place.h"
+#include "launcher/launch-placement.h"
 #include "launcher/spec.h"
 #include "launcher/supervisor.h"
 
@@ -12,7 +12,7 @@ struct launch {
         char *rundir;
         int lock_fd;                      /* the VM's lock; the supervisor closes it once QEMU is placed */
         char **argv;
-        struct launch_place place;        /* checked before anything was created */
+        struct launch_placement placement;        /* checked before anything was created */
         struct supervisor_pass pass[6];   /* QEMU's sockets and log as fds (another user's QEMU) */
         size_t n_pass;
 };

@@ -16,7 +16,7 @@
 #include "launcher/stop.h"
 #include "launcher/handle.h"
 #include "launcher/paths.h"
-#include "launcher/launch-place.h"
+#include "launcher/launch-placement.h"
 #include "launcher/supervisor.h"
 #include "qmp/qga.h"
 #include "qmp/qmp.h"
@@ -261,7 +261,7 @@ int cmd_kill(int argc, char **argv)
         struct vm_end_note note = end_note(false, false, last);
         wait_recorded(verb, h, &note);
         /* the supervisor removes the VM's cgroup; if it died, nobody would */
-        launch_place_tidy(h->rundir, NULL);
+        launch_placement_tidy(h->rundir, NULL);
         printf("VM `%s` killed\n", h->name);
         return CLI_EXIT_OK;
 }

@@ -78,7 +78,7 @@ int cmd_setvcpus(int argc, char **argv)
         const char *verb = argv[0], *guest_channel = NULL;
         struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1, .on_opt = on_guest_online,
                               .ud = &guest_channel };
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         unsigned long n;
         char *end;
@@ -92,7 +92,7 @@ int cmd_setvcpus(int argc, char **argv)
         n = strtoul(argv[optind + 1], &end, 10);
         if (errno || end == argv[optind + 1] || *end || n > 4096)
                 return cli_usage(verb, "N: expected a number of vCPUs, got \"%s\"", argv[optind + 1]);
-        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
         if (o.timeout_ms > 0)
                 v.live.step_timeout_ms = o.timeout_ms;
@@ -114,7 +114,7 @@ int cmd_setvcpus(int argc, char **argv)
 int cmd_vcpuinfo(int argc, char **argv)
 {
         const char *verb = argv[0];
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         struct vm_vcpu_info *info = NULL;
         size_t n = 0;
@@ -124,10 +124,10 @@ int cmd_vcpuinfo(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
         rc = vm_vcpuinfo(&v.live, &info, &n, &err);
-        place_vm_close(&v);
+        cli_placement_close(&v);
         if (rc < 0)
                 return cli_fail(verb, &err);
         json_object *arr = json ? json_object_new_array() : NULL;
@@ -175,7 +175,7 @@ int cmd_balloon(int argc, char **argv)
 {
         const char *verb = argv[0];
         struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1 };
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         uint64_t target = 0, actual = 0;
         char a[32], t[32];
@@ -190,12 +190,12 @@ int cmd_balloon(int argc, char **argv)
                 return rc;
         if (argc - optind == 2 && json)
                 return cli_usage(verb, "--json is for the query (without SIZE)");
-        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
         uint64_t mem = v.live.spec->memory.size + v.live.spec->memory.plugged;
         if (argc - optind == 1) {
                 rc = vm_balloon_query(&v.live, &actual, &err);
-                place_vm_close(&v);
+                cli_placement_close(&v);
                 if (rc < 0)
                         return cli_fail(verb, &err);
                 if (json) {
@@ -214,7 +214,7 @@ int cmd_balloon(int argc, char **argv)
         }
         int ms = o.timeout_ms > 0 ? o.timeout_ms : 60000;
         rc = vm_balloon_set(&v.live, target, ms, &actual, &err);
-        place_vm_close(&v);
+        cli_placement_close(&v);
         if (rc < 0)
                 return cli_fail(verb, &err);
         format_size_human(actual, a, sizeof a);
@@ -231,7 +231,7 @@ int cmd_balloon(int argc, char **argv)
 int cmd_memstat(int argc, char **argv)
 {
         const char *verb = argv[0];
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         struct vm_memstat m;
         struct cli_opts co = { .take = CLI_OPT_ONE_NAME };
@@ -240,10 +240,10 @@ int cmd_memstat(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
         rc = vm_memstat(&v.live, &m, &err);
-        place_vm_close(&v);
+        cli_placement_close(&v);
         if (rc < 0)
                 return cli_fail(verb, &err);
         const struct {
@@ -303,7 +303,7 @@ int cmd_setmem(int argc, char **argv)
 {
         const char *verb = argv[0];
         struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1 };
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         uint64_t total = 0;
         char a[32];
@@ -315,7 +315,7 @@ int cmd_setmem(int argc, char **argv)
                 return cli_usage(verb, "expected NAME SIZE");
         if ((rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &total)) >= 0)
                 return rc;
-        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
         if (o.timeout_ms > 0)
                 v.live.step_timeout_ms = o.timeout_ms;

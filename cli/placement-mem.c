@@ -48,7 +48,7 @@ static void size_or_unlimited(uint64_t v, char *buf, size_t len)
 int cmd_memtune(int argc, char **argv)
 {
         const char *verb = argv[0];
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         struct vm_memtune m = { 0 }, now;
         struct cli_opts co = { .on_opt = memtune_opt,
@@ -69,7 +69,7 @@ int cmd_memtune(int argc, char **argv)
                 any |= m.set[k];
         if (any && json)
                 return cli_usage(verb, "--json: only when showing the limits");
-        if ((rc = place_vm_open(verb, name, false, &v)))
+        if ((rc = cli_placement_open(verb, name, false, &v)))
                 return rc;
         if (any) {
                 if (vm_memtune_set(&v.p, &m, &err) < 0)
@@ -141,7 +141,7 @@ static json_object *jset(bool has, const struct cpuset *cs)
         return s ? json_object_new_string(s) : NULL;
 }
 
-static int show_numatune(const char *verb, struct place_vm *v, bool json)
+static int show_numatune(const char *verb, struct cli_placement *v, bool json)
 {
         struct vm_numatune t;
         struct qc_err err = { 0 };
@@ -173,7 +173,7 @@ static int show_numatune(const char *verb, struct place_vm *v, bool json)
 int cmd_numatune(int argc, char **argv)
 {
         const char *verb = argv[0];
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         struct numatune_opts o = { 0 };
         struct cpuset host_nodes;
@@ -193,7 +193,7 @@ int cmd_numatune(int argc, char **argv)
         bool json = co.json;
         if ((o.has_nodeset || o.has_mode) && json)
                 return cli_usage(verb, "--json: only when showing the binding");
-        if ((rc = place_vm_open(verb, name, false, &v)))
+        if ((rc = cli_placement_open(verb, name, false, &v)))
                 return rc;
         if (!o.has_nodeset && !o.has_mode) {
                 rc = show_numatune(verb, &v, json);
@@ -226,7 +226,7 @@ int cmd_numatune(int argc, char **argv)
 int cmd_numastat(int argc, char **argv)
 {
         const char *verb = argv[0];
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         struct vm_numastat s = { 0 };
         struct cpuset nodes;
@@ -236,7 +236,7 @@ int cmd_numastat(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if ((rc = place_vm_open(verb, argv[optind], false, &v)))
+        if ((rc = cli_placement_open(verb, argv[optind], false, &v)))
                 return rc;
         rc = vm_numastat_read(v.live.qemu_pid, &s, &err);
         if (rc < 0)

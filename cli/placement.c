@@ -15,10 +15,10 @@ static int record_cb(void *userdata, const struct vm_spec *spec, struct qc_err *
         return vm_record_spec(userdata, spec, err);
 }
 
-int place_vm_open(const char *verb, const char *name, bool qmp, struct place_vm *ret)
+int cli_placement_open(const char *verb, const char *name, bool qmp, struct cli_placement *ret)
 {
         struct qc_err err = { 0 };
-        struct place_vm v = { 0 };
+        struct cli_placement v = { 0 };
 
         if (vm_open(name, verb, VM_OPEN_LOCK | (qmp ? 0 : VM_OPEN_NO_QMP), cli_lock_timeout_ms, &v.h, &err) < 0)
                 return cli_fail(verb, &err);
@@ -26,7 +26,7 @@ int place_vm_open(const char *verb, const char *name, bool qmp, struct place_vm 
                                    .record = record_cb, .userdata = v.h };
         *ret = v;
         /* the vm_live lives in *ret now: point the place context at it */
-        if (vm_place_open(&ret->p, &ret->live, &err) < 0) {
+        if (vm_placement_open(&ret->p, &ret->live, &err) < 0) {
                 vm_close(ret->h);
                 ret->h = NULL;
                 return cli_fail(verb, &err);
@@ -35,10 +35,10 @@ int place_vm_open(const char *verb, const char *name, bool qmp, struct place_vm 
 }
 
 /* Idempotent: a verb may close early (to free the lock before printing). */
-void place_vm_close(struct place_vm *v)
+void cli_placement_close(struct cli_placement *v)
 {
         if (v->p.live)
-                vm_place_done(&v->p);
+                vm_placement_done(&v->p);
         vm_close(v->h);
         v->h = NULL;
 }
@@ -62,7 +62,7 @@ static int parse_cpus(const char *verb, const char *what, const char *s, struct 
         return -1;
 }
 
-static int show_vcpupin(const char *verb, struct place_vm *v, bool one, unsigned only, bool json)
+static int show_vcpupin(const char *verb, struct cli_placement *v, bool one, unsigned only, bool json)
 {
         _cleanup_free_ struct vm_pin_info *pins = NULL;
         struct qc_err err = { 0 };
@@ -118,7 +118,7 @@ static int show_vcpupin(const char *verb, struct place_vm *v, bool one, unsigned
 int cmd_vcpupin(int argc, char **argv)
 {
         const char *verb = argv[0];
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         struct cpuset cpus;
         struct cli_opts co = { 0 };
@@ -142,7 +142,7 @@ int cmd_vcpupin(int argc, char **argv)
                 return rc;
         if (argc - optind == 3 && json)
                 return cli_usage(verb, "--json: only when showing the pinning");
-        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
         if (argc - optind < 3) {
                 rc = show_vcpupin(verb, &v, argc - optind == 2, (unsigned)vcpu, json);
@@ -152,7 +152,7 @@ int cmd_vcpupin(int argc, char **argv)
                 return cli_fail(verb, &err);
         _cleanup_free_ char *s = cpuset_to_string(&cpus);
         if (live) {
-                _cleanup_free_ char *note = vm_place_cpuset_note(&v.p, "pinned");
+                _cleanup_free_ char *note = vm_placement_cpuset_note(&v.p, "pinned");
                 cli_warn(verb, note);
                 printf("VM `%s`: vCPU %lu pinned to CPU%s %s\n", v.h->name, vcpu, cpuset_count(&cpus) == 1 ? "" : "s",
                        s ? s : "?");
@@ -166,7 +166,7 @@ int cmd_vcpupin(int argc, char **argv)
 int cmd_emulatorpin(int argc, char **argv)
 {
         const char *verb = argv[0];
-        _cleanup_place_vm_ struct place_vm v = { 0 };
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         struct cpuset cpus;
         struct cli_opts co = { 0 };
@@ -181,7 +181,7 @@ int cmd_emulatorpin(int argc, char **argv)
                 return rc;
         if (argc - optind == 2 && json)
                 return cli_usage(verb, "--json: only when showing the pinning");
-        if ((rc = place_vm_open(verb, argv[optind], true, &v)))
+        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
         if (argc - optind == 1) {
                 struct vm_emulator_pin e;
@@ -211,7 +211,7 @@ int cmd_emulatorpin(int argc, char **argv)
         size_t n = 0;
         if (vm_emulatorpin_set(&v.p, &cpus, &n, &err) < 0)
                 return cli_fail(verb, &err);
-        _cleanup_free_ char *note = vm_place_cpuset_note(&v.p, "emulator threads pinned");
+        _cleanup_free_ char *note = vm_placement_cpuset_note(&v.p, "emulator threads pinned");
         _cleanup_free_ char *s = cpuset_to_string(&cpus);
         cli_warn(verb, note);
         printf("VM `%s`: %zu emulator thread%s pinned to CPU%s %s\n", v.h->name, n, n == 1 ? "" : "s",

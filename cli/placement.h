@@ -7,21 +7,21 @@
 #include <json-c/json.h>
 
 #include "launcher/handle.h"
-#include "vm/vm-place.h"
+#include "vm/vm-placement.h"
 
 /* An open VM for a placement verb: locked, effective spec loaded, live
  * changes recorded through vm_record_spec. */
-struct place_vm {
+struct cli_placement {
         struct vm_handle *h;
         struct vm_live live;
-        struct vm_place p;
+        struct vm_placement p;
 };
 /* qmp: connect to QMP (the pin verbs need vCPU thread ids). */
-int place_vm_open(const char *verb, const char *name, bool qmp, struct place_vm *ret);
-void place_vm_close(struct place_vm *v);
+int cli_placement_open(const char *verb, const char *name, bool qmp, struct cli_placement *ret);
+void cli_placement_close(struct cli_placement *v);
 
-static inline void place_vm_closep(struct place_vm *v)
+static inline void cli_placement_closep(struct cli_placement *v)
 {
-        place_vm_close(v);
+        cli_placement_close(v);
 }
-#define _cleanup_place_vm_ __attribute__((cleanup(place_vm_closep)))
+#define _cleanup_cli_placement_ __attribute__((cleanup(cli_placement_closep)))

@@ -10,7 +10,7 @@
 #include <string.h>
 
 #include "cli/cli.h"
-#include "vm/vm-place.h" /* memtune's option values */
+#include "vm/vm-placement.h" /* memtune's option values */
 
 /* The options several verbs share, with the same meaning everywhere. */
 #define OPT(name_, val_, kind_, metavar_, help_, ...) \

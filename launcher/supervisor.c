@@ -337,8 +337,8 @@ static void finish(struct sup *s)
         s->people = NULL;
         /* the sockets are dead ends now; the rest stays for inspection */
         state_remove_sockets(s->o->rundir);
-        if (s->o->cleanup)
-                s->o->cleanup(s->o->userdata);
+        if (s->o->remove_cgroup)
+                s->o->remove_cgroup(s->o->userdata);
 }
 
 static int loop(struct sup *s)
@@ -442,13 +442,13 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 .stdout_fd = o->stdout_fd >= 0 ? o->stdout_fd : log,
                 .stderr_fd = log,
                 .new_pgrp = true,
-                .place = o->place,
+                .place = o->place_qemu,
                 .userdata = o->userdata,
                 .pass_fds = pass,
                 .n_pass_fds = o->n_pass,
                 .privs = o->privs,
         };
-        r = o->cgroup ? o->cgroup(o->userdata, &cgroup_fd, err) : 0;
+        r = o->make_cgroup ? o->make_cgroup(o->userdata, &cgroup_fd, err) : 0;
         so.into_cgroup = cgroup_fd >= 0;
         so.cgroup_fd = cgroup_fd;
         if (r == 0)
@@ -464,9 +464,9 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 for (size_t i = 0; i < o->n_pass; i++)
                         if (o->pass[i].socket)
                                 unlink(o->pass[i].path);
-                /* the cgroup hook may have made a cgroup */
-                if (o->cleanup)
-                        o->cleanup(o->userdata);
+                /* make_cgroup may have made a cgroup */
+                if (o->remove_cgroup)
+                        o->remove_cgroup(o->userdata);
                 s.rec.state = VM_STATE_FAILED;
                 s.rec.message = strdup(err->msg);
                 s.rec.ended_at = unix_ms();
@@ -483,7 +483,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
          * the events monitor */
         if (r == 0 && sup_private_sockets(o->rundir, err) < 0)
                 r = -1;
-        if (r == 0 && o->prepare && o->prepare(s.q, s.pid, o->userdata, err) < 0)
+        if (r == 0 && o->pin_vcpus && o->pin_vcpus(s.q, s.pid, o->userdata, err) < 0)
                 r = -1;
         if (r == 0 && qmp_cont(s.q, err) < 0)
                 r = -1;
@@ -510,7 +510,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                  * verbs have theirs). */
                 sup_people_open(o->rundir, &s.people, NULL);
                 notify(&s, true, NULL);
-                if (o->running && o->running(o->userdata, err) < 0) {
+                if (o->place_vcpus && o->place_vcpus(o->userdata, err) < 0) {
                         /* the guest runs: say so, and keep supervising it */
                         free(s.rec.message);
                         if (asprintf(&s.rec.message, "placement after start: %s", err->msg) < 0)
@@ -598,7 +598,7 @@ int supervisor_start_detached(const struct supervisor_opts *o, struct qc_err *er
                         _exit(0);
                 /* the caller's fds stay with it, but for keep_fd: the VM's
                  * lock, held (one open file, shared with the caller) until
-                 * the running hook has placed QEMU */
+                 * the place_vcpus hook has placed QEMU */
                 close_all_but(p[1], o->keep_fd);
                 null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null >= 0) {

@@ -39,20 +39,22 @@ struct supervisor_opts {
         int start_timeout_ms;   /* QEMU must open its monitor within this; 0 = 60 s */
         int notify_fd;          /* start: gets "ok\n" or "error\n<text>" once, then is closed; -1 = none */
 
-        /* Hooks (each may be NULL). cgroup: before QEMU is spawned, the
-         * cgroup2 directory it is to be born in (*ret_fd, owned by userdata;
-         * -1 = none; see spawn_opts.into_cgroup). place: in the parent, once
-         * QEMU is in that cgroup, before it execs (rlimits, affinity). prepare: after QMP is up, before `cont` (vCPU pinning...).
-         * running: once the guest runs and `start` was told so (what may
-         * wait without holding up the start: moving threads between
-         * cgroups); a failure is recorded as the record's message, and the
-         * VM runs on. cleanup: after QEMU is gone (remove the cgroup), also when QEMU
-         * could not be started after cgroup or place ran. */
-        int (*cgroup)(void *userdata, int *ret_fd, struct qc_err *err);
-        int (*place)(pid_t qemu_pid, void *userdata, struct qc_err *err);
-        int (*prepare)(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
-        int (*running)(void *userdata, struct qc_err *err);
-        void (*cleanup)(void *userdata);
+        /* Hooks (each may be NULL), named for what start's do
+         * (launcher/launch-placement.h). make_cgroup: before QEMU is
+         * spawned, the cgroup2 directory it is to be born in (*ret_fd, owned
+         * by userdata; -1 = none; see spawn_opts.into_cgroup). place_qemu: in
+         * the parent, once QEMU is in that cgroup, before it execs (rlimits,
+         * affinity). pin_vcpus: after QMP is up, before `cont`. place_vcpus:
+         * once the guest runs and `start` was told so (what may wait without
+         * holding up the start: moving threads between cgroups); a failure
+         * is recorded as the record's message, and the VM runs on.
+         * remove_cgroup: after QEMU is gone, also when QEMU could not be
+         * started after make_cgroup or place_qemu ran. */
+        int (*make_cgroup)(void *userdata, int *ret_fd, struct qc_err *err);
+        int (*place_qemu)(pid_t qemu_pid, void *userdata, struct qc_err *err);
+        int (*pin_vcpus)(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
+        int (*place_vcpus)(void *userdata, struct qc_err *err);
+        void (*remove_cgroup)(void *userdata);
         void *userdata;
 
         /* Made by the supervisor before QEMU starts and passed as fds 3, 4,
@@ -60,7 +62,7 @@ struct supervisor_opts {
         const struct supervisor_pass *pass;
         size_t n_pass;
         const struct privs *privs; /* QEMU's identity (spawn_opts.privs); NULL = ours */
-        int keep_fd; /* the detached supervisor keeps this fd of the caller (the VM's lock, which the running hook closes); -1 = none */
+        int keep_fd; /* the detached supervisor keeps this fd of the caller (the VM's lock, which start's place_vcpus hook closes); -1 = none */
 };
 
 /* Run the supervisor in this process until QEMU has exited. The end is in

@@ -393,7 +393,7 @@ struct sup_cg {
         int cleanups;
 };
 
-static int sup_cgroup(void *ud, int *ret_fd, struct qc_err *err)
+static int sup_make_cgroup(void *ud, int *ret_fd, struct qc_err *err)
 {
         struct sup_cg *c = ud;
 
@@ -401,7 +401,7 @@ static int sup_cgroup(void *ud, int *ret_fd, struct qc_err *err)
         return 0;
 }
 
-static void sup_cleanup(void *ud)
+static void sup_remove_cgroup(void *ud)
 {
         struct sup_cg *c = ud;
 
@@ -437,7 +437,7 @@ static int supervise_fake(const char *what, bool foreground, const char *const *
                 snprintf(cgpath, sizeof cgpath, "%s", cg_vm_path(c.vm));
         struct supervisor_opts o = { .name = name, .rundir = rundir, .argv = argv, .foreground = foreground,
                                      .stdout_fd = -1, .notify_fd = -1, .start_timeout_ms = 20000,
-                                     .cgroup = sup_cgroup, .cleanup = sup_cleanup, .userdata = &c };
+                                     .make_cgroup = sup_make_cgroup, .remove_cgroup = sup_remove_cgroup, .userdata = &c };
         r = supervisor_run(&o, &rec, &err);
         ok(r == 0, "%s: the supervisor ran to the end (%s)", what, err.msg);
         if (r == 0) {
@@ -447,7 +447,7 @@ static int supervise_fake(const char *what, bool foreground, const char *const *
         }
         ok(vm_record_read(rundir, ret, &err) == 0 && ret->ended_at > 0, "%s: status.json has the end (%s)", what,
            err.msg);
-        is_int(c.cleanups, 1, "%s: the cleanup hook ran once", what);
+        is_int(c.cleanups, 1, "%s: the remove_cgroup hook ran once", what);
         if (c.vm) {
                 struct stat st;
                 ok(c.removed && stat(cgpath, &st) < 0 && errno == ENOENT, "%s: its cgroup %s is gone", what,
@@ -511,11 +511,11 @@ static void test_hostile_events(void)
         }
 }
 
-/* A start that fails after QEMU is up (the prepare hook refuses): the
+/* A start that fails after QEMU is up (the pin_vcpus hook refuses): the
  * record has our reason and, when QEMU wrote anything, what QEMU said --
  * whatever its words (the supervisor once searched them for "said
  * nothing"). */
-static int refuse_prepare(struct qmp *q, pid_t qemu_pid, void *ud, struct qc_err *err)
+static int refuse_pin_vcpus(struct qmp *q, pid_t qemu_pid, void *ud, struct qc_err *err)
 {
         return qc_err_set(err, EINVAL, "prepare refused the vCPUs");
 }
@@ -540,7 +540,7 @@ static void test_refused_start_message(void)
         }
         snprintf(name, sizeof name, "tsupr%d", (int)getpid());
         struct supervisor_opts o = { .name = name, .rundir = rundir, .argv = argv, .stdout_fd = -1,
-                                     .notify_fd = -1, .start_timeout_ms = 20000, .prepare = refuse_prepare };
+                                     .notify_fd = -1, .start_timeout_ms = 20000, .pin_vcpus = refuse_pin_vcpus };
         /* the supervisor ran to its end; the failure is in the record */
         if (supervisor_run(&o, &rec, &err) == 0)
                 vm_record_done(&rec);

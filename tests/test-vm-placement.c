@@ -20,7 +20,7 @@
 #include "qmp/qmp.h"
 #include "tap.h"
 #include "tests/lib/fakeqmp.h"
-#include "vm/vm-place.h"
+#include "vm/vm-placement.h"
 
 static char root[256];  /* fake cgroupfs */
 static char sysroot[300]; /* fake /sys */
@@ -147,7 +147,7 @@ static void test_memtune(struct cg_hier *h)
         struct cg_vm *cg = NULL;
         struct vm_spec *spec = new_spec(1, 1);
         struct vm_live live = { .spec = spec, .record = record_cb };
-        struct vm_place p = { .live = &live, .hier = h };
+        struct vm_placement p = { .live = &live, .hier = h };
         struct vm_memtune m = { 0 }, got;
         struct qc_err e = { 0 };
         bool from_cg = true;
@@ -245,7 +245,7 @@ static void test_numatune(struct cg_hier *h)
         struct cg_vm *cg = NULL;
         struct vm_spec *spec = new_spec(2, 2);
         struct vm_live live = { .spec = spec, .record = record_cb };
-        struct vm_place p = { .live = &live, .hier = h, .usable = CG_MASK(CG_CPUSET) };
+        struct vm_placement p = { .live = &live, .hier = h, .usable = CG_MASK(CG_CPUSET) };
         struct cpuset host, want;
         struct qc_err e = { 0 };
         enum vm_numa_policy mode = VM_NUMA_INTERLEAVE;
@@ -384,7 +384,7 @@ static void test_pins(struct cg_hier *h)
         struct cg_vm *cg = NULL;
         struct vm_spec *spec = new_spec(2, 3);
         struct vm_live live = { .spec = spec, .record = record_cb, .qemu_pid = getpid() };
-        struct vm_place p = { .live = &live, .hier = h, .usable = CG_MASK(CG_CPUSET) };
+        struct vm_placement p = { .live = &live, .hier = h, .usable = CG_MASK(CG_CPUSET) };
         struct cpuset cpu0, all, aff;
         size_t online_pos;
         struct qc_err e = { 0 };
@@ -403,7 +403,7 @@ static void test_pins(struct cg_hier *h)
         vm_thread_affinity(getpid(), &all, &e);
         th = vcpu_thread_start();
         cpuset_parse("0", &cpu0, &pos);
-        /* the host's online CPUs, as vm_place_open would have read them */
+        /* the host's online CPUs, as vm_placement_open would have read them */
         cpuset_parse("0-1", &p.online, &online_pos);
 
         /* checks before any QMP: no such vCPU, no such CPU */
@@ -487,10 +487,10 @@ static void test_pins(struct cg_hier *h)
 
         /* affinity-only note on a host without cpuset */
         p.usable = 0;
-        _cleanup_free_ char *note = vm_place_cpuset_note(&p, "pinned");
+        _cleanup_free_ char *note = vm_placement_cpuset_note(&p, "pinned");
         ok(note && strstr(note, "sched_setaffinity only") && strstr(note, "\"cpuset\""), "note: %s", note ? note : "");
         p.usable = CG_MASK(CG_CPUSET);
-        _cleanup_free_ char *none = vm_place_cpuset_note(&p, "pinned");
+        _cleanup_free_ char *none = vm_placement_cpuset_note(&p, "pinned");
         ok(!none, "no note with cpuset");
 
         placement_set_affinity(0, &all, &e);

@@ -7,7 +7,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/size.h"
-#include "vm-place.h"
+#include "vm-placement.h"
 
 static const struct {
         const char *name, *file, *spec;
@@ -110,7 +110,7 @@ int vm_memtune_write(int dirfd, const struct vm_memtune *m, struct qc_err *err)
         return 0;
 }
 
-int vm_memtune_get(struct vm_place *p, struct vm_memtune *ret, bool *ret_live, struct qc_err *err)
+int vm_memtune_get(struct vm_placement *p, struct vm_memtune *ret, bool *ret_live, struct qc_err *err)
 {
         struct vm_live *live = p->live;
 
@@ -125,7 +125,7 @@ int vm_memtune_get(struct vm_place *p, struct vm_memtune *ret, bool *ret_live, s
         return 0;
 }
 
-char *vm_memtune_missing(const struct vm_place *p, const char *what)
+char *vm_memtune_missing(const struct vm_placement *p, const char *what)
 {
         char *s = NULL;
 
@@ -205,7 +205,7 @@ static int check_order(const struct vm_memtune *now, const struct vm_memtune *m,
         return 0;
 }
 
-int vm_memtune_set(struct vm_place *p, const struct vm_memtune *m, struct qc_err *err)
+int vm_memtune_set(struct vm_placement *p, const struct vm_memtune *m, struct qc_err *err)
 {
         struct vm_live *live = p->live;
         struct vm_memtune now;
@@ -228,5 +228,5 @@ int vm_memtune_set(struct vm_place *p, const struct vm_memtune *m, struct qc_err
         if (vm_memtune_write(cg_vm_fd(live->cg), m, err) < 0)
                 return qc_err_wrap(err, "cgroup %s", cg_vm_path(live->cg));
         apply_to_spec(live->spec, m);
-        return vm_place_record(p, err);
+        return vm_placement_record(p, err);
 }

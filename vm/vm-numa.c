@@ -9,7 +9,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
-#include "vm-place.h"
+#include "vm-placement.h"
 
 static const char *const cat_names[_VM_NUMASTAT_CAT_MAX] = {
         [VM_NUMASTAT_HUGE] = "Huge",
@@ -162,7 +162,7 @@ static int mems_allowed(pid_t pid, struct cpuset *ret)
         return cpuset_parse(p, ret, &pos) < 0 ? -1 : 0;
 }
 
-int vm_numatune_get(struct vm_place *p, struct vm_numatune *ret, struct qc_err *err)
+int vm_numatune_get(struct vm_placement *p, struct vm_numatune *ret, struct qc_err *err)
 {
         struct vm_live *live = p->live;
         struct vm_numatune t = { .mode = live->spec->numa.policy, .has_nodeset = live->spec->numa.has_nodeset };
@@ -230,7 +230,7 @@ static long migrate(pid_t pid, const struct cpuset *nodes, struct qc_err *err)
         return r;
 }
 
-int vm_numatune_set(struct vm_place *p, const struct cpuset *host_nodes, const struct cpuset *nodeset,
+int vm_numatune_set(struct vm_placement *p, const struct cpuset *host_nodes, const struct cpuset *nodeset,
                     const enum vm_numa_policy *mode, bool *ret_mode_deferred, long *ret_not_moved,
                     struct qc_err *err)
 {
@@ -262,7 +262,7 @@ int vm_numatune_set(struct vm_place *p, const struct cpuset *host_nodes, const s
                 deferred = true;
                 live->spec->numa.policy = *mode;
         }
-        if ((nodeset || deferred) && vm_place_record(p, err) < 0)
+        if ((nodeset || deferred) && vm_placement_record(p, err) < 0)
                 return -1;
         if (ret_mode_deferred)
                 *ret_mode_deferred = deferred;

@@ -10,7 +10,7 @@
 
 #include "../common/cleanup.h"
 #include "../qmp/qmp-commands.h"
-#include "vm-place.h"
+#include "vm-placement.h"
 
 static struct vm_vcpu_pin *pin_find(struct vm_spec *spec, unsigned vcpu)
 {
@@ -52,7 +52,7 @@ static void pin_infos_sort(struct vm_pin_info *v, size_t n)
                 }
 }
 
-int vm_vcpupin_get(struct vm_place *p, struct vm_pin_info **ret, size_t *ret_n, struct qc_err *err)
+int vm_vcpupin_get(struct vm_placement *p, struct vm_pin_info **ret, size_t *ret_n, struct qc_err *err)
 {
         struct vm_spec *spec = p->live->spec;
         struct qmp_cpu_list *l = NULL;
@@ -110,7 +110,7 @@ static int vcpu_tid(struct vm_live *live, unsigned vcpu, pid_t *ret, struct qc_e
         return 0;
 }
 
-int vm_vcpupin_set(struct vm_place *p, unsigned vcpu, const struct cpuset *cpus, bool *ret_live,
+int vm_vcpupin_set(struct vm_placement *p, unsigned vcpu, const struct cpuset *cpus, bool *ret_live,
                    struct qc_err *err)
 {
         struct vm_live *live = p->live;
@@ -142,7 +142,7 @@ int vm_vcpupin_set(struct vm_place *p, unsigned vcpu, const struct cpuset *cpus,
                 if (placement_set_affinity(tid, cpus, err) < 0)
                         return qc_err_wrap(err, "vCPU %u", vcpu);
         }
-        if (pin_record(live->spec, vcpu, cpus, err) < 0 || vm_place_record(p, err) < 0)
+        if (pin_record(live->spec, vcpu, cpus, err) < 0 || vm_placement_record(p, err) < 0)
                 return -1;
         if (ret_live)
                 *ret_live = tid != 0;
@@ -236,7 +236,7 @@ static int count_differ(pid_t tid, void *ud, struct qc_err *err)
         return 0;
 }
 
-int vm_emulatorpin_get(struct vm_place *p, struct vm_emulator_pin *ret, struct qc_err *err)
+int vm_emulatorpin_get(struct vm_placement *p, struct vm_emulator_pin *ret, struct qc_err *err)
 {
         struct vm_live *live = p->live;
         struct vm_emulator_pin e = { 0 };
@@ -266,7 +266,7 @@ static int pin_thread(pid_t tid, void *ud, struct qc_err *err)
         return -1;
 }
 
-int vm_emulatorpin_set(struct vm_place *p, const struct cpuset *cpus, size_t *ret_threads, struct qc_err *err)
+int vm_emulatorpin_set(struct vm_placement *p, const struct cpuset *cpus, size_t *ret_threads, struct qc_err *err)
 {
         struct vm_live *live = p->live;
         size_t n = 0;
@@ -287,7 +287,7 @@ int vm_emulatorpin_set(struct vm_place *p, const struct cpuset *cpus, size_t *re
                 return qc_err_wrap(err, "emulator threads of QEMU (pid %d)", (int)live->qemu_pid);
         live->spec->cpu.has_emulator_pin = true;
         live->spec->cpu.emulator_pin = *cpus;
-        if (vm_place_record(p, err) < 0)
+        if (vm_placement_record(p, err) < 0)
                 return -1;
         if (ret_threads)
                 *ret_threads = n;

@@ -15,24 +15,24 @@
 #include "../launcher/placement.h"
 #include "vm.h"
 
-struct vm_place {
+struct vm_placement {
         struct vm_live *live;   /* qmp, qemu_pid, spec, cg (NULL: QEMU is in no VM cgroup), record */
         struct cg_hier *hier;   /* NULL when this host has no cgroup2 */
         unsigned usable;        /* controllers usable for the VM (cg_usable of its cgroup.parent) */
         unsigned refused;
-        struct cpuset online;   /* the host's online CPUs, read by vm_place_open */
+        struct cpuset online;   /* the host's online CPUs, read by vm_placement_open */
 };
 
 /* Open the VM's cgroup side: the cgroup2 hierarchy, the controllers usable
  * under spec->cgroup.parent, and the VM's own cgroup if QEMU was placed in
- * one, and the host's online CPUs. live->cg is set (owned by p: vm_place_done
+ * one, and the host's online CPUs. live->cg is set (owned by p: vm_placement_done
  * frees it). A host without cgroup2 is not an error here. */
-int vm_place_open(struct vm_place *p, struct vm_live *live, struct qc_err *err);
-void vm_place_done(struct vm_place *p);
+int vm_placement_open(struct vm_placement *p, struct vm_live *live, struct qc_err *err);
+void vm_placement_done(struct vm_placement *p);
 
 /* Record the effective spec after a change that landed (live->record;
  * nothing when it is NULL). */
-int vm_place_record(struct vm_place *p, struct qc_err *err);
+int vm_placement_record(struct vm_placement *p, struct qc_err *err);
 
 /* /sys/devices/system/cpu/online under sysroot. */
 int vm_host_online_cpus(const char *sysroot, struct cpuset *ret, struct qc_err *err);
@@ -42,7 +42,7 @@ int vm_check_cpus(const struct cpuset *want, const struct cpuset *online, struct
 
 /* Why pinning is affinity-only here (no usable cpuset), malloc'd sentence for
  * a warning; NULL when cpuset is usable. */
-char *vm_place_cpuset_note(const struct vm_place *p, const char *what);
+char *vm_placement_cpuset_note(const struct vm_placement *p, const char *what);
 
 /* ---- vcpupin, emulatorpin (vm-pin.c) ---- */
 
@@ -55,12 +55,12 @@ struct vm_pin_info {
         struct cpuset affinity; /* sched_getaffinity of the thread */
 };
 /* Every plugged vCPU, plus recorded pins of vCPUs not plugged, by index. */
-int vm_vcpupin_get(struct vm_place *p, struct vm_pin_info **ret, size_t *ret_n, struct qc_err *err);
+int vm_vcpupin_get(struct vm_placement *p, struct vm_pin_info **ret, size_t *ret_n, struct qc_err *err);
 /* Pin vCPU vcpu to cpus: checked against the host's online CPUs and
  * cpu.max; vcpuN/cpuset.cpus when cpuset is usable, sched_setaffinity of
  * its thread, recorded. A vCPU below cpu.max that is not plugged now only
  * gets the record (applied when it is plugged); *ret_live says which. */
-int vm_vcpupin_set(struct vm_place *p, unsigned vcpu, const struct cpuset *cpus, bool *ret_live,
+int vm_vcpupin_set(struct vm_placement *p, unsigned vcpu, const struct cpuset *cpus, bool *ret_live,
                    struct qc_err *err);
 
 struct vm_emulator_pin {
@@ -70,11 +70,11 @@ struct vm_emulator_pin {
         size_t n_threads;       /* QEMU's threads that are not vCPU threads */
         size_t n_differ;        /* of those, how many have another affinity than the main thread */
 };
-int vm_emulatorpin_get(struct vm_place *p, struct vm_emulator_pin *ret, struct qc_err *err);
+int vm_emulatorpin_get(struct vm_placement *p, struct vm_emulator_pin *ret, struct qc_err *err);
 /* emulator/cpuset.cpus when cpuset is usable, sched_setaffinity of every
  * QEMU thread (/proc/PID/task) that query-cpus-fast does not name, recorded.
  * *ret_threads = how many threads were pinned. */
-int vm_emulatorpin_set(struct vm_place *p, const struct cpuset *cpus, size_t *ret_threads, struct qc_err *err);
+int vm_emulatorpin_set(struct vm_placement *p, const struct cpuset *cpus, size_t *ret_threads, struct qc_err *err);
 
 /* ---- memtune (vm-memtune.c) ---- */
 
@@ -112,13 +112,13 @@ int vm_memtune_read(int dirfd, struct vm_memtune *ret, struct qc_err *err);
 int vm_memtune_write(int dirfd, const struct vm_memtune *m, struct qc_err *err);
 /* Values in force: read back from the VM's cgroup (*ret_live = true) when the
  * memory controller is usable, else the recorded ones (*ret_live = false). */
-int vm_memtune_get(struct vm_place *p, struct vm_memtune *ret, bool *ret_live, struct qc_err *err);
+int vm_memtune_get(struct vm_placement *p, struct vm_memtune *ret, bool *ret_live, struct qc_err *err);
 /* Check (min not above hard), refuse when the memory controller is
  * missing (naming the option, the controller and why this host lacks it),
  * write, record. */
-int vm_memtune_set(struct vm_place *p, const struct vm_memtune *m, struct qc_err *err);
+int vm_memtune_set(struct vm_placement *p, const struct vm_memtune *m, struct qc_err *err);
 /* The missing-controller sentence alone (malloc'd), or NULL when usable. */
-char *vm_memtune_missing(const struct vm_place *p, const char *what);
+char *vm_memtune_missing(const struct vm_placement *p, const char *what);
 
 /* ---- numatune, numastat (vm-numa.c) ---- */
 
@@ -131,14 +131,14 @@ struct vm_numatune {
         bool has_cgroup_mems;
         struct cpuset cgroup_mems;  /* cpuset.mems.effective of the VM's cgroup */
 };
-int vm_numatune_get(struct vm_place *p, struct vm_numatune *ret, struct qc_err *err);
+int vm_numatune_get(struct vm_placement *p, struct vm_numatune *ret, struct qc_err *err);
 /* nodeset (NULL = keep): the nodes must exist (host_nodes); cpuset.mems of
  * the VM cgroup and its children when cpuset is usable, then QEMU's pages
  * moved there (migrate_pages). mode (NULL = keep) cannot change live — QEMU
  * fixes a memory backend's policy when it creates it — so it is recorded for
  * the next start; *ret_mode_deferred says so. *ret_not_moved: pages the
  * kernel could not move. */
-int vm_numatune_set(struct vm_place *p, const struct cpuset *host_nodes, const struct cpuset *nodeset,
+int vm_numatune_set(struct vm_placement *p, const struct cpuset *host_nodes, const struct cpuset *nodeset,
                     const enum vm_numa_policy *mode, bool *ret_mode_deferred, long *ret_not_moved,
                     struct qc_err *err);
 

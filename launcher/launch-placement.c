@@ -1,5 +1,5 @@
-/* Placement and privileges of one VM's launch (see launch-place.h). */
-#include "launch-place.h"
+/* Placement and privileges of one VM's launch (see launch-placement.h). */
+#include "launch-placement.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -13,7 +13,7 @@
 #include "placement.h"
 #include "state.h"
 
-const char *launch_place_parent(const struct vm_spec *spec)
+const char *launch_placement_parent(const struct vm_spec *spec)
 {
         return spec->cgroup.parent && *spec->cgroup.parent ? spec->cgroup.parent : VM_CGROUP_PARENT_DEFAULT;
 }
@@ -31,15 +31,15 @@ static int open_hier(const struct vm_spec *spec, struct cg_hier **ret, unsigned 
         *usable = *refused = 0;
         if (cg_hier_open(NULL, &h, why) < 0)
                 return 0;
-        if (cg_usable(h, launch_place_parent(spec), usable, refused, why) < 0) {
-                qc_err_wrap(why, "cgroup parent \"%s\"", launch_place_parent(spec));
+        if (cg_usable(h, launch_placement_parent(spec), usable, refused, why) < 0) {
+                qc_err_wrap(why, "cgroup parent \"%s\"", launch_placement_parent(spec));
                 return 0;
         }
         *ret = TAKE_PTR(h);
         return 0;
 }
 
-void launch_place_done(struct launch_place *lp)
+void launch_placement_done(struct launch_placement *lp)
 {
         strv_done(&lp->warnings);
         strv_done(&lp->refusals);
@@ -50,23 +50,23 @@ void launch_place_done(struct launch_place *lp)
         lp->vcpus = NULL;
 }
 
-static int refuse(struct launch_place *lp, struct qc_err *err)
+static int refuse(struct launch_placement *lp, struct qc_err *err)
 {
         if (strv_push(&lp->refusals, err->msg) < 0)
                 return qc_err_set(err, ENOMEM, "out of memory");
         return 0;
 }
 
-int launch_place_check(const struct vm_spec *spec, struct launch_place *ret, struct qc_err *err)
+int launch_placement_check(const struct vm_spec *spec, struct launch_placement *ret, struct qc_err *err)
 {
-        struct launch_place *lp = ret;
+        struct launch_placement *lp = ret;
         _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
         struct placement_issues is = { 0 };
         struct qc_err why = { 0 }, e = { 0 };
         struct cpuset nodes;
         unsigned refused = 0, wanted = placement_wanted_controllers(spec);
 
-        *lp = (struct launch_place){ .spec = spec };
+        *lp = (struct launch_placement){ .spec = spec };
         open_hier(spec, &h, &lp->usable, &refused, &why);
         if (h) {
                 lp->use_cgroup = true;
@@ -112,7 +112,7 @@ DEFINE_CLEANUP_FUNC(struct cg_vm *, cg_vm_free)
 
 /* Create the VM's cgroup with its limits (reopened: `start`'s supervisor
  * closed what the CLI had open). */
-static int make_cgroup(struct launch_place *lp, struct qc_err *err)
+static int make_cgroup(struct launch_placement *lp, struct qc_err *err)
 {
         const struct vm_spec *spec = lp->spec;
         _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
@@ -123,16 +123,16 @@ static int make_cgroup(struct launch_place *lp, struct qc_err *err)
         open_hier(spec, &h, &lp->usable, &refused, &why);
         if (!h)
                 return qc_err_set(err, why.code, "%s", why.msg);
-        if (cg_vm_create(h, launch_place_parent(spec), spec->name, lp->usable, spec->cpu.vcpus, &cg, err) < 0)
+        if (cg_vm_create(h, launch_placement_parent(spec), spec->name, lp->usable, spec->cpu.vcpus, &cg, err) < 0)
                 return -1;
         /* from here on the cleanup hook removes it, even if we fail */
         lp->cg = TAKE_PTR(cg);
         return placement_apply_cgroup(spec, lp->cg, lp->usable, err);
 }
 
-int launch_place_cgroup(void *userdata, int *ret_fd, struct qc_err *err)
+int launch_placement_make_cgroup(void *userdata, int *ret_fd, struct qc_err *err)
 {
-        struct launch_place *lp = userdata;
+        struct launch_placement *lp = userdata;
 
         *ret_fd = -1;
         if (!lp->use_cgroup)
@@ -143,14 +143,14 @@ int launch_place_cgroup(void *userdata, int *ret_fd, struct qc_err *err)
         return 0;
 }
 
-int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err)
+int launch_placement_place_qemu(pid_t qemu_pid, void *userdata, struct qc_err *err)
 {
-        struct launch_place *lp = userdata;
+        struct launch_placement *lp = userdata;
         const struct vm_spec *spec = lp->spec;
 
         /* QEMU has not exec'd yet: it waits for us (spawn's handshake), so
          * it runs its first instruction in emulator/ with every limit set.
-         * Born there when launch_place_cgroup ran first (spawn_opts
+         * Born there when launch_placement_make_cgroup ran first (spawn_opts
          * .into_cgroup); moved there here otherwise. */
         if (lp->use_cgroup && !lp->cg) {
                 if (make_cgroup(lp, err) < 0 || cg_vm_place_pid(lp->cg, qemu_pid, err) < 0)
@@ -159,15 +159,15 @@ int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err)
         if (lp->memlock && placement_apply_memlock(qemu_pid, lp->memlock, err) < 0)
                 return -1;
         /* every thread QEMU makes inherits this; vCPU threads get theirs
-         * in launch_place_vcpus */
+         * in launch_placement_pin_vcpus */
         if (spec->cpu.has_emulator_pin && placement_set_affinity(qemu_pid, &spec->cpu.emulator_pin, err) < 0)
                 return qc_err_wrap(err, "cpu.emulator_pin");
         return 0;
 }
 
-int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err)
+int launch_placement_pin_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err)
 {
-        struct launch_place *lp = userdata;
+        struct launch_placement *lp = userdata;
         _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = NULL;
 
         if (qmp_query_cpus_fast(q, &l, err) < 0)
@@ -185,7 +185,7 @@ int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_
         }
         /* Pins take effect before the guest runs, as affinity (and
          * vcpuN/cpuset.cpus, for when the thread gets there). The moves into
-         * vcpuN/ wait for launch_place_running: each move into a cgroup
+         * vcpuN/ wait for launch_placement_place_vcpus: each move into a cgroup
          * takes the kernel's cgroup_threadgroup_rwsem for writing, and
          * without the cgroup2 option favordynmods the first one after a quiet
          * spell waits for an RCU grace period (~10 ms) to get it out of its
@@ -199,9 +199,9 @@ int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_
         return 0;
 }
 
-int launch_place_running(void *userdata, struct qc_err *err)
+int launch_placement_place_vcpus(void *userdata, struct qc_err *err)
 {
-        struct launch_place *lp = userdata;
+        struct launch_placement *lp = userdata;
         _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = TAKE_PTR(lp->vcpus);
 
         if (!lp->cg || !l)
@@ -214,9 +214,9 @@ int launch_place_running(void *userdata, struct qc_err *err)
         return placement_apply_emulator_pin(lp->spec, lp->cg, lp->usable, err);
 }
 
-void launch_place_cleanup(void *userdata)
+void launch_placement_remove_cgroup(void *userdata)
 {
-        struct launch_place *lp = userdata;
+        struct launch_placement *lp = userdata;
 
         if (!lp->cg)
                 return;
@@ -226,7 +226,7 @@ void launch_place_cleanup(void *userdata)
         lp->cg = NULL;
 }
 
-int launch_place_tidy(const char *rundir, struct qc_err *err)
+int launch_placement_tidy(const char *rundir, struct qc_err *err)
 {
         _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
         _cleanup_(cg_vm_freep) struct cg_vm *cg = NULL;
@@ -239,7 +239,7 @@ int launch_place_tidy(const char *rundir, struct qc_err *err)
         if (r < 0)
                 return 0; /* no spec, no cgroup of ours to find */
         if (cg_hier_open(NULL, &h, &e) < 0 ||
-            cg_vm_open(h, launch_place_parent(spec), spec->name, &cg, &e) < 0) {
+            cg_vm_open(h, launch_placement_parent(spec), spec->name, &cg, &e) < 0) {
                 spec_free(spec);
                 return 0;
         }

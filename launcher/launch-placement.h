@@ -1,9 +1,9 @@
 /* Placement and privileges of one VM's launch, for `start` and `run`: what
  * is checked before anything is created, and the supervisor hooks that make
- * the cgroup QEMU is born in (cgroup), set its rlimit and affinity before it
- * runs (place), pin each vCPU thread before the guest runs (prepare), move
- * each into vcpuN/ once the guest runs (running), and remove the cgroup
- * once QEMU is gone (cleanup). */
+ * the cgroup QEMU is born in (make_cgroup), set its rlimit and affinity
+ * before it runs (place_qemu), pin each vCPU thread before the guest runs
+ * (pin_vcpus), move each into vcpuN/ once the guest runs (place_vcpus), and
+ * remove the cgroup once QEMU is gone (remove_cgroup). */
 #pragma once
 #include <stdbool.h>
 #include <stdint.h>
@@ -18,7 +18,7 @@
 struct qmp;
 struct qmp_cpu_list;
 
-struct launch_place {
+struct launch_placement {
         const struct vm_spec *spec;
         bool use_cgroup;   /* a cgroup2 hierarchy where the VM's cgroup can be made */
         unsigned usable;   /* controllers usable under spec->cgroup.parent */
@@ -27,7 +27,7 @@ struct launch_place {
         struct privs privs;
         uint64_t memlock;  /* RLIMIT_MEMLOCK for QEMU, 0 = leave */
         struct cg_vm *cg;  /* made by the place hook (in the supervisor) */
-        struct qmp_cpu_list *vcpus; /* found by prepare, moved into vcpuN/ by running */
+        struct qmp_cpu_list *vcpus; /* found by pin_vcpus, moved into vcpuN/ by place_vcpus */
 };
 
 /* Before anything is created: cgroup controllers the VM file's keys need
@@ -36,33 +36,33 @@ struct launch_place {
  * (size, free pages, hugetlbfs mount), security.user/group resolved.
  * Creates at most the parent cgroups (cgroup.parent) on the way. Returns 0,
  * or -1 with err (the first refusal; every one in ret->refusals). ret must be
- * launch_place_done'd either way. */
-int launch_place_check(const struct vm_spec *spec, struct launch_place *ret, struct qc_err *err);
-void launch_place_done(struct launch_place *lp);
+ * launch_placement_done'd either way. */
+int launch_placement_check(const struct vm_spec *spec, struct launch_placement *ret, struct qc_err *err);
+void launch_placement_done(struct launch_placement *lp);
 
 /* The supervisor's hooks (struct supervisor_opts; userdata = the
- * launch_place). place: create <parent>/<name>/ with emulator/ and vcpuN/,
+ * launch_placement). place_qemu: create <parent>/<name>/ with emulator/ and vcpuN/,
  * write the limits, move the not-yet-exec'd QEMU into emulator/, raise its
- * RLIMIT_MEMLOCK, pin it per cpu.emulator_pin. prepare (before `cont`):
+ * RLIMIT_MEMLOCK, pin it per cpu.emulator_pin. pin_vcpus (before `cont`):
  * every vCPU thread QMP names pinned per cpu.pin by affinity, and
- * vcpuN/cpuset.cpus written. running (after `cont`, start has returned; the
+ * vcpuN/cpuset.cpus written. place_vcpus (after `cont`, start has returned; the
  * VM's lock is still held): those threads into vcpuN/, then
  * emulator/cpuset.cpus = cpu.emulator_pin. The moves cost an RCU grace
  * period on a host without favordynmods, which start no longer waits for.
- * cleanup: remove the cgroup. */
-int launch_place_spawn(pid_t qemu_pid, void *userdata, struct qc_err *err);
-/* The supervisor's cgroup hook: create the cgroup (as place would) before
- * QEMU is spawned; *ret_fd = emulator/ (owned by lp), -1 without a cgroup.
- * place then leaves QEMU where it was born. */
-int launch_place_cgroup(void *userdata, int *ret_fd, struct qc_err *err);
-int launch_place_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
-int launch_place_running(void *userdata, struct qc_err *err);
-void launch_place_cleanup(void *userdata);
+ * remove_cgroup: remove the cgroup. */
+int launch_placement_place_qemu(pid_t qemu_pid, void *userdata, struct qc_err *err);
+/* The supervisor's make_cgroup hook: create the cgroup (as place_qemu
+ * would) before QEMU is spawned; *ret_fd = emulator/ (owned by lp), -1
+ * without a cgroup. place_qemu then leaves QEMU where it was born. */
+int launch_placement_make_cgroup(void *userdata, int *ret_fd, struct qc_err *err);
+int launch_placement_pin_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, struct qc_err *err);
+int launch_placement_place_vcpus(void *userdata, struct qc_err *err);
+void launch_placement_remove_cgroup(void *userdata);
 
 /* The VM's cgroup parent: spec's cgroup.parent or VM_CGROUP_PARENT_DEFAULT. */
-const char *launch_place_parent(const struct vm_spec *spec);
+const char *launch_placement_parent(const struct vm_spec *spec);
 
 /* Remove the cgroup a VM whose supervisor died left behind (spec.json in
  * rundir names its parent), when no process is left in it. 0 when there is
  * none (any more). */
-int launch_place_tidy(const char *rundir, struct qc_err *err);
+int launch_placement_tidy(const char *rundir, struct qc_err *err);

@@ -7,8 +7,8 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
-#include "../launcher/launch-place.h"
-#include "vm-place.h"
+#include "../launcher/launch-placement.h"
+#include "vm-placement.h"
 
 /* QEMU really is in <parent>/<name> (an empty leftover cgroup of that name
  * says nothing about where a QEMU started without cgroups runs). */
@@ -29,13 +29,13 @@ static bool qemu_in_cgroup(pid_t pid, const char *parent, const char *name)
         return false;
 }
 
-int vm_place_open(struct vm_place *p, struct vm_live *live, struct qc_err *err)
+int vm_placement_open(struct vm_placement *p, struct vm_live *live, struct qc_err *err)
 {
-        const char *parent = launch_place_parent(live->spec);
+        const char *parent = launch_placement_parent(live->spec);
         struct cg_vm *cg = NULL;
         struct qc_err e2 = { 0 };
 
-        *p = (struct vm_place){ .live = live };
+        *p = (struct vm_placement){ .live = live };
         live->cg = NULL;
         if (vm_host_online_cpus("", &p->online, err) < 0)
                 return -1;
@@ -49,7 +49,7 @@ int vm_place_open(struct vm_place *p, struct vm_live *live, struct qc_err *err)
         if (!live->qemu_pid || !qemu_in_cgroup(live->qemu_pid, parent, live->spec->name))
                 return 0;
         if (cg_vm_open(p->hier, parent, live->spec->name, &cg, err) < 0) {
-                vm_place_done(p);
+                vm_placement_done(p);
                 return qc_err_wrap(err, "VM `%s`", live->spec->name);
         }
         live->cg = cg;
@@ -57,7 +57,7 @@ int vm_place_open(struct vm_place *p, struct vm_live *live, struct qc_err *err)
         return 0;
 }
 
-void vm_place_done(struct vm_place *p)
+void vm_placement_done(struct vm_placement *p)
 {
         if (p->live && p->live->cg) {
                 cg_vm_free(p->live->cg);
@@ -67,7 +67,7 @@ void vm_place_done(struct vm_place *p)
         p->hier = NULL;
 }
 
-int vm_place_record(struct vm_place *p, struct qc_err *err)
+int vm_placement_record(struct vm_placement *p, struct qc_err *err)
 {
         if (!p->live->record)
                 return 0;
@@ -111,7 +111,7 @@ int vm_check_cpus(const struct cpuset *want, const struct cpuset *online, struct
         return 0;
 }
 
-char *vm_place_cpuset_note(const struct vm_place *p, const char *what)
+char *vm_placement_cpuset_note(const struct vm_placement *p, const char *what)
 {
         char *s = NULL;
 
