@@ -183,7 +183,7 @@ int cmd_console(int argc, char **argv)
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_close_ int s = -1;
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        _cleanup_free_ char *path = NULL;
         struct termios saved, raw;
         bool tty = isatty(STDIN_FILENO);
         bool in_open = true;
@@ -196,13 +196,15 @@ int cmd_console(int argc, char **argv)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h)))
                 return rc;
-        if (snprintf(sa.sun_path, sizeof sa.sun_path, "%s/%s", h->rundir, VM_RUNDIR_CONSOLE) >=
-            (int)sizeof sa.sun_path)
-                return cli_failf(verb, "console socket path too long");
-        s = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        if (s < 0 || connect(s, (struct sockaddr *)&sa, sizeof sa) < 0)
+        if (!(path = path_join(h->rundir, VM_RUNDIR_CONSOLE)))
+                return cli_failf(verb, "out of memory");
+        s = unix_connect(path, 0);
+        if (s == -ENAMETOOLONG)
+                return cli_failf(verb, "VM `%s`: console socket path too long (max %zu bytes): %s", h->name,
+                                 UNIX_PATH_MAX_BYTES, path);
+        if (s < 0)
                 return cli_failf(verb, "VM `%s`: connect to %s: %s (does the VM file say \"serial\": \"log\"?)",
-                                 h->name, sa.sun_path, strerror(errno));
+                                 h->name, path, strerror(-s));
         if (tty) {
                 tcgetattr(STDIN_FILENO, &saved);
                 raw = saved;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -146,6 +147,32 @@ char *path_join(const char *dir, const char *name)
         if (asprintf(&p, "%.*s%s%s", (int)n, dir, dir[n - 1] == '/' ? "" : "/", name) < 0)
                 return NULL;
         return p;
+}
+
+int unix_sockaddr(const char *path, struct sockaddr_un *ret)
+{
+        if (strlen(path) > UNIX_PATH_MAX_BYTES)
+                return -ENAMETOOLONG;
+        *ret = (struct sockaddr_un){ .sun_family = AF_UNIX };
+        strcpy(ret->sun_path, path);
+        return 0;
+}
+
+int unix_connect(const char *path, int flags)
+{
+        struct sockaddr_un sa;
+        _cleanup_close_ int fd = -1;
+        int r = unix_sockaddr(path, &sa);
+
+        if (r < 0)
+                return r;
+        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | flags, 0);
+        if (fd < 0)
+                return -errno;
+        while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
+                if (errno != EINTR)
+                        return -errno;
+        return TAKE_FD(fd);
 }
 
 DIR *opendir_at_fd(int dirfd)

@@ -4,6 +4,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/un.h>
 
 /* Read a whole file (up to max bytes; 0 = 64 MiB) into a NUL-terminated
  * malloc'd buffer. Returns 0 or -errno (-EFBIG past max). */
@@ -24,6 +25,16 @@ int write_all(int fd, const void *buf, size_t len);
 /* "dir/name", malloc'd; NULL when out of memory. One '/' between them
  * whatever dir ends with; dir NULL or "" gives name alone. */
 char *path_join(const char *dir, const char *name);
+/* The longest path a unix socket address holds. */
+#define UNIX_PATH_MAX_BYTES (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
+/* *ret = the AF_UNIX address of path. 0, or -ENAMETOOLONG when path is
+ * longer than UNIX_PATH_MAX_BYTES. */
+int unix_sockaddr(const char *path, struct sockaddr_un *ret);
+/* A unix stream socket (SOCK_CLOEXEC | flags: SOCK_NONBLOCK) connected to
+ * path: the fd, or -errno: ENAMETOOLONG (see unix_sockaddr), socket's or
+ * connect's (ENOENT, ECONNREFUSED: nobody listens; EAGAIN: the listen
+ * backlog is full). EINTR is retried. */
+int unix_connect(const char *path, int flags);
 /* A directory stream over a duplicate of dirfd (dirfd stays the caller's).
  * NULL with errno set on failure. */
 DIR *opendir_at_fd(int dirfd);

@@ -16,14 +16,13 @@
 
 int sup_listen(const char *path, struct qc_err *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
+        struct sockaddr_un sa;
         _cleanup_close_ int fd = -1;
         mode_t old;
         int r;
 
-        if (strlen(path) >= sizeof sa.sun_path)
+        if (unix_sockaddr(path, &sa) < 0)
                 return qc_err_set(err, ENAMETOOLONG, "socket path %s is too long", path);
-        strcpy(sa.sun_path, path);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return qc_err_sys(err, errno, "socket");

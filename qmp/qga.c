@@ -60,8 +60,7 @@ static int read_msg(struct qga *g, int64_t deadline, const char *what, json_obje
         char buf[READ_CHUNK];
 
         for (;;) {
-                struct pollfd pfd = { .fd = g->fd, .events = POLLIN };
-                ssize_t n;
+                size_t n;
                 int r;
 
                 if (!g->skip) {
@@ -72,29 +71,12 @@ static int read_msg(struct qga *g, int64_t deadline, const char *what, json_obje
                 if (g->closed)
                         return qc_err_set(err, ECONNRESET, "the guest agent's socket closed while waiting for %s",
                                           what);
-                r = poll(&pfd, 1, qmp_remaining(deadline));
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return qc_err_sys(err, errno, "poll while waiting for %s", what);
-                }
-                if (r == 0)
-                        return 0;
-                n = read(g->fd, buf, sizeof buf);
-                if (n < 0) {
-                        if (errno == EINTR || errno == EAGAIN)
-                                continue;
-                        if (errno == ECONNRESET) {
-                                g->closed = true;
-                                continue;
-                        }
-                        return qc_err_sys(err, errno, "guest agent connection lost while waiting for %s", what);
-                }
-                if (n == 0) {
+                r = qmp_recv_chunk(g->fd, deadline, buf, sizeof buf, &n, "the guest agent", what, err);
+                if (r <= 0)
+                        return r;
+                if (n == 0)
                         g->closed = true;
-                        continue;
-                }
-                if (push_bytes(g, buf, (size_t)n, err) < 0)
+                else if (push_bytes(g, buf, n, err) < 0)
                         return qc_err_wrap(err, "while waiting for %s", what), -1;
         }
 }
@@ -298,20 +280,14 @@ static int new_qga(int fd, int timeout_ms, struct qga **ret, struct qc_err *err)
 /* A connected socket to path: the fd, or -1 with err (connect's errno). */
 static int connect_unix(const char *path, struct qc_err *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
+        int fd = unix_connect(path, 0);
 
-        if (strlen(path) >= sizeof sa.sun_path)
+        if (fd == -ENAMETOOLONG)
                 return qc_err_set(err, ENAMETOOLONG, "guest agent socket path too long (max %zu bytes): %s",
-                                  sizeof sa.sun_path - 1, path);
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                                  UNIX_PATH_MAX_BYTES, path);
         if (fd < 0)
-                return qc_err_sys(err, errno, "guest agent socket");
-        while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0)
-                if (errno != EINTR)
-                        return qc_err_sys(err, errno, "connect to %s", path);
-        return TAKE_FD(fd);
+                return qc_err_sys(err, -fd, "connect to %s", path);
+        return fd;
 }
 
 int qga_connect_wait(const char *path, int timeout_ms, int try_ms, int cmd_timeout_ms, struct qga **ret,

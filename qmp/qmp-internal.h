@@ -45,6 +45,13 @@ int qmp_remaining(int64_t deadline);
  * name it in the message). ETIMEDOUT, EPIPE/ECONNRESET (peer gone). */
 int qmp_send_all(int fd, const char *p, size_t len, int64_t deadline, int timeout_ms, const char *cmd,
                  struct qc_err *err);
+/* Wait (by the deadline) until fd is readable and read one chunk into buf.
+ * Returns 1 with *ret_n bytes (0: the peer closed, ECONNRESET included), 0
+ * on timeout (err untouched), or -1 with err, poll's or read's errno; peer
+ * ("qemu") and what complete "connection to PEER lost while waiting for
+ * WHAT". EINTR and EAGAIN are retried. */
+int qmp_recv_chunk(int fd, int64_t deadline, char *buf, size_t cap, size_t *ret_n, const char *peer,
+                   const char *what, struct qc_err *err);
 /* An {"error": {"class", "desc"}} reply as -1 with err "cmd: class: desc"
  * + note, err->code from the class (see qmp_execute). */
 int qmp_reply_error(json_object *reply, const char *cmd, const char *note, struct qc_err *err);

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/io.h"
 #include "qmp-internal.h"
 
 #define READ_CHUNK 65536
@@ -510,22 +511,13 @@ static void upstream_read(struct qmp_relay *r)
  * poll loop (upstream_handshake). Fails only when nobody listens. */
 static int connect_upstream(struct qmp_relay *r, struct qc_err *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        int fd;
-
-        if (strlen(r->upstream_path) >= sizeof sa.sun_path)
-                return qc_err_set(err, ENAMETOOLONG, "%s: path too long for a unix socket", r->upstream_path);
-        strcpy(sa.sun_path, r->upstream_path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return qc_err_sys(err, errno, "socket");
         /* a unix socket connects at once or not at all (EAGAIN: backlog full) */
-        if (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-                int e = errno;
+        int fd = unix_connect(r->upstream_path, SOCK_NONBLOCK);
 
-                close(fd);
-                return qc_err_sys(err, e, "connect to %s", r->upstream_path);
-        }
+        if (fd == -ENAMETOOLONG)
+                return qc_err_set(err, ENAMETOOLONG, "%s: path too long for a unix socket", r->upstream_path);
+        if (fd < 0)
+                return qc_err_sys(err, -fd, "connect to %s", r->upstream_path);
         if (qmp_stream_init(&r->up_in, QMP_MAX_LINE) < 0) {
                 close(fd);
                 return qc_err_set(err, ENOMEM, "out of memory");

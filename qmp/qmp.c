@@ -107,6 +107,36 @@ size_t qmp_events_queued_bytes(const struct qmp *q)
 
 /* ---- reading and writing ---- */
 
+int qmp_recv_chunk(int fd, int64_t deadline, char *buf, size_t cap, size_t *ret_n, const char *peer,
+                   const char *what, struct qc_err *err)
+{
+        for (;;) {
+                struct pollfd pfd = { .fd = fd, .events = POLLIN };
+                ssize_t n;
+                int r;
+
+                r = poll(&pfd, 1, qmp_remaining(deadline));
+                if (r < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return qc_err_sys(err, errno, "poll while waiting for %s", what);
+                }
+                if (r == 0)
+                        return 0;
+                n = read(fd, buf, cap);
+                if (n < 0) {
+                        if (errno == EINTR || errno == EAGAIN)
+                                continue;
+                        if (errno != ECONNRESET)
+                                return qc_err_sys(err, errno, "connection to %s lost while waiting for %s", peer,
+                                                  what);
+                        n = 0;
+                }
+                *ret_n = (size_t)n;
+                return 1;
+        }
+}
+
 /* One message within the deadline. Returns 1 with *ret, 0 on timeout (err
  * untouched), -1 with err. what completes "while waiting for ...". */
 static int read_msg(struct qmp *q, int64_t deadline, const char *what, json_object **ret, struct qc_err *err)
@@ -114,8 +144,7 @@ static int read_msg(struct qmp *q, int64_t deadline, const char *what, json_obje
         char buf[READ_CHUNK];
 
         for (;;) {
-                struct pollfd pfd = { .fd = q->fd, .events = POLLIN };
-                ssize_t n;
+                size_t n;
                 int r;
 
                 r = qmp_stream_pop(&q->in, ret, err);
@@ -125,25 +154,12 @@ static int read_msg(struct qmp *q, int64_t deadline, const char *what, json_obje
                         return qc_err_set(err, ECONNRESET, "qemu closed the connection%s while waiting for %s",
                                           qmp_stream_pending(&q->in) ? " in the middle of a message" : "",
                                           what);
-                r = poll(&pfd, 1, qmp_remaining(deadline));
-                if (r < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return qc_err_sys(err, errno, "poll while waiting for %s", what);
-                }
-                if (r == 0)
-                        return 0;
-                n = read(q->fd, buf, sizeof buf);
-                if (n < 0) {
-                        if (errno == EINTR || errno == EAGAIN)
-                                continue;
-                        return qc_err_sys(err, errno, "connection to qemu lost while waiting for %s", what);
-                }
-                if (n == 0) {
+                r = qmp_recv_chunk(q->fd, deadline, buf, sizeof buf, &n, "qemu", what, err);
+                if (r <= 0)
+                        return r;
+                if (n == 0)
                         q->closed = true;
-                        continue;
-                }
-                if (qmp_stream_push(&q->in, buf, (size_t)n, err) < 0)
+                else if (qmp_stream_push(&q->in, buf, n, err) < 0)
                         return qc_err_wrap(err, "while waiting for %s", what), -1;
         }
 }
@@ -491,29 +507,19 @@ int qmp_open_fd(int fd, int timeout_ms, struct qmp **ret, struct qc_err *err)
 
 int qmp_connect(const char *path, int timeout_ms, struct qmp **ret, struct qc_err *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-        _cleanup_close_ int fd = -1;
         int64_t deadline = qmp_deadline_after(timeout_ms);
+        int fd;
 
-        if (strlen(path) >= sizeof sa.sun_path)
-                return qc_err_set(err, ENAMETOOLONG, "QMP socket path too long (max %zu bytes): %s",
-                                  sizeof sa.sun_path - 1, path);
-        strcpy(sa.sun_path, path);
-        fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
-        if (fd < 0)
-                return qc_err_sys(err, errno, "QMP socket");
         /* A unix connect never waits for the peer, except that a full
          * listen backlog gives EAGAIN: retry until the deadline. */
-        while (connect(fd, (struct sockaddr *)&sa, sizeof sa) < 0) {
-                if (errno == EINTR)
-                        continue;
-                if (errno == EAGAIN && qmp_remaining(deadline) != 0) {
-                        nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
-                        continue;
-                }
-                return qc_err_sys(err, errno, "connect to %s", path);
-        }
-        if (open_fd(TAKE_FD(fd), timeout_ms, deadline, ret, err) < 0)
+        while ((fd = unix_connect(path, SOCK_NONBLOCK)) == -EAGAIN && qmp_remaining(deadline) != 0)
+                nanosleep(&(struct timespec){ .tv_nsec = 10 * 1000 * 1000 }, NULL);
+        if (fd == -ENAMETOOLONG)
+                return qc_err_set(err, ENAMETOOLONG, "QMP socket path too long (max %zu bytes): %s",
+                                  UNIX_PATH_MAX_BYTES, path);
+        if (fd < 0)
+                return qc_err_sys(err, -fd, "connect to %s", path);
+        if (open_fd(fd, timeout_ms, deadline, ret, err) < 0)
                 return qc_err_wrap(err, "%s", path);
         return 0;
 }

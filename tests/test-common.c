@@ -2,9 +2,12 @@
 #include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "common/cleanup.h"
 #include "common/cpuset.h"
 #include "common/err.h"
 #include "common/io.h"
@@ -111,6 +114,38 @@ static void test_path_join(void)
         free(p);
 }
 
+/* unix_connect: the fd when someone listens, -errno otherwise (the callers
+ * in qmp/, vm/ and cli/ tell "not there yet" from "too long" by it). */
+static void test_unix_connect(void)
+{
+        char dir[] = "/tmp/test-common-XXXXXX", longp[200];
+        struct sockaddr_un sa;
+        _cleanup_free_ char *path = NULL;
+        int l, c;
+
+        if (!ok(mkdtemp(dir) != NULL, "a temporary directory (%s)", dir))
+                return;
+        path = path_join(dir, "s.sock");
+        memset(longp, 'x', sizeof longp - 1);
+        longp[0] = '/';
+        longp[sizeof longp - 1] = 0;
+        is_int(unix_sockaddr(longp, &sa), -ENAMETOOLONG, "a path past sun_path: ENAMETOOLONG");
+        is_int(unix_connect(longp, 0), -ENAMETOOLONG, "unix_connect says so too");
+        is_int(unix_connect(path, 0), -ENOENT, "nobody there: ENOENT");
+        l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        ok(l >= 0 && unix_sockaddr(path, &sa) == 0 && bind(l, (struct sockaddr *)&sa, sizeof sa) == 0,
+           "bind to the address unix_sockaddr made");
+        is_int(unix_connect(path, 0), -ECONNREFUSED, "bound, not listening: ECONNREFUSED");
+        ok(listen(l, 1) == 0, "listen");
+        c = unix_connect(path, SOCK_NONBLOCK);
+        ok(c >= 0, "listening: connected (%d)", c);
+        if (c >= 0)
+                close(c);
+        close(l);
+        unlink(path);
+        rmdir(dir);
+}
+
 static void test_proc_stat(void)
 {
         struct proc_stat st = { 0 };
@@ -172,5 +207,6 @@ int main(void)
         test_err();
         test_proc_stat();
         test_path_join();
+        test_unix_connect();
         return tap_done();
 }

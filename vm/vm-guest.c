@@ -16,20 +16,15 @@
  * is not there yet or not listening. */
 static int connect_retry(const char *path, int64_t deadline, struct qc_err *err)
 {
-        struct sockaddr_un sa = { .sun_family = AF_UNIX };
-
-        if (strlen(path) >= sizeof sa.sun_path)
-                return qc_err_set(err, ENAMETOOLONG, "%s: socket path too long", path);
-        strcpy(sa.sun_path, path);
         for (;;) {
-                _cleanup_close_ int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+                int fd = unix_connect(path, 0);
 
-                if (fd < 0)
-                        return qc_err_sys(err, errno, "socket");
-                if (connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0)
-                        return TAKE_FD(fd);
-                if ((errno != ENOENT && errno != ECONNREFUSED) || now_ms() >= deadline)
-                        return qc_err_sys(err, errno, "connect %s", path);
+                if (fd >= 0)
+                        return fd;
+                if (fd == -ENAMETOOLONG)
+                        return qc_err_set(err, ENAMETOOLONG, "%s: socket path too long", path);
+                if ((fd != -ENOENT && fd != -ECONNREFUSED) || now_ms() >= deadline)
+                        return qc_err_sys(err, -fd, "connect %s", path);
                 usleep(50 * 1000);
         }
 }
