@@ -34,5 +34,22 @@ tap_ok $(( $? == 0 ? 1 : 0 )) "the oldest lines were dropped"
 "$Q" wait --for 'serial:line-0-x' --timeout 2 sl >/dev/null 2>&1
 tap_ok $(( $? == 0 ? 1 : 0 )) "wait for what was dropped does not match"
 
+# `console` follows the serial line live (console.sock): what the guest
+# writes now reaches its stdout
+mkfifo "$LC_TMP/con.in"
+"$Q" console sl <"$LC_TMP/con.in" >"$LC_TMP/con.out" 2>&1 &
+con=$!
+exec 7>"$LC_TMP/con.in" # console's stdin stays open: it reads until killed
+LC_BG_PIDS="$LC_BG_PIDS $con"
+for _i in $(seq 50); do
+        lc_ask sl "sh echo CONSOLE-MARK-\$((6*7)) >/dev/ttyS0" >/dev/null
+        grep -aq 'CONSOLE-MARK-42' "$LC_TMP/con.out" && break
+        sleep 0.2
+done
+grep -aq 'CONSOLE-MARK-42' "$LC_TMP/con.out"; tap_ok $? "console shows what the guest writes to its serial line"
+kill "$con" 2>/dev/null; wait "$con" 2>/dev/null; exec 7>&-
+"$Q" console nosuchvm </dev/null >/dev/null 2>"$LC_TMP/con.err"
+tap_ok $(( $? == 0 ? 1 : 0 )) "console of no such VM fails ($(cat "$LC_TMP/con.err"))"
+
 "$Q" stop sl >/dev/null 2>&1; tap_ok $? "stop"
 tap_done
