@@ -35,6 +35,8 @@ enum {
         CLI_OPT_VAL_JSON = 'j',
         CLI_OPT_VAL_TIMEOUT = 't',
         CLI_OPT_VAL_LOCK_TIMEOUT = 'L',
+        CLI_OPT_VAL_SET = 0x100,  /* --set KEY.PATH=VALUE (into cli_opts.overrides) */
+        CLI_OPT_VAL_NAME = 0x101, /* --name NAME (the same as --set name=NAME) */
 };
 
 struct cli_opt {
@@ -98,6 +100,7 @@ struct option;
 struct json_object;
 struct vm_handle;
 struct qmp;
+struct spec_overrides;
 enum {
         CLI_OPT_TIMEOUT_POSITIVE = 1 << 3, /* --timeout S must be more than 0 */
         CLI_OPT_NO_ARGS = 1 << 4,          /* nothing but options */
@@ -112,6 +115,7 @@ struct cli_opts {
         void *ud;
         bool json;                   /* out: --json given */
         int timeout_ms;              /* out: --timeout, untouched when not given */
+        struct spec_overrides *overrides; /* out: --set and --name, in their order (verbs that read a VM file) */
 };
 /* getopt_long over argv with the options the verb table gives VERB (looked
  * up by name or alias): options may come anywhere, as GNU tools and virsh
@@ -158,6 +162,7 @@ int cmd_reset(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_status(int argc, char **argv);
+int cmd_port(int argc, char **argv);
 int cmd_dump(int argc, char **argv);
 int cmd_wait(int argc, char **argv);
 int cmd_console(int argc, char **argv);

@@ -54,7 +54,8 @@ int cmd_cmdline(int argc, char **argv)
         struct qc_err err = {};
         struct cmdline_ctx ctx;
         const char *file, *shell = NULL;
-        struct cli_opts co = { .on_opt = cli_opt_store, .ud = &shell };
+        _cleanup_(spec_overrides_done) struct spec_overrides ov = {};
+        struct cli_opts co = { .on_opt = cli_opt_store, .ud = &shell, .overrides = &ov };
         int r = cli_parse_opts("cmdline", argc, argv, &co);
 
         if (r >= 0)
@@ -67,7 +68,7 @@ int cmd_cmdline(int argc, char **argv)
         file = argv[optind];
 
         /* as start loads it: relative paths against the file's real directory */
-        r = spec_load(file, &spec, &diags, &err);
+        r = spec_load_with(file, &ov, &spec, &diags, &err);
         if (r < 0 && diags.n > 0)
                 return fail_diags(file, &diags);
         spec_diags_done(&diags);

@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "common/cleanup.h"
 #include "launcher/handle.h"
+#include "launcher/spec.h"
 
 int cli_lock_timeout_ms = VM_LOCK_TIMEOUT_MS;
 
@@ -136,6 +137,16 @@ int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o)
                         if ((r = cli_duration_opt(verb, "--lock-timeout", optarg, false, &cli_lock_timeout_ms)) >= 0)
                                 return r;
                         break;
+                case CLI_OPT_VAL_SET:
+                case CLI_OPT_VAL_NAME: {
+                        struct qc_err err = { 0 };
+                        if (!o->overrides)
+                                return cli_usage(verb, "unknown option");
+                        if ((c == CLI_OPT_VAL_SET ? spec_overrides_add_set(o->overrides, optarg, &err)
+                                                  : spec_overrides_add_name(o->overrides, optarg, &err)) < 0)
+                                return err.code == EINVAL ? cli_usage(verb, "%s", err.msg) : cli_fail(verb, &err);
+                        break;
+                }
                 case CLI_OPT_VAL_TIMEOUT:
                         if ((r = cli_duration_opt(verb, "--timeout", optarg, o->take & CLI_OPT_TIMEOUT_POSITIVE,
                                               &o->timeout_ms)) >= 0)

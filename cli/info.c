@@ -17,6 +17,7 @@
 #include "launcher/handle.h"
 #include "launcher/launch-placement.h"
 #include "launcher/live-sync.h"
+#include "launcher/ports.h"
 #include "qmp/qmp.h"
 
 static int64_t unix_ms(void)
@@ -235,10 +236,16 @@ int cmd_status(int argc, char **argv)
                 cli_warn(verb, h->problem);
         if (h->qemu_pid)
                 live = live_view(h, verb);
+        struct vm_ports ports = { 0 };
+        if (vm_state_is_active(h->rec.state))
+                (void)vm_ports_read(h->rundir, &ports, NULL); /* none: no forwards */
         if (o.json) {
                 json_object *j = vm_json(h, live);
+                if (j && ports.n)
+                        json_object_object_add(j, "ports", vm_ports_to_json(&ports));
                 cli_print_json(j);
                 json_object_put(j);
+                vm_ports_done(&ports);
                 return CLI_EXIT_OK;
         }
         const struct vm_record *r = &h->rec;
@@ -294,6 +301,10 @@ int cmd_status(int argc, char **argv)
         }
         if (r->message)
                 printf("Message:     %s\n", r->message);
+        for (size_t i = 0; i < ports.n; i++)
+                printf("%s %u/%s -> %s:%u\n", i ? "            " : "Ports:      ", ports.v[i].guest_port,
+                       ports.v[i].udp ? "udp" : "tcp", ports.v[i].addr, ports.v[i].host_port);
+        vm_ports_done(&ports);
         printf("State dir:   %s\n", h->rundir);
         if (vm_state_is_active(r->state) && h->qemu_pid) {
                 _cleanup_free_ char *mon = monitor_path(h);
@@ -327,5 +338,94 @@ int cmd_dump(int argc, char **argv)
         fputs(json, stdout);
         if (json[0] && json[strlen(json) - 1] != '\n')
                 putchar('\n');
+        return CLI_EXIT_OK;
+}
+
+/* "22", "22/tcp", "53/udp": the guest port and its protocol */
+static bool parse_guest_port(const char *arg, unsigned *ret_port, bool *ret_udp)
+{
+        char *end;
+        unsigned long v;
+
+        errno = 0;
+        v = strtoul(arg, &end, 10);
+        if (end == arg || errno || v < 1 || v > 65535 || arg[0] == '-' || arg[0] == '+')
+                return false;
+        if (*end == '\0' || strcmp(end, "/tcp") == 0)
+                *ret_udp = false;
+        else if (strcmp(end, "/udp") == 0)
+                *ret_udp = true;
+        else
+                return false;
+        *ret_port = (unsigned)v;
+        return true;
+}
+
+int cmd_port(int argc, char **argv)
+{
+        const char *verb = argv[0];
+        struct cli_opts o = { 0 };
+        _cleanup_vm_ struct vm_handle *h = NULL;
+        struct vm_ports ports = { 0 };
+        struct qc_err err = { 0 };
+        unsigned want = 0;
+        bool udp = false, found = false;
+        json_object *arr = NULL;
+        int rc = cli_parse_opts(verb, argc, argv, &o);
+
+        if (rc >= 0)
+                return rc;
+        if (optind == argc || argc - optind > 2)
+                return cli_usage(verb, "expected a VM name and, optionally, a guest port: port NAME [GUESTPORT[/tcp|/udp]]");
+        if (argc - optind == 2 && !parse_guest_port(argv[optind + 1], &want, &udp))
+                return cli_usage(verb, "\"%s\": expected a guest port from 1 to 65535, like 22 or 53/udp",
+                                 argv[optind + 1]);
+        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h)))
+                return rc;
+        if (vm_ports_read(h->rundir, &ports, &err) < 0) {
+                if (err.code == ENOENT)
+                        return cli_failf(verb, "VM `%s` forwards no ports (net[].forward of a \"user\" NIC in its VM "
+                                               "file)", h->name);
+                return cli_fail(verb, &err);
+        }
+        if (o.json && !(arr = json_object_new_array())) {
+                vm_ports_done(&ports);
+                return cli_failf(verb, "out of memory");
+        }
+        for (size_t i = 0; i < ports.n; i++) {
+                const struct vm_port *p = &ports.v[i];
+                if (want && (p->guest_port != want || p->udp != udp))
+                        continue;
+                found = true;
+                if (arr) {
+                        struct vm_ports one = { .v = (struct vm_port *)p, .n = 1 };
+                        json_object *a1 = vm_ports_to_json(&one);
+                        if (a1) {
+                                json_object_array_add(arr, json_object_get(json_object_array_get_idx(a1, 0)));
+                                json_object_put(a1);
+                        }
+                } else if (want) {
+                        printf("%s:%u\n", p->addr, p->host_port);
+                } else {
+                        printf("%u/%s -> %s:%u\n", p->guest_port, p->udp ? "udp" : "tcp", p->addr, p->host_port);
+                }
+        }
+        if (arr) {
+                if (found)
+                        cli_print_json(arr);
+                json_object_put(arr);
+        }
+        if (!found && want) {
+                char have[512] = "";
+                size_t n = 0;
+                for (size_t i = 0; i < ports.n && n < sizeof have; i++)
+                        n += (size_t)snprintf(have + n, sizeof have - n, "%s%u/%s", i ? ", " : "",
+                                              ports.v[i].guest_port, ports.v[i].udp ? "udp" : "tcp");
+                vm_ports_done(&ports);
+                return cli_failf(verb, "VM `%s` forwards no host port to guest port %u/%s; it forwards %s", h->name,
+                                 want, udp ? "udp" : "tcp", have);
+        }
+        vm_ports_done(&ports);
+        fflush(stdout);
         return CLI_EXIT_OK;
 }

@@ -15,7 +15,9 @@
 #include "launcher/spawn.h"
 #include "launcher/accel.h"
 #include "launcher/handle.h"
+#include "launcher/ports.h"
 #include "launcher/state.h"
+#include "qmp/qmp-commands.h"
 
 void launch_done(struct launch *l)
 {
@@ -89,10 +91,31 @@ static int hook_place_qemu(pid_t pid, void *userdata, struct qc_err *err)
         return launch_placement_place_qemu(pid, &l->placement, err);
 }
 
+/* The host ports of the forwards (port 0: the kernel's pick, which only
+ * QEMU's `info usernet` knows), into RUNDIR/ports.json before the guest runs. */
+static int record_ports(struct qmp *q, struct launch *l, struct qc_err *err)
+{
+        _cleanup_free_ char *usernet = NULL;
+        struct vm_ports ports = { 0 };
+        int r;
+
+        if (!vm_ports_wanted(l->spec))
+                return 0;
+        if (qmp_hmp(q, "info usernet", &usernet, err) < 0)
+                return qc_err_wrap(err, "the forwarded ports (info usernet)");
+        if (vm_ports_resolve(l->spec, usernet, &ports, err) < 0)
+                return -1;
+        r = vm_ports_write(l->rundir, &ports, err);
+        vm_ports_done(&ports);
+        return r;
+}
+
 static int hook_pin_vcpus(struct qmp *q, pid_t pid, void *userdata, struct qc_err *err)
 {
         struct launch *l = userdata;
 
+        if (record_ports(q, l, err) < 0)
+                return -1;
         return launch_placement_pin_vcpus(q, pid, &l->placement, err);
 }
 
@@ -149,8 +172,8 @@ static int print_diags(const char *verb, const char *file, struct spec_diags *di
         return CLI_EXIT_FAIL;
 }
 
-int launch_prepare(const char *verb, const char *file, enum cmdline_serial serial, const char *serial_file,
-                   int lock_timeout_ms, struct launch *ret)
+int launch_prepare(const char *verb, const char *file, const struct spec_overrides *ov, enum cmdline_serial serial,
+                   const char *serial_file, int lock_timeout_ms, struct launch *ret)
 {
         struct launch l = { .lock_fd = -1 };
         struct spec_diags diags = { 0 };
@@ -163,7 +186,7 @@ int launch_prepare(const char *verb, const char *file, enum cmdline_serial seria
         /* the supervisor runs in /: relative paths in the VM file must
          * resolve against the file's directory, so give the spec an absolute path */
         _cleanup_free_ char *abs = realpath(file, NULL);
-        rc = spec_load(abs ? abs : file, &l.spec, &diags, &err);
+        rc = spec_load_with(abs ? abs : file, ov, &l.spec, &diags, &err);
         if (rc < 0 && diags.n)
                 return print_diags(verb, file, &diags);
         spec_diags_done(&diags);

@@ -17,13 +17,13 @@ struct launch {
         size_t n_pass;
 };
 
-/* Load and validate FILE (printing every problem), resolve accel (accel
+/* Load and validate FILE with the changes ov (--set, --name; may be NULL) (printing every problem), resolve accel (accel
  * "kvm" where KVM runs no guest: RUN_EXIT_REFUSED), check placement and
  * privileges (printing warnings; a refusal creates nothing), prepare the state dir
  * (lock held in lock_fd), resolve disks, record spec.json, build
  * the argv with serial as given. Returns 0 or an exit code (already printed). */
-int launch_prepare(const char *verb, const char *file, enum cmdline_serial serial, const char *serial_file,
-                   int lock_timeout_ms, struct launch *ret);
+int launch_prepare(const char *verb, const char *file, const struct spec_overrides *ov, enum cmdline_serial serial,
+                   const char *serial_file, int lock_timeout_ms, struct launch *ret);
 void launch_done(struct launch *l);
 /* The supervisor's options for l: argv, state dir, the placement hooks,
  * QEMU's fds and identity (userdata = l). */

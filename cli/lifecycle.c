@@ -26,14 +26,15 @@ int cmd_start(int argc, char **argv)
         const char *verb = argv[0];
         struct launch l;
         struct qc_err err = { 0 };
-        struct cli_opts o = { 0 };
+        _cleanup_(spec_overrides_done) struct spec_overrides ov = { 0 };
+        struct cli_opts o = { .overrides = &ov };
         int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;
         if (optind != argc - 1)
                 return cli_usage(verb, "expected one VM file");
-        rc = launch_prepare(verb, argv[optind], CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms, &l);
+        rc = launch_prepare(verb, argv[optind], &ov, CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms, &l);
         if (rc) /* run's 3 (QEMU would be refused) is start's 1, as when QEMU refuses */
                 return rc == RUN_EXIT_REFUSED ? CLI_EXIT_FAIL : rc;
         struct supervisor_opts so;

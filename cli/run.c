@@ -25,6 +25,7 @@ struct run_opts {
         int stop_timeout_ms;
         const char *serial_log;
         const char *exec;
+        bool no_stdin;
 };
 
 static int run_opt(const char *verb, int c, const char *arg, void *ud)
@@ -37,6 +38,10 @@ static int run_opt(const char *verb, int c, const char *arg, void *ud)
         }
         if (c == 'x') {
                 ro->exec = arg;
+                return -1;
+        }
+        if (c == 'n') {
+                ro->no_stdin = true;
                 return -1;
         }
         return cli_duration_opt(verb, "--stop-timeout", arg, false, &ro->stop_timeout_ms);
@@ -93,8 +98,8 @@ static _Noreturn void exec_child(const char *verb, const char *rundir, const cha
 int cmd_run(int argc, char **argv)
 {
         struct run_opts ro = { .stop_timeout_ms = 10000 };
-        struct cli_opts o = { .on_opt = run_opt,
-                              .ud = &ro };
+        _cleanup_(spec_overrides_done) struct spec_overrides ov = { 0 };
+        struct cli_opts o = { .on_opt = run_opt, .ud = &ro, .overrides = &ov };
         const char *verb = argv[0], *serial_log;
         int timeout, stop_timeout;
         _cleanup_free_ char *serial_abs = NULL;
@@ -124,11 +129,13 @@ int cmd_run(int argc, char **argv)
         }
         _cleanup_free_ char *input = NULL;
         size_t input_len = 0;
-        if (ro.exec && cli_agent_read_stdin(verb, false, &input, &input_len))
+        if (ro.no_stdin && !ro.exec)
+                return cli_usage(verb, "--no-stdin is for --exec's command; without --exec the guest's console has no stdin");
+        if (ro.exec && cli_agent_read_stdin(verb, ro.no_stdin, &input, &input_len))
                 return CLI_EXIT_FAIL;
         /* with --exec, stdout is the command's: the console goes where start
          * puts it (serial.log in the state dir) unless --serial-log says */
-        rc = launch_prepare(verb, argv[optind],
+        rc = launch_prepare(verb, argv[optind], &ov,
                             serial_abs ? CMDLINE_SERIAL_FILE : ro.exec ? CMDLINE_SERIAL_SPEC : CMDLINE_SERIAL_STDIO,
                             serial_abs, cli_lock_timeout_ms, &l);
         if (rc)

@@ -20,6 +20,15 @@
 #define OPT_LOCK_TIMEOUT                                          \
         OPT("lock-timeout", CLI_OPT_VAL_LOCK_TIMEOUT, CLI_ARG_DURATION, "S", \
             "wait up to S for another qemuctl verb that holds the VM's lock (default 10 s)")
+/* --set and --name: changes to the VM file as it is read (launcher/spec.h) */
+#define OPT_SET                                                                                                   \
+        OPT("set", CLI_OPT_VAL_SET, CLI_ARG_TEXT, "KEY.PATH=VALUE",                                             \
+            "change one key of the VM file as it is read, checked as if the file said it (repeatable): "       \
+            "memory.size=2G, disks.0.file=job7.qcow2, 'net.0.forward=[\"tcp:0:22\"]' (docs/vm-file.md, --set)")
+#define OPT_NAME                                                                                                  \
+        OPT("name", CLI_OPT_VAL_NAME, CLI_ARG_TEXT, "NAME",                                                      \
+            "the VM's name instead of the file's (the same as --set name=NAME): its own state dir, cgroup, "   \
+            "cloud-init hostname and {name} in disk paths")
 #define POS_NAME { "NAME", CLI_ARG_NAME, 0 }
 #define POS_FILE { "FILE", CLI_ARG_FILE, 0 }
 
@@ -103,6 +112,8 @@ const struct verb cli_verbs[] = {
                         OPT("no-files", 'n', CLI_ARG_NONE, NULL, "check the file alone: do not look at the disk images it names (a sample or "
                           "template whose images are not here)"),
                         OPT("verbose", 'v', CLI_ARG_NONE, NULL, "also print notes: the images `start` will create", .short_name = 'v'),
+                        OPT_SET,
+                        OPT_NAME,
                         {},
                 },
                 .args = (const struct cli_pos[]){ { "FILE", CLI_ARG_FILE, CLI_POS_MANY }, {} },
@@ -124,6 +135,8 @@ const struct verb cli_verbs[] = {
                         "$XDG_RUNTIME_DIR/qemuctl/NAME otherwise).\n",
                 .opts = (const struct cli_opt[]){
                         OPT("shell", 's', CLI_ARG_NONE, NULL, "one line, quoted for a POSIX shell (copy, paste, run): the serial log fd start passes becomes a redirection to serial.log"),
+                        OPT_SET,
+                        OPT_NAME,
                         {},
                 },
                 .args = args_file,
@@ -136,8 +149,12 @@ const struct verb cli_verbs[] = {
                         "Start the VM that FILE describes, detached: a supervisor starts QEMU paused,\n"
                         "places it, sends `cont`, and returns once the guest runs (or prints QEMU's\n"
                         "own error when it refused). A VM of that name that is still running is an\n"
-                        "error; what a VM that ended left behind is cleared.\n",
-                .opts = opts_lock,
+                        "error; what a VM that ended left behind is cleared.\n"
+                        "\n"
+                        "--name and --set start many VMs from one file: each its own name, state dir\n"
+                        "and ports; a disk file with {name} in its path is each one's own (an overlay\n"
+                        "per job on one base).\n",
+                .opts = (const struct cli_opt[]){ OPT_SET, OPT_NAME, OPT_LOCK_TIMEOUT, {} },
                 .args = args_file,
         },
         {
@@ -161,6 +178,9 @@ const struct verb cli_verbs[] = {
                         OPT("stop-timeout", 's', CLI_ARG_DURATION, "S", "after the power button, wait this long before quit (default 10)"),
                         OPT("serial-log", 'o', CLI_ARG_FILE, "FILE", "write the serial console to FILE instead of stdout"),
                         OPT("exec", 'x', CLI_ARG_TEXT, "CMD", "once the guest agent answers, run CMD in the guest (sh -c), power off, and exit with CMD's status; the console goes to serial.log in the state dir (or --serial-log)"),
+                        OPT("no-stdin", 'n', CLI_ARG_NONE, NULL, "with --exec: do not read stdin; CMD gets an empty one (as ssh -n)", .short_name = 'n'),
+                        OPT_SET,
+                        OPT_NAME,
                         OPT_LOCK_TIMEOUT,
                         {},
                 },
@@ -254,9 +274,26 @@ const struct verb cli_verbs[] = {
                         "Everything known about VM NAME: state (and QEMU's own run state), pids,\n"
                         "size, uptime, and how it ended if it ended.\n"
                         "Memory is what the guest has now: memory.size plus what setmem plugged\n"
-                        "(--json: memory, memory_base, memory_plugged, memory_max in bytes).\n",
+                        "(--json: memory, memory_base, memory_plugged, memory_max in bytes).\n"
+                        "Ports: the forwarded ports of a running VM, host port 0's pick included\n"
+                        "(--json: ports, as `qemuctl port --json` prints them).\n",
                 .opts = (const struct cli_opt[]){ OPT_JSON("one JSON object"), {} },
                 .args = args_name,
+        },
+        {
+                .name = "port",
+                .fn = cmd_port,
+                .summary = "the host address:port a guest port is forwarded from",
+                .description =
+                        "Print the host side of VM NAME's port forwards (net[].forward of a \"user\"\n"
+                        "NIC), as `docker port` does: with GUESTPORT, its host ADDRESS:PORT (one line\n"
+                        "per forward of it); without, every forward as GUESTPORT/PROTO -> ADDRESS:PORT.\n"
+                        "A forward with host port 0 shows the port the kernel picked at start (QEMU's\n"
+                        "`info usernet`, recorded in RUNDIR/ports.json). 0.0.0.0 is every address.\n",
+                .synopsis = "[--json] NAME [GUESTPORT[/tcp|/udp]]",
+                .opts = (const struct cli_opt[]){ OPT_JSON("[{\"net\", \"rule\", \"proto\", \"host\", \"host_port\", \"guest_port\"}]"), {} },
+                .args = (const struct cli_pos[]){ POS_NAME, { "GUESTPORT", CLI_ARG_TEXT, CLI_POS_OPTIONAL }, {} },
+                .notes = "ssh -p \"$(qemuctl port vm1 22 | cut -d: -f2)\" user@127.0.0.1\n",
         },
         {
                 .name = "dump",

@@ -12,6 +12,7 @@
 
 struct validate_opts {
         bool json, no_files, verbose;
+        struct spec_overrides ov; /* --set, --name: applied to every file */
 };
 
 static json_object *diags_to_json(const struct spec_diags *d)
@@ -26,6 +27,8 @@ static json_object *diags_to_json(const struct spec_diags *d)
                 json_object_object_add(e, "line", json_object_new_int((int)d->v[i].line));
                 json_object_object_add(e, "col", json_object_new_int((int)d->v[i].col));
                 json_object_object_add(e, "path", json_object_new_string(d->v[i].path ? d->v[i].path : ""));
+                if (d->v[i].origin) /* a --set or --name, not a place in the file */
+                        json_object_object_add(e, "option", json_object_new_string(d->v[i].origin));
                 json_object_object_add(e, "message", json_object_new_string(d->v[i].msg));
                 json_object_array_add(a, e);
         }
@@ -47,7 +50,7 @@ static bool validate_one(const char *file, const struct validate_opts *o, json_o
         struct spec_diags d = { 0 }, notes = { 0 };
         struct vm_spec *spec = NULL;
         struct qc_err err = { 0 };
-        int r = spec_load(file, &spec, &d, &err);
+        int r = spec_load_with(file, &o->ov, &spec, &d, &err);
         bool good;
 
         /* the images, as start reads them: only for a file that is otherwise good */
@@ -105,23 +108,30 @@ int cmd_validate(int argc, char **argv)
 {
         json_object *out = NULL;
         struct validate_opts o = { 0 };
-        struct cli_opts co = { .on_opt = validate_opt, .ud = &o };
+        struct cli_opts co = { .on_opt = validate_opt, .ud = &o, .overrides = &o.ov };
         bool all_good = true;
         int rc = cli_parse_opts("validate", argc, argv, &co);
 
-        if (rc >= 0)
+        if (rc >= 0) {
+                spec_overrides_done(&o.ov);
                 return rc;
+        }
         o.json = co.json;
-        if (optind == argc)
+        if (optind == argc) {
+                spec_overrides_done(&o.ov);
                 return cli_usage("validate", "no VM file given; usage: qemuctl validate [--json] [--no-files] [--verbose] FILE...");
-        if (o.json && !(out = json_object_new_array()))
+        }
+        if (o.json && !(out = json_object_new_array())) {
+                spec_overrides_done(&o.ov);
                 return cli_failf("validate", "out of memory");
+        }
         for (int i = optind; i < argc; i++)
                 all_good &= validate_one(argv[i], &o, out);
         if (o.json) {
                 cli_print_json(out);
                 json_object_put(out);
         }
+        spec_overrides_done(&o.ov);
         fflush(stdout);
         return all_good ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }

@@ -10,6 +10,7 @@
 #include "../common/io.h"
 #include "cloudinit.h"
 #include "cmdline-internal.h"
+#include "ports.h"
 
 DEFINE_CLEANUP_FUNC(json_object *, json_object_put);
 
@@ -284,25 +285,18 @@ int cmdline_add_seed(struct qargs *a, const struct vm_spec *spec, const char *ru
 }
 
 /* "tcp:2222:22" -> "tcp::2222-:22"; "udp:127.0.0.1:5353:53" ->
- * "udp:127.0.0.1:5353-:53" (QEMU's hostfwd=PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT). */
+ * "udp:127.0.0.1:5353-:53" (QEMU's hostfwd=PROTO:[HOSTADDR]:HOSTPORT-[GUESTADDR]:GUESTPORT).
+ * Host port 0 stays 0: slirp binds it and the kernel picks (launcher/ports.h). */
 static int hostfwd(struct qargs *a, char **opt, size_t net, const char *fwd, struct qc_err *err)
 {
-        char proto[8], addr[64], hport[8], gport[8];
-        int n = 0;
+        struct vm_forward f;
 
-        if (sscanf(fwd, "%7[a-z]:%63[0-9.]:%7[0-9]:%7[0-9]%n", proto, addr, hport, gport, &n) == 4 && !fwd[n]) {
-                /* with host address */
-        } else if (n = 0, sscanf(fwd, "%7[a-z]:%7[0-9]:%7[0-9]%n", proto, hport, gport, &n) == 3 && !fwd[n]) {
-                addr[0] = '\0';
-        } else {
+        if (vm_forward_parse(fwd, &f) < 0)
                 return qc_err_set(err, EINVAL,
                                   "net[%zu].forward \"%s\": expected PROTO:[HOSTADDR:]HOSTPORT:GUESTPORT, "
                                   "like \"tcp:2222:22\"",
                                   net, fwd);
-        }
-        if (strcmp(proto, "tcp") != 0 && strcmp(proto, "udp") != 0)
-                return qc_err_set(err, EINVAL, "net[%zu].forward \"%s\": protocol must be tcp or udp", net, fwd);
-        qcatf(a, opt, ",hostfwd=%s:%s:%s-:%s", proto, addr, hport, gport);
+        qcatf(a, opt, ",hostfwd=%s:%s:%u-:%u", f.udp ? "udp" : "tcp", f.addr, f.host_port, f.guest_port);
         return 0;
 }
 

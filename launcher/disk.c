@@ -486,7 +486,8 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
         _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
         _cleanup_free_ enum vm_disk_format *bformats = calloc(spec->n_disks + 1, sizeof *bformats);
         _cleanup_free_ unsigned char *block = calloc(spec->n_disks + 1, sizeof *block);
-        struct spec_ctx c = { .file = spec->path, .diags = diags }, n = { .file = spec->path, .diags = notes };
+        struct spec_ctx c = { .file = spec->path, .diags = diags, .origins = spec->origins },
+                        n = { .file = spec->path, .diags = notes, .origins = spec->origins };
         size_t before = diags->n;
 
         if (!formats || !bformats || !block)
@@ -506,7 +507,7 @@ int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err 
         _cleanup_free_ enum vm_disk_format *bformats = calloc(spec->n_disks + 1, sizeof *bformats);
         _cleanup_free_ unsigned char *block = calloc(spec->n_disks + 1, sizeof *block);
         struct spec_diags d = {};
-        struct spec_ctx c = { .file = spec->path, .diags = &d };
+        struct spec_ctx c = { .file = spec->path, .diags = &d, .origins = spec->origins };
 
         if (!formats || !bformats || !block)
                 return qc_err_sys(err, ENOMEM, "disks");

@@ -32,14 +32,22 @@ struct jt {
 int jt_parse(const char *text, size_t len, struct jt **ret, unsigned *ret_line, unsigned *ret_col,
              char **ret_msg);
 void jt_free(struct jt *t);
+/* Free what t holds (kids, key, str) and zero it; t itself stays. */
+void jt_clear(struct jt *t);
 const char *jt_type_name(enum jt_type t); /* "a string", "an object", ... */
 
 /* ---- the walker's context ---- */
+
+/* Nodes made from a --set/--name change i sit at line SPEC_SET_LINE + i
+ * (a VM file has at most SPEC_FILE_MAX bytes, so no line of its own is
+ * there): a diagnostic at such a line names origins[i] instead. */
+#define SPEC_SET_LINE 0x40000000u
 
 struct spec_ctx {
         const char *file;
         struct spec_diags *diags;
         bool oom;
+        char *const *origins; /* the --set/--name changes (NULL-terminated), or NULL */
         /* nodes the cross-field checks point at (NULL when not in the file) */
         const struct jt *root, *n_accel, *n_cpu, *n_mode, *n_model, *n_features, *n_vcpus, *n_max, *n_topology,
                 *n_pin, *n_memory, *n_size, *n_mem_max, *n_slots, *n_hotplug, *n_plugged, *n_hugepages, *n_locked,
@@ -105,6 +113,13 @@ DECLARE_TABLE_ARRAY(vm_serial);
 
 /* Edit distance (Levenshtein), capped: returns > cap when farther. */
 unsigned edit_distance(const char *a, const char *b, unsigned cap);
+/* The name in names (NULL-terminated) a typo of word most likely meant
+ * (one or two edits; fewer for short words), or NULL. */
+const char *spec_suggest(const char *word, const char *const *names);
+/* Apply the changes ov to the VM file's tree root (an object), each at its
+ * line (SPEC_SET_LINE + i); a change that cannot be applied is a diagnostic
+ * (spec-set.c). */
+void spec_apply_overrides(struct spec_ctx *c, struct jt *root, const struct spec_overrides *ov);
 
 /* What the key table (spec-keys.c) hands to code: the hooks of struct
  * spec_key (see spec-keys.h for when each runs). */

@@ -429,6 +429,12 @@ static void jt_done(struct jt *t)
         free(t->str);
 }
 
+void jt_clear(struct jt *t)
+{
+        jt_done(t);
+        memset(t, 0, sizeof *t);
+}
+
 void jt_free(struct jt *t)
 {
         if (!t)

@@ -12,6 +12,7 @@
 #include "../common/cleanup.h"
 #include "../common/strv.h"
 #include "privs.h"
+#include "ports.h"
 #include "spec-internal.h"
 #include "spec-keys.h"
 
@@ -25,6 +26,30 @@ bool gate_disk_file(struct spec_ctx *c, const struct jt *obj, const struct jt *n
         return true;
 }
 
+/* file with every "{name}" replaced by name (malloc'd; NULL on ENOMEM) */
+static char *expand_name(const char *file, const char *name)
+{
+        static const char mark[] = "{name}";
+        size_t n = 0, ml = sizeof mark - 1, nl = strlen(name);
+        const char *p;
+        char *out, *o;
+
+        for (p = file; (p = strstr(p, mark)); p += ml)
+                n++;
+        if (!(out = malloc(strlen(file) + n * nl + 1)))
+                return NULL;
+        for (o = out, p = file; *p;) {
+                if (strncmp(p, mark, ml) == 0) {
+                        memcpy(o, name, nl);
+                        o += nl;
+                        p += ml;
+                } else
+                        *o++ = *p++;
+        }
+        *o = '\0';
+        return out;
+}
+
 bool check_disk_file(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
         struct vm_disk *d = base;
@@ -33,6 +58,23 @@ bool check_disk_file(struct spec_ctx *c, const struct jt *n, const char *path, s
         if (!file[0]) {
                 diag(c, n, path, "empty; give the image's path");
                 return false;
+        }
+        /* "{name}": one VM file, one image per VM name (--name), such as
+         * each job's own overlay on a shared base. The name is read first
+         * (it comes before disks in the table). */
+        if (strstr(file, "{name}")) {
+                char *x;
+
+                if (!vm_name_is_valid(s->name)) {
+                        diag(c, n, path, "\"{name}\" stands for the VM's name, which is not valid; fix \"name\" first");
+                        return false;
+                }
+                if (!(x = expand_name(file, s->name))) {
+                        c->oom = true;
+                        return false;
+                }
+                free(file);
+                file = x;
         }
         d->file = spec_resolve_path(c, s->path, file);
         return true;
@@ -145,46 +187,13 @@ static bool mac_ok(const char *m)
         return (first & 1) == 0; /* a multicast address can't be a NIC's */
 }
 
-static bool port_ok(const char *s, size_t len)
-{
-        unsigned v = 0;
-
-        if (len == 0 || len > 5)
-                return false;
-        for (size_t i = 0; i < len; i++) {
-                if (s[i] < '0' || s[i] > '9')
-                        return false;
-                v = v * 10 + (unsigned)(s[i] - '0');
-        }
-        return v >= 1 && v <= 65535;
-}
-
 /* "tcp|udp:[hostaddr:]hostport:guestport", QEMU's hostfwd without the
- * guest address. */
+ * guest address (launcher/ports.c, which cmdline uses too) */
 static bool forward_ok(const char *f)
 {
-        const char *a, *b, *rest;
-        struct in_addr addr;
+        struct vm_forward fw;
 
-        if (strncmp(f, "tcp:", 4) != 0 && strncmp(f, "udp:", 4) != 0)
-                return false;
-        rest = f + 4;
-        a = strchr(rest, ':');
-        if (!a)
-                return false;
-        b = strchr(a + 1, ':');
-        if (b) {
-                char host[INET_ADDRSTRLEN + 1];
-                size_t hl = (size_t)(a - rest);
-                if (hl == 0 || hl >= sizeof host)
-                        return false;
-                memcpy(host, rest, hl);
-                host[hl] = '\0';
-                if (inet_pton(AF_INET, host, &addr) != 1)
-                        return false;
-                return port_ok(a + 1, (size_t)(b - a - 1)) && port_ok(b + 1, strlen(b + 1));
-        }
-        return port_ok(rest, (size_t)(a - rest)) && port_ok(a + 1, strlen(a + 1));
+        return vm_forward_parse(f, &fw) == 0;
 }
 
 static bool ifname_ok(const char *s)
@@ -263,7 +272,8 @@ bool check_forward(struct spec_ctx *c, const struct jt *n, const char *path, str
                 return true;
         jt_describe(n, q, sizeof q);
         diag(c, n, path,
-             "expected \"tcp|udp:[hostaddr:]hostport:guestport\" like \"tcp:2222:22\" or \"udp:127.0.0.1:5353:53\", got %s",
+             "expected \"tcp|udp:[hostaddr:]hostport:guestport\" like \"tcp:2222:22\", \"udp:127.0.0.1:5353:53\" or "
+             "\"tcp:127.0.0.1:0:22\" (host port 0: a free one, picked at start), got %s",
              q);
         return false;
 }

@@ -26,10 +26,22 @@ __attribute__((format(printf, 5, 0))) static void vdiag(struct spec_ctx *c, unsi
         c->diags->v = nv;
         d = &nv[c->diags->n];
         *d = (struct spec_diag){ .line = line, .col = col };
+        if (line >= SPEC_SET_LINE) {
+                /* a --set change's value: name the option, not a place in the file */
+                size_t i = line - SPEC_SET_LINE, n = 0;
+                while (c->origins && c->origins[n])
+                        n++;
+                d->line = d->col = 0;
+                if (i < n && !(d->origin = strdup(c->origins[i]))) {
+                        c->oom = true;
+                        return;
+                }
+        }
         d->path = path ? strdup(path) : NULL;
         if (vasprintf(&d->msg, fmt, ap) < 0)
                 d->msg = NULL;
         if ((path && !d->path) || !d->msg) {
+                free(d->origin);
                 free(d->path);
                 free(d->msg);
                 c->oom = true;
@@ -226,6 +238,22 @@ void check_duplicates(struct spec_ctx *c, const struct jt *obj, const char *path
                         }
 }
 
+const char *spec_suggest(const char *word, const char *const *names)
+{
+        /* a typo costs one or two edits; short keys allow fewer */
+        unsigned cap = strlen(word) <= 3 ? 1 : strlen(word) <= 8 ? 2 : 3, best_d = 0;
+        const char *best = NULL;
+
+        for (const char *const *kk = names; *kk; kk++) {
+                unsigned d = edit_distance(word, *kk, cap);
+                if (d <= cap && (!best || d < best_d)) {
+                        best = *kk;
+                        best_d = d;
+                }
+        }
+        return best;
+}
+
 bool check_object(struct spec_ctx *c, const struct jt *obj, const char *path, const char *const *keys)
 {
         if (obj->type != JT_OBJECT) {
@@ -234,8 +262,7 @@ bool check_object(struct spec_ctx *c, const struct jt *obj, const char *path, co
         }
         for (size_t i = 0; i < obj->n; i++) {
                 const struct jt *k = &obj->kids[i];
-                const char *best = NULL;
-                unsigned best_d = 0, cap;
+                const char *best;
                 bool known = false;
 
                 for (const char *const *kk = keys; *kk; kk++)
@@ -243,15 +270,7 @@ bool check_object(struct spec_ctx *c, const struct jt *obj, const char *path, co
                                 known = true;
                 if (known)
                         continue;
-                /* a typo costs one or two edits; short keys allow fewer */
-                cap = strlen(k->key) <= 3 ? 1 : strlen(k->key) <= 8 ? 2 : 3;
-                for (const char *const *kk = keys; *kk; kk++) {
-                        unsigned d = edit_distance(k->key, *kk, cap);
-                        if (d <= cap && (!best || d < best_d)) {
-                                best = *kk;
-                                best_d = d;
-                        }
-                }
+                best = spec_suggest(k->key, keys);
                 {
                         _cleanup_free_ char *p = path_key(c, path, k->key);
                         if (best) {

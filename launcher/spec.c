@@ -7,6 +7,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
+#include "../common/strv.h"
 #include "spec-internal.h"
 #include "spec-keys.h"
 
@@ -15,6 +16,7 @@ void spec_diags_done(struct spec_diags *d)
         if (!d)
                 return;
         for (size_t i = 0; i < d->n; i++) {
+                free(d->v[i].origin);
                 free(d->v[i].path);
                 free(d->v[i].msg);
         }
@@ -30,7 +32,9 @@ char *spec_diag_format(const char *file, const struct spec_diag *d)
 
         if (d->line)
                 snprintf(place, sizeof place, ":%u:%u", d->line, d->col);
-        if (asprintf(&s, "%s%s: %s%s%s", file ? file : "-", place, d->path && *d->path ? d->path : "",
+        /* a --set value: "vm.json: --set memory.size=lots: memory.size: ..." */
+        if (asprintf(&s, "%s%s: %s%s%s%s%s", file ? file : "-", place, d->origin ? d->origin : "",
+                     d->origin ? ": " : "", d->path && *d->path ? d->path : "",
                      d->path && *d->path ? ": " : "", d->msg) < 0)
                 return NULL;
         return s;
@@ -55,6 +59,7 @@ void spec_free(struct vm_spec *s)
         if (!s)
                 return;
         spec_free_keys("", s);
+        strv_free(s->origins);
         free(s->path);
         free(s);
 }
@@ -181,8 +186,28 @@ static void sort_diags(struct spec_diags *d)
         }
 }
 
+/* The options' names, for the diagnostics of later checks (spec_check_disks). */
+static int keep_origins(struct vm_spec *s, const struct spec_overrides *ov)
+{
+        _cleanup_strv_ strv sv = { 0 };
+
+        if (!ov || !ov->n)
+                return 0;
+        for (size_t i = 0; i < ov->n; i++)
+                if (strv_push(&sv, ov->v[i].origin) < 0)
+                        return -ENOMEM;
+        s->origins = strv_steal(&sv);
+        return 0;
+}
+
 int spec_parse(const char *path, const char *text, size_t len, struct vm_spec **ret, struct spec_diags *diags,
                struct qc_err *err)
+{
+        return spec_parse_with(path, text, len, NULL, ret, diags, err);
+}
+
+int spec_parse_with(const char *path, const char *text, size_t len, const struct spec_overrides *ov,
+                    struct vm_spec **ret, struct spec_diags *diags, struct qc_err *err)
 {
         _cleanup_(jt_freep) struct jt *root = NULL;
         _cleanup_(spec_freep) struct vm_spec *s = NULL;
@@ -206,10 +231,12 @@ int spec_parse(const char *path, const char *text, size_t len, struct vm_spec **
                 goto done;
         }
         s = calloc(1, sizeof *s);
-        if (!s || !(s->path = strdup(path ? path : "-"))) {
+        if (!s || !(s->path = strdup(path ? path : "-")) || keep_origins(s, ov) < 0) {
                 c.oom = true;
                 goto done;
         }
+        c.origins = s->origins;
+        spec_apply_overrides(&c, root, ov);
         spec_set_defaults("", s);
         c.root = root;
         parse_root(&c, root, s);
@@ -237,6 +264,12 @@ done:
 
 int spec_load(const char *path, struct vm_spec **ret, struct spec_diags *diags, struct qc_err *err)
 {
+        return spec_load_with(path, NULL, ret, diags, err);
+}
+
+int spec_load_with(const char *path, const struct spec_overrides *ov, struct vm_spec **ret, struct spec_diags *diags,
+                   struct qc_err *err)
+{
         _cleanup_free_ char *text = NULL, *abs = NULL;
         size_t len = 0;
         int r;
@@ -252,5 +285,5 @@ int spec_load(const char *path, struct vm_spec **ret, struct spec_diags *diags, 
         /* relative paths in the file resolve against its real directory,
          * whatever the current directory of the verb that loads it */
         abs = realpath(path, NULL);
-        return spec_parse(abs ? abs : path, text, len, ret, diags, err);
+        return spec_parse_with(abs ? abs : path, text, len, ov, ret, diags, err);
 }

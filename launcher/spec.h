@@ -142,6 +142,10 @@ struct vm_net {
 
 struct vm_spec {
         char *path; /* the VM file this came from (for errors and relative paths) */
+        /* the --set/--name changes it was read with, as messages name them
+         * ("--set memory.size=2G"), NULL-terminated; NULL when none: the
+         * checks that run after parsing (spec_check_disks) name them too */
+        char **origins;
         char *name;
         enum vm_machine machine;
         enum vm_accel accel;
@@ -241,6 +245,7 @@ struct vm_spec {
 /* One problem found in a VM file. */
 struct spec_diag {
         unsigned line, col; /* 1-based; 0 when not tied to a place */
+        char *origin;       /* a --set/--name change this is about ("--set memory.size=lots"; line 0), or NULL */
         char *path;         /* JSON path: "cpu.pin.3", "disks[1].format" */
         char *msg;          /* "expected a size like \"4G\", got \"lots\"" */
 };
@@ -254,6 +259,32 @@ void spec_diags_done(struct spec_diags *d);
 /* "FILE:LINE:COL: json.path: message" for one diagnostic (malloc'd). */
 char *spec_diag_format(const char *file, const struct spec_diag *d);
 
+/* Changes to a VM file given on the command line, applied to its JSON
+ * before it is parsed (spec-set.c), so the key table judges them as it
+ * judges the file: types, bounds, unknown keys with a suggestion, and every
+ * check across keys. A path names keys with dots and list items by index:
+ * "memory.size", "disks.0.file" (or "disks[0].file"), "net.0.forward.1",
+ * "cloud_init.meta_data", "cpu.pin.3". An index one past the last item adds
+ * an item. The value is text for a string, size, CPU list or enum key;
+ * true/false for a boolean; a number for a number; JSON for an object or
+ * array key ('net.0.forward=["tcp:0:22"]'), or its short form ("2M",
+ * false). A problem is a diagnostic whose origin names the option. */
+struct spec_override {
+        char *origin; /* "--set memory.size=2G", "--name ci-2" */
+        char *path;   /* "memory.size" */
+        char *value;  /* "2G" */
+};
+struct spec_overrides {
+        struct spec_override *v;
+        size_t n;
+};
+/* --set ARG (KEY.PATH=VALUE): -1 with err EINVAL when ARG is not of that
+ * form (the message says what to write), ENOMEM. */
+int spec_overrides_add_set(struct spec_overrides *o, const char *arg, struct qc_err *err);
+/* --name NAME: the same as --set name=NAME. */
+int spec_overrides_add_name(struct spec_overrides *o, const char *name, struct qc_err *err);
+void spec_overrides_done(struct spec_overrides *o);
+
 /* Parse and validate a VM file. On any problem returns -1 with err->code
  * EINVAL and every problem in *diags (and *ret untouched); other failures
  * are -1 with err (ENOENT, EFBIG, ENOMEM) and no diags. The diags are filled
@@ -262,6 +293,11 @@ int spec_load(const char *path, struct vm_spec **ret, struct spec_diags *diags, 
 /* Same, from a buffer; path is only used for messages and relative paths. */
 int spec_parse(const char *path, const char *text, size_t len, struct vm_spec **ret, struct spec_diags *diags,
                struct qc_err *err);
+/* The same, with the changes ov (NULL: none) applied first. */
+int spec_load_with(const char *path, const struct spec_overrides *ov, struct vm_spec **ret, struct spec_diags *diags,
+                   struct qc_err *err);
+int spec_parse_with(const char *path, const char *text, size_t len, const struct spec_overrides *ov,
+                    struct vm_spec **ret, struct spec_diags *diags, struct qc_err *err);
 void spec_free(struct vm_spec *spec);
 /* Serialize back to a VM file (JSON) that spec_parse accepts and that means the
  * same VM (used by `dump` and for the effective spec in the state dir). */

@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo dump wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -52,21 +52,29 @@ _qemuctl()
                 opts='--help'
                 args='' ;;
         validate)
-                opts='--json --no-files --verbose -v --help'
+                opts='--json --no-files --verbose -v --set --name --help'
+                optkind[--set]=none
+                optkind[--name]=none
                 args='file...' ;;
         cmdline)
-                opts='--shell --help'
+                opts='--shell --set --name --help'
+                optkind[--set]=none
+                optkind[--name]=none
                 args='file' ;;
         start)
-                opts='--lock-timeout --help'
+                opts='--set --name --lock-timeout --help'
+                optkind[--set]=none
+                optkind[--name]=none
                 optkind[--lock-timeout]=none
                 args='file' ;;
         run)
-                opts='--timeout --stop-timeout --serial-log --exec --lock-timeout --help'
+                opts='--timeout --stop-timeout --serial-log --exec --no-stdin -n --set --name --lock-timeout --help'
                 optkind[--timeout]=none
                 optkind[--stop-timeout]=none
                 optkind[--serial-log]=file
                 optkind[--exec]=none
+                optkind[--set]=none
+                optkind[--name]=none
                 optkind[--lock-timeout]=none
                 args='file' ;;
         stop|shutdown)
@@ -99,6 +107,9 @@ _qemuctl()
         status|dominfo)
                 opts='--json --help'
                 args='name' ;;
+        port)
+                opts='--json --help'
+                args='name none' ;;
         dump)
                 opts='--help'
                 args='name' ;;
