@@ -168,6 +168,10 @@ int cmd_wait(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_host(int argc, char **argv);       /* cli/host.c */
+/* cli/defs.c: the definition store (docs/host.md) */
+int cmd_define(int argc, char **argv);
+int cmd_undefine(int argc, char **argv);
+int cmd_edit(int argc, char **argv);
 /* cli/agent.c: through the guest agent */
 int cmd_exec(int argc, char **argv);
 int cmd_cp(int argc, char **argv);

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/defs.h"
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "common/size.h"
@@ -49,7 +50,7 @@ int cmd_cmdline(int argc, char **argv)
 {
         _cleanup_(spec_freep) struct vm_spec *spec = NULL;
         _cleanup_strv_free_ char **qemu = NULL;
-        _cleanup_free_ char *rundir = NULL, *note = NULL;
+        _cleanup_free_ char *rundir = NULL, *note = NULL, *file_buf = NULL;
         struct spec_diags diags = {};
         struct qc_err err = {};
         struct cmdline_ctx ctx;
@@ -65,7 +66,9 @@ int cmd_cmdline(int argc, char **argv)
         if (argc - optind > 1)
                 return cli_usage("cmdline", "one VM file at a time (got '%s' and '%s')", argv[optind],
                                  argv[optind + 1]);
-        file = argv[optind];
+        if ((r = cli_vm_file("cmdline", argv[optind], &file_buf)))
+                return r;
+        file = file_buf;
 
         /* as start loads it: relative paths against the file's real directory */
         r = spec_load_with(file, &ov, &spec, &diags, &err);

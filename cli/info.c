@@ -10,10 +10,12 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/defs.h"
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "common/size.h"
 #include "common/strv.h"
+#include "launcher/defs.h"
 #include "launcher/handle.h"
 #include "launcher/launch-placement.h"
 #include "launcher/live-sync.h"
@@ -60,6 +62,41 @@ static char *monitor_path(const struct vm_handle *h)
                 return NULL;
         }
         return p;
+}
+
+/* "persistent" (a definition: docs/host.md), "definition" (its file) and
+ * "autostart". */
+static void add_def_json(json_object *o, const char *name)
+{
+        _cleanup_free_ char *path = NULL;
+        int d = defs_exists(name, NULL);
+
+        json_object_object_add(o, "persistent", json_object_new_boolean(d > 0));
+        json_object_object_add(o, "definition",
+                               d > 0 && defs_path(name, &path, NULL) == 0 ? json_object_new_string(path) : NULL);
+        json_object_object_add(o, "autostart", json_object_new_boolean(d > 0 && defs_autostart(name, NULL) > 0));
+}
+
+/* A defined VM without a state dir: shut off, its size from the definition. */
+static json_object *def_json(const char *name, const struct vm_spec *spec)
+{
+        json_object *o = json_object_new_object();
+
+        json_object_object_add(o, "name", json_object_new_string(name));
+        json_object_object_add(o, "state", json_object_new_string(VM_STATE_SHUT_OFF));
+        json_object_object_add(o, "pid", NULL);
+        if (spec) {
+                json_object_object_add(o, "vcpus", json_object_new_int((int)spec->cpu.vcpus));
+                json_object_object_add(o, "max_vcpus", json_object_new_int((int)spec->cpu.max));
+                json_object_object_add(o, "memory", json_object_new_uint64(spec->memory.size + spec->memory.plugged));
+                json_object_object_add(o, "memory_base", json_object_new_uint64(spec->memory.size));
+                json_object_object_add(o, "memory_plugged", json_object_new_uint64(spec->memory.plugged));
+                json_object_object_add(o, "memory_max", spec->memory.max > spec->memory.size
+                                                                ? json_object_new_uint64(spec->memory.max)
+                                                                : NULL);
+        }
+        add_def_json(o, name);
+        return o;
 }
 
 /* One VM as JSON: the record (refreshed), the spec's size, the live status. */
@@ -112,6 +149,7 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
         if (r->message)
                 json_object_object_add(o, "message", json_object_new_string(r->message));
         json_object_object_add(o, "rundir", json_object_new_string(h->rundir));
+        add_def_json(o, h->name);
         if (active && h->qemu_pid) {
                 _cleanup_free_ char *mon = monitor_path(h);
                 json_object_object_add(o, "monitor", mon ? json_object_new_string(mon) : NULL);
@@ -164,10 +202,81 @@ static void tidy(struct vm_handle *h)
         vm_record_done(&old);
 }
 
+struct list_opts {
+        bool all, autostart;
+};
+
+static int list_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        struct list_opts *lo = ud;
+
+        if (c == 'a')
+                lo->all = true;
+        else if (c == 'A')
+                lo->autostart = true;
+        return -1;
+}
+
+/* The names list shows: every state dir, and with --all every definition
+ * too; with --autostart, only the VMs marked for autostart. */
+static int list_names(const struct list_opts *lo, char ***ret, struct qc_err *err)
+{
+        _cleanup_strv_free_ char **run = NULL, **defs = NULL;
+        _cleanup_strv_ strv out = { 0 };
+
+        if (state_list_names(&run, err) < 0 || (lo->all && defs_list(&defs, err) < 0))
+                return -1;
+        for (char **n = run; *n; n++)
+                if (strv_push(&out, *n) < 0)
+                        return qc_err_sys(err, ENOMEM, "list");
+        for (char **n = defs; n && *n; n++)
+                if (!strv_contains(run, *n) && strv_push(&out, *n) < 0)
+                        return qc_err_sys(err, ENOMEM, "list");
+        strv_sort(&out);
+        if (lo->autostart) {
+                size_t k = 0;
+                for (size_t i = 0; i < out.n; i++) {
+                        if (defs_autostart(out.v[i], NULL) > 0)
+                                out.v[k++] = out.v[i];
+                        else
+                                free(out.v[i]);
+                }
+                out.n = k;
+                if (out.v)
+                        out.v[k] = NULL;
+        }
+        if (!(*ret = strv_steal(&out)))
+                return qc_err_sys(err, ENOMEM, "list");
+        return 0;
+}
+
+#define LIST_ROW "%-24s %-9s %8s %5s %8s %9s\n"
+
+/* A defined VM that has no state dir (never started here, or since the
+ * host's boot: /run is a tmpfs): a "shut off" row. */
+static void list_def(const char *name, bool json, json_object *arr)
+{
+        struct vm_spec *spec = NULL;
+        char mem[32] = "-", vcpus[16] = "-";
+
+        (void)defs_load(name, &spec, NULL, NULL);
+        if (json) {
+                json_object_array_add(arr, def_json(name, spec));
+        } else {
+                if (spec) {
+                        format_size(spec->memory.size + spec->memory.plugged, mem, sizeof mem);
+                        snprintf(vcpus, sizeof vcpus, "%u", spec->cpu.vcpus);
+                }
+                printf(LIST_ROW, name, VM_STATE_SHUT_OFF, "-", vcpus, mem, "-");
+        }
+        spec_free(spec);
+}
+
 int cmd_list(int argc, char **argv)
 {
         const char *verb = argv[0];
-        struct cli_opts o = { .take = CLI_OPT_NO_ARGS };
+        struct list_opts lo = { 0 };
+        struct cli_opts o = { .take = CLI_OPT_NO_ARGS, .on_opt = list_opt, .ud = &lo };
         _cleanup_strv_free_ char **names = NULL;
         struct qc_err err = { 0 };
         json_object *arr;
@@ -176,11 +285,11 @@ int cmd_list(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if (state_list_names(&names, &err) < 0)
+        if (list_names(&lo, &names, &err) < 0)
                 return cli_fail(verb, &err);
         arr = json_object_new_array();
         if (!json)
-                printf("%-24s %-9s %8s %5s %8s %9s\n", "NAME", "STATE", "PID", "VCPUS", "MEMORY", "UPTIME");
+                printf(LIST_ROW, "NAME", "STATE", "PID", "VCPUS", "MEMORY", "UPTIME");
         for (char **n = names; *n; n++) {
                 _cleanup_vm_ struct vm_handle *h = NULL;
                 char mem[32] = "-", up[32] = "-", vcpus[16] = "-", pid[16] = "-";
@@ -193,6 +302,8 @@ int cmd_list(int argc, char **argv)
                         if (err.code != ENOENT) {
                                 cli_warn(verb, err.msg);
                                 ret = CLI_EXIT_FAIL;
+                        } else if ((lo.all || lo.autostart) && defs_exists(*n, NULL) > 0) {
+                                list_def(*n, json, arr);
                         }
                         qc_err_clear(&err);
                         continue;
@@ -211,12 +322,51 @@ int cmd_list(int argc, char **argv)
                         if (h->rec.started_at)
                                 format_uptime(unix_ms() - h->rec.started_at, up, sizeof up);
                 }
-                printf("%-24s %-9s %8s %5s %8s %9s\n", h->name, state_name(h), pid, vcpus, mem, up);
+                printf(LIST_ROW, h->name, state_name(h), pid, vcpus, mem, up);
         }
         if (json)
                 cli_print_json(arr);
         json_object_put(arr);
         return ret;
+}
+
+/* Persistent / Autostart, as virsh dominfo says them. */
+static void print_def_lines(const char *name)
+{
+        _cleanup_free_ char *path = NULL;
+        bool def = defs_exists(name, NULL) > 0;
+
+        if (def && defs_path(name, &path, NULL) == 0)
+                printf("Persistent:  yes (%s)\n", path);
+        else
+                printf("Persistent:  no (transient: qemuctl define FILE keeps it)\n");
+        printf("Autostart:   %s\n", def && defs_autostart(name, NULL) > 0 ? "enable" : "disable");
+}
+
+/* status of a defined VM that has not run since the host's boot */
+static int status_def(const char *name, bool json)
+{
+        struct vm_spec *spec = NULL;
+        struct qc_err err = { 0 };
+
+        if (defs_load(name, &spec, NULL, &err) < 0)
+                return cli_fail("status", &err);
+        if (json) {
+                json_object *j = def_json(name, spec);
+                cli_print_json(j);
+                json_object_put(j);
+        } else {
+                char mem[32];
+
+                format_size(spec->memory.size + spec->memory.plugged, mem, sizeof mem);
+                printf("Name:        %s\n", name);
+                printf("State:       %s\n", VM_STATE_SHUT_OFF);
+                printf("vCPUs:       %u (max %u)\n", spec->cpu.vcpus, spec->cpu.max);
+                printf("Memory:      %s\n", mem);
+                print_def_lines(name);
+        }
+        spec_free(spec);
+        return CLI_EXIT_OK;
 }
 
 int cmd_status(int argc, char **argv)
@@ -229,6 +379,8 @@ int cmd_status(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
+        if (cli_vm_state(argv[optind], &(bool){ false }) == 0 && defs_exists(argv[optind], NULL) > 0)
+                return status_def(argv[optind], o.json);
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_BROKEN_OK, &h)))
                 return rc;
         tidy(h);
@@ -306,6 +458,7 @@ int cmd_status(int argc, char **argv)
                        ports.v[i].udp ? "udp" : "tcp", ports.v[i].addr, ports.v[i].host_port);
         vm_ports_done(&ports);
         printf("State dir:   %s\n", h->rundir);
+        print_def_lines(h->name);
         if (vm_state_is_active(r->state) && h->qemu_pid) {
                 _cleanup_free_ char *mon = monitor_path(h);
                 if (mon)
@@ -323,16 +476,39 @@ int cmd_dump(int argc, char **argv)
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *json = NULL;
-        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "this verb always prints JSON" };
+        const char *config = NULL;
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "this verb always prints JSON",
+                              .on_opt = cli_opt_store, .ud = &config };
         int rc = cli_parse_opts(verb, argc, argv, &o);
+        struct vm_spec *def = NULL;
+        struct qc_err err = { 0 };
+        bool running = false;
 
         if (rc >= 0)
                 return rc;
-        if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h)))
+        const char *name = argv[optind];
+        /* --config (virsh's --inactive): the definition, what the next start
+         * runs; without it, a VM that is not running shows its definition
+         * too (as virsh dumpxml does), the last run's file when it has none */
+        int have_state = cli_vm_state(name, &running);
+        if (config || (!running && defs_exists(name, NULL) > 0)) {
+                if (defs_load(name, &def, NULL, &err) < 0) {
+                        if (err.code == ENOENT && have_state > 0)
+                                qc_err_set(&err, ENOENT, "VM `%s` is not defined: it is transient, with no "
+                                           "configuration for a next start; dump without --config shows what it "
+                                           "runs (qemuctl define FILE makes it persistent)", name);
+                        return cli_fail(verb, &err);
+                }
+                json = spec_to_json(def);
+                spec_free(def);
+                goto print;
+        }
+        if ((rc = cli_vm_open(verb, name, VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE, &h)))
                 return rc;
         if (h->qemu_pid)
                 free(live_view(h, verb));
         json = spec_to_json(h->spec);
+print:
         if (!json)
                 return cli_failf(verb, "out of memory");
         fputs(json, stdout);

@@ -162,7 +162,7 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
 }
 
 /* Every diagnostic as "qemuctl: VERB: FILE:LINE:COL: path: message"; frees them. */
-static int print_diags(const char *verb, const char *file, struct spec_diags *diags)
+int cli_print_diags(const char *verb, const char *file, struct spec_diags *diags)
 {
         for (size_t i = 0; i < diags->n; i++) {
                 _cleanup_free_ char *d = spec_diag_format(file, &diags->v[i]);
@@ -188,7 +188,7 @@ int launch_prepare(const char *verb, const char *file, const struct spec_overrid
         _cleanup_free_ char *abs = realpath(file, NULL);
         rc = spec_load_with(abs ? abs : file, ov, &l.spec, &diags, &err);
         if (rc < 0 && diags.n)
-                return print_diags(verb, file, &diags);
+                return cli_print_diags(verb, file, &diags);
         spec_diags_done(&diags);
         if (rc < 0)
                 return cli_fail(verb, &err);
@@ -197,7 +197,7 @@ int launch_prepare(const char *verb, const char *file, const struct spec_overrid
         rc = spec_check_disks(l.spec, &diags, NULL, &err);
         if (rc < 0 && diags.n) {
                 launch_done(&l);
-                return print_diags(verb, file, &diags);
+                return cli_print_diags(verb, file, &diags);
         }
         spec_diags_done(&diags);
         if (rc < 0) {

@@ -28,3 +28,6 @@ void launch_done(struct launch *l);
 /* The supervisor's options for l: argv, state dir, the placement hooks,
  * QEMU's fds and identity (userdata = l). */
 void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so);
+/* Every diagnostic as "qemuctl: VERB: FILE:LINE:COL: path: message"; frees
+ * them; returns CLI_EXIT_FAIL. */
+int cli_print_diags(const char *verb, const char *file, struct spec_diags *diags);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/defs.h"
 #include "cli/launch.h"
 #include "common/cleanup.h"
 #include "common/io.h"
@@ -33,8 +34,11 @@ int cmd_start(int argc, char **argv)
         if (rc >= 0)
                 return rc;
         if (optind != argc - 1)
-                return cli_usage(verb, "expected one VM file");
-        rc = launch_prepare(verb, argv[optind], &ov, CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms, &l);
+                return cli_usage(verb, "expected one VM file or the name of a defined VM");
+        _cleanup_free_ char *file = NULL;
+        if ((rc = cli_vm_file(verb, argv[optind], &file)))
+                return rc;
+        rc = launch_prepare(verb, file, &ov, CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms, &l);
         if (rc) /* run's 3 (QEMU would be refused) is start's 1, as when QEMU refuses */
                 return rc == RUN_EXIT_REFUSED ? CLI_EXIT_FAIL : rc;
         struct supervisor_opts so;

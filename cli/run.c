@@ -11,6 +11,7 @@
 
 #include "cli/agent.h"
 #include "cli/cli.h"
+#include "cli/defs.h"
 #include "cli/launch.h"
 #include "common/io.h"
 #include "common/cleanup.h"
@@ -114,7 +115,10 @@ int cmd_run(int argc, char **argv)
         stop_timeout = ro.stop_timeout_ms;
         serial_log = ro.serial_log;
         if (optind != argc - 1)
-                return cli_usage(verb, "expected one VM file");
+                return cli_usage(verb, "expected one VM file or the name of a defined VM");
+        _cleanup_free_ char *file = NULL;
+        if ((rc = cli_vm_file(verb, argv[optind], &file)))
+                return rc;
         if (serial_log) {
                 /* QEMU runs with / as its cwd's equivalent for us: make it absolute */
                 if (serial_log[0] == '/') {
@@ -135,7 +139,7 @@ int cmd_run(int argc, char **argv)
                 return CLI_EXIT_FAIL;
         /* with --exec, stdout is the command's: the console goes where start
          * puts it (serial.log in the state dir) unless --serial-log says */
-        rc = launch_prepare(verb, argv[optind], &ov,
+        rc = launch_prepare(verb, file, &ov,
                             serial_abs ? CMDLINE_SERIAL_FILE : ro.exec ? CMDLINE_SERIAL_SPEC : CMDLINE_SERIAL_STDIO,
                             serial_abs, cli_lock_timeout_ms, &l);
         if (rc)
@@ -144,7 +148,7 @@ int cmd_run(int argc, char **argv)
                 launch_done(&l);
                 return cli_failf(verb, "--exec runs the command through the guest agent: add \"guest_agent\": true "
                                        "to %s (and run qemu-ga in the guest)",
-                                 argv[optind]);
+                                 file);
         }
         if (serial_abs) {
                 /* `wait --for serial:` and others read RUNDIR/serial.log */

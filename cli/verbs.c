@@ -36,6 +36,11 @@ static const struct cli_opt opts_lock[] = { OPT_LOCK_TIMEOUT, {} };
 static const struct cli_opt opts_json_lock[] = { OPT_JSON("print JSON"), OPT_LOCK_TIMEOUT, {} };
 static const struct cli_pos args_name[] = { POS_NAME, {} };
 static const struct cli_pos args_file[] = { POS_FILE, {} };
+/* a VM file, or the name of a defined VM (cli_vm_file's rule) */
+static const struct cli_pos args_file_or_name[] = { { "FILE|NAME", CLI_ARG_FILE, 0 }, {} };
+#define FILE_OR_NAME_NOTE                                                                       \
+        "FILE|NAME: an argument with a / in it or ending in .json is a VM file; any other is\n" \
+        "the name of a defined VM (qemuctl define), else a file of that name here.\n"
 
 /* `run`'s exit status (README's table says the same). */
 static const struct cli_exit run_exits[] = {
@@ -139,30 +144,34 @@ const struct verb cli_verbs[] = {
                         OPT_NAME,
                         {},
                 },
-                .args = args_file,
+                .args = args_file_or_name,
+                .notes = FILE_OR_NAME_NOTE,
         },
         {
                 .name = "start",
                 .fn = cmd_start,
-                .summary = "start a VM detached; returns once the guest runs",
+                .summary = "start a VM detached (a file, or a defined VM by name); returns once the guest runs",
                 .description =
-                        "Start the VM that FILE describes, detached: a supervisor starts QEMU paused,\n"
-                        "places it, sends `cont`, and returns once the guest runs (or prints QEMU's\n"
-                        "own error when it refused). A VM of that name that is still running is an\n"
-                        "error; what a VM that ended left behind is cleared.\n"
+                        "Start the VM that FILE describes, or the defined VM NAME (qemuctl define),\n"
+                        "detached: a supervisor starts QEMU paused, places it, sends `cont`, and returns\n"
+                        "once the guest runs (or prints QEMU's own error when it refused). A VM of that\n"
+                        "name that is still running is an error; what a VM that ended left behind is\n"
+                        "cleared.\n"
                         "\n"
                         "--name and --set start many VMs from one file: each its own name, state dir\n"
                         "and ports; a disk file with {name} in its path is each one's own (an overlay\n"
                         "per job on one base).\n",
                 .opts = (const struct cli_opt[]){ OPT_SET, OPT_NAME, OPT_LOCK_TIMEOUT, {} },
-                .args = args_file,
+                .args = args_file_or_name,
+                .notes = FILE_OR_NAME_NOTE,
         },
         {
                 .name = "run",
                 .fn = cmd_run,
                 .summary = "run a VM in the foreground (CI); exit code says how it ended",
                 .description =
-                        "Run the VM that FILE describes in the foreground until it ends; the serial\n"
+                        "Run the VM that FILE describes (or the defined VM NAME) in the foreground until\n"
+                        "it ends; the serial\n"
                         "console goes to stdout (or to FILE with --serial-log). Other verbs (status,\n"
                         "pause, qmp, ...) work on it meanwhile, by its name; `wait --for serial:` needs\n"
                         "--serial-log.\n"
@@ -184,8 +193,8 @@ const struct verb cli_verbs[] = {
                         OPT_LOCK_TIMEOUT,
                         {},
                 },
-                .args = args_file,
-                .notes = "Ctrl-C or SIGTERM stop the VM the same way (power button, then quit).\n",
+                .args = args_file_or_name,
+                .notes = "Ctrl-C or SIGTERM stop the VM the same way (power button, then quit).\n" FILE_OR_NAME_NOTE,
                 .exits = run_exits,
         },
         {
@@ -262,8 +271,15 @@ const struct verb cli_verbs[] = {
                         "Every VM with a state dir: name, state, QEMU pid, vCPUs, memory, uptime.\n"
                         "VMs that ended stay listed (ended/crashed/failed) until started again.\n"
                         "A state dir that lost its spec.json or status.json while no QEMU of it\n"
-                        "runs is listed as broken; `qemuctl status NAME` says what to do.\n",
-                .opts = (const struct cli_opt[]){ OPT_JSON("a JSON array, one object per VM"), {} },
+                        "runs is listed as broken; `qemuctl status NAME` says what to do.\n"
+                        "With --all, defined VMs (qemuctl define) that have no state dir are listed\n"
+                        "too, as \"shut off\".\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_JSON("a JSON array, one object per VM (with \"persistent\", \"definition\", \"autostart\")"),
+                        OPT("all", 'a', CLI_ARG_NONE, NULL, "defined VMs that are shut off too"),
+                        OPT("autostart", 'A', CLI_ARG_NONE, NULL, "only the VMs marked for autostart (with --all: shut off ones too)"),
+                        {},
+                },
         },
         {
                 .name = "status",
@@ -298,10 +314,68 @@ const struct verb cli_verbs[] = {
         {
                 .name = "dump",
                 .fn = cmd_dump,
-                .summary = "the effective VM file (live changes included)",
+                .summary = "the effective VM file (live changes included), or the definition",
                 .description =
                         "Print the effective VM file of NAME (JSON; live changes such as setvcpus\n"
-                        "included). It is valid input for `qemuctl start`.\n",
+                        "included). It is valid input for `qemuctl start`. With --config: the\n"
+                        "definition (what the next start runs; qemuctl define). A defined VM that\n"
+                        "is not running prints its definition anyway, as virsh dumpxml does.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("config", 'c', CLI_ARG_NONE, NULL, "the definition, not the running VM"),
+                        OPT("inactive", 'c', CLI_ARG_NONE, NULL, "the same (virsh dumpxml's name)"),
+                        {},
+                },
+                .args = args_name,
+        },
+        {
+                .name = "define",
+                .fn = cmd_define,
+                .summary = "store a VM file as its VM's definition (start NAME, autostart, --config)",
+                .description =
+                        "Check FILE as validate does and store it as the definition of the VM it\n"
+                        "names: CONFDIR/vms/NAME.json, where CONFDIR is $QEMUCTL_CONFDIR, /etc/qemuctl\n"
+                        "for root, $XDG_CONFIG_HOME/qemuctl (~/.config/qemuctl) otherwise. Then\n"
+                        "`qemuctl start NAME` starts it, `--config` on the live verbs changes it,\n"
+                        "`autostart` marks it. A definition of that name is replaced; a running VM\n"
+                        "keeps what it runs until its next start.\n"
+                        "\n"
+                        "Relative paths in FILE (disks, kernel, cloud-init files) are resolved here,\n"
+                        "against FILE's directory: the definition holds absolute paths and means what\n"
+                        "FILE meant, wherever it is started from. It is stored as `dump` writes a VM\n"
+                        "file (comments and layout are not kept), mode 0600, written to a temporary\n"
+                        "file, fsync'd and renamed: never half-written.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("no-files", 'n', CLI_ARG_NONE, NULL, "do not check the disk images it names (images on storage not there yet)"),
+                        {},
+                },
+                .args = args_file,
+                .notes = "The store's layout and the rules: docs/host.md.\n",
+        },
+        {
+                .name = "undefine",
+                .fn = cmd_undefine,
+                .summary = "remove a VM's definition (a running VM keeps running, transient)",
+                .description =
+                        "Remove the definition of VM NAME and its autostart mark. As with virsh, a\n"
+                        "running VM keeps running as a transient VM: it stops being listed once it\n"
+                        "stops, and --config is refused for it. The state dir and the disk images are\n"
+                        "left alone.\n",
+                .args = args_name,
+        },
+        {
+                .name = "edit",
+                .fn = cmd_edit,
+                .summary = "edit a VM's definition in $VISUAL/$EDITOR; saved only when valid",
+                .description =
+                        "Open the definition of VM NAME in $VISUAL (else $EDITOR, else vi) in a\n"
+                        "temporary file. When the editor exits, the file is checked as validate\n"
+                        "does: if it is valid it replaces the definition (atomically); if not, every\n"
+                        "problem is shown and, on a terminal, you are asked whether to edit again\n"
+                        "(as virsh edit does). Nothing is saved unless it is valid; an edit that is\n"
+                        "not saved stays in its temporary file, which is named. Relative paths you\n"
+                        "type are resolved against the current directory. The name cannot change\n"
+                        "(define a file with the new name, then undefine the old one). A definition\n"
+                        "changed by someone else meanwhile is not overwritten.\n",
                 .args = args_name,
         },
         {

@@ -1,6 +1,7 @@
 #include "io.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -108,7 +109,7 @@ int write_file_at(int dirfd, const char *path, const char *s)
         return 0;
 }
 
-int write_file_atomic_at(int dirfd, const char *path, const char *s, mode_t mode)
+static int write_atomic(int dirfd, const char *path, const char *s, mode_t mode, bool durable)
 {
         static unsigned counter;
         _cleanup_free_ char *tmp = NULL;
@@ -128,11 +129,27 @@ int write_file_atomic_at(int dirfd, const char *path, const char *s, mode_t mode
                         return -errno;
         }
         r = write_all(fd, s, strlen(s));
+        /* durable: the bytes are on disk before the name points at them, and
+         * the rename is on disk before we say it is done */
+        if (r == 0 && durable && fsync(fd) < 0)
+                r = -errno;
         if (r == 0 && renameat(dirfd, tmp, dirfd, path) < 0)
                 r = -errno;
         if (r < 0)
                 unlinkat(dirfd, tmp, 0);
+        else if (durable && fsync(dirfd) < 0)
+                r = -errno;
         return r;
+}
+
+int write_file_atomic_at(int dirfd, const char *path, const char *s, mode_t mode)
+{
+        return write_atomic(dirfd, path, s, mode, false);
+}
+
+int write_file_durable_at(int dirfd, const char *path, const char *s, mode_t mode)
+{
+        return write_atomic(dirfd, path, s, mode, true);
 }
 
 char *path_join(const char *dir, const char *name)

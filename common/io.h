@@ -21,6 +21,10 @@ int write_file_at(int dirfd, const char *path, const char *s);
  * O_NOFOLLOW: never through what someone left there), then rename it over
  * path. fsync-free. Returns 0 or -errno. */
 int write_file_atomic_at(int dirfd, const char *path, const char *s, mode_t mode);
+/* The same, with the file fsync'd before the rename and dirfd after it:
+ * once it returns 0 the new content survives a crash, and at no point is
+ * path missing or half-written (configuration that must outlive a reboot). */
+int write_file_durable_at(int dirfd, const char *path, const char *s, mode_t mode);
 int write_all(int fd, const void *buf, size_t len);
 /* "dir/name", malloc'd; NULL when out of memory. One '/' between them
  * whatever dir ends with; dir NULL or "" gives name alone. */

@@ -106,3 +106,22 @@ char *shell_quote(const char *s)
         *o = '\0';
         return out;
 }
+
+static int cmp_str(const void *a, const void *b)
+{
+        return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void strv_sort(strv *sv)
+{
+        if (sv->n > 1)
+                qsort(sv->v, sv->n, sizeof *sv->v, cmp_str);
+}
+
+bool strv_contains(char *const *v, const char *s)
+{
+        for (; v && *v; v++)
+                if (strcmp(*v, s) == 0)
+                        return true;
+        return false;
+}

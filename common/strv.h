@@ -1,5 +1,6 @@
 /* NULL-terminated string vectors: argv builders and lists. */
 #pragma once
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cleanup.h"
@@ -20,6 +21,10 @@ void strv_done(strv *sv);           /* free contents, leave empty */
 char **strv_steal(strv *sv);        /* hand out v (never NULL on success), leave empty */
 void strv_free(char **v);           /* free a NULL-terminated vector */
 size_t strv_length(char *const *v);
+/* Whether the NULL-terminated v holds s. */
+bool strv_contains(char *const *v, const char *s);
+/* Sort the strings in strcmp order. */
+void strv_sort(strv *sv);
 /* Quote one word for a POSIX shell: returns a malloc'd string or NULL. */
 char *shell_quote(const char *s);
 

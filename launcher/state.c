@@ -604,11 +604,6 @@ int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char 
         return TAKE_FD(lock);
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 int state_list_names(char ***ret, struct qc_err *err)
 {
         _cleanup_free_ char *base = NULL;
@@ -640,8 +635,7 @@ int state_list_names(char ***ret, struct qc_err *err)
         }
         if (d)
                 closedir(d);
-        if (names.n)
-                qsort(names.v, names.n, sizeof(char *), cmp_str);
+        strv_sort(&names);
         *ret = strv_steal(&names);
         if (!*ret)
                 return qc_err_sys(err, ENOMEM, "list VMs");

@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -102,7 +102,7 @@ _qemuctl()
                 opts='--json --help'
                 args='' ;;
         list)
-                opts='--json --help'
+                opts='--json --all --autostart --help'
                 args='' ;;
         status|dominfo)
                 opts='--json --help'
@@ -111,6 +111,15 @@ _qemuctl()
                 opts='--json --help'
                 args='name none' ;;
         dump)
+                opts='--config --inactive --help'
+                args='name' ;;
+        define)
+                opts='--no-files --help'
+                args='file' ;;
+        undefine)
+                opts='--help'
+                args='name' ;;
+        edit)
                 opts='--help'
                 args='name' ;;
         wait)

@@ -1,0 +1,296 @@
+/* define, undefine, edit, autostart: VMs that live on a host (docs/host.md). */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "cli/defs.h"
+#include "cli/launch.h"
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "launcher/defs.h"
+#include "launcher/handle.h"
+
+DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
+
+int cli_vm_state(const char *name, bool *ret_running)
+{
+        struct vm_handle *h = NULL;
+        struct qc_err err = { 0 };
+
+        *ret_running = false;
+        if (vm_open(name, "list", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_NO_SPEC | VM_OPEN_BROKEN_OK, 0, &h,
+                    &err) < 0)
+                return err.code == ENOENT ? 0 : -1;
+        *ret_running = h->qemu_pid != 0;
+        vm_close(h);
+        return 1;
+}
+
+/* A bare word names a definition; a path, a file. */
+static bool looks_like_file(const char *arg)
+{
+        size_t n = strlen(arg);
+
+        return strchr(arg, '/') || (n > 5 && strcmp(arg + n - 5, ".json") == 0);
+}
+
+int cli_vm_file(const char *verb, const char *arg, char **ret_file)
+{
+        struct qc_err err = { 0 };
+        struct stat st;
+        int r;
+
+        if (looks_like_file(arg) || !vm_name_is_valid(arg)) {
+                if (!(*ret_file = strdup(arg)))
+                        return cli_failf(verb, "out of memory");
+                return 0;
+        }
+        r = defs_exists(arg, &err);
+        if (r < 0)
+                return cli_fail(verb, &err);
+        if (r == 0) {
+                /* a file in the current directory with a bare name, as before definitions */
+                if (stat(arg, &st) == 0 && S_ISREG(st.st_mode)) {
+                        if (!(*ret_file = strdup(arg)))
+                                return cli_failf(verb, "out of memory");
+                        return 0;
+                }
+                return cli_failf(verb,
+                                 "`%s` is neither a defined VM (qemuctl list --all; qemuctl define FILE) nor a "
+                                 "file; a VM file's path has a / in it or ends in .json",
+                                 arg);
+        }
+        /* the definition must still be NAME's: a hand edit may have renamed it */
+        _cleanup_(spec_freep) struct vm_spec *spec = NULL;
+        struct spec_diags diags = { 0 };
+        if (defs_load(arg, &spec, &diags, &err) < 0) {
+                _cleanup_free_ char *path = NULL;
+                if (diags.n && defs_path(arg, &path, NULL) == 0)
+                        return cli_print_diags(verb, path, &diags);
+                spec_diags_done(&diags);
+                return cli_fail(verb, &err);
+        }
+        spec_diags_done(&diags);
+        if (defs_path(arg, ret_file, &err) < 0)
+                return cli_fail(verb, &err);
+        return 0;
+}
+
+static const char *running_note(const char *name)
+{
+        bool running = false;
+
+        cli_vm_state(name, &running);
+        return running ? "; it is running: the change applies from its next start" : "";
+}
+
+int cmd_define(int argc, char **argv)
+{
+        const char *verb = argv[0];
+        const char *no_files = NULL;
+        _cleanup_(spec_freep) struct vm_spec *spec = NULL;
+        _cleanup_free_ char *abs = NULL, *path = NULL;
+        struct spec_diags diags = { 0 };
+        struct qc_err err = { 0 };
+        struct cli_opts o = { .on_opt = cli_opt_store, .ud = &no_files, .no_json = "define prints one line" };
+        int rc = cli_parse_opts(verb, argc, argv, &o);
+
+        if (rc >= 0)
+                return rc;
+        if (optind != argc - 1)
+                return cli_usage(verb, "expected one VM file");
+        const char *file = argv[optind];
+        /* relative paths in the file are resolved against the file's real
+         * directory here, once: the definition means what the file meant */
+        abs = realpath(file, NULL);
+        if (spec_load(abs ? abs : file, &spec, &diags, &err) < 0) {
+                if (diags.n)
+                        return cli_print_diags(verb, file, &diags);
+                spec_diags_done(&diags);
+                return cli_fail(verb, &err);
+        }
+        spec_diags_done(&diags);
+        if (!no_files && spec_check_disks(spec, &diags, NULL, &err) < 0) {
+                if (diags.n) {
+                        cli_print_diags(verb, file, &diags);
+                        fprintf(stderr, "qemuctl: %s: not defined; --no-files skips the image checks (start "
+                                        "makes them too)\n",
+                                verb);
+                        return CLI_EXIT_FAIL;
+                }
+                spec_diags_done(&diags);
+                return cli_fail(verb, &err);
+        }
+        spec_diags_done(&diags);
+        rc = defs_store(spec, &diags, &err);
+        if (rc < 0) {
+                if (diags.n)
+                        cli_print_diags(verb, file, &diags);
+                else
+                        spec_diags_done(&diags);
+                return cli_fail(verb, &err);
+        }
+        spec_diags_done(&diags);
+        if (defs_path(spec->name, &path, &err) < 0)
+                return cli_fail(verb, &err);
+        printf("VM `%s` defined from %s (%s%s)%s\n", spec->name, file, rc == 1 ? "replaced " : "", path,
+               running_note(spec->name));
+        return CLI_EXIT_OK;
+}
+
+int cmd_undefine(int argc, char **argv)
+{
+        const char *verb = argv[0];
+        struct qc_err err = { 0 };
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "undefine prints one line" };
+        int rc = cli_parse_opts(verb, argc, argv, &o);
+        bool running = false;
+
+        if (rc >= 0)
+                return rc;
+        const char *name = argv[optind];
+        if (defs_remove(name, &err) < 0)
+                return cli_fail(verb, &err);
+        cli_vm_state(name, &running);
+        /* as virsh: a running VM keeps running, transient from now on */
+        printf("VM `%s` undefined%s\n", name,
+               running ? "; it keeps running as a transient VM (what it runs is unchanged; --config is refused "
+                         "for it now)"
+                       : "");
+        return CLI_EXIT_OK;
+}
+
+/* Run $VISUAL / $EDITOR / vi on file, through sh as git does (EDITOR may
+ * carry options: "code --wait"). 0, or a message on stderr and -1. */
+static int run_editor(const char *verb, const char *ed, const char *file)
+{
+        _cleanup_free_ char *cmd = NULL;
+        int status;
+        pid_t pid;
+
+        if (asprintf(&cmd, "%s \"$1\"", ed) < 0)
+                return -1;
+        pid = fork();
+        if (pid < 0) {
+                fprintf(stderr, "qemuctl: %s: fork: %s\n", verb, strerror(errno));
+                return -1;
+        }
+        if (pid == 0) {
+                execl("/bin/sh", "sh", "-c", cmd, "sh", file, (char *)NULL);
+                _exit(127);
+        }
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return -1;
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                fprintf(stderr, "qemuctl: %s: the editor (%s) failed (%s %d)\n", verb, ed,
+                        WIFEXITED(status) ? "exit status" : "signal",
+                        WIFEXITED(status) ? WEXITSTATUS(status) : WTERMSIG(status));
+                return -1;
+        }
+        return 0;
+}
+
+/* "Edit again? [y/n]" on a terminal (virsh edit's question); false when no
+ * one can answer. */
+static bool ask_again(void)
+{
+        char line[64];
+
+        if (!isatty(STDIN_FILENO))
+                return false;
+        for (;;) {
+                fputs("Edit again? [y/n]: ", stderr);
+                fflush(stderr);
+                if (!fgets(line, sizeof line, stdin))
+                        return false;
+                if (line[0] == 'y' || line[0] == 'Y')
+                        return true;
+                if (line[0] == 'n' || line[0] == 'N')
+                        return false;
+        }
+}
+
+int cmd_edit(int argc, char **argv)
+{
+        const char *verb = argv[0];
+        _cleanup_free_ char *orig = NULL, *cwd = NULL;
+        struct qc_err err = { 0 };
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "edit opens an editor" };
+        int rc = cli_parse_opts(verb, argc, argv, &o), fd;
+        bool keep = false;
+
+        if (rc >= 0)
+                return rc;
+        const char *name = argv[optind];
+        if (defs_read_text(name, &orig, &err) < 0)
+                return cli_fail(verb, &err);
+        if (!(cwd = getcwd(NULL, 0)))
+                return cli_failf(verb, "current directory: %s", strerror(errno));
+        const char *tdir = getenv("TMPDIR");
+        _cleanup_free_ char *tpath = NULL;
+        if (asprintf(&tpath, "%s/qemuctl-edit-%s-XXXXXX.json", tdir && tdir[0] == '/' ? tdir : "/tmp", name) < 0)
+                return cli_failf(verb, "out of memory");
+        fd = mkstemps(tpath, 5);
+        if (fd < 0)
+                return cli_failf(verb, "temporary file %s: %s", tpath, strerror(errno));
+        rc = write_all(fd, orig, strlen(orig));
+        close(fd);
+        if (rc < 0) {
+                unlink(tpath);
+                return cli_failf(verb, "write %s: %s", tpath, strerror(-rc));
+        }
+        const char *ed = getenv("VISUAL");
+        if (!ed || !*ed)
+                ed = getenv("EDITOR");
+        if (!ed || !*ed)
+                ed = "vi";
+        for (;;) {
+                _cleanup_free_ char *text = NULL;
+                struct spec_diags diags = { 0 };
+
+                if (run_editor(verb, ed, tpath) < 0) {
+                        keep = true;
+                        rc = CLI_EXIT_FAIL;
+                        break;
+                }
+                if ((rc = read_file(tpath, 0, &text, NULL)) < 0) {
+                        rc = cli_failf(verb, "read %s: %s", tpath, strerror(-rc));
+                        break;
+                }
+                if (strcmp(text, orig) == 0) {
+                        printf("VM `%s`: definition not changed\n", name);
+                        rc = CLI_EXIT_OK;
+                        break;
+                }
+                qc_err_clear(&err);
+                if (defs_replace_text(name, orig, text, cwd, &diags, &err) == 0) {
+                        printf("VM `%s`: definition saved%s\n", name, running_note(name));
+                        rc = CLI_EXIT_OK;
+                        break;
+                }
+                size_t problems = diags.n;
+                if (problems)
+                        cli_print_diags(verb, tpath, &diags);
+                spec_diags_done(&diags);
+                if (err.code != EINVAL || !problems)
+                        cli_fail(verb, &err);
+                if (err.code == EINVAL && ask_again())
+                        continue;
+                keep = true;
+                rc = CLI_EXIT_FAIL;
+                break;
+        }
+        if (keep)
+                fprintf(stderr, "qemuctl: %s: the definition of VM `%s` was not changed; your edit is in %s\n", verb,
+                        name, tpath);
+        else
+                unlink(tpath);
+        return rc;
+}
