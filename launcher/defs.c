@@ -220,17 +220,17 @@ int defs_read_text(const char *name, char **ret, struct qc_err *err)
         return read_text(name, ret, err);
 }
 
-int defs_exists(const char *name, struct qc_err *err)
+/* lstat of CONFDIR/sub/NAME.json: 1 (in *st), 0 when it or sub is missing,
+ * -1 with err. */
+static int stat_entry(const char *sub, const char *name, struct stat *st, struct qc_err *err)
 {
         _cleanup_close_ int dfd = -1;
         _cleanup_free_ char *file = NULL;
         struct qc_err e = { 0 };
-        struct stat st;
 
         if (check_name(name, err) < 0)
                 return -1;
-        dfd = open_store(DEFS_VMS, false, &e);
-        if (dfd < 0) {
+        if ((dfd = open_store(sub, false, &e)) < 0) {
                 if (e.code == ENOENT)
                         return 0;
                 if (err)
@@ -239,12 +239,17 @@ int defs_exists(const char *name, struct qc_err *err)
         }
         if (!(file = file_name(name)))
                 return qc_err_sys(err, ENOMEM, "definition");
-        if (fstatat(dfd, file, &st, AT_SYMLINK_NOFOLLOW) < 0) {
-                if (errno == ENOENT)
-                        return 0;
-                return qc_err_sys(err, errno, "definition of VM `%s`", name);
-        }
-        return S_ISREG(st.st_mode) ? 1 : 0;
+        if (fstatat(dfd, file, st, AT_SYMLINK_NOFOLLOW) < 0)
+                return errno == ENOENT ? 0 : qc_err_sys(err, errno, "%s/%s", sub, file);
+        return 1;
+}
+
+int defs_exists(const char *name, struct qc_err *err)
+{
+        struct stat st;
+        int r = stat_entry(DEFS_VMS, name, &st, err);
+
+        return r <= 0 ? r : S_ISREG(st.st_mode);
 }
 
 /* Parse text as NAME's definition (path: for messages and relative paths). */
@@ -466,25 +471,10 @@ int defs_list(char ***ret, struct qc_err *err)
 
 int defs_autostart(const char *name, struct qc_err *err)
 {
-        _cleanup_close_ int afd = -1;
-        _cleanup_free_ char *file = NULL;
-        struct qc_err e = { 0 };
         struct stat st;
+        int r = stat_entry(DEFS_AUTOSTART, name, &st, err);
 
-        if (check_name(name, err) < 0)
-                return -1;
-        if ((afd = open_store(DEFS_AUTOSTART, false, &e)) < 0) {
-                if (e.code == ENOENT)
-                        return 0;
-                if (err)
-                        *err = e;
-                return -1;
-        }
-        if (!(file = file_name(name)))
-                return qc_err_sys(err, ENOMEM, "definition");
-        if (fstatat(afd, file, &st, AT_SYMLINK_NOFOLLOW) < 0)
-                return errno == ENOENT ? 0 : qc_err_sys(err, errno, "autostart of VM `%s`", name);
-        return S_ISLNK(st.st_mode) ? 1 : 0;
+        return r <= 0 ? r : S_ISLNK(st.st_mode);
 }
 
 int defs_set_autostart(const char *name, bool on, struct qc_err *err)
