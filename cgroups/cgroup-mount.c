@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroups-internal.h"
@@ -192,6 +193,25 @@ int cg_hier_open(const char *path, struct cg_hier **ret, struct qc_err *err)
         return hier_open(path, &cg_kernel_ops, v1, ret, err);
 }
 
+int cg_hier_open_sub(const char *rel, struct cg_hier **ret, struct qc_err *err)
+{
+        _cleanup_free_ char *mnt = NULL, *path = NULL;
+        unsigned v1 = 0;
+
+        while (rel && *rel == '/')
+                rel++;
+        if (!rel || !cg_path_is_valid(rel))
+                return qc_err_set(err, EINVAL, "\"%s\" cannot be a cgroup path", rel ? rel : "");
+        if (cg_find_mount(NULL, &mnt, &v1, err) < 0)
+                return -1;
+        if (asprintf(&path, "%s/%s", mnt, rel) < 0)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        if (hier_open(path, &cg_kernel_ops, v1, ret, err) < 0)
+                return -1;
+        (*ret)->sub = true;
+        return 0;
+}
+
 int cg_hier_open_ops(const char *path, const struct cg_fs_ops *ops, struct cg_hier **ret, struct qc_err *err)
 {
         return hier_open(path, ops, 0, ret, err);
@@ -210,6 +230,11 @@ void cg_hier_free(struct cg_hier *h)
 const char *cg_hier_path(const struct cg_hier *h)
 {
         return h->path;
+}
+
+bool cg_hier_is_sub(const struct cg_hier *h)
+{
+        return h->sub;
 }
 
 unsigned cg_hier_v1_mask(const struct cg_hier *h)
@@ -231,7 +256,11 @@ int cg_hier_controllers(struct cg_hier *h, unsigned *ret_mask, struct qc_err *er
 const char *cg_missing_reason(const struct cg_hier *h, enum cg_controller c, unsigned refused)
 {
         if (refused & CG_MASK(c))
-                return "it is offered at the root, but enabling it below the root was refused";
+                return h->sub ? "it was delegated, but enabling it was refused (other processes live in the "
+                                "cgroup qemuctl was started in)"
+                              : "it is offered at the root, but enabling it below the root was refused";
+        if (h->sub)
+                return "the service manager did not delegate it to the cgroup qemuctl was started in";
         if (h->v1_mask & CG_MASK(c))
                 return "it is bound to cgroup v1 — hybrid mode";
         return "the kernel does not offer it";
@@ -261,4 +290,48 @@ bool cg_path_is_valid(const char *rel)
                         return false;
         }
         return true;
+}
+
+int cg_proc_path(pid_t pid, char **ret_rel, struct qc_err *err)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[64];
+        int r;
+
+        if (pid)
+                snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
+        else
+                snprintf(path, sizeof path, "/proc/self/cgroup");
+        r = read_file(path, 65536, &text, NULL);
+        if (r < 0)
+                return qc_err_sys(err, -r, "read %s", path);
+        for (char *line = text, *next; line && *line; line = next) {
+                next = strchr(line, '\n');
+                if (next)
+                        *next++ = '\0';
+                if (strncmp(line, "0::/", 4) != 0)
+                        continue;
+                /* "0::/a/b (deleted)" would be a cgroup already removed */
+                if (!(*ret_rel = strdup(line + 4)))
+                        return qc_err_set(err, ENOMEM, "out of memory");
+                return 0;
+        }
+        return qc_err_set(err, ENOENT, "%s names no cgroup2 hierarchy (no \"0::\" line)", path);
+}
+
+bool cg_is_delegated(const char *abs_path)
+{
+        static const char *const names[] = { "trusted.delegate", "user.delegate" };
+        char v[8];
+
+        for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+                ssize_t n = getxattr(abs_path, names[i], v, sizeof v - 1);
+
+                if (n > 0) {
+                        v[n] = '\0';
+                        if (strcmp(v, "1") == 0)
+                                return true;
+                }
+        }
+        return false;
 }

@@ -1,12 +1,14 @@
 /* Creating a VM's cgroup subtree: enable controllers down the path, make the
  * threaded children, move processes and threads, fork straight into a cgroup. */
 #include <errno.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <linux/sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -370,4 +372,84 @@ int cg_fork_into(int cgroup_fd, pid_t *ret_pid, int *ret_pidfd, struct qc_err *e
         if (ret_pidfd)
                 *ret_pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
         return 0;
+}
+
+int cg_hier_enter_leaf(struct cg_hier *h, const char *leaf, unsigned *ret_had, bool *ret_made, struct qc_err *err)
+{
+        _cleanup_close_ int fd = -1;
+        unsigned had = h->ops->subtree_control(h->fd);
+        bool made = false;
+        int r;
+
+        if (!cg_path_is_valid(leaf) || strchr(leaf, '/'))
+                return qc_err_set(err, EINVAL, "\"%s\" cannot be a cgroup name", leaf);
+        r = h->ops->mkdirat(h->fd, leaf);
+        if (r == 0)
+                made = true;
+        else if (r != -EEXIST)
+                return qc_err_sys(err, -r, "create cgroup %s/%s", h->path, leaf);
+        fd = open_dir_at(h->fd, leaf);
+        if (fd < 0)
+                return qc_err_sys(err, errno, "open cgroup %s/%s", h->path, leaf);
+        /* "0" is the writer: its whole process moves */
+        if (cg_write(fd, "cgroup.procs", "0", err) < 0) {
+                if (made)
+                        (void)h->ops->rmdirat(h->fd, leaf);
+                return qc_err_wrap(err, "move qemuctl into cgroup %s/%s", h->path, leaf);
+        }
+        if (ret_had)
+                *ret_had = had;
+        if (ret_made)
+                *ret_made = made;
+        return 0;
+}
+
+/* A cgroup below dirfd other than leaf: 1, 0, or -errno. */
+static int other_children(int dirfd, const char *leaf)
+{
+        DIR *d = opendir_at_fd(dirfd);
+        struct dirent *e;
+        int found = 0;
+
+        if (!d)
+                return -errno;
+        while ((e = readdir(d)))
+                if (e->d_type == DT_DIR && strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
+                    strcmp(e->d_name, leaf)) {
+                        found = 1;
+                        break;
+                }
+        closedir(d);
+        return found;
+}
+
+int cg_hier_leave_leaf(struct cg_hier *h, const char *leaf, unsigned had, bool remove, struct qc_err *err)
+{
+        unsigned now;
+        int r = other_children(h->fd, leaf);
+
+        if (r < 0)
+                return qc_err_sys(err, -r, "read cgroup %s", h->path);
+        if (r > 0)
+                return 0;
+        now = h->ops->subtree_control(h->fd);
+        if (now & ~had) {
+                char buf[128] = "";
+
+                for (int i = 0; i < _CG_CONTROLLER_MAX; i++)
+                        if ((now & ~had) & CG_MASK(i)) {
+                                if (buf[0])
+                                        strcat(buf, " ");
+                                strcat(buf, "-");
+                                strcat(buf, cg_controller_to_string((enum cg_controller)i));
+                        }
+                if (cg_write(h->fd, "cgroup.subtree_control", buf, err) < 0)
+                        return qc_err_wrap(err, "cgroup %s", h->path);
+        }
+        if (cg_write(h->fd, "cgroup.procs", "0", err) < 0)
+                return qc_err_wrap(err, "move qemuctl back into cgroup %s", h->path);
+        r = remove ? h->ops->rmdirat(h->fd, leaf) : 0;
+        if (r < 0 && r != -EBUSY && r != -ENOENT)
+                return qc_err_sys(err, -r, "remove cgroup %s/%s", h->path, leaf);
+        return 1;
 }

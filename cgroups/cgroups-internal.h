@@ -22,6 +22,7 @@ struct cg_hier {
         char *path;       /* mount point (or a test's tree) */
         int fd;           /* its directory */
         unsigned v1_mask; /* controllers bound to cgroup v1 */
+        bool sub;         /* a subtree (cg_hier_open_sub), not the mount */
         const struct cg_fs_ops *ops;
 };
 

@@ -57,9 +57,15 @@ int cg_find_mount(const char *mountinfo, char **ret_path, unsigned *ret_v1_mask,
 /* Open the hierarchy at path; refuses a path that is not cgroup2 (statfs).
  * path NULL = find it with cg_find_mount(). */
 int cg_hier_open(const char *path, struct cg_hier **ret, struct qc_err *err);
+/* Open the subtree at rel (relative to the cgroup2 mount, "a/b") as a
+ * hierarchy of its own: everything made through it stays below rel, and
+ * nothing above rel is ever written (a delegated cgroup). */
+int cg_hier_open_sub(const char *rel, struct cg_hier **ret, struct qc_err *err);
 void cg_hier_free(struct cg_hier *h);
 const char *cg_hier_path(const struct cg_hier *h);
 unsigned cg_hier_v1_mask(const struct cg_hier *h);
+/* Opened with cg_hier_open_sub. */
+bool cg_hier_is_sub(const struct cg_hier *h);
 /* Controllers the root offers (its cgroup.controllers). */
 int cg_hier_controllers(struct cg_hier *h, unsigned *ret_mask, struct qc_err *err);
 
@@ -71,6 +77,28 @@ int cg_hier_controllers(struct cg_hier *h, unsigned *ret_mask, struct qc_err *er
  * refused. */
 int cg_usable(struct cg_hier *h, const char *parent, unsigned *ret_usable, unsigned *ret_refused,
               struct qc_err *err);
+
+/* The cgroup pid (0 = ourselves) is in, from /proc/PID/cgroup's "0::" line:
+ * relative to the cgroup2 mount, without the leading '/' ("" = the root).
+ * err->code ENOENT when the process is in no cgroup2 hierarchy. */
+int cg_proc_path(pid_t pid, char **ret_rel, struct qc_err *err);
+/* A service manager delegated the cgroup at abs_path to its processes: it
+ * carries the xattr trusted.delegate (or user.delegate) = "1", which systemd
+ * sets on the cgroup of a unit with Delegate=yes (v251 and later). */
+bool cg_is_delegated(const char *abs_path);
+/* Move the calling process (every thread) into leaf, a child of h's root
+ * made if missing: the leaf a process leaves its cgroup for, so that the
+ * cgroup itself holds no process and may enable controllers for its
+ * children (cgroup v2's no-internal-processes rule). *ret_had: the
+ * controllers enabled in the root's cgroup.subtree_control before;
+ * *ret_made: the leaf was made here. */
+int cg_hier_enter_leaf(struct cg_hier *h, const char *leaf, unsigned *ret_had, bool *ret_made, struct qc_err *err);
+/* Undo cg_hier_enter_leaf once nothing else was made beside leaf: disable
+ * what was enabled in the root's cgroup.subtree_control since (all but
+ * had), move the calling process back into the root, and remove leaf when
+ * remove and empty. Returns 1 when done, 0 when other cgroups still live
+ * beside leaf (then nothing is changed: their controllers stay). */
+int cg_hier_leave_leaf(struct cg_hier *h, const char *leaf, unsigned had, bool remove, struct qc_err *err);
 
 /* Why a controller is not usable, for messages: "it is bound to cgroup v1 —
  * hybrid mode", "the kernel does not offer it", "enabling it below the root

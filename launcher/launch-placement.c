@@ -20,27 +20,126 @@ const char *launch_placement_parent(const struct vm_spec *spec)
 
 DEFINE_CLEANUP_FUNC(struct cg_hier *, cg_hier_free)
 
-/* The hierarchy and what is usable under parent; 0 with *ret NULL when the
- * host gives us no cgroup to make (why in *why). */
-static int open_hier(const struct vm_spec *spec, struct cg_hier **ret, unsigned *usable, unsigned *refused,
+/* The parent cg_usable and cg_vm_create get: in a delegated cgroup the
+ * hierarchy is that cgroup (nothing above it is written) and the VM's cgroup
+ * is right below it. */
+static const char *vm_parent(const struct launch_placement *lp)
+{
+        return lp->cg_sub ? "" : launch_placement_parent(lp->spec);
+}
+
+static int hier_of(const struct launch_placement *lp, struct cg_hier **ret, struct qc_err *err)
+{
+        return lp->cg_sub ? cg_hier_open_sub(lp->cg_sub, ret, err) : cg_hier_open(NULL, ret, err);
+}
+
+/* The hierarchy and what is usable under the VM's parent; 0 with *ret NULL
+ * when the host gives us no cgroup to make (why in *why). */
+static int open_hier(const struct launch_placement *lp, struct cg_hier **ret, unsigned *usable, unsigned *refused,
                      struct qc_err *why)
 {
         _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
 
         *ret = NULL;
         *usable = *refused = 0;
-        if (cg_hier_open(NULL, &h, why) < 0)
+        if (hier_of(lp, &h, why) < 0)
                 return 0;
-        if (cg_usable(h, launch_placement_parent(spec), usable, refused, why) < 0) {
-                qc_err_wrap(why, "cgroup parent \"%s\"", launch_placement_parent(spec));
+        if (cg_usable(h, vm_parent(lp), usable, refused, why) < 0) {
+                if (lp->cg_sub)
+                        qc_err_wrap(why, "delegated cgroup /%s", lp->cg_sub);
+                else
+                        qc_err_wrap(why, "cgroup parent \"%s\"", vm_parent(lp));
                 return 0;
         }
         *ret = TAKE_PTR(h);
         return 0;
 }
 
+/* Handed to us: systemd marks the cgroup of a unit with Delegate=yes; a
+ * Slurm job's processes live below its job_ID cgroup (Slurm marks nothing). */
+static bool delegation_detected(const char *own, const char *abs)
+{
+        const char *job = getenv("SLURM_JOB_ID");
+        char pat[64];
+
+        if (cg_is_delegated(abs))
+                return true;
+        if (!job || !*job || snprintf(pat, sizeof pat, "job_%s", job) >= (int)sizeof pat)
+                return false;
+        for (const char *p = own; p && *p;) {
+                size_t n = strcspn(p, "/");
+
+                if (n == strlen(pat) && strncmp(p, pat, n) == 0)
+                        return true;
+                p += n;
+                p += *p == '/';
+        }
+        return false;
+}
+
+/* cgroup.mode: decide where the VM's cgroup goes, and for a delegated
+ * cgroup leave it for its supervisor/ leaf now, before anything enables a
+ * controller in it. -1 with err: refused. */
+static int resolve_mode(struct launch_placement *lp, struct qc_err *err)
+{
+        const struct vm_spec *spec = lp->spec;
+        bool forced = spec->cgroup.mode == VM_CGROUP_DELEGATED;
+        _cleanup_free_ char *own = NULL, *mnt = NULL, *abs = NULL;
+        _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
+        struct qc_err e = { 0 };
+
+        if (spec->cgroup.mode == VM_CGROUP_PARENT)
+                return 0;
+        if (cg_find_mount(NULL, &mnt, NULL, &e) < 0 || cg_proc_path(0, &own, &e) < 0) {
+                if (!forced)
+                        return 0;
+                return qc_err_set(err, e.code, "cgroup.mode \"delegated\": %s", e.msg);
+        }
+        if (asprintf(&abs, "%s/%s", mnt, own) < 0)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        if (!forced && (!*own || !delegation_detected(own, abs)))
+                return 0;
+        if (!*own)
+                return qc_err_set(err, EPERM,
+                                  "cgroup.mode \"delegated\": qemuctl runs in the root cgroup (%s), which no "
+                                  "service manager delegated to it. Start it from a unit with Delegate=yes "
+                                  "(systemd-run -p Delegate=yes ...), or set cgroup.mode to \"parent\"",
+                                  mnt);
+        if (strcmp(spec->name, VM_CGROUP_SUPERVISOR_LEAF) == 0)
+                return qc_err_set(err, EINVAL,
+                                  "a VM named \"%s\" cannot run in a delegated cgroup: qemuctl's own leaf there "
+                                  "has that name. Rename the VM, or set cgroup.mode to \"parent\"",
+                                  VM_CGROUP_SUPERVISOR_LEAF);
+        if (cg_hier_open_sub(own, &h, &e) < 0 ||
+            cg_hier_enter_leaf(h, VM_CGROUP_SUPERVISOR_LEAF, &lp->sub_had, &lp->made_leaf, &e) < 0)
+                return qc_err_set(err, e.code, "cgroup.mode \"%s\" (%s): %s%s", forced ? "delegated" : "auto",
+                                  forced ? "set in the VM file" : "this cgroup is marked delegated", e.msg,
+                                  e.code == EACCES || e.code == EPERM
+                                          ? ". The cgroup qemuctl was started in is not writable by it: delegate "
+                                            "it (systemd: Delegate=yes), or set cgroup.mode to \"parent\""
+                                          : "");
+        lp->in_leaf = true;
+        lp->cg_sub = TAKE_PTR(own);
+        return 0;
+}
+
+/* Undo resolve_mode's move once nothing of ours is left beside the leaf
+ * (another VM's cgroup keeps it as it is). Best effort. */
+static void leave_leaf(struct launch_placement *lp)
+{
+        _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
+
+        if (!lp->in_leaf || cg_hier_open_sub(lp->cg_sub, &h, NULL) < 0)
+                return;
+        if (cg_hier_leave_leaf(h, VM_CGROUP_SUPERVISOR_LEAF, lp->sub_had, lp->made_leaf, NULL) == 1)
+                lp->in_leaf = false;
+}
+
 void launch_placement_done(struct launch_placement *lp)
 {
+        leave_leaf(lp);
+        free(lp->cg_sub);
+        lp->cg_sub = NULL;
         strv_done(&lp->warnings);
         strv_done(&lp->refusals);
         privs_done(&lp->privs);
@@ -65,9 +164,18 @@ int launch_placement_check(const struct vm_spec *spec, struct launch_placement *
         struct qc_err why = { 0 }, e = { 0 };
         struct cpuset nodes;
         unsigned refused = 0, wanted = placement_wanted_controllers(spec);
+        bool mode_refused = false;
 
         *lp = (struct launch_placement){ .spec = spec };
-        open_hier(spec, &h, &lp->usable, &refused, &why);
+        if (resolve_mode(lp, &e) < 0) {
+                /* that refusal says it all: no cgroup is looked at */
+                mode_refused = true;
+                if (refuse(lp, &e) < 0)
+                        return qc_err_set(err, ENOMEM, "out of memory");
+        } else {
+                open_hier(lp, &h, &lp->usable, &refused, &why);
+        }
+        qc_err_clear(&e);
         if (h) {
                 lp->use_cgroup = true;
                 if (placement_check_controllers(spec, h, lp->usable, refused, &is, err) < 0)
@@ -78,7 +186,7 @@ int launch_placement_check(const struct vm_spec *spec, struct launch_placement *
                                 return qc_err_set(err, ENOMEM, "out of memory");
                         }
                 placement_issues_done(&is);
-        } else if (wanted) {
+        } else if (!mode_refused && wanted) {
                 _cleanup_free_ char *names = cg_mask_to_string(wanted);
 
                 qc_err_set(&e, EOPNOTSUPP,
@@ -87,7 +195,7 @@ int launch_placement_check(const struct vm_spec *spec, struct launch_placement *
                            strchr(names ? names : "", ' ') ? "s" : "", names ? names : "?", why.msg);
                 if (refuse(lp, &e) < 0)
                         return qc_err_set(err, ENOMEM, "out of memory");
-        } else if (strv_pushf(&lp->warnings, "QEMU runs in no cgroup of its own (%s)", why.msg) < 0) {
+        } else if (!mode_refused && strv_pushf(&lp->warnings, "QEMU runs in no cgroup of its own (%s)", why.msg) < 0) {
                 return qc_err_set(err, ENOMEM, "out of memory");
         }
 
@@ -120,10 +228,10 @@ static int make_cgroup(struct launch_placement *lp, struct qc_err *err)
         unsigned refused;
         struct qc_err why = { 0 };
 
-        open_hier(spec, &h, &lp->usable, &refused, &why);
+        open_hier(lp, &h, &lp->usable, &refused, &why);
         if (!h)
                 return qc_err_set(err, why.code, "%s", why.msg);
-        if (cg_vm_create(h, launch_placement_parent(spec), spec->name, lp->usable, spec->cpu.vcpus, &cg, err) < 0)
+        if (cg_vm_create(h, vm_parent(lp), spec->name, lp->usable, spec->cpu.vcpus, &cg, err) < 0)
                 return -1;
         /* from here on the cleanup hook removes it, even if we fail */
         lp->cg = TAKE_PTR(cg);
@@ -218,12 +326,29 @@ void launch_placement_remove_cgroup(void *userdata)
 {
         struct launch_placement *lp = userdata;
 
-        if (!lp->cg)
-                return;
         /* best effort: nobody is left to tell; `list` and `kill` tidy */
-        cg_vm_remove(lp->cg, 5000, NULL);
-        cg_vm_free(lp->cg);
-        lp->cg = NULL;
+        if (lp->cg) {
+                cg_vm_remove(lp->cg, 5000, NULL);
+                cg_vm_free(lp->cg);
+                lp->cg = NULL;
+        }
+        leave_leaf(lp);
+}
+
+int launch_placement_find(pid_t pid, const char *name, char **ret_sub)
+{
+        _cleanup_free_ char *rel = NULL, *tail = NULL;
+        size_t n, t;
+
+        if (cg_proc_path(pid, &rel, NULL) < 0 || asprintf(&tail, "%s/emulator", name) < 0)
+                return 0;
+        n = strlen(rel);
+        t = strlen(tail);
+        if (n < t || strcmp(rel + n - t, tail) != 0 || (n > t && rel[n - t - 1] != '/'))
+                return 0;
+        rel[n > t ? n - t - 1 : 0] = '\0';
+        *ret_sub = TAKE_PTR(rel);
+        return 1;
 }
 
 int launch_placement_tidy(const char *rundir, struct qc_err *err)

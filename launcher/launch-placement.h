@@ -27,6 +27,14 @@ struct launch_placement {
         struct privs privs;
         uint64_t memlock;  /* RLIMIT_MEMLOCK for QEMU, 0 = leave */
         struct cg_vm *cg;  /* made by the place hook (in the supervisor) */
+        /* cgroup.mode delegated (or auto, detected): the cgroup qemuctl was
+         * started in, relative to the cgroup2 mount; the VM's cgroup is
+         * cg_sub/NAME/ and qemuctl lives in cg_sub/supervisor/. NULL: the
+         * VM's cgroup is cgroup.parent/NAME/ from the root. */
+        char *cg_sub;
+        bool in_leaf;      /* we moved into cg_sub/supervisor/ */
+        bool made_leaf;    /* ... and made it */
+        unsigned sub_had;  /* cg_sub's subtree_control before we came */
         struct qmp_cpu_list *vcpus; /* found by pin_vcpus, moved into vcpuN/ by place_vcpus */
 };
 
@@ -59,8 +67,17 @@ int launch_placement_pin_vcpus(struct qmp *q, pid_t qemu_pid, void *userdata, st
 int launch_placement_place_vcpus(void *userdata, struct qc_err *err);
 void launch_placement_remove_cgroup(void *userdata);
 
+/* The leaf of a delegated cgroup qemuctl moves itself into. */
+#define VM_CGROUP_SUPERVISOR_LEAF "supervisor"
+
 /* The VM's cgroup parent: spec's cgroup.parent or VM_CGROUP_PARENT_DEFAULT. */
 const char *launch_placement_parent(const struct vm_spec *spec);
+
+/* Where QEMU's VM cgroup is: the cgroup of pid (QEMU's main thread, in
+ * VM/emulator/) tells it, in either mode. *ret_sub = the cgroup above the
+ * VM's (relative to the mount; "" = the root), when pid is in
+ * <sub>/<name>/emulator or below. 1 found, 0 not in such a cgroup. */
+int launch_placement_find(pid_t pid, const char *name, char **ret_sub);
 
 /* Remove the cgroup a VM whose supervisor died left behind (spec.json in
  * rundir names its parent), when no process is left in it. 0 when there is

@@ -77,6 +77,12 @@ unsigned placement_wanted_controllers(const struct vm_spec *spec)
 
 static const char *fix_for(const struct cg_hier *h, enum cg_controller c, unsigned refused)
 {
+        if (cg_hier_is_sub(h))
+                return refused & CG_MASK(c)
+                               ? "Start qemuctl alone in its delegated cgroup (a unit of its own), or set "
+                                 "cgroup.mode to \"parent\""
+                               : "Delegate it (systemd: Delegate=yes, or Delegate= naming it), or set cgroup.mode "
+                                 "to \"parent\"";
         if (refused & CG_MASK(c))
                 return "Use a cgroup.parent where it can be enabled (a delegated subtree with no processes of its "
                        "own)";

@@ -18,6 +18,8 @@
 #define ENUM(name, max) .names = name##_table, .n_names = (max)
 
 static const char *const rtc_base_names[] = { [VM_RTC_UTC] = "utc", [VM_RTC_LOCALTIME] = "localtime" };
+static const char *const cgroup_mode_names[] = { [VM_CGROUP_AUTO] = "auto", [VM_CGROUP_PARENT] = "parent",
+                                                 [VM_CGROUP_DELEGATED] = "delegated" };
 
 const struct spec_key spec_keys[] = {
         { .path = "$schema", .type = SPEC_STRING, .flags = KEY_NOT_STORED,
@@ -339,9 +341,13 @@ const struct spec_key spec_keys[] = {
 
         { .path = "cgroup", .type = SPEC_OBJECT, .default_doc = "see below", .doc = "where the VM's cgroup lives",
           .libvirt = "<resource><partition>" },
+        { .path = "cgroup.mode", .type = SPEC_ENUM, F(cgroup.mode), .names = cgroup_mode_names,
+          .n_names = _VM_CGROUP_MODE_MAX,
+          .doc = "`delegated`: the VM's cgroup is `NAME/` inside the cgroup qemuctl was started in, which a service manager delegated to it (systemd `Delegate=yes`, a batch job's cgroup): qemuctl first moves itself into `supervisor/` there, never writes above it, and the manager's limits, accounting and kill cover QEMU. `parent`: `<cgroup2 mount>/PARENT/NAME/` (`cgroup.parent`). `auto`: `delegated` when the cgroup qemuctl runs in is marked delegated (systemd sets the `trusted.delegate` xattr, v251 and later), else `parent`",
+          .libvirt = "none (libvirt under systemd asks machined for a scope)", .example = "\"delegated\"" },
         { .path = "cgroup.parent", .type = SPEC_STRING, F(cgroup.parent), .def_str = VM_CGROUP_PARENT_DEFAULT,
           .check = check_cgroup_parent, .type_doc = "relative path",
-          .doc = "the VM's cgroup is `<cgroup2 mount>/PARENT/NAME/`, with threaded children `emulator/` and `vcpuN/`. No leading `/`, no `..`",
+          .doc = "the VM's cgroup is `<cgroup2 mount>/PARENT/NAME/`, with threaded children `emulator/` and `vcpuN/` (mode `parent`; not used in a delegated cgroup). No leading `/`, no `..`",
           .libvirt = "<resource><partition> (/machine)", .example = "\"machine.slice/ci\"",
           .schema_extra = "{\"pattern\": \"^[^/]\"}" },
         { .path = "cgroup.pids_max", .type = SPEC_UINT, F(cgroup.pids_max), .min = 1, .max = UINT32_MAX,

@@ -72,6 +72,10 @@ enum vm_net_model { VM_NET_MODEL_VIRTIO, VM_NET_MODEL_E1000, VM_NET_MODEL_E1000E
 enum vm_input { VM_INPUT_USB_TABLET, VM_INPUT_USB_KBD, VM_INPUT_USB_MOUSE, _VM_INPUT_MAX, _VM_INPUT_INVALID = -1 };
 enum vm_serial { VM_SERIAL_LOG, VM_SERIAL_NONE, _VM_SERIAL_MAX, _VM_SERIAL_INVALID = -1 };
 enum vm_rtc_base { VM_RTC_UTC, VM_RTC_LOCALTIME, _VM_RTC_BASE_MAX };
+/* Where the VM's cgroup is made: under the cgroup qemuctl was started in when
+ * a service manager delegated it (auto: when it is detected), or under
+ * cgroup.parent from the hierarchy's root (docs/DESIGN.md, cgroup modes). */
+enum vm_cgroup_mode { VM_CGROUP_AUTO, VM_CGROUP_PARENT, VM_CGROUP_DELEGATED, _VM_CGROUP_MODE_MAX };
 
 /* enum <-> string tables (spec-enums.c). _from_string returns _INVALID (-1). */
 #define DECLARE_STRING_TABLE(name, type)               \
@@ -226,6 +230,7 @@ struct vm_spec {
         } rtc;
 
         struct {
+                enum vm_cgroup_mode mode; /* default auto */
                 char *parent;      /* default VM_CGROUP_PARENT_DEFAULT */
                 uint64_t pids_max; /* 0 = unset */
         } cgroup;

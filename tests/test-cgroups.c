@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cgroups/cgroups-internal.h"
@@ -277,6 +278,68 @@ static void test_refusals(struct cg_hier *h)
         ok(strstr(e.msg, "not a cgroup2 mount"), "says so: %s", e.msg);
 }
 
+/* A delegated cgroup as its own hierarchy: qemuctl moves into supervisor/
+ * before it enables a controller, the VM's cgroup goes right below, and
+ * leaving undoes it all once the VM's cgroup is gone. */
+static void test_delegated_leaf(void)
+{
+        struct cg_hier *h = NULL;
+        struct cg_vm *vm = NULL;
+        struct qc_err e = { 0 };
+        unsigned had = 99, usable = 0;
+        bool made = false;
+        char path[512], above[4096];
+
+        snprintf(above, sizeof above, "%s", slurp("cgroup.subtree_control"));
+        mkdir(strcat(strcpy(path, root), "/unit"), 0755);
+        put("unit/cgroup.controllers", "cpuset cpu memory pids\n");
+        put("unit/cgroup.subtree_control", "");
+        put("unit/cgroup.procs", "");
+        put("unit/cgroup.events", "populated 1\nfrozen 0\n");
+        if (fakecg_open(path, &h, &e) < 0) {
+                ok(0, "open the delegated cgroup: %s", e.msg);
+                return;
+        }
+        is_int(cg_hier_enter_leaf(h, "supervisor", &had, &made, &e), 0, "enter supervisor/: %s", e.msg);
+        ok(made, "supervisor/ was made");
+        is_int(had, 0, "nothing was enabled before");
+        is_str(slurp("unit/supervisor/cgroup.procs"), "0\n", "the caller wrote itself (\"0\") into supervisor/");
+        is_int(cg_hier_enter_leaf(h, "../x", NULL, NULL, &e), -1, "a leaf name with .. is refused");
+        qc_err_clear(&e);
+        is_int(cg_usable(h, "", &usable, NULL, &e), 0, "usable in the delegated cgroup: %s", e.msg);
+        is_int(usable, CG_MASK(CG_CPUSET) | CG_MASK(CG_CPU) | CG_MASK(CG_MEMORY) | CG_MASK(CG_PIDS),
+               "what was delegated is usable");
+        is_int(cg_vm_create(h, "", "vm1", usable, 1, &vm, &e), 0, "the VM's cgroup right below: %s", e.msg);
+        ok(strcmp(cg_vm_path(vm), path) > 0 && strstr(cg_vm_path(vm), "/unit/vm1"), "at %s", cg_vm_path(vm));
+        is_str(slurp("cgroup.subtree_control"), above, "nothing above the delegated cgroup was written");
+        is_int(cg_hier_leave_leaf(h, "supervisor", had, true, &e), 0, "no leaving while the VM's cgroup is there");
+        is_str(slurp("unit/cgroup.procs"), "", "(nobody moved back)");
+        is_int(cg_vm_remove(vm, 1000, &e), 0, "remove the VM's cgroup: %s", e.msg);
+        cg_vm_free(vm);
+        is_int(cg_hier_leave_leaf(h, "supervisor", had, true, &e), 1, "then leave: %s", e.msg);
+        is_str(slurp("unit/cgroup.subtree_control"), "+cpuset +cpu +memory +pids\n-cpuset -cpu -memory -pids\n",
+               "what was enabled is disabled again");
+        is_str(slurp("unit/cgroup.procs"), "0\n", "the caller moved back");
+        ok(!exists("unit/supervisor"), "supervisor/ is gone");
+        cg_hier_free(h);
+}
+
+static void test_delegation_mark(void)
+{
+        char path[512];
+
+        snprintf(path, sizeof path, "%s/marked", root);
+        mkdir(path, 0755);
+        ok(!cg_is_delegated(path), "an unmarked cgroup is not delegated");
+        if (setxattr(path, "user.delegate", "1", 1, 0) < 0) {
+                tap_diag("no user xattrs on %s (%s): the mark itself is not checked", root, strerror(errno));
+                return;
+        }
+        ok(cg_is_delegated(path), "user.delegate=1 marks it delegated (systemd's trusted.delegate as root)");
+        setxattr(path, "user.delegate", "0", 1, 0);
+        ok(!cg_is_delegated(path), "user.delegate=0 does not");
+}
+
 /* The tree's double is the one given at setup: the library makes and
  * removes cgroups through it and never asks the filesystem what it is. */
 static unsigned n_mkdir, n_rmdir;
@@ -337,6 +400,8 @@ int main(void)
         test_refusals(h);
         cg_hier_free(h);
         test_injected_ops();
+        test_delegated_leaf();
+        test_delegation_mark();
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);
         if (system(cmd) != 0)
                 tap_diag("could not remove %s", root);

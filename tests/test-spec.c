@@ -387,7 +387,7 @@ static void test_json_reader(void)
                    "t.json:1:35: cpu.pin.0: duplicate key (first given at line 1); keep one\n", "duplicate pin");
         /* the known keys are the table's (a key added there is listed here) */
         expect_one("{\"name\":\"x\",\"cgroup\":{\"zzzzzz\":1}}",
-                   "t.json:1:23: cgroup.zzzzzz: unknown key; known keys here: \"parent\", \"pids_max\"\n",
+                   "t.json:1:23: cgroup.zzzzzz: unknown key; known keys here: \"mode\", \"parent\", \"pids_max\"\n",
                    "unknown key far from any: list them");
         {
                 _cleanup_free_ char *want = strdup("t.json:1:13: zzzzzz: unknown key; known keys here: ");

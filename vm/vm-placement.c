@@ -10,43 +10,40 @@
 #include "../launcher/launch-placement.h"
 #include "vm-placement.h"
 
-/* QEMU really is in <parent>/<name> (an empty leftover cgroup of that name
- * says nothing about where a QEMU started without cgroups runs). */
-static bool qemu_in_cgroup(pid_t pid, const char *parent, const char *name)
-{
-        _cleanup_free_ char *text = NULL, *want = NULL;
-        char path[64];
-        const char *line;
-        size_t n;
-
-        snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
-        if (read_file(path, 65536, &text, NULL) < 0 || asprintf(&want, "0::/%s/%s", parent, name) < 0)
-                return false;
-        n = strlen(want);
-        for (line = text; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL)
-                if (strncmp(line, want, n) == 0 && (line[n] == '\n' || line[n] == '/' || line[n] == '\0'))
-                        return true;
-        return false;
-}
-
 int vm_placement_open(struct vm_placement *p, struct vm_live *live, struct qc_err *err)
 {
+        _cleanup_free_ char *sub = NULL;
         const char *parent = launch_placement_parent(live->spec);
         struct cg_vm *cg = NULL;
         struct qc_err e2 = { 0 };
+        bool placed;
+        int r;
 
         *p = (struct vm_placement){ .live = live };
         live->cg = NULL;
         if (vm_host_online_cpus("", &p->online, err) < 0)
                 return -1;
+        /* Where QEMU really is tells where its cgroup is (an empty leftover
+         * cgroup of that name says nothing about where a QEMU started
+         * without cgroups runs): <parent>/<name>, or <delegated>/<name>,
+         * whose hierarchy is that delegated cgroup and nothing above it. */
+        placed = live->qemu_pid && launch_placement_find(live->qemu_pid, live->spec->name, &sub) == 1;
+        if (placed && strcmp(sub, parent) != 0 && *sub) {
+                r = cg_hier_open_sub(sub, &p->hier, &e2);
+                parent = "";
+        } else {
+                r = cg_hier_open(NULL, &p->hier, &e2);
+                if (placed)
+                        parent = sub;
+        }
         /* no cgroup2 at all: pinning still works through affinity */
-        if (cg_hier_open(NULL, &p->hier, &e2) < 0) {
+        if (r < 0) {
                 p->hier = NULL;
                 return 0;
         }
         if (cg_usable(p->hier, parent, &p->usable, &p->refused, &e2) < 0)
                 p->usable = p->refused = 0;
-        if (!live->qemu_pid || !qemu_in_cgroup(live->qemu_pid, parent, live->spec->name))
+        if (!placed)
                 return 0;
         if (cg_vm_open(p->hier, parent, live->spec->name, &cg, err) < 0) {
                 vm_placement_done(p);

@@ -29,3 +29,4 @@ else
 fi
 
 . /cgtest/checks-place.sh
+. /cgtest/checks-delegated.sh

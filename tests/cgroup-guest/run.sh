@@ -98,7 +98,12 @@ cleanup_vms() {
 echo "TAP version 13"
 diag "verbs: $(sed -n 's/^verb //p' /etc/qemuctl-features | tr '\n' ' ')"
 start=$(date +%s)
-. /cgtest/checks.sh
+if [ -n "${CGTEST_ONLY:-}" ]; then
+        diag "only checks-$CGTEST_ONLY.sh (CGROUP_GUEST_ONLY)"
+        . "/cgtest/checks-$CGTEST_ONLY.sh"
+else
+        . /cgtest/checks.sh
+fi
 cleanup_vms
 echo "1..$n"
 diag "in-guest time: $(($(date +%s) - start)) s"

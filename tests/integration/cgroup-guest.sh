@@ -9,6 +9,8 @@
 #
 # Env: CGROUP_GUEST_TIMEOUT (s, default 780: boot + every check),
 #      CGROUP_GUEST_KEEP=1 (keep the serial log; its path is printed),
+#      CGROUP_GUEST_ONLY=NAME (run tests/cgroup-guest/checks-NAME.sh alone:
+#      while working on one group of checks; make test runs them all),
 #      CGROUP_GUEST_BENCH=ROUNDS (timing mode for `make bench`, not a test:
 #      the guest runs tests/cgroup-guest/bench.sh instead of its checks, and
 #      its "cgroup-guest-bench:" lines are printed without that prefix).
@@ -60,7 +62,7 @@ t0=$(date +%s)
         -object memory-backend-ram,id=m0,size=1280M -object memory-backend-ram,id=m1,size=1280M \
         -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
         -kernel "$out/vmlinuz" -initrd "$out/initrd.img" \
-        -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 cgtest.timeout=$((limit - 30))${CGROUP_GUEST_BENCH:+ cgtest.bench=$CGROUP_GUEST_BENCH}" \
+        -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 cgtest.timeout=$((limit - 30))${CGROUP_GUEST_BENCH:+ cgtest.bench=$CGROUP_GUEST_BENCH}${CGROUP_GUEST_ONLY:+ cgtest.only=$CGROUP_GUEST_ONLY}" \
         -serial "file:$tmp/serial.log" </dev/null >"$tmp/qemu.log" 2>&1 &
 qpid=$!
 
