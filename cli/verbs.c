@@ -562,6 +562,38 @@ const struct verb cli_verbs[] = {
                 .args = (const struct cli_pos[]){ POS_NAME, { "CPULIST", CLI_ARG_CPULIST, CLI_POS_OPTIONAL }, {} },
         },
         {
+                .name = "change-media",
+                .fn = cmd_change_media,
+                .summary = "put a medium into a CD-ROM drive, or eject it",
+                .description =
+                        "Change the medium of CD-ROM drive DISK of the running VM NAME to FILE, or\n"
+                        "take it out (--eject), as virsh change-media does. DISK is the drive's index\n"
+                        "in the VM file's disks (1), its device id (disk1), or the file in it now.\n"
+                        "FILE is checked as a VM file's disk is before anything changes: --format\n"
+                        "(default auto: what its header says; QEMU never probes), and a header that\n"
+                        "names a backing or data file is refused. Then the tray opens (even when the\n"
+                        "guest locked it; the guest sees the medium change), the old medium goes out,\n"
+                        "FILE goes in read-only through its own -blockdev nodes, and the tray closes.\n"
+                        "Recorded (disks[N].file, .format; none after --eject), so `dump` and the next\n"
+                        "start keep the new medium. A drive may start empty: a cdrom disk without file.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_LOCK_TIMEOUT,
+                        OPT("eject", 'e', CLI_ARG_NONE, NULL, "take the medium out; the drive stays, empty"),
+                        OPT("insert", 'i', CLI_ARG_NONE, NULL, "put FILE in; refused when the drive holds a medium"),
+                        OPT("update", 'u', CLI_ARG_NONE, NULL, "put FILE in, replacing what is there (the default with FILE)"),
+                        OPT("force", 'f', CLI_ARG_NONE, NULL, "accepted for virsh: the tray is always opened by force"),
+                        OPT("format", 'F', CLI_ARG_CHOICE, "FORMAT", "FILE's format (default auto: its header decides)",
+                            .choices = "auto raw qcow2 qed vdi vhdx vpc parallels"),
+                        {},
+                },
+                .args = (const struct cli_pos[]){
+                        POS_NAME,
+                        { "DISK", CLI_ARG_TEXT, 0 },
+                        { "FILE", CLI_ARG_FILE, CLI_POS_OPTIONAL },
+                        {},
+                },
+        },
+        {
                 .name = "memtune",
                 .fn = cmd_memtune,
                 .summary = "memory limits (cgroup memory.*); show them",

@@ -111,14 +111,12 @@ static bool format_has_backing(enum vm_disk_format f)
         return f == VM_DISK_FORMAT_QCOW2 || f == VM_DISK_FORMAT_QED;
 }
 
-/* The format node as JSON: keyval (driver=qcow2,...) has no way to say
- * backing=null (it would name a node called "null"). */
-static char *format_node_json(const struct vm_disk *d, const char *fmt, const struct cache_mode *c, bool ro,
-                              size_t idx, bool base)
+/* The format node as a JSON object (for -blockdev and blockdev-add). */
+static json_object *format_node_obj(const struct vm_disk *d, const char *fmt, const struct cache_mode *c, bool ro,
+                                    size_t idx, bool base)
 {
         _cleanup_(json_object_putp) json_object *o = json_object_new_object();
         char name[48], file[48];
-        const char *s;
 
         if (!o)
                 return NULL;
@@ -148,8 +146,64 @@ static char *format_node_json(const struct vm_disk *d, const char *fmt, const st
         }
         if (ro)
                 json_object_object_add(o, "read-only", json_object_new_boolean(true));
+        return TAKE_PTR(o);
+}
+
+/* The format node as JSON text: keyval (driver=qcow2,...) has no way to say
+ * backing=null (it would name a node called "null"). */
+static char *format_node_json(const struct vm_disk *d, const char *fmt, const struct cache_mode *c, bool ro,
+                              size_t idx, bool base)
+{
+        _cleanup_(json_object_putp) json_object *o = format_node_obj(d, fmt, c, ro, idx, base);
+        const char *s;
+
+        if (!o)
+                return NULL;
         s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
         return s ? strdup(s) : NULL;
+}
+
+/* a block device (LVM volume, loop device, LUN) has its own protocol driver:
+ * `file` refuses one; a CD-ROM drive has host_cdrom (media change, tray) */
+static const char *protocol_driver(const struct vm_disk *d)
+{
+        return !d->block_device ? "file" : d->cdrom_drive ? "host_cdrom" : "host_device";
+}
+
+int cmdline_medium_nodes(const struct vm_disk *d, size_t idx, json_object **ret_file, json_object **ret_format,
+                         struct qc_err *err)
+{
+        _cleanup_(json_object_putp) json_object *file = NULL, *format = NULL;
+        const char *fmt = vm_disk_format_to_string(d->format);
+        const struct cache_mode *c;
+        char name[48];
+
+        if (!d->file || d->format == VM_DISK_FORMAT_AUTO || !fmt || d->backing)
+                return qc_err_set(err, EINVAL, "disks[%zu]: no resolved medium", idx);
+        if (d->cache < 0 || d->cache >= _VM_DISK_CACHE_MAX)
+                return qc_err_set(err, EINVAL, "disks[%zu]: cache %d is not a cache mode", idx, (int)d->cache);
+        c = &cache_modes[d->cache];
+        file = json_object_new_object();
+        format = format_node_obj(d, fmt, c, true, idx, false);
+        if (!file || !format)
+                return qc_err_sys(err, ENOMEM, "disks[%zu]", idx);
+        snprintf(name, sizeof name, "disk%zu-file", idx);
+        json_object_object_add(file, "driver", json_object_new_string(protocol_driver(d)));
+        json_object_object_add(file, "node-name", json_object_new_string(name));
+        json_object_object_add(file, "filename", json_object_new_string(d->file));
+        if (c->direct) {
+                json_object *cache = json_object_new_object();
+
+                if (!cache)
+                        return qc_err_sys(err, ENOMEM, "disks[%zu]", idx);
+                json_object_object_add(cache, "direct", json_object_new_boolean(strcmp(c->direct, "on") == 0));
+                json_object_object_add(cache, "no-flush", json_object_new_boolean(strcmp(c->no_flush, "on") == 0));
+                json_object_object_add(file, "cache", cache);
+        }
+        json_object_object_add(file, "read-only", json_object_new_boolean(true));
+        *ret_file = TAKE_PTR(file);
+        *ret_format = TAKE_PTR(format);
+        return 0;
 }
 
 static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm_disk *d, struct buses *b, size_t idx,
@@ -160,6 +214,15 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
         bool ro = d->readonly || d->media == VM_DISK_MEDIA_CDROM;
         _cleanup_free_ char *dev = NULL, *node = NULL;
 
+        if (!d->file && d->media == VM_DISK_MEDIA_CDROM) {
+                /* an empty drive: QEMU gives the device a BlockBackend with
+                 * no medium (blockdev-insert-medium fills it) */
+                if (disk_bus(a, spec, d, b, idx, &dev, err) < 0)
+                        return -1;
+                qarg(a, "-device");
+                qarg_take(a, TAKE_PTR(dev));
+                return 0;
+        }
         if (!d->file || !*d->file)
                 return qc_err_set(err, EINVAL, "disks[%zu]: no file", idx);
         if (d->format == VM_DISK_FORMAT_AUTO)
@@ -199,10 +262,7 @@ static int add_disk(struct qargs *a, const struct vm_spec *spec, const struct vm
                 qarg(a, "-drive");
                 qarg_take(a, TAKE_PTR(drive));
         } else {
-                /* a block device (LVM volume, loop device, LUN) has its own
-                 * protocol driver: `file` refuses one; a CD-ROM drive has
-                 * host_cdrom (media change, tray) */
-                const char *proto = !d->block_device ? "file" : d->cdrom_drive ? "host_cdrom" : "host_device";
+                const char *proto = protocol_driver(d);
 
                 if (d->backing) {
                         /* the base image: read-only file and format nodes,

@@ -402,9 +402,16 @@ static void add_boot(struct qargs *a, const struct vm_spec *spec)
                 qarg(a, "-append");
                 qarg(a, spec->boot.cmdline);
         }
-        if (spec->boot.order) {
+        if (spec->boot.order || spec->boot.once) {
+                _cleanup_free_ char *b = NULL;
+
+                if (spec->boot.order)
+                        qcatf(a, &b, "order=%s", qopt_escape(a, spec->boot.order));
+                /* QEMU restores `order` at the first reset (or its default) */
+                if (spec->boot.once)
+                        qcatf(a, &b, "%sonce=%s", spec->boot.order ? "," : "", qopt_escape(a, spec->boot.once));
                 qarg(a, "-boot");
-                qargf(a, "order=%s", qopt_escape(a, spec->boot.order));
+                qarg_take(a, TAKE_PTR(b));
         }
 }
 

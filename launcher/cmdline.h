@@ -6,6 +6,8 @@
 #include "../common/err.h"
 #include "spec.h"
 
+struct json_object;
+
 enum cmdline_serial {
         CMDLINE_SERIAL_SPEC,   /* as the VM file says (console socket + serial.log in rundir) */
         CMDLINE_SERIAL_STDIO,  /* `run`: serial on QEMU's stdout */
@@ -49,3 +51,11 @@ char *cmdline_accel_note(const struct vm_spec *spec, enum vm_accel resolved, con
  * finding and the fix ("auto" or "tcg"), *ret untouched (start and run
  * refuse before QEMU runs: QEMU would find out by aborting). */
 int cmdline_resolve_accel(const struct vm_spec *spec, enum vm_accel *ret, char **ret_note, struct qc_err *err);
+
+/* The -blockdev nodes start gives CD-ROM disks[idx]'s medium (d->file with a
+ * resolved format; the file node "diskN-file" read-only, the format node
+ * "diskN-format" with backing null where the format has one), as
+ * blockdev-add arguments, for `change-media`. -1 with err EINVAL when d has
+ * no resolved medium. */
+int cmdline_medium_nodes(const struct vm_disk *d, size_t idx, struct json_object **ret_file,
+                         struct json_object **ret_format, struct qc_err *err);

@@ -342,142 +342,147 @@ static int check_overlay(const struct vm_disk *d, const struct image_probe *p, s
  * besides, so that a header written after this check opens nothing either.
  * The one exception is a disk's "backing": an overlay's header may name
  * the base the VM file names, and bformats[i] gets that base's format. */
+static void check_disk(const struct vm_disk *d, size_t i, enum vm_disk_format *format, enum vm_disk_format *bformat,
+                       unsigned char *block, struct spec_ctx *c, struct spec_ctx *notes)
+{
+        bool cd = d->media == VM_DISK_MEDIA_CDROM;
+        struct image_probe p = {};
+        struct qc_err e = {};
+        char p_file[48], p_format[48], size[32];
+        /* a problem with what the image is belongs to "format" when the file says one */
+        bool fmt_given = d->format != VM_DISK_FORMAT_AUTO;
+        unsigned line = fmt_given ? d->format_line : d->file_line, col = fmt_given ? d->format_col : d->file_col;
+        const char *where = fmt_given ? p_format : p_file;
+        enum vm_disk_format found;
+        char names[1200];
+
+        snprintf(p_file, sizeof p_file, "disks[%zu].file", i);
+        snprintf(p_format, sizeof p_format, "disks[%zu].format", i);
+        *format = d->format;
+        *bformat = d->backing_format;
+        *block = 0;
+        if (d->backing && (*bformat = check_base(d, i, c)) < 0)
+                return;
+        if (!d->file) {
+                if (!cd) /* an empty CD-ROM drive has no medium to check */
+                        diag_at(c, d->file_line, d->file_col, p_file, "no file");
+                return;
+        }
+        if (image_probe(d->file, &p, &e) < 0) {
+                if (e.code == EINVAL)
+                        diag_at(c, d->file_line, d->file_col, p_file, "%s", e.msg);
+                else
+                        diag_at(c, d->file_line, d->file_col, p_file, "cannot read the image: %s", e.msg);
+                return;
+        }
+        if (p.missing) {
+                if (cd)
+                        diag_at(c, d->file_line, d->file_col, p_file,
+                                "CD-ROM image %s does not exist (a CD-ROM is never created: point \"file\" "
+                                "at the ISO)",
+                                d->file);
+                else if (!d->create && !d->backing)
+                        diag_at(c, d->file_line, d->file_col, p_file,
+                                "%s does not exist; create it, or add \"create\": \"20G\" to have qemuctl "
+                                "make it",
+                                d->file);
+                else {
+                        /* a new image is qcow2 unless the file says otherwise */
+                        *format = d->format == VM_DISK_FORMAT_AUTO ? VM_DISK_FORMAT_QCOW2 : d->format;
+                        if (d->backing && *format != VM_DISK_FORMAT_QCOW2)
+                                diag_at(c, d->format_line, d->format_col, p_format,
+                                        "a disk with a base image (\"backing\") is a qcow2 overlay; drop "
+                                        "\"format\" or say \"qcow2\"");
+                        else if (notes && d->backing)
+                                diag_at(notes, d->file_line, d->file_col, p_file,
+                                        "%s does not exist; start will create it (qcow2 overlay of %s, %s)",
+                                        d->file, d->backing, format_name(*bformat));
+                        else if (notes) {
+                                format_size(d->create, size, sizeof size);
+                                diag_at(notes, d->file_line, d->file_col, p_file,
+                                        "%s does not exist; start will create it (%s, %s)", d->file,
+                                        format_name(*format), size);
+                        }
+                }
+                return;
+        }
+        *block = (unsigned char)(p.block_device | p.cdrom_drive << 1);
+        if (d->backing) {
+                if (check_overlay(d, &p, i, c) == 0)
+                        *format = VM_DISK_FORMAT_QCOW2;
+                image_probe_done(&p);
+                return;
+        }
+        found = image_type_format(p.type);
+        header_names(&p, names, sizeof names);
+        if (d->format == VM_DISK_FORMAT_RAW && p.type != IMAGE_RAW) {
+                /* The guest owns every byte of a raw disk, its first sector too. */
+                _cleanup_free_ char *conv = found < 0 ? convert_line(d->file, p.type) : NULL;
+                char fix[1200] = "";
+
+                if (found >= 0)
+                        snprintf(fix, sizeof fix, "; if it really is a %s image, say \"format\": \"%s\"",
+                                 image_type_name(p.type), format_name(found));
+                else if (conv)
+                        snprintf(fix, sizeof fix, "; if it really is a %s image, make a qcow2 of it: %s",
+                                 image_type_name(p.type), conv);
+                diag_at(c, line, col, where,
+                        "the VM file says format raw, but %s now starts with a %s header%s. A guest can "
+                        "write anything to its raw disk, so most likely the guest wrote this; qemuctl "
+                        "neither follows the header nor hands a %s image to a guest as raw bytes (keep "
+                        "\"format\": without it the header would decide). Check what is there with "
+                        "`qemu-img info -f raw %s` (the disk as raw) and `qemu-img info -f %s %s` (what "
+                        "the header claims; it opens no backing file)%s",
+                        d->file, image_type_name(p.type), names, image_type_name(p.type), d->file,
+                        image_type_name(p.type), d->file, fix);
+        } else if (found < 0) {
+                _cleanup_free_ char *conv = convert_line(d->file, p.type);
+
+                diag_at(c, line, col, where,
+                        "%s is a %s image (its header says so), which qemuctl does not open (%s) and never "
+                        "hands to a guest as raw bytes; make a qcow2 of it and point \"file\" at that: %s",
+                        d->file, image_type_name(p.type), refusal_reason(p.type),
+                        conv ? conv : "qemu-img convert -O qcow2 ...");
+        } else if (d->format != VM_DISK_FORMAT_AUTO && d->format != found) {
+                diag_at(c, line, col, where,
+                        "the VM file says format %s, but %s %s %s; fix \"format\" (or leave it out to use "
+                        "what the file is)",
+                        format_name(d->format), d->file, p.type == IMAGE_RAW ? "has no" : "is a",
+                        p.type == IMAGE_RAW ? "header of a known format, so it is raw"
+                                            : image_type_name(p.type));
+        } else if (p.backing) {
+                _cleanup_free_ char *out = converted_name(d->file);
+
+                diag_at(c, line, col, where,
+                        "%s's %s header names a backing file, \"%s\", that the VM file does not: qemuctl "
+                        "never lets an image's header choose a file for QEMU to open (a guest that can write "
+                        "this image could name any file on the host). If the disk was raw, its guest wrote "
+                        "this header: check with `qemu-img info -f raw %s`. If it is an overlay you made, "
+                        "make a standalone image of it (this reads the backing file): qemu-img convert -f "
+                        "%s -O qcow2 %s %s",
+                        d->file, image_type_name(p.type), p.backing, d->file, image_type_name(p.type),
+                        d->file, out ? out : "OUT.qcow2");
+        } else if (p.data_file) {
+                _cleanup_free_ char *out = converted_name(d->file);
+
+                diag_at(c, line, col, where,
+                        "%s's qcow2 header names an external data file%s%s%s, that the VM file does not: "
+                        "qemuctl never lets an image's header choose a file for QEMU to open. Make a "
+                        "self-contained image of it (this reads the data file): qemu-img convert -f qcow2 "
+                        "-O qcow2 %s %s",
+                        d->file, *p.data_file ? ", \"" : " (without a name)", p.data_file,
+                        *p.data_file ? "\"" : "", d->file, out ? out : "OUT.qcow2");
+        } else {
+                *format = found;
+        }
+        image_probe_done(&p);
+}
+
 static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats, enum vm_disk_format *bformats,
                         unsigned char *block, struct spec_ctx *c, struct spec_ctx *notes)
 {
-        for (size_t i = 0; i < spec->n_disks; i++) {
-                const struct vm_disk *d = &spec->disks[i];
-                bool cd = d->media == VM_DISK_MEDIA_CDROM;
-                struct image_probe p = {};
-                struct qc_err e = {};
-                char p_file[48], p_format[48], size[32];
-                /* a problem with what the image is belongs to "format" when the file says one */
-                bool fmt_given = d->format != VM_DISK_FORMAT_AUTO;
-                unsigned line = fmt_given ? d->format_line : d->file_line, col = fmt_given ? d->format_col : d->file_col;
-                const char *where = fmt_given ? p_format : p_file;
-                enum vm_disk_format found;
-                char names[1200];
-
-                snprintf(p_file, sizeof p_file, "disks[%zu].file", i);
-                snprintf(p_format, sizeof p_format, "disks[%zu].format", i);
-                formats[i] = d->format;
-                bformats[i] = d->backing_format;
-                block[i] = 0;
-                if (d->backing && (bformats[i] = check_base(d, i, c)) < 0)
-                        continue;
-                if (!d->file) {
-                        diag_at(c, d->file_line, d->file_col, p_file, "no file");
-                        continue;
-                }
-                if (image_probe(d->file, &p, &e) < 0) {
-                        if (e.code == EINVAL)
-                                diag_at(c, d->file_line, d->file_col, p_file, "%s", e.msg);
-                        else
-                                diag_at(c, d->file_line, d->file_col, p_file, "cannot read the image: %s", e.msg);
-                        continue;
-                }
-                if (p.missing) {
-                        if (cd)
-                                diag_at(c, d->file_line, d->file_col, p_file,
-                                        "CD-ROM image %s does not exist (a CD-ROM is never created: point \"file\" "
-                                        "at the ISO)",
-                                        d->file);
-                        else if (!d->create && !d->backing)
-                                diag_at(c, d->file_line, d->file_col, p_file,
-                                        "%s does not exist; create it, or add \"create\": \"20G\" to have qemuctl "
-                                        "make it",
-                                        d->file);
-                        else {
-                                /* a new image is qcow2 unless the file says otherwise */
-                                formats[i] = d->format == VM_DISK_FORMAT_AUTO ? VM_DISK_FORMAT_QCOW2 : d->format;
-                                if (d->backing && formats[i] != VM_DISK_FORMAT_QCOW2)
-                                        diag_at(c, d->format_line, d->format_col, p_format,
-                                                "a disk with a base image (\"backing\") is a qcow2 overlay; drop "
-                                                "\"format\" or say \"qcow2\"");
-                                else if (notes && d->backing)
-                                        diag_at(notes, d->file_line, d->file_col, p_file,
-                                                "%s does not exist; start will create it (qcow2 overlay of %s, %s)",
-                                                d->file, d->backing, format_name(bformats[i]));
-                                else if (notes) {
-                                        format_size(d->create, size, sizeof size);
-                                        diag_at(notes, d->file_line, d->file_col, p_file,
-                                                "%s does not exist; start will create it (%s, %s)", d->file,
-                                                format_name(formats[i]), size);
-                                }
-                        }
-                        continue;
-                }
-                block[i] = (unsigned char)(p.block_device | p.cdrom_drive << 1);
-                if (d->backing) {
-                        if (check_overlay(d, &p, i, c) == 0)
-                                formats[i] = VM_DISK_FORMAT_QCOW2;
-                        image_probe_done(&p);
-                        continue;
-                }
-                found = image_type_format(p.type);
-                header_names(&p, names, sizeof names);
-                if (d->format == VM_DISK_FORMAT_RAW && p.type != IMAGE_RAW) {
-                        /* The guest owns every byte of a raw disk, its first sector too. */
-                        _cleanup_free_ char *conv = found < 0 ? convert_line(d->file, p.type) : NULL;
-                        char fix[1200] = "";
-
-                        if (found >= 0)
-                                snprintf(fix, sizeof fix, "; if it really is a %s image, say \"format\": \"%s\"",
-                                         image_type_name(p.type), format_name(found));
-                        else if (conv)
-                                snprintf(fix, sizeof fix, "; if it really is a %s image, make a qcow2 of it: %s",
-                                         image_type_name(p.type), conv);
-                        diag_at(c, line, col, where,
-                                "the VM file says format raw, but %s now starts with a %s header%s. A guest can "
-                                "write anything to its raw disk, so most likely the guest wrote this; qemuctl "
-                                "neither follows the header nor hands a %s image to a guest as raw bytes (keep "
-                                "\"format\": without it the header would decide). Check what is there with "
-                                "`qemu-img info -f raw %s` (the disk as raw) and `qemu-img info -f %s %s` (what "
-                                "the header claims; it opens no backing file)%s",
-                                d->file, image_type_name(p.type), names, image_type_name(p.type), d->file,
-                                image_type_name(p.type), d->file, fix);
-                } else if (found < 0) {
-                        _cleanup_free_ char *conv = convert_line(d->file, p.type);
-
-                        diag_at(c, line, col, where,
-                                "%s is a %s image (its header says so), which qemuctl does not open (%s) and never "
-                                "hands to a guest as raw bytes; make a qcow2 of it and point \"file\" at that: %s",
-                                d->file, image_type_name(p.type), refusal_reason(p.type),
-                                conv ? conv : "qemu-img convert -O qcow2 ...");
-                } else if (d->format != VM_DISK_FORMAT_AUTO && d->format != found) {
-                        diag_at(c, line, col, where,
-                                "the VM file says format %s, but %s %s %s; fix \"format\" (or leave it out to use "
-                                "what the file is)",
-                                format_name(d->format), d->file, p.type == IMAGE_RAW ? "has no" : "is a",
-                                p.type == IMAGE_RAW ? "header of a known format, so it is raw"
-                                                    : image_type_name(p.type));
-                } else if (p.backing) {
-                        _cleanup_free_ char *out = converted_name(d->file);
-
-                        diag_at(c, line, col, where,
-                                "%s's %s header names a backing file, \"%s\", that the VM file does not: qemuctl "
-                                "never lets an image's header choose a file for QEMU to open (a guest that can write "
-                                "this image could name any file on the host). If the disk was raw, its guest wrote "
-                                "this header: check with `qemu-img info -f raw %s`. If it is an overlay you made, "
-                                "make a standalone image of it (this reads the backing file): qemu-img convert -f "
-                                "%s -O qcow2 %s %s",
-                                d->file, image_type_name(p.type), p.backing, d->file, image_type_name(p.type),
-                                d->file, out ? out : "OUT.qcow2");
-                } else if (p.data_file) {
-                        _cleanup_free_ char *out = converted_name(d->file);
-
-                        diag_at(c, line, col, where,
-                                "%s's qcow2 header names an external data file%s%s%s, that the VM file does not: "
-                                "qemuctl never lets an image's header choose a file for QEMU to open. Make a "
-                                "self-contained image of it (this reads the data file): qemu-img convert -f qcow2 "
-                                "-O qcow2 %s %s",
-                                d->file, *p.data_file ? ", \"" : " (without a name)", p.data_file,
-                                *p.data_file ? "\"" : "", d->file, out ? out : "OUT.qcow2");
-                } else {
-                        formats[i] = found;
-                }
-                image_probe_done(&p);
-        }
+        for (size_t i = 0; i < spec->n_disks; i++)
+                check_disk(&spec->disks[i], i, &formats[i], &bformats[i], &block[i], c, notes);
 }
 
 int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struct spec_diags *notes,
@@ -501,6 +506,44 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
         return 0;
 }
 
+/* Every problem in d, in file order, on one line, as EINVAL; frees d. */
+static int diags_err(struct spec_diags *d, struct qc_err *err)
+{
+        char msg[QC_ERR_MSG_MAX] = "";
+        size_t len = 0;
+
+        for (size_t i = 0; i < d->n && len < sizeof msg; i++) {
+                int w = snprintf(msg + len, sizeof msg - len, "%s%s: %s", i ? "; " : "", d->v[i].path, d->v[i].msg);
+                if (w < 0)
+                        break;
+                len += (size_t)w;
+        }
+        spec_diags_done(d);
+        return qc_err_set(err, EINVAL, "%s", msg);
+}
+
+int spec_resolve_medium(struct vm_disk *d, size_t idx, struct qc_err *err)
+{
+        struct spec_diags diags = {};
+        struct spec_ctx c = { .diags = &diags };
+        enum vm_disk_format format, bformat;
+        unsigned char block;
+
+        if (d->media != VM_DISK_MEDIA_CDROM || d->backing || !d->file)
+                return qc_err_set(err, EINVAL, "disks[%zu]: not a CD-ROM medium", idx);
+        check_disk(d, idx, &format, &bformat, &block, &c, NULL);
+        if (c.oom) {
+                spec_diags_done(&diags);
+                return qc_err_sys(err, ENOMEM, "disks[%zu]", idx);
+        }
+        if (diags.n > 0)
+                return diags_err(&diags, err);
+        d->format = format;
+        d->block_device = block & 1;
+        d->cdrom_drive = block & 2;
+        return 0;
+}
+
 int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err)
 {
         _cleanup_free_ enum vm_disk_format *formats = calloc(spec->n_disks + 1, sizeof *formats);
@@ -516,21 +559,8 @@ int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err 
                 spec_diags_done(&d);
                 return qc_err_sys(err, ENOMEM, "disks");
         }
-        if (d.n > 0) {
-                /* every problem, in file order, on one line */
-                char msg[QC_ERR_MSG_MAX] = "";
-                size_t len = 0;
-
-                for (size_t i = 0; i < d.n && len < sizeof msg; i++) {
-                        int w = snprintf(msg + len, sizeof msg - len, "%s%s: %s", i ? "; " : "", d.v[i].path,
-                                         d.v[i].msg);
-                        if (w < 0)
-                                break;
-                        len += (size_t)w;
-                }
-                spec_diags_done(&d);
-                return qc_err_set(err, EINVAL, "%s", msg);
-        }
+        if (d.n > 0)
+                return diags_err(&d, err);
         for (size_t i = 0; i < spec->n_disks; i++) {
                 const struct vm_disk *disk = &spec->disks[i];
 

@@ -176,6 +176,7 @@ SPEC_GATE(gate_boot_initrd);
 SPEC_CHECK(check_boot_initrd);
 SPEC_GATE(gate_boot_cmdline);
 SPEC_CHECK(check_boot_order);
+SPEC_CHECK(check_boot_once);
 SPEC_PARSE(parse_display);
 SPEC_DUMP(dump_display);
 SPEC_CHECK(check_vnc);

@@ -153,8 +153,14 @@ void finish_disk(struct spec_ctx *c, const struct jt *d, const char *p, struct v
                 _cleanup_free_ char *pp = path_key(c, p, "backing");
                 diag(c, n_backing, pp, "a cdrom has no overlay; drop \"backing\" or use \"media\": \"disk\"");
         }
-        if (dst->media != VM_DISK_MEDIA_CDROM)
+        if (dst->media != VM_DISK_MEDIA_CDROM) {
+                if (!jt_get(d, "file")) {
+                        _cleanup_free_ char *pp = path_key(c, p, "file");
+                        diag(c, d, pp, "missing; every disk needs an image \"file\" (relative paths are from the VM "
+                                       "file's directory); only a cdrom may be an empty drive");
+                }
                 return;
+        }
         /* QEMU refuses readonly=off for a CD-ROM */
         if (n_ro && n_ro->type == JT_BOOL && !n_ro->b) {
                 _cleanup_free_ char *pp = path_key(c, p, "readonly");
@@ -329,9 +335,8 @@ bool gate_boot_cmdline(struct spec_ctx *c, const struct jt *obj, const struct jt
         return false;
 }
 
-bool check_boot_order(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+static bool boot_devices_ok(struct spec_ctx *c, const struct jt *n, const char *path, const char *o)
 {
-        const char *o = s->boot.order;
         bool bad = !o[0] || strspn(o, "acdn") != strlen(o);
         char q[64];
 
@@ -344,6 +349,16 @@ bool check_boot_order(struct spec_ctx *c, const struct jt *n, const char *path, 
              "expected boot devices as letters, each once: c = disk, d = cdrom, n = network, a = floppy (like \"cd\"); got %s",
              q);
         return false;
+}
+
+bool check_boot_order(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        return boot_devices_ok(c, n, path, s->boot.order);
+}
+
+bool check_boot_once(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        return boot_devices_ok(c, n, path, s->boot.once);
 }
 
 /* VNC: "[host]:display", display 0..99 (port 5900 + display) */

@@ -207,6 +207,7 @@ struct vm_spec {
         struct {
                 char *kernel, *initrd, *cmdline; /* paths resolved against the file's dir */
                 char *order;                     /* e.g. "cd", NULL = default */
+                char *once;                      /* the first boot only, e.g. "d"; NULL = none */
         } boot;
 
         /* cloud-init NoCloud documents: the text itself (a value with a
@@ -322,3 +323,8 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
  * one of them. With create_missing, a missing image with "create" set is made
  * with `qemu-img create` (never overwrites). */
 int spec_resolve_disks(struct vm_spec *spec, bool create_missing, struct qc_err *err);
+/* The same checks for a new medium of CD-ROM disks[idx] (d->file set, an
+ * absolute path; d->format AUTO or what the user said): AUTO becomes what the
+ * header says, a header naming a backing or data file is refused. -1 with
+ * err EINVAL naming every problem (as disks[idx].file / .format). */
+int spec_resolve_medium(struct vm_disk *d, size_t idx, struct qc_err *err);

@@ -204,3 +204,15 @@ int qmp_hmp(struct qmp *q, const char *command_line, char **ret_output, struct q
 /* Raw, as text: a JSON command object (or just a command name) in, the whole
  * reply object out as compact JSON. An error reply is not a failure here. */
 int qmp_execute_json(struct qmp *q, const char *command_json, char **ret_reply_json, struct qc_err *err);
+
+/* ---- removable media (qmp-block.c) ---- */
+/* id: the device's id (qdev), e.g. "disk1". force: open even when the guest
+ * locked the tray (it is told, and the tray opens at once). */
+int qmp_blockdev_open_tray(struct qmp *q, const char *id, bool force, struct qc_err *err);
+int qmp_blockdev_close_tray(struct qmp *q, const char *id, struct qc_err *err);
+/* The tray must be open; a drive without a medium is left as it is. */
+int qmp_blockdev_remove_medium(struct qmp *q, const char *id, struct qc_err *err);
+int qmp_blockdev_insert_medium(struct qmp *q, const char *id, const char *node_name, struct qc_err *err);
+/* node (taken): blockdev-add's arguments. */
+int qmp_blockdev_add(struct qmp *q, json_object *node, struct qc_err *err);
+int qmp_blockdev_del(struct qmp *q, const char *node_name, struct qc_err *err);

@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -160,6 +160,12 @@ _qemuctl()
                 opts='--json --lock-timeout --help'
                 optkind[--lock-timeout]=none
                 args='name none' ;;
+        change-media)
+                opts='--lock-timeout --eject --insert --update --force --format --help'
+                optkind[--lock-timeout]=none
+                optkind[--format]=choice
+                optchoices[--format]='auto raw qcow2 qed vdi vhdx vpc parallels'
+                args='name none file' ;;
         memtune)
                 opts='--json --lock-timeout --hard-limit --soft-limit --swap-hard-limit --min-guarantee --help'
                 optkind[--lock-timeout]=none
