@@ -30,6 +30,30 @@ int qmp_quit(struct qmp *q, struct qc_err *err);
 /* *ret is NULL when the VM has no -name. */
 int qmp_query_name(struct qmp *q, char **ret, struct qc_err *err);
 
+/* ---- migration (qmp-migrate.c) ---- */
+/* Hand fd to QEMU under name (SCM_RIGHTS; a unix socket monitor only). The
+ * name is the monitor's own: use it on the same connection ("fd:NAME"). */
+int qmp_getfd(struct qmp *q, int fd, const char *name, struct qc_err *err);
+int qmp_closefd(struct qmp *q, const char *name, struct qc_err *err);
+/* Start the outgoing stream ("fd:NAME", "tcp:HOST:PORT", ...); returns at
+ * once: follow it with qmp_query_migrate or MIGRATION events. */
+int qmp_migrate(struct qmp *q, const char *uri, struct qc_err *err);
+/* The incoming stream of a QEMU started with -incoming defer. */
+int qmp_migrate_incoming(struct qmp *q, const char *uri, struct qc_err *err);
+int qmp_migrate_cancel(struct qmp *q, struct qc_err *err);
+int qmp_migrate_set_capability(struct qmp *q, const char *capability, bool state, struct qc_err *err);
+/* max-bandwidth (bytes/s) of the outgoing stream; QEMU's default is 32 MiB/s */
+int qmp_migrate_max_bandwidth(struct qmp *q, uint64_t *ret, struct qc_err *err);
+int qmp_migrate_set_max_bandwidth(struct qmp *q, uint64_t bytes_per_s, struct qc_err *err);
+struct qmp_migrate_info {
+        char *status;     /* "none" (never started), "setup", "active", "device", "completed", "failed", "cancelled", ... */
+        char *error_desc; /* with "failed", when QEMU says why; else NULL */
+        uint64_t transferred, total, remaining; /* RAM bytes; 0 when not given */
+        int64_t total_time_ms;                  /* -1 when not given */
+};
+void qmp_migrate_info_done(struct qmp_migrate_info *m);
+int qmp_query_migrate(struct qmp *q, struct qmp_migrate_info *ret, struct qc_err *err);
+
 /* ---- CPUs (qmp-cpu.c) ---- */
 /* Topology properties of a CPU slot; -1 = not given by QEMU. */
 struct qmp_cpu_props {

@@ -26,6 +26,9 @@ struct qmp {
         int64_t abandoned[QMP_ABANDONED_MAX];
         size_t n_abandoned;
         bool closed;  /* peer sent EOF */
+        /* an fd to send with the next command's first byte (SCM_RIGHTS;
+         * qmp_execute_fd), or -1 = none; set only around one transact */
+        int send_fd;
         char **commands; /* query-commands cache (qmp_has_command), sorted */
         size_t n_commands;
 };

@@ -242,6 +242,42 @@ int qmp_reply_error(json_object *reply, const char *cmd, const char *note, struc
         return qc_err_set(err, class_errno(c), "%s: %s: %s%s", cmd, c, d, note);
 }
 
+/* The command's first byte with fd attached (SCM_RIGHTS): QEMU takes the
+ * fd with the bytes it arrived with (getfd, add-fd). */
+static int send_with_fd(struct qmp *q, const char *line, int fd, int64_t deadline, const char *name,
+                        struct qc_err *err)
+{
+        union {
+                char buf[CMSG_SPACE(sizeof(int))];
+                struct cmsghdr align;
+        } u;
+        struct iovec iov = { .iov_base = (void *)line, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = u.buf, .msg_controllen = sizeof u.buf };
+        struct cmsghdr *c;
+
+        memset(&u, 0, sizeof u);
+        c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        for (;;) {
+                struct pollfd pfd = { .fd = q->fd, .events = POLLOUT };
+                ssize_t n = sendmsg(q->fd, &mh, MSG_NOSIGNAL);
+
+                if (n == 1)
+                        return 0;
+                if (n < 0 && errno == EINTR)
+                        continue;
+                if (n < 0 && errno == ENOTSOCK)
+                        return qc_err_set(err, ENOTSOCK, "%s: an fd can be passed only over a unix socket", name);
+                if (n < 0 && errno != EAGAIN)
+                        return qc_err_sys(err, errno, "send %s with its fd", name);
+                if (poll(&pfd, 1, qmp_remaining(deadline)) == 0)
+                        return qc_err_set(err, ETIMEDOUT, "could not send %s within %d ms", name, q->timeout_ms);
+        }
+}
+
 /* Send cmd (an object with "execute") with a fresh id and wait for its reply.
  * Events met on the way are queued. */
 static int transact(struct qmp *q, json_object *cmd, const char *name, json_object **ret_reply, struct qc_err *err)
@@ -260,8 +296,14 @@ static int transact(struct qmp *q, json_object *cmd, const char *name, json_obje
                 return qc_err_set(err, ENOMEM, "%s: out of memory", name);
         memcpy(line, s, len);
         memcpy(line + len, "\r\n", 3);
-        if (qmp_send_all(q->fd, line, len + 2, deadline, q->timeout_ms, name, err) < 0)
+        if (q->send_fd >= 0) {
+                if (send_with_fd(q, line, q->send_fd, deadline, name, err) < 0)
+                        return -1;
+                if (qmp_send_all(q->fd, line + 1, len + 1, deadline, q->timeout_ms, name, err) < 0)
+                        return -1;
+        } else if (qmp_send_all(q->fd, line, len + 2, deadline, q->timeout_ms, name, err) < 0) {
                 return -1;
+        }
         snprintf(what, sizeof what, "the reply to %s", name);
         for (;;) {
                 _cleanup_json_ json_object *msg = NULL;
@@ -315,6 +357,21 @@ int qmp_execute_raw(struct qmp *q, json_object *cmd, json_object **ret_reply, st
             !json_object_is_type(name, json_type_string))
                 return qc_err_set(err, EINVAL, "a command is an object with a string \"execute\"");
         return transact(q, c, json_object_get_string(name), ret_reply, err);
+}
+
+int qmp_execute_fd(struct qmp *q, const char *cmd, json_object *args, int fd, json_object **ret,
+                   struct qc_err *err)
+{
+        int r;
+
+        if (fd < 0) {
+                json_object_put(args);
+                return qc_err_set(err, EBADF, "%s: no fd to pass", cmd);
+        }
+        q->send_fd = fd;
+        r = qmp_execute(q, cmd, args, ret, err);
+        q->send_fd = -1;
+        return r;
 }
 
 int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err)
@@ -472,6 +529,7 @@ static int open_fd(int fd, int timeout_ms, int64_t deadline, struct qmp **ret, s
                 return qc_err_set(err, ENOMEM, "out of memory");
         }
         q->fd = fd;
+        q->send_fd = -1;
         q->timeout_ms = timeout_ms;
         if (qmp_stream_init(&q->in, QMP_MAX_LINE) < 0)
                 return qc_err_set(err, ENOMEM, "out of memory");

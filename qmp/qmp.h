@@ -56,6 +56,10 @@ bool qmp_version_at_least(const struct qmp *q, int major, int minor);
  * dropped and the wait fails with ENOBUFS (a late reply to that command is
  * discarded). The queued events stay; read them and go on. */
 int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err);
+/* The same, with fd passed along (SCM_RIGHTS on the command's first byte;
+ * a unix socket only: ENOTSOCK otherwise): getfd, add-fd. fd stays ours. */
+int qmp_execute_fd(struct qmp *q, const char *cmd, json_object *args, int fd, json_object **ret,
+                   struct qc_err *err);
 /* Raw: a whole command object in ({"execute":..., "arguments":...}; taken;
  * any "id" in it is replaced by the connection's own), the whole reply
  * object out ({"return":...} or {"error":...}); an error reply is not a
