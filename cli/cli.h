@@ -154,6 +154,7 @@ int cmd_validate(int argc, char **argv); /* cli/vmfile.c */
 int cmd_cmdline(int argc, char **argv);  /* cli/cmdline.c */
 /* cli/lifecycle.c, cli/run.c, cli/info.c, cli/watch.c */
 int cmd_start(int argc, char **argv);
+int cmd_save(int argc, char **argv);   /* cli/save.c */
 int cmd_stop(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_pause(int argc, char **argv);

@@ -17,6 +17,10 @@
 #include "launcher/handle.h"
 #include "launcher/ports.h"
 #include "launcher/state.h"
+#include "launcher/spec-diff.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
 #include "qmp/qmp-commands.h"
 
 void launch_done(struct launch *l)
@@ -29,7 +33,10 @@ void launch_done(struct launch *l)
         strv_free(l->argv);
         if (l->lock_fd >= 0)
                 close(l->lock_fd);
-        *l = (struct launch){ .lock_fd = -1 };
+        if (l->restore_fd >= 0)
+                close(l->restore_fd);
+        savefile_done(&l->save);
+        *l = (struct launch){ .lock_fd = -1, .restore_fd = -1 };
 }
 
 static int pass_one(struct launch *l, const char *dir, const char *file, bool socket)
@@ -158,6 +165,7 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
                 .n_pass = l->n_pass,
                 .privs = &l->placement.privs,
                 .keep_fd = l->lock_fd,
+                .incoming = l->restore_fd >= 0 ? &l->incoming : NULL,
         };
 }
 
@@ -172,10 +180,104 @@ int cli_print_diags(const char *verb, const char *file, struct spec_diags *diags
         return CLI_EXIT_FAIL;
 }
 
+static void spec_freep(struct vm_spec **s)
+{
+        spec_free(*s);
+}
+
+/* A restore's checks before anything is created: the VM file against the
+ * saved one, the read-only disks against their size at the save. Returns 0
+ * or an exit code (printed). */
+static int restore_check(const char *verb, const char *save_path, const char *file, const struct launch *l)
+{
+        const struct savefile *sf = &l->save;
+        struct spec_diags diags = { 0 };
+        _cleanup_(spec_freep) struct vm_spec *saved = NULL;
+        _cleanup_strv_free_ char **diff = NULL;
+        struct qc_err err = { 0 };
+
+        if (spec_parse(sf->path ? sf->path : save_path, sf->spec, strlen(sf->spec), &saved, &diags, &err) < 0) {
+                spec_diags_done(&diags);
+                return cli_failf(verb, "%s: the VM file saved in it does not parse: %s", save_path, err.msg);
+        }
+        spec_diags_done(&diags);
+        if (spec_restore_diff(saved, l->spec, &diff, &err) < 0)
+                return cli_fail(verb, &err);
+        if (diff[0]) {
+                fprintf(stderr,
+                        "qemuctl: %s: %s: the VM file differs from the saved VM in what QEMU requires to be the "
+                        "same:\n",
+                        verb, l->spec->path ? l->spec->path : "VM file");
+                for (size_t i = 0; diff[i]; i++)
+                        fprintf(stderr, "  %s\n", diff[i]);
+                fprintf(stderr, "qemuctl: %s: restore with the VM file as saved (leave FILE out), or change FILE "
+                                "back\n",
+                        verb);
+                return CLI_EXIT_FAIL;
+        }
+        for (size_t i = 0; i < sf->n_disks; i++) {
+                const struct savefile_disk *d = &sf->disks[i];
+                struct stat st;
+
+                if (d->index >= l->spec->n_disks)
+                        return cli_failf(verb, "%s names disks[%u], which the VM file does not have", save_path,
+                                         d->index);
+                /* the saved VM file names the saved VM's own images */
+                if (d->captured && !file && strcmp(l->spec->name, sf->name) != 0 &&
+                    strcmp(l->spec->disks[d->index].file, d->file) == 0)
+                        return cli_failf(verb,
+                                         "restoring `%s` as `%s` would write its disks[%u] over `%s`'s (%s): give "
+                                         "the VM file too, with {name} in its disk paths, or --set "
+                                         "disks[%u].file=...",
+                                         sf->name, l->spec->name, d->index, sf->name, d->file, d->index);
+                if (d->captured)
+                        continue;
+                const char *f = l->spec->disks[d->index].file;
+                if (stat(f, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size != d->size)
+                        return cli_failf(verb,
+                                         "disks[%u] (%s) is %llu bytes, but was %llu when the VM was saved: the "
+                                         "guest's memory may hold its old contents; restore with the image as it "
+                                         "was",
+                                         d->index, f, (unsigned long long)st.st_size, (unsigned long long)d->size);
+        }
+        return 0;
+}
+
+/* The disks captured at the save, back over the VM file's disks (the state
+ * dir's lock is held: no QEMU of this name runs). */
+static int restore_disks(struct launch *l, struct qc_err *err)
+{
+        for (size_t i = 0; i < l->save.n_disks; i++) {
+                const struct savefile_disk *d = &l->save.disks[i];
+
+                if (d->captured &&
+                    savefile_extract(l->restore_fd, d->offset, d->length, l->spec->disks[d->index].file, d->mode,
+                                     err) < 0)
+                        return qc_err_wrap(err, "disks[%u]", d->index), -1;
+        }
+        return 0;
+}
+
+static int prepare(const char *verb, const char *file, const char *save_path, const struct spec_overrides *ov,
+                   enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms, struct launch *ret);
+
 int launch_prepare(const char *verb, const char *file, const struct spec_overrides *ov, enum cmdline_serial serial,
                    const char *serial_file, int lock_timeout_ms, struct launch *ret)
 {
-        struct launch l = { .lock_fd = -1 };
+        return prepare(verb, file, NULL, ov, serial, serial_file, lock_timeout_ms, ret);
+}
+
+int launch_prepare_restore(const char *verb, const char *save, const char *file, const struct spec_overrides *ov,
+                           enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms,
+                           struct launch *ret)
+{
+        return prepare(verb, file, save, ov, serial, serial_file, lock_timeout_ms, ret);
+}
+
+static int prepare(const char *verb, const char *file, const char *save_path, const struct spec_overrides *ov,
+                   enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms, struct launch *ret)
+{
+        struct launch l = { .lock_fd = -1, .restore_fd = -1 };
         struct spec_diags diags = { 0 };
         struct cmdline_ctx ctx;
         struct qc_err err = { 0 };
@@ -185,13 +287,34 @@ int launch_prepare(const char *verb, const char *file, const struct spec_overrid
 
         /* the supervisor runs in /: relative paths in the VM file must
          * resolve against the file's directory, so give the spec an absolute path */
-        _cleanup_free_ char *abs = realpath(file, NULL);
-        rc = spec_load_with(abs ? abs : file, ov, &l.spec, &diags, &err);
-        if (rc < 0 && diags.n)
-                return cli_print_diags(verb, file, &diags);
+        if (save_path) {
+                l.restore_fd = open(save_path, O_RDONLY | O_CLOEXEC);
+                if (l.restore_fd < 0)
+                        return cli_failf(verb, "open %s: %s", save_path, strerror(errno));
+                if (savefile_read(l.restore_fd, &l.save, &err) < 0) {
+                        launch_done(&l);
+                        return cli_failf(verb, "%s: %s", save_path, err.msg);
+                }
+        }
+        _cleanup_free_ char *abs = file ? realpath(file, NULL) : NULL;
+        if (file)
+                rc = spec_load_with(abs ? abs : file, ov, &l.spec, &diags, &err);
+        else /* the VM as it was saved */
+                rc = spec_parse_with(l.save.path ? l.save.path : save_path, l.save.spec, strlen(l.save.spec), ov,
+                                     &l.spec, &diags, &err);
+        if (rc < 0 && diags.n) {
+                launch_done(&l);
+                return cli_print_diags(verb, file ? file : save_path, &diags);
+        }
         spec_diags_done(&diags);
-        if (rc < 0)
+        if (rc < 0) {
+                launch_done(&l);
                 return cli_fail(verb, &err);
+        }
+        if (save_path && (rc = restore_check(verb, save_path, file, &l))) {
+                launch_done(&l);
+                return rc;
+        }
         /* image problems (missing file, header contradicting "format") in the
          * same FILE:LINE:COL form as validate, before anything is created */
         rc = spec_check_disks(l.spec, &diags, NULL, &err);
@@ -235,7 +358,7 @@ int launch_prepare(const char *verb, const char *file, const struct spec_overrid
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
-        if (spec_resolve_disks(l.spec, true, &err) < 0 ||
+        if ((save_path && restore_disks(&l, &err) < 0) || spec_resolve_disks(l.spec, true, &err) < 0 ||
             (cloud_init_wanted(l.spec) && cloud_init_seed(l.spec, l.rundir, &err) < 0) ||
             vm_write_spec(l.rundir, l.spec, &err) < 0) {
                 launch_done(&l);
@@ -243,6 +366,14 @@ int launch_prepare(const char *verb, const char *file, const struct spec_overrid
         }
         cmdline_ctx_default(&ctx, l.spec, l.rundir);
         ctx.accel = accel;
+        ctx.incoming = save_path != NULL;
+        if (save_path) {
+                l.incoming = (struct migration_incoming){ .fd = l.restore_fd };
+                if (lseek(l.restore_fd, (off_t)l.save.stream_offset, SEEK_SET) < 0) {
+                        launch_done(&l);
+                        return cli_failf(verb, "seek in %s: %s", save_path, strerror(errno));
+                }
+        }
         ctx.serial = serial;
         ctx.serial_file = serial_file;
         if (ctx.serial != CMDLINE_SERIAL_SPEC)
@@ -257,5 +388,7 @@ int launch_prepare(const char *verb, const char *file, const struct spec_overrid
                 return cli_fail(verb, &err);
         }
         *ret = l;
+        /* the incoming stream's fd moved with l */
+        ret->incoming.fd = ret->restore_fd;
         return 0;
 }

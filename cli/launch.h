@@ -4,6 +4,8 @@
 
 #include "launcher/cmdline.h"
 #include "launcher/launch-placement.h"
+#include "launcher/migration.h"
+#include "launcher/savefile.h"
 #include "launcher/spec.h"
 #include "launcher/supervisor.h"
 
@@ -15,6 +17,10 @@ struct launch {
         struct launch_placement placement;        /* checked before anything was created */
         struct supervisor_pass pass[6];   /* QEMU's sockets and log as fds (another user's QEMU) */
         size_t n_pass;
+        /* --restore: the save file (its stream goes to QEMU by getfd), -1 = boot */
+        int restore_fd;
+        struct savefile save;
+        struct migration_incoming incoming;
 };
 
 /* Load and validate FILE with the changes ov (--set, --name; may be NULL) (printing every problem), resolve accel (accel
@@ -24,6 +30,17 @@ struct launch {
  * the argv with serial as given. Returns 0 or an exit code (already printed). */
 int launch_prepare(const char *verb, const char *file, const struct spec_overrides *ov, enum cmdline_serial serial,
                    const char *serial_file, int lock_timeout_ms, struct launch *ret);
+/* The same for `--restore SAVE [FILE]`: the VM that SAVE (`qemuctl save`,
+ * launcher/savefile.h) holds, as FILE describes it or, without FILE, as it
+ * was saved (ov applies to either: --name restores a copy under another
+ * name). A VM that differs in what QEMU requires identical is refused with
+ * every difference (spec-diff.h); so is a read-only disk whose size
+ * changed. Once the state dir is ours, the disks captured at the save are
+ * written back over the VM's disks; the argv has -incoming defer and the
+ * supervisor feeds it the stream (launch_supervisor_opts). */
+int launch_prepare_restore(const char *verb, const char *save, const char *file, const struct spec_overrides *ov,
+                           enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms,
+                           struct launch *ret);
 void launch_done(struct launch *l);
 /* The supervisor's options for l: argv, state dir, the placement hooks,
  * QEMU's fds and identity (userdata = l). */

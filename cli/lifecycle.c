@@ -28,17 +28,23 @@ int cmd_start(int argc, char **argv)
         struct launch l;
         struct qc_err err = { 0 };
         _cleanup_(spec_overrides_done) struct spec_overrides ov = { 0 };
-        struct cli_opts o = { .overrides = &ov };
+        const char *restore = NULL;
+        struct cli_opts o = { .overrides = &ov, .on_opt = cli_opt_store, .ud = &restore };
         int rc = cli_parse_opts(verb, argc, argv, &o);
 
         if (rc >= 0)
                 return rc;
-        if (optind != argc - 1)
-                return cli_usage(verb, "expected one VM file or the name of a defined VM");
+        if (restore ? optind < argc - 1 : optind != argc - 1)
+                return cli_usage(verb, restore ? "expected at most one VM file or defined VM"
+                                               : "expected one VM file or the name of a defined VM");
         _cleanup_free_ char *file = NULL;
-        if ((rc = cli_vm_file(verb, argv[optind], &file)))
+        if (optind < argc && (rc = cli_vm_file(verb, argv[optind], &file)))
                 return rc;
-        rc = launch_prepare(verb, file, &ov, CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms, &l);
+        if (restore)
+                rc = launch_prepare_restore(verb, restore, file, &ov, CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms,
+                                            &l);
+        else
+                rc = launch_prepare(verb, file, &ov, CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms, &l);
         if (rc) /* run's 3 (QEMU would be refused) is start's 1, as when QEMU refuses */
                 return rc == RUN_EXIT_REFUSED ? CLI_EXIT_FAIL : rc;
         struct supervisor_opts so;
@@ -49,7 +55,10 @@ int cmd_start(int argc, char **argv)
                 launch_done(&l);
                 return CLI_EXIT_FAIL;
         }
-        printf("VM `%s` is running (state dir %s)\n", l.spec->name, l.rundir);
+        if (restore)
+                printf("VM `%s` is running, restored from %s (state dir %s)\n", l.spec->name, restore, l.rundir);
+        else
+                printf("VM `%s` is running (state dir %s)\n", l.spec->name, l.rundir);
         launch_done(&l);
         return CLI_EXIT_OK;
 }

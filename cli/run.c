@@ -27,6 +27,7 @@ struct run_opts {
         const char *serial_log;
         const char *exec;
         bool no_stdin;
+        const char *restore;
 };
 
 static int run_opt(const char *verb, int c, const char *arg, void *ud)
@@ -43,6 +44,10 @@ static int run_opt(const char *verb, int c, const char *arg, void *ud)
         }
         if (c == 'n') {
                 ro->no_stdin = true;
+                return -1;
+        }
+        if (c == 'r') {
+                ro->restore = arg;
                 return -1;
         }
         return cli_duration_opt(verb, "--stop-timeout", arg, false, &ro->stop_timeout_ms);
@@ -114,10 +119,11 @@ int cmd_run(int argc, char **argv)
         timeout = o.timeout_ms;
         stop_timeout = ro.stop_timeout_ms;
         serial_log = ro.serial_log;
-        if (optind != argc - 1)
-                return cli_usage(verb, "expected one VM file or the name of a defined VM");
+        if (ro.restore ? optind < argc - 1 : optind != argc - 1)
+                return cli_usage(verb, ro.restore ? "expected at most one VM file or defined VM"
+                                                  : "expected one VM file or the name of a defined VM");
         _cleanup_free_ char *file = NULL;
-        if ((rc = cli_vm_file(verb, argv[optind], &file)))
+        if (optind < argc && (rc = cli_vm_file(verb, argv[optind], &file)))
                 return rc;
         if (serial_log) {
                 /* QEMU runs with / as its cwd's equivalent for us: make it absolute */
@@ -139,16 +145,20 @@ int cmd_run(int argc, char **argv)
                 return CLI_EXIT_FAIL;
         /* with --exec, stdout is the command's: the console goes where start
          * puts it (serial.log in the state dir) unless --serial-log says */
-        rc = launch_prepare(verb, file, &ov,
-                            serial_abs ? CMDLINE_SERIAL_FILE : ro.exec ? CMDLINE_SERIAL_SPEC : CMDLINE_SERIAL_STDIO,
-                            serial_abs, cli_lock_timeout_ms, &l);
+        enum cmdline_serial serial = serial_abs ? CMDLINE_SERIAL_FILE
+                                     : ro.exec  ? CMDLINE_SERIAL_SPEC
+                                                : CMDLINE_SERIAL_STDIO;
+        if (ro.restore)
+                rc = launch_prepare_restore(verb, ro.restore, file, &ov, serial, serial_abs, cli_lock_timeout_ms, &l);
+        else
+                rc = launch_prepare(verb, file, &ov, serial, serial_abs, cli_lock_timeout_ms, &l);
         if (rc)
                 return rc;
         if (ro.exec && !l.spec->guest_agent) {
                 launch_done(&l);
                 return cli_failf(verb, "--exec runs the command through the guest agent: add \"guest_agent\": true "
                                        "to %s (and run qemu-ga in the guest)",
-                                 file);
+                                 file ? file : ro.restore);
         }
         if (serial_abs) {
                 /* `wait --for serial:` and others read RUNDIR/serial.log */

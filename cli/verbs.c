@@ -38,6 +38,8 @@ static const struct cli_pos args_name[] = { POS_NAME, {} };
 static const struct cli_pos args_file[] = { POS_FILE, {} };
 /* a VM file, or the name of a defined VM (cli_vm_file's rule) */
 static const struct cli_pos args_file_or_name[] = { { "FILE|NAME", CLI_ARG_FILE, 0 }, {} };
+/* start and run with --restore: the VM may come from the save alone */
+static const struct cli_pos args_file_or_name_opt[] = { { "FILE|NAME", CLI_ARG_FILE, CLI_POS_OPTIONAL }, {} };
 #define FILE_OR_NAME_NOTE                                                                       \
         "FILE|NAME: an argument with a / in it or ending in .json is a VM file; any other is\n" \
         "the name of a defined VM (qemuctl define), else a file of that name here.\n"
@@ -160,10 +162,39 @@ const struct verb cli_verbs[] = {
                         "\n"
                         "--name and --set start many VMs from one file: each its own name, state dir\n"
                         "and ports; a disk file with {name} in its path is each one's own (an overlay\n"
-                        "per job on one base).\n",
-                .opts = (const struct cli_opt[]){ OPT_SET, OPT_NAME, OPT_LOCK_TIMEOUT, {} },
-                .args = args_file_or_name,
+                        "per job on one base).\n"
+                        "\n"
+                        "With --restore SAVE (a file of `qemuctl save`): the guest goes on from where\n"
+                        "it was saved instead of booting. QEMU starts with -incoming defer, the\n"
+                        "supervisor hands it SAVE's migration stream as an fd, waits until it is\n"
+                        "loaded, then places and resumes it as a boot would. FILE may be left out (the\n"
+                        "VM as it was saved); a VM that differs in what QEMU requires to be the same\n"
+                        "(machine, CPUs, memory, devices, disks) is refused with every difference.\n"
+                        "The disks captured at the save are written back over the VM's disks first,\n"
+                        "so one save restores any number of times.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("restore", 'r', CLI_ARG_FILE, "SAVE", "go on from SAVE (qemuctl save) instead of booting; FILE is optional then"),
+                        OPT_SET, OPT_NAME, OPT_LOCK_TIMEOUT, {} },
+                .args = args_file_or_name_opt,
                 .notes = FILE_OR_NAME_NOTE,
+        },
+        {
+                .name = "save",
+                .fn = cmd_save,
+                .summary = "write a running VM's state to a file and end the VM (restore: start --restore)",
+                .description =
+                        "Write the running VM's state (memory, CPUs, devices) to FILE and end the VM,\n"
+                        "as virsh save does; `qemuctl start --restore FILE` goes on from there. The\n"
+                        "guest is paused, QEMU writes its migration stream into a file qemuctl opened\n"
+                        "(passed over QMP; QEMU's sandbox forbids exec:), the writable disks are\n"
+                        "copied into FILE while the guest is paused and its disks flushed, and FILE\n"
+                        "is renamed into place whole; only then is QEMU quit. On any failure the VM\n"
+                        "goes on as before and FILE is not written. A disk with \"snapshot\": true\n"
+                        "cannot be saved (its writes live in QEMU's temporary overlay, which ends\n"
+                        "with QEMU). The format: docs/DESIGN.md \"Save files\".\n",
+                .opts = opts_lock,
+                .args = (const struct cli_pos[]){ POS_NAME, POS_FILE, {} },
+                .notes = "Progress goes to stderr when it is a terminal.\n",
         },
         {
                 .name = "run",
@@ -187,13 +218,14 @@ const struct verb cli_verbs[] = {
                         OPT("stop-timeout", 's', CLI_ARG_DURATION, "S", "after the power button, wait this long before quit (default 10)"),
                         OPT("serial-log", 'o', CLI_ARG_FILE, "FILE", "write the serial console to FILE instead of stdout"),
                         OPT("exec", 'x', CLI_ARG_TEXT, "CMD", "once the guest agent answers, run CMD in the guest (sh -c), power off, and exit with CMD's status; the console goes to serial.log in the state dir (or --serial-log)"),
+                        OPT("restore", 'r', CLI_ARG_FILE, "SAVE", "go on from SAVE (qemuctl save) instead of booting, as start --restore; FILE is optional then"),
                         OPT("no-stdin", 'n', CLI_ARG_NONE, NULL, "with --exec: do not read stdin; CMD gets an empty one (as ssh -n)", .short_name = 'n'),
                         OPT_SET,
                         OPT_NAME,
                         OPT_LOCK_TIMEOUT,
                         {},
                 },
-                .args = args_file_or_name,
+                .args = args_file_or_name_opt,
                 .notes = "Ctrl-C or SIGTERM stop the VM the same way (power button, then quit).\n" FILE_OR_NAME_NOTE,
                 .exits = run_exits,
         },

@@ -563,6 +563,10 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
         add_small_devices(a, spec);
         if (ctx->paused)
                 qarg(a, "-S");
+        if (ctx->incoming) {
+                qarg(a, "-incoming");
+                qarg(a, "defer");
+        }
         for (size_t i = 0; spec->qemu.args && spec->qemu.args[i]; i++)
                 qarg(a, spec->qemu.args[i]);
 

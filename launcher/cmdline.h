@@ -17,6 +17,7 @@ enum cmdline_serial {
 struct cmdline_ctx {
         const char *rundir;   /* the VM's state dir: ctl.sock, events.sock, relay.sock, console.sock, qga.sock, serial.log */
         bool paused;          /* -S (start paused; the supervisor sends cont) */
+        bool incoming;        /* -incoming defer: the guest's state comes by migrate-incoming (launcher/migration.h) */
         enum cmdline_serial serial;
         const char *serial_file;
         enum vm_accel accel;  /* resolved accel (never AUTO); the spec's accel when not AUTO */

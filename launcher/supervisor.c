@@ -18,6 +18,7 @@
 #include "../common/io.h"
 #include "../qmp/qmp.h"
 #include "live-sync.h"
+#include "migration.h"
 #include "spawn.h"
 #include "supervisor-events.h"
 #include "stop.h"
@@ -483,6 +484,8 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
          * the events monitor */
         if (r == 0 && sup_private_sockets(o->rundir, err) < 0)
                 r = -1;
+        if (r == 0 && o->incoming && migration_incoming(s.q, o->incoming, err) < 0)
+                r = -1;
         if (r == 0 && o->pin_vcpus && o->pin_vcpus(s.q, s.pid, o->userdata, err) < 0)
                 r = -1;
         if (r == 0 && qmp_cont(s.q, err) < 0)
@@ -562,10 +565,10 @@ int supervisor_exit_code(const struct vm_record *r)
         return r->exit_status == 0 ? RUN_EXIT_POWEROFF : RUN_EXIT_CRASH;
 }
 
-static void close_all_but(int keep, int keep2)
+static void close_all_but(int keep, int keep2, int keep3)
 {
         for (int fd = 3; fd < 1024; fd++)
-                if (fd != keep && fd != keep2)
+                if (fd != keep && fd != keep2 && fd != keep3)
                         close(fd);
 }
 
@@ -598,8 +601,8 @@ int supervisor_start_detached(const struct supervisor_opts *o, struct qc_err *er
                         _exit(0);
                 /* the caller's fds stay with it, but for keep_fd: the VM's
                  * lock, held (one open file, shared with the caller) until
-                 * the place_vcpus hook has placed QEMU */
-                close_all_but(p[1], o->keep_fd);
+                 * the place_vcpus hook has placed QEMU; and the incoming stream */
+                close_all_but(p[1], o->keep_fd, o->incoming ? o->incoming->fd : -1);
                 null = open("/dev/null", O_RDWR | O_CLOEXEC);
                 if (null >= 0) {
                         dup2(null, 0);

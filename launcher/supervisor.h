@@ -15,6 +15,7 @@
 
 struct qmp;
 struct privs;
+struct migration_incoming;
 
 /* A file QEMU gets as an fd instead of opening it itself (see
  * cmdline_ctx.qmp_fd): socket = a listening unix socket at path, mode 0600
@@ -63,6 +64,13 @@ struct supervisor_opts {
         size_t n_pass;
         const struct privs *privs; /* QEMU's identity (spawn_opts.privs); NULL = ours */
         int keep_fd; /* the detached supervisor keeps this fd of the caller (the VM's lock, which start's place_vcpus hook closes); -1 = none */
+        /* Restore / the destination of a migration: QEMU's argv has
+         * `-incoming defer` (cmdline_ctx.incoming); once its monitor is up
+         * the supervisor feeds it this stream (migration_incoming) and waits
+         * for it to load, before the pin_vcpus hook and `cont`. A stream QEMU
+         * cannot load ends it: the record says FAILED with QEMU's words.
+         * The detached supervisor keeps incoming->fd too. NULL = boot. */
+        const struct migration_incoming *incoming;
 };
 
 /* Run the supervisor in this process until QEMU has exited. The end is in

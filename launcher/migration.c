@@ -1,0 +1,118 @@
+#include "migration.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../common/cleanup.h"
+#include "../common/io.h"
+#include "../qmp/qmp.h"
+
+#define INCOMING_FD_NAME "qemuctl-incoming"
+#define OUTGOING_FD_NAME "qemuctl-outgoing"
+
+static bool migration_done(json_object *ev, void *userdata)
+{
+        const char *st = qmp_member_string(qmp_event_data(ev), "status");
+
+        (void)userdata;
+        return st && (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0);
+}
+
+int migration_incoming(struct qmp *q, const struct migration_incoming *in, struct qc_err *err)
+{
+        _cleanup_free_ char *uri = NULL;
+        _cleanup_json_ json_object *ev = NULL;
+        int timeout = in->timeout_ms > 0 ? in->timeout_ms : 600 * 1000;
+        const char *st;
+
+        if (in->fd >= 0) {
+                if (qmp_getfd(q, in->fd, INCOMING_FD_NAME, err) < 0)
+                        return qc_err_wrap(err, "hand the incoming stream to QEMU"), -1;
+                uri = strdup("fd:" INCOMING_FD_NAME);
+        } else if (in->uri) {
+                uri = strdup(in->uri);
+        } else {
+                return qc_err_set(err, EINVAL, "an incoming migration needs an fd or a URI");
+        }
+        if (!uri)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        /* MIGRATION events tell the end without polling */
+        if (qmp_migrate_set_capability(q, "events", true, err) < 0 || qmp_migrate_incoming(q, uri, err) < 0)
+                return qc_err_wrap(err, "incoming migration from %s", in->fd >= 0 ? "the passed fd" : uri), -1;
+        struct qc_err e = { 0 };
+        if (qmp_wait_event(q, "MIGRATION", migration_done, NULL, timeout, &ev, &e) < 0) {
+                if (e.code == ETIMEDOUT)
+                        return qc_err_set(err, ETIMEDOUT, "the incoming state was not loaded within %d s",
+                                          timeout / 1000);
+                if (e.code == ECONNRESET || e.code == EPIPE)
+                        return qc_err_set(err, ECONNRESET, "QEMU could not load the incoming state and exited");
+                if (err)
+                        *err = e;
+                return -1;
+        }
+        st = qmp_member_string(qmp_event_data(ev), "status");
+        if (strcmp(st, "completed") != 0) {
+                struct qmp_migrate_info m = { 0 };
+                if (qmp_query_migrate(q, &m, NULL) == 0 && m.error_desc) {
+                        qc_err_set(err, EIO, "the incoming migration %s: %s", st, m.error_desc);
+                        qmp_migrate_info_done(&m);
+                        return -1;
+                }
+                qmp_migrate_info_done(&m);
+                return qc_err_set(err, EIO, "the incoming migration %s", st);
+        }
+        return 0;
+}
+
+int migration_outgoing_fd(struct qmp *q, int fd, migration_progress_fn progress, void *userdata,
+                          struct qc_err *err)
+{
+        uint64_t bandwidth = 0;
+        bool lifted = false;
+        int r = -1;
+
+        /* QEMU's default of 32 MiB/s is meant for a network shared with
+         * running guests; a file takes what the disk gives (libvirt lifts it
+         * for save too) */
+        if (qmp_migrate_max_bandwidth(q, &bandwidth, NULL) == 0 &&
+            qmp_migrate_set_max_bandwidth(q, (uint64_t)INT64_MAX, NULL) == 0)
+                lifted = true;
+        if (qmp_getfd(q, fd, OUTGOING_FD_NAME, err) < 0) {
+                qc_err_wrap(err, "hand the file to QEMU");
+                goto out;
+        }
+        if (qmp_migrate(q, "fd:" OUTGOING_FD_NAME, err) < 0) {
+                qmp_closefd(q, OUTGOING_FD_NAME, NULL);
+                goto out;
+        }
+        for (useconds_t nap = 1000;; nap = nap < 100 * 1000 ? nap * 2 : nap) {
+                struct qmp_migrate_info m = { 0 };
+
+                if (qmp_query_migrate(q, &m, err) < 0) {
+                        qmp_migrate_cancel(q, NULL);
+                        goto out;
+                }
+                if (progress)
+                        progress(&m, userdata);
+                if (strcmp(m.status, "completed") == 0) {
+                        qmp_migrate_info_done(&m);
+                        r = 0;
+                        break;
+                }
+                if (strcmp(m.status, "failed") == 0 || strcmp(m.status, "cancelled") == 0) {
+                        qc_err_set(err, EIO, "QEMU's migration %s%s%s", m.status, m.error_desc ? ": " : "",
+                                   m.error_desc ? m.error_desc : "");
+                        qmp_migrate_info_done(&m);
+                        break;
+                }
+                qmp_migrate_info_done(&m);
+                usleep(nap);
+        }
+out:
+        if (lifted && r < 0)
+                qmp_migrate_set_max_bandwidth(q, bandwidth, NULL);
+        return r;
+}

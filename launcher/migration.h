@@ -1,0 +1,42 @@
+/* A guest's state as a QEMU migration stream, both ways: out of a running
+ * QEMU into an fd (save; live migration's source), into a QEMU started with
+ * `-incoming defer` (cmdline_ctx.incoming) from an fd or a URI (restore;
+ * live migration's destination). The supervisor takes the incoming side
+ * (supervisor_opts.incoming) before it places QEMU and sends `cont`.
+ *
+ * fds go to QEMU by name over the monitor (getfd + "fd:NAME") and never as
+ * paths: QEMU's seccomp sandbox (spawn=deny) forbids exec:, and a QEMU that
+ * runs as another user cannot open our files. */
+#pragma once
+#include <stdint.h>
+
+#include "../common/err.h"
+
+struct qmp;
+struct qmp_migrate_info;
+
+/* Where the incoming stream comes from: fd >= 0 (passed with getfd; ours,
+ * the caller closes it), else uri as QEMU takes it ("tcp:0:4444",
+ * "unix:/path"). */
+struct migration_incoming {
+        int fd;
+        const char *uri;
+        int timeout_ms; /* the whole stream; 0 = 10 min */
+};
+
+/* Feed the stream to QEMU and wait until it is loaded (MIGRATION completed).
+ * QEMU 7.2 exits when a stream cannot be loaded: -1 with err->code
+ * ECONNRESET then (QEMU's stderr says why), EIO when QEMU reported the
+ * failure, ETIMEDOUT past the timeout. */
+int migration_incoming(struct qmp *q, const struct migration_incoming *in, struct qc_err *err);
+
+/* Called while the outgoing stream runs, every ~100 ms. */
+typedef void (*migration_progress_fn)(const struct qmp_migrate_info *m, void *userdata);
+
+/* Write the guest's state into fd (a file or a pipe; ours, the caller
+ * closes it) at full speed (max-bandwidth lifted, put back after), and wait
+ * until QEMU says completed: the guest is then paused ("postmigrate") and
+ * its disks flushed. On failure QEMU keeps the guest as it was (running
+ * again if it ran); -1 with err (EIO: QEMU's error-desc). */
+int migration_outgoing_fd(struct qmp *q, int fd, migration_progress_fn progress, void *userdata,
+                          struct qc_err *err);
