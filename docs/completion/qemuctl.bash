@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate cmdline start run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate cmdline start save run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -62,17 +62,23 @@ _qemuctl()
                 optkind[--name]=none
                 args='file' ;;
         start)
-                opts='--set --name --lock-timeout --help'
+                opts='--restore --set --name --lock-timeout --help'
+                optkind[--restore]=file
                 optkind[--set]=none
                 optkind[--name]=none
                 optkind[--lock-timeout]=none
                 args='file' ;;
+        save)
+                opts='--lock-timeout --help'
+                optkind[--lock-timeout]=none
+                args='name file' ;;
         run)
-                opts='--timeout --stop-timeout --serial-log --exec --no-stdin -n --set --name --lock-timeout --help'
+                opts='--timeout --stop-timeout --serial-log --exec --restore --no-stdin -n --set --name --lock-timeout --help'
                 optkind[--timeout]=none
                 optkind[--stop-timeout]=none
                 optkind[--serial-log]=file
                 optkind[--exec]=none
+                optkind[--restore]=file
                 optkind[--set]=none
                 optkind[--name]=none
                 optkind[--lock-timeout]=none
