@@ -2,18 +2,24 @@
  * true + guest-exec-status until it exited, as raw JSON lines on one kept
  * connection (no library, no process), and against the cost of starting a
  * qemuctl process at all (`qemuctl version`). Interleaved rounds on one
- * running test guest with qemu-ga; QEMU serves one agent client at a time,
- * so the raw connection is opened (and synced) before each batch, untimed,
- * and closed before qemuctl runs. A second floor opens a fresh connection
- * per run (connect, 0xFF + guest-sync-delimited, then the same loop) 10 ms
- * after the previous one closed, as one-shot processes do: qemu-ga 7.2 in
- * virtio-serial mode, once it reads EOF (no host client attached), sleeps
- * 100 ms before it looks again (qga/main.c channel_event_cb), so a client
- * that comes after a gap waits up to that long for its first answer; one
- * that reconnects at once is served before qemu-ga sees the EOF. Prints
- * markdown rows (figure 7).
+ * running test guest with qemu-ga.
  *
- * Usage: bench-agent QEMUCTL NAME AGENT-SOCKET ROUNDS */
+ * AGENT-SOCKET is the VM's agent.sock: its supervisor keeps QEMU's one
+ * qga.sock connection and relays one client at a time onto it
+ * (launcher/supervisor-agent.h), which is what `qemuctl exec` uses. The raw
+ * kept connection is opened (and synced) before each batch, untimed, and
+ * closed before qemuctl runs. A second raw series opens a fresh connection
+ * per run (connect, 0xFF + guest-sync-delimited, then the same loop) 10 ms
+ * after the previous one closed, as one-shot processes do. Without the
+ * relay that cost ~100 ms more: qemu-ga 7.2 in virtio-serial mode, once it
+ * reads EOF (no host client attached), sleeps 100 ms before it looks again
+ * (qga/main.c channel_event_cb).
+ *
+ * DIRECT-SOCKET (optional) is QEMU's own qga.sock of a VM whose supervisor
+ * is gone: the same loop on one kept connection with no relay in between,
+ * the floor of the floor. Prints markdown rows (figure 7).
+ *
+ * Usage: bench-agent QEMUCTL NAME AGENT-SOCKET ROUNDS [DIRECT-SOCKET] */
 #include "bench/bench.h"
 
 #include <sys/socket.h>
@@ -114,17 +120,18 @@ static double spawn_ms(char *const argv[])
 
 int main(int argc, char **argv)
 {
-        struct b_series raw = { .what = "raw guest-exec `true` + guest-exec-status loop, one kept connection (the floor)" },
+        struct b_series direct = { .what = "raw guest-exec `true` + guest-exec-status loop, one kept connection to QEMU's qga.sock (no relay)" },
+                        raw = { .what = "raw guest-exec `true` + guest-exec-status loop, one kept connection to agent.sock (the floor)" },
                         ver = { .what = "`qemuctl version` (process start)" },
                         floor = { .what = "the floor + process start" },
-                        fresh = { .what = "raw, a fresh connection per run, 10 ms after the last closed (connect, sync, the same loop)" },
+                        fresh = { .what = "raw, a fresh connection to agent.sock per run, 10 ms after the last closed (connect, sync, the same loop)" },
                         ffloor = { .what = "the fresh-connection floor + process start" },
                         ex = { .what = "`qemuctl exec NAME -- true`" };
         struct raw *r = malloc(sizeof *r);
         int rounds;
 
-        if (argc != 5 || !r)
-                b_die("usage: bench-agent QEMUCTL NAME AGENT-SOCKET ROUNDS");
+        if ((argc != 5 && argc != 6) || !r)
+                b_die("usage: bench-agent QEMUCTL NAME AGENT-SOCKET ROUNDS [DIRECT-SOCKET]");
         rounds = atoi(argv[4]);
         char *exec_argv[] = { argv[1], "exec", argv[2], "--", "true", NULL };
         char *ver_argv[] = { argv[1], "version", NULL };
@@ -132,7 +139,15 @@ int main(int argc, char **argv)
         /* warm up: the guest's page cache, our binary */
         b_run(exec_argv);
         for (int i = 0; i < rounds; i++) {
-                double rs = 0, vs = 0, es = 0, fs = 0;
+                double rs = 0, vs = 0, es = 0, fs = 0, ds = 0;
+
+                if (argc == 6) {
+                        raw_open(r, argv[5]);
+                        for (int k = 0; k < BATCH; k++)
+                                ds += raw_exec(r);
+                        close(r->fd);
+                        b_add(&direct, ds / BATCH);
+                }
 
                 raw_open(r, argv[3]);
                 for (int k = 0; k < BATCH; k++)
@@ -164,6 +179,8 @@ int main(int argc, char **argv)
                 b_add(&fresh, fs / BATCH);
                 b_add(&ffloor, (fs + vs) / BATCH);
         }
+        if (argc == 6)
+                b_row("7 agent", &direct, 1, NULL);
         b_row("7 agent", &raw, 1, NULL);
         b_row("7 agent", &ver, 1, NULL);
         b_row("7 agent", &floor, 1, NULL);

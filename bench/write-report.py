@@ -192,8 +192,8 @@ if fl and ex:
 ff = find("7 agent", r"^the fresh-connection floor \+ process start")
 if ff and ex:
     r = num(ex) / num(ff)
-    targets.append(("7", "the same against a fresh connection per run, as a one-shot process needs (qemu-ga 7.2 "
-                    "polls every 100 ms while no client is attached)",
+    targets.append(("7", "the same against a fresh connection to agent.sock per run, as a one-shot process makes "
+                    "(qemu-ga 7.2 polls every 100 ms while no client is attached: the supervisor stays attached)",
                     f"{num(ex):.1f} vs {num(ff):.1f} ms ({r:.2f}×)", "met" if r <= 1.2 else "**missed**"))
 
 print(f"""# Performance: what qemuctl costs over bare QEMU
@@ -350,24 +350,26 @@ what the "one monitor per person" design would cost.
 
 ## 7. Guest agent
 
-Method (`bench/bench-agent.c`): one running test guest (1 vCPU, 256M, TCG)
+Method (`bench/bench-agent.c`): a running test guest (1 vCPU, 256M, TCG)
 with `"guest_agent": true` and Debian's qemu-ga 7.2 in it, after `wait --for
-agent`. {'A few' if env.get('BENCH_QUICK') else '15'} interleaved rounds of 5 runs each side. **Floor**: on one kept
-connection (opened and synced before each batch, untimed), `guest-exec`
-`true` with capture-output, then `guest-exec-status` in a tight loop until
-`"exited": true`, as raw JSON lines (no library, no process). **Process
+agent`. Its supervisor keeps QEMU's one `qga.sock` connection and relays
+`agent.sock` onto it (launcher/supervisor-agent.h), which `exec` uses.
+{'A few' if env.get('BENCH_QUICK') else '15'} interleaved rounds of 5 runs each side. **Floor**: on one kept
+connection to `agent.sock` (opened and synced before each batch, untimed),
+`guest-exec` `true` with capture-output, then `guest-exec-status` in a
+tight loop until `"exited": true`, as raw JSON lines (no library, no
+process). **No relay**: the same loop on one kept connection to QEMU's own
+`qga.sock` of a second such VM whose supervisor was killed. **Process
 start**: `qemuctl version`. **exec**: `qemuctl exec NAME -- true` as a
 whole process (connect, guest-sync-delimited, guest-exec, status polls at a
 tenth of the time the command has run, 1–50 ms). The target compares exec
 with floor + process start. **Fresh connection**: the raw loop on a new
-connection per run, opened 10 ms after the previous one closed (connect,
-0xFF + `guest-sync-delimited`, then the same), what one-shot processes pay:
-qemu-ga 7.2 in virtio-serial mode, once it reads EOF (the host client left),
-sleeps 100 ms before it looks again (`usleep(100*1000)` in `qga/main.c`
-`channel_event_cb`), so a client that comes after a gap waits up to 100 ms
-for its first answer (one that reconnects at once is served before the agent
-sees the EOF). Only a connection kept across commands (a relay in the
-supervisor) would avoid it.
+connection to `agent.sock` per run, opened 10 ms after the previous one
+closed, as one-shot processes connect. Without the relay that cost ~100 ms
+more: qemu-ga 7.2 in virtio-serial mode, once it reads EOF (no host client
+attached), sleeps 100 ms before it looks again (`usleep(100*1000)` in
+`qga/main.c` `channel_event_cb`); the supervisor stays attached, so the
+agent never reads EOF.
 
 {table('7 agent')}
 

@@ -45,7 +45,7 @@ int cli_agent_path(const char *verb, const char *name, char **ret_path)
                 return cli_failf(verb, "VM `%s` has no guest agent port: add \"guest_agent\": true to its VM file "
                                        "(and run qemu-ga in the guest)",
                                  h->name);
-        if (!(p = path_join(h->rundir, VM_RUNDIR_AGENT)))
+        if (!(p = vm_agent_socket(h->rundir, &h->rec)))
                 return cli_failf(verb, "out of memory");
         *ret_path = p;
         return CLI_EXIT_OK;

@@ -12,7 +12,8 @@ struct qga;
 #define EXEC_EXIT_CANNOT 126    /* the agent could not start the command */
 #define EXEC_EXIT_INTERRUPT 130 /* SIGINT/SIGTERM: the guest process was killed */
 
-/* RUNDIR/qga.sock of VM name, refusing a VM without "guest_agent": 0 or an
+/* The agent socket of VM name (vm_agent_socket: the supervisor's
+ * agent.sock, or qga.sock without a supervisor), refusing a VM without "guest_agent": 0 or an
  * exit code (printed). */
 int cli_agent_path(const char *verb, const char *name, char **ret_path);
 /* Connect to VM name's agent, waiting up to wait_ms for it to answer. */

@@ -166,6 +166,7 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
                 .privs = &l->placement.privs,
                 .keep_fd = l->lock_fd,
                 .incoming = l->restore_fd >= 0 ? &l->incoming : NULL,
+                .agent_relay = l->spec->guest_agent,
         };
 }
 

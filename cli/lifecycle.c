@@ -96,7 +96,7 @@ static void wait_recorded(const char *verb, const struct vm_handle *h, const str
  * button goes too), -1 = no agent or it refused (the power button instead). */
 static int stop_by_agent(const char *verb, struct vm_handle *h)
 {
-        _cleanup_free_ char *path = path_join(h->rundir, VM_RUNDIR_AGENT);
+        _cleanup_free_ char *path = vm_agent_socket(h->rundir, &h->rec);
         _cleanup_(qga_freep) struct qga *g = NULL;
         struct qc_err err = { 0 };
         struct stat st;

@@ -75,7 +75,9 @@ static void power_off_by_qmp(const char *rundir, int stop_timeout_ms)
 static _Noreturn void exec_child(const char *verb, const char *rundir, const char *cmd, const char *input,
                                  size_t input_len, int status_fd, int stop_timeout_ms)
 {
-        _cleanup_free_ char *path = path_join(rundir, VM_RUNDIR_AGENT);
+        /* the supervisor (our parent) relays agent.sock onto qga.sock once
+         * the guest runs; connecting is retried until then */
+        _cleanup_free_ char *path = path_join(rundir, VM_RUNDIR_AGENT_RELAY);
         struct qga *g = NULL;
         struct qc_err err = { 0 };
         char *args[] = { "-c", (char *)cmd, NULL };

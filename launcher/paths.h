@@ -11,7 +11,8 @@
 #define VM_RUNDIR_QMP "qmp.sock"         /* for people and tools: the supervisor's relay, any number of clients */
 #define VM_RUNDIR_CONSOLE "console.sock" /* serial chardev socket (server, nowait) */
 #define VM_RUNDIR_SERIAL_LOG "serial.log"
-#define VM_RUNDIR_AGENT "qga.sock"       /* the guest agent's virtio-serial port (server, nowait) */
+#define VM_RUNDIR_AGENT "qga.sock"       /* the guest agent's virtio-serial port (server, nowait): the supervisor's */
+#define VM_RUNDIR_AGENT_RELAY "agent.sock" /* for verbs: the supervisor relays it onto qga.sock (supervisor-agent.h) */
 /* Every socket above, NULL-terminated: dead ends once QEMU is gone, 0600
  * while it runs. */
 extern const char *const vm_rundir_sockets[];

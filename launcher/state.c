@@ -737,3 +737,16 @@ int state_read_pid(const char *rundir, const char *file, pid_t *ret)
         *ret = pid;
         return 0;
 }
+
+char *vm_agent_socket(const char *rundir, const struct vm_record *rec)
+{
+        _cleanup_free_ char *relay = path_join(rundir, VM_RUNDIR_AGENT_RELAY);
+        struct stat st;
+
+        if (!relay)
+                return NULL;
+        if (rec && proc_alive(rec->supervisor_pid, rec->supervisor_start) && lstat(relay, &st) == 0 &&
+            S_ISSOCK(st.st_mode))
+                return TAKE_PTR(relay);
+        return path_join(rundir, VM_RUNDIR_AGENT);
+}

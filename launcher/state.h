@@ -86,6 +86,12 @@ struct vm_end_note {
  * time. Call with the VM's lock held. */
 int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_note *note, struct qc_err *err);
 
+/* Where a verb talks to the VM's guest agent: RUNDIR/agent.sock while the
+ * supervisor rec names is alive and serves it (it keeps QEMU's one
+ * connection to qga.sock, so qemu-ga never sleeps on EOF:
+ * supervisor-agent.h), else RUNDIR/qga.sock itself. malloc'd; NULL on ENOMEM. */
+char *vm_agent_socket(const char *rundir, const struct vm_record *rec);
+
 /* Verbs on one VM are serialized by flock(RUNDIR/lock). Wait up to
  * timeout_ms (0 = try once) for the lock; the holder writes "PID VERB" into
  * the file so a waiter that gives up can say who holds it. Returns the

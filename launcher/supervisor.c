@@ -23,6 +23,7 @@
 #include "supervisor-events.h"
 #include "stop.h"
 #include "supervisor-files.h"
+#include "supervisor-agent.h"
 #include "supervisor-people.h"
 
 struct sup {
@@ -34,6 +35,7 @@ struct sup {
         int notify_fd;
         int events_log; /* RUNDIR/events.log, for `qemuctl events` and `wait` */
         struct sup_people *people; /* RUNDIR/qmp.sock, once the guest runs */
+        struct sup_agent *agent;   /* RUNDIR/agent.sock onto qga.sock, once the guest runs */
         bool exited;
         int wstatus;
         bool reached_running;
@@ -336,6 +338,8 @@ static void finish(struct sup *s)
 
         sup_people_close(s->people);
         s->people = NULL;
+        sup_agent_close(s->agent);
+        s->agent = NULL;
         /* the sockets are dead ends now; the rest stays for inspection */
         state_remove_sockets(s->o->rundir);
         if (s->o->remove_cgroup)
@@ -347,9 +351,10 @@ static int loop(struct sup *s)
         int64_t deadline_run = s->o->timeout_ms > 0 ? now_ms() + s->o->timeout_ms : 0;
 
         while (!reap(s)) {
-                struct pollfd pfd[2 + SUP_PEOPLE_MAX_POLL] = { { .fd = s->sigfd, .events = POLLIN },
-                                                               { .fd = -1, .events = POLLIN } };
-                size_t n_people = 0;
+                struct pollfd pfd[2 + SUP_PEOPLE_MAX_POLL + SUP_AGENT_MAX_POLL] = {
+                        { .fd = s->sigfd, .events = POLLIN }, { .fd = -1, .events = POLLIN }
+                };
+                size_t n_people = 0, n_agent = 0;
                 int64_t now = now_ms(), wake = now + 1000;
 
                 if (deadline_run && now >= deadline_run && !vm_stop_begun(&s->stop)) {
@@ -371,9 +376,11 @@ static int loop(struct sup *s)
                         pfd[1].fd = qmp_fd(s->q);
                 if (s->people)
                         n_people = sup_people_pollfds(s->people, pfd + 2, SUP_PEOPLE_MAX_POLL);
+                if (s->agent)
+                        n_agent = sup_agent_pollfds(s->agent, pfd + 2 + n_people, SUP_AGENT_MAX_POLL);
                 /* SIGCHLD arrives on sigfd too, so the 1 s cap only matters if
                  * a signal is lost */
-                if (poll(pfd, 2 + n_people, (int)(wake > now ? wake - now : 0)) < 0) {
+                if (poll(pfd, 2 + n_people + n_agent, (int)(wake > now ? wake - now : 0)) < 0) {
                         if (errno != EINTR)
                                 return -1;
                         continue;
@@ -382,6 +389,8 @@ static int loop(struct sup *s)
                         handle_signals(s);
                 if (s->people)
                         sup_people_dispatch(s->people, pfd + 2, n_people);
+                if (s->agent)
+                        sup_agent_dispatch(s->agent, pfd + 2 + n_people, n_agent);
                 if (s->q && pfd[1].revents)
                         read_events(s);
         }
@@ -512,6 +521,11 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                  * connect right after it. Without it the VM still runs (the
                  * verbs have theirs). */
                 sup_people_open(o->rundir, &s.people, NULL);
+                /* the agent's port, kept attached so qemu-ga never waits
+                 * for a client (supervisor-agent.h); verbs fall back to
+                 * qga.sock without it */
+                if (o->agent_relay)
+                        sup_agent_open(o->rundir, &s.agent, NULL);
                 notify(&s, true, NULL);
                 if (o->place_vcpus && o->place_vcpus(o->userdata, err) < 0) {
                         /* the guest runs: say so, and keep supervising it */

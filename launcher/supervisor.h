@@ -34,6 +34,7 @@ struct supervisor_opts {
         const char *rundir;     /* made by state_prepare() */
         char *const *argv;      /* QEMU's, with -S and the events monitor (cmdline_build) */
         bool foreground;        /* `run`: SIGINT/SIGTERM stop the VM; a panicked guest is quit */
+        bool agent_relay;       /* the VM has a guest agent port: relay RUNDIR/agent.sock onto it (supervisor-agent.h) */
         int stdout_fd;          /* QEMU's stdout (run: the serial console); -1 = RUNDIR/qemu.log */
         int timeout_ms;         /* stop the VM after this long (run --timeout); 0 = never */
         int stop_timeout_ms;    /* power button, then `quit` after this (stop.h); 0 = VM_STOP_GRACE_MS */

@@ -81,6 +81,26 @@ lc_wait_ready na >/dev/null
 tap_ok $? "stop without an agent ($(cat "$T/na.out"))"
 grep -q "power button: powering off" "$QEMUCTL_RUNDIR/na/serial.log"; tap_ok $? "it pressed the power button ($(cat "$T/na.err"))"
 
+# the supervisor keeps QEMU's one qga.sock connection (so qemu-ga never
+# sleeps on EOF between clients) and relays agent.sock onto it, one client
+# at a time; with the supervisor gone, verbs talk to qga.sock itself
+lc_vmfile gk "" '"guest_agent": true,' >/dev/null
+"$Q" start "$T/gk.json" >/dev/null 2>&1
+"$Q" wait --for agent --timeout 180 gk 2>"$T/gk.err"
+tap_ok $? "wait --for agent through the supervisor's relay ($(cat "$T/gk.err"))"
+[ -S "$QEMUCTL_RUNDIR/gk/agent.sock" ]; tap_ok $? "the supervisor serves agent.sock"
+"$Q" exec gk -- sh -c 'sleep 3; exit 3' </dev/null &
+first=$!
+sleep 1 # most likely attached by now; if not, the order is the other way round
+"$Q" exec gk -- sh -c 'exit 4' </dev/null 2>"$T/gk2.err"
+tap_is $? 4 "a second client waits for its turn on the relay ($(cat "$T/gk2.err"))"
+wait $first; tap_is $? 3 "and the first one's status came back whole"
+kill -KILL "$(cat "$QEMUCTL_RUNDIR/gk/supervisor.pid")"
+for _ in $(seq 50); do [ -e /proc/"$(cat "$QEMUCTL_RUNDIR/gk/supervisor.pid")" ] || break; sleep 0.1; done
+"$Q" exec gk -- sh -c 'exit 5' </dev/null 2>"$T/gk3.err"
+tap_is $? 5 "with the supervisor gone, exec goes to qga.sock ($(cat "$T/gk3.err"))"
+"$Q" kill gk >/dev/null 2>&1
+
 # run --exec: one command for a CI step
 lc_vmfile rx "" '"guest_agent": true,' >/dev/null
 "$Q" run --timeout 300 --exec 'echo from-the-guest; cat; echo err >&2; exit 42' "$T/rx.json" \
