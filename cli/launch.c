@@ -186,6 +186,29 @@ static void spec_freep(struct vm_spec **s)
         spec_free(*s);
 }
 
+/* --name on a VM file whose writable disk has one path for every name: a
+ * second VM from the file at once would find the image locked by the first
+ * (QEMU refuses it). Said before anything starts, with the fix. */
+static void warn_shared_disks(const char *verb, const struct spec_overrides *ov, const struct vm_spec *spec)
+{
+        bool renamed = false;
+
+        for (size_t i = 0; ov && i < ov->n; i++)
+                renamed |= strcmp(ov->v[i].path, "name") == 0;
+        for (size_t i = 0; renamed && i < spec->n_disks; i++) {
+                const struct vm_disk *d = &spec->disks[i];
+                const char *base = strrchr(d->file, '/');
+
+                if (d->readonly || d->snapshot || d->media == VM_DISK_MEDIA_CDROM || d->block_device ||
+                    strstr(base ? base : d->file, spec->name))
+                        continue;
+                fprintf(stderr, "qemuctl: %s: warning: disks[%zu]: %s is the same image for every --name; a second VM "
+                                "from this file at the same time would find it locked (write {name} in its \"file\" "
+                                "for an image per VM)\n",
+                        verb, i, d->file);
+        }
+}
+
 /* A restore's checks before anything is created: the VM file against the
  * saved one, the read-only disks against their size at the save. Returns 0
  * or an exit code (printed). */
@@ -328,6 +351,7 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
+        warn_shared_disks(verb, ov, l.spec);
 
         /* accel "kvm" where KVM runs no guest is refused before anything
          * is created, never left to QEMU to find by aborting (exit 3, as

@@ -133,8 +133,12 @@ static int make_value(struct spec_ctx *c, const struct spec_key *k, const char *
                                         return -1;
                                 }
                                 if (r < 0) {
-                                        diag_at(c, line, 1, shown, "the value is not JSON (column %u: %s); quote it "
-                                                "for the shell, like --set '%s=[\"tcp:0:22\"]'", col, msg, shown);
+                                        /* the key's own example when it has one */
+                                        const char *ex = k->example ? k->example
+                                                         : value[0] == '[' ? "[\"...\"]" : "{\"key\": \"...\"}";
+                                        diag_at(c, line, 1, shown, "the value is not JSON (column %u: %s); write "
+                                                "strings in double quotes and quote it all for the shell, like --set "
+                                                "'%s=%s'", col, msg, shown, ex);
                                         return -1;
                                 }
                                 *ret = *t;

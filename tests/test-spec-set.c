@@ -170,8 +170,9 @@ static void test_errors(void)
                     "a path through a short form");
         expect_diag(SETS("net.0.forward=[tcp:0:22]"),
                     "vm.json: --set net.0.forward=[tcp:0:22]: net[0].forward: the value is not JSON (column 2: "
-                    "expected a value (a string, number, object, array, true, false or null), got 't'); quote it for "
-                    "the shell, like --set 'net[0].forward=[\"tcp:0:22\"]'\n",
+                    "expected a value (a string, number, object, array, true, false or null), got 't'); write strings "
+                    "in double quotes and quote it all for the shell, like --set 'net[0].forward=[\"tcp:2222:22\", "
+                    "\"udp:127.0.0.1:5353:53\"]'\n",
                     "a JSON value that is not JSON: one diagnostic, the file's value kept");
         expect_diag(SETS("name=-x"),
                     "vm.json: --set name=-x: name: \"-x\" starts with \"-\", which would make it an option on the "

@@ -78,7 +78,11 @@ tap_is "$(python3 -c 'import json,sys; p=json.load(open(sys.argv[1]))["ports"][0
 grep -q '"tcp:127.0.0.1:0:22"' "$T/dump.json"; tap_ok $? "dump keeps port 0 (a restart picks again)"
 grep -q '"name": "p1"' "$T/dump.json" && grep -q "scratch-p1.qcow2" "$T/dump.json"
 tap_ok $? "dump: the name and the disk that --name gave"
-for n in p1 p2; do "$Q" kill $n >/dev/null 2>&1; done
+tap_is "$(cat "$T/p1.err" "$T/p2.err")" "" "no warning when the disk has {name} in its path"
+"$Q" start --name p3 --set disks.0.file=shared.qcow2 "$T/job.json" >/dev/null 2>"$T/p3.err"
+grep -q "disks\[0\]: $T/shared.qcow2 is the same image for every --name" "$T/p3.err"
+tap_ok $? "start --name with one disk path for every name warns ($(cat "$T/p3.err"))"
+for n in p1 p2 p3; do "$Q" kill $n >/dev/null 2>&1; done
 "$Q" port p1 22 >/dev/null 2>"$T/ended.err"
 tap_is $? 1 "port of a VM that ended fails ($(cat "$T/ended.err"))"
 
