@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -106,7 +107,7 @@ static int arrange_fds(const struct spawn_opts *o, int err_fd)
 }
 
 /* In the child, after fork: only async-signal-safe calls from here on. */
-__attribute__((noreturn)) static void child(const struct spawn_opts *o, const char *binary, int go_fd, int err_fd)
+__attribute__((noreturn)) static void child(const struct spawn_opts *o, const char *binary, pid_t parent, int go_fd, int err_fd)
 {
         static char *const envp[] = { "PATH=" SPAWN_PATH, "LC_ALL=C", NULL };
         int fds[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
@@ -122,7 +123,19 @@ __attribute__((noreturn)) static void child(const struct spawn_opts *o, const ch
                 if (s != SIGKILL && s != SIGSTOP)
                         signal(s, SIG_DFL);
         sigemptyset(&all);
+        if (o->block_term_signals) {
+                sigaddset(&all, SIGTERM);
+                sigaddset(&all, SIGINT);
+                sigaddset(&all, SIGHUP);
+        }
         sigprocmask(SIG_SETMASK, &all, NULL);
+        if (o->parent_death_signal) {
+                if (prctl(PR_SET_PDEATHSIG, o->parent_death_signal) < 0)
+                        child_fail(err_fd, errno, "prctl PR_SET_PDEATHSIG");
+                /* the parent died before the prctl: nobody would send it */
+                if (getppid() != parent)
+                        child_fail(err_fd, ESRCH, "the supervisor died");
+        }
         umask(077);
         if (o->new_pgrp)
                 setpgid(0, 0);
@@ -211,13 +224,15 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
                 return qc_err_sys(err, errno, "pipe");
         err_r = p[0], err_w = p[1];
 
+        pid_t parent = getpid();
+
         pid = fork_child(o, &move, err);
         if (pid < 0)
                 return qc_err_wrap(err, "start %s", binary);
         if (pid == 0) {
                 close(go_w);
                 close(err_r);
-                child(o, binary, go_r, err_w);
+                child(o, binary, parent, go_r, err_w);
         }
         close(go_r), go_r = -1;
         close(err_w), err_w = -1;

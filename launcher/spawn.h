@@ -16,6 +16,17 @@ struct spawn_opts {
         int stdout_fd;      /* -1 = /dev/null */
         int stderr_fd;      /* -1 = /dev/null */
         bool new_pgrp;      /* own process group: a terminal's Ctrl-C reaches only us */
+        /* SIGTERM, SIGINT and SIGHUP stay blocked in the child. A blocked
+         * signal stays blocked across execve, and QEMU (7.2) installs its
+         * handlers for them without unblocking them, so a kill(2) of one of
+         * them stays pending and QEMU never ends on it: a job scheduler that
+         * signals every process of a job (Slurm's scancel, systemd's
+         * KillMode=control-group) reaches only the parent, which powers the
+         * guest off. SIGKILL still ends the child. */
+        bool block_term_signals;
+        /* the signal the child gets when the parent (the thread that forked
+         * it) dies (PR_SET_PDEATHSIG); 0 = none: the child outlives it */
+        int parent_death_signal;
         /* into_cgroup: the child is born in the cgroup2 directory cgroup_fd
          * (clone3 CLONE_INTO_CGROUP, Linux >= 5.7). Moving a live process
          * instead (a write to cgroup.procs) makes the kernel wait for an RCU

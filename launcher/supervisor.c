@@ -452,6 +452,16 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 .stdout_fd = o->stdout_fd >= 0 ? o->stdout_fd : log,
                 .stderr_fd = log,
                 .new_pgrp = true,
+                /* run: QEMU's end is the supervisor's alone. A scheduler
+                 * that signals every process of the job (scancel; slurmstepd
+                 * finds them by process tree, process group or cgroup,
+                 * depending on its proctrack plugin) must not end QEMU
+                 * before the guest saw the power button; and if the
+                 * supervisor dies (SIGKILL after Slurm's KillWait, or the
+                 * OOM killer), no VM is left running that nobody waits for.
+                 * A detached start keeps QEMU alive past its supervisor. */
+                .block_term_signals = o->foreground,
+                .parent_death_signal = o->foreground ? SIGKILL : 0,
                 .place = o->place_qemu,
                 .userdata = o->userdata,
                 .pass_fds = pass,
