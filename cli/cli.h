@@ -152,6 +152,7 @@ int cmd_help(int argc, char **argv);     /* cli/help.c */
 int cmd_version(int argc, char **argv);
 int cmd_validate(int argc, char **argv); /* cli/vmfile.c */
 int cmd_cmdline(int argc, char **argv);  /* cli/cmdline.c */
+int cmd_resources(int argc, char **argv); /* cli/resources.c */
 /* cli/lifecycle.c, cli/run.c, cli/info.c, cli/watch.c */
 int cmd_start(int argc, char **argv);
 int cmd_save(int argc, char **argv);   /* cli/save.c */

@@ -2,6 +2,7 @@
 #include "cli/launch.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 #include "launcher/accel.h"
 #include "launcher/handle.h"
 #include "launcher/ports.h"
+#include "launcher/resources.h"
 #include "launcher/state.h"
 #include "launcher/spec-diff.h"
 
@@ -179,6 +181,29 @@ int cli_print_diags(const char *verb, const char *file, struct spec_diags *diags
         }
         spec_diags_done(diags);
         return CLI_EXIT_FAIL;
+}
+
+/* The CPUs this process may run on (Slurm's task/affinity and task/cgroup
+ * bind a job to its own); 0 when unknown. */
+unsigned cli_affinity_cpus(void)
+{
+        cpu_set_t set;
+
+        CPU_ZERO(&set);
+        if (sched_getaffinity(0, sizeof set, &set) < 0)
+                return 0;
+        return (unsigned)CPU_COUNT(&set);
+}
+
+static int check_allocation(const struct vm_spec *spec, struct qc_err *err)
+{
+        struct vm_request req;
+        struct vm_allocation a;
+
+        if (vm_allocation_read("", environ, cli_affinity_cpus(), &a, err) < 0)
+                return -1;
+        vm_request_of(spec, &req);
+        return vm_allocation_check(&req, &a, err);
 }
 
 static void spec_freep(struct vm_spec **s)
@@ -375,6 +400,12 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
                         cli_fail(verb, &err);
                 launch_done(&l);
                 return CLI_EXIT_FAIL;
+        }
+
+        /* in a Slurm job, the VM must fit what the job was given */
+        if (check_allocation(l.spec, &err) < 0) {
+                launch_done(&l);
+                return cli_fail(verb, &err);
         }
 
         /* the name is checked (by vm_rundir) before anything touches the disk */

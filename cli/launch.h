@@ -42,6 +42,8 @@ int launch_prepare_restore(const char *verb, const char *save, const char *file,
                            enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms,
                            struct launch *ret);
 void launch_done(struct launch *l);
+/* The CPUs this process may run on (its affinity mask); 0 when unknown. */
+unsigned cli_affinity_cpus(void);
 /* The supervisor's options for l: argv, state dir, the placement hooks,
  * QEMU's fds and identity (userdata = l). */
 void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so);

@@ -17,6 +17,7 @@
 #include "common/cleanup.h"
 #include "launcher/handle.h"
 #include "launcher/paths.h"
+#include "launcher/state.h"
 #include "launcher/supervisor.h"
 #include "qmp/qga.h"
 #include "qmp/qmp.h"
@@ -28,6 +29,7 @@ struct run_opts {
         const char *exec;
         bool no_stdin;
         const char *restore;
+        bool rm;
 };
 
 static int run_opt(const char *verb, int c, const char *arg, void *ud)
@@ -48,6 +50,10 @@ static int run_opt(const char *verb, int c, const char *arg, void *ud)
         }
         if (c == 'r') {
                 ro->restore = arg;
+                return -1;
+        }
+        if (c == 'R') {
+                ro->rm = true;
                 return -1;
         }
         return cli_duration_opt(verb, "--stop-timeout", arg, false, &ro->stop_timeout_ms);
@@ -233,6 +239,14 @@ int cmd_run(int argc, char **argv)
                         ro.exec && cmd_rc >= 0 ? "the command's " : "", rc);
         }
         vm_record_done(&rec);
+        if (ro.rm) {
+                /* the job's output and exit code are the record now */
+                int lock = state_lock(l.rundir, l.spec->name, verb, cli_lock_timeout_ms, &err);
+                if (lock < 0 || state_remove(l.rundir, &err) < 0)
+                        fprintf(stderr, "qemuctl: %s: --rm: %s\n", verb, err.msg);
+                if (lock >= 0)
+                        close(lock);
+        }
         launch_done(&l);
         return rc;
 }

@@ -128,6 +128,28 @@ const struct verb cli_verbs[] = {
                 .exits = validate_exits,
         },
         {
+                .name = "resources",
+                .fn = cmd_resources,
+                .summary = "print what a VM file asks of a job scheduler (CPUs, memory)",
+                .description =
+                        "Print the resources the VM that FILE describes needs as a job: its vCPUs\n"
+                        "(cpu.vcpus, the ones it boots with) as CPUs, and its memory (memory.size +\n"
+                        "memory.plugged) plus QEMU's own overhead (256 MiB + 1/64 of the guest's\n"
+                        "memory). With --slurm, the sbatch/srun options alone, for a submit line:\n"
+                        "`sbatch $(qemuctl resources --slurm vm.json) job.sh`. Inside a Slurm job\n"
+                        "it also prints what the job was given, and fails when the VM does not fit\n"
+                        "(as `start` and `run` refuse it there).\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("slurm", 'S', CLI_ARG_NONE, NULL, "print only the Slurm options: --cpus-per-task=N --mem=NM"),
+                        OPT_JSON("print {\"cpus\", \"guest_memory\", \"overhead\", \"memory\" (bytes), \"slurm\", "
+                                 "\"allocation\" (in a Slurm job: \"job_id\", \"cpus\", \"cpus_from\", \"memory\", \"memory_from\")}"),
+                        {},
+                },
+                .args = args_file,
+                .notes = "Hotplug beyond the boot size (cpu.max, memory.max) is not counted: ask for it\n"
+                         "by hand. docs/clusters.md says how the numbers are checked at start.\n",
+        },
+        {
                 .name = "cmdline",
                 .fn = cmd_cmdline,
                 .summary = "print the QEMU command line start would run",
@@ -220,13 +242,19 @@ const struct verb cli_verbs[] = {
                         OPT("exec", 'x', CLI_ARG_TEXT, "CMD", "once the guest agent answers, run CMD in the guest (sh -c), power off, and exit with CMD's status; the console goes to serial.log in the state dir (or --serial-log)"),
                         OPT("restore", 'r', CLI_ARG_FILE, "SAVE", "go on from SAVE (qemuctl save) instead of booting, as start --restore; FILE is optional then"),
                         OPT("no-stdin", 'n', CLI_ARG_NONE, NULL, "with --exec: do not read stdin; CMD gets an empty one (as ssh -n)", .short_name = 'n'),
+                        OPT("rm", 'R', CLI_ARG_NONE, NULL, "remove the VM's state dir once it ended (a batch job, whose output and exit code are the record)"),
                         OPT_SET,
                         OPT_NAME,
                         OPT_LOCK_TIMEOUT,
                         {},
                 },
                 .args = args_file_or_name_opt,
-                .notes = "Ctrl-C or SIGTERM stop the VM the same way (power button, then quit).\n" FILE_OR_NAME_NOTE,
+                .notes = "Ctrl-C or SIGTERM stop the VM the same way (power button, then quit).\n"
+                         "QEMU itself ignores SIGTERM, SIGINT and SIGHUP (they stay blocked in it), so a\n"
+                         "scheduler that signals every process of a job (Slurm's scancel, systemd's\n"
+                         "KillMode=control-group) still gets the clean power-off; QEMU is SIGKILLed if\n"
+                         "run itself is. In a Slurm job, a VM that needs more CPUs or memory than the\n"
+                         "job was given is refused (qemuctl resources --slurm FILE; docs/clusters.md).\n" FILE_OR_NAME_NOTE,
                 .exits = run_exits,
         },
         {

@@ -556,6 +556,21 @@ static int clear_rundir(const char *rundir, int dfd, struct qc_err *err)
         return 0;
 }
 
+int state_remove(const char *rundir, struct qc_err *err)
+{
+        _cleanup_close_ int dfd = state_dir_open(rundir, false, err);
+
+        if (dfd < 0)
+                return -1;
+        if (clear_rundir(rundir, dfd, err) < 0)
+                return -1;
+        if (unlinkat(dfd, VM_RUNDIR_LOCK, 0) < 0 && errno != ENOENT)
+                return qc_err_sys(err, errno, "remove %s/%s", rundir, VM_RUNDIR_LOCK);
+        if (rmdir(rundir) < 0 && errno != ENOENT)
+                return qc_err_sys(err, errno, "remove %s", rundir);
+        return 0;
+}
+
 int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char **ret_rundir, struct qc_err *err)
 {
         _cleanup_free_ char *rundir = NULL;

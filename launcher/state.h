@@ -146,6 +146,9 @@ int state_read_file(const char *rundir, const char *file, size_t max, char **ret
 int state_write_file(const char *rundir, const char *file, const char *text, struct qc_err *err);
 /* Remove the sockets of a QEMU that is gone (qmp, events, console). */
 void state_remove_sockets(const char *rundir);
+/* Remove the state dir of a VM that has ended, lock file and all (`run
+ * --rm`: the caller holds the lock, and nobody needs the record after it). */
+int state_remove(const char *rundir, struct qc_err *err);
 
 /* Small files in the state dir. */
 int state_write_pid(const char *rundir, const char *file, pid_t pid, struct qc_err *err);

@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate cmdline start save run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate resources cmdline start save run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -56,6 +56,9 @@ _qemuctl()
                 optkind[--set]=none
                 optkind[--name]=none
                 args='file...' ;;
+        resources)
+                opts='--slurm --json --help'
+                args='file' ;;
         cmdline)
                 opts='--shell --set --name --help'
                 optkind[--set]=none
@@ -73,7 +76,7 @@ _qemuctl()
                 optkind[--lock-timeout]=none
                 args='name file' ;;
         run)
-                opts='--timeout --stop-timeout --serial-log --exec --restore --no-stdin -n --set --name --lock-timeout --help'
+                opts='--timeout --stop-timeout --serial-log --exec --restore --no-stdin -n --rm --set --name --lock-timeout --help'
                 optkind[--timeout]=none
                 optkind[--stop-timeout]=none
                 optkind[--serial-log]=file
