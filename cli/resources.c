@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "cli/cli.h"
+#include "cli/defs.h"
 #include "cli/launch.h"
 #include "common/cleanup.h"
 #include "launcher/resources.h"
@@ -25,7 +26,8 @@ int cmd_resources(int argc, char **argv)
 {
         const char *verb = argv[0];
         bool slurm = false;
-        struct cli_opts o = { .on_opt = resources_opt, .ud = &slurm };
+        _cleanup_(spec_overrides_done) struct spec_overrides ov = { 0 };
+        struct cli_opts o = { .on_opt = resources_opt, .ud = &slurm, .overrides = &ov };
         _cleanup_(spec_freep) struct vm_spec *spec = NULL;
         struct spec_diags diags = { 0 };
         struct qc_err err = { 0 };
@@ -40,10 +42,13 @@ int cmd_resources(int argc, char **argv)
                 return cli_usage(verb, "expected one VM file");
         if (slurm && o.json)
                 return cli_usage(verb, "--slurm and --json are two different outputs: pick one");
-        r = spec_load(argv[optind], &spec, &diags, &err);
+        _cleanup_free_ char *file = NULL;
+        if ((r = cli_vm_file(verb, argv[optind], &file)))
+                return r;
+        r = spec_load_with(file, &ov, &spec, &diags, &err);
         if (r < 0 && diags.n) {
                 for (size_t i = 0; i < diags.n; i++) {
-                        _cleanup_free_ char *d = spec_diag_format(argv[optind], &diags.v[i]);
+                        _cleanup_free_ char *d = spec_diag_format(file, &diags.v[i]);
                         fprintf(stderr, "qemuctl: %s: %s\n", verb, d ? d : "invalid VM file");
                 }
                 spec_diags_done(&diags);

@@ -141,6 +141,7 @@ const struct verb cli_verbs[] = {
                         "(as `start` and `run` refuse it there).\n",
                 .opts = (const struct cli_opt[]){
                         OPT("slurm", 'S', CLI_ARG_NONE, NULL, "print only the Slurm options: --cpus-per-task=N --mem=NM"),
+                        OPT_SET,
                         OPT_JSON("print {\"cpus\", \"guest_memory\", \"overhead\", \"memory\" (bytes), \"slurm\", "
                                  "\"allocation\" (in a Slurm job: \"job_id\", \"cpus\", \"cpus_from\", \"memory\", \"memory_from\")}"),
                         {},

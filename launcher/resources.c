@@ -9,7 +9,6 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
-#include "../common/size.h"
 #include "spec.h"
 
 void vm_request_of(const struct vm_spec *spec, struct vm_request *ret)
@@ -185,10 +184,13 @@ int vm_allocation_read(const char *sysroot, char *const *envp, unsigned affinity
         return 0;
 }
 
+static uint64_t mib_up(uint64_t bytes)
+{
+        return (bytes + (1ULL << 20) - 1) >> 20;
+}
+
 int vm_allocation_check(const struct vm_request *req, const struct vm_allocation *a, struct qc_err *err)
 {
-        char need[32], guest[32], over[32], have[32], slurm_mem[32];
-
         if (!a->in_job)
                 return 0;
         if (a->cpus && req->cpus > a->cpus)
@@ -197,17 +199,15 @@ int vm_allocation_check(const struct vm_request *req, const struct vm_allocation
                                   "--cpus-per-task=%u (qemuctl resources --slurm FILE prints the request), or "
                                   "lower cpu.vcpus",
                                   req->cpus, a->job_id, a->cpus, a->cpus == 1 ? "" : "s", a->cpus_from, req->cpus);
-        if (a->memory && req->memory > a->memory) {
-                format_size_human(req->memory, need, sizeof need);
-                format_size_human(req->guest_memory, guest, sizeof guest);
-                format_size_human(req->overhead, over, sizeof over);
-                format_size_human(a->memory, have, sizeof have);
-                snprintf(slurm_mem, sizeof slurm_mem, "%" PRIu64 "M", req->memory >> 20);
+        /* MiB throughout, as Slurm's --mem counts: "1.0 GiB" next to
+         * "1000 MiB" would hide the difference */
+        if (a->memory && req->memory > a->memory)
                 return qc_err_set(err, E2BIG,
-                                  "the VM needs %s (%s guest memory + %s QEMU overhead) but Slurm job %s was given "
-                                  "%s (%s): submit it with --mem=%s (qemuctl resources --slurm FILE prints the "
-                                  "request), or lower memory.size",
-                                  need, guest, over, a->job_id, have, a->memory_from, slurm_mem);
-        }
+                                  "the VM needs %" PRIu64 " MiB (%" PRIu64 " MiB guest memory + %" PRIu64
+                                  " MiB QEMU overhead) but Slurm job %s was given %" PRIu64
+                                  " MiB (%s): submit it with --mem=%" PRIu64
+                                  "M (qemuctl resources --slurm FILE prints the request), or lower memory.size",
+                                  req->memory >> 20, mib_up(req->guest_memory), mib_up(req->overhead), a->job_id,
+                                  a->memory >> 20, a->memory_from, req->memory >> 20);
         return 0;
 }

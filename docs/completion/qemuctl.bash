@@ -57,7 +57,8 @@ _qemuctl()
                 optkind[--name]=none
                 args='file...' ;;
         resources)
-                opts='--slurm --json --help'
+                opts='--slurm --set --json --help'
+                optkind[--set]=none
                 args='file' ;;
         cmdline)
                 opts='--shell --set --name --help'
