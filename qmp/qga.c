@@ -231,8 +231,11 @@ int qga_shutdown(struct qga *g, const char *mode, struct qc_err *err)
                 return -1;
         }
         /* guest-shutdown answers only when it fails: the sync behind it says
-         * the agent is past it (an error reply comes before the sync's) */
-        if (send_cmd(g, "guest-sync-delimited", s, true, deadline, err) < 0)
+         * the agent is past it (an error reply comes before the sync's). No
+         * 0xFF before this sync: qemu-ga answers that byte with a parse
+         * error of its own, which would be taken for guest-shutdown's
+         * refusal (guest-shutdown was sent whole: nothing to flush). */
+        if (send_cmd(g, "guest-sync-delimited", s, false, deadline, err) < 0)
                 return err && (err->code == EPIPE || err->code == ECONNRESET) ? 1 : -1;
         for (;;) {
                 _cleanup_json_ json_object *msg = NULL;

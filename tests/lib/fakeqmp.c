@@ -327,28 +327,31 @@ out:
         free(line);
 }
 
-/* The guest agent's resync: 0xFF, then guest-sync-delimited with an id. */
+/* The guest agent's resync: guest-sync-delimited with an id, after a 0xFF
+ * or not. qemu-ga (7.2) answers a 0xFF it reads with a parse error, before
+ * the sync's reply: so does this. */
 static void expect_sync(struct fakeqmp *f)
 {
         char *line = NULL;
         json_object *got = NULL, *ex, *args, *id;
         int r = read_line(f, &line);
+        size_t at = 0;
 
         if (r <= 0) {
-                fail(f, "expected 0xFF + guest-sync-delimited, but the client %s",
+                fail(f, "expected guest-sync-delimited, but the client %s",
                      r == 0 ? "closed the connection" : "sent nothing");
                 return;
         }
-        if ((unsigned char)line[0] != 0xFF) {
-                fail(f, "expected 0xFF before guest-sync-delimited, got %s", line);
-                goto out;
+        if ((unsigned char)line[0] == 0xFF) {
+                send_line(f, "{\"error\": {\"class\": \"GenericError\", \"desc\": \"JSON parse error, stray '\\u00ff'\"}}");
+                at = 1;
         }
-        got = json_tokener_parse(line + 1);
+        got = json_tokener_parse(line + at);
         if (!got || !json_object_object_get_ex(got, "execute", &ex) || !json_object_is_type(ex, json_type_string) ||
             strcmp(json_object_get_string(ex), "guest-sync-delimited") != 0 ||
             !json_object_object_get_ex(got, "arguments", &args) || !json_object_object_get_ex(args, "id", &id) ||
             !json_object_is_type(id, json_type_int)) {
-                fail(f, "expected guest-sync-delimited with an integer id, got %s", line + 1);
+                fail(f, "expected guest-sync-delimited with an integer id, got %s", line + at);
                 goto out;
         }
         snprintf(f->last_id, sizeof f->last_id, "%lld", (long long)json_object_get_int64(id));

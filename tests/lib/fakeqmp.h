@@ -32,8 +32,9 @@ void fakeqmp_send_raw(struct fakeqmp *f, const void *data, size_t n);
 /* Read one command; its "execute" and "arguments" must equal cmd_json's
  * (compared as JSON; the id is remembered, not compared). */
 void fakeqmp_expect(struct fakeqmp *f, const char *cmd_json);
-/* The guest agent's resync: a 0xFF byte, then guest-sync-delimited with an
- * integer id, which becomes "$ID" (reply with fakeqmp_send(f, "\xff{\"return\": $ID}")). */
+/* The guest agent's resync: guest-sync-delimited with an integer id, which
+ * becomes "$ID" (reply with fakeqmp_send(f, "\xff{\"return\": $ID}")). A 0xFF
+ * byte before it is answered with a parse error first, as qemu-ga does. */
 void fakeqmp_expect_sync(struct fakeqmp *f);
 /* Read one command without checking it (its id is remembered). */
 void fakeqmp_expect_any(struct fakeqmp *f);
