@@ -157,6 +157,7 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
                 .argv = l->argv,
                 .stdout_fd = -1,
                 .notify_fd = -1,
+                .stop_when_closed_fd = -1,
                 .make_cgroup = hook_make_cgroup,
                 .place_qemu = hook_place_qemu,
                 .pin_vcpus = hook_pin_vcpus,

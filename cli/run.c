@@ -63,23 +63,13 @@ static int run_opt(const char *verb, int c, const char *arg, void *ud)
  * hold a CI job forever when no --timeout was given. */
 #define RUN_EXEC_AGENT_WAIT_MS (300 * 1000)
 
-/* The guest has not powered off by itself: the power button, then quit. */
-static void power_off_by_qmp(const char *rundir, int stop_timeout_ms)
-{
-        _cleanup_free_ char *path = path_join(rundir, VM_RUNDIR_QMP);
-        _cleanup_qmp_ struct qmp *q = NULL;
-
-        if (!path || qmp_connect(path, 5000, &q, NULL) < 0)
-                return;
-        if (qmp_system_powerdown(q, NULL) == 0 && qmp_wait_event(q, "SHUTDOWN", NULL, NULL, stop_timeout_ms, NULL, NULL) == 0)
-                return;
-        (void)qmp_quit(q, NULL);
-}
-
 /* run --exec's second process, beside the supervisor: wait for the agent,
- * run the command, send its status down status_fd, power the guest off. */
+ * run the command, send its status down status_fd, ask the guest agent to
+ * power the guest off. Its end: status_fd closes, and the supervisor stops
+ * the VM by the one stop escalation (supervisor_opts.stop_when_closed_fd),
+ * whether the agent took the shutdown or not. */
 static _Noreturn void exec_child(const char *verb, const char *rundir, const char *cmd, const char *input,
-                                 size_t input_len, int status_fd, int stop_timeout_ms)
+                                 size_t input_len, int status_fd)
 {
         /* the supervisor (our parent) relays agent.sock onto qga.sock once
          * the guest runs; connecting is retried until then */
@@ -97,14 +87,11 @@ static _Noreturn void exec_child(const char *verb, const char *rundir, const cha
                 fprintf(stderr, "qemuctl: %s: guest agent: %s\n", verb, path ? err.msg : "out of memory");
                 rc = EXEC_EXIT_FAIL;
                 (void)!write(status_fd, &rc, sizeof rc);
-                power_off_by_qmp(rundir, stop_timeout_ms);
                 _exit(0);
         }
         rc = cli_agent_exec(verb, g, "/bin/sh", args, input, input_len, 0, false);
         (void)!write(status_fd, &rc, sizeof rc);
-        close(status_fd);
-        if (qga_shutdown(g, "powerdown", &err) != 1)
-                power_off_by_qmp(rundir, stop_timeout_ms);
+        (void)qga_shutdown(g, "powerdown", &err);
         qga_free(g);
         _exit(0);
 }
@@ -199,7 +186,7 @@ int cmd_run(int argc, char **argv)
                          * it go once the guest runs */
                         if (l.lock_fd >= 0)
                                 close(l.lock_fd);
-                        exec_child(verb, l.rundir, ro.exec, input, input_len, p[1], stop_timeout);
+                        exec_child(verb, l.rundir, ro.exec, input, input_len, p[1]);
                 }
                 close(p[1]);
                 status_rd = p[0];
@@ -207,6 +194,7 @@ int cmd_run(int argc, char **argv)
                         launch_done(&l);
                         return cli_failf(verb, "fork: %s", strerror(errno));
                 }
+                so.stop_when_closed_fd = status_rd;
         }
         if (supervisor_run(&so, &rec, &err) < 0) {
                 fprintf(stderr, "qemuctl: %s: VM `%s`: %s\n", verb, l.spec->name, err.msg);

@@ -33,6 +33,7 @@ struct sup {
         struct qmp *q;
         int sigfd;
         int notify_fd;
+        int stop_when_closed_fd; /* o->stop_when_closed_fd until it closes, then -1 */
         int events_log; /* RUNDIR/events.log, for `qemuctl events` and `wait` */
         struct sup_people *people; /* RUNDIR/qmp.sock, once the guest runs */
         struct sup_agent *agent;   /* RUNDIR/agent.sock onto qga.sock, once the guest runs */
@@ -351,8 +352,12 @@ static int loop(struct sup *s)
         int64_t deadline_run = s->o->timeout_ms > 0 ? now_ms() + s->o->timeout_ms : 0;
 
         while (!reap(s)) {
-                struct pollfd pfd[2 + SUP_PEOPLE_MAX_POLL + SUP_AGENT_MAX_POLL] = {
-                        { .fd = s->sigfd, .events = POLLIN }, { .fd = -1, .events = POLLIN }
+                /* events 0 on stop_when_closed_fd: only its POLLHUP wakes
+                 * us, its data is the caller's */
+                struct pollfd pfd[3 + SUP_PEOPLE_MAX_POLL + SUP_AGENT_MAX_POLL] = {
+                        { .fd = s->sigfd, .events = POLLIN },
+                        { .fd = -1, .events = POLLIN },
+                        { .fd = s->stop_when_closed_fd, .events = 0 },
                 };
                 size_t n_people = 0, n_agent = 0;
                 int64_t now = now_ms(), wake = now + 1000;
@@ -375,22 +380,26 @@ static int loop(struct sup *s)
                 if (s->q)
                         pfd[1].fd = qmp_fd(s->q);
                 if (s->people)
-                        n_people = sup_people_pollfds(s->people, pfd + 2, SUP_PEOPLE_MAX_POLL);
+                        n_people = sup_people_pollfds(s->people, pfd + 3, SUP_PEOPLE_MAX_POLL);
                 if (s->agent)
-                        n_agent = sup_agent_pollfds(s->agent, pfd + 2 + n_people, SUP_AGENT_MAX_POLL);
+                        n_agent = sup_agent_pollfds(s->agent, pfd + 3 + n_people, SUP_AGENT_MAX_POLL);
                 /* SIGCHLD arrives on sigfd too, so the 1 s cap only matters if
                  * a signal is lost */
-                if (poll(pfd, 2 + n_people + n_agent, (int)(wake > now ? wake - now : 0)) < 0) {
+                if (poll(pfd, 3 + n_people + n_agent, (int)(wake > now ? wake - now : 0)) < 0) {
                         if (errno != EINTR)
                                 return -1;
                         continue;
                 }
                 if (pfd[0].revents)
                         handle_signals(s);
+                if (pfd[2].revents) {
+                        s->stop_when_closed_fd = -1;
+                        begin_stop(s);
+                }
                 if (s->people)
-                        sup_people_dispatch(s->people, pfd + 2, n_people);
+                        sup_people_dispatch(s->people, pfd + 3, n_people);
                 if (s->agent)
-                        sup_agent_dispatch(s->agent, pfd + 2 + n_people, n_agent);
+                        sup_agent_dispatch(s->agent, pfd + 3 + n_people, n_agent);
                 if (s->q && pfd[1].revents)
                         read_events(s);
         }
@@ -402,7 +411,8 @@ static int loop(struct sup *s)
 
 int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struct qc_err *err)
 {
-        struct sup s = { .o = o, .pid = -1, .sigfd = -1, .notify_fd = o->notify_fd, .events_log = -1 };
+        struct sup s = { .o = o, .pid = -1, .sigfd = -1, .notify_fd = o->notify_fd,
+                         .stop_when_closed_fd = o->stop_when_closed_fd, .events_log = -1 };
         _cleanup_close_ int log = -1;
         sigset_t mask, old;
         int r;

@@ -40,6 +40,13 @@ struct supervisor_opts {
         int stop_timeout_ms;    /* power button, then `quit` after this (stop.h); 0 = VM_STOP_GRACE_MS */
         int start_timeout_ms;   /* QEMU must open its monitor within this; 0 = 60 s */
         int notify_fd;          /* start: gets "ok\n" or "error\n<text>" once, then is closed; -1 = none */
+        /* run --exec: the read end of a pipe whose only writer is the
+         * process that runs the command; once that end closes (the
+         * command is done and the guest agent was asked to power off, or
+         * that process died), the supervisor stops the VM as `stop` does:
+         * the power button, quit after stop_timeout_ms, SIGKILL (stop.h).
+         * What is buffered in the pipe stays for the caller. -1 = none. */
+        int stop_when_closed_fd;
 
         /* Hooks (each may be NULL), named for what start's do
          * (launcher/launch-placement.h). make_cgroup: before QEMU is

@@ -436,8 +436,8 @@ static int supervise_fake(const char *what, bool foreground, const char *const *
             cg_vm_create(c.h, "qemuctl", name, 0, 0, &c.vm, NULL) == 0)
                 snprintf(cgpath, sizeof cgpath, "%s", cg_vm_path(c.vm));
         struct supervisor_opts o = { .name = name, .rundir = rundir, .argv = argv, .foreground = foreground,
-                                     .stdout_fd = -1, .notify_fd = -1, .start_timeout_ms = 20000,
-                                     .make_cgroup = sup_make_cgroup, .remove_cgroup = sup_remove_cgroup, .userdata = &c };
+                                     .stdout_fd = -1, .notify_fd = -1, .stop_when_closed_fd = -1,
+                                     .start_timeout_ms = 20000, .make_cgroup = sup_make_cgroup, .remove_cgroup = sup_remove_cgroup, .userdata = &c };
         r = supervisor_run(&o, &rec, &err);
         ok(r == 0, "%s: the supervisor ran to the end (%s)", what, err.msg);
         if (r == 0) {
@@ -540,7 +540,8 @@ static void test_refused_start_message(void)
         }
         snprintf(name, sizeof name, "tsupr%d", (int)getpid());
         struct supervisor_opts o = { .name = name, .rundir = rundir, .argv = argv, .stdout_fd = -1,
-                                     .notify_fd = -1, .start_timeout_ms = 20000, .pin_vcpus = refuse_pin_vcpus };
+                                     .notify_fd = -1, .stop_when_closed_fd = -1, .start_timeout_ms = 20000,
+                                     .pin_vcpus = refuse_pin_vcpus };
         /* the supervisor ran to its end; the failure is in the record */
         if (supervisor_run(&o, &rec, &err) == 0)
                 vm_record_done(&rec);

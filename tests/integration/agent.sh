@@ -119,6 +119,17 @@ for _ in $(seq 300); do [ -e "$QEMUCTL_RUNDIR/rx/status.json" ] && break; sleep 
 tap_ok $? "a verb gets the VM's lock while run --exec's command runs ($(cat "$T/lock.err"))"
 "$Q" resume rx >/dev/null 2>&1
 wait "$pid"; tap_is $? 3 "and the command's status still comes back"; LC_BG_PIDS=""
+# the command leaves a guest that ignores both the agent's shutdown and the
+# power button: run --exec still ends, through the one stop escalation (the
+# supervisor's: power button, quit after --stop-timeout), with the command's
+# status; it used to wait for --timeout
+lc_vmfile rq qemuctl.ignore_acpi=1 '"guest_agent": true,' >/dev/null
+"$Q" run --timeout 120 --stop-timeout 3 --exec 'printf "#!/bin/sh\necho shutdown ignored >/dev/console\n" >/sbin/shutdown; exit 7' \
+        "$T/rq.json" </dev/null >"$T/rq.out" 2>"$T/rq.err"
+tap_is $? 7 "run --exec of a guest that ignores every shutdown request: the command's status ($(tail -1 "$T/rq.err"))"
+tap_is "$(lc_field rq shutdown_reason)" host-qmp-quit "quit over QMP after --stop-timeout"
+grep -q "timed out" "$T/rq.err"; tap_ok $(( $? == 0 ? 1 : 0 )) "not when --timeout expired"
+grep -q "power button ignored" "$QEMUCTL_RUNDIR/rq/serial.log"; tap_ok $? "the power button was pressed first"
 lc_vmfile nx >/dev/null
 "$Q" run --exec true "$T/nx.json" 2>"$T/nx.err"
 tap_is $? 1 "run --exec refuses a VM file without guest_agent ($(cat "$T/nx.err"))"
