@@ -11,6 +11,7 @@
 #include "cli/cli.h"
 #include "common/io.h"
 #include "common/cleanup.h"
+#include "launcher/display.h"
 #include "common/strv.h"
 #include "launcher/cloudinit.h"
 #include "launcher/spawn.h"
@@ -124,6 +125,8 @@ static int hook_pin_vcpus(struct qmp *q, pid_t pid, void *userdata, struct qc_er
         struct launch *l = userdata;
 
         if (record_ports(q, l, err) < 0)
+                return -1;
+        if (display_set_password(q, l->spec, err) < 0)
                 return -1;
         return launch_placement_pin_vcpus(q, pid, &l->placement, err);
 }

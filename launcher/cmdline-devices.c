@@ -426,8 +426,22 @@ void cmdline_add_display(struct qargs *a, const struct vm_spec *spec)
         };
 
         if (spec->vnc) {
+                _cleanup_free_ char *v = NULL;
+
+                if (spec->vnc[0] == ':') {
+                        /* ":N" listens on loopback unless told: QEMU's own
+                         * ":N" is every address */
+                        const char *l = spec->vnc_listen ? spec->vnc_listen : "127.0.0.1";
+
+                        qcatf(a, &v, strchr(l, ':') ? "[%s]%s" : "%s%s", l, spec->vnc);
+                } else {
+                        qcatf(a, &v, "%s", spec->vnc);
+                }
+                /* the password itself comes by QMP set_password (display.c) */
+                if (spec->vnc_password_file)
+                        qcatf(a, &v, ",password=on");
                 qarg(a, "-vnc");
-                qarg(a, spec->vnc);
+                qarg_take(a, TAKE_PTR(v));
                 qarg(a, "-device");
                 qarg(a, "VGA,id=video0");
         } else {

@@ -12,6 +12,7 @@
 #include "../common/size.h"
 #include "../common/strv.h"
 #include "disk-internal.h"
+#include "display.h"
 #include "spec-internal.h"
 
 static const char *format_name(enum vm_disk_format f)
@@ -485,6 +486,20 @@ static void check_disks(const struct vm_spec *spec, enum vm_disk_format *formats
                 check_disk(&spec->disks[i], i, &formats[i], &bformats[i], &block[i], c, notes);
 }
 
+/* The VNC password file is read as the images are: by validate and start,
+ * not by the parser (which `dump` and the property test run too). */
+static void check_password_file(const struct vm_spec *spec, struct spec_ctx *c)
+{
+        char pw[VNC_PASSWORD_MAX + 1];
+        struct qc_err e = { 0 };
+
+        if (!spec->vnc_password_file)
+                return;
+        if (display_read_password(spec->vnc_password_file, pw, &e) < 0)
+                diag_at(c, spec->vnc_password_line, spec->vnc_password_col, "display.password_file", "%s", e.msg);
+        explicit_bzero(pw, sizeof pw);
+}
+
 int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struct spec_diags *notes,
                      struct qc_err *err)
 {
@@ -498,6 +513,7 @@ int spec_check_disks(const struct vm_spec *spec, struct spec_diags *diags, struc
         if (!formats || !bformats || !block)
                 return qc_err_sys(err, ENOMEM, "disks");
         check_disks(spec, formats, bformats, block, &c, notes ? &n : NULL);
+        check_password_file(spec, &c);
         if (c.oom || n.oom)
                 return qc_err_sys(err, ENOMEM, "disks");
         if (diags->n > before)

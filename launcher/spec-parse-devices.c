@@ -413,6 +413,60 @@ bool check_vnc(struct spec_ctx *c, const struct jt *n, const char *path, struct 
         return false;
 }
 
+bool check_vnc_listen(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        const char *l = s->vnc_listen;
+        struct in6_addr a6;
+        struct in_addr a4;
+        bool ok = inet_pton(AF_INET, l, &a4) == 1 || inet_pton(AF_INET6, l, &a6) == 1;
+        char q[96];
+
+        if (!s->vnc || s->vnc[0] != ':') {
+                diag(c, n, path,
+                     s->vnc ? "\"vnc\" names its own address; give the address in one place: \"vnc\": \":N\" with "
+                              "\"listen\", or \"vnc\": \"HOST:N\" alone"
+                            : "there is no VNC server to listen; add \"vnc\": \":0\"");
+                return false;
+        }
+        if (!ok && l[0] && strlen(l) <= 253)
+                ok = strspn(l, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-") == strlen(l) &&
+                     l[0] != '-';
+        if (ok)
+                return true;
+        jt_describe(n, q, sizeof q);
+        diag(c, n, path, "expected an IP address (\"127.0.0.1\", \"0.0.0.0\", \"::\") or a host name, got %s", q);
+        return false;
+}
+
+bool check_vnc_password_file(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s,
+                             void *base)
+{
+        _cleanup_free_ char *file = TAKE_PTR(s->vnc_password_file);
+
+        if (!s->vnc) {
+                diag(c, n, path, "a password for no VNC server; add \"vnc\": \":0\" or drop it");
+                return false;
+        }
+        if (!file[0]) {
+                diag(c, n, path, "empty; give the path of a file whose first line is the password");
+                return false;
+        }
+        /* read by spec_check_disks (validate, start), as images are */
+        s->vnc_password_file = spec_resolve_path(c, s->path, file);
+        s->vnc_password_line = n->line;
+        s->vnc_password_col = n->col;
+        return s->vnc_password_file != NULL;
+}
+
+bool check_vnc_password_valid_for(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s,
+                                  void *base)
+{
+        if (s->vnc_password_file)
+                return true;
+        diag(c, n, path, "no password to expire; give \"password_file\" too, or drop it");
+        return false;
+}
+
 int dump_display(const struct vm_spec *s, const struct spec_key *k, const void *base, json_object **ret)
 {
         if (s->vnc)

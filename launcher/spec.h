@@ -218,6 +218,10 @@ struct vm_spec {
         } cloud_init;
 
         char *vnc;          /* "127.0.0.1:20", NULL = no display */
+        char *vnc_listen;   /* the address of a vnc ":N" (NULL: 127.0.0.1) */
+        char *vnc_password_file;         /* resolved against the VM file's dir; NULL = no password */
+        uint64_t vnc_password_valid_for; /* seconds after start; 0 = never expires */
+        unsigned vnc_password_line, vnc_password_col; /* where password_file is, for spec_check_disks */
         enum vm_input *inputs;
         size_t n_inputs;
         enum vm_serial serial;

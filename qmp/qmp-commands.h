@@ -240,3 +240,9 @@ int qmp_blockdev_insert_medium(struct qmp *q, const char *id, const char *node_n
 /* node (taken): blockdev-add's arguments. */
 int qmp_blockdev_add(struct qmp *q, json_object *node, struct qc_err *err);
 int qmp_blockdev_del(struct qmp *q, const char *node_name, struct qc_err *err);
+
+/* ---- display passwords (qmp-display.c) ---- */
+/* protocol "vnc" or "spice". */
+int qmp_set_password(struct qmp *q, const char *protocol, const char *password, struct qc_err *err);
+/* time: "now", "never", "+SECONDS" (from now) or "SECONDS" (since the epoch). */
+int qmp_expire_password(struct qmp *q, const char *protocol, const char *time, struct qc_err *err);
