@@ -171,6 +171,11 @@ static void test_prepare(void)
         vm_record_write(rundir, &r, &err);
         snprintf(path, sizeof path, "%s/%s", rundir, VM_RUNDIR_QEMU_LOG);
         write_file(path, "old log", 0600);
+        /* cloud-init's work dir (cloudinit.c): a directory with files */
+        snprintf(path, sizeof path, "%s/cidata", rundir);
+        mkdir(path, 0700);
+        snprintf(path, sizeof path, "%s/cidata/user-data", rundir);
+        write_file(path, "#cloud-config\n", 0600);
         qc_err_clear(&err);
         fd = state_prepare("vm1", "start", 0, &rundir2, &err);
         ok(fd >= 0, "stale state dir is no obstacle: %s", fd < 0 ? err.msg : "ok");
