@@ -3,6 +3,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <json-c/json.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,6 +174,18 @@ static const char *value_of(char **v, size_t n, const char *path)
         return NULL;
 }
 
+/* spec.json records a disk's format as probed at start ("qcow2"); a VM
+ * file that leaves it out says "auto", which the same image resolves to
+ * the same format (the restore writes the captured image back first). */
+static bool format_unresolved(const char *path, const char *va, const char *vb)
+{
+        char g[512];
+
+        generic_key(path, g, sizeof g);
+        return (strcmp(g, "disks[].format") == 0 || strcmp(g, "disks[].backing_format") == 0) &&
+               (strcmp(va, "\"auto\"") == 0 || strcmp(vb, "\"auto\"") == 0);
+}
+
 int spec_restore_diff(const struct vm_spec *saved, const struct vm_spec *now, char ***ret, struct qc_err *err)
 {
         _cleanup_strv_ strv a = { 0 }, b = { 0 }, out = { 0 };
@@ -202,6 +215,8 @@ int spec_restore_diff(const struct vm_spec *saved, const struct vm_spec *now, ch
                         if (side == 1 && va)
                                 continue; /* seen from the saved side */
                         if (va && vb && strcmp(va, vb) == 0)
+                                continue;
+                        if (va && vb && format_unresolved(path, va, vb))
                                 continue;
                         if (strv_pushf(&out, "%s: saved %s, VM file %s", path, va ? va : "(not set)",
                                        vb ? vb : "(not set)") < 0)

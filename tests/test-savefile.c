@@ -223,6 +223,12 @@ static void test_diff(void)
         ok(n_diffs(VM(", \"disks\": [ { \"file\": \"/a.qcow2\", \"format\": \"qcow2\" } ]"), VM(""),
                    "disks: saved 1 entries, VM file (not set)") < 998,
            "a disk fewer: named");
+        is_int(n_diffs(VM(", \"disks\": [ { \"file\": \"/a.qcow2\", \"format\": \"qcow2\" } ]"),
+                       VM(", \"disks\": [ { \"file\": \"/a.qcow2\" } ]"), NULL),
+               0, "a format left out (auto) against the probed one saved in spec.json: no difference");
+        is_int(n_diffs(VM(", \"disks\": [ { \"file\": \"/a.qcow2\", \"format\": \"qcow2\" } ]"),
+                       VM(", \"disks\": [ { \"file\": \"/a.qcow2\", \"format\": \"raw\" } ]"), NULL),
+               1, "another format given: a difference");
         is_int(n_diffs(VM(", \"qemu\": { \"args\": [\"-device\", \"virtio-rng-pci\"] }"), VM(""), NULL), 1,
                "qemu.args may add devices: compared");
         is_int(n_diffs(VM(", \"guest_agent\": true"), VM(""), "guest_agent: saved true, VM file false"), 1,
