@@ -130,6 +130,13 @@ void sup_agent_dispatch(struct sup_agent *a, const struct pollfd *pfd, size_t n)
 {
         if (n < SUP_AGENT_MAX_POLL || a->agent_fd < 0)
                 return;
+        /* a new client first: what the agent says in this round is its
+         * (stale bytes, if any, its sync skips) */
+        if (a->client_fd < 0 && pfd[2].fd == a->listen_fd && (pfd[2].revents & POLLIN)) {
+                int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
+                if (fd >= 0)
+                        a->client_fd = fd;
+        }
         if (pfd[0].revents & (POLLIN | POLLHUP | POLLERR)) {
                 if (a->to_client.len == 0 && !fill(a->agent_fd, &a->to_client)) {
                         /* QEMU closed it: it is going away; clients get EOF */
@@ -151,10 +158,5 @@ void sup_agent_dispatch(struct sup_agent *a, const struct pollfd *pfd, size_t n)
                            !fill(a->client_fd, &a->to_agent)) {
                         drop_client(a);
                 }
-        }
-        if (a->client_fd < 0 && pfd[2].fd == a->listen_fd && (pfd[2].revents & POLLIN)) {
-                int fd = accept4(a->listen_fd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
-                if (fd >= 0)
-                        a->client_fd = fd;
         }
 }
