@@ -37,6 +37,10 @@ enum {
         CLI_OPT_VAL_LOCK_TIMEOUT = 'L',
         CLI_OPT_VAL_SET = 0x100,  /* --set KEY.PATH=VALUE (into cli_opts.overrides) */
         CLI_OPT_VAL_NAME = 0x101, /* --name NAME (the same as --set name=NAME) */
+        /* virsh's --live, --config, --current (into cli_opts.affect) */
+        CLI_OPT_VAL_LIVE = 0x110,
+        CLI_OPT_VAL_CONFIG = 0x111,
+        CLI_OPT_VAL_CURRENT = 0x112,
 };
 
 struct cli_opt {
@@ -116,6 +120,13 @@ struct cli_opts {
         bool json;                   /* out: --json given */
         int timeout_ms;              /* out: --timeout, untouched when not given */
         struct spec_overrides *overrides; /* out: --set and --name, in their order (verbs that read a VM file) */
+        unsigned affect;             /* out: CLI_AFFECT_* of --live, --config, --current given */
+};
+/* Which VM a live verb changes (virsh's VIR_DOMAIN_AFFECT_*; docs/host.md). */
+enum {
+        CLI_AFFECT_LIVE = 1 << 0,    /* the running VM */
+        CLI_AFFECT_CONFIG = 1 << 1,  /* its definition, for the next start */
+        CLI_AFFECT_CURRENT = 1 << 2, /* given: whichever the VM's state says */
 };
 /* getopt_long over argv with the options the verb table gives VERB (looked
  * up by name or alias): options may come anywhere, as GNU tools and virsh

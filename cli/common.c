@@ -147,6 +147,15 @@ int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o)
                                 return err.code == EINVAL ? cli_usage(verb, "%s", err.msg) : cli_fail(verb, &err);
                         break;
                 }
+                case CLI_OPT_VAL_LIVE:
+                        o->affect |= CLI_AFFECT_LIVE;
+                        break;
+                case CLI_OPT_VAL_CONFIG:
+                        o->affect |= CLI_AFFECT_CONFIG;
+                        break;
+                case CLI_OPT_VAL_CURRENT:
+                        o->affect |= CLI_AFFECT_CURRENT;
+                        break;
                 case CLI_OPT_VAL_TIMEOUT:
                         if ((r = cli_duration_opt(verb, "--timeout", optarg, o->take & CLI_OPT_TIMEOUT_POSITIVE,
                                               &o->timeout_ms)) >= 0)

@@ -18,15 +18,20 @@
 
 DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
 
-int cli_vm_state(const char *name, bool *ret_running)
+int cli_vm_state(const char *name, bool *ret_running, struct qc_err *err)
 {
         struct vm_handle *h = NULL;
-        struct qc_err err = { 0 };
+        struct qc_err e = { 0 };
 
         *ret_running = false;
         if (vm_open(name, "list", VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_NO_SPEC | VM_OPEN_BROKEN_OK, 0, &h,
-                    &err) < 0)
-                return err.code == ENOENT ? 0 : -1;
+                    &e) < 0) {
+                if (e.code == ENOENT)
+                        return 0;
+                if (err)
+                        *err = e;
+                return -1;
+        }
         *ret_running = h->qemu_pid != 0;
         vm_close(h);
         return 1;
@@ -86,7 +91,7 @@ static const char *running_note(const char *name)
 {
         bool running = false;
 
-        cli_vm_state(name, &running);
+        cli_vm_state(name, &running, NULL);
         return running ? "; it is running: the change applies from its next start" : "";
 }
 
@@ -157,7 +162,7 @@ int cmd_undefine(int argc, char **argv)
         const char *name = argv[optind];
         if (defs_remove(name, &err) < 0)
                 return cli_fail(verb, &err);
-        cli_vm_state(name, &running);
+        cli_vm_state(name, &running, NULL);
         /* as virsh: a running VM keeps running, transient from now on */
         printf("VM `%s` undefined%s\n", name,
                running ? "; it keeps running as a transient VM (what it runs is unchanged; --config is refused "

@@ -379,7 +379,7 @@ int cmd_status(int argc, char **argv)
 
         if (rc >= 0)
                 return rc;
-        if (cli_vm_state(argv[optind], &(bool){ false }) == 0 && defs_exists(argv[optind], NULL) > 0)
+        if (cli_vm_state(argv[optind], &(bool){ false }, NULL) == 0 && defs_exists(argv[optind], NULL) > 0)
                 return status_def(argv[optind], o.json);
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_ANY_STATE | VM_OPEN_BROKEN_OK, &h)))
                 return rc;
@@ -490,7 +490,7 @@ int cmd_dump(int argc, char **argv)
         /* --config (virsh's --inactive): the definition, what the next start
          * runs; without it, a VM that is not running shows its definition
          * too (as virsh dumpxml does), the last run's file when it has none */
-        int have_state = cli_vm_state(name, &running);
+        int have_state = cli_vm_state(name, &running, NULL);
         if (config || (!running && defs_exists(name, NULL) > 0)) {
                 if (defs_load(name, &def, NULL, &err) < 0) {
                         if (err.code == ENOENT && have_state > 0)

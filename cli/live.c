@@ -9,25 +9,55 @@
 #include <string.h>
 #include <time.h>
 
+#include "cli/affect.h"
 #include "cli/cli.h"
 #include "cli/launch.h"
 #include "cli/placement.h"
 #include "common/cleanup.h"
+#include "vm/vm-config.h"
 #include "common/size.h"
 #include "vm/vm-guest.h"
 #include "vm/vm.h"
 
 #define OPT_GUEST_ONLINE 'g' /* its val in cli/verbs.c */
+#define OPT_MAXIMUM 'M'
+
+struct setvcpus_opts {
+        const char *guest_channel;
+        bool maximum;
+};
 
 /* --timeout is the verb's default when .timeout_ms stays -1 */
 #define LIVE_OPTS CLI_OPT_TIMEOUT_POSITIVE
 
-static int on_guest_online(const char *verb, int c, const char *arg, void *ud)
+static int setvcpus_opt(const char *verb, int c, const char *arg, void *ud)
 {
-        if (c != OPT_GUEST_ONLINE)
+        struct setvcpus_opts *so = ud;
+
+        if (c == OPT_GUEST_ONLINE)
+                so->guest_channel = arg;
+        else if (c == OPT_MAXIMUM)
+                so->maximum = true;
+        else
                 return cli_usage(verb, "unknown option");
-        *(const char **)ud = arg;
         return -1;
+}
+
+struct vcpus_change {
+        unsigned n;
+        bool maximum, lowered;
+};
+
+static int config_setvcpus(struct vm_spec *s, void *ud, struct qc_err *err)
+{
+        struct vcpus_change *c = ud;
+
+        return vm_config_setvcpus(s, c->n, c->maximum, &c->lowered, err);
+}
+
+static int config_setmem(struct vm_spec *s, void *ud, struct qc_err *err)
+{
+        return vm_config_setmem(s, *(uint64_t *)ud, err);
 }
 
 static void size_str(uint64_t v, char *buf, size_t len)
@@ -75,12 +105,13 @@ static void progress(void *userdata, const char *what)
 
 int cmd_setvcpus(int argc, char **argv)
 {
-        const char *verb = argv[0], *guest_channel = NULL;
-        struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1, .on_opt = on_guest_online,
-                              .ud = &guest_channel };
+        const char *verb = argv[0];
+        struct setvcpus_opts so = { 0 };
+        struct cli_opts o = { .take = LIVE_OPTS, .timeout_ms = -1, .on_opt = setvcpus_opt, .ud = &so };
         _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         unsigned long n;
+        unsigned affect = 0;
         char *end;
         int rc = cli_parse_opts(verb, argc, argv, &o);
 
@@ -92,22 +123,50 @@ int cmd_setvcpus(int argc, char **argv)
         n = strtoul(argv[optind + 1], &end, 10);
         if (errno || end == argv[optind + 1] || *end || n > 4096)
                 return cli_usage(verb, "N: expected a number of vCPUs, got \"%s\"", argv[optind + 1]);
-        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
+        /* as libvirt: the maximum is the definition's alone (QEMU fixes -smp maxcpus at start) */
+        if (so.maximum && !(o.affect & CLI_AFFECT_CONFIG))
+                return cli_usage(verb, "--maximum changes cpu.max, which only a definition has (a running QEMU's "
+                                       "maximum is fixed at its start): use it with --config");
+        if (so.maximum && (o.affect & CLI_AFFECT_LIVE))
+                return cli_usage(verb, "--maximum with --live: a running QEMU's maximum is fixed at its start; use "
+                                       "--maximum --config alone");
+        const char *name = argv[optind];
+        if ((rc = cli_affect_resolve(verb, name, o.affect, false, &affect)) >= 0)
                 return rc;
-        if (o.timeout_ms > 0)
-                v.live.step_timeout_ms = o.timeout_ms;
-        if (vm_setvcpus(&v.live, (unsigned)n, progress, (void *)verb, &err) < 0)
-                return cli_fail(verb, &err);
-        if (guest_channel) {
-                long long online = -1;
-                int ms = o.timeout_ms > 0 ? o.timeout_ms : 60000;
-
-                if (vm_guest_wait_number(guest_channel, "cpus", "cpus-online", (long long)n, ms, &online, &err) <
-                    0)
+        if (so.guest_channel && !(affect & CLI_AFFECT_LIVE))
+                return cli_usage(verb, "--guest-online asks the running guest: not with --config alone");
+        if (affect & CLI_AFFECT_LIVE) {
+                if ((rc = cli_placement_open(verb, name, true, &v)))
+                        return rc;
+                if (o.timeout_ms > 0)
+                        v.live.step_timeout_ms = o.timeout_ms;
+                if (vm_setvcpus(&v.live, (unsigned)n, progress, (void *)verb, &err) < 0)
                         return cli_fail(verb, &err);
-                printf("%s: the guest reports %lld CPUs online\n", verb, online);
+                if (so.guest_channel) {
+                        long long online = -1;
+                        int ms = o.timeout_ms > 0 ? o.timeout_ms : 60000;
+
+                        if (vm_guest_wait_number(so.guest_channel, "cpus", "cpus-online", (long long)n, ms, &online,
+                                                 &err) < 0)
+                                return cli_fail(verb, &err);
+                        printf("%s: the guest reports %lld CPUs online\n", verb, online);
+                }
+                printf("%s: VM `%s` has %u vCPUs\n", verb, v.h->name, v.live.spec->cpu.vcpus);
+                cli_placement_close(&v);
         }
-        printf("%s: VM `%s` has %u vCPUs\n", verb, v.h->name, v.live.spec->cpu.vcpus);
+        if (affect & CLI_AFFECT_CONFIG) {
+                struct vcpus_change c = { .n = (unsigned)n, .maximum = so.maximum };
+
+                if ((rc = cli_config_update(verb, name, config_setvcpus, &c)) >= 0)
+                        return rc;
+                if (so.maximum)
+                        printf("%s: VM `%s` can have up to %lu vCPUs from its next start (cpu.max in its "
+                               "definition)%s\n",
+                               verb, name, n, c.lowered ? "; cpu.vcpus lowered to it" : "");
+                else
+                        printf("%s: VM `%s` starts with %lu vCPUs from its next start (cpu.vcpus in its definition)\n",
+                               verb, name, n);
+        }
         return CLI_EXIT_OK;
 }
 
@@ -190,6 +249,16 @@ int cmd_balloon(int argc, char **argv)
                 return rc;
         if (argc - optind == 2 && json)
                 return cli_usage(verb, "--json is for the query (without SIZE)");
+        /* libvirt's setmem --config sets <currentMemory>, the balloon's size
+         * at boot; a VM file has no such key: a guest boots with all of its
+         * memory, and the balloon is a run-time thing */
+        if (o.affect & CLI_AFFECT_CONFIG)
+                return cli_usage(verb, "--config: a VM file has no balloon size; a guest boots with all of its "
+                                       "memory. For the memory of the next start use setmem --config SIZE, or "
+                                       "edit memory.size (qemuctl edit NAME)");
+        unsigned affect = 0;
+        if ((rc = cli_affect_resolve(verb, argv[optind], o.affect | CLI_AFFECT_LIVE, false, &affect)) >= 0)
+                return rc;
         if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
         uint64_t mem = v.live.spec->memory.size + v.live.spec->memory.plugged;
@@ -306,6 +375,7 @@ int cmd_setmem(int argc, char **argv)
         _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
         uint64_t total = 0;
+        unsigned affect = 0;
         char a[32];
         int rc = cli_parse_opts(verb, argc, argv, &o);
 
@@ -315,15 +385,29 @@ int cmd_setmem(int argc, char **argv)
                 return cli_usage(verb, "expected NAME SIZE");
         if ((rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &total)) >= 0)
                 return rc;
-        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
+        const char *name = argv[optind];
+        if ((rc = cli_affect_resolve(verb, name, o.affect, false, &affect)) >= 0)
                 return rc;
-        if (o.timeout_ms > 0)
-                v.live.step_timeout_ms = o.timeout_ms;
-        if (vm_setmem(&v.live, total, &err) < 0)
-                return cli_fail(verb, &err);
-        char p[32];
-        format_size(v.live.spec->memory.size + v.live.spec->memory.plugged, a, sizeof a);
-        format_size(v.live.spec->memory.plugged, p, sizeof p);
-        printf("%s: VM `%s` has %s (%s plugged)\n", verb, v.h->name, a, v.live.spec->memory.plugged ? p : "none");
+        if (affect & CLI_AFFECT_LIVE) {
+                if ((rc = cli_placement_open(verb, name, true, &v)))
+                        return rc;
+                if (o.timeout_ms > 0)
+                        v.live.step_timeout_ms = o.timeout_ms;
+                if (vm_setmem(&v.live, total, &err) < 0)
+                        return cli_fail(verb, &err);
+                char p[32];
+                format_size(v.live.spec->memory.size + v.live.spec->memory.plugged, a, sizeof a);
+                format_size(v.live.spec->memory.plugged, p, sizeof p);
+                printf("%s: VM `%s` has %s (%s plugged)\n", verb, v.h->name, a,
+                       v.live.spec->memory.plugged ? p : "none");
+                cli_placement_close(&v);
+        }
+        if (affect & CLI_AFFECT_CONFIG) {
+                if ((rc = cli_config_update(verb, name, config_setmem, &total)) >= 0)
+                        return rc;
+                format_size(total, a, sizeof a);
+                printf("%s: VM `%s` boots with %s from its next start (memory.plugged in its definition)\n", verb,
+                       name, a);
+        }
         return CLI_EXIT_OK;
 }

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/affect.h"
 #include "cli/cli.h"
 #include "cli/placement.h"
 #include "common/cleanup.h"
 #include "common/size.h"
+#include "vm/vm-config.h"
 
 static int memtune_opt(const char *verb, int c, const char *arg, void *ud)
 {
@@ -45,6 +47,37 @@ static void size_or_unlimited(uint64_t v, char *buf, size_t len)
                 format_size(v, buf, len);
 }
 
+static void print_memtune(const struct vm_memtune *now, bool json, const char *source)
+{
+        if (json) {
+                json_object *o = json_object_new_object();
+
+                for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
+                        json_object_object_add(o, vm_memtune_key_to_string((enum vm_memtune_key)k),
+                                               !now->set[k] || now->value[k] == VM_MEMTUNE_UNLIMITED
+                                                       ? NULL
+                                                       : json_object_new_uint64(now->value[k]));
+                json_object_object_add(o, "source", json_object_new_string(source));
+                cli_print_json(o);
+                json_object_put(o);
+                return;
+        }
+        for (int k = 0; k < _VM_MEMTUNE_MAX; k++) {
+                char buf[32];
+
+                if (now->set[k])
+                        size_or_unlimited(now->value[k], buf, sizeof buf);
+                else
+                        snprintf(buf, sizeof buf, "(no %s)", vm_memtune_key_file((enum vm_memtune_key)k));
+                printf("%-16s: %s\n", vm_memtune_key_to_string((enum vm_memtune_key)k), buf);
+        }
+}
+
+static int config_memtune(struct vm_spec *s, void *ud, struct qc_err *err)
+{
+        return vm_config_memtune(s, ud, err);
+}
+
 int cmd_memtune(int argc, char **argv)
 {
         const char *verb = argv[0];
@@ -54,6 +87,7 @@ int cmd_memtune(int argc, char **argv)
         struct cli_opts co = { .on_opt = memtune_opt,
                                .ud = &m };
         bool any = false, live = false;
+        unsigned affect = 0;
         int rc;
 
         rc = cli_parse_opts(verb, argc, argv, &co);
@@ -69,39 +103,36 @@ int cmd_memtune(int argc, char **argv)
                 any |= m.set[k];
         if (any && json)
                 return cli_usage(verb, "--json: only when showing the limits");
-        if ((rc = cli_placement_open(verb, name, false, &v)))
+        if ((rc = cli_affect_resolve(verb, name, co.affect, !any, &affect)) >= 0)
                 return rc;
-        if (any) {
-                if (vm_memtune_set(&v.p, &m, &err) < 0)
+        if (affect & CLI_AFFECT_LIVE) {
+                if ((rc = cli_placement_open(verb, name, false, &v)))
+                        return rc;
+                if (any && vm_memtune_set(&v.p, &m, &err) < 0)
                         return cli_fail(verb, &err);
+                if (!(affect & CLI_AFFECT_CONFIG)) {
+                        if (vm_memtune_get(&v.p, &now, &live, &err) < 0)
+                                return cli_fail(verb, &err);
+                        print_memtune(&now, json, live ? "cgroup" : "recorded");
+                        if (!live && !json) {
+                                _cleanup_free_ char *why = vm_memtune_missing(&v.p, "reading the limits in force");
+                                printf("(recorded values, not in force: %s)\n", why ? why : "no cgroup");
+                        }
+                }
+                cli_placement_close(&v);
         }
-        if (vm_memtune_get(&v.p, &now, &live, &err) < 0)
-                return cli_fail(verb, &err);
-        if (json) {
-                json_object *o = json_object_new_object();
+        if (affect & CLI_AFFECT_CONFIG) {
+                struct vm_spec *s = NULL;
 
-                for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
-                        json_object_object_add(o, vm_memtune_key_to_string((enum vm_memtune_key)k),
-                                               !now.set[k] || now.value[k] == VM_MEMTUNE_UNLIMITED
-                                                       ? NULL
-                                                       : json_object_new_uint64(now.value[k]));
-                json_object_object_add(o, "source", json_object_new_string(live ? "cgroup" : "recorded"));
-                cli_print_json(o);
-                json_object_put(o);
-        } else {
-                for (int k = 0; k < _VM_MEMTUNE_MAX; k++) {
-                        char buf[32];
-
-                        if (now.set[k])
-                                size_or_unlimited(now.value[k], buf, sizeof buf);
-                        else
-                                snprintf(buf, sizeof buf, "(no %s)", vm_memtune_key_file((enum vm_memtune_key)k));
-                        printf("%-16s: %s\n", vm_memtune_key_to_string((enum vm_memtune_key)k), buf);
-                }
-                if (!live) {
-                        _cleanup_free_ char *why = vm_memtune_missing(&v.p, "reading the limits in force");
-                        printf("(recorded values, not in force: %s)\n", why ? why : "no cgroup");
-                }
+                if (any && (rc = cli_config_update(verb, name, config_memtune, &m)) >= 0)
+                        return rc;
+                if ((rc = cli_config_load(verb, name, &s)) >= 0)
+                        return rc;
+                vm_memtune_from_spec(s, &now);
+                spec_free(s);
+                if (any && !json)
+                        printf("VM `%s`: memory limits written into its definition (from the next start):\n", name);
+                print_memtune(&now, json, "definition");
         }
         return CLI_EXIT_OK;
 }
@@ -141,13 +172,20 @@ static json_object *jset(bool has, const struct cpuset *cs)
         return s ? json_object_new_string(s) : NULL;
 }
 
-static int show_numatune(const char *verb, struct cli_placement *v, bool json)
+static int show_numatune(const char *verb, struct cli_placement *v, const struct vm_spec *def, bool json)
 {
-        struct vm_numatune t;
+        struct vm_numatune t = { 0 };
         struct qc_err err = { 0 };
 
-        if (vm_numatune_get(&v->p, &t, &err) < 0)
+        if (def) {
+                /* --config: the definition's binding; nothing in force to show */
+                t.mode = def->numa.policy;
+                t.has_nodeset = def->numa.has_nodeset;
+                if (t.has_nodeset)
+                        t.nodeset = def->numa.nodeset;
+        } else if (vm_numatune_get(&v->p, &t, &err) < 0) {
                 return cli_fail(verb, &err);
+        }
         _cleanup_free_ char *ns = t.has_nodeset ? cpuset_to_string(&t.nodeset) : NULL;
         _cleanup_free_ char *ma = t.has_mems_allowed ? cpuset_to_string(&t.mems_allowed) : NULL;
         _cleanup_free_ char *cm = t.has_cgroup_mems ? cpuset_to_string(&t.cgroup_mems) : NULL;
@@ -164,10 +202,18 @@ static int show_numatune(const char *verb, struct cli_placement *v, bool json)
         }
         printf("%-14s: %s\n", "numa_mode", vm_numa_policy_to_string(t.mode));
         printf("%-14s: %s\n", "numa_nodeset", ns ? ns : "(any)");
-        printf("%-14s: %s\n", "mems_allowed", ma ? ma : "?");
+        if (!def)
+                printf("%-14s: %s\n", "mems_allowed", ma ? ma : "?");
         if (cm)
                 printf("%-14s: %s\n", "cgroup mems", cm);
         return CLI_EXIT_OK;
+}
+
+static int config_numatune(struct vm_spec *s, void *ud, struct qc_err *err)
+{
+        const struct numatune_opts *o = ud;
+
+        return vm_config_numatune(s, o->has_nodeset ? &o->nodeset : NULL, o->has_mode ? &o->mode : NULL, err);
 }
 
 int cmd_numatune(int argc, char **argv)
@@ -181,6 +227,7 @@ int cmd_numatune(int argc, char **argv)
                                .ud = &o };
         bool deferred = false;
         long not_moved = 0;
+        unsigned affect = 0;
         int rc = cli_parse_opts(verb, argc, argv, &co);
 
         if (rc >= 0)
@@ -190,36 +237,58 @@ int cmd_numatune(int argc, char **argv)
         if (argc - optind > 1)
                 return cli_usage(verb, "unexpected argument \"%s\" after the VM name", argv[optind + 1]);
         const char *name = argv[optind];
-        bool json = co.json;
-        if ((o.has_nodeset || o.has_mode) && json)
+        bool json = co.json, query = !o.has_nodeset && !o.has_mode;
+        if (!query && json)
                 return cli_usage(verb, "--json: only when showing the binding");
-        if ((rc = cli_placement_open(verb, name, false, &v)))
+        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) >= 0)
                 return rc;
-        if (!o.has_nodeset && !o.has_mode) {
-                rc = show_numatune(verb, &v, json);
+        if (query && affect == CLI_AFFECT_CONFIG) {
+                struct vm_spec *s = NULL;
+                if ((rc = cli_config_load(verb, name, &s)) >= 0)
+                        return rc;
+                rc = show_numatune(verb, NULL, s, json);
+                spec_free(s);
                 return rc;
         }
-        if (o.has_nodeset && placement_host_nodes(&host_nodes, &err) < 0)
-                return cli_fail(verb, &err);
-        if (vm_numatune_set(&v.p, &host_nodes, o.has_nodeset ? &o.nodeset : NULL, o.has_mode ? &o.mode : NULL,
-                            &deferred, &not_moved, &err) < 0)
-                return cli_fail(verb, &err);
-        if (o.has_nodeset) {
-                _cleanup_free_ char *s = cpuset_to_string(&o.nodeset);
-                printf("VM `%s`: memory bound to host node%s %s%s\n", v.h->name, cpuset_count(&o.nodeset) == 1 ? "" : "s",
-                       s ? s : "?",
-                       v.live.cg && (v.p.usable & CG_MASK(CG_CPUSET)) ? " (cpuset.mems and migrate_pages)"
-                                                                        : " (migrate_pages; no cpuset controller here)");
-                if (not_moved > 0)
-                        printf("%ld pages could not be moved (in use or pinned); they stay where they are\n",
-                               not_moved);
+        if (affect & CLI_AFFECT_LIVE) {
+                if ((rc = cli_placement_open(verb, name, false, &v)))
+                        return rc;
+                if (query)
+                        return show_numatune(verb, &v, NULL, json);
+                if (o.has_nodeset && placement_host_nodes(&host_nodes, &err) < 0)
+                        return cli_fail(verb, &err);
+                if (vm_numatune_set(&v.p, &host_nodes, o.has_nodeset ? &o.nodeset : NULL,
+                                    o.has_mode ? &o.mode : NULL, &deferred, &not_moved, &err) < 0)
+                        return cli_fail(verb, &err);
+                if (o.has_nodeset) {
+                        _cleanup_free_ char *s = cpuset_to_string(&o.nodeset);
+                        printf("VM `%s`: memory bound to host node%s %s%s\n", v.h->name,
+                               cpuset_count(&o.nodeset) == 1 ? "" : "s", s ? s : "?",
+                               v.live.cg && (v.p.usable & CG_MASK(CG_CPUSET))
+                                       ? " (cpuset.mems and migrate_pages)"
+                                       : " (migrate_pages; no cpuset controller here)");
+                        if (not_moved > 0)
+                                printf("%ld pages could not be moved (in use or pinned); they stay where they are\n",
+                                       not_moved);
+                }
+                if (deferred)
+                        printf("VM `%s`: numa mode %s recorded for the next start (in the running VM's file, `dump`%s): "
+                               "QEMU fixes a memory backend's policy when it creates it, so the running VM keeps its "
+                               "mode\n",
+                               v.h->name, vm_numa_policy_to_string(o.mode),
+                               affect & CLI_AFFECT_CONFIG ? "" : "; --config writes it into a definition");
+                else if (o.has_mode)
+                        printf("VM `%s`: numa mode is %s already\n", v.h->name, vm_numa_policy_to_string(o.mode));
+                cli_placement_close(&v);
         }
-        if (deferred)
-                printf("VM `%s`: numa mode %s recorded for the next start: QEMU fixes a memory backend's policy when "
-                       "it creates it, so the running VM keeps its mode\n",
-                       v.h->name, vm_numa_policy_to_string(o.mode));
-        else if (o.has_mode)
-                printf("VM `%s`: numa mode is %s already\n", v.h->name, vm_numa_policy_to_string(o.mode));
+        if (affect & CLI_AFFECT_CONFIG) {
+                if ((rc = cli_config_update(verb, name, config_numatune, &o)) >= 0)
+                        return rc;
+                _cleanup_free_ char *s = o.has_nodeset ? cpuset_to_string(&o.nodeset) : NULL;
+                printf("VM `%s`: in its definition (from the next start):%s%s%s%s\n", name,
+                       o.has_nodeset ? " nodeset " : "", s ? s : "", o.has_mode ? " mode " : "",
+                       o.has_mode ? vm_numa_policy_to_string(o.mode) : "");
+        }
         return CLI_EXIT_OK;
 }
 

@@ -5,10 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli/affect.h"
 #include "cli/cli.h"
 #include "cli/launch.h"
 #include "cli/placement.h"
 #include "common/cleanup.h"
+#include "vm/vm-config.h"
 
 static int record_cb(void *userdata, const struct vm_spec *spec, struct qc_err *err)
 {
@@ -115,6 +117,72 @@ static int show_vcpupin(const char *verb, struct cli_placement *v, bool one, uns
         return CLI_EXIT_OK;
 }
 
+/* vcpupin --config with no CPULIST: the definition's pins. */
+static int show_vcpupin_config(const char *verb, const char *name, bool one, unsigned only, bool json)
+{
+        struct vm_spec *s = NULL;
+        int rc = cli_config_load(verb, name, &s);
+        json_object *arr = json ? json_object_new_array() : NULL;
+
+        if (rc >= 0)
+                return rc;
+        rc = CLI_EXIT_OK;
+        if (one && only >= s->cpu.max) {
+                rc = cli_failf(verb, "vCPU %u does not exist: VM `%s` has vCPUs 0-%u (cpu.max %u)", only, name,
+                               s->cpu.max - 1, s->cpu.max);
+                goto out;
+        }
+        if (!json)
+                printf(" %-6s %s\n", "VCPU", "Pinned (definition)");
+        for (unsigned i = 0; i < s->cpu.max; i++) {
+                const struct cpuset *pin = NULL;
+
+                if (one && i != only)
+                        continue;
+                for (size_t k = 0; k < s->cpu.n_pins; k++)
+                        if (s->cpu.pins[k].vcpu == i)
+                                pin = &s->cpu.pins[k].cpus;
+                if (json) {
+                        json_object *o = json_object_new_object();
+
+                        json_object_object_add(o, "vcpu", json_object_new_int64(i));
+                        json_object_object_add(o, "pin", pin ? jcpus(pin) : NULL);
+                        json_object_array_add(arr, o);
+                        continue;
+                }
+                _cleanup_free_ char *p = pin ? cpuset_to_string(pin) : NULL;
+                printf(" %-6u %s\n", i, p ? p : "-");
+        }
+        if (json)
+                cli_print_json(arr);
+out:
+        json_object_put(arr);
+        spec_free(s);
+        return rc;
+}
+
+struct pin_change {
+        unsigned vcpu;
+        const struct cpuset *cpus;
+};
+
+static int config_vcpupin(struct vm_spec *s, void *ud, struct qc_err *err)
+{
+        const struct pin_change *c = ud;
+
+        return vm_config_vcpupin(s, c->vcpu, c->cpus, err);
+}
+
+static int config_emulatorpin(struct vm_spec *s, void *ud, struct qc_err *err)
+{
+        return vm_config_emulatorpin(s, ud, err);
+}
+
+static const char *plural_cpus(const struct cpuset *cpus)
+{
+        return cpuset_count(cpus) == 1 ? "" : "s";
+}
+
 int cmd_vcpupin(int argc, char **argv)
 {
         const char *verb = argv[0];
@@ -124,6 +192,7 @@ int cmd_vcpupin(int argc, char **argv)
         struct cli_opts co = { 0 };
         bool live = false;
         unsigned long vcpu = 0;
+        unsigned affect = 0;
         char *end;
         int rc = cli_parse_opts(verb, argc, argv, &co);
         bool json = co.json;
@@ -142,23 +211,37 @@ int cmd_vcpupin(int argc, char **argv)
                 return rc;
         if (argc - optind == 3 && json)
                 return cli_usage(verb, "--json: only when showing the pinning");
-        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
+        const char *name = argv[optind];
+        bool query = argc - optind < 3;
+        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) >= 0)
                 return rc;
-        if (argc - optind < 3) {
-                rc = show_vcpupin(verb, &v, argc - optind == 2, (unsigned)vcpu, json);
-                return rc;
+        if (query && affect == CLI_AFFECT_CONFIG)
+                return show_vcpupin_config(verb, name, argc - optind == 2, (unsigned)vcpu, json);
+        _cleanup_free_ char *s = query ? NULL : cpuset_to_string(&cpus);
+        if (affect & CLI_AFFECT_LIVE) {
+                if ((rc = cli_placement_open(verb, name, true, &v)))
+                        return rc;
+                if (query)
+                        return show_vcpupin(verb, &v, argc - optind == 2, (unsigned)vcpu, json);
+                if (vm_vcpupin_set(&v.p, (unsigned)vcpu, &cpus, &live, &err) < 0)
+                        return cli_fail(verb, &err);
+                if (live) {
+                        _cleanup_free_ char *note = vm_placement_cpuset_note(&v.p, "pinned");
+                        cli_warn(verb, note);
+                        printf("VM `%s`: vCPU %lu pinned to CPU%s %s\n", v.h->name, vcpu, plural_cpus(&cpus),
+                               s ? s : "?");
+                } else {
+                        printf("VM `%s`: vCPU %lu is not plugged; pin to CPU%s %s recorded for when it is\n",
+                               v.h->name, vcpu, plural_cpus(&cpus), s ? s : "?");
+                }
+                cli_placement_close(&v);
         }
-        if (vm_vcpupin_set(&v.p, (unsigned)vcpu, &cpus, &live, &err) < 0)
-                return cli_fail(verb, &err);
-        _cleanup_free_ char *s = cpuset_to_string(&cpus);
-        if (live) {
-                _cleanup_free_ char *note = vm_placement_cpuset_note(&v.p, "pinned");
-                cli_warn(verb, note);
-                printf("VM `%s`: vCPU %lu pinned to CPU%s %s\n", v.h->name, vcpu, cpuset_count(&cpus) == 1 ? "" : "s",
-                       s ? s : "?");
-        } else {
-                printf("VM `%s`: vCPU %lu is not plugged; pin to CPU%s %s recorded for when it is\n", v.h->name, vcpu,
-                       cpuset_count(&cpus) == 1 ? "" : "s", s ? s : "?");
+        if (affect & CLI_AFFECT_CONFIG) {
+                if ((rc = cli_config_update(verb, name, config_vcpupin,
+                                            &(struct pin_change){ (unsigned)vcpu, &cpus })) >= 0)
+                        return rc;
+                printf("VM `%s`: vCPU %lu pinned to CPU%s %s in its definition (from the next start)\n", name, vcpu,
+                       plural_cpus(&cpus), s ? s : "?");
         }
         return CLI_EXIT_OK;
 }
@@ -170,6 +253,7 @@ int cmd_emulatorpin(int argc, char **argv)
         struct qc_err err = { 0 };
         struct cpuset cpus;
         struct cli_opts co = { 0 };
+        unsigned affect = 0;
         int rc = cli_parse_opts(verb, argc, argv, &co);
         bool json = co.json;
 
@@ -181,40 +265,70 @@ int cmd_emulatorpin(int argc, char **argv)
                 return rc;
         if (argc - optind == 2 && json)
                 return cli_usage(verb, "--json: only when showing the pinning");
-        if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
+        const char *name = argv[optind];
+        bool query = argc - optind == 1;
+        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) >= 0)
                 return rc;
-        if (argc - optind == 1) {
-                struct vm_emulator_pin e;
-
-                if (vm_emulatorpin_get(&v.p, &e, &err) < 0)
-                        return cli_fail(verb, &err);
-                _cleanup_free_ char *aff = cpuset_to_string(&e.affinity);
-                _cleanup_free_ char *pin = e.pinned ? cpuset_to_string(&e.pin) : NULL;
+        if (query && affect == CLI_AFFECT_CONFIG) {
+                struct vm_spec *s = NULL;
+                if ((rc = cli_config_load(verb, name, &s)) >= 0)
+                        return rc;
+                _cleanup_free_ char *pin = s->cpu.has_emulator_pin ? cpuset_to_string(&s->cpu.emulator_pin) : NULL;
+                spec_free(s);
                 if (json) {
                         json_object *o = json_object_new_object();
-
-                        json_object_object_add(o, "affinity", aff ? json_object_new_string(aff) : NULL);
                         json_object_object_add(o, "pin", pin ? json_object_new_string(pin) : NULL);
-                        json_object_object_add(o, "threads", json_object_new_int64((int64_t)e.n_threads));
-                        json_object_object_add(o, "threads_differing", json_object_new_int64((int64_t)e.n_differ));
                         cli_print_json(o);
                         json_object_put(o);
                 } else {
-                        printf(" %-10s %-14s %s\n", "emulator", "CPU Affinity", "Pinned");
-                        printf(" %-10s %-14s %s\n", "*", aff ? aff : "?", pin ? pin : "-");
-                        if (e.n_differ)
-                                printf("(%zu of QEMU's %zu non-vCPU threads have another affinity)\n", e.n_differ,
-                                       e.n_threads);
+                        printf(" %-10s %s\n", "emulator", "Pinned (definition)");
+                        printf(" %-10s %s\n", "*", pin ? pin : "-");
                 }
                 return CLI_EXIT_OK;
         }
-        size_t n = 0;
-        if (vm_emulatorpin_set(&v.p, &cpus, &n, &err) < 0)
-                return cli_fail(verb, &err);
-        _cleanup_free_ char *note = vm_placement_cpuset_note(&v.p, "emulator threads pinned");
-        _cleanup_free_ char *s = cpuset_to_string(&cpus);
-        cli_warn(verb, note);
-        printf("VM `%s`: %zu emulator thread%s pinned to CPU%s %s\n", v.h->name, n, n == 1 ? "" : "s",
-               cpuset_count(&cpus) == 1 ? "" : "s", s ? s : "?");
+        _cleanup_free_ char *s = query ? NULL : cpuset_to_string(&cpus);
+        if (affect & CLI_AFFECT_LIVE) {
+                if ((rc = cli_placement_open(verb, name, true, &v)))
+                        return rc;
+                if (query) {
+                        struct vm_emulator_pin e;
+
+                        if (vm_emulatorpin_get(&v.p, &e, &err) < 0)
+                                return cli_fail(verb, &err);
+                        _cleanup_free_ char *aff = cpuset_to_string(&e.affinity);
+                        _cleanup_free_ char *pin = e.pinned ? cpuset_to_string(&e.pin) : NULL;
+                        if (json) {
+                                json_object *o = json_object_new_object();
+
+                                json_object_object_add(o, "affinity", aff ? json_object_new_string(aff) : NULL);
+                                json_object_object_add(o, "pin", pin ? json_object_new_string(pin) : NULL);
+                                json_object_object_add(o, "threads", json_object_new_int64((int64_t)e.n_threads));
+                                json_object_object_add(o, "threads_differing", json_object_new_int64((int64_t)e.n_differ));
+                                cli_print_json(o);
+                                json_object_put(o);
+                        } else {
+                                printf(" %-10s %-14s %s\n", "emulator", "CPU Affinity", "Pinned");
+                                printf(" %-10s %-14s %s\n", "*", aff ? aff : "?", pin ? pin : "-");
+                                if (e.n_differ)
+                                        printf("(%zu of QEMU's %zu non-vCPU threads have another affinity)\n",
+                                               e.n_differ, e.n_threads);
+                        }
+                        return CLI_EXIT_OK;
+                }
+                size_t n = 0;
+                if (vm_emulatorpin_set(&v.p, &cpus, &n, &err) < 0)
+                        return cli_fail(verb, &err);
+                _cleanup_free_ char *note = vm_placement_cpuset_note(&v.p, "emulator threads pinned");
+                cli_warn(verb, note);
+                printf("VM `%s`: %zu emulator thread%s pinned to CPU%s %s\n", v.h->name, n, n == 1 ? "" : "s",
+                       plural_cpus(&cpus), s ? s : "?");
+                cli_placement_close(&v);
+        }
+        if (affect & CLI_AFFECT_CONFIG) {
+                if ((rc = cli_config_update(verb, name, config_emulatorpin, &cpus)) >= 0)
+                        return rc;
+                printf("VM `%s`: emulator threads pinned to CPU%s %s in its definition (from the next start)\n",
+                       name, plural_cpus(&cpus), s ? s : "?");
+        }
         return CLI_EXIT_OK;
 }

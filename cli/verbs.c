@@ -29,6 +29,20 @@
         OPT("name", CLI_OPT_VAL_NAME, CLI_ARG_TEXT, "NAME",                                                      \
             "the VM's name instead of the file's (the same as --set name=NAME): its own state dir, cgroup, "   \
             "cloud-init hostname and {name} in disk paths")
+/* virsh's --live, --config, --current (cli/affect.c; the table in docs/host.md) */
+#define OPT_LIVE OPT("live", CLI_OPT_VAL_LIVE, CLI_ARG_NONE, NULL, "the running VM (an error when it does not run)")
+#define OPT_CONFIG                                                                                      \
+        OPT("config", CLI_OPT_VAL_CONFIG, CLI_ARG_NONE, NULL,                                           \
+            "its definition, for the next start (an error for a transient VM); with --live, both")
+#define OPT_CURRENT                                                                                     \
+        OPT("current", CLI_OPT_VAL_CURRENT, CLI_ARG_NONE, NULL,                                         \
+            "the running VM if it runs, else its definition (the default)")
+#define OPT_AFFECT OPT_LIVE, OPT_CONFIG, OPT_CURRENT
+#define AFFECT_NOTE                                                                                     \
+        "--live changes the running VM, --config its definition (qemuctl define; from the\n"           \
+        "next start), both together both; --current (the default) the running VM if it\n"             \
+        "runs, else the definition. As virsh: --live on a VM that does not run and --config\n"         \
+        "on a transient VM are refused. docs/host.md has the table.\n"
 #define POS_NAME { "NAME", CLI_ARG_NAME, 0 }
 #define POS_FILE { "FILE", CLI_ARG_FILE, 0 }
 
@@ -597,17 +611,18 @@ const struct verb cli_verbs[] = {
                 .description =
                         "Pin vCPU VCPU of the running VM NAME to host CPUs CPULIST (\"0-3,8\"): its\n"
                         "vcpuN/ cgroup's cpuset.cpus when the cpuset controller is usable, and\n"
-                        "sched_setaffinity of its thread always. Recorded, so `dump` and the next\n"
-                        "start keep it. A vCPU below cpu.max that is not plugged gets the pin when\n"
+                        "sched_setaffinity of its thread always. Recorded, so `dump` shows it (the\n"
+                        "definition: --config). A vCPU below cpu.max that is not plugged gets the pin when\n"
                         "it is. Without CPULIST: the pinning of every vCPU (or of VCPU): the real\n"
                         "affinity of its thread and the recorded pin.\n",
-                .opts = (const struct cli_opt[]){ OPT_JSON("show the pinning as JSON"), OPT_LOCK_TIMEOUT, {} },
+                .opts = (const struct cli_opt[]){ OPT_JSON("show the pinning as JSON"), OPT_LOCK_TIMEOUT, OPT_AFFECT, {} },
                 .args = (const struct cli_pos[]){
                         POS_NAME,
                         { "VCPU", CLI_ARG_NUMBER, CLI_POS_OPTIONAL },
                         { "CPULIST", CLI_ARG_CPULIST, CLI_POS_OPTIONAL },
                         {},
                 },
+                .notes = AFFECT_NOTE,
         },
         {
                 .name = "emulatorpin",
@@ -619,8 +634,9 @@ const struct verb cli_verbs[] = {
                         "cpuset.cpus when the cpuset controller is usable, and sched_setaffinity of\n"
                         "each thread always. Recorded (cpu.emulator_pin). Without CPULIST: the\n"
                         "affinity of QEMU's main thread and the recorded pin.\n",
-                .opts = (const struct cli_opt[]){ OPT_JSON("show the pinning as JSON"), OPT_LOCK_TIMEOUT, {} },
+                .opts = (const struct cli_opt[]){ OPT_JSON("show the pinning as JSON"), OPT_LOCK_TIMEOUT, OPT_AFFECT, {} },
                 .args = (const struct cli_pos[]){ POS_NAME, { "CPULIST", CLI_ARG_CPULIST, CLI_POS_OPTIONAL }, {} },
+                .notes = AFFECT_NOTE,
         },
         {
                 .name = "change-media",
@@ -661,7 +677,7 @@ const struct verb cli_verbs[] = {
                 .description =
                         "Memory limits of the running VM NAME, with libvirt's meaning on cgroup v2.\n"
                         "Sizes like 4G or 512M; \"unlimited\" removes a limit. Recorded\n"
-                        "(memory.limits), so `dump` and the next start keep them. Needs the cgroup v2\n"
+                        "(memory.limits), so `dump` shows them (the definition: --config). Needs the cgroup v2\n"
                         "memory controller. Without options: the values in force (read back from the\n"
                         "cgroup; the recorded ones where the host has no memory controller).\n",
                 .opts = (const struct cli_opt[]){
@@ -671,9 +687,11 @@ const struct verb cli_verbs[] = {
                         OPT("soft-limit", 'a' + VM_MEMTUNE_SOFT, CLI_ARG_SIZE, "SIZE", "memory.high: reclaimed hard past it"),
                         OPT("swap-hard-limit", 'a' + VM_MEMTUNE_SWAP, CLI_ARG_SIZE, "SIZE", "memory.swap.max: swap QEMU may use (swap alone)"),
                         OPT("min-guarantee", 'a' + VM_MEMTUNE_MIN, CLI_ARG_SIZE, "SIZE", "memory.min: never reclaimed below it"),
+                        OPT_AFFECT,
                         {},
                 },
                 .args = args_name,
+                .notes = AFFECT_NOTE,
         },
         {
                 .name = "numatune",
@@ -684,7 +702,8 @@ const struct verb cli_verbs[] = {
                         "the VM cgroup's cpuset.mems when the cpuset controller is usable, then QEMU's\n"
                         "memory is moved there (migrate_pages). --mode cannot change while QEMU runs\n"
                         "(QEMU fixes a memory backend's policy when it creates it; libvirt refuses it\n"
-                        "live too): it is recorded for the next start. Both are recorded (numa.nodeset,\n"
+                        "live too): it is recorded in the running VM's file (`dump`), and --config\n"
+                        "writes it into the definition. Both are recorded (numa.nodeset,\n"
                         "numa.policy). Without options: the recorded binding, QEMU's Mems_allowed_list\n"
                         "and the cgroup's effective mems.\n",
                 .opts = (const struct cli_opt[]){
@@ -692,9 +711,11 @@ const struct verb cli_verbs[] = {
                         OPT_LOCK_TIMEOUT,
                         OPT("nodeset", 'n', CLI_ARG_CPULIST, "LIST", "host NUMA nodes, like 0 or 0-1"),
                         OPT("mode", 'm', CLI_ARG_CHOICE, "MODE", "strict, preferred or interleave (for the next start)", .choices = "strict preferred interleave"),
+                        OPT_AFFECT,
                         {},
                 },
                 .args = args_name,
+                .notes = AFFECT_NOTE,
         },
         {
                 .name = "numastat",
@@ -730,10 +751,12 @@ const struct verb cli_verbs[] = {
                           "whose chardev is the unix SOCKET and which answers \"cpus-online N\" (the test "
                           "guest's question channel)"),
                         OPT_LOCK_TIMEOUT,
+                        OPT_AFFECT,
+                        OPT("maximum", 'M', CLI_ARG_NONE, NULL, "with --config: set cpu.max, the most vCPUs the VM can have from its next start; cpu.vcpus is lowered to it when above"),
                         {},
                 },
                 .args = (const struct cli_pos[]){ POS_NAME, { "N", CLI_ARG_NUMBER, 0 }, {} },
-                .notes = "QEMU 7.2 under TCG aborts on a CPU or memory hotplug that follows a vCPU\n"
+                .notes = AFFECT_NOTE "QEMU 7.2 under TCG aborts on a CPU or memory hotplug that follows a vCPU\n"
                          "unplug (not under KVM): under TCG, unplug last.\n",
         },
         {
@@ -762,6 +785,9 @@ const struct verb cli_verbs[] = {
                         OPT_JSON("the query as JSON (bytes)"),
                         OPT_TIMEOUT("how long to wait for the balloon (default 60)"),
                         OPT_LOCK_TIMEOUT,
+                        OPT_LIVE,
+                        OPT_CURRENT,
+                        OPT("config", CLI_OPT_VAL_CONFIG, CLI_ARG_NONE, NULL, "refused: a VM file has no balloon size (setmem --config sets the memory of the next start)"),
                         {},
                 },
                 .args = (const struct cli_pos[]){ POS_NAME, { "SIZE", CLI_ARG_SIZE, CLI_POS_OPTIONAL }, {} },
@@ -804,10 +830,11 @@ const struct verb cli_verbs[] = {
                 .opts = (const struct cli_opt[]){
                         OPT_TIMEOUT("how long to wait for each step (default 30)"),
                         OPT_LOCK_TIMEOUT,
+                        OPT_AFFECT,
                         {},
                 },
                 .args = (const struct cli_pos[]){ POS_NAME, { "SIZE", CLI_ARG_SIZE, 0 }, {} },
-                .notes = "QEMU 7.2 under TCG aborts on a memory hotplug that follows a vCPU\n"
+                .notes = AFFECT_NOTE "QEMU 7.2 under TCG aborts on a memory hotplug that follows a vCPU\n"
                          "unplug (not under KVM).\n",
         },
 };

@@ -153,7 +153,7 @@ char *vm_memtune_missing(const struct vm_placement *p, const char *what)
         return s;
 }
 
-static void apply_to_spec(struct vm_spec *spec, const struct vm_memtune *m)
+void vm_memtune_to_spec(struct vm_spec *spec, const struct vm_memtune *m)
 {
         uint64_t v;
 
@@ -188,7 +188,7 @@ static void apply_to_spec(struct vm_spec *spec, const struct vm_memtune *m)
  * any values, but a memory.min above memory.max guarantees what can never be
  * had. A soft limit above the hard one is allowed, as libvirt allows it:
  * memory.high then never bites. */
-static int check_order(const struct vm_memtune *now, const struct vm_memtune *m, struct qc_err *err)
+int vm_memtune_check(const struct vm_memtune *now, const struct vm_memtune *m, struct qc_err *err)
 {
         uint64_t v[_VM_MEMTUNE_MAX];
         char a[32], b[32];
@@ -223,10 +223,10 @@ int vm_memtune_set(struct vm_placement *p, const struct vm_memtune *m, struct qc
                 return qc_err_set(err, EOPNOTSUPP, "%s", missing);
         if (vm_memtune_read(cg_vm_fd(live->cg), &now, err) < 0)
                 return qc_err_wrap(err, "cgroup %s", cg_vm_path(live->cg));
-        if (check_order(&now, m, err) < 0)
+        if (vm_memtune_check(&now, m, err) < 0)
                 return -1;
         if (vm_memtune_write(cg_vm_fd(live->cg), m, err) < 0)
                 return qc_err_wrap(err, "cgroup %s", cg_vm_path(live->cg));
-        apply_to_spec(live->spec, m);
+        vm_memtune_to_spec(live->spec, m);
         return vm_placement_record(p, err);
 }

@@ -21,7 +21,7 @@ static struct vm_vcpu_pin *pin_find(struct vm_spec *spec, unsigned vcpu)
 }
 
 /* Set (or add, keeping the pins in vCPU order) the recorded pin of vcpu. */
-static int pin_record(struct vm_spec *spec, unsigned vcpu, const struct cpuset *cpus, struct qc_err *err)
+int vm_pin_record(struct vm_spec *spec, unsigned vcpu, const struct cpuset *cpus, struct qc_err *err)
 {
         struct vm_vcpu_pin *p = pin_find(spec, vcpu), *v;
         size_t at = 0;
@@ -142,7 +142,7 @@ int vm_vcpupin_set(struct vm_placement *p, unsigned vcpu, const struct cpuset *c
                 if (placement_set_affinity(tid, cpus, err) < 0)
                         return qc_err_wrap(err, "vCPU %u", vcpu);
         }
-        if (pin_record(live->spec, vcpu, cpus, err) < 0 || vm_placement_record(p, err) < 0)
+        if (vm_pin_record(live->spec, vcpu, cpus, err) < 0 || vm_placement_record(p, err) < 0)
                 return -1;
         if (ret_live)
                 *ret_live = tid != 0;

@@ -60,6 +60,8 @@ int vm_vcpupin_get(struct vm_placement *p, struct vm_pin_info **ret, size_t *ret
  * cpu.max; vcpuN/cpuset.cpus when cpuset is usable, sched_setaffinity of
  * its thread, recorded. A vCPU below cpu.max that is not plugged now only
  * gets the record (applied when it is plugged); *ret_live says which. */
+/* Set (or add, in vCPU order) spec's pin of vcpu; nothing live. */
+int vm_pin_record(struct vm_spec *spec, unsigned vcpu, const struct cpuset *cpus, struct qc_err *err);
 int vm_vcpupin_set(struct vm_placement *p, unsigned vcpu, const struct cpuset *cpus, bool *ret_live,
                    struct qc_err *err);
 
@@ -104,6 +106,10 @@ struct vm_memtune {
 };
 /* From the recorded spec (unset keys are unlimited, min is 0). */
 void vm_memtune_from_spec(const struct vm_spec *spec, struct vm_memtune *ret);
+/* The keys set in m into the spec (unlimited: the key unset). */
+void vm_memtune_to_spec(struct vm_spec *spec, const struct vm_memtune *m);
+/* The limits now with m applied: min must not be above hard (EINVAL). */
+int vm_memtune_check(const struct vm_memtune *now, const struct vm_memtune *m, struct qc_err *err);
 /* Read the four files back from a cgroup dir (a file the kernel lacks, like
  * memory.swap.max without swap accounting, stays unset). */
 int vm_memtune_read(int dirfd, struct vm_memtune *ret, struct qc_err *err);

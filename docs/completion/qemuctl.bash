@@ -163,11 +163,11 @@ _qemuctl()
                 optkind[--timeout]=none
                 args='name none' ;;
         vcpupin)
-                opts='--json --lock-timeout --help'
+                opts='--json --lock-timeout --live --config --current --help'
                 optkind[--lock-timeout]=none
                 args='name none none' ;;
         emulatorpin)
-                opts='--json --lock-timeout --help'
+                opts='--json --lock-timeout --live --config --current --help'
                 optkind[--lock-timeout]=none
                 args='name none' ;;
         change-media)
@@ -177,7 +177,7 @@ _qemuctl()
                 optchoices[--format]='auto raw qcow2 qed vdi vhdx vpc parallels'
                 args='name none file' ;;
         memtune)
-                opts='--json --lock-timeout --hard-limit --soft-limit --swap-hard-limit --min-guarantee --help'
+                opts='--json --lock-timeout --hard-limit --soft-limit --swap-hard-limit --min-guarantee --live --config --current --help'
                 optkind[--lock-timeout]=none
                 optkind[--hard-limit]=none
                 optkind[--soft-limit]=none
@@ -185,7 +185,7 @@ _qemuctl()
                 optkind[--min-guarantee]=none
                 args='name' ;;
         numatune)
-                opts='--json --lock-timeout --nodeset --mode --help'
+                opts='--json --lock-timeout --nodeset --mode --live --config --current --help'
                 optkind[--lock-timeout]=none
                 optkind[--nodeset]=none
                 optkind[--mode]=choice
@@ -196,7 +196,7 @@ _qemuctl()
                 optkind[--lock-timeout]=none
                 args='name' ;;
         setvcpus)
-                opts='--timeout --guest-online --lock-timeout --help'
+                opts='--timeout --guest-online --lock-timeout --live --config --current --maximum --help'
                 optkind[--timeout]=none
                 optkind[--guest-online]=file
                 optkind[--lock-timeout]=none
@@ -206,7 +206,7 @@ _qemuctl()
                 optkind[--lock-timeout]=none
                 args='name' ;;
         balloon)
-                opts='--json --timeout --lock-timeout --help'
+                opts='--json --timeout --lock-timeout --live --current --config --help'
                 optkind[--timeout]=none
                 optkind[--lock-timeout]=none
                 args='name none' ;;
@@ -215,7 +215,7 @@ _qemuctl()
                 optkind[--lock-timeout]=none
                 args='name' ;;
         setmem)
-                opts='--timeout --lock-timeout --help'
+                opts='--timeout --lock-timeout --live --config --current --help'
                 optkind[--timeout]=none
                 optkind[--lock-timeout]=none
                 args='name none' ;;
