@@ -13,6 +13,7 @@
 #include "common/size.h"
 #include "common/strv.h"
 #include "launcher/cmdline.h"
+#include "launcher/firmware.h"
 #include "launcher/paths.h"
 #include "launcher/spec.h"
 
@@ -50,7 +51,8 @@ int cmd_cmdline(int argc, char **argv)
 {
         _cleanup_(spec_freep) struct vm_spec *spec = NULL;
         _cleanup_strv_free_ char **qemu = NULL;
-        _cleanup_free_ char *rundir = NULL, *note = NULL, *file_buf = NULL;
+        _cleanup_free_ char *rundir = NULL, *note = NULL, *file_buf = NULL, *nvram = NULL;
+        _cleanup_(fw_list_done) struct fw_list fws = { 0 };
         struct spec_diags diags = {};
         struct qc_err err = {};
         struct cmdline_ctx ctx;
@@ -89,6 +91,10 @@ int cmd_cmdline(int argc, char **argv)
         if (spec_resolve_disks(spec, false, &err) < 0 || vm_rundir(spec->name, &rundir, &err) < 0)
                 return cli_fail("cmdline", &err);
         cmdline_ctx_default(&ctx, spec, rundir);
+        /* the firmware start would choose; its NVRAM is made by start */
+        if (fw_resolve(spec, &fws, &ctx.firmware, &nvram, &err) < 0)
+                return cli_fail("cmdline", &err);
+        ctx.nvram = nvram;
         if (cmdline_resolve_accel(spec, &ctx.accel, &note, &err) < 0)
                 /* shown all the same: the command line is the same on a host where KVM runs */
                 fprintf(stderr, "qemuctl: cmdline: note: start and run refuse this VM file here: %s\n", err.msg);

@@ -9,7 +9,9 @@
 #include "common/cleanup.h"
 #include "common/size.h"
 #include "host/host.h"
+#include "common/strv.h"
 #include "launcher/accel.h"
+#include "launcher/firmware.h"
 
 struct facts {
         struct host_numa numa;
@@ -21,7 +23,102 @@ struct facts {
         bool kvm_runs;
         char kvm_runs_why[256];
         struct host_cgroups cg;
+        char **fw_dirs;     /* where firmware descriptors are looked for */
+        struct fw_list fw;  /* what is there */
 };
+
+static const char *base_name(const char *path)
+{
+        const char *s = strrchr(path, '/');
+
+        return s ? s + 1 : path;
+}
+
+/* The descriptor a VM file's firmware key gets on a machine, or NULL. */
+static const struct fw_desc *fw_chosen(const struct facts *f, enum vm_firmware want, enum vm_machine m)
+{
+        const struct fw_desc *d = NULL;
+
+        return fw_select(&f->fw, want, m, f->fw_dirs, &d, NULL) == 0 ? d : NULL;
+}
+
+static json_object *strv_json(char *const *v)
+{
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; v && v[i]; i++)
+                json_object_array_add(a, json_object_new_string(v[i]));
+        return a;
+}
+
+static json_object *firmware_json(const struct facts *f)
+{
+        json_object *o = json_object_new_object(), *descs = json_object_new_array(), *chosen = json_object_new_object();
+
+        json_object_object_add(o, "dirs", strv_json(f->fw_dirs));
+        for (size_t i = 0; i < f->fw.n; i++) {
+                const struct fw_desc *d = &f->fw.v[i];
+                json_object *j = json_object_new_object();
+
+                json_object_object_add(j, "file", json_object_new_string(d->file));
+                json_object_object_add(j, "description", d->description ? json_object_new_string(d->description) : NULL);
+                json_object_object_add(j, "code", d->code ? json_object_new_string(d->code) : NULL);
+                json_object_object_add(j, "nvram_template", d->vars ? json_object_new_string(d->vars) : NULL);
+                json_object_object_add(j, "features", strv_json(d->features));
+                json_object_object_add(j, "machines", strv_json(d->machines));
+                json_object_object_add(j, "usable", json_object_new_boolean(!d->unusable));
+                if (d->unusable)
+                        json_object_object_add(j, "why", json_object_new_string(d->unusable));
+                json_object_array_add(descs, j);
+        }
+        json_object_object_add(o, "descriptors", descs);
+        for (int w = VM_FIRMWARE_UEFI; w <= VM_FIRMWARE_UEFI_SECURE; w++) {
+                json_object *per = json_object_new_object();
+
+                for (int m = 0; m < _VM_MACHINE_MAX; m++) {
+                        const struct fw_desc *d = fw_chosen(f, w, m);
+                        json_object_object_add(per, vm_machine_to_string(m), d ? json_object_new_string(d->file) : NULL);
+                }
+                json_object_object_add(chosen, vm_firmware_to_string(w), per);
+        }
+        json_object_object_add(o, "chosen", chosen);
+        return o;
+}
+
+static void firmware_print(const struct facts *f)
+{
+        _cleanup_free_ char *dirs = NULL;
+        size_t len = 0;
+        FILE *m = open_memstream(&dirs, &len);
+
+        for (size_t i = 0; m && f->fw_dirs && f->fw_dirs[i]; i++)
+                fprintf(m, "%s%s", i ? ", " : "", f->fw_dirs[i]);
+        if (m)
+                fclose(m);
+        printf("Firmware:      %zu descriptor%s in %s%s\n", f->fw.n, f->fw.n == 1 ? "" : "s", dirs ? dirs : "?",
+               f->fw.n ? "" : " (install Debian's ovmf package for UEFI)");
+        for (int w = VM_FIRMWARE_UEFI; w <= VM_FIRMWARE_UEFI_SECURE; w++) {
+                const struct fw_desc *q = fw_chosen(f, w, VM_MACHINE_Q35), *p = fw_chosen(f, w, VM_MACHINE_PC);
+
+                printf("  %-12s q35: %s, pc: %s\n", vm_firmware_to_string(w), q ? base_name(q->file) : "none",
+                       p ? base_name(p->file) : "none");
+        }
+        for (size_t i = 0; i < f->fw.n; i++) {
+                const struct fw_desc *d = &f->fw.v[i];
+                _cleanup_free_ char *feat = NULL;
+                size_t flen = 0;
+                FILE *ff = open_memstream(&feat, &flen);
+
+                for (size_t j = 0; ff && d->features && d->features[j]; j++)
+                        fprintf(ff, "%s%s", j ? " " : "", d->features[j]);
+                if (ff)
+                        fclose(ff);
+                if (d->unusable)
+                        printf("  %s: not usable: %s\n", d->file, d->unusable);
+                else
+                        printf("  %s: %s [%s]\n", d->file, d->code, feat ? feat : "");
+        }
+}
 
 
 static json_object *jstr(const char *s)
@@ -124,6 +221,7 @@ static json_object *facts_json(const struct facts *f)
         if (f->cg.why[0])
                 json_object_object_add(cg, "why", jstr(f->cg.why));
         json_object_object_add(o, "cgroup", cg);
+        json_object_object_add(o, "firmware", firmware_json(f));
         return o;
 }
 
@@ -188,6 +286,7 @@ static void facts_print(const struct facts *f)
                         printf("  bound to v1 (hybrid): %s — VM keys needing these are refused or fall back\n",
                                v1 ? v1 : "?");
         }
+        firmware_print(f);
 }
 
 int cmd_host(int argc, char **argv)
@@ -210,6 +309,10 @@ int cmd_host(int argc, char **argv)
         if (f.kvm.creates_vms)
                 f.kvm_runs = accel_kvm_works(f.kvm_runs_why, sizeof f.kvm_runs_why);
         host_cgroups_read(NULL, &f.cg);
+        if (fw_search_dirs(&f.fw_dirs, &err) < 0 || fw_list_load(f.fw_dirs, &f.fw, &err) < 0) {
+                rc = cli_fail("host", &err);
+                goto out;
+        }
         if (o.json) {
                 json_object *j = facts_json(&f);
                 cli_print_json(j);
@@ -220,5 +323,7 @@ out:
         host_numa_done(&f.numa);
         host_hugepages_done(&f.hp);
         host_cgroups_done(&f.cg);
+        fw_list_done(&f.fw);
+        strv_free(f.fw_dirs);
         return rc;
 }

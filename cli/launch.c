@@ -32,6 +32,8 @@ void launch_done(struct launch *l)
         for (size_t i = 0; i < l->n_pass; i++)
                 free((char *)l->pass[i].path);
         spec_free(l->spec);
+        fw_list_done(&l->firmware);
+        free(l->nvram);
         free(l->rundir);
         strv_free(l->argv);
         if (l->lock_fd >= 0)
@@ -84,6 +86,14 @@ static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
         }
         if (l->spec->guest_agent && (ctx->agent_fd = pass_one(l, l->rundir, VM_RUNDIR_AGENT, true)) < 0)
                 return -1;
+        if (l->nvram) {
+                char *p = strdup(l->nvram);
+
+                if (!p)
+                        return -1;
+                l->pass[l->n_pass] = (struct supervisor_pass){ .path = p, .existing = true };
+                ctx->nvram_fd = spawn_passed_fd(l->n_pass++);
+        }
         return 0;
 }
 
@@ -335,6 +345,8 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
         struct cmdline_ctx ctx;
         struct qc_err err = { 0 };
         _cleanup_free_ char *note = NULL;
+        const struct fw_desc *firmware = NULL;
+        _cleanup_free_ char *nvram = NULL;
         enum vm_accel accel;
         int rc;
 
@@ -412,6 +424,12 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
                 return cli_fail(verb, &err);
         }
 
+        /* UEFI: the firmware chosen, its NVRAM checked (not made yet) */
+        if (fw_resolve(l.spec, &l.firmware, &firmware, &nvram, &err) < 0) {
+                launch_done(&l);
+                return cli_fail(verb, &err);
+        }
+
         /* the name is checked (by vm_rundir) before anything touches the disk */
         l.lock_fd = state_prepare(l.spec->name, verb, lock_timeout_ms, &l.rundir, &err);
         if (l.lock_fd < 0) {
@@ -419,12 +437,15 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
                 return cli_fail(verb, &err);
         }
         if ((save_path && restore_disks(&l, &err) < 0) || spec_resolve_disks(l.spec, true, &err) < 0 ||
+            (firmware && fw_nvram_make(l.spec, firmware, &l.nvram, &err) < 0) ||
             (cloud_init_wanted(l.spec) && cloud_init_seed(l.spec, l.rundir, &err) < 0) ||
             vm_write_spec(l.rundir, l.spec, &err) < 0) {
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
         cmdline_ctx_default(&ctx, l.spec, l.rundir);
+        ctx.firmware = firmware;
+        ctx.nvram = l.nvram;
         ctx.accel = accel;
         ctx.incoming = save_path != NULL;
         if (save_path) {

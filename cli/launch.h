@@ -3,6 +3,7 @@
 #include <stdbool.h>
 
 #include "launcher/cmdline.h"
+#include "launcher/firmware.h"
 #include "launcher/launch-placement.h"
 #include "launcher/migration.h"
 #include "launcher/savefile.h"
@@ -15,12 +16,14 @@ struct launch {
         int lock_fd;                      /* the VM's lock; the supervisor closes it once QEMU is placed */
         char **argv;
         struct launch_placement placement;        /* checked before anything was created */
-        struct supervisor_pass pass[6];   /* QEMU's sockets and log as fds (another user's QEMU) */
+        struct supervisor_pass pass[8];   /* QEMU's sockets, log and NVRAM as fds (another user's QEMU) */
         size_t n_pass;
         /* --restore: the save file (its stream goes to QEMU by getfd), -1 = boot */
         int restore_fd;
         struct savefile save;
         struct migration_incoming incoming;
+        struct fw_list firmware;          /* UEFI: the descriptors; nvram: the VM's variables */
+        char *nvram;
 };
 
 /* Load and validate FILE with the changes ov (--set, --name; may be NULL) (printing every problem), resolve accel (accel

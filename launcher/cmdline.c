@@ -12,6 +12,7 @@
 #include "../common/cpuset.h"
 #include "../common/size.h"
 #include "cmdline-internal.h"
+#include "firmware.h"
 #include "membackend.h"
 #include "paths.h"
 
@@ -415,6 +416,45 @@ static void add_boot(struct qargs *a, const struct vm_spec *spec)
         }
 }
 
+/* UEFI: the firmware's code read-only and the VM's own variables, as
+ * -blockdev nodes on the machine's pflash0/pflash1 (what libvirt does; a
+ * -drive if=pflash would probe and lock the same). Secure Boot firmware
+ * keeps its variables safe in SMM: smm=on, and the flash writable from
+ * SMM only (cfi.pflash01 secure=on). */
+static int add_firmware(struct qargs *a, const struct vm_spec *spec, const struct cmdline_ctx *ctx, char **machine,
+                        struct qc_err *err)
+{
+        const struct fw_desc *fw = ctx->firmware;
+
+        if (spec->firmware == VM_FIRMWARE_BIOS)
+                return 0;
+        if (!fw || !fw->code || !fw->vars || (!ctx->nvram && ctx->nvram_fd <= 2))
+                return qc_err_set(err, EINVAL, "firmware %s: no firmware descriptor or NVRAM was chosen",
+                                  vm_firmware_to_string(spec->firmware));
+        qarg(a, "-blockdev");
+        qargf(a, "driver=file,node-name=fw-code-file,filename=%s,read-only=on", qopt_escape(a, fw->code));
+        qarg(a, "-blockdev");
+        qargf(a, "driver=%s,node-name=fw-code,file=fw-code-file,read-only=on", qopt_escape(a, fw->code_format));
+        if (ctx->nvram_fd > 2) {
+                qarg(a, "-add-fd");
+                qargf(a, "fd=%d,set=2", ctx->nvram_fd);
+        }
+        qarg(a, "-blockdev");
+        if (ctx->nvram_fd > 2)
+                qarg(a, "driver=file,node-name=fw-vars-file,filename=/dev/fdset/2");
+        else
+                qargf(a, "driver=file,node-name=fw-vars-file,filename=%s", qopt_escape(a, ctx->nvram));
+        qarg(a, "-blockdev");
+        qargf(a, "driver=%s,node-name=fw-vars,file=fw-vars-file", qopt_escape(a, fw->vars_format));
+        qcatf(a, machine, ",pflash0=fw-code,pflash1=fw-vars");
+        if (fw->flags & FW_REQUIRES_SMM) {
+                qcatf(a, machine, ",smm=on");
+                qarg(a, "-global");
+                qarg(a, "driver=cfi.pflash01,property=secure,value=on");
+        }
+        return 0;
+}
+
 static void add_small_devices(struct qargs *a, const struct vm_spec *spec)
 {
         if (spec->memory.balloon) {
@@ -522,6 +562,8 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
                 qcatf(a, &machine, ",mem-merge=off");
         if (spec->numa.n_cells == 0)
                 qcatf(a, &machine, ",memory-backend=ram0");
+        if (add_firmware(a, spec, ctx, &machine, err) < 0)
+                return -1;
         qarg(a, "-machine");
         qarg_take(a, TAKE_PTR(machine));
         qarg(a, "-accel");

@@ -6,6 +6,7 @@
 #include "../common/err.h"
 #include "spec.h"
 
+struct fw_desc;
 struct json_object;
 
 enum cmdline_serial {
@@ -27,6 +28,13 @@ struct cmdline_ctx {
          * state dir, so the sockets are made for it. */
         int qmp_fd, events_fd, relay_fd, console_fd, agent_fd; /* listening unix sockets (qmp_fd: ctl.sock) */
         int serial_log_fd; /* serial.log (or serial_file) opened for writing; passed with -add-fd */
+        /* firmware uefi / uefi-secure: the descriptor chosen (fw_select,
+         * launcher/firmware.h) and the VM's own variable store (NVRAM);
+         * nvram_fd > 2: the store opened read-write and passed (fd set 2)
+         * to a QEMU of another user, who cannot reach into the data dir */
+        const struct fw_desc *firmware;
+        const char *nvram;
+        int nvram_fd;
 };
 
 /* serial.log is always a pipe to the supervisor (it bounds the file,

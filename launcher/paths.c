@@ -1,6 +1,8 @@
 #include "paths.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,3 +63,81 @@ const char *const vm_rundir_sockets[] = {
         VM_RUNDIR_CTL, VM_RUNDIR_EVENTS, VM_RUNDIR_RELAY, VM_RUNDIR_QMP, VM_RUNDIR_CONSOLE, VM_RUNDIR_AGENT,
         VM_RUNDIR_AGENT_RELAY, NULL,
 };
+
+int vm_datadir_base(char **ret, struct qc_err *err)
+{
+        const char *env = getenv("QEMUCTL_DATADIR"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        char *p = NULL;
+
+        if (env && *env) {
+                if (env[0] != '/')
+                        return qc_err_set(err, EINVAL, "QEMUCTL_DATADIR must be an absolute path, got \"%s\"", env);
+                p = strdup(env);
+        } else if (geteuid() == 0) {
+                p = strdup("/var/lib/qemuctl");
+        } else if (xdg && xdg[0] == '/') {
+                if (asprintf(&p, "%s/qemuctl", xdg) < 0)
+                        p = NULL;
+        } else if (home && home[0] == '/') {
+                if (asprintf(&p, "%s/.local/share/qemuctl", home) < 0)
+                        p = NULL;
+        } else {
+                return qc_err_set(err, ENOENT,
+                                  "neither XDG_DATA_HOME nor HOME is set (absolute), so there is no place for VM "
+                                  "data (NVRAM, TPM state): set QEMUCTL_DATADIR");
+        }
+        if (!p)
+                return qc_err_sys(err, ENOMEM, "data dir");
+        for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
+                p[n - 1] = '\0';
+        *ret = p;
+        return 0;
+}
+
+/* A dir of the data dir path: ours alone, or what to do. */
+static int check_data_dir(const char *path, struct qc_err *err)
+{
+        _cleanup_close_ int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat st;
+
+        if (fd < 0)
+                return errno == ELOOP || errno == ENOTDIR
+                               ? qc_err_set(err, errno, "data dir %s is a symlink or no directory; qemuctl keeps VM "
+                                                        "data only in a directory of its own: remove it, or set "
+                                                        "QEMUCTL_DATADIR",
+                                            path)
+                               : qc_err_sys(err, errno, "data dir %s", path);
+        if (fstat(fd, &st) < 0)
+                return qc_err_sys(err, errno, "data dir %s", path);
+        if (st.st_uid != geteuid() || (st.st_mode & (S_IWGRP | S_IWOTH)))
+                return qc_err_set(err, EPERM,
+                                  "data dir %s is owned by uid %u (mode %04o), but must be yours (uid %u) and not "
+                                  "writable by group or others: another user could swap the files QEMU is given; "
+                                  "fix its owner and mode, or set QEMUCTL_DATADIR",
+                                  path, (unsigned)st.st_uid, (unsigned)(st.st_mode & 07777), (unsigned)geteuid());
+        return 0;
+}
+
+int vm_datadir_make(const char *name, char **ret, struct qc_err *err)
+{
+        _cleanup_free_ char *base = NULL, *p = NULL;
+        int r;
+
+        if (!name || !vm_name_is_valid(name))
+                return qc_err_set(err, EINVAL, "\"%s\" is not a VM name", name ? name : "");
+        if (vm_datadir_base(&base, err) < 0)
+                return -1;
+        if (!(p = path_join(base, name)))
+                return qc_err_sys(err, ENOMEM, "data dir");
+        r = mkdir_p(base, 0700);
+        if (r < 0)
+                return qc_err_sys(err, -r, "create data dir %s", base);
+        if (check_data_dir(base, err) < 0)
+                return -1;
+        if (mkdir(p, 0700) < 0 && errno != EEXIST)
+                return qc_err_sys(err, errno, "create data dir %s", p);
+        if (check_data_dir(p, err) < 0)
+                return -1;
+        *ret = TAKE_PTR(p);
+        return 0;
+}

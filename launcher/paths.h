@@ -23,3 +23,15 @@ extern const char *const vm_rundir_sockets[];
 int vm_rundir_base(char **ret, struct qc_err *err);
 /* vm_rundir_base()/NAME. NAME must be a valid VM name. */
 int vm_rundir(const char *name, char **ret, struct qc_err *err);
+
+/* Where a VM's lasting data lives (its UEFI variables, its TPM's state):
+ * kept across reboots, unlike the state dir. $QEMUCTL_DATADIR if set,
+ * /var/lib/qemuctl for root, $XDG_DATA_HOME/qemuctl otherwise
+ * (~/.local/share/qemuctl when unset). Returns 0 and a malloc'd path, or
+ * -1 with err. Creates nothing. */
+int vm_datadir_base(char **ret, struct qc_err *err);
+/* vm_datadir_base()/NAME, made (0700, the base too) when absent, and
+ * checked to be ours alone (a directory, not a symlink, owned by us, not
+ * writable by group or others: its files are handed to QEMU). Returns 0
+ * and the malloc'd path, or -1 with err saying what to fix. */
+int vm_datadir_make(const char *name, char **ret, struct qc_err *err);

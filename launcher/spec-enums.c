@@ -60,3 +60,6 @@ DEFINE_STRING_TABLE(vm_input, enum vm_input, _VM_INPUT_MAX,
                     [VM_INPUT_USB_MOUSE] = "usb-mouse");
 DEFINE_STRING_TABLE(vm_serial, enum vm_serial, _VM_SERIAL_MAX,
                     [VM_SERIAL_LOG] = "log", [VM_SERIAL_NONE] = "none");
+DEFINE_STRING_TABLE(vm_firmware, enum vm_firmware, _VM_FIRMWARE_MAX,
+                    [VM_FIRMWARE_BIOS] = "bios", [VM_FIRMWARE_UEFI] = "uefi",
+                    [VM_FIRMWARE_UEFI_SECURE] = "uefi-secure");

@@ -40,6 +40,12 @@ const struct spec_key spec_keys[] = {
           .doc = "`-accel kvm` / `-accel tcg,thread=multi` (one host thread per vCPU, as under KVM); `auto` uses KVM when a probe vCPU really runs (a `HLT` in real mode comes back within 3 s; `/dev/kvm` opening is not enough), else TCG. When `auto` becomes TCG, `cmdline` and `start` say so on stderr, with the reason. `kvm` on a host where that probe fails is refused by `start` and `run` (exit 3) before QEMU runs, naming the probe's finding",
           .libvirt = "<domain type='kvm'> / type='qemu'", .example = "\"tcg\"" },
 
+        { .path = "firmware", .type = SPEC_ENUM, F(firmware), ENUM(vm_firmware, _VM_FIRMWARE_MAX),
+          .def = VM_FIRMWARE_BIOS, NODE(n_firmware),
+          .doc = "`bios`: SeaBIOS, QEMU's default. `uefi`: OVMF without Secure Boot; `uefi-secure`: OVMF with Secure Boot enforced (Microsoft's keys enrolled) and SMM (`-machine smm=on`, the flash writable from SMM only), q35 only. The firmware is chosen from QEMU's firmware descriptors (`/usr/share/qemu/firmware/*.json`, Debian's `ovmf` package; `/etc/qemu/firmware` and `$XDG_CONFIG_HOME/qemu/firmware` override them by file name), by interface, features and machine type, never by a fixed path (`qemuctl host` lists what it found). The VM's own UEFI variables (NVRAM) are copied from the descriptor's template at the first start into the VM's data dir (`/var/lib/qemuctl/NAME/` for root, `$XDG_DATA_HOME/qemuctl/NAME/` otherwise, `$QEMUCTL_DATADIR/NAME/`) and kept across starts; the code is mapped read-only (`-blockdev` nodes on `-machine pflash0=,pflash1=`)",
+          .libvirt = "<os firmware='efi'> + <firmware><feature name='secure-boot' enabled='yes'/><feature name='enrolled-keys' enabled='yes'/></firmware>, <features><smm/>",
+          .example = "\"uefi\"" },
+
         { .path = "cpu", .type = SPEC_OBJECT, NODE(n_cpu), .finish = finish_cpu, .default_doc = "see below",
           .doc = "vCPUs, model, topology, pinning, CPU bandwidth", .libvirt = "<vcpu>, <cpu>, <cputune>" },
         { .path = "cpu.mode", .type = SPEC_ENUM, F(cpu.mode), ENUM(vm_cpu_mode, _VM_CPU_MODE_MAX), .def = VM_CPU_CUSTOM,

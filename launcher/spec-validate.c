@@ -279,8 +279,19 @@ static void check_numa(struct spec_ctx *c, struct vm_spec *s)
                      fmt_size(sum, a, sizeof a), fmt_size(s->memory.size, b, sizeof b));
 }
 
+/* OVMF's Secure Boot builds keep their variables safe with SMM, which
+ * they support on q35 alone (their descriptors name pc-q35-* only). */
+static void check_firmware(struct spec_ctx *c, struct vm_spec *s)
+{
+        if (s->firmware == VM_FIRMWARE_UEFI_SECURE && s->machine == VM_MACHINE_PC && !jt_failed(c, c->n_firmware))
+                diag(c, c->n_firmware, "firmware",
+                     "\"uefi-secure\" needs \"machine\": \"q35\": Secure Boot firmware (OVMF with SMM) runs on q35 "
+                     "only; use q35, or \"uefi\" without Secure Boot on pc");
+}
+
 void spec_validate(struct spec_ctx *c, struct vm_spec *s)
 {
+        check_firmware(c, s);
         check_cpu(c, s);
         check_memory(c, s);
         check_numa(c, s);

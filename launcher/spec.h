@@ -76,6 +76,9 @@ enum vm_rtc_base { VM_RTC_UTC, VM_RTC_LOCALTIME, _VM_RTC_BASE_MAX };
  * a service manager delegated it (auto: when it is detected), or under
  * cgroup.parent from the hierarchy's root (docs/DESIGN.md, cgroup modes). */
 enum vm_cgroup_mode { VM_CGROUP_AUTO, VM_CGROUP_PARENT, VM_CGROUP_DELEGATED, _VM_CGROUP_MODE_MAX };
+/* What the guest boots from: SeaBIOS (QEMU's default), or UEFI (OVMF) found
+ * through QEMU's firmware descriptors (launcher/firmware.h) */
+enum vm_firmware { VM_FIRMWARE_BIOS, VM_FIRMWARE_UEFI, VM_FIRMWARE_UEFI_SECURE, _VM_FIRMWARE_MAX, _VM_FIRMWARE_INVALID = -1 };
 
 /* enum <-> string tables (spec-enums.c). _from_string returns _INVALID (-1). */
 #define DECLARE_STRING_TABLE(name, type)               \
@@ -95,6 +98,7 @@ DECLARE_STRING_TABLE(vm_net_type, enum vm_net_type);
 DECLARE_STRING_TABLE(vm_net_model, enum vm_net_model);
 DECLARE_STRING_TABLE(vm_input, enum vm_input);
 DECLARE_STRING_TABLE(vm_serial, enum vm_serial);
+DECLARE_STRING_TABLE(vm_firmware, enum vm_firmware);
 
 struct vm_cpu_feature {
         char *name;
@@ -153,6 +157,7 @@ struct vm_spec {
         char *name;
         enum vm_machine machine;
         enum vm_accel accel;
+        enum vm_firmware firmware; /* default BIOS */
 
         struct {
                 enum vm_cpu_mode mode;

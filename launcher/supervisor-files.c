@@ -74,8 +74,12 @@ int sup_open_pass(const struct supervisor_opts *o, int *fds, struct serial_log_p
                         fds[i] = sup_listen(p->path, err);
                 else if (p->log)
                         fds[i] = open_log_pipe(p, &pumps[i], err);
-                else if ((fds[i] = open(p->path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
-                        qc_err_sys(err, errno, "open %s", p->path);
+                else {
+                        int flags = p->existing ? O_RDWR : O_WRONLY | O_CREAT | O_TRUNC;
+
+                        if ((fds[i] = open(p->path, flags | O_CLOEXEC | O_NOFOLLOW, 0600)) < 0)
+                                qc_err_sys(err, errno, "open %s", p->path);
+                }
                 if (fds[i] < 0) {
                         for (size_t j = 0; j < i; j++)
                                 close(fds[j]);

@@ -27,6 +27,9 @@ struct supervisor_pass {
          * rotated to path.1 past log_max bytes (0 = no bound; serial-log.h) */
         bool log;
         uint64_t log_max;
+        /* an existing file opened read-write, never created or truncated
+         * (the VM's NVRAM in its data dir) */
+        bool existing;
 };
 
 struct supervisor_opts {

@@ -1,7 +1,9 @@
 /* Every sample VM file -> its expected QEMU argv (tests/data/golden/NAME.argv,
  * one argument per line). UPDATE_GOLDEN=1 rewrites the files instead.
  * Host-independent: accel "auto" is taken as tcg, the state dir is fixed,
- * disks are not looked at (samples name their formats). Paths in the argv
+ * disks are not looked at (samples name their formats), UEFI firmware is
+ * chosen from Debian's descriptors copied to tests/data/firmware/ and the
+ * NVRAM is at its place under /var/lib/qemuctl. Paths in the argv
  * are absolute, as `start` runs them; the repository's real path is written
  * @SRCDIR@ in the golden files, so they hold on any checkout. */
 #include <dirent.h>
@@ -15,6 +17,7 @@
 #include "common/io.h"
 #include "common/strv.h"
 #include "launcher/cmdline.h"
+#include "launcher/firmware.h"
 #include "launcher/paths.h"
 #include "launcher/spec.h"
 #include "tests/tap.h"
@@ -127,6 +130,38 @@ static void one(const char *name, bool update)
         cmdline_ctx_default(&ctx, spec, rundir);
         if (ctx.accel == VM_ACCEL_AUTO)
                 ctx.accel = VM_ACCEL_TCG;
+        _cleanup_(fw_list_done) struct fw_list fws = {};
+        _cleanup_free_ char *nvram = NULL;
+        if (spec->firmware != VM_FIRMWARE_BIOS) {
+                /* parsed, not loaded: the files they name need not be here */
+                static const char *const descs[] = { "tests/data/firmware/40-edk2-x86_64-secure-enrolled.json",
+                                                     "tests/data/firmware/60-edk2-x86_64.json" };
+                char *dirs[] = { "tests/data/firmware", NULL };
+                _cleanup_free_ struct fw_desc *v = calloc(2, sizeof *v);
+
+                for (size_t i = 0; v && i < 2; i++) {
+                        _cleanup_free_ char *text = NULL;
+                        size_t tlen;
+
+                        if (!ok(read_file(descs[i], 0, &text, &tlen) == 0 &&
+                                        fw_desc_parse(descs[i], text, tlen, &v[i], &err) == 0,
+                                "%s parses (%s)", descs[i], err.msg)) {
+                                for (size_t j = 0; j < i; j++)
+                                        fw_desc_done(&v[j]);
+                                spec_free(spec);
+                                return;
+                        }
+                }
+                fws.v = TAKE_PTR(v);
+                fws.n = 2;
+                if (!ok(fw_select(&fws, spec->firmware, spec->machine, dirs, &ctx.firmware, &err) == 0,
+                        "%s: firmware %s chosen (%s)", name, vm_firmware_to_string(spec->firmware), err.msg) ||
+                    asprintf(&nvram, "/var/lib/qemuctl/%s/nvram.fd", spec->name) < 0) {
+                        spec_free(spec);
+                        return;
+                }
+                ctx.nvram = nvram;
+        }
         r = cmdline_build(spec, &ctx, &argv, &err);
         spec_free(spec);
         if (!ok(r == 0, "%s builds%s%s", name, r < 0 ? ": " : "", r < 0 ? err.msg : ""))

@@ -41,7 +41,10 @@ command -v cpio >/dev/null || missing "cpio missing: install cpio"
 # virtio_pci for the balloon and virtio-mem devices; pvpanic_mmio drives the
 # ISA pvpanic device (ACPI QEMU0001), pvpanic_pci the PCI one; button turns
 # the ACPI power button into KEY_POWER and evdev gives it /dev/input/eventN.
-wanted="virtio_pci virtio_balloon virtio_mem pvpanic_mmio pvpanic_pci button evdev ${GUEST_EXTRA_MODULES:-}"
+# efivarfs: the UEFI tests read and write EFI variables (firmware-uefi.sh);
+# virtiofs and 9p (9pnet_virtio): shared folders; vmw_vsock_virtio_transport:
+# vsock. Each only binds to a device the VM has.
+wanted="virtio_pci virtio_balloon virtio_mem pvpanic_mmio pvpanic_pci button evdev efivarfs virtiofs 9p 9pnet_virtio vmw_vsock_virtio_transport ${GUEST_EXTRA_MODULES:-}"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
