@@ -91,6 +91,7 @@ print('mem=%d' % size(mem.get('size', '1G')))
 print('bridge=%s' % ('yes' if any(n.get('type') == 'bridge' for n in s.get('net', [])) else 'no'))
 print('kernel=%s' % ('yes' if 'kernel' in s.get('boot', {}) else 'no'))
 print('cdroms=%s' % ' '.join(d['file'] for d in s.get('disks', []) if d.get('media') == 'cdrom'))
+print('firmware=%s' % s.get('firmware', 'bios'))
 PY
 }
 
@@ -131,7 +132,7 @@ for sample in "$SRC"/samples/*.json; do
         cp "$sample" "$dir/samples/"
         ln -s "$BUILD" "$dir/build" # samples name the test guest as ../build/guest/
         vm=$dir/samples/$name.json
-        accel= huge= mem= bridge= kernel= cdroms=
+        accel= huge= mem= bridge= kernel= cdroms= firmware=
         eval "$(facts "$vm")" || { report "not ok" "$name: cannot read the sample"; failed=$((failed + 1)); continue; }
 
         why=
@@ -140,6 +141,8 @@ for sample in "$SRC"/samples/*.json; do
         [ "$bridge" = yes ] && [ "$BRIDGE" != yes ] && why="needs a bridge: $BRIDGE"
         [ "$NETNS" != yes ] && grep -q '"forward"\|"vnc"' "$vm" && [ -z "$why" ] &&
                 why="binds host ports; runs only as root in a private network namespace"
+        [ "$firmware" != bios ] && ! "$QEMUCTL" host --json 2>/dev/null | python3 -c 'import json,sys; sys.exit(0 if any(json.load(sys.stdin)["firmware"]["chosen"][sys.argv[1]].values()) else 1)' "$firmware" &&
+                [ -z "$why" ] && why="firmware $firmware: no such firmware descriptor here (install Debian's ovmf)"
         grep -q '"backing"\|"cloud_init"' "$vm" && [ -z "$why" ] &&
                 why="its overlay and cloud-init seed are made by start; tests/integration/debian-image.sh boots such a file"
         if [ -z "$why" ] && [ "$huge" -gt 0 ]; then
@@ -173,7 +176,7 @@ for sample in "$SRC"/samples/*.json; do
         for cd in $cdroms; do # an install ISO stands in: any bytes do for a paused VM
                 truncate -s 1M "$dir/samples/$cd"
         done
-        export QEMUCTL_RUNDIR=$dir/run
+        export QEMUCTL_RUNDIR=$dir/run QEMUCTL_DATADIR=$dir/data
         if ! "$QEMUCTL" cmdline "$vm" >"$dir/argv" 2>"$dir/notes"; then
                 report "not ok" "$name: qemuctl cmdline failed"; sed 's/^/#   /' "$dir/notes"
                 failed=$((failed + 1)); continue
@@ -189,6 +192,18 @@ for sample in "$SRC"/samples/*.json; do
                 report "not ok" "$name: cmdline depends on the current directory or has relative paths"
                 diff "$dir/argv" "$dir/argv-here" | sed 's/^/#   /' | head -n 6
                 failed=$((failed + 1)); continue
+        fi
+        # the NVRAM start would copy from the firmware's template (the
+        # descriptor whose code the argv maps)
+        nvram=$(sed -n 's/^driver=file,node-name=fw-vars-file,filename=//p' "$dir/argv")
+        if [ -n "$nvram" ]; then
+                code=$(sed -n 's/^driver=file,node-name=fw-code-file,filename=\(.*\),read-only=on$/\1/p' "$dir/argv")
+                tmpl=$("$QEMUCTL" host --json | python3 -c 'import json,sys
+for d in json.load(sys.stdin)["firmware"]["descriptors"]:
+    if d.get("code") == sys.argv[1]:
+        print(d["nvram_template"]); break' "$code")
+                mkdir -p "$(dirname "$nvram")" && cp "$tmpl" "$nvram" ||
+                        echo "# no NVRAM template for $code"
         fi
         mapfile -t argv <"$dir/argv"
         grep -qx -- -S "$dir/argv" || { report "not ok" "$name: argv does not start paused (-S)"; failed=$((failed + 1)); continue; }
