@@ -87,14 +87,8 @@ static json_object *firmware_json(const struct facts *f)
 
 static void firmware_print(const struct facts *f)
 {
-        _cleanup_free_ char *dirs = NULL;
-        size_t len = 0;
-        FILE *m = open_memstream(&dirs, &len);
+        _cleanup_free_ char *dirs = strv_join(f->fw_dirs, ", ");
 
-        for (size_t i = 0; m && f->fw_dirs && f->fw_dirs[i]; i++)
-                fprintf(m, "%s%s", i ? ", " : "", f->fw_dirs[i]);
-        if (m)
-                fclose(m);
         printf("Firmware:      %zu descriptor%s in %s%s\n", f->fw.n, f->fw.n == 1 ? "" : "s", dirs ? dirs : "?",
                f->fw.n ? "" : " (install Debian's ovmf package for UEFI)");
         for (int w = VM_FIRMWARE_UEFI; w <= VM_FIRMWARE_UEFI_SECURE; w++) {
@@ -105,14 +99,8 @@ static void firmware_print(const struct facts *f)
         }
         for (size_t i = 0; i < f->fw.n; i++) {
                 const struct fw_desc *d = &f->fw.v[i];
-                _cleanup_free_ char *feat = NULL;
-                size_t flen = 0;
-                FILE *ff = open_memstream(&feat, &flen);
+                _cleanup_free_ char *feat = strv_join(d->features, " ");
 
-                for (size_t j = 0; ff && d->features && d->features[j]; j++)
-                        fprintf(ff, "%s%s", j ? " " : "", d->features[j]);
-                if (ff)
-                        fclose(ff);
                 if (d->unusable)
                         printf("  %s: not usable: %s\n", d->file, d->unusable);
                 else

@@ -125,3 +125,22 @@ bool strv_contains(char *const *v, const char *s)
                         return true;
         return false;
 }
+
+char *strv_join(char *const *v, const char *sep)
+{
+        size_t len = 1, sl = strlen(sep);
+        char *out, *p;
+
+        for (size_t i = 0; v && v[i]; i++)
+                len += strlen(v[i]) + (i ? sl : 0);
+        if (!(out = malloc(len)))
+                return NULL;
+        p = out;
+        for (size_t i = 0; v && v[i]; i++) {
+                if (i)
+                        p = stpcpy(p, sep);
+                p = stpcpy(p, v[i]);
+        }
+        *p = '\0';
+        return out;
+}

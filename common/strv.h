@@ -21,6 +21,8 @@ void strv_done(strv *sv);           /* free contents, leave empty */
 char **strv_steal(strv *sv);        /* hand out v (never NULL on success), leave empty */
 void strv_free(char **v);           /* free a NULL-terminated vector */
 size_t strv_length(char *const *v);
+/* The strings of v (may be NULL: "") joined by sep, malloc'd; NULL when out of memory. */
+char *strv_join(char *const *v, const char *sep);
 /* Whether the NULL-terminated v holds s. */
 bool strv_contains(char *const *v, const char *s);
 /* Sort the strings in strcmp order. */

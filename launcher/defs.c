@@ -14,6 +14,7 @@
 #include "../common/cleanup.h"
 #include "../common/io.h"
 #include "../common/strv.h"
+#include "paths.h"
 
 #define DEFS_LOCK "lock"
 #define DEFS_LOCK_TIMEOUT_MS 10000
@@ -22,37 +23,8 @@
 
 int defs_dir(char **ret, struct qc_err *err)
 {
-        const char *env = getenv("QEMUCTL_CONFDIR");
-        char *p = NULL;
-
-        if (env && *env) {
-                if (env[0] != '/')
-                        return qc_err_set(err, EINVAL, "QEMUCTL_CONFDIR must be an absolute path, got \"%s\"", env);
-                p = strdup(env);
-        } else if (geteuid() == 0) {
-                p = strdup("/etc/qemuctl");
-        } else {
-                const char *xdg = getenv("XDG_CONFIG_HOME"), *home = getenv("HOME");
-
-                /* the XDG base directory spec: a relative XDG_CONFIG_HOME is ignored */
-                if (xdg && xdg[0] == '/') {
-                        if (asprintf(&p, "%s/qemuctl", xdg) < 0)
-                                p = NULL;
-                } else if (home && home[0] == '/') {
-                        if (asprintf(&p, "%s/.config/qemuctl", home) < 0)
-                                p = NULL;
-                } else {
-                        return qc_err_set(err, ENOENT,
-                                          "neither XDG_CONFIG_HOME nor HOME is set (to an absolute path), so there "
-                                          "is no place for VM definitions: set one of them, or QEMUCTL_CONFDIR");
-                }
-        }
-        if (!p)
-                return qc_err_sys(err, ENOMEM, "definition store");
-        for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
-                p[n - 1] = '\0';
-        *ret = p;
-        return 0;
+        return user_base_dir("QEMUCTL_CONFDIR", "/etc/qemuctl", "XDG_CONFIG_HOME", ".config", "VM definitions", ret,
+                             err);
 }
 
 static int check_name(const char *name, struct qc_err *err)

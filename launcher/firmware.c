@@ -411,8 +411,6 @@ int fw_select(const struct fw_list *l, enum vm_firmware want, enum vm_machine ma
               const struct fw_desc **ret, struct qc_err *err)
 {
         _cleanup_free_ char *where = NULL;
-        size_t len = 0;
-        FILE *f;
 
         if (want != VM_FIRMWARE_UEFI && want != VM_FIRMWARE_UEFI_SECURE)
                 return qc_err_set(err, EINVAL, "firmware %d has no descriptor", (int)want);
@@ -422,13 +420,7 @@ int fw_select(const struct fw_list *l, enum vm_firmware want, enum vm_machine ma
                                 *ret = &l->v[i];
                                 return 0;
                         }
-        f = open_memstream(&where, &len);
-        if (!f)
-                return qc_err_sys(err, ENOMEM, "firmware");
-        for (size_t i = 0; dirs && dirs[i]; i++)
-                fprintf(f, "%s%s", i ? ", " : "", dirs[i]);
-        fclose(f);
-        if (!where)
+        if (!(where = strv_join(dirs, ", ")))
                 return qc_err_sys(err, ENOMEM, "firmware");
         return qc_err_set(err, ENOENT,
                           "no %s firmware for machine %s among %zu descriptor%s in %s (`qemuctl host` lists them); "

@@ -64,34 +64,42 @@ const char *const vm_rundir_sockets[] = {
         VM_RUNDIR_AGENT_RELAY, NULL,
 };
 
-int vm_datadir_base(char **ret, struct qc_err *err)
+int user_base_dir(const char *env_var, const char *root_dir, const char *xdg_var, const char *home_sub,
+                  const char *what, char **ret, struct qc_err *err)
 {
-        const char *env = getenv("QEMUCTL_DATADIR"), *xdg = getenv("XDG_DATA_HOME"), *home = getenv("HOME");
+        const char *env = getenv(env_var), *xdg = getenv(xdg_var), *home = getenv("HOME");
         char *p = NULL;
 
         if (env && *env) {
                 if (env[0] != '/')
-                        return qc_err_set(err, EINVAL, "QEMUCTL_DATADIR must be an absolute path, got \"%s\"", env);
+                        return qc_err_set(err, EINVAL, "%s must be an absolute path, got \"%s\"", env_var, env);
                 p = strdup(env);
         } else if (geteuid() == 0) {
-                p = strdup("/var/lib/qemuctl");
-        } else if (xdg && xdg[0] == '/') {
+                p = strdup(root_dir);
+        } else if (xdg && xdg[0] == '/') { /* the XDG base directory spec: a relative one is ignored */
                 if (asprintf(&p, "%s/qemuctl", xdg) < 0)
                         p = NULL;
         } else if (home && home[0] == '/') {
-                if (asprintf(&p, "%s/.local/share/qemuctl", home) < 0)
+                if (asprintf(&p, "%s/%s/qemuctl", home, home_sub) < 0)
                         p = NULL;
         } else {
                 return qc_err_set(err, ENOENT,
-                                  "neither XDG_DATA_HOME nor HOME is set (absolute), so there is no place for VM "
-                                  "data (NVRAM, TPM state): set QEMUCTL_DATADIR");
+                                  "neither %s nor HOME is set (to an absolute path), so there is no place for %s: "
+                                  "set one of them, or %s",
+                                  xdg_var, what, env_var);
         }
         if (!p)
-                return qc_err_sys(err, ENOMEM, "data dir");
+                return qc_err_sys(err, ENOMEM, "%s", what);
         for (size_t n = strlen(p); n > 1 && p[n - 1] == '/'; n--)
                 p[n - 1] = '\0';
         *ret = p;
         return 0;
+}
+
+int vm_datadir_base(char **ret, struct qc_err *err)
+{
+        return user_base_dir("QEMUCTL_DATADIR", "/var/lib/qemuctl", "XDG_DATA_HOME", ".local/share",
+                             "VM data (NVRAM, TPM state)", ret, err);
 }
 
 /* A dir of the data dir path: ours alone, or what to do. */

@@ -24,6 +24,13 @@ int vm_rundir_base(char **ret, struct qc_err *err);
 /* vm_rundir_base()/NAME. NAME must be a valid VM name. */
 int vm_rundir(const char *name, char **ret, struct qc_err *err);
 
+/* A per-user base dir of qemuctl's: $env_var when set (absolute, else
+ * EINVAL), root_dir for root, $xdg_var/qemuctl (when absolute) or
+ * $HOME/home_sub/qemuctl otherwise (ENOENT naming what has no place when
+ * neither is set). Trailing slashes dropped. */
+int user_base_dir(const char *env_var, const char *root_dir, const char *xdg_var, const char *home_sub,
+                  const char *what, char **ret, struct qc_err *err);
+
 /* Where a VM's lasting data lives (its UEFI variables, its TPM's state):
  * kept across reboots, unlike the state dir. $QEMUCTL_DATADIR if set,
  * /var/lib/qemuctl for root, $XDG_DATA_HOME/qemuctl otherwise
