@@ -195,7 +195,7 @@ static int exec_opt(const char *verb, int c, const char *arg, void *ud)
 
         if (c == 'n')
                 eo->no_stdin = true;
-        return -1;
+        return 0;
 }
 
 int cmd_exec(int argc, char **argv)
@@ -206,9 +206,9 @@ int cmd_exec(int argc, char **argv)
         _cleanup_(qga_freep) struct qga *g = NULL;
         _cleanup_free_ char *input = NULL;
         size_t input_len = 0;
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind < 2)
                 return cli_usage(verb, "expected a VM name and a command: exec NAME -- CMD [ARGS...]");
@@ -331,9 +331,9 @@ int cmd_cp(int argc, char **argv)
         _cleanup_free_ char *src_name = NULL, *dst_name = NULL;
         _cleanup_(qga_freep) struct qga *g = NULL;
         struct cli_opts o = { 0 };
-        int rc = cli_parse_opts(verb, argc, argv, &o), rs, rd;
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc), rs, rd;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind != 2)
                 return cli_usage(verb, "expected a source and a destination: cp NAME:/path LOCAL, or cp LOCAL NAME:/path");

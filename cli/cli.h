@@ -110,7 +110,8 @@ enum {
         CLI_OPT_NO_ARGS = 1 << 4,          /* nothing but options */
         CLI_OPT_ONE_NAME = 1 << 5,         /* exactly one VM name besides the options */
 };
-/* A verb's own option: -1 to go on, else an exit code (already printed). */
+/* A verb's own option: 0 to go on, else the exit status (> 0) of the error
+ * it printed. */
 typedef int (*cli_opt_fn)(const char *verb, int c, const char *arg, void *ud);
 struct cli_opts {
         unsigned take;               /* CLI_OPT_* */
@@ -133,8 +134,10 @@ enum {
  * take them, and "--" ends them. The other arguments end up, in order, at
  * argv[optind..argc-1]. --json, --timeout and --lock-timeout are handled
  * here (--lock-timeout sets cli_lock_timeout_ms), the rest by on_opt.
- * Returns -1 to go on, else an exit code (--help printed, usage error). */
-int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o);
+ * Returns 0 to go on; 1 when the verb is done (--help printed: *ret_exit
+ * = CLI_EXIT_OK); -1 on an error it printed (a usage error: *ret_exit = its
+ * exit status). *ret_exit is untouched when it returns 0. */
+int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o, int *ret_exit);
 /* Where VERB's first argument that is not an option is in argv (options
  * taking a value skip it, "--" ends them), without parsing; -1 if none. */
 int cli_first_arg(const char *verb, int argc, char **argv);
@@ -154,8 +157,8 @@ void cli_warn(const char *verb, const char *msg);
  * negative, nan, no number, another unit) or -ERANGE (past INT_MAX ms, about
  * 24.8 days; inf). */
 int parse_duration_ms(const char *s, int *ret_ms);
-/* For an option NAME's ARG: -1 with *ret set, or the usage error's exit code
- * (with what is wrong). positive: 0 is refused too. */
+/* For an option NAME's ARG: 0 with *ret set, or the exit status of the usage
+ * error it printed (what is wrong). positive: 0 is refused too. */
 int cli_duration_opt(const char *verb, const char *name, const char *arg, bool positive, int *ret);
 
 /* Verbs, one file per group (cli/<group>.c). */

@@ -59,9 +59,9 @@ int cmd_cmdline(int argc, char **argv)
         const char *file, *shell = NULL;
         _cleanup_(spec_overrides_done) struct spec_overrides ov = {};
         struct cli_opts co = { .on_opt = cli_opt_store, .ud = &shell, .overrides = &ov };
-        int r = cli_parse_opts("cmdline", argc, argv, &co);
+        int r, parsed = cli_parse_opts("cmdline", argc, argv, &co, &r);
 
-        if (r >= 0)
+        if (parsed != 0)
                 return r;
         if (optind == argc)
                 return cli_usage("cmdline", "no VM file given; usage: qemuctl cmdline [--shell] FILE");

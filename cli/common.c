@@ -89,10 +89,18 @@ int cli_duration_opt(const char *verb, const char *name, const char *arg, bool p
                 return cli_usage(verb, "%s: expected %sseconds like 60, 2m or 500ms, got \"%s\"", name,
                                  positive ? "a positive number of " : "", arg);
         *ret = ms;
-        return -1;
+        return 0;
 }
 
-int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o)
+/* cli_parse_opts' end short of going on: 1 when the verb is done (status
+ * CLI_EXIT_OK), -1 after an error it printed. */
+static int stop_with(int *ret_exit, int status)
+{
+        *ret_exit = status;
+        return status == CLI_EXIT_OK ? 1 : -1;
+}
+
+int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o, int *ret_exit)
 {
         const struct verb *v = cli_verb_find(verb);
         struct option opts[32] = {
@@ -106,7 +114,7 @@ int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o)
         int c, r;
 
         if (!v) /* a verb missing from cli/verbs.c: a bug the verb tests catch */
-                return cli_failf(verb, "not in the verb table");
+                return stop_with(ret_exit, cli_failf(verb, "not in the verb table"));
         for (const struct cli_opt *p = v->opts; p && p->name && n < ELEMENTSOF(opts) - 1; p++) {
                 if (p->val == CLI_OPT_VAL_JSON) {
                         takes_json = true;
@@ -126,25 +134,27 @@ int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o)
                 switch (c) {
                 case 'h':
                         cli_verb_help(stdout, v);
-                        return CLI_EXIT_OK;
+                        return stop_with(ret_exit, CLI_EXIT_OK);
                 case CLI_OPT_VAL_JSON:
                         if (!takes_json)
-                                return cli_usage(verb, "--json: %s",
-                                                 o->no_json ? o->no_json : "this verb prints nothing to format");
+                                return stop_with(ret_exit, cli_usage(verb, "--json: %s",
+                                                                     o->no_json ? o->no_json
+                                                                                : "this verb prints nothing to format"));
                         o->json = true;
                         break;
                 case CLI_OPT_VAL_LOCK_TIMEOUT:
-                        if ((r = cli_duration_opt(verb, "--lock-timeout", optarg, false, &cli_lock_timeout_ms)) >= 0)
-                                return r;
+                        if ((r = cli_duration_opt(verb, "--lock-timeout", optarg, false, &cli_lock_timeout_ms)))
+                                return stop_with(ret_exit, r);
                         break;
                 case CLI_OPT_VAL_SET:
                 case CLI_OPT_VAL_NAME: {
                         struct qc_err err = { 0 };
                         if (!o->overrides)
-                                return cli_usage(verb, "unknown option");
+                                return stop_with(ret_exit, cli_usage(verb, "unknown option"));
                         if ((c == CLI_OPT_VAL_SET ? spec_overrides_add_set(o->overrides, optarg, &err)
                                                   : spec_overrides_add_name(o->overrides, optarg, &err)) < 0)
-                                return err.code == EINVAL ? cli_usage(verb, "%s", err.msg) : cli_fail(verb, &err);
+                                return stop_with(ret_exit, err.code == EINVAL ? cli_usage(verb, "%s", err.msg)
+                                                                              : cli_fail(verb, &err));
                         break;
                 }
                 case CLI_OPT_VAL_LIVE:
@@ -158,28 +168,28 @@ int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o)
                         break;
                 case CLI_OPT_VAL_TIMEOUT:
                         if ((r = cli_duration_opt(verb, "--timeout", optarg, o->take & CLI_OPT_TIMEOUT_POSITIVE,
-                                              &o->timeout_ms)) >= 0)
-                                return r;
+                                                  &o->timeout_ms)))
+                                return stop_with(ret_exit, r);
                         break;
                 case ':':
-                        return cli_usage(verb, "%s wants an argument", argv[optind - 1]);
+                        return stop_with(ret_exit, cli_usage(verb, "%s wants an argument", argv[optind - 1]));
                 case '?':
                         if (optopt)
-                                return cli_usage(verb, "unknown option '-%c'", optopt);
-                        return cli_usage(verb, "unknown option '%s'", argv[optind - 1]);
+                                return stop_with(ret_exit, cli_usage(verb, "unknown option '-%c'", optopt));
+                        return stop_with(ret_exit, cli_usage(verb, "unknown option '%s'", argv[optind - 1]));
                 default:
                         if (!o->on_opt)
-                                return cli_usage(verb, "unknown option");
-                        if ((r = o->on_opt(verb, c, optarg, o->ud)) >= 0)
-                                return r;
+                                return stop_with(ret_exit, cli_usage(verb, "unknown option"));
+                        if ((r = o->on_opt(verb, c, optarg, o->ud)))
+                                return stop_with(ret_exit, r);
                         break;
                 }
         }
         if ((o->take & CLI_OPT_NO_ARGS) && optind != argc)
-                return cli_usage(verb, "expected no arguments");
+                return stop_with(ret_exit, cli_usage(verb, "expected no arguments"));
         if ((o->take & CLI_OPT_ONE_NAME) && optind != argc - 1)
-                return cli_usage(verb, "expected one VM name");
-        return -1;
+                return stop_with(ret_exit, cli_usage(verb, "expected one VM name"));
+        return 0;
 }
 
 int cli_first_arg(const char *verb, int argc, char **argv)
@@ -205,7 +215,7 @@ int cli_first_arg(const char *verb, int argc, char **argv)
 int cli_opt_store(const char *verb, int c, const char *arg, void *ud)
 {
         *(const char **)ud = arg ? arg : "";
-        return -1;
+        return 0;
 }
 
 int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_handle **ret)

@@ -104,9 +104,9 @@ int cmd_define(int argc, char **argv)
         struct spec_diags diags = { 0 };
         struct qc_err err = { 0 };
         struct cli_opts o = { .on_opt = cli_opt_store, .ud = &no_files, .no_json = "define prints one line" };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (optind != argc - 1)
                 return cli_usage(verb, "expected one VM file");
@@ -154,10 +154,10 @@ int cmd_undefine(int argc, char **argv)
         const char *verb = argv[0];
         struct qc_err err = { 0 };
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "undefine prints one line" };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
         bool running = false;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         const char *name = argv[optind];
         if (defs_remove(name, &err) < 0)
@@ -228,10 +228,10 @@ int cmd_edit(int argc, char **argv)
         _cleanup_free_ char *orig = NULL, *cwd = NULL;
         struct qc_err err = { 0 };
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "edit opens an editor" };
-        int rc = cli_parse_opts(verb, argc, argv, &o), fd;
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc), fd;
         bool keep = false;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         const char *name = argv[optind];
         if (defs_read_text(name, &orig, &err) < 0)

@@ -282,9 +282,9 @@ int cmd_host(int argc, char **argv)
         struct facts f = { 0 };
         struct qc_err err = { 0 };
         struct cli_opts o = { .take = CLI_OPT_NO_ARGS };
-        int rc = cli_parse_opts("host", argc, argv, &o);
+        int rc, parsed = cli_parse_opts("host", argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         rc = CLI_EXIT_OK;
         if (host_numa_read(&f.numa, &err) < 0 || host_ksm_read("", &f.ksm, &err) < 0 ||

@@ -214,7 +214,7 @@ static int list_opt(const char *verb, int c, const char *arg, void *ud)
                 lo->all = true;
         else if (c == 'A')
                 lo->autostart = true;
-        return -1;
+        return 0;
 }
 
 /* The names list shows: every state dir, and with --all every definition
@@ -280,10 +280,10 @@ int cmd_list(int argc, char **argv)
         _cleanup_strv_free_ char **names = NULL;
         struct qc_err err = { 0 };
         json_object *arr;
-        int rc = cli_parse_opts(verb, argc, argv, &o), ret = CLI_EXIT_OK;
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc), ret = CLI_EXIT_OK;
         bool json = o.json;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (list_names(&lo, &names, &err) < 0)
                 return cli_fail(verb, &err);
@@ -375,9 +375,9 @@ int cmd_status(int argc, char **argv)
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
         _cleanup_vm_ struct vm_handle *h = NULL;
         _cleanup_free_ char *live = NULL;
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (cli_vm_state(argv[optind], &(bool){ false }, NULL) == 0 && defs_exists(argv[optind], NULL) > 0)
                 return status_def(argv[optind], o.json);
@@ -479,12 +479,12 @@ int cmd_dump(int argc, char **argv)
         const char *config = NULL;
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "this verb always prints JSON",
                               .on_opt = cli_opt_store, .ud = &config };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
         struct vm_spec *def = NULL;
         struct qc_err err = { 0 };
         bool running = false;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         const char *name = argv[optind];
         /* --config (virsh's --inactive): the definition, what the next start
@@ -547,9 +547,9 @@ int cmd_port(int argc, char **argv)
         unsigned want = 0;
         bool udp = false, found = false;
         json_object *arr = NULL;
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (optind == argc || argc - optind > 2)
                 return cli_usage(verb, "expected a VM name and, optionally, a guest port: port NAME [GUESTPORT[/tcp|/udp]]");

@@ -30,9 +30,9 @@ int cmd_start(int argc, char **argv)
         _cleanup_(spec_overrides_done) struct spec_overrides ov = { 0 };
         const char *restore = NULL;
         struct cli_opts o = { .overrides = &ov, .on_opt = cli_opt_store, .ud = &restore };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (restore ? optind < argc - 1 : optind != argc - 1)
                 return cli_usage(verb, restore ? "expected at most one VM file or defined VM"
@@ -215,10 +215,10 @@ int cmd_stop(int argc, char **argv)
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct qc_err err = { 0 };
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .timeout_ms = 60000 };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
         enum vm_stop_step last = VM_STOP_POWERDOWN;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h)))
                 return rc;
@@ -251,10 +251,10 @@ int cmd_kill(int argc, char **argv)
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
         enum vm_stop_step last = VM_STOP_QUIT;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         /* no QMP here: a hung QEMU must be killable too */
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC | VM_OPEN_NO_QMP, &h)))
@@ -287,9 +287,9 @@ static int simple_qmp(int argc, char **argv, int (*cmd)(struct qmp *q, struct qc
         _cleanup_vm_ struct vm_handle *h = NULL;
         struct qc_err err = { 0 };
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_LOCK | VM_OPEN_NO_SPEC, &h)))
                 return rc;

@@ -40,7 +40,7 @@ static int setvcpus_opt(const char *verb, int c, const char *arg, void *ud)
                 so->maximum = true;
         else
                 return cli_usage(verb, "unknown option");
-        return -1;
+        return 0;
 }
 
 struct vcpus_change {
@@ -113,9 +113,9 @@ int cmd_setvcpus(int argc, char **argv)
         unsigned long n;
         unsigned affect = 0;
         char *end;
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind != 2)
                 return cli_usage(verb, "expected NAME N");
@@ -178,10 +178,10 @@ int cmd_vcpuinfo(int argc, char **argv)
         struct vm_vcpu_info *info = NULL;
         size_t n = 0;
         struct cli_opts co = { .take = CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, &co);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
         bool json = co.json;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
@@ -238,10 +238,10 @@ int cmd_balloon(int argc, char **argv)
         struct qc_err err = { 0 };
         uint64_t target = 0, actual = 0;
         char a[32], t[32];
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
         bool json = o.json;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind < 1 || argc - optind > 2)
                 return cli_usage(verb, "expected NAME [SIZE]");
@@ -304,10 +304,10 @@ int cmd_memstat(int argc, char **argv)
         struct qc_err err = { 0 };
         struct vm_memstat m;
         struct cli_opts co = { .take = CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, &co);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
         bool json = co.json;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
@@ -377,9 +377,9 @@ int cmd_setmem(int argc, char **argv)
         uint64_t total = 0;
         unsigned affect = 0;
         char a[32];
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind != 2)
                 return cli_usage(verb, "expected NAME SIZE");

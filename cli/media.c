@@ -36,7 +36,7 @@ static int on_media_opt(const char *verb, int c, const char *arg, void *ud)
         case OPT_FORMAT: m->format = arg; break;
         default: return cli_usage(verb, "unknown option");
         }
-        return -1;
+        return 0;
 }
 
 int cmd_change_media(int argc, char **argv)
@@ -51,9 +51,9 @@ int cmd_change_media(int argc, char **argv)
         _cleanup_free_ char *file = NULL;
         const char *fmt;
         size_t idx;
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind < 2 || argc - optind > 3)
                 return cli_usage(verb, "expected NAME DISK [FILE]");

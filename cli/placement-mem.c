@@ -36,7 +36,7 @@ static int memtune_opt(const char *verb, int c, const char *arg, void *ud)
         }
         m->set[k] = true;
         m->value[k] = v;
-        return -1;
+        return 0;
 }
 
 static void size_or_unlimited(uint64_t v, char *buf, size_t len)
@@ -90,8 +90,7 @@ int cmd_memtune(int argc, char **argv)
         unsigned affect = 0;
         int rc;
 
-        rc = cli_parse_opts(verb, argc, argv, &co);
-        if (rc >= 0)
+        if (cli_parse_opts(verb, argc, argv, &co, &rc) != 0)
                 return rc;
         if (argc - optind < 1)
                 return cli_usage(verb, "expected a VM name");
@@ -153,13 +152,13 @@ static int numatune_opt(const char *verb, int c, const char *arg, void *ud)
                 if (cpuset_parse(arg, &o->nodeset, &pos) < 0)
                         return cli_usage(verb, "--nodeset: expected a node list like 0 or 0-1, got \"%s\"", arg);
                 o->has_nodeset = true;
-                return -1;
+                return 0;
         case 'm':
                 o->mode = vm_numa_policy_from_string(arg);
                 if (o->mode == _VM_NUMA_POLICY_INVALID)
                         return cli_usage(verb, "--mode: expected strict, preferred or interleave, got \"%s\"", arg);
                 o->has_mode = true;
-                return -1;
+                return 0;
         default:
                 return cli_usage(verb, "unknown option");
         }
@@ -228,9 +227,9 @@ int cmd_numatune(int argc, char **argv)
         bool deferred = false;
         long not_moved = 0;
         unsigned affect = 0;
-        int rc = cli_parse_opts(verb, argc, argv, &co);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind < 1)
                 return cli_usage(verb, "expected a VM name");
@@ -300,10 +299,10 @@ int cmd_numastat(int argc, char **argv)
         struct vm_numastat s = { 0 };
         struct cpuset nodes;
         struct cli_opts co = { .take = CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, &co);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
         bool json = co.json;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if ((rc = cli_placement_open(verb, argv[optind], false, &v)))
                 return rc;

@@ -194,10 +194,10 @@ int cmd_vcpupin(int argc, char **argv)
         unsigned long vcpu = 0;
         unsigned affect = 0;
         char *end;
-        int rc = cli_parse_opts(verb, argc, argv, &co);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
         bool json = co.json;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind < 1 || argc - optind > 3)
                 return cli_usage(verb, "expected NAME [VCPU [CPULIST]]");
@@ -254,10 +254,10 @@ int cmd_emulatorpin(int argc, char **argv)
         struct cpuset cpus;
         struct cli_opts co = { 0 };
         unsigned affect = 0;
-        int rc = cli_parse_opts(verb, argc, argv, &co);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
         bool json = co.json;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (argc - optind < 1 || argc - optind > 2)
                 return cli_usage(verb, "expected NAME [CPULIST]");

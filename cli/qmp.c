@@ -90,16 +90,16 @@ static int qmp_opt(const char *verb, int c, const char *arg, void *ud)
         switch (c) {
         case 'e':
                 o->events = true;
-                return -1;
+                return 0;
         case 'H':
                 o->hmp = true;
-                return -1;
+                return 0;
         case 'p':
                 o->pretty = true;
-                return -1;
+                return 0;
         case 'c':
                 o->cmd = arg;
-                return -1;
+                return 0;
         default:
                 return cli_usage(verb, "unknown option");
         }
@@ -156,9 +156,9 @@ int cli_qmp_main(const char *socket_path, int argc, char **argv)
         struct qmp_opts qo = { 0 };
         /* -1: with --events, listen until QEMU closes the socket */
         struct cli_opts o = { .timeout_ms = -1, .on_opt = qmp_opt, .ud = &qo };
-        int timeout_ms, nw = 0, r = cli_parse_opts("qmp", argc, argv, &o);
+        int timeout_ms, nw = 0, r, parsed = cli_parse_opts("qmp", argc, argv, &o, &r);
 
-        if (r >= 0)
+        if (parsed != 0)
                 return r;
         if (!words)
                 return cli_failf("qmp", "out of memory");
@@ -242,9 +242,9 @@ int cli_hmp_main(const char *socket_path, int argc, char **argv)
 {
         _cleanup_qmp_ struct qmp *q = NULL;
         struct cli_opts o = { .timeout_ms = QMP_DEFAULT_TIMEOUT_MS };
-        int r = cli_parse_opts("hmp", argc, argv, &o);
+        int r, parsed = cli_parse_opts("hmp", argc, argv, &o, &r);
 
-        if (r >= 0)
+        if (parsed != 0)
                 return r;
         if (argc - optind > 1)
                 return cli_usage("hmp", "give one HMP command line, quoted, e.g. 'info status'");

@@ -19,7 +19,7 @@ DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
 static int resources_opt(const char *verb, int c, const char *arg, void *ud)
 {
         *(bool *)ud = true; /* --slurm */
-        return -1;
+        return 0;
 }
 
 int cmd_resources(int argc, char **argv)
@@ -34,9 +34,9 @@ int cmd_resources(int argc, char **argv)
         struct vm_request req;
         struct vm_allocation a;
         char line[96];
-        int r = cli_parse_opts(verb, argc, argv, &o);
+        int r, parsed = cli_parse_opts(verb, argc, argv, &o, &r);
 
-        if (r >= 0)
+        if (parsed != 0)
                 return r;
         if (optind != argc - 1)
                 return cli_usage(verb, "expected one VM file");

@@ -38,23 +38,23 @@ static int run_opt(const char *verb, int c, const char *arg, void *ud)
 
         if (c == 'o') {
                 ro->serial_log = arg;
-                return -1;
+                return 0;
         }
         if (c == 'x') {
                 ro->exec = arg;
-                return -1;
+                return 0;
         }
         if (c == 'n') {
                 ro->no_stdin = true;
-                return -1;
+                return 0;
         }
         if (c == 'r') {
                 ro->restore = arg;
-                return -1;
+                return 0;
         }
         if (c == 'R') {
                 ro->rm = true;
-                return -1;
+                return 0;
         }
         return cli_duration_opt(verb, "--stop-timeout", arg, false, &ro->stop_timeout_ms);
 }
@@ -107,9 +107,9 @@ int cmd_run(int argc, char **argv)
         struct launch l;
         struct vm_record rec;
         struct qc_err err = { 0 };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         timeout = o.timeout_ms;
         stop_timeout = ro.stop_timeout_ms;

@@ -130,9 +130,9 @@ int cmd_save(int argc, char **argv)
         _cleanup_close_ int fd = -1;
         const char *file;
         bool running = false;
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (optind != argc - 2)
                 return cli_usage(verb, "expected a VM name and a file");

@@ -101,7 +101,7 @@ static int validate_opt(const char *verb, int c, const char *arg, void *ud)
                 o->verbose = true;
         else
                 return cli_usage(verb, "unknown option");
-        return -1;
+        return 0;
 }
 
 int cmd_validate(int argc, char **argv)
@@ -110,9 +110,9 @@ int cmd_validate(int argc, char **argv)
         struct validate_opts o = { 0 };
         struct cli_opts co = { .on_opt = validate_opt, .ud = &o, .overrides = &o.ov };
         bool all_good = true;
-        int rc = cli_parse_opts("validate", argc, argv, &co);
+        int rc, parsed = cli_parse_opts("validate", argc, argv, &co, &rc);
 
-        if (rc >= 0) {
+        if (parsed != 0) {
                 spec_overrides_done(&o.ov);
                 return rc;
         }

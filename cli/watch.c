@@ -48,9 +48,9 @@ int cmd_wait(int argc, char **argv)
         struct qc_err err = { 0 };
         regex_t re;
         bool use_re = false;
-        int rc = cli_parse_opts(verb, argc, argv, &o), timeout = o.timeout_ms;
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc), timeout = o.timeout_ms;
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if (optind != argc - 1 || !what)
                 return cli_usage(verb, "expected --for CONDITION and one VM name");
@@ -144,9 +144,9 @@ int cmd_events(int argc, char **argv)
         struct qc_err err = { 0 };
         _cleanup_close_ int fd = -1;
         char buf[65536];
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC | VM_OPEN_ANY_STATE, &h)))
                 return rc;
@@ -190,9 +190,9 @@ int cmd_console(int argc, char **argv)
         char buf[4096];
 
         struct cli_opts o = { .take = CLI_OPT_ONE_NAME };
-        int rc = cli_parse_opts(verb, argc, argv, &o);
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
-        if (rc >= 0)
+        if (parsed != 0)
                 return rc;
         if ((rc = cli_vm_open(verb, argv[optind], VM_OPEN_NO_QMP | VM_OPEN_NO_SPEC, &h)))
                 return rc;
