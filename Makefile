@@ -8,6 +8,16 @@ BINDIR ?= $(PREFIX)/bin
 MANDIR ?= $(PREFIX)/share/man
 BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 ZSHCOMPDIR ?= $(PREFIX)/share/zsh/vendor-completions
+SYSCONFDIR ?= /etc
+# the definitions the units start (CONFDIR of launcher/defs.h for root)
+QEMUCTL_CONFDIR_SYSTEM ?= $(SYSCONFDIR)/qemuctl
+# systemd's unit dir: the distribution's for PREFIX=/usr (pkg-config systemd),
+# else under PREFIX (/usr/local/lib/systemd/system is on systemd's unit path)
+ifeq ($(PREFIX),/usr)
+SYSTEMDUNITDIR ?= $(or $(shell pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null),/lib/systemd/system)
+else
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+endif
 BUILD ?= build
 PKG_CONFIG ?= pkg-config
 
@@ -30,6 +40,9 @@ endef
 $(foreach m,$(MODULES),$(eval $(call module_vars,$(m))))
 # link order: dependents first
 LIBS_ORDERED = $(vm_LIB) $(launcher_LIB) $(host_LIB) $(cgroups_LIB) $(qmp_LIB) $(common_LIB)
+
+# the systemd units, with this install's paths (systemd/*.in; `units`)
+UNITS := $(patsubst systemd/%.in,$(BUILD)/systemd/%,$(wildcard systemd/*.in))
 
 CLI_SRC := $(wildcard cli/*.c)
 CLI_OBJ := $(patsubst %.c,$(BUILD)/%.o,$(CLI_SRC))
@@ -110,7 +123,7 @@ generate-verbs: $(VERBDOC)
 	set -e; for fk in $(VERBDOC_FILES); do f=$${fk%:*}; $(VERBDOC) $${fk#*:} >$$f.tmp; mv $$f.tmp $$f; done
 
 # tests run the binary of their own build (a sanitizer build never replaces ./qemuctl)
-test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) guest debian-image
+test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) guest debian-image $(UNITS)
 
 # The Debian 12 test image (tests/debian-image/README.md): a real distribution
 # guest, built from the machine's apt sources, rebuilt only when its recipe
@@ -165,9 +178,17 @@ $(BUILD)/fuzz/%: fuzz/%.c $(LIBS_ORDERED)
 bench: qemuctl guest $(BENCH_BIN) $(TOOL_BIN)
 	BUILD=$(BUILD) bench/run-bench.sh
 
-# the binary of this build, the man pages and the completions (docs/man/*.1
-# to man1, *.5 to man5)
-install: $(BUILD)/qemuctl
+# The systemd units (systemd/*.in), with this install's paths.
+units: $(UNITS)
+$(BUILD)/systemd/%: systemd/%.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@CONFDIR@|$(QEMUCTL_CONFDIR_SYSTEM)|g' $< >$@.tmp && mv -f $@.tmp $@
+
+# the binary of this build, the man pages, the completions (docs/man/*.1
+# to man1, *.5 to man5) and the systemd units
+install: $(BUILD)/qemuctl $(UNITS)
+	install -d $(DESTDIR)$(SYSTEMDUNITDIR)
+	install -m 0644 $(UNITS) $(DESTDIR)$(SYSTEMDUNITDIR)/
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 	  $(DESTDIR)$(BASHCOMPDIR) $(DESTDIR)$(ZSHCOMPDIR)
 	install -m 0755 $(BUILD)/qemuctl $(DESTDIR)$(BINDIR)/qemuctl
@@ -184,7 +205,8 @@ clean:
 test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) guest
 # bench/ and fuzz/ are directories: without this, `make bench` and `make
 # fuzz` (and .ci/run's fuzz step) say "up to date" and run nothing
-.PHONY: all generate generate-verbs test test-unit test-programs guest cgroup-guest debian-image check-asan fuzz fuzz-run bench install clean
+.PHONY: units all generate generate-verbs test test-unit test-programs guest cgroup-guest debian-image check-asan fuzz fuzz-run bench install clean
 .SECONDARY:
 
--include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
+# (not the container's root file system: its etc/*.d are directories)
+-include $(shell find $(BUILD) -path $(BUILD)/systemd-container -prune -o -name '*.d' -type f -print 2>/dev/null)

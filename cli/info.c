@@ -51,6 +51,21 @@ static const char *state_name(const struct vm_handle *h)
 
 /* RUNDIR/qmp.sock, the monitor for people, while its supervisor serves it
  * (malloc'd), else NULL. */
+/* The VM's cgroup as QEMU's own membership says ("/qemuctl/vm1", or
+ * "/system.slice/qemuctl@vm1.service/vm1" in a delegated cgroup), relative
+ * to the cgroup2 mount; NULL when QEMU runs in none of its own. */
+static char *vm_cgroup(const struct vm_handle *h)
+{
+        _cleanup_free_ char *sub = NULL;
+        char *p = NULL;
+
+        if (!h->qemu_pid || launch_placement_find(h->qemu_pid, h->name, &sub) != 1)
+                return NULL;
+        if (asprintf(&p, "%s%s/%s", *sub ? "/" : "", sub, h->name) < 0)
+                return NULL;
+        return p;
+}
+
 static char *monitor_path(const struct vm_handle *h)
 {
         char *p;
@@ -150,6 +165,10 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
                 json_object_object_add(o, "message", json_object_new_string(r->message));
         json_object_object_add(o, "rundir", json_object_new_string(h->rundir));
         add_def_json(o, h->name);
+        if (active) {
+                _cleanup_free_ char *cg = vm_cgroup(h);
+                json_object_object_add(o, "cgroup", cg ? json_object_new_string(cg) : NULL);
+        }
         if (active && h->qemu_pid) {
                 _cleanup_free_ char *mon = monitor_path(h);
                 json_object_object_add(o, "monitor", mon ? json_object_new_string(mon) : NULL);
@@ -459,6 +478,11 @@ int cmd_status(int argc, char **argv)
         vm_ports_done(&ports);
         printf("State dir:   %s\n", h->rundir);
         print_def_lines(h->name);
+        if (vm_state_is_active(r->state)) {
+                _cleanup_free_ char *cg = vm_cgroup(h);
+                if (cg)
+                        printf("Cgroup:      %s (emulator/, vcpuN/)\n", cg);
+        }
         if (vm_state_is_active(r->state) && h->qemu_pid) {
                 _cleanup_free_ char *mon = monitor_path(h);
                 if (mon)

@@ -14,6 +14,7 @@
 #include "cli/defs.h"
 #include "cli/launch.h"
 #include "common/io.h"
+#include "common/sd-notify.h"
 #include "common/cleanup.h"
 #include "launcher/handle.h"
 #include "launcher/paths.h"
@@ -165,6 +166,8 @@ int cmd_run(int argc, char **argv)
         struct supervisor_opts so;
         launch_supervisor_opts(&l, &so);
         so.foreground = true;
+        /* under a service manager (systemd Type=notify): docs/DESIGN.md */
+        so.sd_notify = sd_notify_wanted();
         so.stdout_fd = serial_abs ? -1 : STDOUT_FILENO;
         so.timeout_ms = timeout;
         so.stop_timeout_ms = stop_timeout;

@@ -87,6 +87,8 @@ static int resolve_mode(struct launch_placement *lp, struct qc_err *err)
         _cleanup_free_ char *own = NULL, *mnt = NULL, *abs = NULL;
         _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
         struct qc_err e = { 0 };
+        bool in_leaf = false;
+        char *leaf;
 
         if (spec->cgroup.mode == VM_CGROUP_PARENT)
                 return 0;
@@ -94,6 +96,13 @@ static int resolve_mode(struct launch_placement *lp, struct qc_err *err)
                 if (!forced)
                         return 0;
                 return qc_err_set(err, e.code, "cgroup.mode \"delegated\": %s", e.msg);
+        }
+        /* already in our leaf (a second VM started by the same process):
+         * the delegated cgroup is the one above it */
+        leaf = strrchr(own, '/');
+        if (leaf && strcmp(leaf + 1, VM_CGROUP_SUPERVISOR_LEAF) == 0) {
+                *leaf = '\0';
+                in_leaf = true;
         }
         if (asprintf(&abs, "%s/%s", mnt, own) < 0)
                 return qc_err_set(err, ENOMEM, "out of memory");
@@ -110,6 +119,11 @@ static int resolve_mode(struct launch_placement *lp, struct qc_err *err)
                                   "a VM named \"%s\" cannot run in a delegated cgroup: qemuctl's own leaf there "
                                   "has that name. Rename the VM, or set cgroup.mode to \"parent\"",
                                   VM_CGROUP_SUPERVISOR_LEAF);
+        if (in_leaf) {
+                /* the one who moved us there undoes it */
+                lp->cg_sub = TAKE_PTR(own);
+                return 0;
+        }
         if (cg_hier_open_sub(own, &h, &e) < 0 ||
             cg_hier_enter_leaf(h, VM_CGROUP_SUPERVISOR_LEAF, &lp->sub_had, &lp->made_leaf, &e) < 0)
                 return qc_err_set(err, e.code, "cgroup.mode \"%s\" (%s): %s%s", forced ? "delegated" : "auto",

@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +17,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
+#include "../common/sd-notify.h"
 #include "../qmp/qmp.h"
 #include "live-sync.h"
 #include "migration.h"
@@ -40,6 +42,7 @@ struct sup {
         bool exited;
         int wstatus;
         bool reached_running;
+        bool said_shutdown; /* STOPPING=1 sent for QEMU's SHUTDOWN */
         bool qemu_said;  /* rec.message is QEMU's own stderr (finish) */
         struct vm_stop stop; /* power button, quit, SIGKILL (stop.h) */
         bool killed_by_us;
@@ -108,8 +111,22 @@ static bool reap(struct sup *s)
         return s->exited;
 }
 
+/* A line for the service manager (systemctl status shows STATUS=). */
+static void sd_say(struct sup *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void sd_say(struct sup *s, const char *fmt, ...)
+{
+        va_list ap;
+
+        if (!s->o->sd_notify)
+                return;
+        va_start(ap, fmt);
+        (void)sd_notify_vsendf(fmt, ap);
+        va_end(ap);
+}
+
 static void handle_event(struct sup *s, json_object *ev)
 {
+        enum vm_state was = s->rec.state;
         int what;
 
         if (!qmp_event_name(ev))
@@ -123,6 +140,14 @@ static void handle_event(struct sup *s, json_object *ev)
         what = sup_event_apply(&s->rec, ev, s->reached_running, s->o->foreground);
         if (what & SUP_EVENT_RECORD)
                 record(s);
+        if (s->rec.state != was && s->rec.state == VM_STATE_PAUSED)
+                sd_say(s, "STATUS=VM %s paused", s->o->name);
+        else if (s->rec.state != was && s->rec.state == VM_STATE_RUNNING)
+                sd_say(s, "STATUS=VM %s running (QEMU pid %d)", s->o->name, (int)s->pid);
+        if (s->rec.shutdown_reason && !s->said_shutdown) {
+                s->said_shutdown = true;
+                sd_say(s, "STOPPING=1\nSTATUS=VM %s is shutting down (%s)", s->o->name, s->rec.shutdown_reason);
+        }
         if ((what & SUP_EVENT_QUIT) && s->q)
                 qmp_quit(s->q, NULL);
         if ((what & SUP_EVENT_RESYNC) && !s->resync_at)
@@ -239,12 +264,20 @@ static void stop_steps(struct sup *s)
         int64_t now = now_ms();
         enum vm_stop_step step;
 
-        while ((step = vm_stop_due(&s->stop, now)) != _VM_STOP_STEP_INVALID)
+        while ((step = vm_stop_due(&s->stop, now)) != _VM_STOP_STEP_INVALID) {
+                if (step == VM_STOP_QUIT)
+                        sd_say(s, "STATUS=stopping VM %s: the guest did not power off; QMP quit", s->o->name);
+                else if (step == VM_STOP_KILL)
+                        sd_say(s, "STATUS=stopping VM %s: QEMU did not quit; SIGKILL", s->o->name);
                 (void)vm_stop_take(&s->stop, step, s->q, kill_child, s, now, NULL);
+        }
 }
 
 static void begin_stop(struct sup *s)
 {
+        if (!vm_stop_begun(&s->stop))
+                sd_say(s, "STOPPING=1\nSTATUS=stopping VM %s: ACPI power button, QMP quit after %d s", s->o->name,
+                       (s->o->stop_timeout_ms > 0 ? s->o->stop_timeout_ms : VM_STOP_GRACE_MS) / 1000);
         vm_stop_begin(&s->stop, VM_STOP_POWERDOWN, s->o->stop_timeout_ms, now_ms());
         stop_steps(s);
 }
@@ -336,6 +369,12 @@ static void finish(struct sup *s)
         if (r->state == VM_STATE_CRASHED && !r->message)
                 r->message = qemu_log_tail(s->o->rundir);
         record(s);
+        if (s->o->sd_notify) {
+                _cleanup_free_ char *how = vm_record_describe_end(r);
+                sd_say(s, "STOPPING=1\nSTATUS=VM %s %s: %s", s->o->name,
+                       r->state == VM_STATE_FAILED ? "did not start" : "ended",
+                       r->state == VM_STATE_FAILED && r->message ? r->message : how ? how : "?");
+        }
 
         sup_people_close(s->people);
         s->people = NULL;
@@ -478,6 +517,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 .n_pass_fds = o->n_pass,
                 .privs = o->privs,
         };
+        sd_say(&s, "STATUS=starting VM %s", o->name);
         r = o->make_cgroup ? o->make_cgroup(o->userdata, &cgroup_fd, err) : 0;
         so.into_cgroup = cgroup_fd >= 0;
         so.cgroup_fd = cgroup_fd;
@@ -554,6 +594,10 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                                 s.rec.message = NULL;
                         record(&s);
                 }
+                /* after `cont` and every thread's placement: what a unit
+                 * ordered After= this one may count on */
+                sd_say(&s, "READY=1\nMAINPID=%d\nSTATUS=VM %s running (QEMU pid %d)%s%s", (int)getpid(), o->name,
+                       (int)s.pid, s.rec.message ? "; " : "", s.rec.message ? s.rec.message : "");
                 drain_events(&s);
                 loop(&s);
                 finish(&s);

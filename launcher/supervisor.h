@@ -50,6 +50,9 @@ struct supervisor_opts {
          * the power button, quit after stop_timeout_ms, SIGKILL (stop.h).
          * What is buffered in the pipe stays for the caller. -1 = none. */
         int stop_when_closed_fd;
+        bool sd_notify;         /* `run` under a service manager ($NOTIFY_SOCKET, common/sd-notify.h):
+                                 * READY=1 once the guest runs and is placed, STOPPING=1 when it
+                                 * stops, STATUS= all along */
 
         /* Hooks (each may be NULL), named for what start's do
          * (launcher/launch-placement.h). make_cgroup: before QEMU is

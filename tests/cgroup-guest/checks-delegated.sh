@@ -36,6 +36,8 @@ is "$(cat "$D/d1/memory.max" 2>/dev/null)" 268435456 "d1/memory.max = 256M (memo
 is "$(cat "$D/d1/pids.max" 2>/dev/null)" 128 "d1/pids.max = 128 (cgroup.pids_max)"
 is "$(cat "$DS/cgroup.subtree_control")" "$above" "nothing above the delegated cgroup was written"
 [ ! -e "$CG/qemuctl/d1" ]; ok $? "no cgroup under cgroup.parent (qemuctl/d1)"
+$Q status d1 | grep -qx "Cgroup: */deleg.slice/vm-d1.service/d1 (emulator/, vcpuN/)"
+ok $? "qemuctl status shows the VM's cgroup"
 if has_verb vcpupin; then
         run $Q vcpupin d1 0 1; ok $? "vcpupin d1 0 1 (a verb from outside finds the delegated cgroup)"
         is "$(cat "$D/d1/vcpu0/cpuset.cpus" 2>/dev/null)" 1 "d1/vcpu0/cpuset.cpus = 1"
@@ -63,6 +65,23 @@ ok $? "nothing is left in the delegated cgroup"
 # the manager removes its cgroup; a stale record is tidied by the next verb
 for c in "$D"/d1/* "$D"/d1 "$D"/supervisor; do [ -d "$c" ] && rmdir "$c" 2>/dev/null; done
 $Q list >/dev/null 2>&1
+
+# cgroup.mode auto (the default): a Slurm job's cgroup is taken as
+# delegated ($SLURM_JOB_ID, and job_ID in the path: Slurm marks nothing);
+# the same unmarked cgroup without the job's id is not
+J=$CG/slurm.slice/job_42/step_0
+mkdir -p "$J"
+echo "+cpuset +cpu +memory +pids" >"$CG/slurm.slice/cgroup.subtree_control"
+echo "+cpuset +cpu +memory +pids" >"$CG/slurm.slice/job_42/cgroup.subtree_control"
+fa=$(vmfile a1 '"cpu": { "mode": "custom", "model": "qemu64", "vcpus": 1 }, "memory": { "size": "64M" },')
+run start_in "$J" env SLURM_JOB_ID=42 $Q start "$fa"; ok $? "start a1 (cgroup.mode auto) in a Slurm job's cgroup"
+is "$(task_cgroup "$(qemu_pid a1)")" /slurm.slice/job_42/step_0/a1/emulator "auto: QEMU is inside the job's cgroup"
+run $Q stop --timeout 5 a1; ok $? "stop a1"
+wait_for 10 sh -c "[ ! -e '$J/a1' ] && [ ! -e '$J/supervisor' ]"; ok $? "the job's cgroup is as it was"
+run start_in "$J" $Q start "$fa"; ok $? "start a1 (auto) from the same cgroup, no SLURM_JOB_ID"
+is "$(task_cgroup "$(qemu_pid a1)")" /qemuctl/a1/emulator "auto, nothing delegated: QEMU is under cgroup.parent"
+run $Q stop --timeout 5 a1; ok $? "stop a1"
+for c in "$J" "$CG/slurm.slice/job_42" "$CG/slurm.slice"; do rmdir "$c" 2>/dev/null; done
 
 # refused where nothing was delegated: from the root cgroup
 run start_in "$CG" $Q start "$f"
