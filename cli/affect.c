@@ -43,7 +43,7 @@ int cli_affect_resolve(const char *verb, const char *name, unsigned given, bool 
                                  "qemuctl dump %s > %s.json && qemuctl define %s.json",
                                  name, name, name, name);
         *ret = a;
-        return -1;
+        return 0;
 }
 
 int cli_config_load(const char *verb, const char *name, struct vm_spec **ret)
@@ -54,7 +54,7 @@ int cli_config_load(const char *verb, const char *name, struct vm_spec **ret)
 
         if (defs_load(name, ret, &diags, &err) == 0) {
                 spec_diags_done(&diags);
-                return -1;
+                return 0;
         }
         if (diags.n && defs_path(name, &path, NULL) == 0)
                 return cli_print_diags(verb, path, &diags);
@@ -70,7 +70,7 @@ int cli_config_update(const char *verb, const char *name, defs_change_fn change,
 
         if (defs_update(name, change, userdata, &diags, &err) == 0) {
                 spec_diags_done(&diags);
-                return -1;
+                return 0;
         }
         /* the key table's own checks of the result, at their place in the definition */
         if (diags.n && defs_path(name, &path, NULL) == 0) {

@@ -131,7 +131,7 @@ int cmd_setvcpus(int argc, char **argv)
                 return cli_usage(verb, "--maximum with --live: a running QEMU's maximum is fixed at its start; use "
                                        "--maximum --config alone");
         const char *name = argv[optind];
-        if ((rc = cli_affect_resolve(verb, name, o.affect, false, &affect)) >= 0)
+        if ((rc = cli_affect_resolve(verb, name, o.affect, false, &affect)) != 0)
                 return rc;
         if (so.guest_channel && !(affect & CLI_AFFECT_LIVE))
                 return cli_usage(verb, "--guest-online asks the running guest: not with --config alone");
@@ -157,7 +157,7 @@ int cmd_setvcpus(int argc, char **argv)
         if (affect & CLI_AFFECT_CONFIG) {
                 struct vcpus_change c = { .n = (unsigned)n, .maximum = so.maximum };
 
-                if ((rc = cli_config_update(verb, name, config_setvcpus, &c)) >= 0)
+                if ((rc = cli_config_update(verb, name, config_setvcpus, &c)) != 0)
                         return rc;
                 if (so.maximum)
                         printf("%s: VM `%s` can have up to %lu vCPUs from its next start (cpu.max in its "
@@ -257,7 +257,7 @@ int cmd_balloon(int argc, char **argv)
                                        "memory. For the memory of the next start use setmem --config SIZE, or "
                                        "edit memory.size (qemuctl edit NAME)");
         unsigned affect = 0;
-        if ((rc = cli_affect_resolve(verb, argv[optind], o.affect | CLI_AFFECT_LIVE, false, &affect)) >= 0)
+        if ((rc = cli_affect_resolve(verb, argv[optind], o.affect | CLI_AFFECT_LIVE, false, &affect)) != 0)
                 return rc;
         if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;
@@ -386,7 +386,7 @@ int cmd_setmem(int argc, char **argv)
         if ((rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &total)) >= 0)
                 return rc;
         const char *name = argv[optind];
-        if ((rc = cli_affect_resolve(verb, name, o.affect, false, &affect)) >= 0)
+        if ((rc = cli_affect_resolve(verb, name, o.affect, false, &affect)) != 0)
                 return rc;
         if (affect & CLI_AFFECT_LIVE) {
                 if ((rc = cli_placement_open(verb, name, true, &v)))
@@ -403,7 +403,7 @@ int cmd_setmem(int argc, char **argv)
                 cli_placement_close(&v);
         }
         if (affect & CLI_AFFECT_CONFIG) {
-                if ((rc = cli_config_update(verb, name, config_setmem, &total)) >= 0)
+                if ((rc = cli_config_update(verb, name, config_setmem, &total)) != 0)
                         return rc;
                 format_size(total, a, sizeof a);
                 printf("%s: VM `%s` boots with %s from its next start (memory.plugged in its definition)\n", verb,

@@ -102,7 +102,7 @@ int cmd_memtune(int argc, char **argv)
                 any |= m.set[k];
         if (any && json)
                 return cli_usage(verb, "--json: only when showing the limits");
-        if ((rc = cli_affect_resolve(verb, name, co.affect, !any, &affect)) >= 0)
+        if ((rc = cli_affect_resolve(verb, name, co.affect, !any, &affect)) != 0)
                 return rc;
         if (affect & CLI_AFFECT_LIVE) {
                 if ((rc = cli_placement_open(verb, name, false, &v)))
@@ -123,9 +123,9 @@ int cmd_memtune(int argc, char **argv)
         if (affect & CLI_AFFECT_CONFIG) {
                 struct vm_spec *s = NULL;
 
-                if (any && (rc = cli_config_update(verb, name, config_memtune, &m)) >= 0)
+                if (any && (rc = cli_config_update(verb, name, config_memtune, &m)) != 0)
                         return rc;
-                if ((rc = cli_config_load(verb, name, &s)) >= 0)
+                if ((rc = cli_config_load(verb, name, &s)) != 0)
                         return rc;
                 vm_memtune_from_spec(s, &now);
                 spec_free(s);
@@ -239,11 +239,11 @@ int cmd_numatune(int argc, char **argv)
         bool json = co.json, query = !o.has_nodeset && !o.has_mode;
         if (!query && json)
                 return cli_usage(verb, "--json: only when showing the binding");
-        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) >= 0)
+        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) != 0)
                 return rc;
         if (query && affect == CLI_AFFECT_CONFIG) {
                 struct vm_spec *s = NULL;
-                if ((rc = cli_config_load(verb, name, &s)) >= 0)
+                if ((rc = cli_config_load(verb, name, &s)) != 0)
                         return rc;
                 rc = show_numatune(verb, NULL, s, json);
                 spec_free(s);
@@ -281,7 +281,7 @@ int cmd_numatune(int argc, char **argv)
                 cli_placement_close(&v);
         }
         if (affect & CLI_AFFECT_CONFIG) {
-                if ((rc = cli_config_update(verb, name, config_numatune, &o)) >= 0)
+                if ((rc = cli_config_update(verb, name, config_numatune, &o)) != 0)
                         return rc;
                 _cleanup_free_ char *s = o.has_nodeset ? cpuset_to_string(&o.nodeset) : NULL;
                 printf("VM `%s`: in its definition (from the next start):%s%s%s%s\n", name,

@@ -124,7 +124,7 @@ static int show_vcpupin_config(const char *verb, const char *name, bool one, uns
         int rc = cli_config_load(verb, name, &s);
         json_object *arr = json ? json_object_new_array() : NULL;
 
-        if (rc >= 0)
+        if (rc != 0)
                 return rc;
         rc = CLI_EXIT_OK;
         if (one && only >= s->cpu.max) {
@@ -213,7 +213,7 @@ int cmd_vcpupin(int argc, char **argv)
                 return cli_usage(verb, "--json: only when showing the pinning");
         const char *name = argv[optind];
         bool query = argc - optind < 3;
-        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) >= 0)
+        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) != 0)
                 return rc;
         if (query && affect == CLI_AFFECT_CONFIG)
                 return show_vcpupin_config(verb, name, argc - optind == 2, (unsigned)vcpu, json);
@@ -238,7 +238,7 @@ int cmd_vcpupin(int argc, char **argv)
         }
         if (affect & CLI_AFFECT_CONFIG) {
                 if ((rc = cli_config_update(verb, name, config_vcpupin,
-                                            &(struct pin_change){ (unsigned)vcpu, &cpus })) >= 0)
+                                            &(struct pin_change){ (unsigned)vcpu, &cpus })) != 0)
                         return rc;
                 printf("VM `%s`: vCPU %lu pinned to CPU%s %s in its definition (from the next start)\n", name, vcpu,
                        plural_cpus(&cpus), s ? s : "?");
@@ -267,11 +267,11 @@ int cmd_emulatorpin(int argc, char **argv)
                 return cli_usage(verb, "--json: only when showing the pinning");
         const char *name = argv[optind];
         bool query = argc - optind == 1;
-        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) >= 0)
+        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) != 0)
                 return rc;
         if (query && affect == CLI_AFFECT_CONFIG) {
                 struct vm_spec *s = NULL;
-                if ((rc = cli_config_load(verb, name, &s)) >= 0)
+                if ((rc = cli_config_load(verb, name, &s)) != 0)
                         return rc;
                 _cleanup_free_ char *pin = s->cpu.has_emulator_pin ? cpuset_to_string(&s->cpu.emulator_pin) : NULL;
                 spec_free(s);
@@ -325,7 +325,7 @@ int cmd_emulatorpin(int argc, char **argv)
                 cli_placement_close(&v);
         }
         if (affect & CLI_AFFECT_CONFIG) {
-                if ((rc = cli_config_update(verb, name, config_emulatorpin, &cpus)) >= 0)
+                if ((rc = cli_config_update(verb, name, config_emulatorpin, &cpus)) != 0)
                         return rc;
                 printf("VM `%s`: emulator threads pinned to CPU%s %s in its definition (from the next start)\n",
                        name, plural_cpus(&cpus), s ? s : "?");
