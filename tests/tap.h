@@ -74,6 +74,18 @@ static inline void tap_diag(const char *fmt, ...)
         fflush(stdout);
 }
 
+/* The source tree (QEMUCTL_SRCDIR, else the current directory) as an
+ * absolute path, malloc'd; the whole test is skipped when it does not exist. */
+static inline char *tap_srcdir(void)
+{
+        const char *d = getenv("QEMUCTL_SRCDIR");
+        char *r = realpath(d ? d : ".", NULL);
+
+        if (!r)
+                tap_skip_all("QEMUCTL_SRCDIR %s does not exist", d ? d : ".");
+        return r;
+}
+
 static inline int tap_done(void)
 {
         printf("1..%d\n", tap_count);

@@ -7,7 +7,7 @@
 #include "common/base64.h"
 #include "common/cleanup.h"
 #include "qmp/qga.h"
-#include "tests/lib/fakeqmp.h"
+#include "tests/lib/fakeqmp-tap.h"
 #include "tests/tap.h"
 
 #define SYNC_REPLY "\xff{\"return\": $ID}"
@@ -22,25 +22,6 @@ static struct qga *open_fake(struct fakeqmp *f, int timeout_ms, struct qc_err *e
         if (qga_open_fd(fd, timeout_ms, &g, err) < 0)
                 return NULL;
         return g;
-}
-
-static void finish(struct fakeqmp *f, const char *what)
-{
-        char *log = NULL;
-
-        if (!ok(fakeqmp_finish(f, &log) == 0, "%s: the fake agent saw what it expected", what))
-                tap_diag("%s", log ? log : "");
-        free(log);
-        fakeqmp_free(f);
-}
-
-static bool contains(const char *s, const char *sub)
-{
-        bool r = s && strstr(s, sub);
-
-        if (!r)
-                tap_diag("\"%s\" does not contain \"%s\"", s ? s : "(null)", sub);
-        return r;
 }
 
 static void test_base64(void)
@@ -102,7 +83,7 @@ static void test_connect_skips_stale(void)
         if (g)
                 ok(qga_ping(g, &err) == 0, "guest-ping after the sync gets its own reply (%s)", err.msg);
         qga_free(TAKE_PTR(g));
-        finish(f, "connect");
+        fakeqmp_check(f, "connect");
 }
 
 /* A reply that comes after its command timed out must not be taken for the
@@ -134,7 +115,7 @@ static void test_stale_after_timeout(void)
                    ver ? ver : "(none)");
         }
         qga_free(TAKE_PTR(g));
-        finish(f, "stale after timeout");
+        fakeqmp_check(f, "stale after timeout");
 }
 
 static void test_garbage_reply_resyncs(void)
@@ -154,15 +135,15 @@ static void test_garbage_reply_resyncs(void)
         g = open_fake(f, 5000, &err);
         ok(g, "connect (%s)", err.msg);
         if (g) {
-                ok(qga_ping(g, &err) < 0 && err.code == EPROTO && contains(err.msg, "not JSON"),
+                ok(qga_ping(g, &err) < 0 && err.code == EPROTO && tap_contains(err.msg, "not JSON"),
                    "a garbled reply is EPROTO (%s)", err.msg);
                 ok(qga_ping(g, &err) < 0 && err.code == EOPNOTSUPP &&
-                           contains(err.msg, "guest-ping: CommandNotFound: Command guest-ping has been disabled"),
+                           tap_contains(err.msg, "guest-ping: CommandNotFound: Command guest-ping has been disabled"),
                    "the next command resyncs first; the agent's error reply keeps its class and words (%s)",
                    err.msg);
         }
         qga_free(TAKE_PTR(g));
-        finish(f, "garbage reply");
+        fakeqmp_check(f, "garbage reply");
 }
 
 static void test_exec(void)
@@ -211,11 +192,11 @@ static void test_exec(void)
         ok(qga_exec_status(g, 322, &st, &err) == 0 && st.exited && st.signal == 9 && st.exitcode == -1,
            "guest-exec-status: a signal, and no exit code (%s)", err.msg);
         qga_exec_status_done(&st);
-        ok(qga_exec_status(g, 323, &st, &err) < 0 && err.code == EPROTO && contains(err.msg, "out-data"),
+        ok(qga_exec_status(g, 323, &st, &err) < 0 && err.code == EPROTO && tap_contains(err.msg, "out-data"),
            "guest-exec-status: output that is not base64 is EPROTO (%s)", err.msg);
 out:
         qga_free(TAKE_PTR(g));
-        finish(f, "exec");
+        fakeqmp_check(f, "exec");
 }
 
 static void test_files(void)
@@ -254,11 +235,11 @@ static void test_files(void)
            "guest-file-read: a count that is not the data's length is EPROTO (%s)", err.msg);
         ok(qga_file_write(g, h, "\0\xff", 2, &wrote, &err) == 0 && wrote == 2, "guest-file-write (%s)", err.msg);
         ok(qga_file_close(g, h, &err) == 0, "guest-file-close (%s)", err.msg);
-        ok(qga_file_open(g, "/nope", "r", &h, &err) < 0 && err.code == EIO && contains(err.msg, "No such file"),
+        ok(qga_file_open(g, "/nope", "r", &h, &err) < 0 && err.code == EIO && tap_contains(err.msg, "No such file"),
            "guest-file-open of a missing file: the agent's words (%s)", err.msg);
 out:
         qga_free(TAKE_PTR(g));
-        finish(f, "files");
+        fakeqmp_check(f, "files");
 }
 
 /* guest-shutdown answers only when it fails. */
@@ -293,12 +274,12 @@ static void test_shutdown(void)
                 if (g)
                         r = qga_shutdown(g, NULL, &err);
                 if (k == 2)
-                        ok(r == -1 && contains(err.msg, "guest-shutdown: GenericError: child process has failed"),
+                        ok(r == -1 && tap_contains(err.msg, "guest-shutdown: GenericError: child process has failed"),
                            "guest-shutdown, %s: -1 with its words (%s)", outcome[k], err.msg);
                 else
                         is_int(r, k == 3 ? 0 : 1, "guest-shutdown, %s (%s)", outcome[k], err.msg);
                 qga_free(TAKE_PTR(g));
-                finish(f, outcome[k]);
+                fakeqmp_check(f, outcome[k]);
         }
 }
 
@@ -310,10 +291,10 @@ static void test_no_agent(void)
 
         fakeqmp_wait_eof(f); /* a port with no agent behind it reads and never answers */
         g = open_fake(f, 200, &err);
-        ok(!g && err.code == ETIMEDOUT && contains(err.msg, "guest-sync-delimited"),
+        ok(!g && err.code == ETIMEDOUT && tap_contains(err.msg, "guest-sync-delimited"),
            "no agent: connect times out in the sync, saying so (%s)", err.msg);
         qga_free(g);
-        finish(f, "no agent");
+        fakeqmp_check(f, "no agent");
 }
 
 /* wait --for agent: the socket is not there yet, then the guest boots. */
@@ -328,7 +309,7 @@ static void test_connect_wait(void)
                 abort();
         snprintf(path, sizeof path, "%s/qga.sock", dir);
         ok(qga_connect_wait(path, 300, 100, 5000, &g, &err) < 0 && err.code == ETIMEDOUT &&
-                   contains(err.msg, "No such file"),
+                   tap_contains(err.msg, "No such file"),
            "no socket: ETIMEDOUT after the wait, saying why (%s)", err.msg);
         fakeqmp_expect_sync(f); /* the guest still boots: unanswered */
         fakeqmp_expect_sync(f);
@@ -342,7 +323,7 @@ static void test_connect_wait(void)
         if (g)
                 ok(qga_ping(g, &err) == 0, "and then commands (%s)", err.msg);
         qga_free(g);
-        finish(f, "connect_wait");
+        fakeqmp_check(f, "connect_wait");
         rmdir(dir);
 }
 

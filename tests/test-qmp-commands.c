@@ -7,7 +7,7 @@
 
 #include "common/strv.h"
 #include "qmp/qmp.h"
-#include "tests/lib/fakeqmp.h"
+#include "tests/lib/fakeqmp-tap.h"
 #include "tests/tap.h"
 
 /* Captured from qemu-system-x86_64 7.2 (q35, -smp 1,maxcpus=2) */
@@ -54,14 +54,9 @@ static void go(void)
 
 static void end(const char *what)
 {
-        char *log = NULL;
-
         qmp_free(Q);
         Q = NULL;
-        if (!ok(fakeqmp_finish(F, &log) == 0, "%s: requests were exactly as expected", what))
-                tap_diag("%s", log ? log : "");
-        free(log);
-        fakeqmp_free(F);
+        fakeqmp_check(F, what);
         F = NULL;
 }
 

@@ -11,7 +11,7 @@
 #include "common/io.h"
 #include "qmp/qmp-stream.h"
 #include "qmp/qmp.h"
-#include "tests/lib/fakeqmp.h"
+#include "tests/lib/fakeqmp-tap.h"
 #include "tests/tap.h"
 
 static struct qmp *open_fake(struct fakeqmp *f, int timeout_ms, struct qc_err *err)
@@ -24,25 +24,6 @@ static struct qmp *open_fake(struct fakeqmp *f, int timeout_ms, struct qc_err *e
         if (qmp_open_fd(fd, timeout_ms, &q, err) < 0)
                 return NULL;
         return q;
-}
-
-static void finish(struct fakeqmp *f, const char *what)
-{
-        char *log = NULL;
-
-        if (!ok(fakeqmp_finish(f, &log) == 0, "%s: the fake server saw what it expected", what))
-                tap_diag("%s", log ? log : "");
-        free(log);
-        fakeqmp_free(f);
-}
-
-static bool contains(const char *s, const char *sub)
-{
-        bool r = s && strstr(s, sub);
-
-        if (!r)
-                tap_diag("\"%s\" does not contain \"%s\"", s ? s : "(null)", sub);
-        return r;
 }
 
 /* ---- framing, no socket ---- */
@@ -114,7 +95,7 @@ static void test_stream_garbage(void)
                 qmp_stream_push(&s, bad[i], strlen(bad[i]), &err);
                 qmp_stream_push(&s, "\r\n{\"ok\": true}\r\n", 16, &err);
                 is_int(qmp_stream_pop(&s, &o, &err), -1, "garbage %zu is an error", i);
-                ok(contains(err.msg, "garbage from the QMP peer: \""), "the error quotes the garbage");
+                ok(tap_contains(err.msg, "garbage from the QMP peer: \""), "the error quotes the garbage");
                 is_int(qmp_stream_pop(&s, &o, &err), 1, "the next line still parses");
                 json_object_put(o);
                 qmp_stream_done(&s);
@@ -138,7 +119,7 @@ static void test_stream_cap(void)
         is_int(qmp_stream_push(&s, big, 60, &err), 0, "60 bytes of a line under a 100-byte cap");
         is_int(qmp_stream_push(&s, big, 60, &err), -1, "120 bytes of one line over the cap is an error");
         is_int(err.code, EMSGSIZE, "EMSGSIZE");
-        ok(contains(err.msg, "longer than 100 bytes"), "the message names the cap");
+        ok(tap_contains(err.msg, "longer than 100 bytes"), "the message names the cap");
         qmp_stream_done(&s);
 
         /* complete lines longer than the cap, inside one push */
@@ -184,7 +165,7 @@ static void test_greeting(void)
                 ok(qmp_version_at_least(q, 5, 2) && !qmp_version_at_least(q, 7, 3), "version comparison");
         }
         qmp_free(TAKE_PTR(q));
-        finish(f, "greeting");
+        fakeqmp_check(f, "greeting");
 }
 
 static void test_no_greeting(void)
@@ -202,14 +183,14 @@ static void test_no_greeting(void)
                "QMP socket)",
                "error says so, and the usual cause");
         ok(now_ms() - t0 < 3000, "and it failed within the timeout");
-        finish(f, "no greeting");
+        fakeqmp_check(f, "no greeting");
 
         f = fakeqmp_new();
         fakeqmp_send(f, "{\"hello\": 1}");
         fakeqmp_wait_eof(f);
         q = open_fake(f, 2000, &err);
-        ok(!q && contains(err.msg, "did not greet with QMP"), "a non-QMP greeting is refused");
-        finish(f, "wrong greeting");
+        ok(!q && tap_contains(err.msg, "did not greet with QMP"), "a non-QMP greeting is refused");
+        fakeqmp_check(f, "wrong greeting");
 }
 
 static void test_events_before_reply(void)
@@ -232,7 +213,7 @@ static void test_events_before_reply(void)
         q = open_fake(f, 2000, &err);
         ok(q, "connected");
         if (!q) {
-                finish(f, "events");
+                fakeqmp_check(f, "events");
                 return;
         }
         is_int(qmp_query_status(q, &status, &running, &err), 0, "query-status with events around the reply");
@@ -255,7 +236,7 @@ static void test_events_before_reply(void)
         is_int(err.code, ETIMEDOUT, "ETIMEDOUT, in err->code like every failure");
         is_str(err.msg, "no event NEVER within 100 ms", "timeout message");
         qmp_free(TAKE_PTR(q));
-        finish(f, "events");
+        fakeqmp_check(f, "events");
 }
 
 static bool match_n(json_object *ev, void *userdata)
@@ -295,7 +276,7 @@ static void test_event_match(void)
                 json_object_put(ev);
         }
         qmp_free(TAKE_PTR(q));
-        finish(f, "event match");
+        fakeqmp_check(f, "event match");
 }
 
 static void test_split_replies(void)
@@ -326,7 +307,7 @@ static void test_split_replies(void)
         is_int(good, 12, "replies written 1..12 bytes at a time all parse");
         is_int(q ? qmp_events_queued(q) : 0, 12, "and every event in between was queued");
         qmp_free(TAKE_PTR(q));
-        finish(f, "split replies");
+        fakeqmp_check(f, "split replies");
 }
 
 static void test_big_line(void)
@@ -351,7 +332,7 @@ static void test_big_line(void)
         is_int(json_object_get_string_len(json_object_object_get(ret, "blob")), 1 << 20, "all of it");
         json_object_put(ret);
         qmp_free(TAKE_PTR(q));
-        finish(f, "1 MB line");
+        fakeqmp_check(f, "1 MB line");
 }
 
 static void test_too_long(void)
@@ -370,9 +351,9 @@ static void test_too_long(void)
         q = open_fake(f, 10000, &err);
         is_int(q ? qmp_execute(q, "query-qmp-schema", NULL, NULL, &err) : 0, -1, "a line past QMP_MAX_LINE fails");
         is_int(err.code, EMSGSIZE, "EMSGSIZE");
-        ok(contains(err.msg, "longer than 16777216 bytes"), "message names the cap");
+        ok(tap_contains(err.msg, "longer than 16777216 bytes"), "message names the cap");
         qmp_free(TAKE_PTR(q)); /* unblocks the writer */
-        finish(f, "too long");
+        fakeqmp_check(f, "too long");
 }
 
 struct bad_case {
@@ -463,7 +444,7 @@ static void test_bad_replies(void)
                 is_int(err.code, cases[i].code, "%s: errno", cases[i].name);
                 is_str(err.msg, cases[i].msg, "%s: message", cases[i].name);
                 qmp_free(TAKE_PTR(q));
-                finish(f, cases[i].name);
+                fakeqmp_check(f, cases[i].name);
         }
 }
 
@@ -484,7 +465,7 @@ static void test_timeout_and_late_reply(void)
         fakeqmp_wait_eof(f);
         q = open_fake(f, 2000, &err);
         if (!q) {
-                finish(f, "timeout");
+                fakeqmp_check(f, "timeout");
                 return;
         }
         qmp_set_timeout(q, 150);
@@ -497,7 +478,7 @@ static void test_timeout_and_late_reply(void)
         is_int(qmp_query_status(q, &st, NULL, &err), 0, "the next command works: the late reply is skipped");
         is_str(st, "paused", "and gets its own reply");
         qmp_free(TAKE_PTR(q));
-        finish(f, "late reply");
+        fakeqmp_check(f, "late reply");
 
         f = fakeqmp_new();
         fakeqmp_greet(f);
@@ -507,7 +488,7 @@ static void test_timeout_and_late_reply(void)
         is_int(q ? qmp_query_status(q, NULL, NULL, &err) : 0, -1, "a peer that never answers");
         is_str(err.msg, "no reply to query-status within 200 ms", "times out with a clear message");
         qmp_free(TAKE_PTR(q));
-        finish(f, "never answers");
+        fakeqmp_check(f, "never answers");
 }
 
 static void test_raw_and_quit(void)
@@ -526,19 +507,19 @@ static void test_raw_and_quit(void)
         fakeqmp_close(f);
         q = open_fake(f, 2000, &err);
         if (!q) {
-                finish(f, "raw");
+                fakeqmp_check(f, "raw");
                 return;
         }
         is_int(qmp_execute_json(q, "\"query-kvm\"", &out, &err), 0, "raw: an error reply is not a failure");
-        ok(contains(out, "\"error\":{\"class\":\"GenericError\",\"desc\":\"nope\"}"), "whole reply out");
+        ok(tap_contains(out, "\"error\":{\"class\":\"GenericError\",\"desc\":\"nope\"}"), "whole reply out");
         is_int(qmp_execute_json(q, "{\"execute\": \"qom-get\", \"arguments\": {\"path\": \"/machine\", \"property\": \"type\"}}",
                                 &out2, &err), 0, "raw with arguments");
-        ok(contains(out2, "\"return\":\"pc-q35-7.2-machine\""), "return value");
+        ok(tap_contains(out2, "\"return\":\"pc-q35-7.2-machine\""), "return value");
         is_int(qmp_execute_json(q, "{not json", &out, &err), -1, "raw refuses non-JSON");
-        ok(contains(err.msg, "command is not JSON"), "and says so");
+        ok(tap_contains(err.msg, "command is not JSON"), "and says so");
         is_int(qmp_quit(q, &err), 0, "quit: peer closing without a reply counts as done");
         qmp_free(TAKE_PTR(q));
-        finish(f, "raw and quit");
+        fakeqmp_check(f, "raw and quit");
 }
 
 static void test_unix_socket(void)
@@ -557,7 +538,7 @@ static void test_unix_socket(void)
         is_int(qmp_connect(path, 2000, &q, &err), 0, "qmp_connect");
         is_int(q ? qmp_cont(q, &err) : -1, 0, "cont over the unix socket");
         qmp_free(TAKE_PTR(q));
-        finish(f, "unix socket");
+        fakeqmp_check(f, "unix socket");
         is_int(qmp_connect("/nonexistent/qmp.sock", 500, &q, &err), -1, "connect to a missing socket fails");
         is_str(err.msg, "connect to /nonexistent/qmp.sock: No such file or directory", "naming the path");
 }
@@ -629,12 +610,12 @@ static void test_event_flood(void)
         q = open_fake(f, 10000, &err);
         ok(q, "connected");
         if (!q) {
-                finish(f, "event flood");
+                fakeqmp_check(f, "event flood");
                 return;
         }
         r = qmp_query_status(q, &status, &running, &err);
         ok(r < 0 && err.code == ENOBUFS, "12 events of 1 MiB while waiting for a reply: ENOBUFS (%s)", err.msg);
-        ok(contains(err.msg, "event queue full"), "the message says the queue is full");
+        ok(tap_contains(err.msg, "event queue full"), "the message says the queue is full");
         max_bytes = qmp_events_queued_bytes(q);
         ok(max_bytes <= QMP_MAX_QUEUED_BYTES && qmp_events_queued(q) > 0,
            "at most %u bytes queued (%zu, %zu events)", QMP_MAX_QUEUED_BYTES, max_bytes, qmp_events_queued(q));
@@ -663,7 +644,7 @@ static void test_event_flood(void)
         is_int(qmp_cont(q, &err), 0, "the next command works (%s)", err.msg);
         is_int(qmp_events_queued(q), 99, "the events after the bound were queued again");
         qmp_free(TAKE_PTR(q));
-        finish(f, "event flood");
+        fakeqmp_check(f, "event flood");
 }
 
 int main(void)

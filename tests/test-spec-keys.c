@@ -423,12 +423,7 @@ static void test_table(void)
 
 int main(void)
 {
-        srcdir = getenv("QEMUCTL_SRCDIR");
-        if (!srcdir)
-                srcdir = ".";
-        srcdir = realpath(srcdir, NULL);
-        if (!srcdir)
-                tap_skip_all("QEMUCTL_SRCDIR does not exist");
+        srcdir = tap_srcdir();
         test_table();
         test_every_key();
         test_files();

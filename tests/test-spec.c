@@ -584,12 +584,7 @@ static void test_paths(void)
 
 int main(void)
 {
-        srcdir = getenv("QEMUCTL_SRCDIR");
-        if (!srcdir)
-                srcdir = ".";
-        srcdir = realpath(srcdir, NULL);
-        if (!srcdir)
-                tap_skip_all("QEMUCTL_SRCDIR does not exist");
+        srcdir = tap_srcdir();
         test_helpers();
         test_json_reader();
         test_limits();

@@ -8,7 +8,7 @@
 
 #include "launcher/stop.h"
 #include "qmp/qmp.h"
-#include "tests/lib/fakeqmp.h"
+#include "tests/lib/fakeqmp-tap.h"
 #include "tests/tap.h"
 
 static int kills;
@@ -65,13 +65,8 @@ static struct qmp *start(struct fakeqmp *f)
 
 static void finish(struct fakeqmp *f, struct qmp *q, const char *what)
 {
-        char *log = NULL;
-
         qmp_free(q);
-        if (!ok(fakeqmp_finish(f, &log) == 0, "%s: QMP as scripted", what))
-                tap_diag("%s", log ? log : "");
-        free(log);
-        fakeqmp_free(f);
+        fakeqmp_check(f, what);
 }
 
 static void test_take(void)

@@ -19,7 +19,7 @@
 #include "launcher/spec.h"
 #include "qmp/qmp.h"
 #include "tap.h"
-#include "tests/lib/fakeqmp.h"
+#include "tests/lib/fakeqmp-tap.h"
 #include "vm/vm-placement.h"
 
 static char root[256];  /* fake cgroupfs */
@@ -370,13 +370,8 @@ static struct fakeqmp *fake_cpus(int n_queries, pid_t tid0, pid_t tid1, struct q
 
 static void finish(struct fakeqmp *f, struct qmp *q, const char *what)
 {
-        char *log = NULL;
-
         qmp_free(q);
-        if (!ok(fakeqmp_finish(f, &log) == 0, "%s: QMP requests as expected", what))
-                tap_diag("%s", log ? log : "");
-        free(log);
-        fakeqmp_free(f);
+        fakeqmp_check(f, what);
 }
 
 static void test_pins(struct cg_hier *h)
