@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cgroups/cgroups.h"
+#include "launcher/launch-placement.h"
 #include "cli/cli.h"
 #include "common/cleanup.h"
 #include "common/size.h"
@@ -23,6 +24,8 @@ struct facts {
         bool kvm_runs;
         char kvm_runs_why[256];
         struct host_cgroups cg;
+        char *own;          /* the cgroup qemuctl runs in (NULL: none) */
+        bool own_delegated; /* cgroup.mode auto takes it as delegated */
         char **fw_dirs;     /* where firmware descriptors are looked for */
         struct fw_list fw;  /* what is there */
 };
@@ -208,6 +211,11 @@ static json_object *facts_json(const struct facts *f)
         json_object_object_add(cg, "bound_to_v1", mask_array(f->cg.v1_mask));
         if (f->cg.why[0])
                 json_object_object_add(cg, "why", jstr(f->cg.why));
+        if (f->own) {
+                _cleanup_free_ char *slash = NULL;
+                json_object_object_add(cg, "self", asprintf(&slash, "/%s", f->own) < 0 ? NULL : jstr(slash));
+                json_object_object_add(cg, "self_delegated", json_object_new_boolean(f->own_delegated));
+        }
         json_object_object_add(o, "cgroup", cg);
         json_object_object_add(o, "firmware", firmware_json(f));
         return o;
@@ -273,6 +281,10 @@ static void facts_print(const struct facts *f)
                 if (f->cg.v1_mask)
                         printf("  bound to v1 (hybrid): %s — VM keys needing these are refused or fall back\n",
                                v1 ? v1 : "?");
+                if (f->own)
+                        printf("  qemuctl runs in: /%s, %s\n", f->own,
+                               f->own_delegated ? "delegated (cgroup.mode auto: a VM's cgroup goes in here)"
+                                                : "not delegated (cgroup.mode auto: VMs go under cgroup.parent)");
         }
         firmware_print(f);
 }
@@ -297,6 +309,8 @@ int cmd_host(int argc, char **argv)
         if (f.kvm.creates_vms)
                 f.kvm_runs = accel_kvm_works(f.kvm_runs_why, sizeof f.kvm_runs_why);
         host_cgroups_read(NULL, &f.cg);
+        if (launch_placement_own_cgroup(&f.own, &f.own_delegated, NULL) < 0)
+                f.own = NULL;
         if (fw_search_dirs(&f.fw_dirs, &err) < 0 || fw_list_load(f.fw_dirs, &f.fw, &err) < 0) {
                 rc = cli_fail("host", &err);
                 goto out;
@@ -311,6 +325,7 @@ out:
         host_numa_done(&f.numa);
         host_hugepages_done(&f.hp);
         host_cgroups_done(&f.cg);
+        free(f.own);
         fw_list_done(&f.fw);
         strv_free(f.fw_dirs);
         return rc;

@@ -332,7 +332,10 @@ const struct verb cli_verbs[] = {
                 .description =
                         "Report what this host offers VMs: NUMA nodes with their CPUs and memory, KSM,\n"
                         "hugepages per size and node, transparent hugepages, automatic NUMA balancing,\n"
-                        "KVM (present, creates VMs, runs a guest, nested) and the cgroup v2 controllers.\n",
+                        "KVM (present, creates VMs, runs a guest, nested), the cgroup v2 controllers,\n"
+                        "and the cgroup qemuctl runs in: whether cgroup.mode \"auto\" takes it as\n"
+                        "delegated (a systemd unit with Delegate=yes, a Slurm job), so that a VM's\n"
+                        "cgroup is made in there.\n",
                 .opts = (const struct cli_opt[]){
                         OPT_JSON("one JSON object (sizes in bytes, pages as counts)"),
                         {},

@@ -77,6 +77,19 @@ static bool delegation_detected(const char *own, const char *abs)
         return false;
 }
 
+int launch_placement_own_cgroup(char **ret_own, bool *ret_delegated, struct qc_err *err)
+{
+        _cleanup_free_ char *own = NULL, *mnt = NULL, *abs = NULL;
+
+        if (cg_find_mount(NULL, &mnt, NULL, err) < 0 || cg_proc_path(0, &own, err) < 0)
+                return -1;
+        if (asprintf(&abs, "%s/%s", mnt, own) < 0)
+                return qc_err_set(err, ENOMEM, "out of memory");
+        *ret_delegated = *own && delegation_detected(own, abs);
+        *ret_own = TAKE_PTR(own);
+        return 0;
+}
+
 /* cgroup.mode: decide where the VM's cgroup goes, and for a delegated
  * cgroup leave it for its supervisor/ leaf now, before anything enables a
  * controller in it. -1 with err: refused. */

@@ -73,6 +73,11 @@ void launch_placement_remove_cgroup(void *userdata);
 /* The VM's cgroup parent: spec's cgroup.parent or VM_CGROUP_PARENT_DEFAULT. */
 const char *launch_placement_parent(const struct vm_spec *spec);
 
+/* The cgroup this process runs in (relative to the cgroup2 mount, "" = the
+ * root) and whether cgroup.mode "auto" takes it as delegated (see
+ * docs/DESIGN.md, cgroup modes). -1 with err when there is no cgroup2. */
+int launch_placement_own_cgroup(char **ret_own, bool *ret_delegated, struct qc_err *err);
+
 /* Where QEMU's VM cgroup is: the cgroup of pid (QEMU's main thread, in
  * VM/emulator/) tells it, in either mode. *ret_sub = the cgroup above the
  * VM's (relative to the mount; "" = the root), when pid is in

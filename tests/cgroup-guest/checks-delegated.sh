@@ -81,6 +81,10 @@ wait_for 10 sh -c "[ ! -e '$J/a1' ] && [ ! -e '$J/supervisor' ]"; ok $? "the job
 run start_in "$J" $Q start "$fa"; ok $? "start a1 (auto) from the same cgroup, no SLURM_JOB_ID"
 is "$(task_cgroup "$(qemu_pid a1)")" /qemuctl/a1/emulator "auto, nothing delegated: QEMU is under cgroup.parent"
 run $Q stop --timeout 5 a1; ok $? "stop a1"
+start_in "$J" env SLURM_JOB_ID=42 $Q host | grep -q "qemuctl runs in: /slurm.slice/job_42/step_0, delegated"
+ok $? "qemuctl host says the job's cgroup is taken as delegated"
+start_in "$J" $Q host | grep -q "qemuctl runs in: /slurm.slice/job_42/step_0, not delegated"
+ok $? "and without SLURM_JOB_ID that it is not"
 for c in "$J" "$CG/slurm.slice/job_42" "$CG/slurm.slice"; do rmdir "$c" 2>/dev/null; done
 
 # refused where nothing was delegated: from the root cgroup

@@ -53,7 +53,7 @@ fi
 
 tmp=$(mktemp -d /tmp/qemuctl-sdunits.XXXXXX)
 chmod 0755 "$tmp"
-spid="" cg=""
+spid="" cg="" cgv1=""
 cleanup() {
         if [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null; then
                 # the container's systemd halts on SIGRTMIN+4 (poweroff);
@@ -64,7 +64,11 @@ cleanup() {
                 kill -KILL "$spid" 2>/dev/null
         fi
         wait 2>/dev/null
-        [ -n "$cg" ] && [ -d "$cg" ] && { find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null; }
+        # ours, and what nspawn made below it (its supervisor/ and payload/,
+        # in the v1 name=systemd hierarchy of a hybrid host too)
+        [ -n "$cg" ] && for d in "$cg" ${cgv1:+"$cgv1"}; do
+                [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+        done
         if [ "${SYSTEMD_UNITS_KEEP:-0}" = 1 ]; then echo "# kept: $tmp"; else rm -rf "$tmp"; fi
 }
 trap cleanup EXIT
@@ -92,10 +96,15 @@ nspawn_args=(-D "$out/root" --volatile=overlay --machine=qemuctl-test
         --bind="$tmp/etc-qemuctl:/etc/qemuctl" --bind="$tmp/etc-systemd:/etc/systemd/system"
         --bind="$tmp/state:/run/qemuctl")
 if [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]; then
-        mnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+        # mountinfo: optional fields, then "-", the type, the source, the options
+        mounted() { awk -v t="$1" -v o="${2:-}" '{ for (i = 7; i < NF; i++) if ($i == "-") break }
+                $(i + 1) == t && (o == "" || ("," $(i + 3) ",") ~ ("," o ",")) { print $5; exit }' /proc/self/mountinfo; }
+        mnt=$(mounted cgroup2)
         [ -n "$mnt" ] || skip_all "no cgroup2 hierarchy mounted (systemd-nspawn needs one)"
         cg=$mnt/qemuctl-sdunits-$$
         mkdir "$cg" || skip_all "cannot make a cgroup for the container under $mnt"
+        v1=$(mounted cgroup name=systemd)
+        [ -n "$v1" ] && cgv1=$v1/qemuctl-sdunits-$$
         nspawn_args+=(--register=no --keep-unit)
         diag "PID 1 is $(cat /proc/1/comm), not systemd: nspawn --register=no --keep-unit in $cg"
 fi
@@ -179,6 +188,13 @@ case $state in running | degraded) ok 0 "systemd finished booting ($state)" ;; *
 is "$(in_ct systemctl is-active multi-user.target)" active "multi-user.target reached"
 diag "boot to multi-user.target: $(($(date +%s) - t0)) s"
 is "$(unit_prop qemuctl@vm1.service LoadState)" loaded "qemuctl@.service is installed where systemd finds it (make install)"
+
+# --- what cgroup.mode auto sees: systemd marks a Delegate=yes unit's cgroup
+in_ct systemd-run -q --wait --pipe -p Delegate=yes /usr/local/bin/qemuctl host 2>&1 |
+        grep -q "qemuctl runs in: /system.slice/run-.*\.service, delegated"
+ok $? "qemuctl host in a unit with Delegate=yes: its cgroup is delegated (trusted.delegate)"
+in_ct systemd-run -q --wait --pipe /usr/local/bin/qemuctl host 2>&1 | grep -q "qemuctl runs in: .*, not delegated"
+ok $? "in a unit without it: not delegated"
 
 # --- one VM as a unit
 define vm1 ""; ok $? "qemuctl define vm1 (in the container: /etc/qemuctl/vms/vm1.json)"
