@@ -247,8 +247,9 @@ const struct verb cli_verbs[] = {
                         "With --exec CMD (a CI step in one command; needs \"guest_agent\": true and\n"
                         "qemu-ga in the guest): boot, wait for the agent (at most 5 min), run\n"
                         "`sh -c CMD` in the guest with its stdout and stderr on ours and our stdin\n"
-                        "(when not a terminal) as its stdin, power the guest off (guest-shutdown;\n"
-                        "the power button, then quit, if that fails), and exit with CMD's status.\n"
+                        "(when not a terminal) as its stdin, power the guest off (guest-shutdown,\n"
+                        "then stop's escalation: the power button, quit after --stop-timeout,\n"
+                        "SIGKILL), and exit with CMD's status.\n"
                         "The console goes to serial.log in the state dir, or --serial-log.\n",
                 .opts = (const struct cli_opt[]){
                         OPT_TIMEOUT("stop the VM after S seconds (ACPI power button, then quit)"),
