@@ -98,6 +98,11 @@ usr/share/zsh/vendor-completions/_qemuctl"
 usr/share/man/man5/${f##*/}"; done
         [ -e "$SRC/docs/vm-file.schema.json" ] && want="$want
 usr/share/qemuctl/vm-file.schema.json"
+        # the systemd units, in the distribution's unit dir for PREFIX=/usr (as the Makefile says)
+        unitdir=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null)
+        unitdir=${unitdir:-/lib/systemd/system}
+        for f in "$SRC"/systemd/*.in; do [ -e "$f" ] && f=${f##*/} && want="$want
+${unitdir#/}/${f%.in}"; done
         tap_is "$(cd "$T/dest" && find . -type f | sed 's|^\./||' | sort)" "$(sort <<<"$want")" "the files, at the usual places"
         [ -x "$T/dest/usr/bin/qemuctl" ] && "$T/dest/usr/bin/qemuctl" version >/dev/null; tap_ok $? "the installed binary runs"
         cmp -s "$T/dest/usr/share/bash-completion/completions/qemuctl" "$SRC/docs/completion/qemuctl.bash"
