@@ -19,7 +19,9 @@
 #include "launcher/handle.h"
 #include "launcher/ports.h"
 #include "launcher/resources.h"
+#include "launcher/paths.h"
 #include "launcher/state.h"
+#include "launcher/tpm.h"
 #include "launcher/spec-diff.h"
 
 #include <fcntl.h>
@@ -34,6 +36,10 @@ void launch_done(struct launch *l)
         spec_free(l->spec);
         fw_list_done(&l->firmware);
         free(l->nvram);
+        for (size_t i = 0; i < SUPERVISOR_MAX_HELPERS; i++)
+                strv_free(l->helper_argv[i]);
+        for (size_t i = 0; i < 2 * SUPERVISOR_MAX_HELPERS; i++)
+                free(l->helper_paths[i]);
         free(l->rundir);
         strv_free(l->argv);
         if (l->lock_fd >= 0)
@@ -94,6 +100,26 @@ static int pass_files(struct launch *l, struct cmdline_ctx *ctx)
                 l->pass[l->n_pass] = (struct supervisor_pass){ .path = p, .existing = true };
                 ctx->nvram_fd = spawn_passed_fd(l->n_pass++);
         }
+        return 0;
+}
+
+/* swtpm for "tpm": its state made (swtpm_setup) when new, started by the
+ * supervisor before QEMU */
+static int add_tpm(struct launch *l, struct qc_err *err)
+{
+        _cleanup_free_ char *state = NULL;
+        size_t i = l->n_helpers;
+
+        if (tpm_state_make(l->spec, &state, err) < 0 || tpm_argv(state, l->rundir, &l->helper_argv[i], err) < 0)
+                return -1;
+        if (!(l->helper_paths[2 * i] = path_join(l->rundir, VM_RUNDIR_SWTPM)) ||
+            !(l->helper_paths[2 * i + 1] = path_join(l->rundir, VM_RUNDIR_SWTPM_LOG)))
+                return qc_err_sys(err, ENOMEM, "tpm");
+        l->helpers[i] = (struct supervisor_helper){ .name = "swtpm",
+                                                    .argv = l->helper_argv[i],
+                                                    .socket = l->helper_paths[2 * i],
+                                                    .log = l->helper_paths[2 * i + 1] };
+        l->n_helpers++;
         return 0;
 }
 
@@ -181,6 +207,8 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
                 .n_pass = l->n_pass,
                 .privs = &l->placement.privs,
                 .keep_fd = l->lock_fd,
+                .helpers = l->helpers,
+                .n_helpers = l->n_helpers,
                 .incoming = l->restore_fd >= 0 ? &l->incoming : NULL,
                 .agent_relay = l->spec->guest_agent,
         };
@@ -424,8 +452,9 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
                 return cli_fail(verb, &err);
         }
 
-        /* UEFI: the firmware chosen, its NVRAM checked (not made yet) */
-        if (fw_resolve(l.spec, &l.firmware, &firmware, &nvram, &err) < 0) {
+        /* UEFI: the firmware chosen, its NVRAM checked (not made yet);
+         * the TPM's programs there */
+        if (fw_resolve(l.spec, &l.firmware, &firmware, &nvram, &err) < 0 || (l.spec->tpm && tpm_check(&err) < 0)) {
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
@@ -438,6 +467,7 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
         }
         if ((save_path && restore_disks(&l, &err) < 0) || spec_resolve_disks(l.spec, true, &err) < 0 ||
             (firmware && fw_nvram_make(l.spec, firmware, &l.nvram, &err) < 0) ||
+            (l.spec->tpm && add_tpm(&l, &err) < 0) ||
             (cloud_init_wanted(l.spec) && cloud_init_seed(l.spec, l.rundir, &err) < 0) ||
             vm_write_spec(l.rundir, l.spec, &err) < 0) {
                 launch_done(&l);

@@ -24,6 +24,11 @@ struct launch {
         struct migration_incoming incoming;
         struct fw_list firmware;          /* UEFI: the descriptors; nvram: the VM's variables */
         char *nvram;
+        /* helpers the supervisor starts before QEMU (swtpm), their argv and paths */
+        struct supervisor_helper helpers[SUPERVISOR_MAX_HELPERS];
+        size_t n_helpers;
+        char **helper_argv[SUPERVISOR_MAX_HELPERS];
+        char *helper_paths[2 * SUPERVISOR_MAX_HELPERS];
 };
 
 /* Load and validate FILE with the changes ov (--set, --name; may be NULL) (printing every problem), resolve accel (accel

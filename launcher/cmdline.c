@@ -455,6 +455,22 @@ static int add_firmware(struct qargs *a, const struct vm_spec *spec, const struc
         return 0;
 }
 
+/* The TPM: swtpm (started by the supervisor before QEMU) listens on
+ * swtpm.sock; QEMU's emulator backend talks to it over that control channel
+ * and hands it the data channel. CRB is the interface q35 and Windows 11
+ * expect; the pc machine takes TIS. */
+static void add_tpm(struct qargs *a, const struct vm_spec *spec, const struct cmdline_ctx *ctx)
+{
+        if (!spec->tpm)
+                return;
+        qarg(a, "-chardev");
+        qargf(a, "socket,id=tpm0-ctrl,path=%s/" VM_RUNDIR_SWTPM, qopt_escape(a, ctx->rundir));
+        qarg(a, "-tpmdev");
+        qarg(a, "emulator,id=tpm0,chardev=tpm0-ctrl");
+        qarg(a, "-device");
+        qargf(a, "%s,tpmdev=tpm0", spec->machine == VM_MACHINE_PC ? "tpm-tis" : "tpm-crb");
+}
+
 static void add_small_devices(struct qargs *a, const struct vm_spec *spec)
 {
         if (spec->memory.balloon) {
@@ -603,6 +619,7 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
                 return -1;
         cmdline_add_display(a, spec);
         add_small_devices(a, spec);
+        add_tpm(a, spec, ctx);
         if (ctx->paused)
                 qarg(a, "-S");
         if (ctx->incoming) {

@@ -61,7 +61,7 @@ int vm_rundir(const char *name, char **ret, struct qc_err *err)
 
 const char *const vm_rundir_sockets[] = {
         VM_RUNDIR_CTL, VM_RUNDIR_EVENTS, VM_RUNDIR_RELAY, VM_RUNDIR_QMP, VM_RUNDIR_CONSOLE, VM_RUNDIR_AGENT,
-        VM_RUNDIR_AGENT_RELAY, NULL,
+        VM_RUNDIR_AGENT_RELAY, VM_RUNDIR_SWTPM, NULL,
 };
 
 int user_base_dir(const char *env_var, const char *root_dir, const char *xdg_var, const char *home_sub,

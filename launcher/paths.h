@@ -13,6 +13,8 @@
 #define VM_RUNDIR_SERIAL_LOG "serial.log"
 #define VM_RUNDIR_AGENT "qga.sock"       /* the guest agent's virtio-serial port (server, nowait): the supervisor's */
 #define VM_RUNDIR_AGENT_RELAY "agent.sock" /* for verbs: the supervisor relays it onto qga.sock (supervisor-agent.h) */
+#define VM_RUNDIR_SWTPM "swtpm.sock"     /* swtpm's control channel (tpm: QEMU connects, -tpmdev emulator) */
+#define VM_RUNDIR_SWTPM_LOG "swtpm.log"
 /* Every socket above, NULL-terminated: dead ends once QEMU is gone, 0600
  * while it runs. */
 extern const char *const vm_rundir_sockets[];

@@ -46,6 +46,10 @@ const struct spec_key spec_keys[] = {
           .libvirt = "<os firmware='efi'> + <firmware><feature name='secure-boot' enabled='yes'/><feature name='enrolled-keys' enabled='yes'/></firmware>, <features><smm/>",
           .example = "\"uefi\"" },
 
+        { .path = "tpm", .type = SPEC_BOOL, F(tpm), NODE(n_tpm),
+          .doc = "a TPM 2.0 emulated by `swtpm` (Debian's `swtpm` and `swtpm-tools`): the supervisor starts it before QEMU, in the VM's cgroup, with its control socket `swtpm.sock` and its log `swtpm.log` in the state dir, and stops and reaps it with QEMU (`stop`, `kill`, a failed start); QEMU gets `-tpmdev emulator` and `tpm-crb` (q35) or `tpm-tis` (pc). The TPM's state (keys, NV, PCR banks) lives in the VM's data dir (`tpm/`, beside the NVRAM), made once by `swtpm_setup` (an EK, NV locked) and kept across starts. Windows 11 requires it (with `\"firmware\": \"uefi-secure\"`). Not with `security.user` yet",
+          .libvirt = "<tpm model='tpm-crb'><backend type='emulator' version='2.0'/></tpm>", .example = "true" },
+
         { .path = "cpu", .type = SPEC_OBJECT, NODE(n_cpu), .finish = finish_cpu, .default_doc = "see below",
           .doc = "vCPUs, model, topology, pinning, CPU bandwidth", .libvirt = "<vcpu>, <cpu>, <cputune>" },
         { .path = "cpu.mode", .type = SPEC_ENUM, F(cpu.mode), ENUM(vm_cpu_mode, _VM_CPU_MODE_MAX), .def = VM_CPU_CUSTOM,

@@ -287,6 +287,12 @@ static void check_firmware(struct spec_ctx *c, struct vm_spec *s)
                 diag(c, c->n_firmware, "firmware",
                      "\"uefi-secure\" needs \"machine\": \"q35\": Secure Boot firmware (OVMF with SMM) runs on q35 "
                      "only; use q35, or \"uefi\" without Secure Boot on pc");
+        /* swtpm's control socket is in the state dir (0700, ours): a QEMU
+         * of another user cannot connect to it */
+        if (s->tpm && s->security.user && !jt_failed(c, c->n_tpm))
+                diag(c, c->n_tpm, "tpm",
+                     "not with security.user yet: QEMU running as another user cannot reach swtpm's socket in the "
+                     "state dir; leave out security.user, or the TPM");
 }
 
 void spec_validate(struct spec_ctx *c, struct vm_spec *s)

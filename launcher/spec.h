@@ -158,6 +158,7 @@ struct vm_spec {
         enum vm_machine machine;
         enum vm_accel accel;
         enum vm_firmware firmware; /* default BIOS */
+        bool tpm;                  /* a TPM 2.0: swtpm under the supervisor, state in the data dir */
 
         struct {
                 enum vm_cpu_mode mode;

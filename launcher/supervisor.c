@@ -25,6 +25,7 @@
 #include "supervisor-events.h"
 #include "stop.h"
 #include "supervisor-files.h"
+#include "supervisor-helpers.h"
 #include "supervisor-agent.h"
 #include "supervisor-people.h"
 
@@ -55,6 +56,7 @@ struct sup {
         pthread_t pump_threads[SPAWN_MAX_PASS_FDS];
         bool pumping[SPAWN_MAX_PASS_FDS];
         size_t n_pumps;
+        pid_t helpers[SUPERVISOR_MAX_HELPERS]; /* swtpm...: stopped with QEMU */
 };
 
 static int64_t unix_ms(void)
@@ -338,6 +340,8 @@ static void finish(struct sup *s)
         int st = s->wstatus;
 
         stop_pumps(s);
+        /* QEMU is gone: its helpers go before the record says it ended */
+        sup_helpers_stop(s->o, s->helpers);
         r->ended_at = unix_ms();
         if (WIFSIGNALED(st)) {
                 r->exit_signal = WTERMSIG(st);
@@ -522,7 +526,9 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         so.into_cgroup = cgroup_fd >= 0;
         so.cgroup_fd = cgroup_fd;
         if (r == 0)
-                r = spawn_process(&so, &s.pid, err);
+                r = sup_helpers_start(o, cgroup_fd, s.helpers, err);
+        if (r == 0 && (r = spawn_process(&so, &s.pid, err)) < 0)
+                sup_helpers_stop(o, s.helpers);
         /* QEMU has its copies now */
         for (size_t i = 0; i < o->n_pass; i++)
                 close(pass[i]);

@@ -32,6 +32,20 @@ struct supervisor_pass {
         bool existing;
 };
 
+/* A helper process the VM needs (swtpm): started by the supervisor before
+ * QEMU, in the cgroup QEMU is born in and with QEMU's identity; QEMU is
+ * spawned once the helper's socket exists. Stopped (SIGTERM, SIGKILL after
+ * 3 s) and reaped when QEMU is gone, before the record says so, and when
+ * QEMU could not be started. It is not tied to the supervisor's life: a
+ * supervisor that dies leaves QEMU running, and QEMU needs it. */
+struct supervisor_helper {
+        const char *name;   /* "swtpm": in messages */
+        char *const *argv;  /* argv[0] absolute or found in SPAWN_PATH */
+        const char *socket; /* the path it listens on (removed first): QEMU starts once it is there */
+        const char *log;    /* its stdout and stderr, appended */
+};
+#define SUPERVISOR_MAX_HELPERS 8
+
 struct supervisor_opts {
         const char *name;
         const char *rundir;     /* made by state_prepare() */
@@ -77,6 +91,8 @@ struct supervisor_opts {
         const struct supervisor_pass *pass;
         size_t n_pass;
         const struct privs *privs; /* QEMU's identity (spawn_opts.privs); NULL = ours */
+        const struct supervisor_helper *helpers; /* started before QEMU, in this order (at most SUPERVISOR_MAX_HELPERS) */
+        size_t n_helpers;
         int keep_fd; /* the detached supervisor keeps this fd of the caller (the VM's lock, which start's place_vcpus hook closes); -1 = none */
         /* Restore / the destination of a migration: QEMU's argv has
          * `-incoming defer` (cmdline_ctx.incoming); once its monitor is up

@@ -205,6 +205,19 @@ for d in json.load(sys.stdin)["firmware"]["descriptors"]:
                 mkdir -p "$(dirname "$nvram")" && cp "$tmpl" "$nvram" ||
                         echo "# no NVRAM template for $code"
         fi
+        # the TPM start's supervisor would run before QEMU (swtpm, --terminate:
+        # it ends with QEMU's connection)
+        tpmsock=$(sed -n 's/^socket,id=tpm0-ctrl,path=//p' "$dir/argv")
+        if [ -n "$tpmsock" ]; then
+                if ! command -v swtpm >/dev/null; then
+                        report ok "$name # SKIP tpm: swtpm not found (install Debian's swtpm)"; continue
+                fi
+                mkdir -p "$dir/tpm" "$(dirname "$tpmsock")"
+                swtpm socket --tpm2 --tpmstate dir="$dir/tpm" --ctrl type=unixio,path="$tpmsock" --terminate \
+                        </dev/null >"$dir/swtpm.log" 2>&1 &
+                tpmpid=$!
+                for _ in $(seq 100); do [ -S "$tpmsock" ] && break; sleep 0.1; done
+        fi
         mapfile -t argv <"$dir/argv"
         grep -qx -- -S "$dir/argv" || { report "not ok" "$name: argv does not start paused (-S)"; failed=$((failed + 1)); continue; }
 
@@ -237,6 +250,7 @@ for d in json.load(sys.stdin)["firmware"]["descriptors"]:
                 echo "$status" | sed 's/^/#   qmp: /' | tail -n 5
         fi
         qmp "$sock" quit >/dev/null
+        [ -n "${tpmpid:-}" ] && { kill "$tpmpid" 2>/dev/null; wait "$tpmpid" 2>/dev/null; tpmpid=; }
         for _ in $(seq 50); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.2; done
         if kill -0 "$qpid" 2>/dev/null; then
                 report "not ok" "$name: QEMU did not quit on QMP quit"; failed=$((failed + 1))

@@ -112,7 +112,7 @@ across = """bridge-ifname bridge-no-bridge cdrom-readonly-false cpulist-overflow
   numa-overlap-sum numa-overlap numa-several pin-nonexistent
   plugged-past-max plugged-without-max size-overflow slots-without-max
   topology-mismatch vcpus-over-max virtio-mem-no-max backing-snapshot
-  cloud-init-header cloud-init-yaml firmware-secure-pc""".split()
+  cloud-init-header cloud-init-yaml firmware-secure-pc tpm-security-user""".split()
 syntax = """empty single-quotes syntax-missing-comma text-after trailing-comma
   unterminated-comment unterminated-string""".split()
 bad = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(src, "tests/data/bad/*.json")))
