@@ -22,6 +22,7 @@
 #include "launcher/paths.h"
 #include "launcher/state.h"
 #include "launcher/tpm.h"
+#include "launcher/vsock.h"
 #include "launcher/spec-diff.h"
 
 #include <fcntl.h>
@@ -453,8 +454,9 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
         }
 
         /* UEFI: the firmware chosen, its NVRAM checked (not made yet);
-         * the TPM's programs there */
-        if (fw_resolve(l.spec, &l.firmware, &firmware, &nvram, &err) < 0 || (l.spec->tpm && tpm_check(&err) < 0)) {
+         * the TPM's programs there; the vsock CID free */
+        if (fw_resolve(l.spec, &l.firmware, &firmware, &nvram, &err) < 0 || (l.spec->tpm && tpm_check(&err) < 0) ||
+            (l.spec->vsock.cid && vsock_check("/dev/vhost-vsock", l.spec->vsock.cid, &err) < 0)) {
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }

@@ -471,6 +471,14 @@ static void add_tpm(struct qargs *a, const struct vm_spec *spec, const struct cm
         qargf(a, "%s,tpmdev=tpm0", spec->machine == VM_MACHINE_PC ? "tpm-tis" : "tpm-crb");
 }
 
+static void add_vsock(struct qargs *a, const struct vm_spec *spec)
+{
+        if (!spec->vsock.cid)
+                return;
+        qarg(a, "-device");
+        qargf(a, "vhost-vsock-pci,id=vsock0,guest-cid=%u", spec->vsock.cid);
+}
+
 static void add_small_devices(struct qargs *a, const struct vm_spec *spec)
 {
         if (spec->memory.balloon) {
@@ -620,6 +628,7 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
         cmdline_add_display(a, spec);
         add_small_devices(a, spec);
         add_tpm(a, spec, ctx);
+        add_vsock(a, spec);
         if (ctx->paused)
                 qarg(a, "-S");
         if (ctx->incoming) {

@@ -363,6 +363,15 @@ const struct spec_key spec_keys[] = {
           .doc = "a virtio-serial port `org.qemu.guest_agent.0` on `qga.sock` in the state dir, for the QEMU guest agent (`qemu-ga`) in the guest: `qemuctl exec`, `cp`, `wait --for agent`, `run --exec`, and `stop` through the agent",
           .libvirt = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>", .example = "true" },
 
+        { .path = "vsock", .type = SPEC_OBJECT, .default_doc = "none",
+          .doc = "a virtio vsock device (`vhost-vsock-pci`): host and guest talk over AF_VSOCK sockets (an agent, `socat VSOCK-CONNECT:CID:PORT`) with no network. Needs `/dev/vhost-vsock` on the host (the `vhost_vsock` module): `start` refuses without it, saying so",
+          .libvirt = "<vsock model='virtio'>" },
+        { .path = "vsock.cid", .type = SPEC_UINT, .flags = KEY_REQUIRED, F(vsock.cid), .min = 3, .max = 4294967294u,
+          .missing = "missing; give the guest's context id, a number from 3 (0-2 are the hypervisor's, the host's and the local one)",
+          .type_doc = "3–4294967294", .default_doc = "—",
+          .doc = "the guest's context id (`guest-cid=`): how the host addresses it. Unique on the host: `start` asks the kernel (`VHOST_VSOCK_SET_GUEST_CID` on `/dev/vhost-vsock`) and refuses a CID another VM on the host holds, before QEMU runs",
+          .libvirt = "<vsock><cid auto='no' address=.../>", .example = "42" },
+
         { .path = "rtc", .type = SPEC_OBJECT, .default_doc = "see below", .doc = "the guest's real-time clock",
           .libvirt = "<clock>" },
         { .path = "rtc.base", .type = SPEC_ENUM, F(rtc.base), .names = rtc_base_names, .n_names = _VM_RTC_BASE_MAX,

@@ -159,6 +159,9 @@ struct vm_spec {
         enum vm_accel accel;
         enum vm_firmware firmware; /* default BIOS */
         bool tpm;                  /* a TPM 2.0: swtpm under the supervisor, state in the data dir */
+        struct {
+                unsigned cid; /* the guest's vsock CID (vhost-vsock-pci), 0 = no vsock */
+        } vsock;
 
         struct {
                 enum vm_cpu_mode mode;

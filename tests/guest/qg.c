@@ -11,7 +11,9 @@
 #include <fcntl.h>
 #include <linux/input.h>
 #include <poll.h>
+#include <linux/vm_sockets.h>
 #include <stdio.h>
+#include <sys/socket.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/io.h>
@@ -82,12 +84,45 @@ static int do_powerbtn(void)
         }
 }
 
+/* One vsock connection on PORT: read what the host sends (up to a
+ * newline or 200 bytes), answer "guest got: ..." and exit (vsock.sh). */
+static int do_vsock_echo(const char *port_s)
+{
+        struct sockaddr_vm sa = { .svm_family = AF_VSOCK, .svm_cid = VMADDR_CID_ANY,
+                                  .svm_port = (unsigned)strtoul(port_s, NULL, 0) };
+        char buf[256], out[300];
+        ssize_t n;
+        int s = socket(AF_VSOCK, SOCK_STREAM | SOCK_CLOEXEC, 0), c;
+
+        if (s < 0 || bind(s, (struct sockaddr *)&sa, sizeof sa) < 0 || listen(s, 1) < 0) {
+                perror("qg: vsock listen");
+                return 1;
+        }
+        close(open("/run/qg-vsock-listening", O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        if ((c = accept(s, NULL, NULL)) < 0) {
+                perror("qg: vsock accept");
+                return 1;
+        }
+        n = read(c, buf, 200);
+        if (n < 0)
+                n = 0;
+        buf[n] = '\0';
+        buf[strcspn(buf, "\n")] = '\0';
+        n = snprintf(out, sizeof out, "guest got: %s\n", buf);
+        if (write(c, out, (size_t)n) != n)
+                return 1;
+        close(c);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         if (argc == 4 && strcmp(argv[1], "outb") == 0)
                 return do_outb(argv[2], argv[3]);
         if (argc == 2 && strcmp(argv[1], "powerbtn") == 0)
                 return do_powerbtn();
-        fprintf(stderr, "usage: qg outb PORT VALUE | qg powerbtn\n");
+        if (argc == 3 && strcmp(argv[1], "vsock-echo") == 0)
+                return do_vsock_echo(argv[2]);
+        fprintf(stderr, "usage: qg outb PORT VALUE | qg powerbtn | qg vsock-echo PORT\n");
         return 2;
 }

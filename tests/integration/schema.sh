@@ -103,7 +103,7 @@ structural = """cgroup-parent cpulist-syntax disk-no-file display-wrong enum-bad
   feature-policy forward-syntax input-dup mac-bad many-errors name-dotdot
   name-missing name-slash name-too-long not-object numa-cell-missing-keys
   pin-bad-key size-bare-number size-no-unit-string size-words too-deep
-  unknown-key vcpus-zero vnc-syntax weight-range wrong-type""".split()
+  unknown-key vcpus-zero vnc-syntax weight-range wrong-type vsock-no-cid""".split()
 across = """bridge-ifname bridge-no-bridge cdrom-readonly-false cpulist-overflow
   dimm-max-without-slots duplicate-key hard-below-size host-passthrough-tcg
   hugepages-bad-size hugepages-not-dividing initrd-without-kernel
