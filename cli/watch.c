@@ -95,8 +95,15 @@ int cmd_wait(int argc, char **argv)
 
                 if (agent && have && active) {
                         struct qga *g = NULL;
+                        /* the socket as of now: the supervisor's agent.sock
+                         * comes once the guest runs, and qga.sock is then
+                         * its (a connection there would wait behind it) */
+                        _cleanup_free_ char *path =
+                                r.state == VM_STATE_STARTING ? NULL : vm_agent_socket(h->rundir, &r);
                         /* a second at a time, so that a VM that ends is seen */
-                        if (qga_connect_wait(agent, 1000, 1000, 1000, &g, &err) == 0)
+                        if (!path)
+                                ; /* not yet */
+                        else if (qga_connect_wait(path, 1000, 1000, 1000, &g, &err) == 0)
                                 rc = CLI_EXIT_OK;
                         else if (err.code != ETIMEDOUT)
                                 rc = cli_fail(verb, &err);

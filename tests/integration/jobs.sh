@@ -102,6 +102,20 @@ tap_is "$ra:$rb" "7:9" "two run --exec of one file at once: each returns its own
 tap_ok $? "each has its own state dir and console log"
 tap_is "$(lc_field ja state) $(lc_field jb state)" "ended ended" "both ended"
 
+# wait --for agent from the moment the record exists (the VM still
+# starting): it must not take QEMU's qga.sock, which the supervisor keeps
+"$Q" run --timeout 300 --name wa --serial-log "$T/wa.log" "$T/job.json" >/dev/null 2>"$T/wa-run.err" &
+wa=$!
+LC_BG_PIDS=$wa
+for _ in $(seq 600); do [ -e "$QEMUCTL_RUNDIR/wa/status.json" ] && break; sleep 0.05; done
+"$Q" wait --for agent --timeout 120 wa 2>"$T/wa.err"
+tap_ok $? "wait --for agent, begun while the VM starts ($(cat "$T/wa.err"))"
+"$Q" exec wa -- true </dev/null
+tap_ok $? "and exec after it"
+"$Q" stop wa >/dev/null 2>&1
+wait $wa
+LC_BG_PIDS=""
+
 # run -n without --exec is a usage error
 "$Q" run -n "$T/job.json" >/dev/null 2>"$T/n.err"
 tap_is $? 2 "run --no-stdin without --exec is refused ($(head -1 "$T/n.err"))"
