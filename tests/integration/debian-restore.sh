@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# save and start --restore on the real Debian 12 guest under TCG (issue 16,
+# item 6): one boot, then a counter in the guest's memory goes on after a
+# restore, a file written before the save is on its disk after it (the
+# overlay captured in the save), and a second restore from the same file
+# finds the disk as it was at the save again (what the first restored guest
+# wrote is gone), with the guest agent answering each time. The base image
+# is never written. TAP output; 77 = skip.
+set -u
+QEMUCTL=${QEMUCTL:-./qemuctl}
+BUILD=${BUILD:-build}
+img=$BUILD/debian-image
+if [ ! -s "$img/base.qcow2" ]; then
+        why="not built (make debian-image)"
+        [ -s "$img/MISSING" ] && why=$(cat "$img/MISSING")
+        echo "1..0 # SKIP Debian test image: $why"
+        exit 77
+fi
+for tool in qemu-system-x86_64 qemu-img genisoimage sha256sum python3; do
+        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool not installed"; exit 77; }
+done
+img=$(cd "$img" && pwd)
+n=0 fails=0
+check() { # description, then a command that must succeed
+        local d=$1; shift
+        n=$((n + 1))
+        if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
+}
+T=$(mktemp -d /tmp/qemuctl-debian-restore.XXXXXX)
+name=dr$$
+cleanup() {
+        "$QEMUCTL" kill "$name" >/dev/null 2>&1
+        rm -rf "$T"
+}
+trap cleanup EXIT
+export QEMUCTL_RUNDIR=$T/run
+sum0=$(sha256sum <"$img/base.qcow2")
+
+cat >"$T/vm.json" <<JSON
+{ "name": "$name", "accel": "tcg",
+  "cpu": { "mode": "custom", "model": "max", "vcpus": 2 },
+  "memory": { "size": "1G" },
+  "disks": [ { "file": "overlay.qcow2", "backing": "$img/base.qcow2", "cache": "unsafe" } ],
+  "cloud_init": { "user_data": "#cloud-config\nhostname: restored\n" },
+  "net": [ { "type": "user", "model": "virtio" } ],
+  "boot": { "kernel": "$img/vmlinuz", "initrd": "$img/initrd.img",
+            "cmdline": "root=LABEL=root rw console=ttyS0" },
+  "serial": "log",
+  "guest_agent": true }
+JSON
+g() { "$QEMUCTL" exec --timeout 120 "$name" -- sh -c "$1" 2>/dev/null; }
+count() { g 'cat /dev/shm/count'; }
+waits_more() { # VALUE: the counter passes it (bounded: 60 s)
+        local c
+        for _ in $(seq 120); do c=$(count); [ "${c:-0}" -gt "$1" ] && return 0; sleep 0.5; done
+        return 1
+}
+state() { "$QEMUCTL" status --json "$name" | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])'; }
+
+out=$("$QEMUCTL" start "$T/vm.json" 2>&1)
+check "start: a cold boot ($out)" [ $? = 0 ]
+"$QEMUCTL" wait --for agent --timeout 600 "$name" >/dev/null 2>&1
+check "the guest agent answers after the boot" [ $? = 0 ]
+g 'nohup sh -c "i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done" >/dev/null 2>&1 &
+   echo before-save >/var/tmp/disk-mark; sync'
+c0=$(count)
+check "a counter runs in the guest's memory ($c0)" waits_more "${c0:-0}"
+boot_id=$(g 'cat /proc/sys/kernel/random/boot_id')
+
+c1=$(count)
+out=$("$QEMUCTL" save "$name" "$T/vm.save" 2>&1)
+check "save ($out)" [ $? = 0 ]
+check "the VM ended" [ "$(state)" = ended ]
+
+out=$("$QEMUCTL" start --restore "$T/vm.save" 2>&1)
+check "start --restore ($out)" [ $? = 0 ]
+"$QEMUCTL" wait --for agent --timeout 120 "$name" >/dev/null 2>&1
+check "the guest agent answers after the restore" [ $? = 0 ]
+check "the same boot (boot_id), no new one" [ "$(g 'cat /proc/sys/kernel/random/boot_id')" = "$boot_id" ]
+c2=$(count)
+check "the counter goes on from where it was ($c1 -> $c2)" [ "${c2:-0}" -ge "${c1:-1}" ]
+check "and keeps counting" waits_more "${c2:-0}"
+check "the file written before the save is on the disk" [ "$(g 'cat /var/tmp/disk-mark')" = before-save ]
+check "the guest has its 2 CPUs" [ "$(g nproc)" = 2 ]
+mem=$(g 'sed -n "s/^MemTotal: *\([0-9]*\).*/\1/p" /proc/meminfo')
+check "and its 1G ($mem kB)" [ "${mem:-0}" -gt 900000 ]
+g 'echo after-restore >/var/tmp/disk-mark2; sync'
+check "the restored guest writes to its disk" [ "$(g 'cat /var/tmp/disk-mark2')" = after-restore ]
+
+"$QEMUCTL" kill "$name" >/dev/null 2>&1
+out=$("$QEMUCTL" start --restore "$T/vm.save" "$T/vm.json" 2>&1)
+check "start --restore a second time, with the VM file ($out)" [ $? = 0 ]
+"$QEMUCTL" wait --for agent --timeout 120 "$name" >/dev/null 2>&1
+check "the agent answers again" [ $? = 0 ]
+check "the disk is as it was at the save: the first restore's write is gone" \
+        [ "$(g 'cat /var/tmp/disk-mark2 2>/dev/null || echo gone'):$(g 'cat /var/tmp/disk-mark')" = gone:before-save ]
+out=$("$QEMUCTL" stop --timeout 120 "$name" 2>&1)
+check "stop: the restored guest powers off cleanly ($out)" [ $? = 0 ]
+check "the base image's checksum is unchanged" [ "$(sha256sum <"$img/base.qcow2")" = "$sum0" ]
+
+echo "1..$n"
+[ $fails = 0 ]
