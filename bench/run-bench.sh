@@ -12,6 +12,7 @@
 #   bench-monitor.sh  figure 6 (verbs with and without people on qmp.sock;
 #                  relay vs QEMU's monitor; memory per monitor / per client)
 #   bench-agent    figure 7 (exec -- true vs the agent's raw guest-exec loop)
+#   bench-restore.sh  figure 8 (Debian image: cold boot vs start --restore, to agent answers)
 # BENCH_QUICK=1 runs a few rounds of each (a smoke test of the bench itself).
 # Environment: BUILD (build dir), PERF_MD (output), QEMU_BINARY.
 set -eu
@@ -27,9 +28,9 @@ if grep -q __asan_init "$Q0"; then echo "bench: $Q0 is built with sanitizers: ma
 [ -f "$BUILD/guest/initrd.img" ] || { echo "bench: test guest missing: make guest${BUILD:+ (}$(cat "$BUILD/guest/MISSING" 2>/dev/null || true))" >&2; exit 1; }
 G=$(cd "$BUILD/guest" && pwd)
 if [ -n "${BENCH_QUICK:-}" ]; then
-        R_START=3 R_READY=1 R_GUEST=2 R_VERB=5 R_QMP="200 3" R_HP=1 HP_N="8" R_LIST=2 SCALE="1:1 8:1" R_FOOT=2 R_AGENT=3
+        R_START=3 R_READY=1 R_GUEST=2 R_VERB=5 R_QMP="200 3" R_HP=1 HP_N="8" R_LIST=2 SCALE="1:1 8:1" R_FOOT=2 R_AGENT=3 R_RESTORE="1 2"
 else
-        R_START=15 R_READY=3 R_GUEST=7 R_VERB=40 R_QMP="2000 15" R_HP=7 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:4 32:4 64:4" R_FOOT=5 R_AGENT=15
+        R_START=15 R_READY=3 R_GUEST=7 R_VERB=40 R_QMP="2000 15" R_HP=7 HP_N="8 16 32" R_LIST=5 SCALE="1:5 8:4 32:4 64:4" R_FOOT=5 R_AGENT=15 R_RESTORE="3 5"
 fi
 
 # sun_path is 108 bytes: keep the scratch dir short
@@ -212,6 +213,15 @@ JSON
         "$B/bench-agent" "$Q" ga "$T/run/ga/agent.sock" "$R_AGENT" "$T/run/gd/qga.sock" | tee -a "$rows"
         "$Q" kill ga >/dev/null
         "$Q" kill gd >/dev/null
+fi
+
+# ---- 8. restore instead of boot (the real Debian image)
+if [ -s "$BUILD/debian-image/base.qcow2" ]; then
+        log "8 restore instead of boot ($R_RESTORE cold rounds × restores)"
+        # shellcheck disable=SC2086
+        bench/bench-restore.sh "$Q" "$BUILD/debian-image" "$T/br" $R_RESTORE | tee -a "$rows"
+else
+        log "8 restore: skipped (no Debian image: make debian-image)"
 fi
 
 load_end=$(load)
