@@ -5,6 +5,9 @@
 #   lc_vmfile NAME [KNOBS] [EXTRA-JSON]   write $LC_TMP/NAME.json (test guest, TCG, ask channel)
 #   lc_ask NAME QUESTION  ask the guest of VM NAME
 #   lc_field NAME KEY     a field of `qemuctl status --json NAME`
+# and tests/lib/vmfile.sh's vmfile_set, jget.
+
+. "$QEMUCTL_SRCDIR/tests/lib/vmfile.sh"
 
 lc_setup() {
         LC_TMP=$(mktemp -d /tmp/qemuctl-lc.XXXXXX)

@@ -18,15 +18,7 @@ ncpu=$(nproc)
 [ "$ncpu" -ge 2 ] || tap_skip_all "needs 2 host CPUs to tell pins apart (nproc: $ncpu)"
 
 f=$(lc_vmfile dc)
-python3 - "$f" <<'PY'
-import json, sys
-p = sys.argv[1]
-v = json.load(open(p))
-v["cpu"] = {"mode": "custom", "model": "max", "vcpus": 1, "max": 2}
-v["memory"] = {"size": "256M", "max": "512M", "slots": 1}
-json.dump(v, open(p, "w"), indent=1)
-PY
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d" + sys.argv[1]))' "$1"; }
+vmfile_set "$f" cpu.max=2 memory.size=256M memory.max=512M memory.slots=1
 cfg() { "$Q" dump --config dc | jget "$1"; }
 has_msg() { case $1 in *"$2"*) return 0 ;; *) return 1 ;; esac; }
 

@@ -75,14 +75,7 @@ tap_is "$rc" 0 "run with the console on stdout -> 0"
 grep -q 'qemuctl-guest: ready' "$LC_TMP/so.out"; tap_ok $? "console went to stdout"
 
 # a command line QEMU refuses: its own words, exit 3
-lc_vmfile bad '' '"qemu": { "args": ["-no-such-option"] },' >/dev/null
-# the helper's own qemu member comes last; drop it so ours counts
-python3 - "$LC_TMP/bad.json" <<'PY'
-import re, sys
-p = sys.argv[1]; s = open(p).read()
-i = s.rindex('"qemu"'); s = s[:i].rstrip().rstrip(',') + "\n}\n"
-open(p, "w").write(s)
-PY
+vmfile_set "$(lc_vmfile bad)" qemu='{"args": ["-no-such-option"]}'
 "$Q" run "$LC_TMP/bad.json" >/dev/null 2>"$LC_TMP/bad.err"
 tap_is $? 3 "QEMU refused the command line -> 3"
 grep -q 'no-such-option' "$LC_TMP/bad.err"; tap_ok $? "QEMU's own error is shown: $(cat "$LC_TMP/bad.err")"

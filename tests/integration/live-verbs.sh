@@ -12,19 +12,11 @@ lc_setup
 Q=$QEMUCTL
 
 f=$(lc_vmfile lv)
-python3 - "$f" <<'PY'
-import json, sys
-p = sys.argv[1]
-v = json.load(open(p))
-v["cpu"] = {"mode": "custom", "model": "max", "vcpus": 1, "max": 3}
-v["memory"] = {"size": "512M", "max": "1G", "slots": 2}
-json.dump(v, open(p, "w"), indent=1)
-PY
+vmfile_set "$f" cpu.max=3 memory.size=512M memory.max=1G memory.slots=2
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start lv: 1 vCPU (max 3), 512M (max 1G, 2 slots) ($out)"
 lc_wait_ready lv >/dev/null; tap_ok $? "guest ready"
 
 memkb() { lc_ask lv memtotal | sed 's/^memtotal-kb //'; }
-jget() { python3 -c 'import json,sys; d=json.load(sys.stdin); print(eval("d" + sys.argv[1]))' "$1"; }
 
 # --- balloon
 tap_is "$("$Q" balloon --json lv | jget '["actual"]')" 536870912 "balloon --json: actual 512M"

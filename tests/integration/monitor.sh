@@ -16,14 +16,7 @@ lc_setup
 Q=$QEMUCTL
 
 f=$(lc_vmfile mon)
-python3 - "$f" <<'PY'
-import json, sys
-p = sys.argv[1]
-v = json.load(open(p))
-v["cpu"] = {"mode": "custom", "model": "max", "vcpus": 1, "max": 2}
-v["memory"] = {"size": "512M", "max": "1G", "slots": 2}
-json.dump(v, open(p, "w"), indent=1)
-PY
+vmfile_set "$f" cpu.max=2 memory.size=512M memory.max=1G memory.slots=2
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start mon ($out)"
 lc_wait_ready mon >/dev/null; tap_ok $? "guest ready"
 sock=$QEMUCTL_RUNDIR/mon/qmp.sock

@@ -18,14 +18,7 @@ Q=$QEMUCTL
 qemu-img create -q -f raw "$LC_TMP/data.raw" 4M
 printf 'at-save' | dd of="$LC_TMP/data.raw" bs=1 seek=4096 conv=notrunc status=none
 f=$(lc_vmfile sr "" '"disks": [ { "file": "'"$LC_TMP"'/data.raw", "format": "raw" } ],')
-python3 - "$f" <<'PY'
-import json, sys
-p = sys.argv[1]
-v = json.load(open(p))
-v["cpu"] = {"mode": "custom", "model": "max", "vcpus": 2}
-v["memory"] = {"size": "384M"}
-json.dump(v, open(p, "w"), indent=1)
-PY
+vmfile_set "$f" cpu.vcpus=2 memory.size=384M
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start sr: 2 vCPUs, 384M, a raw data disk ($out)"
 lc_wait_ready sr >/dev/null; tap_ok $? "guest ready"
 lc_ask sr sh "echo marker-\$\$-\$RANDOM >/marker; (i=0; while :; do i=\$((i+1)); echo \$i >/count; sleep 0.1; done) >/dev/null 2>&1 &" >/dev/null
@@ -67,14 +60,9 @@ printf 'changed' | dd of="$LC_TMP/data.raw" bs=1 seek=4096 conv=notrunc status=n
 
 # --- a VM file that differs is refused, with what differs
 g=$LC_TMP/sr-other.json
-python3 - "$f" "$g" <<'PY'
-import json, sys
-v = json.load(open(sys.argv[1]))
-v["cpu"]["vcpus"] = 1
-v["memory"]["size"] = "512M"
-v["cpu"]["pin"] = {"0": "0"}     # host side: no difference to QEMU
-json.dump(v, open(sys.argv[2], "w"), indent=1)
-PY
+cp "$f" "$g"
+# cpu.pin is the host's side: no difference to QEMU
+vmfile_set "$g" cpu.vcpus=1 memory.size=512M cpu.pin='{"0": "0"}'
 out=$("$Q" start --restore "$LC_TMP/sr.save" "$g" 2>&1); rc=$?
 tap_is $rc 1 "start --restore with a VM file of 1 vCPU and 512M is refused"
 echo "$out" | grep -q 'cpu.vcpus: saved 2, VM file 1'; tap_ok $? "names cpu.vcpus"
