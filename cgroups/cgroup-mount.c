@@ -305,18 +305,29 @@ int cg_proc_path(pid_t pid, char **ret_rel, struct qc_err *err)
         r = read_file(path, 65536, &text, NULL);
         if (r < 0)
                 return qc_err_sys(err, -r, "read %s", path);
-        for (char *line = text, *next; line && *line; line = next) {
-                next = strchr(line, '\n');
-                if (next)
-                        *next++ = '\0';
-                if (strncmp(line, "0::/", 4) != 0)
-                        continue;
+        r = cg_proc_cgroup_parse(text, ret_rel, err);
+        if (r < 0)
+                return -1;
+        if (r == 0)
+                return qc_err_set(err, ENOENT, "%s names no cgroup2 hierarchy (no \"0::\" line)", path);
+        return 0;
+}
+
+int cg_proc_cgroup_parse(const char *text, char **ret_rel, struct qc_err *err)
+{
+        for (const char *line = text; line && *line;) {
+                const char *next = strchr(line, '\n');
+                size_t len = next ? (size_t)(next - line) : strlen(line);
+
                 /* "0::/a/b (deleted)" would be a cgroup already removed */
-                if (!(*ret_rel = strdup(line + 4)))
-                        return qc_err_set(err, ENOMEM, "out of memory");
-                return 0;
+                if (len >= 4 && strncmp(line, "0::/", 4) == 0) {
+                        if (!(*ret_rel = strndup(line + 4, len - 4)))
+                                return qc_err_set(err, ENOMEM, "out of memory");
+                        return 1;
+                }
+                line = next ? next + 1 : NULL;
         }
-        return qc_err_set(err, ENOENT, "%s names no cgroup2 hierarchy (no \"0::\" line)", path);
+        return 0;
 }
 
 bool cg_is_delegated(const char *abs_path)

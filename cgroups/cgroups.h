@@ -82,6 +82,10 @@ int cg_usable(struct cg_hier *h, const char *parent, unsigned *ret_usable, unsig
  * relative to the cgroup2 mount, without the leading '/' ("" = the root).
  * err->code ENOENT when the process is in no cgroup2 hierarchy. */
 int cg_proc_path(pid_t pid, char **ret_rel, struct qc_err *err);
+/* The same from /proc/PID/cgroup's text: 1 with *ret_rel (malloc'd), 0 when
+ * no "0::" line is there (hybrid hosts list their v1 hierarchies on lines
+ * of their own), -1 with err (ENOMEM). */
+int cg_proc_cgroup_parse(const char *text, char **ret_rel, struct qc_err *err);
 /* A service manager delegated the cgroup at abs_path to its processes: it
  * carries the xattr trusted.delegate (or user.delegate) = "1", which systemd
  * sets on the cgroup of a unit with Delegate=yes (v251 and later). */

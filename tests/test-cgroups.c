@@ -380,6 +380,33 @@ static void test_injected_ops(void)
         cg_hier_free(h);
 }
 
+/* /proc/PID/cgroup: the one "0::" line, wherever it stands */
+static void test_proc_cgroup(void)
+{
+        static const struct {
+                const char *text, *want; /* NULL: no cgroup2 line */
+        } cases[] = {
+                { "0::/qemuctl/vm1/emulator\n", "qemuctl/vm1/emulator" },
+                { "12:memory:/user.slice\n1:name=systemd:/x\n0::/a/b\n", "a/b" },
+                { "0::/\n", "" },
+                { "0::/last/line/without/newline", "last/line/without/newline" },
+                { "12:memory:/user.slice\n", NULL },
+                { "", NULL },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                char *rel = NULL;
+                int r = cg_proc_cgroup_parse(cases[i].text, &rel, NULL);
+
+                if (cases[i].want)
+                        ok(r == 1 && rel && strcmp(rel, cases[i].want) == 0, "proc cgroup case %zu: \"%s\" (%s)", i,
+                           cases[i].want, rel ? rel : "none");
+                else
+                        ok(r == 0 && !rel, "proc cgroup case %zu: no cgroup2 line", i);
+                free(rel);
+        }
+}
+
 int main(void)
 {
         struct cg_hier *h = NULL;
@@ -392,6 +419,7 @@ int main(void)
         make_root();
         test_mountinfo();
         test_names();
+        test_proc_cgroup();
         if (fakecg_open(root, &h, &e) < 0) {
                 printf("# %s\n", e.msg);
                 return 1;

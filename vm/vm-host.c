@@ -137,31 +137,15 @@ int vm_thread_affinity(pid_t tid, struct cpuset *ret, struct qc_err *err)
 int vm_cgroup_memory_current(const char *proc_cgroup_text, const char *cgroup2_mount, uint64_t *ret,
                              struct qc_err *err)
 {
-        const char *line = proc_cgroup_text;
-        _cleanup_free_ char *rel = NULL, *path = NULL;
+        _cleanup_free_ char *rel = NULL, *dir = NULL, *path = NULL;
         uint64_t v;
         int r;
 
-        /* cgroup v2 membership is the "0::/path" line (hybrid hosts list the
-         * v1 hierarchies too, on their own lines) */
-        while (line && *line) {
-                if (strncmp(line, "0::", 3) == 0) {
-                        size_t n = strcspn(line + 3, "\n");
-                        rel = strndup(line + 3, n);
-                        if (!rel)
-                                return qc_err_sys(err, ENOMEM, "cgroup path");
-                        break;
-                }
-                line = strchr(line, '\n');
-                if (line)
-                        line++;
-        }
-        if (!rel)
-                return 0; /* no cgroup v2 at all */
-        if (asprintf(&path, "%s%s/memory.current", cgroup2_mount, strcmp(rel, "/") == 0 ? "" : rel) < 0) {
-                path = NULL;
+        r = cg_proc_cgroup_parse(proc_cgroup_text, &rel, err);
+        if (r <= 0)
+                return r; /* 0: no cgroup v2 at all */
+        if (!(dir = path_join(cgroup2_mount, rel)) || !(path = path_join(dir, "memory.current")))
                 return qc_err_sys(err, ENOMEM, "cgroup path");
-        }
         r = read_u64_file(path, &v);
         if (r == -ENOENT)
                 return 0; /* no memory controller in this hierarchy (hybrid) */
