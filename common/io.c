@@ -192,6 +192,18 @@ int unix_connect(const char *path, int flags)
         return TAKE_FD(fd);
 }
 
+char *path_beside(const char *file, const char *name)
+{
+        const char *slash = strrchr(file, '/');
+        char *p;
+
+        if (name[0] == '/' || !slash)
+                return strdup(name);
+        if (asprintf(&p, "%.*s/%s", (int)(slash - file), file, name) < 0)
+                return NULL;
+        return p;
+}
+
 DIR *opendir_at_fd(int dirfd)
 {
         int fd = fcntl(dirfd, F_DUPFD_CLOEXEC, 3);

@@ -29,6 +29,10 @@ int write_all(int fd, const void *buf, size_t len);
 /* "dir/name", malloc'd; NULL when out of memory. One '/' between them
  * whatever dir ends with; dir NULL or "" gives name alone. */
 char *path_join(const char *dir, const char *name);
+/* name as seen from file's directory: "dir/of/file" + "name" gives
+ * "dir/of/name"; name alone when it is absolute or file has no '/'.
+ * malloc'd; NULL when out of memory. */
+char *path_beside(const char *file, const char *name);
 /* The longest path a unix socket address holds. */
 #define UNIX_PATH_MAX_BYTES (sizeof(((struct sockaddr_un *)0)->sun_path) - 1)
 /* *ret = the AF_UNIX address of path. 0, or -ENAMETOOLONG when path is

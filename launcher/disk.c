@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/io.h"
 #include "../common/size.h"
 #include "../common/strv.h"
 #include "disk-internal.h"
@@ -222,12 +223,11 @@ static void header_names(const struct image_probe *p, char *buf, size_t len)
  * from the overlay's directory) is the file `base`. */
 static bool names_base(const char *overlay, const char *named, const char *base)
 {
-        _cleanup_free_ char *joined = NULL, *a = NULL, *b = NULL;
-        const char *slash = strrchr(overlay, '/');
+        _cleanup_free_ char *joined = path_beside(overlay, named), *a = NULL, *b = NULL;
 
-        if (named[0] != '/' && slash && asprintf(&joined, "%.*s/%s", (int)(slash - overlay), overlay, named) < 0)
+        if (!joined)
                 return false;
-        a = realpath(joined ? joined : named, NULL);
+        a = realpath(joined, NULL);
         b = realpath(base, NULL);
         return a && b && strcmp(a, b) == 0;
 }

@@ -120,8 +120,8 @@ char *spec_resolve_path(struct spec_ctx *c, const char *vmfile, const char *p)
                 out = strdup(p);
         else if (vmfile[0] == '/')
                 out = join_normalized(vmfile, (size_t)(slash - vmfile), p);
-        else if (asprintf(&out, "%.*s/%s", (int)(slash - vmfile), vmfile, p) < 0)
-                out = NULL;
+        else
+                out = path_beside(vmfile, p);
         if (!out)
                 c->oom = true;
         return out;

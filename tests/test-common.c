@@ -112,6 +112,14 @@ static void test_path_join(void)
         free(p);
         is_str((p = path_join(NULL, "x")), "x", "NULL dir");
         free(p);
+        is_str((p = path_beside("/vms/a/vm.json", "disk.qcow2")), "/vms/a/disk.qcow2", "beside a file");
+        free(p);
+        is_str((p = path_beside("a/vm.json", "d/x")), "a/d/x", "beside a relative file");
+        free(p);
+        is_str((p = path_beside("vm.json", "x")), "x", "a file without a directory");
+        free(p);
+        is_str((p = path_beside("/vms/vm.json", "/abs/x")), "/abs/x", "an absolute name stays");
+        free(p);
 }
 
 /* unix_connect: the fd when someone listens, -errno otherwise (the callers
