@@ -28,7 +28,8 @@ int cg_set_memory(int dirfd, const struct cg_memory_limits *m, struct qc_err *er
 {
         /* min before max: the kernel takes any order, but a reader sees the
          * guarantee before the cap when it watches the files */
-        if (write_limit(dirfd, "memory.min", m->min, err) < 0 || write_limit(dirfd, "memory.high", m->high, err) < 0 ||
+        if (write_limit(dirfd, "memory.min", m->min, err) < 0 || write_limit(dirfd, "memory.low", m->low, err) < 0 ||
+            write_limit(dirfd, "memory.high", m->high, err) < 0 ||
             write_limit(dirfd, "memory.max", m->max, err) < 0 ||
             write_limit(dirfd, "memory.swap.max", m->swap_max, err) < 0)
                 return -1;

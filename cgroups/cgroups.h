@@ -159,7 +159,7 @@ bool cg_clone_unsupported(int code);
  * controller; they write to any cgroup dirfd. */
 #define CG_LIMIT_MAX UINT64_MAX
 struct cg_memory_limits {
-        uint64_t max, high, swap_max, min;
+        uint64_t max, high, low, swap_max, min;
 };
 int cg_set_memory(int dirfd, const struct cg_memory_limits *m, struct qc_err *err);
 int cg_set_pids(int dirfd, uint64_t max, struct qc_err *err);

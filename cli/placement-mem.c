@@ -12,28 +12,59 @@
 #include "common/size.h"
 #include "vm/vm-config.h"
 
+/* virsh's option names, with virsh's meaning (their vals in cli/verbs.c);
+ * ours are 'a' + enum vm_memtune_key */
+#define OPT_VIRSH_HARD 'H'
+#define OPT_VIRSH_SOFT 'O'
+#define OPT_VIRSH_SWAP 'S'
+#define OPT_VIRSH_MIN 'G'
+
+struct memtune_opts {
+        struct vm_memtune m;
+        bool virsh_soft; /* --soft-limit given: memory.low, say so */
+};
+
 static int memtune_opt(const char *verb, int c, const char *arg, void *ud)
 {
         static const char *const names[_VM_MEMTUNE_MAX] = {
-                [VM_MEMTUNE_HARD] = "--hard-limit",
-                [VM_MEMTUNE_SOFT] = "--soft-limit",
-                [VM_MEMTUNE_SWAP] = "--swap-hard-limit",
-                [VM_MEMTUNE_MIN] = "--min-guarantee",
+                [VM_MEMTUNE_HARD] = "--hard",
+                [VM_MEMTUNE_SOFT] = "--soft",
+                [VM_MEMTUNE_LOW] = "--low",
+                [VM_MEMTUNE_SWAP] = "--swap",
+                [VM_MEMTUNE_MIN] = "--min",
         };
-        struct vm_memtune *m = ud;
+        struct memtune_opts *o = ud;
+        struct vm_memtune *m = &o->m;
         enum vm_memtune_key k = (enum vm_memtune_key)(c - 'a');
+        const char *name;
         uint64_t v;
 
-        if (k < 0 || k >= _VM_MEMTUNE_MAX)
-                return cli_usage(verb, "unknown option");
+        switch (c) {
+        case OPT_VIRSH_HARD: k = VM_MEMTUNE_HARD; name = "--hard-limit"; break;
+        case OPT_VIRSH_SOFT: k = VM_MEMTUNE_LOW; name = "--soft-limit"; break;
+        case OPT_VIRSH_SWAP: k = VM_MEMTUNE_SWAP; name = "--swap-hard-limit"; break;
+        case OPT_VIRSH_MIN: k = VM_MEMTUNE_MIN; name = "--min-guarantee"; break;
+        default:
+                if (k < 0 || k >= _VM_MEMTUNE_MAX)
+                        return cli_usage(verb, "unknown option");
+                name = names[k];
+                break;
+        }
         if (strcmp(arg, "unlimited") == 0 || strcmp(arg, "max") == 0 || strcmp(arg, "-1") == 0) {
-                if (k == VM_MEMTUNE_MIN)
-                        return cli_usage(verb, "%s: a guarantee cannot be unlimited; 0B removes it", names[k]);
+                if (k == VM_MEMTUNE_MIN || k == VM_MEMTUNE_LOW)
+                        return cli_usage(verb, "%s: a guarantee cannot be unlimited; 0B removes it", name);
                 v = VM_MEMTUNE_UNLIMITED;
         } else if (parse_size(arg, &v) < 0) {
                 return cli_usage(verb, "%s: expected a size like \"4G\" or \"512M\" (or \"unlimited\"), got \"%s\"",
-                                 names[k], arg);
+                                 name, arg);
         }
+        if (c == OPT_VIRSH_SWAP) {
+                m->swap_total_set = true;
+                m->swap_total = v;
+                return 0;
+        }
+        if (c == OPT_VIRSH_SOFT)
+                o->virsh_soft = true;
         m->set[k] = true;
         m->value[k] = v;
         return 0;
@@ -47,8 +78,52 @@ static void size_or_unlimited(uint64_t v, char *buf, size_t len)
                 format_size(v, buf, len);
 }
 
+/* What each limit means, for the listing. */
+static const char *const memtune_notes[_VM_MEMTUNE_MAX] = {
+        [VM_MEMTUNE_HARD] = "OOM-killed past it (virsh's hard_limit)",
+        [VM_MEMTUNE_SOFT] = "throttled past it at all times (libvirt's soft_limit on cgroup v2)",
+        [VM_MEMTUNE_LOW] = "reclaimed down to it under contention only (virsh's --soft-limit)",
+        [VM_MEMTUNE_SWAP] = "swap alone (virsh's swap_hard_limit is hard + swap)",
+        [VM_MEMTUNE_MIN] = "never reclaimed below it (virsh's min_guarantee)",
+};
+
+/* virsh's swap_hard_limit (memory + swap), when both are limited */
+static bool swap_hard_limit(const struct vm_memtune *now, uint64_t *ret)
+{
+        if (!now->set[VM_MEMTUNE_HARD] || !now->set[VM_MEMTUNE_SWAP] ||
+            now->value[VM_MEMTUNE_HARD] == VM_MEMTUNE_UNLIMITED || now->value[VM_MEMTUNE_SWAP] == VM_MEMTUNE_UNLIMITED)
+                return false;
+        *ret = now->value[VM_MEMTUNE_HARD] + now->value[VM_MEMTUNE_SWAP];
+        return true;
+}
+
+/* "wrote memory.low = 96M (...)": what a change wrote, in the cgroup's terms */
+static void print_written(const char *verb, const char *name, const struct memtune_opts *o)
+{
+        const struct vm_memtune *m = &o->m;
+
+        for (int k = 0; k < _VM_MEMTUNE_MAX; k++) {
+                char v[32], t[32];
+
+                if (!m->set[k])
+                        continue;
+                size_or_unlimited(m->value[k], v, sizeof v);
+                printf("%s: VM `%s`: %s = %s", verb, name, vm_memtune_key_file((enum vm_memtune_key)k), v);
+                if (k == VM_MEMTUNE_LOW && o->virsh_soft)
+                        printf(" (--soft-limit: virsh's limit under contention; libvirt itself writes memory.high on "
+                               "cgroup v2, which throttles at all times: that is --soft)");
+                if (k == VM_MEMTUNE_SWAP && m->swap_total_set && m->swap_total != VM_MEMTUNE_UNLIMITED) {
+                        size_or_unlimited(m->swap_total, t, sizeof t);
+                        printf(" (--swap-hard-limit %s is memory + swap, as in virsh: %s minus the hard limit)", t, t);
+                }
+                printf("\n");
+        }
+}
+
 static void print_memtune(const struct vm_memtune *now, bool json, const char *source)
 {
+        uint64_t total;
+
         if (json) {
                 json_object *o = json_object_new_object();
 
@@ -57,6 +132,8 @@ static void print_memtune(const struct vm_memtune *now, bool json, const char *s
                                                !now->set[k] || now->value[k] == VM_MEMTUNE_UNLIMITED
                                                        ? NULL
                                                        : json_object_new_uint64(now->value[k]));
+                json_object_object_add(o, "swap_hard_limit",
+                                       swap_hard_limit(now, &total) ? json_object_new_uint64(total) : NULL);
                 json_object_object_add(o, "source", json_object_new_string(source));
                 cli_print_json(o);
                 json_object_put(o);
@@ -68,8 +145,15 @@ static void print_memtune(const struct vm_memtune *now, bool json, const char *s
                 if (now->set[k])
                         size_or_unlimited(now->value[k], buf, sizeof buf);
                 else
-                        snprintf(buf, sizeof buf, "(no %s)", vm_memtune_key_file((enum vm_memtune_key)k));
-                printf("%-16s: %s\n", vm_memtune_key_to_string((enum vm_memtune_key)k), buf);
+                        snprintf(buf, sizeof buf, "(none)");
+                printf("%-5s: %-10s %-16s %s\n", vm_memtune_key_to_string((enum vm_memtune_key)k), buf,
+                       vm_memtune_key_file((enum vm_memtune_key)k), memtune_notes[k]);
+        }
+        if (swap_hard_limit(now, &total)) {
+                char buf[32];
+
+                format_size(total, buf, sizeof buf);
+                printf("(virsh's swap_hard_limit, memory + swap: %s)\n", buf);
         }
 }
 
@@ -83,9 +167,9 @@ int cmd_memtune(int argc, char **argv)
         const char *verb = argv[0];
         _cleanup_cli_placement_ struct cli_placement v = { 0 };
         struct qc_err err = { 0 };
-        struct vm_memtune m = { 0 }, now;
-        struct cli_opts co = { .on_opt = memtune_opt,
-                               .ud = &m };
+        struct memtune_opts mo = { 0 };
+        struct vm_memtune now;
+        struct cli_opts co = { .on_opt = memtune_opt, .ud = &mo };
         bool any = false, live = false;
         unsigned affect = 0;
         int rc;
@@ -99,7 +183,8 @@ int cmd_memtune(int argc, char **argv)
         const char *name = argv[optind];
         bool json = co.json;
         for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
-                any |= m.set[k];
+                any |= mo.m.set[k];
+        any |= mo.m.swap_total_set;
         if (any && json)
                 return cli_usage(verb, "--json: only when showing the limits");
         if ((rc = cli_affect_resolve(verb, name, co.affect, !any, &affect)) != 0)
@@ -107,8 +192,10 @@ int cmd_memtune(int argc, char **argv)
         if (affect & CLI_AFFECT_LIVE) {
                 if ((rc = cli_placement_open(verb, name, false, &v)))
                         return rc;
-                if (any && vm_memtune_set(&v.p, &m, &err) < 0)
+                if (any && vm_memtune_set(&v.p, &mo.m, &err) < 0)
                         return cli_fail(verb, &err);
+                if (any)
+                        print_written(verb, name, &mo);
                 if (!(affect & CLI_AFFECT_CONFIG)) {
                         if (vm_memtune_get(&v.p, &now, &live, &err) < 0)
                                 return cli_fail(verb, &err);
@@ -123,14 +210,16 @@ int cmd_memtune(int argc, char **argv)
         if (affect & CLI_AFFECT_CONFIG) {
                 struct vm_spec *s = NULL;
 
-                if (any && (rc = cli_config_update(verb, name, config_memtune, &m)) != 0)
+                if (any && (rc = cli_config_update(verb, name, config_memtune, &mo.m)) != 0)
                         return rc;
                 if ((rc = cli_config_load(verb, name, &s)) != 0)
                         return rc;
                 vm_memtune_from_spec(s, &now);
                 spec_free(s);
-                if (any && !json)
+                if (any && !json) {
                         printf("VM `%s`: memory limits written into its definition (from the next start):\n", name);
+                        print_written(verb, name, &mo);
+                }
                 print_memtune(&now, json, "definition");
         }
         return CLI_EXIT_OK;

@@ -679,18 +679,30 @@ const struct verb cli_verbs[] = {
                 .fn = cmd_memtune,
                 .summary = "memory limits (cgroup memory.*); show them",
                 .description =
-                        "Memory limits of the running VM NAME, with libvirt's meaning on cgroup v2.\n"
-                        "Sizes like 4G or 512M; \"unlimited\" removes a limit. Recorded\n"
-                        "(memory.limits), so `dump` shows them (the definition: --config). Needs the cgroup v2\n"
-                        "memory controller. Without options: the values in force (read back from the\n"
-                        "cgroup; the recorded ones where the host has no memory controller).\n",
+                        "Memory limits of the running VM NAME on its cgroup v2. virsh's options mean\n"
+                        "what virsh documents: --soft-limit is a limit under contention (memory.low,\n"
+                        "not the memory.high libvirt writes, which throttles at all times: --soft),\n"
+                        "--swap-hard-limit is memory + swap (memory.swap.max gets it minus the hard\n"
+                        "limit: the one given, else the one in force). qemuctl's own options are the\n"
+                        "VM file's memory.limits keys, one cgroup file each. Each change prints the\n"
+                        "file and value written. Sizes like 4G or 512M; \"unlimited\" removes a\n"
+                        "limit. Recorded (memory.limits), so `dump` shows them (the definition:\n"
+                        "--config).\n"
+                        "Needs the cgroup v2 memory controller. Without options: the values in force\n"
+                        "(read back from the cgroup; the recorded ones where the host has no memory\n"
+                        "controller).\n",
                 .opts = (const struct cli_opt[]){
                         OPT_JSON("show the limits as JSON"),
                         OPT_LOCK_TIMEOUT,
-                        OPT("hard-limit", 'a' + VM_MEMTUNE_HARD, CLI_ARG_SIZE, "SIZE", "memory.max: QEMU is OOM-killed past it"),
-                        OPT("soft-limit", 'a' + VM_MEMTUNE_SOFT, CLI_ARG_SIZE, "SIZE", "memory.high: reclaimed hard past it"),
-                        OPT("swap-hard-limit", 'a' + VM_MEMTUNE_SWAP, CLI_ARG_SIZE, "SIZE", "memory.swap.max: swap QEMU may use (swap alone)"),
-                        OPT("min-guarantee", 'a' + VM_MEMTUNE_MIN, CLI_ARG_SIZE, "SIZE", "memory.min: never reclaimed below it"),
+                        OPT("hard-limit", 'H', CLI_ARG_SIZE, "SIZE", "virsh: memory.max, as --hard"),
+                        OPT("soft-limit", 'O', CLI_ARG_SIZE, "SIZE", "virsh: the limit under contention: memory.low, as --low"),
+                        OPT("swap-hard-limit", 'S', CLI_ARG_SIZE, "SIZE", "virsh: memory + swap: memory.swap.max = SIZE - the hard limit"),
+                        OPT("min-guarantee", 'G', CLI_ARG_SIZE, "SIZE", "virsh: memory.min, as --min"),
+                        OPT("hard", 'a' + VM_MEMTUNE_HARD, CLI_ARG_SIZE, "SIZE", "memory.max: QEMU is OOM-killed past it"),
+                        OPT("soft", 'a' + VM_MEMTUNE_SOFT, CLI_ARG_SIZE, "SIZE", "memory.high: throttled and reclaimed past it, at all times"),
+                        OPT("low", 'a' + VM_MEMTUNE_LOW, CLI_ARG_SIZE, "SIZE", "memory.low: reclaimed down to it under contention only"),
+                        OPT("swap", 'a' + VM_MEMTUNE_SWAP, CLI_ARG_SIZE, "SIZE", "memory.swap.max: swap QEMU may use (swap alone)"),
+                        OPT("min", 'a' + VM_MEMTUNE_MIN, CLI_ARG_SIZE, "SIZE", "memory.min: never reclaimed below it"),
                         OPT_AFFECT,
                         {},
                 },

@@ -51,6 +51,8 @@ static size_t needs_of(const struct vm_spec *s, struct key_need *out)
                 out[n++] = (struct key_need){ "memory.limits.hard", CG_MEMORY, true, NULL };
         if (s->memory.soft_limit)
                 out[n++] = (struct key_need){ "memory.limits.soft", CG_MEMORY, true, NULL };
+        if (s->memory.low_limit)
+                out[n++] = (struct key_need){ "memory.limits.low", CG_MEMORY, true, NULL };
         if (s->memory.swap_limit)
                 out[n++] = (struct key_need){ "memory.limits.swap", CG_MEMORY, true, NULL };
         if (s->memory.min_guarantee)
@@ -301,6 +303,7 @@ int placement_apply_cgroup(const struct vm_spec *spec, struct cg_vm *vm, unsigne
         struct cg_memory_limits m = {
                 .max = spec->memory.hard_limit,
                 .high = spec->memory.soft_limit,
+                .low = spec->memory.low_limit,
                 .swap_max = spec->memory.swap_limit,
                 .min = spec->memory.min_guarantee,
         };

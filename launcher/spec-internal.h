@@ -51,7 +51,7 @@ struct spec_ctx {
         /* nodes the cross-field checks point at (NULL when not in the file) */
         const struct jt *root, *n_accel, *n_firmware, *n_tpm, *n_cpu, *n_mode, *n_model, *n_features, *n_vcpus, *n_max, *n_topology,
                 *n_pin, *n_memory, *n_size, *n_mem_max, *n_slots, *n_hotplug, *n_plugged, *n_hugepages, *n_locked,
-                *n_limits, *n_hard, *n_soft, *n_min, *n_numa, *n_cells;
+                *n_limits, *n_hard, *n_soft, *n_low, *n_min, *n_numa, *n_cells;
         const struct jt **n_pin_keys;  /* one per spec->cpu.pins[i] */
         const struct jt **n_cell_vals; /* one per spec->numa.cells[i] */
         /* values that drew a diagnostic: cross-field checks skip them, so one

@@ -119,6 +119,7 @@ static void check_limits(struct spec_ctx *c, struct vm_spec *s, bool size_bad)
         bool hard = s->memory.hard_limit && !jt_failed(c, c->n_hard);
         bool soft = s->memory.soft_limit && !jt_failed(c, c->n_soft);
         bool min = s->memory.min_guarantee && !jt_failed(c, c->n_min);
+        bool low = s->memory.low_limit && !jt_failed(c, c->n_low);
 
         if (c->n_locked && s->memory.locked && !c->n_hard)
                 diag(c, c->n_locked, "memory.locked",
@@ -136,9 +137,13 @@ static void check_limits(struct spec_ctx *c, struct vm_spec *s, bool size_bad)
         else if (soft && min && s->memory.min_guarantee > s->memory.soft_limit)
                 diag(c, c->n_min, "memory.limits.min", "%s is above the soft limit (%s); min must be at most soft",
                      fmt_size(s->memory.min_guarantee, a, sizeof a), fmt_size(s->memory.soft_limit, b, sizeof b));
+        if (hard && low && s->memory.low_limit > s->memory.hard_limit)
+                diag(c, c->n_low, "memory.limits.low", "%s is above the hard limit (%s); low must be at most hard",
+                     fmt_size(s->memory.low_limit, a, sizeof a), fmt_size(s->memory.hard_limit, b, sizeof b));
         if (c->n_limits && c->n_limits->type == JT_OBJECT) {
-                static const char *const keys[] = { "hard", "soft", "min" };
-                const uint64_t vals[] = { s->memory.hard_limit, s->memory.soft_limit, s->memory.min_guarantee };
+                static const char *const keys[] = { "hard", "soft", "low", "min" };
+                const uint64_t vals[] = { s->memory.hard_limit, s->memory.soft_limit, s->memory.low_limit,
+                                          s->memory.min_guarantee };
                 for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
                         const struct jt *k = jt_get(c->n_limits, keys[i]);
                         if (k && !jt_failed(c, k) && vals[i] == 0) {

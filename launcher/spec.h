@@ -197,6 +197,7 @@ struct vm_spec {
                 bool balloon_free_page_reporting;
                 unsigned balloon_stats_interval; /* seconds, 0 = off */
                 uint64_t hard_limit, soft_limit, swap_limit, min_guarantee; /* bytes, 0 = unset */
+                uint64_t low_limit; /* memory.low: virsh's soft limit (contention); 0 = unset */
                 bool swap_limit_set; /* "swap": "0B" means no swap at all, so 0 alone can't mean unset */
         } memory;
 

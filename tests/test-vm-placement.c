@@ -164,7 +164,7 @@ static void test_memtune(struct cg_hier *h)
         m.value[VM_MEMTUNE_HARD] = 2ull << 30;
         n_records = 0;
         is_int(vm_memtune_set(&p, &m, &e), -1, "memtune without the memory controller is refused");
-        ok(strstr(e.msg, "hard_limit (memory.max) needs the cgroup v2 \"memory\" controller") &&
+        ok(strstr(e.msg, "hard (memory.max) needs the cgroup v2 \"memory\" controller") &&
                    strstr(e.msg, root),
            "names the limit, the controller and the hierarchy: %s", e.msg);
         is_str(get("qemuctl/mt/memory.max"), "", "nothing written");
@@ -224,12 +224,51 @@ static void test_memtune(struct cg_hier *h)
         is_str(get("qemuctl/mt/memory.max"), "max\n", "written as max");
         is_int(spec->memory.hard_limit, 0, "unset in the spec");
 
+        /* virsh's swap_hard_limit is memory + swap: swap = total - hard */
+        put("qemuctl/mt/memory.max", "1073741824\n");
+        put("qemuctl/mt/memory.swap.max", "");
+        m = (struct vm_memtune){ 0 };
+        m.swap_total_set = true;
+        m.swap_total = 1280ull << 20;
+        is_int(vm_memtune_set(&p, &m, &e), 0, "swap_hard_limit 1280M with hard 1G in force: %s", e.msg);
+        is_str(get("qemuctl/mt/memory.swap.max"), "268435456\n", "memory.swap.max = 256M (1280M - 1G)");
+        ok(m.set[VM_MEMTUNE_SWAP] && m.value[VM_MEMTUNE_SWAP] == 256ull << 20, "m says what was written");
+        ok(spec->memory.swap_limit == 256ull << 20, "recorded as swap 256M");
+        m = (struct vm_memtune){ 0 };
+        m.set[VM_MEMTUNE_HARD] = true;
+        m.value[VM_MEMTUNE_HARD] = 2ull << 30;
+        m.swap_total_set = true;
+        m.swap_total = 2ull << 30;
+        put("qemuctl/mt/memory.swap.max", "");
+        is_int(vm_memtune_set(&p, &m, &e), 0, "swap_hard_limit = the hard limit given with it: %s", e.msg);
+        is_str(get("qemuctl/mt/memory.swap.max"), "0\n", "memory.swap.max = 0 (no swap)");
+        m = (struct vm_memtune){ 0 };
+        m.swap_total_set = true;
+        m.swap_total = 512ull << 20;
+        put("qemuctl/mt/memory.max", "1073741824\n");
+        is_int(vm_memtune_set(&p, &m, &e), -1, "swap_hard_limit below the hard limit refused");
+        ok(strstr(e.msg, "below the hard limit 1G"), "says why: %s", e.msg);
+        put("qemuctl/mt/memory.max", "max\n");
+        is_int(vm_memtune_set(&p, &m, &e), -1, "swap_hard_limit without a hard limit refused");
+        ok(strstr(e.msg, "no hard limit to subtract"), "says why: %s", e.msg);
+        /* low: memory.low, at most hard */
+        m = (struct vm_memtune){ 0 };
+        m.set[VM_MEMTUNE_LOW] = true;
+        m.value[VM_MEMTUNE_LOW] = 768ull << 20;
+        put("qemuctl/mt/memory.max", "1073741824\n");
+        put("qemuctl/mt/memory.low", "");
+        is_int(vm_memtune_set(&p, &m, &e), 0, "low 768M: %s", e.msg);
+        is_str(get("qemuctl/mt/memory.low"), "805306368\n", "memory.low written");
+        ok(spec->memory.low_limit == 768ull << 20, "recorded as memory.limits.low");
+        m.value[VM_MEMTUNE_LOW] = 2ull << 30;
+        is_int(vm_memtune_set(&p, &m, &e), -1, "low above hard refused");
+
         /* a garbage file */
         put("qemuctl/mt/memory.min", "lots\n");
         is_int(vm_memtune_read(cg_vm_fd(cg), &got, &e), -1, "a garbage value is an error");
         ok(strstr(e.msg, "memory.min") && strstr(e.msg, "lots"), "names file and value: %s", e.msg);
-        is_str(vm_memtune_key_to_string(VM_MEMTUNE_SWAP), "swap_hard_limit", "virsh names");
-        is_int(vm_memtune_key_from_string("min_guarantee"), VM_MEMTUNE_MIN, "from string");
+        is_str(vm_memtune_key_to_string(VM_MEMTUNE_SWAP), "swap", "the VM file's names");
+        is_int(vm_memtune_key_from_string("min"), VM_MEMTUNE_MIN, "from string");
         is_int(vm_memtune_key_from_string("x"), _VM_MEMTUNE_INVALID, "unknown: invalid");
 
         /* no VM cgroup at all */

@@ -20,11 +20,13 @@ int vm_config_emulatorpin(struct vm_spec *s, const struct cpuset *cpus, struct q
         return 0;
 }
 
-int vm_config_memtune(struct vm_spec *s, const struct vm_memtune *m, struct qc_err *err)
+int vm_config_memtune(struct vm_spec *s, struct vm_memtune *m, struct qc_err *err)
 {
         struct vm_memtune now;
 
         vm_memtune_from_spec(s, &now);
+        if (m->swap_total_set && vm_memtune_resolve_swap(&now, m, err) < 0)
+                return -1;
         if (vm_memtune_check(&now, m, err) < 0)
                 return -1;
         vm_memtune_to_spec(s, m);

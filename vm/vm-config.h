@@ -17,8 +17,9 @@
 int vm_config_vcpupin(struct vm_spec *s, unsigned vcpu, const struct cpuset *cpus, struct qc_err *err);
 /* cpu.emulator_pin = cpus. */
 int vm_config_emulatorpin(struct vm_spec *s, const struct cpuset *cpus, struct qc_err *err);
-/* memory.limits.* for the keys set in m (VM_MEMTUNE_UNLIMITED removes one). */
-int vm_config_memtune(struct vm_spec *s, const struct vm_memtune *m, struct qc_err *err);
+/* memory.limits.* for the keys set in m (VM_MEMTUNE_UNLIMITED removes one);
+ * a swap_total becomes the swap it means (vm_memtune_resolve_swap), in m. */
+int vm_config_memtune(struct vm_spec *s, struct vm_memtune *m, struct qc_err *err);
 /* numa.nodeset and numa.policy (NULL: keep). */
 int vm_config_numatune(struct vm_spec *s, const struct cpuset *nodeset, const enum vm_numa_policy *mode,
                        struct qc_err *err);

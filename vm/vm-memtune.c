@@ -1,4 +1,4 @@
-/* memtune on a running VM: libvirt's four limits on the VM's cgroup v2. */
+/* memtune on a running VM: the VM file's five limits on the VM's cgroup v2. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -12,10 +12,11 @@
 static const struct {
         const char *name, *file, *spec;
 } keys[_VM_MEMTUNE_MAX] = {
-        [VM_MEMTUNE_HARD] = { "hard_limit", "memory.max", "memory.limits.hard" },
-        [VM_MEMTUNE_SOFT] = { "soft_limit", "memory.high", "memory.limits.soft" },
-        [VM_MEMTUNE_SWAP] = { "swap_hard_limit", "memory.swap.max", "memory.limits.swap" },
-        [VM_MEMTUNE_MIN] = { "min_guarantee", "memory.min", "memory.limits.min" },
+        [VM_MEMTUNE_HARD] = { "hard", "memory.max", "memory.limits.hard" },
+        [VM_MEMTUNE_SOFT] = { "soft", "memory.high", "memory.limits.soft" },
+        [VM_MEMTUNE_LOW] = { "low", "memory.low", "memory.limits.low" },
+        [VM_MEMTUNE_SWAP] = { "swap", "memory.swap.max", "memory.limits.swap" },
+        [VM_MEMTUNE_MIN] = { "min", "memory.min", "memory.limits.min" },
 };
 
 const char *vm_memtune_key_to_string(enum vm_memtune_key k)
@@ -49,6 +50,7 @@ void vm_memtune_from_spec(const struct vm_spec *spec, struct vm_memtune *ret)
                 m.set[k] = true;
         m.value[VM_MEMTUNE_HARD] = spec->memory.hard_limit ? spec->memory.hard_limit : VM_MEMTUNE_UNLIMITED;
         m.value[VM_MEMTUNE_SOFT] = spec->memory.soft_limit ? spec->memory.soft_limit : VM_MEMTUNE_UNLIMITED;
+        m.value[VM_MEMTUNE_LOW] = spec->memory.low_limit;
         m.value[VM_MEMTUNE_SWAP] = spec->memory.swap_limit_set || spec->memory.swap_limit ? spec->memory.swap_limit
                                                                                           : VM_MEMTUNE_UNLIMITED;
         m.value[VM_MEMTUNE_MIN] = spec->memory.min_guarantee;
@@ -91,8 +93,8 @@ int vm_memtune_read(int dirfd, struct vm_memtune *ret, struct qc_err *err)
 int vm_memtune_write(int dirfd, const struct vm_memtune *m, struct qc_err *err)
 {
         /* guarantee and throttle before the cap */
-        static const enum vm_memtune_key order[] = { VM_MEMTUNE_MIN, VM_MEMTUNE_SOFT, VM_MEMTUNE_HARD,
-                                                     VM_MEMTUNE_SWAP };
+        static const enum vm_memtune_key order[] = { VM_MEMTUNE_MIN, VM_MEMTUNE_LOW, VM_MEMTUNE_SOFT,
+                                                     VM_MEMTUNE_HARD, VM_MEMTUNE_SWAP };
 
         for (size_t i = 0; i < ELEMENTSOF(order); i++) {
                 enum vm_memtune_key k = order[i];
@@ -169,6 +171,9 @@ void vm_memtune_to_spec(struct vm_spec *spec, const struct vm_memtune *m)
                 case VM_MEMTUNE_SOFT:
                         spec->memory.soft_limit = v;
                         break;
+                case VM_MEMTUNE_LOW:
+                        spec->memory.low_limit = v;
+                        break;
                 case VM_MEMTUNE_SWAP:
                         spec->memory.swap_limit = v;
                         spec->memory.swap_limit_set = m->value[k] != VM_MEMTUNE_UNLIMITED;
@@ -194,7 +199,9 @@ int vm_memtune_check(const struct vm_memtune *now, const struct vm_memtune *m, s
         char a[32], b[32];
 
         for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
-                v[k] = m->set[k] ? m->value[k] : now->set[k] ? now->value[k] : (k == VM_MEMTUNE_MIN ? 0 : VM_MEMTUNE_UNLIMITED);
+                v[k] = m->set[k]     ? m->value[k]
+                       : now->set[k] ? now->value[k]
+                       : (k == VM_MEMTUNE_MIN || k == VM_MEMTUNE_LOW ? 0 : VM_MEMTUNE_UNLIMITED);
         if (v[VM_MEMTUNE_HARD] == VM_MEMTUNE_UNLIMITED)
                 return 0;
         format_size(v[VM_MEMTUNE_HARD], b, sizeof b);
@@ -202,10 +209,49 @@ int vm_memtune_check(const struct vm_memtune *now, const struct vm_memtune *m, s
                 format_size(v[VM_MEMTUNE_MIN], a, sizeof a);
                 return qc_err_set(err, EINVAL, "min guarantee %s is above the hard limit %s", a, b);
         }
+        if (v[VM_MEMTUNE_LOW] != VM_MEMTUNE_UNLIMITED && v[VM_MEMTUNE_LOW] > v[VM_MEMTUNE_HARD]) {
+                format_size(v[VM_MEMTUNE_LOW], a, sizeof a);
+                return qc_err_set(err, EINVAL, "low (the contention limit) %s is above the hard limit %s", a, b);
+        }
         return 0;
 }
 
-int vm_memtune_set(struct vm_placement *p, const struct vm_memtune *m, struct qc_err *err)
+/* virsh's swap_hard_limit is memory + swap; cgroup v2's memory.swap.max is
+ * swap alone: swap = total - hard. */
+int vm_memtune_resolve_swap(const struct vm_memtune *now, struct vm_memtune *m, struct qc_err *err)
+{
+        uint64_t hard = m->set[VM_MEMTUNE_HARD] ? m->value[VM_MEMTUNE_HARD]
+                        : now->set[VM_MEMTUNE_HARD] ? now->value[VM_MEMTUNE_HARD]
+                                                    : VM_MEMTUNE_UNLIMITED;
+        char a[32], b[32];
+
+        if (m->set[VM_MEMTUNE_SWAP] && !m->swap_resolved)
+                return qc_err_set(err, EINVAL, "swap_hard_limit (memory + swap) and swap (swap alone) both given; "
+                                               "give one");
+        if (m->swap_total == VM_MEMTUNE_UNLIMITED) {
+                m->value[VM_MEMTUNE_SWAP] = VM_MEMTUNE_UNLIMITED;
+        } else if (hard == VM_MEMTUNE_UNLIMITED) {
+                format_size(m->swap_total, a, sizeof a);
+                return qc_err_set(err, EINVAL,
+                                  "swap_hard_limit %s is memory plus swap (virsh's meaning), but there is no hard "
+                                  "limit to subtract: set one too (--hard-limit), or give the swap alone (--swap)",
+                                  a);
+        } else if (m->swap_total < hard) {
+                format_size(m->swap_total, a, sizeof a);
+                format_size(hard, b, sizeof b);
+                return qc_err_set(err, EINVAL,
+                                  "swap_hard_limit %s is memory plus swap (virsh's meaning), and is below the hard "
+                                  "limit %s: it must be at least the hard limit (equal: no swap)",
+                                  a, b);
+        } else {
+                m->value[VM_MEMTUNE_SWAP] = m->swap_total - hard;
+        }
+        m->set[VM_MEMTUNE_SWAP] = true;
+        m->swap_resolved = true;
+        return 0;
+}
+
+int vm_memtune_set(struct vm_placement *p, struct vm_memtune *m, struct qc_err *err)
 {
         struct vm_live *live = p->live;
         struct vm_memtune now;
@@ -213,7 +259,7 @@ int vm_memtune_set(struct vm_placement *p, const struct vm_memtune *m, struct qc
         char what[192] = "";
 
         for (int k = 0; k < _VM_MEMTUNE_MAX; k++)
-                if (m->set[k])
+                if (m->set[k] || (k == VM_MEMTUNE_SWAP && m->swap_total_set))
                         snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s (%s)",
                                  what[0] ? ", " : "", keys[k].name, keys[k].file);
         if (!what[0])
@@ -223,6 +269,8 @@ int vm_memtune_set(struct vm_placement *p, const struct vm_memtune *m, struct qc
                 return qc_err_set(err, EOPNOTSUPP, "%s", missing);
         if (vm_memtune_read(cg_vm_fd(live->cg), &now, err) < 0)
                 return qc_err_wrap(err, "cgroup %s", cg_vm_path(live->cg));
+        if (m->swap_total_set && vm_memtune_resolve_swap(&now, m, err) < 0)
+                return -1;
         if (vm_memtune_check(&now, m, err) < 0)
                 return -1;
         if (vm_memtune_write(cg_vm_fd(live->cg), m, err) < 0)

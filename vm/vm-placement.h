@@ -80,17 +80,20 @@ int vm_emulatorpin_set(struct vm_placement *p, const struct cpuset *cpus, size_t
 
 /* ---- memtune (vm-memtune.c) ---- */
 
-/* libvirt's memtune on cgroup v2 (DESIGN.md): hard → memory.max, soft →
- * memory.high, swap → memory.swap.max, min → memory.min. */
+/* memtune on cgroup v2, by the VM file's names (memory.limits.*): hard →
+ * memory.max, soft → memory.high (what libvirt writes for <soft_limit>),
+ * low → memory.low (virsh's soft limit: contention), swap →
+ * memory.swap.max (swap alone), min → memory.min. */
 enum vm_memtune_key {
         VM_MEMTUNE_HARD,
         VM_MEMTUNE_SOFT,
+        VM_MEMTUNE_LOW,
         VM_MEMTUNE_SWAP,
         VM_MEMTUNE_MIN,
         _VM_MEMTUNE_MAX,
         _VM_MEMTUNE_INVALID = -1,
 };
-/* "hard_limit", "soft_limit", "swap_hard_limit", "min_guarantee" (virsh's names) */
+/* "hard", "soft", "low", "swap", "min" (the VM file's memory.limits keys) */
 const char *vm_memtune_key_to_string(enum vm_memtune_key k);
 enum vm_memtune_key vm_memtune_key_from_string(const char *s);
 /* "memory.max", ... */
@@ -103,12 +106,22 @@ const char *vm_memtune_key_spec(enum vm_memtune_key k);
 struct vm_memtune {
         bool set[_VM_MEMTUNE_MAX];
         uint64_t value[_VM_MEMTUNE_MAX]; /* bytes, or VM_MEMTUNE_UNLIMITED */
+        /* virsh's swap_hard_limit: memory + swap. vm_memtune_set turns it
+         * into swap = swap_total - hard (the hard limit given, else the one
+         * in force) and sets value[VM_MEMTUNE_SWAP] */
+        bool swap_total_set;
+        bool swap_resolved; /* set[SWAP] came from swap_total (each target resolves it anew) */
+        uint64_t swap_total;
 };
 /* From the recorded spec (unset keys are unlimited, min is 0). */
 void vm_memtune_from_spec(const struct vm_spec *spec, struct vm_memtune *ret);
 /* The keys set in m into the spec (unlimited: the key unset). */
 void vm_memtune_to_spec(struct vm_spec *spec, const struct vm_memtune *m);
-/* The limits now with m applied: min must not be above hard (EINVAL). */
+/* virsh's swap_hard_limit (m->swap_total, memory + swap) into the swap it
+ * means, against m's hard limit or else now's: m->set/value[SWAP]. EINVAL
+ * without a hard limit, or below it; swap (alone) given too. */
+int vm_memtune_resolve_swap(const struct vm_memtune *now, struct vm_memtune *m, struct qc_err *err);
+/* The limits now with m applied: min and low must not be above hard (EINVAL). */
 int vm_memtune_check(const struct vm_memtune *now, const struct vm_memtune *m, struct qc_err *err);
 /* Read the four files back from a cgroup dir (a file the kernel lacks, like
  * memory.swap.max without swap accounting, stays unset). */
@@ -119,10 +132,12 @@ int vm_memtune_write(int dirfd, const struct vm_memtune *m, struct qc_err *err);
 /* Values in force: read back from the VM's cgroup (*ret_live = true) when the
  * memory controller is usable, else the recorded ones (*ret_live = false). */
 int vm_memtune_get(struct vm_placement *p, struct vm_memtune *ret, bool *ret_live, struct qc_err *err);
-/* Check (min not above hard), refuse when the memory controller is
+/* Check (min and low not above hard), refuse when the memory controller is
  * missing (naming the option, the controller and why this host lacks it),
- * write, record. */
-int vm_memtune_set(struct vm_placement *p, const struct vm_memtune *m, struct qc_err *err);
+ * write, record. A swap_total becomes the swap it means (m says what was
+ * written on return); EINVAL when there is no hard limit to subtract, or
+ * swap_total is below it. */
+int vm_memtune_set(struct vm_placement *p, struct vm_memtune *m, struct qc_err *err);
 /* The missing-controller sentence alone (malloc'd), or NULL when usable. */
 char *vm_memtune_missing(const struct vm_placement *p, const char *what);
 

@@ -177,12 +177,17 @@ _qemuctl()
                 optchoices[--format]='auto raw qcow2 qed vdi vhdx vpc parallels'
                 args='name none file' ;;
         memtune)
-                opts='--json --lock-timeout --hard-limit --soft-limit --swap-hard-limit --min-guarantee --live --config --current --help'
+                opts='--json --lock-timeout --hard-limit --soft-limit --swap-hard-limit --min-guarantee --hard --soft --low --swap --min --live --config --current --help'
                 optkind[--lock-timeout]=none
                 optkind[--hard-limit]=none
                 optkind[--soft-limit]=none
                 optkind[--swap-hard-limit]=none
                 optkind[--min-guarantee]=none
+                optkind[--hard]=none
+                optkind[--soft]=none
+                optkind[--low]=none
+                optkind[--swap]=none
+                optkind[--min]=none
                 args='name' ;;
         numatune)
                 opts='--json --lock-timeout --nodeset --mode --live --config --current --help'

@@ -19,8 +19,9 @@ else
         is "$(echo "$OUT" | awk 'NR == 2 { print $2, $3 }')" "0 0" "emulatorpin: affinity 0, pinned 0"
 
         # memtune: values in force come from the cgroup
-        run $Q memtune cg1 --soft-limit 128M --min-guarantee 16M --swap-hard-limit 0B
-        ok $? "memtune cg1 --soft-limit 128M --min-guarantee 16M --swap-hard-limit 0B"
+        # qemuctl's own names: one cgroup file each
+        run $Q memtune cg1 --soft 128M --min 16M --swap 0B
+        ok $? "memtune cg1 --soft 128M --min 16M --swap 0B"
         is "$(cat $V/memory.high 2>/dev/null)" 134217728 "memory.high = 128M"
         is "$(cat $V/memory.min 2>/dev/null)" 16777216 "memory.min = 16M"
         if [ -f $V/memory.swap.max ]; then
@@ -28,14 +29,36 @@ else
         else
                 skip "memory.swap.max = 0" "the kernel has no swap accounting"
         fi
+        # virsh's names with virsh's meaning (issue 13, item 7): --soft-limit is
+        # the limit under contention (memory.low), --swap-hard-limit is memory
+        # + swap (160M in force: swap 40M); each change says what it wrote
+        run $Q memtune cg1 --soft-limit 96M --swap-hard-limit 200M
+        ok $? "memtune cg1 --soft-limit 96M --swap-hard-limit 200M"
+        is "$(cat $V/memory.low 2>/dev/null)" 100663296 "virsh's --soft-limit 96M: memory.low = 96M"
+        is "$(cat $V/memory.high 2>/dev/null)" 134217728 "memory.high untouched (128M)"
+        echo "$OUT" | grep -q "memory.low = 96M (--soft-limit: virsh's limit under contention"
+        ok $? "says it wrote memory.low, and why"
+        echo "$OUT" | grep -q "memory.swap.max = 40M (--swap-hard-limit 200M is memory + swap"
+        ok $? "says it wrote memory.swap.max = 40M (200M - hard 160M)"
+        if [ -f $V/memory.swap.max ]; then
+                is "$(cat $V/memory.swap.max)" 41943040 "memory.swap.max = 40M"
+        else
+                skip "memory.swap.max = 40M" "the kernel has no swap accounting"
+        fi
+        OUT=$($Q memtune cg1 --swap-hard-limit 100M 2>&1)
+        is $? 1 "--swap-hard-limit below the hard limit is refused"
+        case $OUT in *"below the hard limit 160M"*) r=0 ;; *) r=1 ;; esac
+        ok $r "says why: $OUT"
         run $Q memtune cg1; ok $? "memtune cg1 shows the values"
-        echo "$OUT" | grep -q "^hard_limit *: 160M$"; ok $? "hard_limit : 160M (from memory.max)"
-        echo "$OUT" | grep -q "^soft_limit *: 128M$"; ok $? "soft_limit : 128M (from memory.high)"
-        echo "$OUT" | grep -q "^min_guarantee *: 16M$"; ok $? "min_guarantee : 16M (from memory.min)"
+        echo "$OUT" | sed 's/^/#   /'
+        echo "$OUT" | grep -q "^hard *: 160M *memory.max"; ok $? "hard : 160M memory.max"
+        echo "$OUT" | grep -q "^soft *: 128M *memory.high"; ok $? "soft : 128M memory.high"
+        echo "$OUT" | grep -q "^low *: 96M *memory.low"; ok $? "low : 96M memory.low"
+        echo "$OUT" | grep -q "^min *: 16M *memory.min"; ok $? "min : 16M memory.min"
         echo "$OUT" | grep -q "recorded values"; is $? 1 "not the recorded values"
         OUT=$($Q memtune --json cg1 2>&1)
-        case $OUT in *'"source": "cgroup"'*'"hard_limit": 167772160'* | *'"hard_limit": 167772160'*'"source": "cgroup"'*) r=0 ;; *) r=1 ;; esac
-        ok $r "memtune --json: hard_limit 167772160 from the cgroup"
+        case $OUT in *'"hard": 167772160'*'"source": "cgroup"'*) r=0 ;; *) r=1 ;; esac
+        ok $r "memtune --json: hard 167772160 from the cgroup"
         OUT=$($Q memtune cg1 --hard-limit 8M 2>&1); rc=$?
         is "$rc" 1 "memtune --hard-limit 8M below the 16M guarantee is refused"
         case $OUT in *"min guarantee 16M is above the hard limit 8M"*) r=0 ;; *) r=1 ;; esac
@@ -75,6 +98,10 @@ else
         ok $r "dump: memory.limits.hard 160M"
         case $d in *'"soft":"128M"'*) r=0 ;; *) r=1 ;; esac
         ok $r "dump: memory.limits.soft 128M"
-        case $d in *'"swap":"0'*) r=0 ;; *) r=1 ;; esac
-        ok $r "dump: memory.limits.swap 0"
+        case $d in *'"low":"96M"'*) r=0 ;; *) r=1 ;; esac
+        ok $r "dump: memory.limits.low 96M"
+        if [ -f $V/memory.swap.max ]; then
+                case $d in *'"swap":"40M"'*) r=0 ;; *) r=1 ;; esac
+                ok $r "dump: memory.limits.swap 40M"
+        fi
 fi
