@@ -2,7 +2,8 @@
 # save and start --restore with the test guest under TCG: a guest counter
 # goes on counting after the restore (a booted guest would have none), vCPUs
 # and memory are as saved, the writable disk is back as it was at the save
-# (twice from one save file), a VM file that differs is refused with the
+# (twice from one save file), run --restore returns the guest's exit
+# status, a VM file that differs is refused with the
 # differences named, a damaged save file is refused, and a save that fails
 # midway (a full filesystem) leaves the VM running.
 set -u
@@ -98,5 +99,15 @@ out=$("$Q" start --restore "$LC_TMP/sr.save" "$f" 2>&1); tap_ok $? "start --rest
 tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "the same guest again"
 tap_is "$(sha256sum <"$LC_TMP/data.raw")" "$sum_disk0" "the data disk is back again"
 out=$("$Q" stop --timeout 60 sr 2>&1); tap_ok $? "the restored guest powers off on the power button ($out)"
+
+# --- run --restore: the foreground supervisor, the guest's own exit status
+"$Q" run --restore "$LC_TMP/sr.save" --timeout 300 --serial-log "$LC_TMP/run.log" >"$LC_TMP/run.out" 2>&1 &
+run_pid=$!
+LC_BG_PIDS=$run_pid
+for _ in $(seq 300); do [ "$(lc_field sr state 2>/dev/null)" = running ] && break; sleep 0.2; done
+tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "run --restore: the saved guest"
+lc_ask sr exit 7 >/dev/null
+wait $run_pid; rc=$?
+tap_is $rc 7 "run --restore exits with the guest's status ($(cat "$LC_TMP/run.out"))"
 
 tap_done
