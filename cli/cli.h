@@ -188,6 +188,10 @@ int cmd_host(int argc, char **argv);       /* cli/host.c */
 int cmd_define(int argc, char **argv);
 int cmd_undefine(int argc, char **argv);
 int cmd_edit(int argc, char **argv);
+int cmd_autostart(int argc, char **argv);
+/* cli/each.c: every autostart VM / every running VM at once */
+int cmd_start_all(int argc, char **argv);
+int cmd_stop_all(int argc, char **argv);
 /* cli/agent.c: through the guest agent */
 int cmd_exec(int argc, char **argv);
 int cmd_cp(int argc, char **argv);

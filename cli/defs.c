@@ -299,3 +299,29 @@ int cmd_edit(int argc, char **argv)
                 unlink(tpath);
         return rc;
 }
+
+int cmd_autostart(int argc, char **argv)
+{
+        const char *verb = argv[0];
+        const char *disable = NULL;
+        _cleanup_free_ char *dir = NULL;
+        struct qc_err err = { 0 };
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .on_opt = cli_opt_store, .ud = &disable,
+                              .no_json = "autostart prints one line" };
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
+
+        if (parsed != 0)
+                return rc;
+        const char *name = argv[optind];
+        if (defs_set_autostart(name, !disable, &err) < 0)
+                return cli_fail(verb, &err);
+        if (defs_dir(&dir, &err) < 0)
+                return cli_fail(verb, &err);
+        if (disable)
+                printf("VM `%s` unmarked for autostart\n", name);
+        else
+                printf("VM `%s` marked for autostart (%s/" DEFS_AUTOSTART "/%s.json): `qemuctl start-all` "
+                       "starts it\n",
+                       name, dir, name);
+        return CLI_EXIT_OK;
+}

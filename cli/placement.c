@@ -122,10 +122,11 @@ static int show_vcpupin_config(const char *verb, const char *name, bool one, uns
 {
         struct vm_spec *s = NULL;
         int rc = cli_config_load(verb, name, &s);
-        json_object *arr = json ? json_object_new_array() : NULL;
+        json_object *arr = NULL;
 
         if (rc != 0)
                 return rc;
+        arr = json ? json_object_new_array() : NULL;
         rc = CLI_EXIT_OK;
         if (one && only >= s->cpu.max) {
                 rc = cli_failf(verb, "vCPU %u does not exist: VM `%s` has vCPUs 0-%u (cpu.max %u)", only, name,

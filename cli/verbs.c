@@ -458,6 +458,67 @@ const struct verb cli_verbs[] = {
                 .args = args_name,
         },
         {
+                .name = "autostart",
+                .fn = cmd_autostart,
+                .summary = "mark a defined VM to start at the host's boot (--disable: unmark)",
+                .description =
+                        "Mark the defined VM NAME for autostart: a symlink\n"
+                        "CONFDIR/autostart/NAME.json -> ../vms/NAME.json (libvirt's layout). `qemuctl\n"
+                        "start-all` starts every marked VM that does not run (at the host's boot:\n"
+                        "qemuctl-guests.service runs it); `qemuctl list --all --autostart` lists them.\n"
+                        "With --disable: unmark it (an unmarked VM is fine). undefine unmarks too.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("disable", 'd', CLI_ARG_NONE, NULL, "unmark it"),
+                        {},
+                },
+                .args = args_name,
+        },
+        {
+                .name = "start-all",
+                .fn = cmd_start_all,
+                .summary = "start every autostart VM that does not run, in parallel (at boot)",
+                .description =
+                        "Start every VM marked with `qemuctl autostart` that does not run, from its\n"
+                        "definition, at most --parallel at once: what libvirt-guests does at the\n"
+                        "host's boot (qemuctl-guests.service runs it). Each VM is started as `qemuctl\n"
+                        "start NAME` in a child of its own; what each says is printed once it is\n"
+                        "done, every line as NAME: line, then a summary line.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("parallel", 'P', CLI_ARG_NUMBER, "N", "how many start at once (default 4; 1 to 64)"),
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .exits = (const struct cli_exit[]){
+                        { "0", "every marked VM runs (one that ran already is skipped), or none is marked" },
+                        { "1", "one or more did not start (named on the last line)" },
+                        { "2", "usage error" },
+                        {},
+                },
+        },
+        {
+                .name = "stop-all",
+                .fn = cmd_stop_all,
+                .summary = "stop every running VM in parallel: ACPI, quit after --timeout (at shutdown)",
+                .description =
+                        "Stop every running VM, transient ones too, at most --parallel at once, each\n"
+                        "as `qemuctl stop --timeout S NAME` does: the guest agent's shutdown or the\n"
+                        "ACPI power button, QMP quit after S, SIGKILL 10 s later. What libvirt-guests\n"
+                        "does at the host's shutdown (qemuctl-guests.service runs it). Each VM's\n"
+                        "output is printed as NAME: line, then a summary line.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_TIMEOUT("how long each guest has to power off before QEMU is quit (default 60)"),
+                        OPT("parallel", 'P', CLI_ARG_NUMBER, "N", "how many stop at once (default 16; 1 to 64)"),
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .exits = (const struct cli_exit[]){
+                        { "0", "every running VM stopped, or none ran" },
+                        { "1", "one or more did not (named on the last line)" },
+                        { "2", "usage error" },
+                        {},
+                },
+        },
+        {
                 .name = "wait",
                 .fn = cmd_wait,
                 .summary = "wait for running|paused|shutdown|agent|serial:REGEX",

@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate resources cmdline start save run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate resources cmdline start save run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit autostart start-all stop-all wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -132,6 +132,20 @@ _qemuctl()
         edit)
                 opts='--help'
                 args='name' ;;
+        autostart)
+                opts='--disable --help'
+                args='name' ;;
+        start-all)
+                opts='--parallel --lock-timeout --help'
+                optkind[--parallel]=none
+                optkind[--lock-timeout]=none
+                args='' ;;
+        stop-all)
+                opts='--timeout --parallel --lock-timeout --help'
+                optkind[--timeout]=none
+                optkind[--parallel]=none
+                optkind[--lock-timeout]=none
+                args='' ;;
         wait)
                 opts='--for --timeout --help'
                 optkind[--for]=choice

@@ -51,7 +51,7 @@ comp() {
                 _qemuctl qemuctl "${COMP_WORDS[COMP_CWORD]}" "${COMP_WORDS[COMP_CWORD-1]}"
                 printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' _ "$SRC" "$@")
 }
-tap_is "$(comp qemuctl st)" "start status stop " "verbs"
+tap_is "$(comp qemuctl st)" "start start-all status stop stop-all " "verbs"
 tap_is "$(comp qemuctl dom)" "dominfo dommemstat " "virsh aliases"
 tap_is "$(comp qemuctl vcpuinfo '')" "vm-a vm-b " "NAME: the VMs of \$QEMUCTL_RUNDIR"
 tap_is "$(comp qemuctl dominfo --json vm-)" "vm-a vm-b " "NAME after an option, under an alias"
