@@ -13,6 +13,7 @@
 #                  relay vs QEMU's monitor; memory per monitor / per client)
 #   bench-agent    figure 7 (exec -- true vs the agent's raw guest-exec loop)
 #   bench-restore.sh  figure 8 (Debian image: cold boot vs start --restore, to agent answers)
+#   bench-migrate.sh  figure 9 (live migration of a 512 MiB guest: qemuctl migrate vs QEMU's figures)
 # BENCH_QUICK=1 runs a few rounds of each (a smoke test of the bench itself).
 # Environment: BUILD (build dir), PERF_MD (output), QEMU_BINARY.
 set -eu
@@ -223,6 +224,11 @@ if [ -s "$BUILD/debian-image/base.qcow2" ]; then
 else
         log "8 restore: skipped (no Debian image: make debian-image)"
 fi
+# ---- 9. live migration (issue 12)
+if [ -n "${BENCH_QUICK:-}" ]; then R_MIG=2; else R_MIG=6; fi
+log "9 live migration ($R_MIG moves)"
+mkdir -p "$T/mig"
+bench/bench-migrate.sh "$Q" "$T/mig" "$G" "$BUILD/tests/tools/guest-ask" "$R_MIG" | tee -a "$rows"
 
 load_end=$(load)
 secs=$(( $(date +%s) - t_begin ))

@@ -395,6 +395,20 @@ passed fd, placement, `cont`) and the same `wait --for agent`, then `kill`;
 when the image is not built.
 
 {table('8 restore')}
+## 9. Live migration
+
+Method (`bench/bench-migrate.sh`, issue 12): a test guest with 512 MiB
+(1 vCPU, TCG) whose tmpfs holds 200 MiB of random bytes, moved back and
+forth between two state dirs of this host ({'2' if env.get('BENCH_QUICK') else '6'} moves; `qemuctl migrate
+--to DIR`, the stream through the far side's stdin as over SSH, without
+ssh's cipher). **qemuctl migrate**: the whole process, from its start until
+the far side runs the guest and the source is gone (the far side's start
+with `-incoming defer`, the stream, `cont` there, `quit` and tidying here).
+**total-time** and **downtime**: QEMU's own figures from `query-migrate` at
+completion (the stream; the guest's pause between the source's stop and
+the far side's `cont`).
+
+{table('9 migrate')}
 
 ## Context: libvirt, measured elsewhere (not in this run)
 

@@ -170,6 +170,8 @@ int cmd_resources(int argc, char **argv); /* cli/resources.c */
 /* cli/lifecycle.c, cli/run.c, cli/info.c, cli/watch.c */
 int cmd_start(int argc, char **argv);
 int cmd_save(int argc, char **argv);   /* cli/save.c */
+int cmd_migrate(int argc, char **argv); /* cli/migrate.c */
+int cmd_migrate_incoming(int argc, char **argv);
 int cmd_stop(int argc, char **argv);
 int cmd_kill(int argc, char **argv);
 int cmd_pause(int argc, char **argv);

@@ -350,26 +350,35 @@ static int restore_disks(struct launch *l, struct qc_err *err)
         return 0;
 }
 
-static int prepare(const char *verb, const char *file, const char *save_path, const struct spec_overrides *ov,
-                   enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms, struct launch *ret);
+static int prepare(const char *verb, const char *file, const char *save_path, int incoming_fd,
+                   const struct spec_overrides *ov, enum cmdline_serial serial, const char *serial_file,
+                   int lock_timeout_ms, struct launch *ret);
 
 int launch_prepare(const char *verb, const char *file, const struct spec_overrides *ov, enum cmdline_serial serial,
                    const char *serial_file, int lock_timeout_ms, struct launch *ret)
 {
-        return prepare(verb, file, NULL, ov, serial, serial_file, lock_timeout_ms, ret);
+        return prepare(verb, file, NULL, -1, ov, serial, serial_file, lock_timeout_ms, ret);
+}
+
+int launch_prepare_incoming(const char *verb, const char *file, int incoming_fd, int lock_timeout_ms,
+                            struct launch *ret)
+{
+        return prepare(verb, file, NULL, incoming_fd, NULL, CMDLINE_SERIAL_SPEC, NULL, lock_timeout_ms, ret);
 }
 
 int launch_prepare_restore(const char *verb, const char *save, const char *file, const struct spec_overrides *ov,
                            enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms,
                            struct launch *ret)
 {
-        return prepare(verb, file, save, ov, serial, serial_file, lock_timeout_ms, ret);
+        return prepare(verb, file, save, -1, ov, serial, serial_file, lock_timeout_ms, ret);
 }
 
-static int prepare(const char *verb, const char *file, const char *save_path, const struct spec_overrides *ov,
-                   enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms, struct launch *ret)
+static int prepare(const char *verb, const char *file, const char *save_path, int incoming_fd,
+                   const struct spec_overrides *ov, enum cmdline_serial serial, const char *serial_file,
+                   int lock_timeout_ms, struct launch *ret)
 {
-        struct launch l = { .lock_fd = -1, .restore_fd = -1 };
+        /* a live migration's stream: ours from here on, as a save file's fd */
+        struct launch l = { .lock_fd = -1, .restore_fd = incoming_fd };
         struct spec_diags diags = { 0 };
         struct cmdline_ctx ctx;
         struct qc_err err = { 0 };
@@ -479,7 +488,9 @@ static int prepare(const char *verb, const char *file, const char *save_path, co
         ctx.firmware = firmware;
         ctx.nvram = l.nvram;
         ctx.accel = accel;
-        ctx.incoming = save_path != NULL;
+        ctx.incoming = save_path != NULL || incoming_fd >= 0;
+        if (incoming_fd >= 0)
+                l.incoming = (struct migration_incoming){ .fd = incoming_fd };
         if (save_path) {
                 l.incoming = (struct migration_incoming){ .fd = l.restore_fd };
                 if (lseek(l.restore_fd, (off_t)l.save.stream_offset, SEEK_SET) < 0) {

@@ -49,6 +49,12 @@ int launch_prepare(const char *verb, const char *file, const struct spec_overrid
 int launch_prepare_restore(const char *verb, const char *save, const char *file, const struct spec_overrides *ov,
                            enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms,
                            struct launch *ret);
+/* The same for the far side of a live migration (`migrate`): FILE is the
+ * VM's effective spec as the source sent it, the stream comes on
+ * incoming_fd (taken over: launch_done closes it), the console goes to
+ * serial.log as with start. */
+int launch_prepare_incoming(const char *verb, const char *file, int incoming_fd, int lock_timeout_ms,
+                            struct launch *ret);
 void launch_done(struct launch *l);
 /* The CPUs this process may run on (its affinity mask); 0 when unknown. */
 unsigned cli_affinity_cpus(void);

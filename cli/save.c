@@ -56,14 +56,15 @@ struct progress {
         int64_t started;
 };
 
-static void show_progress(const struct qmp_migrate_info *m, void *ud)
+static int show_progress(const struct qmp_migrate_info *m, void *ud)
 {
         struct progress *p = ud;
 
         if (!p->tty || !m->total)
-                return;
+                return 0;
         fprintf(stderr, "\rsaving: %s, %llu of %llu MiB ", m->status,
                 (unsigned long long)((m->total - m->remaining) >> 20), (unsigned long long)(m->total >> 20));
+        return 0;
 }
 
 static int64_t unix_ms_now(void)

@@ -234,6 +234,51 @@ const struct verb cli_verbs[] = {
                 .notes = "Progress goes to stderr when it is a terminal.\n",
         },
         {
+                .name = "migrate",
+                .fn = cmd_migrate,
+                .summary = "move a running VM to another host (SSH) or state dir, live",
+                .description =
+                        "Move the running VM NAME to DEST while it runs, as `virsh migrate --live\n"
+                        "qemu+ssh://` does. DEST is ssh://[USER@]HOST[:PORT][/RUNDIR] (qemuctl on HOST,\n"
+                        "reached with ssh, starts the incoming QEMU from the VM's effective VM file,\n"
+                        "every live change included, placed in its cgroups there; RUNDIR: its\n"
+                        "QEMUCTL_RUNDIR) or a state directory on this host (another QEMUCTL_RUNDIR).\n"
+                        "The stream goes over the ssh connection's stdin, through fds passed to both\n"
+                        "QEMUs. Storage is shared: the far side refuses a disk it does not have at the\n"
+                        "same path with the same size, and a VM whose name is taken there, before\n"
+                        "anything here changes. While it runs, a progress line on a terminal (RAM\n"
+                        "sent, remaining, dirty rate); Ctrl-C or --timeout cancel it and the VM goes\n"
+                        "on here. Once the far side runs the guest, this QEMU quits and its state dir\n"
+                        "goes: the far side's supervisor is in charge. The ssh command is ssh, or\n"
+                        "QEMUCTL_SSH (words split at spaces, as RSYNC_RSH), with BatchMode=yes.\n"
+                        "--set changes the VM file the far side starts from, in what does not change\n"
+                        "the guest: cgroup.parent for a move between two state dirs of one host\n"
+                        "(cgroups are per host), placement.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("to", 'D', CLI_ARG_TEXT, "DEST", "where to: ssh://[USER@]HOST[:PORT][/RUNDIR], or a state directory on this host"),
+                        OPT_TIMEOUT("cancel the migration if it has not completed after S seconds (the VM goes on here)"),
+                        OPT("bandwidth", 'b', CLI_ARG_SIZE, "SIZE", "at most SIZE bytes per second, like 100M (default: as fast as it goes)"),
+                        OPT("remote-qemuctl", 'Q', CLI_ARG_FILE, "PATH", "qemuctl on the far host (default: qemuctl, from its PATH)"),
+                        OPT_SET,
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .args = args_name,
+                .notes = "docs/clusters.md, \"Live migration\".\n",
+        },
+        {
+                .name = "migrate-incoming",
+                .fn = cmd_migrate_incoming,
+                .summary = "the far side of migrate (reads the VM and its stream on stdin)",
+                .description = "What `qemuctl migrate` runs on the far host, over ssh. Not for people.\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("rundir", 'd', CLI_ARG_FILE, "DIR", "the state dirs' base (QEMUCTL_RUNDIR) here"),
+                        OPT_LOCK_TIMEOUT,
+                        {},
+                },
+                .hidden = true,
+        },
+        {
                 .name = "run",
                 .fn = cmd_run,
                 .summary = "run a VM in the foreground (CI); exit code says how it ended",

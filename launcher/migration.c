@@ -67,21 +67,21 @@ int migration_incoming(struct qmp *q, const struct migration_incoming *in, struc
         return 0;
 }
 
-int migration_outgoing_fd(struct qmp *q, int fd, migration_progress_fn progress, void *userdata,
-                          struct qc_err *err)
+static int outgoing(struct qmp *q, int fd, uint64_t bandwidth, migration_progress_fn progress, void *userdata,
+                    struct qmp_migrate_info *ret_info, struct qc_err *err)
 {
-        uint64_t bandwidth = 0;
-        bool lifted = false;
+        uint64_t old_bandwidth = 0;
+        bool set = false, cancelled = false;
         int r = -1;
 
         /* QEMU's default of 32 MiB/s is meant for a network shared with
          * running guests; a file takes what the disk gives (libvirt lifts it
          * for save too) */
-        if (qmp_migrate_max_bandwidth(q, &bandwidth, NULL) == 0 &&
-            qmp_migrate_set_max_bandwidth(q, (uint64_t)INT64_MAX, NULL) == 0)
-                lifted = true;
+        if (qmp_migrate_max_bandwidth(q, &old_bandwidth, NULL) == 0 &&
+            qmp_migrate_set_max_bandwidth(q, bandwidth ? bandwidth : (uint64_t)INT64_MAX, NULL) == 0)
+                set = true;
         if (qmp_getfd(q, fd, OUTGOING_FD_NAME, err) < 0) {
-                qc_err_wrap(err, "hand the file to QEMU");
+                qc_err_wrap(err, "hand the stream's fd to QEMU");
                 goto out;
         }
         if (qmp_migrate(q, "fd:" OUTGOING_FD_NAME, err) < 0) {
@@ -95,24 +95,50 @@ int migration_outgoing_fd(struct qmp *q, int fd, migration_progress_fn progress,
                         qmp_migrate_cancel(q, NULL);
                         goto out;
                 }
-                if (progress)
-                        progress(&m, userdata);
                 if (strcmp(m.status, "completed") == 0) {
-                        qmp_migrate_info_done(&m);
+                        if (progress)
+                                (void)progress(&m, userdata);
+                        if (ret_info)
+                                *ret_info = m;
+                        else
+                                qmp_migrate_info_done(&m);
                         r = 0;
                         break;
                 }
                 if (strcmp(m.status, "failed") == 0 || strcmp(m.status, "cancelled") == 0) {
-                        qc_err_set(err, EIO, "QEMU's migration %s%s%s", m.status, m.error_desc ? ": " : "",
-                                   m.error_desc ? m.error_desc : "");
+                        if (cancelled)
+                                qc_err_set(err, ECANCELED, "the migration was cancelled");
+                        else
+                                qc_err_set(err, EIO, "QEMU's migration %s%s%s", m.status, m.error_desc ? ": " : "",
+                                           m.error_desc ? m.error_desc : "");
                         qmp_migrate_info_done(&m);
                         break;
+                }
+                if (progress && !cancelled && progress(&m, userdata) != 0) {
+                        cancelled = true;
+                        nap = 1000;
+                        if (qmp_migrate_cancel(q, err) < 0) {
+                                qmp_migrate_info_done(&m);
+                                goto out;
+                        }
                 }
                 qmp_migrate_info_done(&m);
                 usleep(nap);
         }
 out:
-        if (lifted && r < 0)
-                qmp_migrate_set_max_bandwidth(q, bandwidth, NULL);
+        if (set && (r < 0 || bandwidth))
+                qmp_migrate_set_max_bandwidth(q, old_bandwidth, NULL);
         return r;
+}
+
+int migration_outgoing_fd(struct qmp *q, int fd, migration_progress_fn progress, void *userdata,
+                          struct qc_err *err)
+{
+        return outgoing(q, fd, 0, progress, userdata, NULL, err);
+}
+
+int migration_outgoing_live(struct qmp *q, int fd, uint64_t bandwidth, migration_progress_fn progress,
+                            void *userdata, struct qmp_migrate_info *ret_info, struct qc_err *err)
+{
+        return outgoing(q, fd, bandwidth, progress, userdata, ret_info, err);
 }

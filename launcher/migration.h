@@ -30,8 +30,10 @@ struct migration_incoming {
  * failure, ETIMEDOUT past the timeout. */
 int migration_incoming(struct qmp *q, const struct migration_incoming *in, struct qc_err *err);
 
-/* Called while the outgoing stream runs, every ~100 ms. */
-typedef void (*migration_progress_fn)(const struct qmp_migrate_info *m, void *userdata);
+/* Called while the outgoing stream runs, every ~100 ms. Returns 0 to go
+ * on, non-zero to cancel the migration (migrate_cancel: the guest goes on
+ * where it was). */
+typedef int (*migration_progress_fn)(const struct qmp_migrate_info *m, void *userdata);
 
 /* Write the guest's state into fd (a file or a pipe; ours, the caller
  * closes it) at full speed (max-bandwidth lifted, put back after), and wait
@@ -40,3 +42,13 @@ typedef void (*migration_progress_fn)(const struct qmp_migrate_info *m, void *us
  * again if it ran); -1 with err (EIO: QEMU's error-desc). */
 int migration_outgoing_fd(struct qmp *q, int fd, migration_progress_fn progress, void *userdata,
                           struct qc_err *err);
+
+/* The same for a live migration: the guest runs while its RAM is sent
+ * (bandwidth: bytes/s, 0 = unlimited), QEMU pauses it for the last dirty
+ * pages, and once completed it stays paused ("postmigrate"; `cont` takes it
+ * back if the far side fails). *ret_info (may be NULL) gets QEMU's figures
+ * at the end (downtime, total time): the caller frees it with
+ * qmp_migrate_info_done. -1 with err->code ECANCELED when progress
+ * cancelled it (the guest goes on), EIO when QEMU failed it. */
+int migration_outgoing_live(struct qmp *q, int fd, uint64_t bandwidth, migration_progress_fn progress,
+                            void *userdata, struct qmp_migrate_info *ret_info, struct qc_err *err);

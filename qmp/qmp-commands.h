@@ -49,7 +49,10 @@ struct qmp_migrate_info {
         char *status;     /* "none" (never started), "setup", "active", "device", "completed", "failed", "cancelled", ... */
         char *error_desc; /* with "failed", when QEMU says why; else NULL */
         uint64_t transferred, total, remaining; /* RAM bytes; 0 when not given */
+        uint64_t dirty_pages_rate, page_size;   /* RAM pages dirtied per second, bytes per page; 0 when not given */
         int64_t total_time_ms;                  /* -1 when not given */
+        int64_t downtime_ms;                    /* the guest's pause, once completed; -1 when not given */
+        int64_t expected_downtime_ms;           /* QEMU's estimate while active; -1 when not given */
 };
 void qmp_migrate_info_done(struct qmp_migrate_info *m);
 int qmp_query_migrate(struct qmp *q, struct qmp_migrate_info *ret, struct qc_err *err);

@@ -132,7 +132,11 @@ int qmp_query_migrate(struct qmp *q, struct qmp_migrate_info *ret, struct qc_err
         m.transferred = (uint64_t)qmp_member_int(ram, "transferred", 0);
         m.total = (uint64_t)qmp_member_int(ram, "total", 0);
         m.remaining = (uint64_t)qmp_member_int(ram, "remaining", 0);
+        m.dirty_pages_rate = (uint64_t)qmp_member_int(ram, "dirty-pages-rate", 0);
+        m.page_size = (uint64_t)qmp_member_int(ram, "page-size", 0);
         m.total_time_ms = qmp_member_int(r, "total-time", -1);
+        m.downtime_ms = qmp_member_int(r, "downtime", -1);
+        m.expected_downtime_ms = qmp_member_int(r, "expected-downtime", -1);
         *ret = m;
         return 0;
 }

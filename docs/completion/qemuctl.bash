@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate resources cmdline start save run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit autostart start-all stop-all wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate resources cmdline start save migrate migrate-incoming run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit autostart start-all stop-all wait exec cp console events qmp qemu-monitor-command hmp vcpupin emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -76,6 +76,20 @@ _qemuctl()
                 opts='--lock-timeout --help'
                 optkind[--lock-timeout]=none
                 args='name file' ;;
+        migrate)
+                opts='--to --timeout --bandwidth --remote-qemuctl --set --lock-timeout --help'
+                optkind[--to]=none
+                optkind[--timeout]=none
+                optkind[--bandwidth]=none
+                optkind[--remote-qemuctl]=file
+                optkind[--set]=none
+                optkind[--lock-timeout]=none
+                args='name' ;;
+        migrate-incoming)
+                opts='--rundir --lock-timeout --help'
+                optkind[--rundir]=file
+                optkind[--lock-timeout]=none
+                args='' ;;
         run)
                 opts='--timeout --stop-timeout --serial-log --exec --restore --no-stdin -n --rm --set --name --lock-timeout --help'
                 optkind[--timeout]=none
