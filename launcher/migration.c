@@ -80,6 +80,12 @@ static int outgoing(struct qmp *q, int fd, uint64_t bandwidth, migration_progres
         if (qmp_migrate_max_bandwidth(q, &old_bandwidth, NULL) == 0 &&
             qmp_migrate_set_max_bandwidth(q, bandwidth ? bandwidth : (uint64_t)INT64_MAX, NULL) == 0)
                 set = true;
+        /* The end is told by the MIGRATION event, not query-migrate's
+         * status: on a QEMU that was itself migrated in (a second move, or
+         * a restore), QEMU 7.2's query-migrate reports the incoming side's
+         * "completed" over the outgoing migration's own status. */
+        if (qmp_migrate_set_capability(q, "events", true, err) < 0)
+                goto out;
         if (qmp_getfd(q, fd, OUTGOING_FD_NAME, err) < 0) {
                 qc_err_wrap(err, "hand the stream's fd to QEMU");
                 goto out;
@@ -88,42 +94,53 @@ static int outgoing(struct qmp *q, int fd, uint64_t bandwidth, migration_progres
                 qmp_closefd(q, OUTGOING_FD_NAME, NULL);
                 goto out;
         }
-        for (useconds_t nap = 1000;; nap = nap < 100 * 1000 ? nap * 2 : nap) {
+        for (int nap = 1;; nap = nap < 100 ? nap * 2 : nap) {
+                _cleanup_json_ json_object *ev = NULL;
                 struct qmp_migrate_info m = { 0 };
+                struct qc_err e = { 0 };
+                const char *st;
 
+                if (qmp_wait_event(q, "MIGRATION", migration_done, NULL, nap, &ev, &e) == 0) {
+                        st = qmp_member_string(qmp_event_data(ev), "status");
+                        if (qmp_query_migrate(q, &m, NULL) < 0)
+                                m = (struct qmp_migrate_info){ .total_time_ms = -1, .downtime_ms = -1 };
+                        if (st && strcmp(st, "completed") == 0) {
+                                if (progress && m.status)
+                                        (void)progress(&m, userdata);
+                                if (ret_info)
+                                        *ret_info = m;
+                                else
+                                        qmp_migrate_info_done(&m);
+                                r = 0;
+                                break;
+                        }
+                        if (cancelled)
+                                qc_err_set(err, ECANCELED, "the migration was cancelled");
+                        else
+                                qc_err_set(err, EIO, "QEMU's migration %s%s%s", st ? st : "ended",
+                                           m.error_desc ? ": " : "", m.error_desc ? m.error_desc : "");
+                        qmp_migrate_info_done(&m);
+                        break;
+                }
+                if (e.code != ETIMEDOUT) {
+                        if (err)
+                                *err = e;
+                        qmp_migrate_cancel(q, NULL);
+                        goto out;
+                }
                 if (qmp_query_migrate(q, &m, err) < 0) {
                         qmp_migrate_cancel(q, NULL);
                         goto out;
                 }
-                if (strcmp(m.status, "completed") == 0) {
-                        if (progress)
-                                (void)progress(&m, userdata);
-                        if (ret_info)
-                                *ret_info = m;
-                        else
-                                qmp_migrate_info_done(&m);
-                        r = 0;
-                        break;
-                }
-                if (strcmp(m.status, "failed") == 0 || strcmp(m.status, "cancelled") == 0) {
-                        if (cancelled)
-                                qc_err_set(err, ECANCELED, "the migration was cancelled");
-                        else
-                                qc_err_set(err, EIO, "QEMU's migration %s%s%s", m.status, m.error_desc ? ": " : "",
-                                           m.error_desc ? m.error_desc : "");
-                        qmp_migrate_info_done(&m);
-                        break;
-                }
                 if (progress && !cancelled && progress(&m, userdata) != 0) {
                         cancelled = true;
-                        nap = 1000;
+                        nap = 1;
                         if (qmp_migrate_cancel(q, err) < 0) {
                                 qmp_migrate_info_done(&m);
                                 goto out;
                         }
                 }
                 qmp_migrate_info_done(&m);
-                usleep(nap);
         }
 out:
         if (set && (r < 0 || bandwidth))

@@ -148,6 +148,7 @@ EOF
                 --to "ssh://$(id -un)@127.0.0.1:$port$A" 2>&1); rc=$?
         tap_is $rc 0 "migrate over SSH ($out)"
         ASK=mig-d
+        grep -q 'QEMU: total [1-9]' <<<"$out"; tap_ok $? "QEMU's figures for a second move of one QEMU (it had been migrated in)"
         tap_is "$("$Q" status --json mig | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" running \
                 "the far side's supervisor runs it"
         tap_ok "$([ ! -e "$B/mig" ] && echo 0 || echo 1)" "the source's state dir is gone"
