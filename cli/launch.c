@@ -21,6 +21,7 @@
 #include "launcher/resources.h"
 #include "launcher/paths.h"
 #include "launcher/state.h"
+#include "launcher/shares.h"
 #include "launcher/tpm.h"
 #include "launcher/vsock.h"
 #include "launcher/spec-diff.h"
@@ -121,6 +122,31 @@ static int add_tpm(struct launch *l, struct qc_err *err)
                                                     .socket = l->helper_paths[2 * i],
                                                     .log = l->helper_paths[2 * i + 1] };
         l->n_helpers++;
+        return 0;
+}
+
+/* virtiofsd for each virtiofs share, started by the supervisor before QEMU */
+static int add_virtiofsd(struct launch *l, struct qc_err *err)
+{
+        for (size_t j = 0; j < l->spec->n_shares; j++) {
+                size_t i = l->n_helpers;
+
+                if (l->spec->shares[j].mode != VM_SHARE_VIRTIOFS)
+                        continue;
+                if (i >= SUPERVISOR_MAX_HELPERS)
+                        return qc_err_set(err, E2BIG, "shares: at most %d virtiofs shares (and a TPM)",
+                                          SUPERVISOR_MAX_HELPERS - 1);
+                if (shares_virtiofsd_argv(l->spec, j, l->rundir, &l->helper_argv[i], err) < 0)
+                        return -1;
+                if (asprintf(&l->helper_paths[2 * i], "%s/" VM_RUNDIR_VIRTIOFS_FMT, l->rundir, j) < 0 ||
+                    asprintf(&l->helper_paths[2 * i + 1], "%s/" VM_RUNDIR_VIRTIOFS_LOG_FMT, l->rundir, j) < 0)
+                        return qc_err_sys(err, ENOMEM, "shares");
+                l->helpers[i] = (struct supervisor_helper){ .name = "virtiofsd",
+                                                            .argv = l->helper_argv[i],
+                                                            .socket = l->helper_paths[2 * i],
+                                                            .log = l->helper_paths[2 * i + 1] };
+                l->n_helpers++;
+        }
         return 0;
 }
 
@@ -465,7 +491,8 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
         /* UEFI: the firmware chosen, its NVRAM checked (not made yet);
          * the TPM's programs there; the vsock CID free */
         if (fw_resolve(l.spec, &l.firmware, &firmware, &nvram, &err) < 0 || (l.spec->tpm && tpm_check(&err) < 0) ||
-            (l.spec->vsock.cid && vsock_check("/dev/vhost-vsock", l.spec->vsock.cid, &err) < 0)) {
+            (l.spec->vsock.cid && vsock_check("/dev/vhost-vsock", l.spec->vsock.cid, &err) < 0) ||
+            shares_check(l.spec, &err) < 0) {
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
@@ -478,7 +505,7 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
         }
         if ((save_path && restore_disks(&l, &err) < 0) || spec_resolve_disks(l.spec, true, &err) < 0 ||
             (firmware && fw_nvram_make(l.spec, firmware, &l.nvram, &err) < 0) ||
-            (l.spec->tpm && add_tpm(&l, &err) < 0) ||
+            (l.spec->tpm && add_tpm(&l, &err) < 0) || add_virtiofsd(&l, &err) < 0 ||
             (cloud_init_wanted(l.spec) && cloud_init_seed(l.spec, l.rundir, &err) < 0) ||
             vm_write_spec(l.rundir, l.spec, &err) < 0) {
                 launch_done(&l);

@@ -471,6 +471,28 @@ static void add_tpm(struct qargs *a, const struct vm_spec *spec, const struct cm
         qargf(a, "%s,tpmdev=tpm0", spec->machine == VM_MACHINE_PC ? "tpm-tis" : "tpm-crb");
 }
 
+/* Shared folders: virtiofs through the supervisor's virtiofsd (its
+ * vhost-user socket in the state dir), 9p served by QEMU itself. */
+static void add_shares(struct qargs *a, const struct vm_spec *spec, const struct cmdline_ctx *ctx)
+{
+        for (size_t i = 0; i < spec->n_shares; i++) {
+                const struct vm_share *sh = &spec->shares[i];
+
+                if (sh->mode == VM_SHARE_VIRTIOFS) {
+                        qarg(a, "-chardev");
+                        qargf(a, "socket,id=fs%zu,path=%s/" VM_RUNDIR_VIRTIOFS_FMT, i, qopt_escape(a, ctx->rundir), i);
+                        qarg(a, "-device");
+                        qargf(a, "vhost-user-fs-pci,id=share%zu,chardev=fs%zu,tag=%s", i, i, sh->tag);
+                } else {
+                        qarg(a, "-fsdev");
+                        qargf(a, "local,id=fsdev%zu,path=%s,security_model=none%s", i, qopt_escape(a, sh->path),
+                              sh->readonly ? ",readonly=on" : "");
+                        qarg(a, "-device");
+                        qargf(a, "virtio-9p-pci,id=share%zu,fsdev=fsdev%zu,mount_tag=%s", i, i, sh->tag);
+                }
+        }
+}
+
 static void add_vsock(struct qargs *a, const struct vm_spec *spec)
 {
         if (!spec->vsock.cid)
@@ -629,6 +651,7 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
         add_small_devices(a, spec);
         add_tpm(a, spec, ctx);
         add_vsock(a, spec);
+        add_shares(a, spec, ctx);
         if (ctx->paused)
                 qarg(a, "-S");
         if (ctx->incoming) {

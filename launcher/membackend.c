@@ -31,8 +31,12 @@ int mem_backend_build(const struct vm_spec *spec, const char *id, uint64_t size,
                 add(&b, (struct mem_prop){ .key = "hugetlb", .type = MEM_PROP_BOOL, .b = true });
                 add(&b, (struct mem_prop){ .key = "hugetlbsize", .type = MEM_PROP_SIZE, .size = spec->memory.hugepages });
         } else {
-                b.qom_type = "memory-backend-ram";
+                /* virtiofsd maps guest RAM: it must be a file it can be
+                 * handed (memfd), not anonymous memory */
+                b.qom_type = spec_shares_memory(spec) ? "memory-backend-memfd" : "memory-backend-ram";
         }
+        if (spec_shares_memory(spec))
+                add(&b, (struct mem_prop){ .key = "share", .type = MEM_PROP_BOOL, .b = true });
         /* hugepages are taken up front: a guest must not die later when the
          * pool runs dry */
         if (spec->memory.hugepages && prealloc)

@@ -15,6 +15,9 @@
 #define VM_RUNDIR_AGENT_RELAY "agent.sock" /* for verbs: the supervisor relays it onto qga.sock (supervisor-agent.h) */
 #define VM_RUNDIR_SWTPM "swtpm.sock"     /* swtpm's control channel (tpm: QEMU connects, -tpmdev emulator) */
 #define VM_RUNDIR_SWTPM_LOG "swtpm.log"
+/* shares[N] with virtiofs: virtiofsd's vhost-user socket and its log */
+#define VM_RUNDIR_VIRTIOFS_FMT "virtiofs-%zu.sock"
+#define VM_RUNDIR_VIRTIOFS_LOG_FMT "virtiofs-%zu.log"
 /* Every socket above, NULL-terminated: dead ends once QEMU is gone, 0600
  * while it runs. */
 extern const char *const vm_rundir_sockets[];

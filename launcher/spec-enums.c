@@ -63,3 +63,5 @@ DEFINE_STRING_TABLE(vm_serial, enum vm_serial, _VM_SERIAL_MAX,
 DEFINE_STRING_TABLE(vm_firmware, enum vm_firmware, _VM_FIRMWARE_MAX,
                     [VM_FIRMWARE_BIOS] = "bios", [VM_FIRMWARE_UEFI] = "uefi",
                     [VM_FIRMWARE_UEFI_SECURE] = "uefi-secure");
+DEFINE_STRING_TABLE(vm_share_mode, enum vm_share_mode, _VM_SHARE_MODE_MAX,
+                    [VM_SHARE_VIRTIOFS] = "virtiofs", [VM_SHARE_9P] = "9p");

@@ -98,6 +98,7 @@ int get_enum(struct spec_ctx *c, const struct jt *n, const char *path, const cha
 #define DECLARE_TABLE_ARRAY(name) extern const char *const name##_table[]
 DECLARE_TABLE_ARRAY(vm_machine);
 DECLARE_TABLE_ARRAY(vm_firmware);
+DECLARE_TABLE_ARRAY(vm_share_mode);
 DECLARE_TABLE_ARRAY(vm_accel);
 DECLARE_TABLE_ARRAY(vm_cpu_mode);
 DECLARE_TABLE_ARRAY(vm_feature_policy);
@@ -172,6 +173,9 @@ SPEC_CHECK(check_mac);
 SPEC_GATE(gate_net_forward);
 SPEC_CHECK(check_forward);
 SPEC_FINISH(finish_net);
+SPEC_FINISH(finish_share);
+SPEC_CHECK(check_share_path);
+SPEC_CHECK(check_share_tag);
 SPEC_CHECK(check_boot_kernel);
 SPEC_GATE(gate_boot_initrd);
 SPEC_CHECK(check_boot_initrd);

@@ -12,6 +12,7 @@
 #define F(m) MEMBER_OF(struct vm_spec, m)
 #define FD(m) MEMBER_OF(struct vm_disk, m)
 #define FN(m) MEMBER_OF(struct vm_net, m)
+#define FS(m) MEMBER_OF(struct vm_share, m)
 #define FC(m) MEMBER_OF(struct vm_numa_cell, m)
 #define SET(m) .set_off = offsetof(struct vm_spec, m)
 #define NODE(m) .node_off = offsetof(struct spec_ctx, m)
@@ -280,6 +281,29 @@ const struct spec_key spec_keys[] = {
           .doc = "`user` only: `hostfwd=` port forwards, like `\"tcp:2222:22\"` or `\"udp:127.0.0.1:5353:53\"` (host address IPv4). Host port `0` takes a free port at start (the kernel picks it when QEMU binds; `qemuctl port NAME GUESTPORT` and `status --json` say which)",
           .libvirt = "<portForward> (libvirt ≥ 9, passt)", .example = "[\"tcp:2222:22\", \"udp:127.0.0.1:5353:53\"]",
           .schema_extra = "{\"items\": {\"pattern\": \"^(tcp|udp):([0-9.]+:)?[0-9]{1,5}:[0-9]{1,5}$\"}}" },
+
+        { .path = "shares", .type = SPEC_LIST, F(shares), .n_off = offsetof(struct vm_spec, n_shares),
+          .item_size = sizeof(struct vm_share), .finish = finish_share, .default_doc = "none",
+          .shape = "an array like [{\"path\": \"/srv/data\", \"tag\": \"data\"}]",
+          .doc = "host folders the guest mounts by tag. `virtiofs`: one `virtiofsd` (`/usr/lib/qemu/virtiofsd`, Debian's qemu-system-common) per share, started by the supervisor before QEMU with its socket `virtiofs-N.sock` in the state dir, stopped and reaped with QEMU; `vhost-user-fs-pci` in the guest, whose RAM must be shared with virtiofsd: every memory backend gets `share=on` (`memory-backend-memfd` instead of `-ram`). `9p`: QEMU's own `virtio-9p-pci` server (`-fsdev local`), no helper, slower; the only way to a read-only share. In the guest: `mount -t virtiofs TAG /mnt` or `mount -t 9p -o trans=virtio,version=9p2000.L TAG /mnt`",
+          .libvirt = "<filesystem type='mount'><driver type='virtiofs'/>, <memoryBacking><access mode='shared'/>" },
+        { .path = "shares[].path", .type = SPEC_STRING, .flags = KEY_REQUIRED, FS(path), .check = check_share_path,
+          .missing = "missing; give the host directory to share", .type_doc = "path", .default_doc = "—",
+          .doc = "the host directory (relative to the VM file's directory)", .libvirt = "<source dir>",
+          .example = "\"/srv/data\"", .needs = "{\"shares\": [{\"tag\": \"data\"}]}" },
+        { .path = "shares[].tag", .type = SPEC_STRING, .flags = KEY_REQUIRED, FS(tag), .check = check_share_tag,
+          .missing = "missing; give the tag the guest mounts, like \"data\"", .type_doc = "1–36 of `[A-Za-z0-9._-]`",
+          .default_doc = "—", .doc = "what the guest mounts; unique among the shares", .libvirt = "<target dir>",
+          .example = "\"data\"", .needs = "{\"shares\": [{\"path\": \"/srv/data\"}]}",
+          .schema_extra = "{\"pattern\": \"^[A-Za-z0-9._-]{1,36}$\"}" },
+        { .path = "shares[].readonly", .type = SPEC_BOOL, FS(readonly),
+          .doc = "the guest cannot write: `readonly=on` on 9p's `-fsdev`, enforced by QEMU. Only with `\"mode\": \"9p\"` (QEMU 7.2's virtiofsd has no read-only export; validate says so)",
+          .libvirt = "<readonly/>", .example = "true",
+          .needs = "{\"shares\": [{\"path\": \"/srv/data\", \"tag\": \"data\", \"mode\": \"9p\"}]}" },
+        { .path = "shares[].mode", .type = SPEC_ENUM, FS(mode), ENUM(vm_share_mode, _VM_SHARE_MODE_MAX),
+          .doc = "`virtiofs` (fast, POSIX, a helper per share) or `9p` (QEMU alone)",
+          .libvirt = "<driver type='virtiofs'/> / <driver type='path'/>", .example = "\"9p\"",
+          .needs = "{\"shares\": [{\"path\": \"/srv/data\", \"tag\": \"data\"}]}" },
 
         { .path = "boot", .type = SPEC_OBJECT, .default_doc = "firmware boot",
           .doc = "direct kernel boot and boot order", .libvirt = "<os><kernel>, <initrd>, <cmdline>, <boot dev>" },

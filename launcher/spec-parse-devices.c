@@ -292,6 +292,28 @@ void finish_net(struct spec_ctx *c, const struct jt *d, const char *p, struct vm
         }
 }
 
+/* virtiofsd in QEMU 7.2 (C) has no read-only export: a guest could write
+ * to a "readonly" virtiofs share. QEMU's 9p server enforces readonly=on. */
+void finish_share(struct spec_ctx *c, const struct jt *d, const char *p, struct vm_spec *s, void *base)
+{
+        struct vm_share *sh = base;
+
+        if (sh->readonly && sh->mode == VM_SHARE_VIRTIOFS) {
+                _cleanup_free_ char *pp = path_key(c, p, "readonly");
+                diag(c, jt_get(d, "readonly") ? jt_get(d, "readonly") : d, pp,
+                     "virtiofs cannot export read-only with QEMU 7.2's virtiofsd (it has no such option: the guest "
+                     "could write); add \"mode\": \"9p\", whose server in QEMU enforces read-only");
+        }
+        for (struct vm_share *o = s->shares; sh->tag && o < sh; o++)
+                if (o->tag && strcmp(o->tag, sh->tag) == 0) {
+                        _cleanup_free_ char *pp = path_key(c, p, "tag");
+                        diag(c, jt_get(d, "tag") ? jt_get(d, "tag") : d, pp,
+                             "\"%s\" is the tag of an earlier share too; the guest mounts a share by its tag, so "
+                             "each needs its own",
+                             sh->tag);
+                }
+}
+
 /* A path that is given must say something: message says what to give. */
 static bool resolve_nonempty(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, char **p,
                              const char *message)
@@ -619,4 +641,24 @@ int dump_input(const struct vm_spec *s, const struct spec_key *k, const void *ba
 void free_input(void *base)
 {
         free(((struct vm_spec *)base)->inputs);
+}
+
+bool check_share_path(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        return resolve_nonempty(c, n, path, s, &((struct vm_share *)base)->path,
+                                "empty; give the host directory to share");
+}
+
+/* virtio-fs tags are at most 36 bytes (the device's config space); 9p's
+ * mount_tag is a string too: one rule for both */
+bool check_share_tag(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        const char *t = ((struct vm_share *)base)->tag;
+
+        if (!t[0] || strlen(t) > 36 || strspn(t, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._-") !=
+                                                   strlen(t)) {
+                diag(c, n, path, "expected a tag of 1 to 36 characters from [A-Za-z0-9._-] (what the guest mounts), got \"%s\"", t);
+                return false;
+        }
+        return true;
 }

@@ -298,6 +298,13 @@ static void check_firmware(struct spec_ctx *c, struct vm_spec *s)
                 diag(c, c->n_tpm, "tpm",
                      "not with security.user yet: QEMU running as another user cannot reach swtpm's socket in the "
                      "state dir; leave out security.user, or the TPM");
+        /* virtiofsd sandboxes itself in namespaces (root), and its socket
+         * is in our state dir */
+        if (spec_shares_memory(s) && s->security.user)
+                diag(c, c->root, "shares",
+                     "virtiofs shares are not with security.user yet: virtiofsd needs root for its sandbox and QEMU "
+                     "of another user cannot reach its socket in the state dir; use \"mode\": \"9p\", or leave "
+                     "out security.user");
 }
 
 void spec_validate(struct spec_ctx *c, struct vm_spec *s)

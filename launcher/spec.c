@@ -287,3 +287,11 @@ int spec_load_with(const char *path, const struct spec_overrides *ov, struct vm_
         abs = realpath(path, NULL);
         return spec_parse_with(abs ? abs : path, text, len, ov, ret, diags, err);
 }
+
+bool spec_shares_memory(const struct vm_spec *spec)
+{
+        for (size_t i = 0; i < spec->n_shares; i++)
+                if (spec->shares[i].mode == VM_SHARE_VIRTIOFS)
+                        return true;
+        return false;
+}

@@ -71,6 +71,8 @@ enum vm_net_type { VM_NET_USER, VM_NET_BRIDGE, VM_NET_TAP, _VM_NET_TYPE_MAX, _VM
 enum vm_net_model { VM_NET_MODEL_VIRTIO, VM_NET_MODEL_E1000, VM_NET_MODEL_E1000E, VM_NET_MODEL_RTL8139, _VM_NET_MODEL_MAX, _VM_NET_MODEL_INVALID = -1 };
 enum vm_input { VM_INPUT_USB_TABLET, VM_INPUT_USB_KBD, VM_INPUT_USB_MOUSE, _VM_INPUT_MAX, _VM_INPUT_INVALID = -1 };
 enum vm_serial { VM_SERIAL_LOG, VM_SERIAL_NONE, _VM_SERIAL_MAX, _VM_SERIAL_INVALID = -1 };
+/* a shared folder: virtiofs (virtiofsd under the supervisor) or 9p (QEMU itself) */
+enum vm_share_mode { VM_SHARE_VIRTIOFS, VM_SHARE_9P, _VM_SHARE_MODE_MAX, _VM_SHARE_MODE_INVALID = -1 };
 enum vm_rtc_base { VM_RTC_UTC, VM_RTC_LOCALTIME, _VM_RTC_BASE_MAX };
 /* Where the VM's cgroup is made: under the cgroup qemuctl was started in when
  * a service manager delegated it (auto: when it is detected), or under
@@ -99,6 +101,7 @@ DECLARE_STRING_TABLE(vm_net_model, enum vm_net_model);
 DECLARE_STRING_TABLE(vm_input, enum vm_input);
 DECLARE_STRING_TABLE(vm_serial, enum vm_serial);
 DECLARE_STRING_TABLE(vm_firmware, enum vm_firmware);
+DECLARE_STRING_TABLE(vm_share_mode, enum vm_share_mode);
 
 struct vm_cpu_feature {
         char *name;
@@ -146,6 +149,13 @@ struct vm_net {
         char *mac;       /* optional "52:54:00:xx:xx:xx" */
         char **forward;  /* user only: "tcp:2222:22", "udp:127.0.0.1:5353:53"; NULL-terminated */
         size_t n_forward;
+};
+
+struct vm_share {
+        char *path;              /* the host directory, resolved against the VM file's dir */
+        char *tag;               /* what the guest mounts (mount -t virtiofs TAG /mnt) */
+        bool readonly;
+        enum vm_share_mode mode; /* default virtiofs */
 };
 
 struct vm_spec {
@@ -213,6 +223,8 @@ struct vm_spec {
         size_t n_disks;
         struct vm_net *nets;
         size_t n_nets;
+        struct vm_share *shares;
+        size_t n_shares;
 
         struct {
                 char *kernel, *initrd, *cmdline; /* paths resolved against the file's dir */
@@ -322,6 +334,9 @@ void spec_free(struct vm_spec *spec);
 /* Serialize back to a VM file (JSON) that spec_parse accepts and that means the
  * same VM (used by `dump` and for the effective spec in the state dir). */
 char *spec_to_json(const struct vm_spec *spec);
+/* Does a helper (virtiofsd) map the guest's RAM? Then every memory
+ * backend is shared (share=on). */
+bool spec_shares_memory(const struct vm_spec *spec);
 /* Names: [A-Za-z0-9._-], 1..64, not "." or "..". */
 bool vm_name_is_valid(const char *name);
 

@@ -120,4 +120,8 @@ void sup_helpers_stop(const struct supervisor_opts *o, pid_t *pids)
                         waitpid(pids[i], NULL, 0);
                         pids[i] = 0;
                 }
+        /* dead ends now, like QEMU's sockets */
+        for (size_t i = 0; i < o->n_helpers; i++)
+                if (o->helpers[i].socket)
+                        unlink(o->helpers[i].socket);
 }

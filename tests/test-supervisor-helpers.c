@@ -55,6 +55,7 @@ int main(void)
         ok(p > 0 && kill(p, 0) == 0, "it runs (pid %d)", (int)p);
         sup_helpers_stop(&o, pids);
         ok(pids[0] == 0 && gone(p), "stopped and reaped");
+        ok(access(sock, F_OK) < 0, "its socket is removed");
 
         char *stubborn_argv[] = { "python3", "-c", script, sock, "stubborn", NULL };
         h.argv = stubborn_argv;

@@ -92,6 +92,7 @@ print('bridge=%s' % ('yes' if any(n.get('type') == 'bridge' for n in s.get('net'
 print('kernel=%s' % ('yes' if 'kernel' in s.get('boot', {}) else 'no'))
 print('cdroms=%s' % ' '.join(d['file'] for d in s.get('disks', []) if d.get('media') == 'cdrom'))
 print('firmware=%s' % s.get('firmware', 'bios'))
+print("shares='%s'" % ' '.join(x['path'] for x in s.get('shares', [])))
 PY
 }
 
@@ -132,7 +133,7 @@ for sample in "$SRC"/samples/*.json; do
         cp "$sample" "$dir/samples/"
         ln -s "$BUILD" "$dir/build" # samples name the test guest as ../build/guest/
         vm=$dir/samples/$name.json
-        accel= huge= mem= bridge= kernel= cdroms= firmware=
+        accel= huge= mem= bridge= kernel= cdroms= firmware= shares=
         eval "$(facts "$vm")" || { report "not ok" "$name: cannot read the sample"; failed=$((failed + 1)); continue; }
 
         why=
@@ -173,6 +174,9 @@ for sample in "$SRC"/samples/*.json; do
                 continue
         fi
 
+        for sh in $shares; do # the shared folders (relative to the sample's dir)
+                (cd "$dir/samples" && mkdir -p "$sh")
+        done
         for cd in $cdroms; do # an install ISO stands in: any bytes do for a paused VM
                 truncate -s 1M "$dir/samples/$cd"
         done
@@ -218,6 +222,16 @@ for d in json.load(sys.stdin)["firmware"]["descriptors"]:
                 tpmpid=$!
                 for _ in $(seq 100); do [ -S "$tpmsock" ] && break; sleep 0.1; done
         fi
+        # virtiofsd per virtiofs share, as start's supervisor runs them (they
+        # end when QEMU's connection does)
+        vfspids=
+        while read -r vsock; do
+                [ -x /usr/lib/qemu/virtiofsd ] || break
+                mkdir -p "$dir/share"
+                /usr/lib/qemu/virtiofsd --socket-path="$vsock" -o source="$dir/share" </dev/null >>"$dir/virtiofsd.log" 2>&1 &
+                vfspids="$vfspids $!"
+                for _ in $(seq 100); do [ -S "$vsock" ] && break; sleep 0.1; done
+        done < <(sed -n 's/^socket,id=fs[0-9]*,path=//p' "$dir/argv")
         mapfile -t argv <"$dir/argv"
         grep -qx -- -S "$dir/argv" || { report "not ok" "$name: argv does not start paused (-S)"; failed=$((failed + 1)); continue; }
 
@@ -251,6 +265,7 @@ for d in json.load(sys.stdin)["firmware"]["descriptors"]:
         fi
         qmp "$sock" quit >/dev/null
         [ -n "${tpmpid:-}" ] && { kill "$tpmpid" 2>/dev/null; wait "$tpmpid" 2>/dev/null; tpmpid=; }
+        for p in $vfspids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
         for _ in $(seq 50); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.2; done
         if kill -0 "$qpid" 2>/dev/null; then
                 report "not ok" "$name: QEMU did not quit on QMP quit"; failed=$((failed + 1))
