@@ -130,7 +130,7 @@ test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) g
 # changes. Exit 77 = a prerequisite is missing (named in
 # $(BUILD)/debian-image/MISSING); the tests that boot it then skip.
 debian-image: $(BUILD)/debian-image/base.qcow2
-$(BUILD)/debian-image/base.qcow2: $(wildcard tests/debian-image/*)
+$(BUILD)/debian-image/base.qcow2: $(wildcard tests/debian-image/*) tests/lib/debian-root.sh
 	tests/debian-image/build.sh $(BUILD)/debian-image || [ $$? = 77 ]
 
 # The test guest (tests/guest/README.md). Exit 77 = a prerequisite is missing

@@ -12,6 +12,7 @@
 # See tests/debian-image/README.md.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
+. "$here/../lib/debian-root.sh"
 out=${1:-build/debian-image}
 suite=${DEBIAN_IMAGE_SUITE:-bookworm}
 size=${DEBIAN_IMAGE_SIZE:-3G}
@@ -27,11 +28,7 @@ command -v mmdebstrap >/dev/null || missing "mmdebstrap missing: install mmdebst
 command -v mkfs.ext4 >/dev/null || missing "mkfs.ext4 missing: install e2fsprogs"
 command -v qemu-img >/dev/null || missing "qemu-img missing: install qemu-utils"
 [ "$(id -u)" = 0 ] || missing "needs root (mmdebstrap root mode, file ownership in the image)"
-sources=
-for f in /etc/apt/sources.list.d/debian.sources /etc/apt/sources.list; do
-        [ -s "$f" ] && { sources=$f; break; }
-done
-[ -n "$sources" ] || missing "no Debian apt sources configured (/etc/apt/sources.list.d/debian.sources)"
+sources=$(debian_sources)
 
 mkdir -p "$out"
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/qemuctl-debian-image.XXXXXX")
@@ -41,23 +38,8 @@ root=$tmp/root
 # What the guest needs and nothing more: the cloud kernel (virtio drivers, fewer
 # modules than linux-image-amd64), ifupdown + isc-dhcp-client (cloud-init's
 # Debian network renderer), no docs, man pages or translations.
-pkgs=$(grep -v '^#' "$here/packages" | tr -s ' \n' ',' | sed 's/^,//; s/,$//')
-if ! mmdebstrap --variant=minbase --include="$pkgs" \
-        --dpkgopt='path-exclude=/usr/share/man/*' \
-        --dpkgopt='path-exclude=/usr/share/doc/*' \
-        --dpkgopt='path-include=/usr/share/doc/*/copyright' \
-        --dpkgopt='path-exclude=/usr/share/info/*' \
-        --dpkgopt='path-exclude=/usr/share/locale/*' \
-        --dpkgopt='path-exclude=/usr/share/i18n/*' \
-        --customize-hook="\"$here/customize.sh\" \"\$1\"" \
-        "$suite" "$root" "$sources" >"$tmp/mmdebstrap.log" 2>&1; then
-        tail -20 "$tmp/mmdebstrap.log" >&2
-        grep -qiE 'could not resolve|failed to fetch|unable to connect|temporary failure' \
-                "$tmp/mmdebstrap.log" &&
-                missing "mmdebstrap could not fetch packages from $sources (no apt network?)"
-        echo "tests/debian-image/build.sh: mmdebstrap failed (log above)" >&2
-        exit 1
-fi
+debian_mmdebstrap tests/debian-image/build.sh "$suite" "$root" "$sources" "$tmp/mmdebstrap.log" \
+        "$here/packages" --customize-hook="\"$here/customize.sh\" \"\$1\""
 
 kver=$(ls "$root"/boot/vmlinuz-* | sed 's,.*/vmlinuz-,,' | sort -V | tail -n1)
 cp "$root/boot/vmlinuz-$kver" "$tmp/vmlinuz"
@@ -70,5 +52,5 @@ chmod 0644 "$tmp/vmlinuz" "$tmp/initrd.img"
 rm -f "$out/MISSING"
 mv -f "$tmp/vmlinuz" "$tmp/initrd.img" "$tmp/base.qcow2" "$out/"
 echo "$kver" >"$out/KERNEL_VERSION"
-cat "$here"/* | sha256sum | cut -d' ' -f1 >"$out/RECIPE"
+cat "$here"/* "$here/../lib/debian-root.sh" | sha256sum | cut -d' ' -f1 >"$out/RECIPE"
 echo "tests/debian-image/build.sh: $out/base.qcow2 ($(du -h "$out/base.qcow2" | cut -f1), kernel $kver)"

@@ -41,7 +41,7 @@ command -v script >/dev/null || skip_all "script missing: install bsdutils"
 [ -f "$build/guest/initrd.img" ] && [ -f "$build/guest/vmlinuz" ] ||
         skip_all "test guest not built: $(cat "$build/guest/MISSING" 2>/dev/null || echo "run make guest")"
 
-recipe=$(cat "$src"/tests/systemd-container/build.sh "$src"/tests/systemd-container/packages | sha256sum | cut -d' ' -f1)
+recipe=$(cat "$src"/tests/systemd-container/build.sh "$src"/tests/systemd-container/packages "$src"/tests/lib/debian-root.sh | sha256sum | cut -d' ' -f1)
 if [ ! -d "$out/root" ] || [ "$(cat "$out/RECIPE" 2>/dev/null)" != "$recipe" ]; then
         t0=$(date +%s)
         "$src/tests/systemd-container/build.sh" "$out" >&2
