@@ -200,6 +200,7 @@ int cmd_cp(int argc, char **argv);
 /* cli/placement.c, cli/placement-mem.c: placement of a running VM */
 int cmd_vcpupin(int argc, char **argv);
 int cmd_emulatorpin(int argc, char **argv);
+int cmd_cpuset(int argc, char **argv);
 int cmd_change_media(int argc, char **argv);
 int cmd_memtune(int argc, char **argv);
 int cmd_numatune(int argc, char **argv);

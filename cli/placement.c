@@ -333,3 +333,103 @@ int cmd_emulatorpin(int argc, char **argv)
         }
         return CLI_EXIT_OK;
 }
+
+static int config_cpuset(struct vm_spec *s, void *ud, struct qc_err *err)
+{
+        s->cpu.has_cpuset = true;
+        s->cpu.cpuset = *(const struct cpuset *)ud;
+        return 0;
+}
+
+/* The whole VM's CPU set as recorded, and who follows it. */
+static void print_cpuset(const struct vm_spec *s, bool json, const char *source)
+{
+        _cleanup_free_ char *set = s->cpu.has_cpuset ? cpuset_to_string(&s->cpu.cpuset) : NULL;
+        _cleanup_free_ char *emu = s->cpu.has_emulator_pin ? cpuset_to_string(&s->cpu.emulator_pin) : NULL;
+        struct cpuset own;
+
+        cpuset_zero(&own);
+        for (size_t i = 0; i < s->cpu.n_pins; i++)
+                cpuset_set(&own, s->cpu.pins[i].vcpu);
+        _cleanup_free_ char *pinned = cpuset_count(&own) ? cpuset_to_string(&own) : NULL;
+        if (json) {
+                json_object *o = json_object_new_object();
+
+                json_object_object_add(o, "cpuset", set ? json_object_new_string(set) : NULL);
+                json_object_object_add(o, "vcpus_with_own_pin", pinned ? json_object_new_string(pinned) : NULL);
+                json_object_object_add(o, "emulator_pin", emu ? json_object_new_string(emu) : NULL);
+                json_object_object_add(o, "source", json_object_new_string(source));
+                cli_print_json(o);
+                json_object_put(o);
+                return;
+        }
+        printf("cpuset    : %s (%s)\n", set ? set : "none: every host CPU", source);
+        printf("vCPUs     : %s\n", pinned ? "all but those with their own pin follow it" : "all follow it");
+        if (pinned)
+                printf("own pins  : vCPUs %s (vcpupin)\n", pinned);
+        if (emu)
+                printf("emulator  : pinned to %s (emulatorpin), not the cpuset\n", emu);
+        else
+                printf("emulator  : follows it\n");
+}
+
+int cmd_cpuset(int argc, char **argv)
+{
+        const char *verb = argv[0];
+        _cleanup_cli_placement_ struct cli_placement v = { 0 };
+        struct qc_err err = { 0 };
+        struct cpuset cpus;
+        struct cli_opts co = { 0 };
+        unsigned affect = 0;
+        int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
+        bool json = co.json;
+
+        if (parsed != 0)
+                return rc;
+        if (argc - optind < 1 || argc - optind > 2)
+                return cli_usage(verb, "expected NAME [CPULIST]");
+        if (argc - optind == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], &cpus)) >= 0)
+                return rc;
+        if (argc - optind == 2 && json)
+                return cli_usage(verb, "--json: only when showing the CPU set");
+        const char *name = argv[optind];
+        bool query = argc - optind == 1;
+        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) != 0)
+                return rc;
+        _cleanup_free_ char *s = query ? NULL : cpuset_to_string(&cpus);
+        if (affect & CLI_AFFECT_LIVE) {
+                if ((rc = cli_placement_open(verb, name, true, &v)))
+                        return rc;
+                if (query) {
+                        print_cpuset(v.live.spec, json, "running VM");
+                        return CLI_EXIT_OK;
+                }
+                size_t nv = 0, nt = 0;
+                if (vm_cpuset_set(&v.p, &cpus, &nv, &nt, &err) < 0)
+                        return cli_fail(verb, &err);
+                _cleanup_free_ char *note = vm_placement_cpuset_note(&v.p, "the VM's threads pinned");
+                cli_warn(verb, note);
+                printf("VM `%s`: CPU set %s: %zu vCPU%s moved (those without their own pin)", v.h->name,
+                       s ? s : "?", nv, nv == 1 ? "" : "s");
+                if (v.live.spec->cpu.has_emulator_pin)
+                        printf("; QEMU's other threads stay on their emulator_pin\n");
+                else
+                        printf(", %zu of QEMU's other thread%s\n", nt, nt == 1 ? "" : "s");
+                cli_placement_close(&v);
+        }
+        if (affect & CLI_AFFECT_CONFIG) {
+                struct vm_spec *sp = NULL;
+
+                if (!query && (rc = cli_config_update(verb, name, config_cpuset, &cpus)) != 0)
+                        return rc;
+                if (!query)
+                        printf("VM `%s`: CPU set %s in its definition (from the next start)\n", name, s ? s : "?");
+                else {
+                        if ((rc = cli_config_load(verb, name, &sp)) != 0)
+                                return rc;
+                        print_cpuset(sp, json, "definition");
+                        spec_free(sp);
+                }
+        }
+        return CLI_EXIT_OK;
+}

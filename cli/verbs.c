@@ -735,6 +735,22 @@ const struct verb cli_verbs[] = {
                 .notes = AFFECT_NOTE,
         },
         {
+                .name = "cpuset",
+                .fn = cmd_cpuset,
+                .summary = "the whole VM's host CPUs (<vcpu cpuset>); show it",
+                .description =
+                        "Confine the running VM NAME to host CPUs CPULIST, as libvirt's <vcpu\n"
+                        "cpuset='...'> does at start: the default placement of every thread.\n"
+                        "What moves: every vCPU without its own vcpupin, and QEMU's other threads\n"
+                        "unless emulatorpin pinned them (vcpuN/ and emulator/ cpuset.cpus when the\n"
+                        "cpuset controller is usable, sched_setaffinity always). What does not: a\n"
+                        "vCPU with its own vcpupin, and the emulator when emulatorpin set it: those\n"
+                        "override the set. Recorded (cpu.cpuset), so a vCPU plugged later and the\n"
+                        "next start follow it. Without CPULIST: the set, and who follows it.\n",
+                .opts = (const struct cli_opt[]){ OPT_JSON("show the set as JSON"), OPT_LOCK_TIMEOUT, OPT_AFFECT, {} },
+                .args = (const struct cli_pos[]){ POS_NAME, { "CPULIST", CLI_ARG_CPULIST, CLI_POS_OPTIONAL }, {} },
+        },
+        {
                 .name = "emulatorpin",
                 .fn = cmd_emulatorpin,
                 .summary = "pin QEMU's non-vCPU threads; show it",
@@ -743,7 +759,10 @@ const struct verb cli_verbs[] = {
                         "workers) of the running VM NAME to host CPUs CPULIST: the emulator/ cgroup's\n"
                         "cpuset.cpus when the cpuset controller is usable, and sched_setaffinity of\n"
                         "each thread always. Recorded (cpu.emulator_pin). Without CPULIST: the\n"
-                        "affinity of QEMU's main thread and the recorded pin.\n",
+                        "affinity of QEMU's main thread and the recorded pin.\n"
+                        "What moves: QEMU's non-vCPU threads only. What does not: the vCPU threads,\n"
+                        "which keep their vcpupin or the VM's cpuset (libvirt's emulatorpin is the\n"
+                        "same). To confine the whole VM, vCPUs included: qemuctl cpuset NAME CPULIST.\n",
                 .opts = (const struct cli_opt[]){ OPT_JSON("show the pinning as JSON"), OPT_LOCK_TIMEOUT, OPT_AFFECT, {} },
                 .args = (const struct cli_pos[]){ POS_NAME, { "CPULIST", CLI_ARG_CPULIST, CLI_POS_OPTIONAL }, {} },
                 .notes = AFFECT_NOTE,

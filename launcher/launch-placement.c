@@ -295,8 +295,8 @@ int launch_placement_place_qemu(pid_t qemu_pid, void *userdata, struct qc_err *e
                 return -1;
         /* every thread QEMU makes inherits this; vCPU threads get theirs
          * in launch_placement_pin_vcpus */
-        if (spec->cpu.has_emulator_pin && placement_set_affinity(qemu_pid, &spec->cpu.emulator_pin, err) < 0)
-                return qc_err_wrap(err, "cpu.emulator_pin");
+        if (placement_emulator_cpus(spec) && placement_set_affinity(qemu_pid, placement_emulator_cpus(spec), err) < 0)
+                return qc_err_wrap(err, spec->cpu.has_emulator_pin ? "cpu.emulator_pin" : "cpu.cpuset");
         return 0;
 }
 

@@ -40,6 +40,9 @@ static size_t needs_of(const struct vm_spec *s, struct key_need *out)
         if (s->cpu.n_pins)
                 out[n++] = (struct key_need){ "cpu.pin", CG_CPUSET, false,
                                               "vCPUs are pinned with sched_setaffinity only" };
+        if (s->cpu.has_cpuset)
+                out[n++] = (struct key_need){ "cpu.cpuset", CG_CPUSET, false,
+                                              "the VM's threads are pinned with sched_setaffinity only" };
         if (s->cpu.has_emulator_pin)
                 out[n++] = (struct key_need){ "cpu.emulator_pin", CG_CPUSET, false,
                                               "QEMU's threads are pinned with sched_setaffinity only" };
@@ -328,11 +331,12 @@ int placement_apply_cgroup(const struct vm_spec *spec, struct cg_vm *vm, unsigne
 
 int placement_apply_emulator_pin(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, struct qc_err *err)
 {
+        const struct cpuset *set = placement_emulator_cpus(spec);
         _cleanup_free_ char *cpus = NULL;
 
-        if (!spec->cpu.has_emulator_pin || !(usable & CG_MASK(CG_CPUSET)))
+        if (!set || !(usable & CG_MASK(CG_CPUSET)))
                 return 0;
-        cpus = cpuset_to_string(&spec->cpu.emulator_pin);
+        cpus = cpuset_to_string(set);
         if (!cpus)
                 return qc_err_set(err, ENOMEM, "out of memory");
         if (cg_set_cpuset(cg_vm_emulator_fd(vm), cpus, NULL, err) < 0)
@@ -376,24 +380,39 @@ int placement_place_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned 
         return placement_pin_vcpu(spec, vm, usable, vcpu, tid, err);
 }
 
-int placement_pin_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, unsigned vcpu, pid_t tid,
-                       struct qc_err *err)
+const struct cpuset *placement_vcpu_cpus(const struct vm_spec *spec, unsigned vcpu)
 {
         const struct vm_vcpu_pin *pin = pin_of(spec, vcpu);
 
-        if (pin) {
+        return pin ? &pin->cpus : spec->cpu.has_cpuset ? &spec->cpu.cpuset : NULL;
+}
+
+const struct cpuset *placement_emulator_cpus(const struct vm_spec *spec)
+{
+        return spec->cpu.has_emulator_pin ? &spec->cpu.emulator_pin
+               : spec->cpu.has_cpuset     ? &spec->cpu.cpuset
+                                          : NULL;
+}
+
+int placement_pin_vcpu(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, unsigned vcpu, pid_t tid,
+                       struct qc_err *err)
+{
+        const struct cpuset *set = placement_vcpu_cpus(spec, vcpu);
+        bool own = pin_of(spec, vcpu) != NULL;
+
+        if (set) {
                 if (vm && (usable & CG_MASK(CG_CPUSET))) {
-                        _cleanup_free_ char *cpus = cpuset_to_string(&pin->cpus);
+                        _cleanup_free_ char *cpus = cpuset_to_string(set);
                         int fd;
 
                         if (!cpus)
                                 return qc_err_set(err, ENOMEM, "out of memory");
                         if (cg_vm_vcpu_fd(vm, vcpu, &fd, err) < 0 || cg_set_cpuset(fd, cpus, NULL, err) < 0)
-                                return qc_err_wrap(err, "cpu.pin.%u", vcpu);
+                                return own ? qc_err_wrap(err, "cpu.pin.%u", vcpu) : qc_err_wrap(err, "cpu.cpuset (vCPU %u)", vcpu);
                 }
-                if (placement_set_affinity(tid, &pin->cpus, err) < 0)
-                        return qc_err_wrap(err, "cpu.pin.%u", vcpu);
-        } else if (spec->cpu.has_emulator_pin) {
+                if (placement_set_affinity(tid, set, err) < 0)
+                        return own ? qc_err_wrap(err, "cpu.pin.%u", vcpu) : qc_err_wrap(err, "cpu.cpuset (vCPU %u)", vcpu);
+        } else if (placement_emulator_cpus(spec)) {
                 /* vCPU threads are born with the emulator's affinity */
                 struct cpuset all;
                 long n = sysconf(_SC_NPROCESSORS_CONF);

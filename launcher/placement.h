@@ -66,7 +66,12 @@ int placement_apply_memlock(pid_t pid, uint64_t bytes, struct qc_err *err);
  * cpu.max on the domain, cpuset.mems = numa.nodeset — each only when its
  * controller is in usable. */
 int placement_apply_cgroup(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, struct qc_err *err);
-/* emulator/cpuset.cpus = cpu.emulator_pin (with cpuset in usable). Written
+/* Where vCPU vcpu runs: its cpu.pin, else cpu.cpuset; NULL: anywhere. */
+const struct cpuset *placement_vcpu_cpus(const struct vm_spec *spec, unsigned vcpu);
+/* Where QEMU's other threads run: cpu.emulator_pin, else cpu.cpuset; NULL:
+ * anywhere. */
+const struct cpuset *placement_emulator_cpus(const struct vm_spec *spec);
+/* emulator/cpuset.cpus = placement_emulator_cpus (with cpuset in usable). Written
  * once the vCPU threads left emulator/: before that it would confine the
  * affinity a vCPU's own pin asks for. */
 int placement_apply_emulator_pin(const struct vm_spec *spec, struct cg_vm *vm, unsigned usable, struct qc_err *err);

@@ -29,6 +29,7 @@ static const struct {
         { "name", IGNORE },
         { "cpu.pin", IGNORE },
         { "cpu.emulator_pin", IGNORE },
+        { "cpu.cpuset", IGNORE },
         { "cpu.weight", IGNORE },
         { "cpu.max_percent", IGNORE },
         { "memory.limits", IGNORE },

@@ -185,6 +185,10 @@ struct vm_spec {
                 size_t n_pins;
                 bool has_emulator_pin;
                 struct cpuset emulator_pin;
+                /* the whole VM's CPU set (<vcpu cpuset>): every vCPU without
+                 * its own pin, and the emulator without emulator_pin */
+                bool has_cpuset;
+                struct cpuset cpuset;
                 unsigned weight;      /* cpu.weight 1..10000, 0 = unset */
                 unsigned max_percent; /* cpu.max as % of one CPU, 0 = unset */
         } cpu;

@@ -10,6 +10,7 @@
 
 #include "../common/cleanup.h"
 #include "../qmp/qmp-commands.h"
+#include "../qmp/qmp.h"
 #include "vm-placement.h"
 
 static struct vm_vcpu_pin *pin_find(struct vm_spec *spec, unsigned vcpu)
@@ -291,5 +292,44 @@ int vm_emulatorpin_set(struct vm_placement *p, const struct cpuset *cpus, size_t
                 return -1;
         if (ret_threads)
                 *ret_threads = n;
+        return 0;
+}
+
+int vm_cpuset_set(struct vm_placement *p, const struct cpuset *cpus, size_t *ret_vcpus, size_t *ret_threads,
+                  struct qc_err *err)
+{
+        struct vm_live *live = p->live;
+        struct vm_spec *spec = live->spec;
+        _cleanup_(qmp_cpu_list_freep) struct qmp_cpu_list *l = NULL;
+        size_t nv = 0, nt = 0;
+
+        if (vm_check_cpus(cpus, &p->online, err) < 0)
+                return -1;
+        if (qmp_query_cpus_fast(live->qmp, &l, err) < 0)
+                return qc_err_wrap(err, "list vCPUs");
+        spec->cpu.has_cpuset = true;
+        spec->cpu.cpuset = *cpus;
+        for (size_t i = 0; i < l->n; i++) {
+                unsigned vcpu = (unsigned)l->cpus[i].cpu_index;
+
+                if (placement_vcpu_cpus(spec, vcpu) != &spec->cpu.cpuset)
+                        continue; /* its own pin stays */
+                if (placement_pin_vcpu(spec, p->usable & CG_MASK(CG_CPUSET) ? live->cg : NULL, p->usable, vcpu,
+                                       (pid_t)l->cpus[i].thread_id, err) < 0)
+                        return -1;
+                nv++;
+        }
+        if (!spec->cpu.has_emulator_pin) {
+                if (live->cg && placement_apply_emulator_pin(spec, live->cg, p->usable, err) < 0)
+                        return -1;
+                if (for_emulator_threads(live, pin_thread, (void *)cpus, &nt, err) < 0)
+                        return qc_err_wrap(err, "emulator threads of QEMU (pid %d)", (int)live->qemu_pid);
+        }
+        if (vm_placement_record(p, err) < 0)
+                return -1;
+        if (ret_vcpus)
+                *ret_vcpus = nv;
+        if (ret_threads)
+                *ret_threads = nt;
         return 0;
 }

@@ -77,6 +77,13 @@ int vm_emulatorpin_get(struct vm_placement *p, struct vm_emulator_pin *ret, stru
  * QEMU thread (/proc/PID/task) that query-cpus-fast does not name, recorded.
  * *ret_threads = how many threads were pinned. */
 int vm_emulatorpin_set(struct vm_placement *p, const struct cpuset *cpus, size_t *ret_threads, struct qc_err *err);
+/* The whole VM's CPU set (cpu.cpuset, <vcpu cpuset>): every plugged vCPU
+ * without its own pin (vcpuN/cpuset.cpus when cpuset is usable, affinity
+ * always), and QEMU's other threads unless cpu.emulator_pin says otherwise;
+ * recorded. *ret_vcpus / *ret_threads: how many vCPU / other threads moved
+ * (may be NULL). */
+int vm_cpuset_set(struct vm_placement *p, const struct cpuset *cpus, size_t *ret_vcpus, size_t *ret_threads,
+                  struct qc_err *err);
 
 /* ---- memtune (vm-memtune.c) ---- */
 
