@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroups/cgroups.h"
 #include "launcher/launch-placement.h"
@@ -13,6 +14,8 @@
 #include "common/strv.h"
 #include "launcher/accel.h"
 #include "launcher/firmware.h"
+#include "launcher/shares.h"
+#include "launcher/tpm.h"
 
 struct facts {
         struct host_numa numa;
@@ -86,6 +89,32 @@ static json_object *firmware_json(const struct facts *f)
         }
         json_object_object_add(o, "chosen", chosen);
         return o;
+}
+
+/* The helpers VM keys need, found or not, with why: tpm (swtpm,
+ * swtpm_setup), virtiofs shares (virtiofsd), vsock (/dev/vhost-vsock). */
+static json_object *devices_json(void)
+{
+        json_object *o = json_object_new_object();
+        struct qc_err e = { 0 };
+
+        json_object_object_add(o, "tpm", json_object_new_boolean(tpm_check(&e) == 0));
+        json_object_object_add(o, "virtiofsd", json_object_new_boolean(access(VIRTIOFSD_PATH, X_OK) == 0));
+        json_object_object_add(o, "vhost_vsock", json_object_new_boolean(access("/dev/vhost-vsock", F_OK) == 0));
+        return o;
+}
+
+static void devices_print(void)
+{
+        struct qc_err e = { 0 };
+
+        printf("TPM (tpm):     %s\n", tpm_check(&e) == 0 ? "swtpm and swtpm_setup found" : e.msg);
+        printf("virtiofs:      %s\n", access(VIRTIOFSD_PATH, X_OK) == 0
+                                              ? VIRTIOFSD_PATH
+                                              : VIRTIOFSD_PATH " missing: install qemu-system-common (9p shares work without it)");
+        printf("vsock:         %s\n", access("/dev/vhost-vsock", F_OK) == 0
+                                              ? "/dev/vhost-vsock"
+                                              : "/dev/vhost-vsock missing: modprobe vhost_vsock");
 }
 
 static void firmware_print(const struct facts *f)
@@ -218,6 +247,7 @@ static json_object *facts_json(const struct facts *f)
         }
         json_object_object_add(o, "cgroup", cg);
         json_object_object_add(o, "firmware", firmware_json(f));
+        json_object_object_add(o, "devices", devices_json());
         return o;
 }
 
@@ -287,6 +317,7 @@ static void facts_print(const struct facts *f)
                                                 : "not delegated (cgroup.mode auto: VMs go under cgroup.parent)");
         }
         firmware_print(f);
+        devices_print();
 }
 
 int cmd_host(int argc, char **argv)

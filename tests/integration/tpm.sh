@@ -29,6 +29,7 @@ reset_count() { # NAME: resetCount as a number
         [ $# = 4 ] && echo $(( ($1 << 24) | ($2 << 16) | ($3 << 8) | $4 ))
 }
 
+"$Q" host | grep -q '^TPM (tpm): *swtpm and swtpm_setup found'; tap_ok $? "host lists the TPM's programs"
 f=$(lc_vmfile tpm1 "" '"firmware": "uefi", "tpm": true,')
 "$Q" cmdline "$f" >"$LC_TMP/argv"
 grep -qx 'tpm-crb,tpmdev=tpm0' "$LC_TMP/argv" && grep -qx 'emulator,id=tpm0,chardev=tpm0-ctrl' "$LC_TMP/argv" &&

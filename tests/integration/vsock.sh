@@ -25,6 +25,7 @@ if [ ! -e /dev/vhost-vsock ]; then
         case $out in *"/dev/vhost-vsock is missing"*"modprobe vhost_vsock"*) r=0 ;; *) r=1 ;; esac
         tap_ok $(( rc != 0 && r == 0 ? 0 : 1 )) "start refuses with the reason and the fix (rc $rc: ${out:0:200})"
         tap_is "$(ls -A "$QEMUCTL_RUNDIR")" "" "nothing was created"
+        "$Q" host | grep -q '^vsock: .*/dev/vhost-vsock missing: modprobe vhost_vsock'; tap_ok $? "host says vsock is missing, and the fix"
         _tap_n=$((_tap_n + 1))
         echo "ok $_tap_n - a host process talks to the guest over vsock # SKIP /dev/vhost-vsock missing on this host (modprobe vhost_vsock)"
         tap_done
