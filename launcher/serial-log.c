@@ -163,13 +163,16 @@ void serial_follow_close(struct serial_follow *f)
         free(f);
 }
 
+/* The line stays NUL-terminated past its length: matchers take it by
+ * length (REG_STARTEND), but ASan's regexec interceptor measures it with
+ * strlen first and read past an unterminated buffer. */
 static int append(struct serial_follow *f, const char *p, size_t n, struct qc_err *err)
 {
-        if (f->len + n > f->cap) {
+        if (f->len + n + 1 > f->cap) {
                 size_t ncap = f->cap ? f->cap : 4096;
                 char *nl;
 
-                while (ncap < f->len + n)
+                while (ncap < f->len + n + 1)
                         ncap *= 2;
                 nl = realloc(f->line, ncap);
                 if (!nl)
@@ -179,6 +182,7 @@ static int append(struct serial_follow *f, const char *p, size_t n, struct qc_er
         }
         memcpy(f->line + f->len, p, n);
         f->len += n;
+        f->line[f->len] = '\0';
         return 0;
 }
 
