@@ -29,4 +29,5 @@ else
 fi
 
 . /cgtest/checks-place.sh
+. /cgtest/checks-defs.sh
 . /cgtest/checks-delegated.sh
