@@ -99,7 +99,7 @@ check(errors({"name": "vm1", "$schema": 1}), "\"$schema\" must be a string")
 # Every bad file is classified: the schema rejects the structural ones,
 # accepts the ones only a check across keys (or of a value's range beyond
 # its shape) refuses, and the syntax errors are not JSON at all.
-structural = """cgroup-parent cpulist-syntax disk-no-file display-wrong enum-bad
+structural = """cgroup-parent cpulist-syntax display-wrong enum-bad
   feature-policy forward-syntax input-dup mac-bad many-errors name-dotdot
   name-missing name-slash name-too-long not-object numa-cell-missing-keys
   pin-bad-key size-bare-number size-no-unit-string size-words too-deep
@@ -112,7 +112,8 @@ across = """bridge-ifname bridge-no-bridge cdrom-readonly-false cpulist-overflow
   numa-overlap-sum numa-overlap numa-several pin-nonexistent
   plugged-past-max plugged-without-max size-overflow slots-without-max
   topology-mismatch vcpus-over-max virtio-mem-no-max backing-snapshot
-  cloud-init-header cloud-init-yaml firmware-secure-pc tpm-security-user""".split()
+  cloud-init-header cloud-init-yaml firmware-secure-pc tpm-security-user
+  disk-no-file""".split()
 syntax = """empty single-quotes syntax-missing-comma text-after trailing-comma
   unterminated-comment unterminated-string""".split()
 bad = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(src, "tests/data/bad/*.json")))
