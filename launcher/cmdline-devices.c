@@ -451,7 +451,21 @@ void cmdline_add_display(struct qargs *a, const struct vm_spec *spec)
         if (spec->n_inputs == 0)
                 return;
         qarg(a, "-device");
-        qarg(a, "qemu-xhci,id=usb");
+        switch (spec->usb) {
+        case VM_USB_EHCI:
+                qarg(a, "usb-ehci,id=usb");
+                break;
+        case VM_USB_UHCI:
+                qarg(a, spec->machine == VM_MACHINE_PC ? "piix3-usb-uhci,id=usb" : "ich9-usb-uhci1,id=usb");
+                break;
+        case VM_USB_XHCI:
+        case VM_USB_NONE: /* refused with inputs by check_usb */
+        case _VM_USB_MAX:
+        case _VM_USB_INVALID:
+        default:
+                qarg(a, "qemu-xhci,id=usb");
+                break;
+        }
         for (size_t i = 0; i < spec->n_inputs; i++) {
                 if (spec->inputs[i] < 0 || spec->inputs[i] >= _VM_INPUT_MAX)
                         continue;

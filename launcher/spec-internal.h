@@ -185,6 +185,7 @@ SPEC_CHECK(check_boot_once);
 SPEC_PARSE(parse_display);
 SPEC_DUMP(dump_display);
 SPEC_CHECK(check_vnc);
+SPEC_CHECK(check_usb);
 SPEC_CHECK(check_vnc_listen);
 SPEC_CHECK(check_vnc_password_file);
 SPEC_CHECK(check_vnc_password_valid_for);

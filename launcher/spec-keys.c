@@ -18,6 +18,8 @@
 #define NODE(m) .node_off = offsetof(struct spec_ctx, m)
 #define ENUM(name, max) .names = name##_table, .n_names = (max)
 
+static const char *const usb_names[] = { [VM_USB_XHCI] = "xhci", [VM_USB_EHCI] = "ehci", [VM_USB_UHCI] = "uhci",
+                                         [VM_USB_NONE] = "none" };
 static const char *const rtc_base_names[] = { [VM_RTC_UTC] = "utc", [VM_RTC_LOCALTIME] = "localtime" };
 static const char *const cgroup_mode_names[] = { [VM_CGROUP_AUTO] = "auto", [VM_CGROUP_PARENT] = "parent",
                                                  [VM_CGROUP_DELEGATED] = "delegated" };
@@ -374,9 +376,12 @@ const struct spec_key spec_keys[] = {
           .needs = "{\"display\": {\"vnc\": \":1\", \"password_file\": \"vnc.pass\"}}" },
         { .path = "input", .type = SPEC_CUSTOM, .parse = parse_input, .dump = dump_input, .free = free_input,
           .type_doc = "array of `\"usb-tablet\"` | `\"usb-kbd\"` | `\"usb-mouse\"`", .default_doc = "none",
-          .doc = "USB input devices on a `qemu-xhci` controller (a tablet gives absolute pointing under VNC), each at most once",
+          .doc = "USB input devices on the `usb` controller (default `qemu-xhci`; a tablet gives absolute pointing under VNC), each at most once",
           .libvirt = "<input type='tablet' bus='usb'>", .example = "[\"usb-tablet\", \"usb-kbd\"]",
           .schema = "{\"type\": \"array\", \"uniqueItems\": true, \"items\": {\"enum\": [\"usb-tablet\", \"usb-kbd\", \"usb-mouse\"]}}" },
+        { .path = "usb", .type = SPEC_ENUM, F(usb), .names = usb_names, .n_names = _VM_USB_MAX, .check = check_usb,
+          .doc = "the USB controller the `input` devices sit on (there is one only with `input`): `xhci` (`qemu-xhci`, USB 3; guests from Windows 8 / Linux 2.6.31 on), `ehci` (`usb-ehci`, USB 2: Windows XP SP1 to 7, 2003, 2008 R2, which have no xHCI driver), `uhci` (USB 1.1: `piix3-usb-uhci` on `pc`, `ich9-usb-uhci1` on `q35`; any guest), `none` (no controller: `input` must be empty)",
+          .libvirt = "<controller type='usb' model='qemu-xhci'/'ich9-ehci1'/'piix3-uhci'/'none'>", .example = "\"ehci\"" },
         { .path = "serial", .type = SPEC_ENUM, F(serial), ENUM(vm_serial, _VM_SERIAL_MAX), .def = VM_SERIAL_LOG,
           .doc = "`log`: the first serial port goes to `serial.log` in the state dir and to a console socket (`qemuctl console`); `none`: no serial port",
           .libvirt = "<serial type='file'> + <console>", .example = "\"none\"" },

@@ -435,6 +435,17 @@ bool check_vnc(struct spec_ctx *c, const struct jt *n, const char *path, struct 
         return false;
 }
 
+bool check_usb(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        /* "input" comes before "usb" in the table, so the devices are known */
+        if (s->usb != VM_USB_NONE || s->n_inputs == 0)
+                return true;
+        diag(c, n, path, "\"none\" leaves the %zu input device%s without a bus; drop \"input\" or choose xhci, ehci "
+                         "or uhci",
+             s->n_inputs, s->n_inputs == 1 ? "" : "s");
+        return false;
+}
+
 bool check_vnc_listen(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
         const char *l = s->vnc_listen;

@@ -66,6 +66,8 @@ enum vm_disk_cache {
         _VM_DISK_CACHE_MAX,
         _VM_DISK_CACHE_INVALID = -1,
 };
+/* the USB controller `input` devices sit on */
+enum vm_usb { VM_USB_XHCI, VM_USB_EHCI, VM_USB_UHCI, VM_USB_NONE, _VM_USB_MAX, _VM_USB_INVALID = -1 };
 enum vm_disk_media { VM_DISK_MEDIA_DISK, VM_DISK_MEDIA_CDROM, _VM_DISK_MEDIA_MAX, _VM_DISK_MEDIA_INVALID = -1 };
 enum vm_net_type { VM_NET_USER, VM_NET_BRIDGE, VM_NET_TAP, _VM_NET_TYPE_MAX, _VM_NET_TYPE_INVALID = -1 };
 enum vm_net_model { VM_NET_MODEL_VIRTIO, VM_NET_MODEL_E1000, VM_NET_MODEL_E1000E, VM_NET_MODEL_RTL8139, _VM_NET_MODEL_MAX, _VM_NET_MODEL_INVALID = -1 };
@@ -250,6 +252,7 @@ struct vm_spec {
         unsigned vnc_password_line, vnc_password_col; /* where password_file is, for spec_check_disks */
         enum vm_input *inputs;
         size_t n_inputs;
+        enum vm_usb usb;
         enum vm_serial serial;
         uint64_t serial_log_max; /* serial.log rotates to serial.log.1 past this (bytes); 0 = no bound */
         bool panic;         /* pvpanic device, default true: guest panics are seen */
