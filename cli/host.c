@@ -274,7 +274,12 @@ static void facts_print(const struct facts *f)
                        (unsigned long long)f->ksm.pages_shared, (unsigned long long)f->ksm.pages_sharing,
                        (unsigned long long)f->ksm.pages_unshared, (unsigned long long)f->ksm.pages_volatile,
                        (unsigned long long)f->ksm.full_scans);
-        else
+        if (f->ksm.present && f->ksm.has_merge_across_nodes)
+                printf("               merge_across_nodes %llu (%s)\n", (unsigned long long)f->ksm.merge_across_nodes,
+                       f->ksm.merge_across_nodes ? "pages of different NUMA nodes are merged: a VM's page may end "
+                                                   "up on another node"
+                                                 : "only pages of one NUMA node are merged");
+        if (!f->ksm.present)
                 printf("KSM:           not in this kernel\n");
         if (f->hp.n_sizes == 0)
                 printf("Hugepages:     not in this kernel\n");
