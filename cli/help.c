@@ -80,7 +80,8 @@ char *cli_verb_synopsis(const struct verb *v)
 }
 
 /* TEXT from column COL on, wrapped at WIDTH with continuation lines indented
- * to INDENT; words in [...] or '...' stay on one line. */
+ * to INDENT; words in [...] or '...' stay on one line (a quote opens at a
+ * word's start or after = or (, so an apostrophe is a letter). */
 static void wrap(FILE *f, const char *text, size_t col, size_t indent)
 {
         const char *p = text;
@@ -97,8 +98,8 @@ static void wrap(FILE *f, const char *text, size_t col, size_t indent)
                                 depth++;
                         else if (p[n] == ']' && depth > 0)
                                 depth--;
-                        else if (p[n] == '\'')
-                                quoted = !quoted;
+                        else if (p[n] == '\'' && (quoted || n == 0 || p[n - 1] == '=' || p[n - 1] == '('))
+                                quoted = !quoted; /* an apostrophe (QEMU's) opens nothing */
                         n++;
                 }
                 if (!first && col + 1 + n > WIDTH) {

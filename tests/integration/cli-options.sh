@@ -94,5 +94,12 @@ tap_is "$out" "$(printf 'VM `opts` paused\npaused')" "pause NAME --lock-timeout 
 "$Q" resume opts --lock-timeout=5 >/dev/null; tap_ok $? "resume NAME --lock-timeout=5"
 out=$("$Q" kill opts --lock-timeout 5); rc=$?
 tap_is "$out" 'VM `opts` killed' "kill NAME --lock-timeout 5"
+# options' help wraps at 79 columns; an apostrophe (QEMU's, VM's) is a letter,
+# not a quote that glues the rest of the text into one word (JSON examples
+# are one word by design)
+wide=$(for v in $("$Q" help | awk '/^  [a-z]/{print $1}'); do
+        "$Q" "$v" --help | awk -v v="$v" '/^  / && !/[{]/ && length($0) > 79 {print v ": " $0}'
+done)
+tap_is "$wide" "" "every verb's option help fits in 79 columns"
 echo "1..$n"
 [ $failed = 0 ]
