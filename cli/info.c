@@ -208,7 +208,7 @@ static void tidy(struct vm_handle *h)
          * us off a start in progress */
         fd = state_lock(h->rundir, h->name, "list", 0, NULL);
         if (fd >= 0) {
-                launch_placement_tidy(h->rundir, NULL);
+                launch_placement_tidy(h->rundir, 0, NULL);
                 close(fd);
         }
         if (vm_state_is_active(old.state)) {

@@ -274,8 +274,9 @@ int cmd_kill(int argc, char **argv)
                 return cli_fail(verb, &err);
         struct vm_end_note note = end_note(false, false, last);
         wait_recorded(verb, h, &note);
-        /* the supervisor removes the VM's cgroup; if it died, nobody would */
-        launch_placement_tidy(h->rundir, NULL);
+        /* the supervisor removes the VM's cgroup; if it died, nobody would
+         * (its helpers, such as swtpm, end a moment after QEMU) */
+        launch_placement_tidy(h->rundir, 3000, NULL);
         printf("VM `%s` killed\n", h->name);
         return CLI_EXIT_OK;
 }

@@ -5,8 +5,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../common/cleanup.h"
+#include "../common/io.h"
 #include "../qmp/qmp-commands.h"
 #include "../qmp/qmp.h"
 #include "handle.h"
@@ -378,8 +380,9 @@ int launch_placement_find(pid_t pid, const char *name, char **ret_sub)
         return 1;
 }
 
-int launch_placement_tidy(const char *rundir, struct qc_err *err)
+int launch_placement_tidy(const char *rundir, int wait_ms, struct qc_err *err)
 {
+        int64_t deadline = now_ms() + wait_ms;
         _cleanup_(cg_hier_freep) struct cg_hier *h = NULL;
         _cleanup_(cg_vm_freep) struct cg_vm *cg = NULL;
         struct vm_spec *spec = NULL;
@@ -396,9 +399,13 @@ int launch_placement_tidy(const char *rundir, struct qc_err *err)
                 return 0;
         }
         spec_free(spec);
-        if (cg_is_empty(cg_vm_fd(cg), &empty, err) < 0)
-                return qc_err_wrap(err, "cgroup %s", cg_vm_path(cg));
-        if (!empty)
-                return 0;
-        return cg_vm_remove(cg, 1000, err);
+        for (;;) {
+                if (cg_is_empty(cg_vm_fd(cg), &empty, err) < 0)
+                        return qc_err_wrap(err, "cgroup %s", cg_vm_path(cg));
+                if (empty)
+                        return cg_vm_remove(cg, 1000, err);
+                if (now_ms() >= deadline)
+                        return 0;
+                usleep(20 * 1000);
+        }
 }

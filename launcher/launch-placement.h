@@ -85,6 +85,7 @@ int launch_placement_own_cgroup(char **ret_own, bool *ret_delegated, struct qc_e
 int launch_placement_find(pid_t pid, const char *name, char **ret_sub);
 
 /* Remove the cgroup a VM whose supervisor died left behind (spec.json in
- * rundir names its parent), when no process is left in it. 0 when there is
- * none (any more). */
-int launch_placement_tidy(const char *rundir, struct qc_err *err);
+ * rundir names its parent), when no process is left in it, waiting up to
+ * wait_ms for the last ones to go (helpers such as swtpm end a moment after
+ * their QEMU). 0 when there is none (any more). */
+int launch_placement_tidy(const char *rundir, int wait_ms, struct qc_err *err);

@@ -69,6 +69,11 @@ kill -KILL "$(cat "$QEMUCTL_RUNDIR/tpm1/supervisor.pid")"
 "$Q" kill tpm1 >/dev/null; tap_ok $? "kill with the supervisor gone"
 for _ in $(seq 100); do [ -z "$(swtpms)" ] && break; sleep 0.1; done
 tap_is "$(swtpms)" "" "no swtpm left: it ends with its QEMU connection"
+cgmnt=$(awk '$9 == "cgroup2" { print $5; exit }' /proc/self/mountinfo)
+if [ -n "$cgmnt" ]; then
+        [ ! -e "$cgmnt/qemuctl/tpm1" ]
+        tap_ok $? "no cgroup left: kill removed it once swtpm had gone too"
+fi
 
 # pc: TIS
 g=$(lc_vmfile tpm2 "" '"machine": "pc", "tpm": true,')
