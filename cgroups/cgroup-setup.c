@@ -16,17 +16,17 @@
 #include "common/cleanup.h"
 #include "common/io.h"
 
-static int write_enable(int fd, unsigned mask, struct qc_err *err)
+/* One write of cgroup.subtree_control: "+cpu +memory" (sign '+', enable)
+ * or "-cpu -memory" (sign '-', disable) for the controllers in mask. */
+static int write_subtree_control(int fd, char sign, unsigned mask, struct qc_err *err)
 {
         char buf[128] = "";
 
         for (int i = 0; i < _CG_CONTROLLER_MAX; i++) {
                 if (!(mask & CG_MASK(i)))
                         continue;
-                if (buf[0])
-                        strcat(buf, " ");
-                strcat(buf, "+");
-                strcat(buf, cg_controller_to_string((enum cg_controller)i));
+                snprintf(buf + strlen(buf), sizeof buf - strlen(buf), "%s%c%s", buf[0] ? " " : "", sign,
+                         cg_controller_to_string((enum cg_controller)i));
         }
         return cg_write(fd, "cgroup.subtree_control", buf, err);
 }
@@ -39,12 +39,12 @@ static unsigned enable_here(const struct cg_fs_ops *ops, int fd, unsigned want, 
 {
         unsigned have = ops->subtree_control(fd), missing = want & ~have;
 
-        if (!missing || write_enable(fd, missing, NULL) == 0)
+        if (!missing || write_subtree_control(fd, '+', missing, NULL) == 0)
                 return want;
         for (int i = 0; i < _CG_CONTROLLER_MAX; i++) {
                 if (!(missing & CG_MASK(i)))
                         continue;
-                if (write_enable(fd, CG_MASK(i), NULL) < 0) {
+                if (write_subtree_control(fd, '+', CG_MASK(i), NULL) < 0) {
                         *refused |= CG_MASK(i);
                         want &= ~CG_MASK(i);
                 }
@@ -195,7 +195,7 @@ int cg_vm_create(struct cg_hier *h, const char *parent, const char *name, unsign
         /* cpu and cpuset work per thread; memory and pids stay on the domain */
         tctl = controllers & (CG_MASK(CG_CPU) | CG_MASK(CG_CPUSET));
         if (tctl && (vm->ops->subtree_control(vm->fd) & tctl) != tctl)
-                if (write_enable(vm->fd, tctl & ~vm->ops->subtree_control(vm->fd), err) < 0)
+                if (write_subtree_control(vm->fd, '+', tctl & ~vm->ops->subtree_control(vm->fd), err) < 0)
                         return qc_err_wrap(err, "cgroup %s", vm->path);
         vm->threaded_ctl = tctl;
         if (make_threaded(vm->ops, vm->fd, "emulator", &vm->emu_fd, err) < 0)
@@ -433,19 +433,8 @@ int cg_hier_leave_leaf(struct cg_hier *h, const char *leaf, unsigned had, bool r
         if (r > 0)
                 return 0;
         now = h->ops->subtree_control(h->fd);
-        if (now & ~had) {
-                char buf[128] = "";
-
-                for (int i = 0; i < _CG_CONTROLLER_MAX; i++)
-                        if ((now & ~had) & CG_MASK(i)) {
-                                if (buf[0])
-                                        strcat(buf, " ");
-                                strcat(buf, "-");
-                                strcat(buf, cg_controller_to_string((enum cg_controller)i));
-                        }
-                if (cg_write(h->fd, "cgroup.subtree_control", buf, err) < 0)
-                        return qc_err_wrap(err, "cgroup %s", h->path);
-        }
+        if ((now & ~had) && write_subtree_control(h->fd, '-', now & ~had, err) < 0)
+                return qc_err_wrap(err, "cgroup %s", h->path);
         if (cg_write(h->fd, "cgroup.procs", "0", err) < 0)
                 return qc_err_wrap(err, "move qemuctl back into cgroup %s", h->path);
         r = remove ? h->ops->rmdirat(h->fd, leaf) : 0;
