@@ -159,8 +159,8 @@ SAN_FLAGS = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-san
 check-asan:
 	$(MAKE) BUILD=build-asan CFLAGS="$(SAN_FLAGS)" LDFLAGS="-fsanitize=address,undefined" test-unit
 
-# libFuzzer targets (fuzz/fuzz-*.c), each run for FUZZ_SECONDS (eight targets:
-# 8 x FUZZ_SECONDS in all; CI, .ci/run, gives each 30 s).
+# libFuzzer targets (fuzz/fuzz-*.c), each run for FUZZ_SECONDS (ten targets:
+# 10 x FUZZ_SECONDS in all; CI, .ci/run, gives each 30 s).
 FUZZ_SECONDS ?= 60
 FUZZ_SRC := $(wildcard fuzz/fuzz-*.c)
 fuzz:

@@ -9,17 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/strv.h"
 #include "launcher/firmware.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static bool has(char *const *v, const char *s)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                if (strcmp(v[i], s) == 0)
-                        return true;
-        return false;
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,9 +34,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 abort();
         if (!d.unusable && (!d.code || d.code[0] != '/' || !d.vars || d.vars[0] != '/' || !d.machines))
                 abort();
-        if (!!(d.flags & FW_SECURE_BOOT) != has(d.features, "secure-boot") ||
-            !!(d.flags & FW_ENROLLED_KEYS) != has(d.features, "enrolled-keys") ||
-            !!(d.flags & FW_REQUIRES_SMM) != has(d.features, "requires-smm"))
+        if (!!(d.flags & FW_SECURE_BOOT) != strv_contains(d.features, "secure-boot") ||
+            !!(d.flags & FW_ENROLLED_KEYS) != strv_contains(d.features, "enrolled-keys") ||
+            !!(d.flags & FW_REQUIRES_SMM) != strv_contains(d.features, "requires-smm"))
                 abort();
         for (int want = VM_FIRMWARE_UEFI; want <= VM_FIRMWARE_UEFI_SECURE; want++)
                 for (int m = 0; m < _VM_MACHINE_MAX; m++) {
