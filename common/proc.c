@@ -100,3 +100,22 @@ bool proc_alive(pid_t pid, uint64_t start)
                 return false;
         return start == 0 || st.start == start;
 }
+
+const char *proc_status_field(const char *text, const char *key, size_t *ret_len)
+{
+        size_t klen = strlen(key);
+
+        for (const char *line = text; line && *line;) {
+                const char *next = strchr(line, '\n');
+
+                if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+                        const char *v = line + klen + 1;
+
+                        v += strspn(v, " \t");
+                        *ret_len = next ? (size_t)(next - v) : strlen(v);
+                        return v;
+                }
+                line = next ? next + 1 : NULL;
+        }
+        return NULL;
+}

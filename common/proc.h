@@ -1,7 +1,8 @@
 /* What /proc says about a process or a thread. The one reader of
- * /proc/PID/stat. */
+ * /proc/PID/stat, and of the fields of /proc/PID/status. */
 #pragma once
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -25,3 +26,9 @@ uint64_t proc_start_time(pid_t pid);
 /* The process exists, is not a zombie, and (when start != 0) started at start:
  * kill(pid, 0) says yes to a zombie and to whoever got the pid next. */
 bool proc_alive(pid_t pid, uint64_t start);
+
+/* The value of the line "KEY:\tVALUE" in the text of /proc/PID/status
+ * (key without its colon: "VmRSS", "Mems_allowed_list"): a pointer into
+ * text past the blanks after the colon, *ret_len bytes up to the line's
+ * end. NULL when text has no such line. */
+const char *proc_status_field(const char *text, const char *key, size_t *ret_len);

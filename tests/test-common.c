@@ -207,6 +207,27 @@ static void test_proc_stat(void)
         is_int(proc_stat_read(pid, 0, &st), -ENOENT, "a reaped pid has no stat");
 }
 
+static void test_proc_status_field(void)
+{
+        const char *text = "Name:\tqemu-system-x86\nVmRSS:\t  204800 kB\nMems_allowed:\t00000003\n"
+                           "Mems_allowed_list:\t0-1\nVmSwap:";
+        const char *v;
+        size_t n = 99;
+
+        v = proc_status_field(text, "VmRSS", &n);
+        ok(v && n == 9 && strncmp(v, "204800 kB", n) == 0, "VmRSS: its value, blanks after the colon skipped");
+        v = proc_status_field(text, "Mems_allowed_list", &n);
+        ok(v && n == 3 && strncmp(v, "0-1", n) == 0, "Mems_allowed_list, not Mems_allowed, whose name it starts with");
+        v = proc_status_field(text, "Mems_allowed", &n);
+        ok(v && n == 8 && strncmp(v, "00000003", n) == 0, "Mems_allowed, not the _list line after it");
+        v = proc_status_field(text, "Name", &n);
+        ok(v && n == 15 && strncmp(v, "qemu-system-x86", n) == 0, "the first line's field");
+        v = proc_status_field(text, "VmSwap", &n);
+        ok(v && n == 0, "a last line without newline and value: empty");
+        ok(!proc_status_field(text, "VmHWM", &n), "no such line: NULL");
+        ok(!proc_status_field(text, "Vm", &n), "a key is the whole name before the colon");
+}
+
 int main(void)
 {
         test_size();
@@ -214,6 +235,7 @@ int main(void)
         test_strv();
         test_err();
         test_proc_stat();
+        test_proc_status_field();
         test_path_join();
         test_unix_connect();
         return tap_done();

@@ -9,6 +9,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
+#include "../common/proc.h"
 #include "vm-placement.h"
 
 static const char *const cat_names[_VM_NUMASTAT_CAT_MAX] = {
@@ -151,14 +152,16 @@ static int mems_allowed(pid_t pid, struct cpuset *ret)
 {
         _cleanup_free_ char *text = NULL;
         char path[64], *p;
-        size_t pos;
+        size_t len, pos;
 
         snprintf(path, sizeof path, "/proc/%d/status", (int)pid);
-        if (read_file(path, 65536, &text, NULL) < 0 || !(p = strstr(text, "\nMems_allowed_list:")))
+        if (read_file(path, 65536, &text, NULL) < 0)
                 return -1;
-        p += strlen("\nMems_allowed_list:");
-        p += strspn(p, " \t");
-        p[strcspn(p, "\n")] = '\0';
+        /* text is ours: the value is cut at its line's end in place */
+        p = (char *)proc_status_field(text, "Mems_allowed_list", &len);
+        if (!p)
+                return -1;
+        p[len] = '\0';
         return cpuset_parse(p, ret, &pos) < 0 ? -1 : 0;
 }
 
