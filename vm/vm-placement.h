@@ -39,7 +39,6 @@ int vm_host_online_cpus(const char *sysroot, struct cpuset *ret, struct qc_err *
 /* Every CPU of want is online: "CPU 9 does not exist on this host (online: 0-1)". */
 int vm_check_cpus(const struct cpuset *want, const struct cpuset *online, struct qc_err *err);
 
-
 /* Why pinning is affinity-only here (no usable cpuset), malloc'd sentence for
  * a warning; NULL when cpuset is usable. */
 char *vm_placement_cpuset_note(const struct vm_placement *p, const char *what);
@@ -56,12 +55,12 @@ struct vm_pin_info {
 };
 /* Every plugged vCPU, plus recorded pins of vCPUs not plugged, by index. */
 int vm_vcpupin_get(struct vm_placement *p, struct vm_pin_info **ret, size_t *ret_n, struct qc_err *err);
+/* Set (or add, in vCPU order) spec's pin of vcpu; nothing live. */
+int vm_pin_record(struct vm_spec *spec, unsigned vcpu, const struct cpuset *cpus, struct qc_err *err);
 /* Pin vCPU vcpu to cpus: checked against the host's online CPUs and
  * cpu.max; vcpuN/cpuset.cpus when cpuset is usable, sched_setaffinity of
  * its thread, recorded. A vCPU below cpu.max that is not plugged now only
  * gets the record (applied when it is plugged); *ret_live says which. */
-/* Set (or add, in vCPU order) spec's pin of vcpu; nothing live. */
-int vm_pin_record(struct vm_spec *spec, unsigned vcpu, const struct cpuset *cpus, struct qc_err *err);
 int vm_vcpupin_set(struct vm_placement *p, unsigned vcpu, const struct cpuset *cpus, bool *ret_live,
                    struct qc_err *err);
 
@@ -120,7 +119,7 @@ struct vm_memtune {
         bool swap_resolved; /* set[SWAP] came from swap_total (each target resolves it anew) */
         uint64_t swap_total;
 };
-/* From the recorded spec (unset keys are unlimited, min is 0). */
+/* From the recorded spec (unset keys are unlimited, min and low are 0). */
 void vm_memtune_from_spec(const struct vm_spec *spec, struct vm_memtune *ret);
 /* The keys set in m into the spec (unlimited: the key unset). */
 void vm_memtune_to_spec(struct vm_spec *spec, const struct vm_memtune *m);
@@ -130,7 +129,7 @@ void vm_memtune_to_spec(struct vm_spec *spec, const struct vm_memtune *m);
 int vm_memtune_resolve_swap(const struct vm_memtune *now, struct vm_memtune *m, struct qc_err *err);
 /* The limits now with m applied: min and low must not be above hard (EINVAL). */
 int vm_memtune_check(const struct vm_memtune *now, const struct vm_memtune *m, struct qc_err *err);
-/* Read the four files back from a cgroup dir (a file the kernel lacks, like
+/* Read the five files back from a cgroup dir (a file the kernel lacks, like
  * memory.swap.max without swap accounting, stays unset). */
 int vm_memtune_read(int dirfd, struct vm_memtune *ret, struct qc_err *err);
 /* Write the keys set in m to a cgroup dir: min and high before max, as the
