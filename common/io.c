@@ -152,6 +152,15 @@ int write_file_durable_at(int dirfd, const char *path, const char *s, mode_t mod
         return write_atomic(dirfd, path, s, mode, true);
 }
 
+char *text_tail(const char *text, size_t len, size_t max)
+{
+        while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
+                len--;
+        if (!len)
+                return NULL;
+        return len > max ? strndup(text + len - max, max) : strndup(text, len);
+}
+
 char *path_join(const char *dir, const char *name)
 {
         size_t n = dir ? strlen(dir) : 0;

@@ -12,6 +12,10 @@ int read_file(const char *path, size_t max, char **ret, size_t *ret_len);
 int read_file_at(int dirfd, const char *path, size_t max, char **ret, size_t *ret_len);
 /* The same from an open fd, read to its end. */
 int read_fd_all(int fd, size_t max, char **ret, size_t *ret_len);
+/* The end of a log's text (len bytes): its last max bytes, trailing
+ * newlines and spaces left off; malloc'd, NULL when nothing is left (or
+ * out of memory). What a message shows of what a program said. */
+char *text_tail(const char *text, size_t len, size_t max);
 /* Write s to path (O_WRONLY|O_TRUNC, created with mode). Returns 0 or -errno. */
 int write_file(const char *path, const char *s, mode_t mode);
 /* Write to an existing file at dirfd/path without O_CREAT or O_TRUNC (sysfs,

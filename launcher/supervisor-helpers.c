@@ -22,11 +22,9 @@ static char *log_tail(const char *log)
         _cleanup_free_ char *text = NULL;
         size_t len = 0;
 
-        if (!log || read_file(log, 0, &text, &len) < 0 || len == 0)
+        if (!log || read_file(log, 0, &text, &len) < 0)
                 return NULL;
-        while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
-                text[--len] = '\0';
-        return strdup(text + (len > 2000 ? len - 2000 : 0));
+        return text_tail(text, len, 2000);
 }
 
 static int start_one(const struct supervisor_opts *o, const struct supervisor_helper *h, int cgroup_fd, pid_t *ret,

@@ -71,14 +71,10 @@ static int64_t unix_ms(void)
 static char *qemu_log_tail(const char *rundir)
 {
         _cleanup_free_ char *text = NULL;
-        size_t len, from;
 
-        if (state_read_file(rundir, VM_RUNDIR_QEMU_LOG, 0, &text, NULL) < 0 || (len = strlen(text)) == 0)
+        if (state_read_file(rundir, VM_RUNDIR_QEMU_LOG, 0, &text, NULL) < 0)
                 return NULL;
-        while (len && (text[len - 1] == '\n' || text[len - 1] == ' '))
-                text[--len] = '\0';
-        from = len > 4000 ? len - 4000 : 0;
-        return len ? strdup(text + from) : NULL;
+        return text_tail(text, strlen(text), 4000);
 }
 
 static void record(struct sup *s)

@@ -52,14 +52,13 @@ static int manufacture(const char *datadir, const char *dir, struct qc_err *err)
                 if (errno != EINTR)
                         return qc_err_sys(err, errno, "tpm: wait for swtpm_setup");
         if (!WIFEXITED(st) || WEXITSTATUS(st) != 0) {
-                _cleanup_free_ char *text = NULL;
+                _cleanup_free_ char *text = NULL, *said = NULL;
                 size_t len = 0;
 
-                read_file(log_path, 0, &text, &len);
-                while (len && text[len - 1] == '\n')
-                        text[--len] = '\0';
+                if (read_file(log_path, 0, &text, &len) == 0)
+                        said = text_tail(text, len, 1500);
                 return qc_err_set(err, EIO, "tpm: swtpm_setup failed to make the TPM's state in %s: %s", dir,
-                                  text && len ? text + (len > 1500 ? len - 1500 : 0) : "(it said nothing)");
+                                  said ? said : "(it said nothing)");
         }
         return 0;
 }

@@ -122,6 +122,19 @@ static void test_path_join(void)
         free(p);
 }
 
+/* text_tail: what a message shows of a log */
+static void test_text_tail(void)
+{
+        char *t;
+
+        is_str((t = text_tail("a\nb\n \n", 6, 100)), "a\nb", "trailing newlines and spaces left off");
+        free(t);
+        is_str((t = text_tail("0123456789\n", 11, 4)), "6789", "the last max bytes");
+        free(t);
+        ok(text_tail("\n \n", 3, 100) == NULL, "nothing but blanks: NULL");
+        ok(text_tail("", 0, 100) == NULL, "empty: NULL");
+}
+
 /* unix_connect: the fd when someone listens, -errno otherwise (the callers
  * in qmp/, vm/ and cli/ tell "not there yet" from "too long" by it). */
 static void test_unix_connect(void)
@@ -237,6 +250,7 @@ int main(void)
         test_proc_stat();
         test_proc_status_field();
         test_path_join();
+        test_text_tail();
         test_unix_connect();
         return tap_done();
 }
