@@ -111,7 +111,8 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
 
 /* fork; setsid; fork again: a supervisor no terminal or parent can take down.
  * Returns 0 once the guest runs, or -1 with err holding QEMU's own error
- * text when it refused to start. fds other than 0-2 (and keep_fd) are not inherited. */
+ * text when it refused to start. fds other than 0-2 are not inherited, but for
+ * keep_fd and the incoming stream (supervisor-detached.c). */
 int supervisor_start_detached(const struct supervisor_opts *o, struct qc_err *err);
 
 /* `run`'s exit code for how the VM ended (see RUN_EXIT_*). */
