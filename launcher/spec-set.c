@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../common/cleanup.h"
+#include "../common/strv.h"
 #include "spec-internal.h"
 #include "spec-keys.h"
 
@@ -253,44 +254,27 @@ static void unknown_key(struct spec_ctx *c, const char *parent, const char *tok,
  * strings in a NULL-terminated array); -EINVAL for an empty component. */
 static int split_path(const char *path, char ***ret)
 {
-        size_t cap = strlen(path) + 2, n = 0;
         _cleanup_free_ char *buf = strdup(path);
-        char **v = calloc(cap, sizeof *v), *p, *save = NULL;
+        _cleanup_(strv_donep) strv v = { 0 };
+        char *p, *w, *save = NULL;
 
-        if (!buf || !v) {
-                free(v);
+        if (!buf)
                 return -ENOMEM;
-        }
         /* "a[0].b" reads as "a.0.b" */
-        {
-                char *w = buf;
-                for (p = buf; *p; p++)
-                        if (*p == '[')
-                                *w++ = '.';
-                        else if (!(*p == ']' && (p[1] == '.' || p[1] == '[' || !p[1])))
-                                *w++ = *p;
-                *w = '\0';
-        }
-        if (!buf[0] || buf[0] == '.' || buf[strlen(buf) - 1] == '.' || strstr(buf, "..")) {
-                free(v);
+        for (p = w = buf; *p; p++)
+                if (*p == '[')
+                        *w++ = '.';
+                else if (!(*p == ']' && (p[1] == '.' || p[1] == '[' || !p[1])))
+                        *w++ = *p;
+        *w = '\0';
+        if (!buf[0] || buf[0] == '.' || buf[strlen(buf) - 1] == '.' || strstr(buf, ".."))
                 return -EINVAL;
-        }
         for (p = strtok_r(buf, ".", &save); p; p = strtok_r(NULL, ".", &save))
-                if (!(v[n++] = strdup(p))) {
-                        for (size_t i = 0; i < n; i++)
-                                free(v[i]);
-                        free(v);
+                if (strv_push(&v, p) < 0)
                         return -ENOMEM;
-                }
-        *ret = v;
+        if (!(*ret = strv_steal(&v)))
+                return -ENOMEM;
         return 0;
-}
-
-static void free_strs(char **v)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                free(v[i]);
-        free(v);
 }
 
 /* Where an object or array is expected at shown but the file has another
@@ -327,7 +311,7 @@ static void set_node(struct spec_ctx *c, struct jt *parent, struct jt *node, boo
 
 static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_override *o, unsigned line)
 {
-        char **tok = NULL;
+        _cleanup_(strv_freep) char **tok = NULL;
         char tpath[160] = "";            /* the table path of node's keys: "", "memory", "disks[]" */
         const struct spec_key *k = NULL; /* the key whose value node is (NULL: root or a list item) */
         bool free_form = false;          /* inside a value whose keys are code's (cpu.pin, forward items) */
@@ -338,7 +322,6 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
 
         if (r == -ENOMEM || !shown) {
                 c->oom = true;
-                free_strs(tok);
                 return;
         }
         if (r < 0) {
@@ -441,7 +424,6 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                 free_form = kk->type == SPEC_CUSTOM;
                 snprintf(tpath, sizeof tpath, "%s", kk->path);
         }
-        free_strs(tok);
 }
 
 void spec_apply_overrides(struct spec_ctx *c, struct jt *root, const struct spec_overrides *ov)
