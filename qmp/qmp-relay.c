@@ -30,7 +30,6 @@ struct client {
         struct obuf out;
         unsigned inflight;
         size_t queued; /* bytes of its commands QEMU has not answered */
-        bool greeted;    /* QEMU's greeting, once the relay has it */
         bool negotiated;
         bool eof; /* sent all it will (shutdown of its side): answer, then close */
 };
@@ -54,6 +53,9 @@ struct qmp_relay {
          * greeting and qmp_capabilities go through the poll loop too, so
          * the caller's loop never waits for QEMU */
         int up_fd; /* -1: not connected */
+        /* clients are greeted when it becomes UP_READY (or on arrival,
+         * after), and all are closed when it leaves it: every client is
+         * greeted exactly while it is UP_READY */
         enum { UP_NONE, UP_GREETING, UP_NEGOTIATING, UP_READY } up_state;
         int64_t up_deadline; /* for UP_GREETING and UP_NEGOTIATING */
         struct qmp_stream up_in;
@@ -327,7 +329,7 @@ static const char *not_qemu_json(const char *line, size_t n)
  * budget goes. Returns -1 when c was dropped. */
 static int client_process(struct qmp_relay *r, struct client *c)
 {
-        if (!c->greeted)
+        if (r->up_state != UP_READY)
                 return 0; /* what it sent waits for QEMU's greeting */
         /* `echo '{"execute": ...}' | socat - UNIX-CONNECT:qmp.sock` ends its
          * side at once and waits for the answers */
@@ -532,7 +534,6 @@ static int connect_upstream(struct qmp_relay *r, struct qc_err *err)
 /* Greet c (once the relay has QEMU's greeting). Returns -1 when c was dropped. */
 static int client_greet(struct qmp_relay *r, struct client *c)
 {
-        c->greeted = true;
         if (obuf_add(&c->out, r->greeting, strlen(r->greeting)) < 0 || obuf_flush(&c->out, c->fd) < 0) {
                 drop_client(r, c);
                 return -1;
@@ -580,8 +581,7 @@ static void upstream_handshake(struct qmp_relay *r, json_object *msg)
         }
         r->up_state = UP_READY;
         for (size_t i = r->n_clients; i-- > 0;)
-                if (!r->clients[i]->greeted)
-                        client_greet(r, r->clients[i]);
+                client_greet(r, r->clients[i]);
         return;
 oom:
         disconnect_upstream(r, "out of memory");
@@ -670,7 +670,7 @@ size_t qmp_relay_pollfds(struct qmp_relay *r, struct pollfd *pfd, size_t max)
                 /* a client with its budget at QEMU sends nothing more until
                  * replies come back; one that reads nothing gets nothing more
                  * read from it either (it is dropped at QMP_RELAY_MAX_OUT) */
-                if (c->greeted && !c->eof && client_may_send(r, c) && obuf_left(&c->out) < QMP_RELAY_MAX_OUT / 2)
+                if (r->up_state == UP_READY && !c->eof && client_may_send(r, c) && obuf_left(&c->out) < QMP_RELAY_MAX_OUT / 2)
                         ev |= POLLIN;
                 pfd[n] = (struct pollfd){ .fd = c->fd, .events = ev };
                 r->polled[r->n_polled++] = (struct polled){ .fd = c->fd, .serial = c->serial };
