@@ -204,7 +204,7 @@ int cg_hier_open_sub(const char *rel, struct cg_hier **ret, struct qc_err *err)
                 return qc_err_set(err, EINVAL, "\"%s\" cannot be a cgroup path", rel ? rel : "");
         if (cg_find_mount(NULL, &mnt, &v1, err) < 0)
                 return -1;
-        if (asprintf(&path, "%s/%s", mnt, rel) < 0)
+        if (!(path = path_join(mnt, rel)))
                 return qc_err_set(err, ENOMEM, "out of memory");
         if (hier_open(path, &cg_kernel_ops, v1, ret, err) < 0)
                 return -1;
