@@ -22,7 +22,10 @@ int sup_listen(const char *path, struct qc_err *err)
         int r;
 
         if (unix_sockaddr(path, &sa) < 0)
-                return qc_err_set(err, ENAMETOOLONG, "socket path %s is too long", path);
+                return qc_err_set(err, ENAMETOOLONG,
+                                  "socket path %s is %zu bytes, more than a unix socket address holds (%zu): "
+                                  "keep VM state in a shorter directory (QEMUCTL_RUNDIR)",
+                                  path, strlen(path), UNIX_PATH_MAX_BYTES);
         fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (fd < 0)
                 return qc_err_sys(err, errno, "socket");

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -88,6 +89,16 @@ int main(void)
         lfd = sup_listen(qga, &err);
         if (!ok(lfd >= 0, "the fake chardev listens (%s)", err.msg))
                 return tap_done();
+        {
+                char longp[256];
+                struct qc_err e2 = { 0 };
+
+                snprintf(longp, sizeof longp, "%s/%0150d/ctl.sock", rundir, 0);
+                is_int(sup_listen(longp, &e2), -1, "a socket path past sun_path is refused");
+                ok(e2.code == ENAMETOOLONG && strstr(e2.msg, "unix socket address holds (107)") &&
+                           strstr(e2.msg, "QEMUCTL_RUNDIR"),
+                   "ENAMETOOLONG, with the limit and what to change: %s", e2.msg);
+        }
         if (!ok(sup_agent_open(rundir, &A, &err) == 0, "the relay connects to qga.sock and listens (%s)", err.msg))
                 return tap_done();
         qemu = accept4(lfd, NULL, NULL, SOCK_CLOEXEC);
