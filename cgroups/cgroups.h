@@ -80,7 +80,8 @@ int cg_usable(struct cg_hier *h, const char *parent, unsigned *ret_usable, unsig
 
 /* The cgroup pid (0 = ourselves) is in, from /proc/PID/cgroup's "0::" line:
  * relative to the cgroup2 mount, without the leading '/' ("" = the root).
- * err->code ENOENT when the process is in no cgroup2 hierarchy. */
+ * err->code ENOENT when the process is in no cgroup2 hierarchy, or is
+ * gone (no /proc/PID/cgroup). */
 int cg_proc_path(pid_t pid, char **ret_rel, struct qc_err *err);
 /* The same from /proc/PID/cgroup's text: 1 with *ret_rel (malloc'd), 0 when
  * no "0::" line is there (hybrid hosts list their v1 hierarchies on lines
