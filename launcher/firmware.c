@@ -94,14 +94,6 @@ static int strings(json_object *arr, const char *key, const char *file, char ***
         return 0;
 }
 
-static bool has(char *const *v, const char *s)
-{
-        for (size_t i = 0; v && v[i]; i++)
-                if (strcmp(v[i], s) == 0)
-                        return true;
-        return false;
-}
-
 /* mapping.executable / mapping.nvram-template: {filename, format} */
 static int file_of(json_object *mapping, const char *key, struct fw_desc *d, char **ret, char **ret_format,
                    struct qc_err *err)
@@ -231,11 +223,11 @@ int fw_desc_parse(const char *file, const char *text, size_t len, struct fw_desc
                 if (strings(types, "interface-types", d.file, &t, err) < 0 ||
                     strings(features, "features", d.file, &d.features, err) < 0)
                         goto out;
-                d.uefi = has(t, "uefi");
+                d.uefi = strv_contains(t, "uefi");
         }
-        d.flags = (has(d.features, "secure-boot") ? FW_SECURE_BOOT : 0) |
-                  (has(d.features, "enrolled-keys") ? FW_ENROLLED_KEYS : 0) |
-                  (has(d.features, "requires-smm") ? FW_REQUIRES_SMM : 0);
+        d.flags = (strv_contains(d.features, "secure-boot") ? FW_SECURE_BOOT : 0) |
+                  (strv_contains(d.features, "enrolled-keys") ? FW_ENROLLED_KEYS : 0) |
+                  (strv_contains(d.features, "requires-smm") ? FW_REQUIRES_SMM : 0);
         if (parse_targets(root, &d, err) < 0 || parse_mapping(root, &d, err) < 0)
                 goto out;
         if (!d.uefi && unusable(&d, "not UEFI") < 0) {
@@ -350,7 +342,7 @@ int fw_list_load(char *const *dirs, struct fw_list *ret, struct qc_err *err)
                 while ((e = readdir(dir))) {
                         _cleanup_free_ char *path = NULL;
 
-                        if (e->d_name[0] == '.' || !ends_with(e->d_name, ".json") || has(seen.v, e->d_name))
+                        if (e->d_name[0] == '.' || !ends_with(e->d_name, ".json") || strv_contains(seen.v, e->d_name))
                                 continue;
                         if (strv_push(&seen, e->d_name) < 0 || !(path = path_join(dirs[i], e->d_name)))
                                 goto oom;
