@@ -86,6 +86,7 @@ static void format_stats_time(int64_t t, char *buf, size_t len)
                 snprintf(buf, len, "%s", hms);
 }
 
+/* 0 to go on (ret filled), else the exit status of the usage error printed. */
 static int parse_size_arg(const char *verb, const char *what, const char *s, uint64_t *ret)
 {
         int r = parse_size(s, ret);
@@ -94,7 +95,7 @@ static int parse_size_arg(const char *verb, const char *what, const char *s, uin
                 return cli_usage(verb, "%s \"%s\": too large", what, s);
         if (r < 0)
                 return cli_usage(verb, "%s: expected a size with a unit like 512M or 2G, got \"%s\"", what, s);
-        return -1;
+        return 0;
 }
 
 static void progress(void *userdata, const char *what)
@@ -245,7 +246,7 @@ int cmd_balloon(int argc, char **argv)
                 return rc;
         if (argc - optind < 1 || argc - optind > 2)
                 return cli_usage(verb, "expected NAME [SIZE]");
-        if (argc - optind == 2 && (rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &target)) >= 0)
+        if (argc - optind == 2 && (rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &target)) != 0)
                 return rc;
         if (argc - optind == 2 && json)
                 return cli_usage(verb, "--json is for the query (without SIZE)");
@@ -383,7 +384,7 @@ int cmd_setmem(int argc, char **argv)
                 return rc;
         if (argc - optind != 2)
                 return cli_usage(verb, "expected NAME SIZE");
-        if ((rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &total)) >= 0)
+        if ((rc = parse_size_arg(verb, "SIZE", argv[optind + 1], &total)) != 0)
                 return rc;
         const char *name = argv[optind];
         if ((rc = cli_affect_resolve(verb, name, o.affect, false, &affect)) != 0)

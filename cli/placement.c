@@ -52,6 +52,7 @@ static json_object *jcpus(const struct cpuset *cs)
         return s ? json_object_new_string(s) : NULL;
 }
 
+/* 0 to go on (ret filled), else the exit status of the usage error printed. */
 static int parse_cpus(const char *verb, const char *what, const char *s, struct cpuset *ret)
 {
         size_t pos = 0;
@@ -61,7 +62,7 @@ static int parse_cpus(const char *verb, const char *what, const char *s, struct 
                 return cli_usage(verb, "%s \"%s\": a CPU number is too large", what, s);
         if (r < 0)
                 return cli_usage(verb, "%s: expected a CPU list like 0-3,8, got \"%s\" (at byte %zu)", what, s, pos);
-        return -1;
+        return 0;
 }
 
 static int show_vcpupin(const char *verb, struct cli_placement *v, bool one, unsigned only, bool json)
@@ -208,7 +209,7 @@ int cmd_vcpupin(int argc, char **argv)
                 if (errno || end == argv[optind + 1] || *end || vcpu > 4095)
                         return cli_usage(verb, "VCPU: expected a vCPU number, got \"%s\"", argv[optind + 1]);
         }
-        if (argc - optind == 3 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 2], &cpus)) >= 0)
+        if (argc - optind == 3 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 2], &cpus)) != 0)
                 return rc;
         if (argc - optind == 3 && json)
                 return cli_usage(verb, "--json: only when showing the pinning");
@@ -262,7 +263,7 @@ int cmd_emulatorpin(int argc, char **argv)
                 return rc;
         if (argc - optind < 1 || argc - optind > 2)
                 return cli_usage(verb, "expected NAME [CPULIST]");
-        if (argc - optind == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], &cpus)) >= 0)
+        if (argc - optind == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], &cpus)) != 0)
                 return rc;
         if (argc - optind == 2 && json)
                 return cli_usage(verb, "--json: only when showing the pinning");
@@ -388,7 +389,7 @@ int cmd_cpuset(int argc, char **argv)
                 return rc;
         if (argc - optind < 1 || argc - optind > 2)
                 return cli_usage(verb, "expected NAME [CPULIST]");
-        if (argc - optind == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], &cpus)) >= 0)
+        if (argc - optind == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], &cpus)) != 0)
                 return rc;
         if (argc - optind == 2 && json)
                 return cli_usage(verb, "--json: only when showing the CPU set");
