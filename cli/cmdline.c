@@ -17,8 +17,6 @@
 #include "launcher/paths.h"
 #include "launcher/spec.h"
 
-DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
-
 /* Disks `start` would make: named, so the printed command line is not a surprise. */
 static void note_creations(const struct vm_spec *spec)
 {

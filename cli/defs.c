@@ -16,8 +16,6 @@
 #include "launcher/defs.h"
 #include "launcher/handle.h"
 
-DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
-
 int cli_vm_state(const char *name, bool *ret_running, struct qc_err *err)
 {
         struct vm_handle *h = NULL;

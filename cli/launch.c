@@ -275,11 +275,6 @@ static int check_allocation(const struct vm_spec *spec, struct qc_err *err)
         return vm_allocation_check(&req, &a, err);
 }
 
-static void spec_freep(struct vm_spec **s)
-{
-        spec_free(*s);
-}
-
 /* --name on a VM file whose writable disk has one path for every name: a
  * second VM from the file at once would find the image locked by the first
  * (QEMU refuses it). Said before anything starts, with the fix. */

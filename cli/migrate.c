@@ -128,7 +128,6 @@ static int check_shared_disks(const char *verb, json_object *disks)
 
 DEFINE_CLEANUP_FUNC(struct cg_hier *, cg_hier_free)
 DEFINE_CLEANUP_FUNC(struct cg_vm *, cg_vm_free)
-DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free)
 
 /* Two QEMUs of one VM at once on one host (a move between two state dirs
  * here): cgroups are per host, and the source's QEMU is in <parent>/NAME

@@ -14,8 +14,6 @@
 #include "launcher/resources.h"
 #include "launcher/spec.h"
 
-DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
-
 static int resources_opt(const char *verb, int c, const char *arg, void *ud)
 {
         *(bool *)ud = true; /* --slurm */

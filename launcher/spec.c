@@ -64,7 +64,6 @@ void spec_free(struct vm_spec *s)
         free(s);
 }
 
-DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free);
 DEFINE_CLEANUP_FUNC(struct jt *, jt_free);
 
 /* base (absolute, from realpath: no symlinks, no . or ..) joined with the

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/cleanup.h"
 #include "../common/cpuset.h"
 #include "../common/err.h"
 
@@ -338,6 +339,7 @@ int spec_load_with(const char *path, const struct spec_overrides *ov, struct vm_
 int spec_parse_with(const char *path, const char *text, size_t len, const struct spec_overrides *ov,
                     struct vm_spec **ret, struct spec_diags *diags, struct qc_err *err);
 void spec_free(struct vm_spec *spec);
+DEFINE_CLEANUP_FUNC(struct vm_spec *, spec_free)
 /* Serialize back to a VM file (JSON) that spec_parse accepts and that means the
  * same VM (used by `dump` and for the effective spec in the state dir). */
 char *spec_to_json(const struct vm_spec *spec);
