@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli/affect.h"
 #include "cli/cli.h"
 #include "cli/defs.h"
 #include "cli/launch.h"
@@ -70,16 +71,10 @@ int cli_vm_file(const char *verb, const char *arg, char **ret_file)
                                  arg);
         }
         /* the definition must still be NAME's: a hand edit may have renamed it */
-        _cleanup_(spec_freep) struct vm_spec *spec = NULL;
-        struct spec_diags diags = { 0 };
-        if (defs_load(arg, &spec, &diags, &err) < 0) {
-                _cleanup_free_ char *path = NULL;
-                if (diags.n && defs_path(arg, &path, NULL) == 0)
-                        return cli_print_diags(verb, path, &diags);
-                spec_diags_done(&diags);
-                return cli_fail(verb, &err);
-        }
-        spec_diags_done(&diags);
+        struct vm_spec *spec = NULL;
+        if ((r = cli_config_load(verb, arg, &spec)))
+                return r;
+        spec_free(spec);
         if (defs_path(arg, ret_file, &err) < 0)
                 return cli_fail(verb, &err);
         return 0;

@@ -44,14 +44,8 @@ int cmd_resources(int argc, char **argv)
         if ((r = cli_vm_file(verb, argv[optind], &file)))
                 return r;
         r = spec_load_with(file, &ov, &spec, &diags, &err);
-        if (r < 0 && diags.n) {
-                for (size_t i = 0; i < diags.n; i++) {
-                        _cleanup_free_ char *d = spec_diag_format(file, &diags.v[i]);
-                        fprintf(stderr, "qemuctl: %s: %s\n", verb, d ? d : "invalid VM file");
-                }
-                spec_diags_done(&diags);
-                return CLI_EXIT_FAIL;
-        }
+        if (r < 0 && diags.n)
+                return cli_print_diags(verb, file, &diags);
         spec_diags_done(&diags);
         if (r < 0)
                 return cli_fail(verb, &err);
