@@ -12,7 +12,7 @@
 
 struct validate_opts {
         bool json, no_files, verbose;
-        struct spec_overrides ov; /* --set, --name: applied to every file */
+        const struct spec_overrides *ov; /* --set, --name: applied to every file */
 };
 
 static json_object *diags_to_json(const struct spec_diags *d)
@@ -50,7 +50,7 @@ static bool validate_one(const char *file, const struct validate_opts *o, json_o
         struct spec_diags d = { 0 }, notes = { 0 };
         struct vm_spec *spec = NULL;
         struct qc_err err = { 0 };
-        int r = spec_load_with(file, &o->ov, &spec, &d, &err);
+        int r = spec_load_with(file, o->ov, &spec, &d, &err);
         bool good;
 
         /* the images, as start reads them: only for a file that is otherwise good */
@@ -107,31 +107,25 @@ static int validate_opt(const char *verb, int c, const char *arg, void *ud)
 int cmd_validate(int argc, char **argv)
 {
         json_object *out = NULL;
-        struct validate_opts o = { 0 };
-        struct cli_opts co = { .on_opt = validate_opt, .ud = &o, .overrides = &o.ov };
+        _cleanup_(spec_overrides_done) struct spec_overrides ov = { 0 };
+        struct validate_opts o = { .ov = &ov };
+        struct cli_opts co = { .on_opt = validate_opt, .ud = &o, .overrides = &ov };
         bool all_good = true;
         int rc, parsed = cli_parse_opts("validate", argc, argv, &co, &rc);
 
-        if (parsed != 0) {
-                spec_overrides_done(&o.ov);
+        if (parsed != 0)
                 return rc;
-        }
         o.json = co.json;
-        if (optind == argc) {
-                spec_overrides_done(&o.ov);
+        if (optind == argc)
                 return cli_usage("validate", "no VM file given; usage: qemuctl validate [--json] [--no-files] [--verbose] FILE...");
-        }
-        if (o.json && !(out = json_object_new_array())) {
-                spec_overrides_done(&o.ov);
+        if (o.json && !(out = json_object_new_array()))
                 return cli_failf("validate", "out of memory");
-        }
         for (int i = optind; i < argc; i++)
                 all_good &= validate_one(argv[i], &o, out);
         if (o.json) {
                 cli_print_json(out);
                 json_object_put(out);
         }
-        spec_overrides_done(&o.ov);
         fflush(stdout);
         return all_good ? CLI_EXIT_OK : CLI_EXIT_FAIL;
 }
