@@ -49,8 +49,6 @@ static const char *state_name(const struct vm_handle *h)
         return h->problem && !h->qemu_pid ? "broken" : vm_state_to_string(h->rec.state);
 }
 
-/* RUNDIR/qmp.sock, the monitor for people, while its supervisor serves it
- * (malloc'd), else NULL. */
 /* The VM's cgroup as QEMU's own membership says ("/qemuctl/vm1", or
  * "/system.slice/qemuctl@vm1.service/vm1" in a delegated cgroup), relative
  * to the cgroup2 mount; NULL when QEMU runs in none of its own. */
@@ -66,6 +64,8 @@ static char *vm_cgroup(const struct vm_handle *h)
         return p;
 }
 
+/* RUNDIR/qmp.sock, the monitor for people, while its supervisor serves it
+ * (malloc'd), else NULL. */
 static char *monitor_path(const struct vm_handle *h)
 {
         char *p;

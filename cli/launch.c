@@ -366,7 +366,7 @@ static int restore_disks(struct launch *l, struct qc_err *err)
                 if (d->captured &&
                     savefile_extract(l->restore_fd, d->offset, d->length, l->spec->disks[d->index].file, d->mode,
                                      err) < 0)
-                        return qc_err_wrap(err, "disks[%u]", d->index), -1;
+                        return qc_err_wrap(err, "disks[%u]", d->index);
         }
         return 0;
 }

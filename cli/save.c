@@ -106,7 +106,7 @@ static int write_rest(int fd, const struct vm_handle *h, bool running, struct qc
                 if (disk_writable(d)) {
                         sd->captured = true;
                         if (savefile_append_file(fd, d->file, &sd->offset, &sd->length, &sd->mode, err) < 0)
-                                return qc_err_wrap(err, "disks[%zu]", i), -1;
+                                return qc_err_wrap(err, "disks[%zu]", i);
                         sd->size = sd->length;
                 } else if (stat(d->file, &st) == 0) {
                         sd->size = (uint64_t)st.st_size;
