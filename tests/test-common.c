@@ -85,6 +85,24 @@ static void test_strv(void)
         is_str(q1, "plain-word", "plain words unquoted");
         is_str(q2, "'it'\\''s here'", "single quote escaped");
         is_str(q3, "''", "empty quoted");
+
+        /* join, contains, sort: the helpers defs/, firmware and host output use */
+        {
+                _cleanup_strv_ strv w = { 0 };
+                _cleanup_free_ char *j1 = NULL, *j2 = NULL, *j3 = NULL;
+
+                strv_push(&w, "vm2");
+                strv_push(&w, "vm10");
+                strv_push(&w, "a");
+                strv_sort(&w);
+                is_str((j1 = strv_join(w.v, ", ")), "a, vm10, vm2", "sorted in strcmp order, joined by sep");
+                is_str((j2 = strv_join(NULL, ", ")), "", "NULL joins to \"\"");
+                strv_done(&w);
+                strv_push(&w, "one");
+                is_str((j3 = strv_join(w.v, " ")), "one", "one string: no sep");
+                ok(strv_contains(w.v, "one") && !strv_contains(w.v, "on") && !strv_contains(NULL, "one"),
+                   "contains: the whole string, NULL holds nothing");
+        }
 }
 
 static void test_err(void)
