@@ -26,7 +26,7 @@ struct launch_placement {
         strv refusals;     /* why the start is refused (also the first in err) */
         struct privs privs;
         uint64_t memlock;  /* RLIMIT_MEMLOCK for QEMU, 0 = leave */
-        struct cg_vm *cg;  /* made by the place hook (in the supervisor) */
+        struct cg_vm *cg;  /* made by make_cgroup (or place_qemu), in the supervisor */
         /* cgroup.mode delegated (or auto, detected): the cgroup qemuctl was
          * started in, relative to the cgroup2 mount; the VM's cgroup is
          * cg_sub/NAME/ and qemuctl lives in cg_sub/supervisor/. NULL: the
