@@ -100,17 +100,24 @@ bool gate_disk_backing(struct spec_ctx *c, const struct jt *obj, const struct jt
         return true;
 }
 
-bool check_disk_backing(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+/* A path that is given must say something: message says what to give. */
+static bool resolve_nonempty(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, char **p,
+                             const char *message)
 {
-        struct vm_disk *d = base;
-        _cleanup_free_ char *file = TAKE_PTR(d->backing);
+        _cleanup_free_ char *raw = TAKE_PTR(*p);
 
-        if (!file[0]) {
-                diag(c, n, path, "empty; give the base image's path, or leave the key out");
+        if (!raw[0]) {
+                diag(c, n, path, "%s", message);
                 return false;
         }
-        d->backing = spec_resolve_path(c, s->path, file);
+        *p = spec_resolve_path(c, s->path, raw);
         return true;
+}
+
+bool check_disk_backing(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
+{
+        return resolve_nonempty(c, n, path, s, &((struct vm_disk *)base)->backing,
+                                "empty; give the base image's path, or leave the key out");
 }
 
 bool gate_disk_backing_format(struct spec_ctx *c, const struct jt *obj, const struct jt *n, const char *path,
@@ -314,20 +321,6 @@ void finish_share(struct spec_ctx *c, const struct jt *d, const char *p, struct 
                 }
 }
 
-/* A path that is given must say something: message says what to give. */
-static bool resolve_nonempty(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, char **p,
-                             const char *message)
-{
-        _cleanup_free_ char *raw = TAKE_PTR(*p);
-
-        if (!raw[0]) {
-                diag(c, n, path, "%s", message);
-                return false;
-        }
-        *p = spec_resolve_path(c, s->path, raw);
-        return true;
-}
-
 bool check_boot_kernel(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
         return resolve_nonempty(c, n, path, s, &s->boot.kernel,
@@ -474,18 +467,16 @@ bool check_vnc_listen(struct spec_ctx *c, const struct jt *n, const char *path, 
 bool check_vnc_password_file(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s,
                              void *base)
 {
-        _cleanup_free_ char *file = TAKE_PTR(s->vnc_password_file);
-
         if (!s->vnc) {
+                free(s->vnc_password_file);
+                s->vnc_password_file = NULL;
                 diag(c, n, path, "a password for no VNC server; add \"vnc\": \":0\" or drop it");
                 return false;
         }
-        if (!file[0]) {
-                diag(c, n, path, "empty; give the path of a file whose first line is the password");
+        if (!resolve_nonempty(c, n, path, s, &s->vnc_password_file,
+                              "empty; give the path of a file whose first line is the password"))
                 return false;
-        }
         /* read by spec_check_disks (validate, start), as images are */
-        s->vnc_password_file = spec_resolve_path(c, s->path, file);
         s->vnc_password_line = n->line;
         s->vnc_password_col = n->col;
         return s->vnc_password_file != NULL;
