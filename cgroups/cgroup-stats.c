@@ -168,11 +168,8 @@ int cg_kill(int dirfd, struct qc_err *err)
          * processes forking while it runs */
         if (cg_write(dirfd, "cgroup.kill", "1", &e) == 0)
                 return 0;
-        if (e.code != ENOENT) {
-                if (err)
-                        *err = e;
-                return -1;
-        }
+        if (e.code != ENOENT)
+                return qc_err_pass(err, &e);
         return kill_procs_recursive(dirfd, 0, err);
 }
 

@@ -62,3 +62,10 @@ void qc_err_clear(struct qc_err *err)
         err->code = 0;
         err->msg[0] = '\0';
 }
+
+int qc_err_pass(struct qc_err *err, const struct qc_err *from)
+{
+        if (err && err != from)
+                *err = *from;
+        return -1;
+}

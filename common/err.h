@@ -17,3 +17,6 @@ int qc_err_sys(struct qc_err *err, int code, const char *fmt, ...) __attribute__
 /* Prefix the existing message with context: "ctx: old". Returns -1. */
 int qc_err_wrap(struct qc_err *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void qc_err_clear(struct qc_err *err);
+/* Hand on an error caught in a local struct qc_err (to look at its code
+ * first): *err = *from when err is not NULL. Returns -1. */
+int qc_err_pass(struct qc_err *err, const struct qc_err *from);

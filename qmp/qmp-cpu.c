@@ -138,9 +138,7 @@ int qmp_query_cpus_fast(struct qmp *q, struct qmp_cpu_list **ret, struct qc_err 
                 return 0;
         if (e.code == EOPNOTSUPP)
                 return query_cpus(q, true, ret, err);
-        if (err)
-                *err = e;
-        return -1;
+        return qc_err_pass(err, &e);
 }
 
 const struct qmp_cpu *qmp_cpu_list_find_index(const struct qmp_cpu_list *l, int64_t cpu_index)
@@ -340,11 +338,8 @@ int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err 
                                                   "(ACPI _OST status %#x)", id, (unsigned)st);
                         continue;
                 }
-                if (r < 0 && werr.code != ETIMEDOUT) {
-                        if (err)
-                                *err = werr;
-                        return -1;
-                }
+                if (r < 0 && werr.code != ETIMEDOUT)
+                        return qc_err_pass(err, &werr);
                 if (qmp_query_cpus_fast(q, &cpus, err) < 0)
                         return -1;
                 if (!cpu_present(cpus, id))

@@ -134,9 +134,7 @@ int qmp_quit(struct qmp *q, struct qc_err *err)
         /* QEMU may close the socket before its reply reaches us */
         if (e.code == ECONNRESET || e.code == EPIPE)
                 return 0;
-        if (err)
-                *err = e;
-        return -1;
+        return qc_err_pass(err, &e);
 }
 
 int qmp_query_name(struct qmp *q, char **ret, struct qc_err *err)

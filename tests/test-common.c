@@ -114,6 +114,15 @@ static void test_err(void)
         qc_err_wrap(&err, "cgroup `%s`", "vm1");
         is_str(err.msg, "cgroup `vm1`: open `x`: No such file or directory", "wrapped");
         is_int(err.code, ENOENT, "code kept");
+
+        {
+                struct qc_err mine = { 0 }, out = { 0 };
+
+                qc_err_set(&mine, EBUSY, "busy here");
+                is_int(qc_err_pass(&out, &mine), -1, "pass: -1");
+                ok(out.code == EBUSY && strcmp(out.msg, "busy here") == 0, "pass: code and message handed on");
+                is_int(qc_err_pass(NULL, &mine), -1, "pass to NULL (a caller that does not care): -1, no crash");
+        }
 }
 
 static void test_path_join(void)

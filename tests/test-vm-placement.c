@@ -267,6 +267,17 @@ static void test_memtune(struct cg_hier *h)
         put("qemuctl/mt/memory.min", "lots\n");
         is_int(vm_memtune_read(cg_vm_fd(cg), &got, &e), -1, "a garbage value is an error");
         ok(strstr(e.msg, "memory.min") && strstr(e.msg, "lots"), "names file and value: %s", e.msg);
+        /* a file that cannot be read (a directory in its place), err NULL:
+         * -1, as every library function takes a NULL err */
+        {
+                char mp[600];
+
+                snprintf(mp, sizeof mp, "%s/qemuctl/mt/memory.min", root);
+                ok(unlink(mp) == 0 && mkdir(mp, 0755) == 0, "memory.min made a directory");
+                is_int(vm_memtune_read(cg_vm_fd(cg), &got, NULL), -1, "an unreadable file, err NULL: -1");
+                rmdir(mp);
+                put("qemuctl/mt/memory.min", "0\n");
+        }
         is_str(vm_memtune_key_to_string(VM_MEMTUNE_SWAP), "swap", "the VM file's names");
         is_int(vm_memtune_key_from_string("min"), VM_MEMTUNE_MIN, "from string");
         is_int(vm_memtune_key_from_string("x"), _VM_MEMTUNE_INVALID, "unknown: invalid");

@@ -156,9 +156,7 @@ int vm_process_memory_current(pid_t pid, uint64_t *ret, struct qc_err *err)
         if (cg_find_mount(NULL, &mnt, NULL, &e) < 0) {
                 if (e.code == ENOENT)
                         return 0; /* no cgroup v2 at all */
-                if (err)
-                        *err = e;
-                return -1;
+                return qc_err_pass(err, &e);
         }
         snprintf(path, sizeof path, "/proc/%d/cgroup", (int)pid);
         r = read_file(path, 65536, &text, NULL);

@@ -154,8 +154,7 @@ int vm_memstat(struct vm_live *vm, struct vm_memstat *ret, struct qc_err *err)
                 if (guest_stats(vm, &m, err) < 0)
                         return qc_err_wrap(err, "balloon statistics");
         } else if (e2.code != ENODEV) {
-                *err = e2;
-                return -1;
+                return qc_err_pass(err, &e2);
         }
         if (vm_process_rss(vm->qemu_pid, &m.host_rss, err) < 0)
                 return -1;

@@ -69,8 +69,7 @@ int vm_memtune_read(int dirfd, struct vm_memtune *ret, struct qc_err *err)
                 if (cg_read(dirfd, keys[k].file, &text, &e2) < 0) {
                         if (e2.code == ENOENT)
                                 continue;
-                        *err = e2;
-                        return -1;
+                        return qc_err_pass(err, &e2);
                 }
                 text[strcspn(text, "\n")] = '\0';
                 if (!text[0])

@@ -263,8 +263,7 @@ static int pin_thread(pid_t tid, void *ud, struct qc_err *err)
                 return 0;
         if (e2.code == ESRCH)
                 return -ESRCH;
-        *err = e2;
-        return -1;
+        return qc_err_pass(err, &e2);
 }
 
 int vm_emulatorpin_set(struct vm_placement *p, const struct cpuset *cpus, size_t *ret_threads, struct qc_err *err)
