@@ -95,7 +95,12 @@ nspawn_args=(-D "$out/root" --volatile=overlay --machine=qemuctl-test
         --bind-ro="$tmp/inst/usr/local:/usr/local" --bind-ro="$build/guest:/guest"
         --bind="$tmp/etc-qemuctl:/etc/qemuctl" --bind="$tmp/etc-systemd:/etc/systemd/system"
         --bind="$tmp/state:/run/qemuctl")
-if [ "$(cat /proc/1/comm 2>/dev/null)" != systemd ]; then
+if [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ]; then
+        # nspawn asks systemd-machined, over the system bus, for a scope of its own
+        [ -S /run/dbus/system_bus_socket ] ||
+                skip_all "PID 1 is systemd but no D-Bus system bus runs (/run/dbus/system_bus_socket): systemd-nspawn registers the container with systemd-machined over it (apt-get install dbus)"
+        diag "PID 1 is systemd: nspawn registers with systemd-machined (a machine-qemuctl\\x2dtest.scope)"
+else
         # mountinfo: optional fields, then "-", the type, the source, the options
         mounted() { awk -v t="$1" -v o="${2:-}" '{ for (i = 7; i < NF; i++) if ($i == "-") break }
                 $(i + 1) == t && (o == "" || ("," $(i + 3) ",") ~ ("," o ",")) { print $5; exit }' /proc/self/mountinfo; }
