@@ -1,6 +1,7 @@
 /* A tiny TAP harness. Each tests/test-*.c is one program: ok() per assertion,
  * tap_done() at the end; tap_skip_all() exits 77 with the reason. */
 #pragma once
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -84,6 +85,22 @@ static inline char *tap_srcdir(void)
         if (!r)
                 tap_skip_all("QEMUCTL_SRCDIR %s does not exist", d ? d : ".");
         return r;
+}
+
+/* How many entries DIR holds (not . and ..), or -1 where it cannot be read. */
+static inline int tap_count_entries(const char *dir)
+{
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        int n = 0;
+
+        if (!d)
+                return -1;
+        while ((e = readdir(d)))
+                if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0)
+                        n++;
+        closedir(d);
+        return n;
 }
 
 static inline int tap_done(void)

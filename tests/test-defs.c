@@ -27,22 +27,6 @@ static struct vm_spec *parse(const char *path, const char *text)
         return s;
 }
 
-static int count_entries(const char *dir)
-{
-        _cleanup_free_ char *cmd = NULL;
-        int n = -1;
-        FILE *f;
-
-        if (asprintf(&cmd, "ls -A '%s' 2>/dev/null | wc -l", dir) < 0)
-                return -1;
-        if (!(f = popen(cmd, "r")))
-                return -1;
-        if (fscanf(f, "%d", &n) != 1)
-                n = -1;
-        pclose(f);
-        return n;
-}
-
 static void test_dir(void)
 {
         struct qc_err err = { 0 };
@@ -88,7 +72,7 @@ static void test_store(void)
         ok(stat(vms, &st) == 0 && (st.st_mode & 0777) == 0700, "vms/ is 0700");
         defs_path("vm1", &path, NULL);
         ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "the definition is 0600");
-        is_int(count_entries(vms), 1, "no temporary file left beside it");
+        is_int(tap_count_entries(vms), 1, "no temporary file left beside it");
         ok(defs_load("vm1", &back, &diags, &err) == 0, "load it (%s)", err.msg);
         is_str(back ? back->boot.kernel : NULL, "/srv/k/vmlinuz", "a relative kernel path is absolute in the definition");
         is_str(back && back->n_disks ? back->disks[0].file : NULL, "/srv/vms/d.img", "a relative disk too");

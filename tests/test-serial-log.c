@@ -16,7 +16,7 @@
 #include "tests/tap.h"
 
 static char dir[] = "/tmp/qemuctl-test-serial-XXXXXX";
-static int dirfd = -1;
+static int dir_fd = -1;
 static char path[256], path1[256];
 
 static long long size_of(const char *p)
@@ -117,7 +117,7 @@ static void test_follow(void)
 
         unlink(path);
         unlink(path1);
-        ok(serial_follow_open(dirfd, "serial.log", &f, &err) == 0, "follow a log that does not exist yet");
+        ok(serial_follow_open(dir_fd, "serial.log", &f, &err) == 0, "follow a log that does not exist yet");
         is_int(serial_follow_scan(f, collect, &s, &err), 0, "nothing to read yet");
         fd = open(path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
         write(fd, "one\ntwo\nlog", 11);
@@ -151,7 +151,7 @@ static void test_follow_symlink(void)
         write(fd, "guest: ready\n", 13);
         close(fd);
         ok(symlink(target, path) == 0, "serial.log -> elsewhere.log");
-        serial_follow_open(dirfd, "serial.log", &f, &err);
+        serial_follow_open(dir_fd, "serial.log", &f, &err);
         is_int(serial_follow_scan(f, collect, &s, &err), 1, "followed through the symlink (%s)", err.msg);
         serial_follow_close(f);
         unlink(path);
@@ -180,7 +180,7 @@ static void test_follow_big(void)
         write(fd, "END-MARK\n", 9);
         close(fd);
         free(block);
-        serial_follow_open(dirfd, "serial.log", &f, &err);
+        serial_follow_open(dir_fd, "serial.log", &f, &err);
         is_int(serial_follow_scan(f, collect, &s, &err), 1, "a match past 64 MiB");
         is_int(s.big_lines, 65 * 1024, "every line before it was handed once");
         serial_follow_close(f);
@@ -199,7 +199,7 @@ static void test_follow_rotation(void)
         /* 4-byte lines, 10 to a file; a scan every 8 lines sees every
          * rotation (one at most between two scans) */
         serial_log_open(path, 40, &l, &err);
-        serial_follow_open(dirfd, "serial.log", &f, &err);
+        serial_follow_open(dir_fd, "serial.log", &f, &err);
         for (int i = 0; i < 40; i++) {
                 n = snprintf(line, sizeof line, "L%02d\n", i);
                 serial_log_write(l, line, (size_t)n, &err);
@@ -214,7 +214,7 @@ static void test_follow_rotation(void)
 
         /* a new follower reads serial.log.1 first */
         memset(&s, 0, sizeof s);
-        serial_follow_open(dirfd, "serial.log", &f, &err);
+        serial_follow_open(dir_fd, "serial.log", &f, &err);
         serial_follow_scan(f, collect, &s, &err);
         is_str(s.buf, want + 4 * 20, "a new follower: the last two files, oldest first");
         serial_follow_close(f);
@@ -222,7 +222,7 @@ static void test_follow_rotation(void)
 
 int main(void)
 {
-        if (!mkdtemp(dir) || (dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+        if (!mkdtemp(dir) || (dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
                 return 1;
         snprintf(path, sizeof path, "%s/serial.log", dir);
         snprintf(path1, sizeof path1, "%s/serial.log.1", dir);

@@ -16,23 +16,6 @@
 
 static char base[] = "/tmp/qemuctl-test-state-XXXXXX";
 
-static int count_entries(const char *dir)
-{
-        _cleanup_free_ char *cmd = NULL;
-        int n = -1;
-        FILE *f;
-
-        if (asprintf(&cmd, "ls -A '%s' 2>/dev/null | wc -l", dir) < 0)
-                return -1;
-        f = popen(cmd, "r");
-        if (!f)
-                return -1;
-        if (fscanf(f, "%d", &n) != 1)
-                n = -1;
-        pclose(f);
-        return n;
-}
-
 static void test_record_roundtrip(void)
 {
         struct qc_err err = { 0 };
@@ -148,7 +131,7 @@ static void test_prepare(void)
                 ok(fd < 0 && err.code == EINVAL, "name \"%.20s\" refused: %s", bad[i], err.msg);
                 free(rd);
         }
-        is_int(count_entries(base), 2, "nothing touched the disk for bad names (only rec/ and locked/ exist)");
+        is_int(tap_count_entries(base), 2, "nothing touched the disk for bad names (only rec/ and locked/ exist)");
 
         fd = state_prepare("vm1", "start", 0, &rundir, &err);
         ok(fd >= 0, "prepare vm1: %s", fd < 0 ? err.msg : "ok");
@@ -179,7 +162,7 @@ static void test_prepare(void)
         qc_err_clear(&err);
         fd = state_prepare("vm1", "start", 0, &rundir2, &err);
         ok(fd >= 0, "stale state dir is no obstacle: %s", fd < 0 ? err.msg : "ok");
-        is_int(count_entries(rundir), 1, "stale files tidied, lock file kept");
+        is_int(tap_count_entries(rundir), 1, "stale files tidied, lock file kept");
         close(fd);
 
         struct vm_record r2;
