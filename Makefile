@@ -202,7 +202,6 @@ install: $(BUILD)/qemuctl $(UNITS)
 clean:
 	rm -rf build build-asan build-fuzz qemuctl
 
-test-programs: $(BUILD)/qemuctl $(TEST_BIN) $(TOOL_BIN) $(GEN_DOCS) $(VERBDOC) guest
 # bench/ and fuzz/ are directories: without this, `make bench` and `make
 # fuzz` (and .ci/run's fuzz step) say "up to date" and run nothing
 .PHONY: units all generate generate-verbs test test-unit test-programs guest cgroup-guest debian-image check-asan fuzz fuzz-run bench install clean
