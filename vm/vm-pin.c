@@ -185,8 +185,9 @@ static void closedirp(DIR **d)
                 closedir(*d);
 }
 
-/* Call fn for every thread of pid that is not a vCPU thread. A thread that
- * ends while we walk is skipped (fn returns -ESRCH for it). */
+/* Call fn for every thread of pid that is not a vCPU thread: fn returns 1
+ * when it acted on tid, 0 when the thread ended while we walk (skipped), -1
+ * with err. *ret_n: the threads acted on. */
 static int for_emulator_threads(struct vm_live *live, int (*fn)(pid_t tid, void *ud, struct qc_err *err), void *ud,
                                 size_t *ret_n, struct qc_err *err)
 {
@@ -209,11 +210,9 @@ static int for_emulator_threads(struct vm_live *live, int (*fn)(pid_t tid, void 
                 if (tid <= 0 || tid_in(tid, vcpus, n_vcpus))
                         continue;
                 r = fn(tid, ud, err);
-                if (r == -ESRCH)
-                        continue;
                 if (r < 0)
                         return -1;
-                n++;
+                n += r;
         }
         *ret_n = n;
         return 0;
@@ -231,10 +230,10 @@ static int count_differ(pid_t tid, void *ud, struct qc_err *err)
         struct qc_err e2 = { 0 };
 
         if (vm_thread_affinity(tid, &a, &e2) < 0)
-                return -ESRCH;
+                return 0; /* gone */
         if (!cpuset_equal(&a, c->main))
                 c->differ++;
-        return 0;
+        return 1;
 }
 
 int vm_emulatorpin_get(struct vm_placement *p, struct vm_emulator_pin *ret, struct qc_err *err)
@@ -260,9 +259,9 @@ static int pin_thread(pid_t tid, void *ud, struct qc_err *err)
         struct qc_err e2 = { 0 };
 
         if (placement_set_affinity(tid, ud, &e2) == 0)
-                return 0;
+                return 1;
         if (e2.code == ESRCH)
-                return -ESRCH;
+                return 0; /* gone */
         return qc_err_pass(err, &e2);
 }
 
