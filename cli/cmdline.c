@@ -98,6 +98,9 @@ int cmd_cmdline(int argc, char **argv)
                 fprintf(stderr, "qemuctl: cmdline: note: start and run refuse this VM file here: %s\n", err.msg);
         if (note)
                 fprintf(stderr, "qemuctl: cmdline: note: %s\n", note);
+        _cleanup_free_ char *tcg_note = cmdline_tcg_note(spec, ctx.accel);
+        if (tcg_note)
+                fprintf(stderr, "qemuctl: cmdline: note: %s\n", tcg_note);
         if (cmdline_build(spec, &ctx, &qemu, &err) < 0)
                 return cli_fail("cmdline", &err);
 

@@ -463,6 +463,9 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
         }
         if (note)
                 fprintf(stderr, "qemuctl: %s: note: %s\n", verb, note);
+        _cleanup_free_ char *tcg_note = cmdline_tcg_note(l.spec, accel);
+        if (tcg_note)
+                fprintf(stderr, "qemuctl: %s: note: %s\n", verb, tcg_note);
 
         /* before anything is created: a refused start leaves nothing behind */
         rc = launch_placement_check(l.spec, &l.placement, &err);

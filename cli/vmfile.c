@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "common/cleanup.h"
+#include "launcher/cmdline.h"
 #include "launcher/spec.h"
 
 struct validate_opts {
@@ -43,6 +44,23 @@ static void print_diags(const char *file, const struct spec_diags *d, const char
         }
 }
 
+/* What the command line leaves out under "accel": "tcg" (cmdline_tcg_note),
+ * as a note of the file: start would say it too. */
+static void note_tcg(const struct vm_spec *spec, struct spec_diags *notes)
+{
+        char *msg = spec->accel == VM_ACCEL_TCG ? cmdline_tcg_note(spec, VM_ACCEL_TCG) : NULL;
+        struct spec_diag *v;
+
+        if (!msg)
+                return;
+        if (!(v = realloc(notes->v, (notes->n + 1) * sizeof *v))) {
+                free(msg);
+                return;
+        }
+        notes->v = v;
+        notes->v[notes->n++] = (struct spec_diag){ .msg = msg };
+}
+
 /* One file: its diagnostics, or one error standing for them when the file
  * could not be read. Returns true when the file is good. */
 static bool validate_one(const char *file, const struct validate_opts *o, json_object *out)
@@ -56,6 +74,8 @@ static bool validate_one(const char *file, const struct validate_opts *o, json_o
         /* the images, as start reads them: only for a file that is otherwise good */
         if (r == 0 && !o->no_files)
                 r = spec_check_disks(spec, &d, o->verbose ? &notes : NULL, &err);
+        if (r == 0 && o->verbose)
+                note_tcg(spec, &notes);
         spec_free(spec);
         good = r == 0;
         if (r < 0 && d.n == 0) {

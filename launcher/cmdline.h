@@ -53,6 +53,10 @@ int cmdline_build(const struct vm_spec *spec, const struct cmdline_ctx *ctx, cha
  * host-passthrough/host-model into -cpu max. why: the reason KVM is unusable
  * (may be NULL). malloc'd one-line note, or NULL when there is nothing to say. */
 char *cmdline_accel_note(const struct vm_spec *spec, enum vm_accel resolved, const char *why);
+/* The other thing the command line leaves out under TCG: `hyperv` (given, or
+ * from `os`), whose hv-* flags are KVM's. malloc'd one-line note, or NULL
+ * when resolved is kvm or hyperv is off. */
+char *cmdline_tcg_note(const struct vm_spec *spec, enum vm_accel resolved);
 /* The accel to put in cmdline_ctx on this host (the KVM probe, accel.h):
  * "auto" becomes kvm when KVM runs a guest here, else tcg, and *ret_note (may
  * be NULL) gets cmdline_accel_note() for `cmdline` and `start` to print.

@@ -107,9 +107,9 @@ static int arrange_fds(const struct spawn_opts *o, int err_fd)
 }
 
 /* In the child, after fork: only async-signal-safe calls from here on. */
-__attribute__((noreturn)) static void child(const struct spawn_opts *o, const char *binary, pid_t parent, int go_fd, int err_fd)
+__attribute__((noreturn)) static void child(const struct spawn_opts *o, const char *binary, char *const *envp,
+                                            pid_t parent, int go_fd, int err_fd)
 {
-        static char *const envp[] = { "PATH=" SPAWN_PATH, "LC_ALL=C", NULL };
         int fds[3] = { o->stdin_fd, o->stdout_fd, o->stderr_fd };
         int keep[SPAWN_MAX_PASS_FDS + 1];
         struct qc_err e = { 0 };
@@ -225,6 +225,15 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
         err_r = p[0], err_w = p[1];
 
         pid_t parent = getpid();
+        /* Our TZ, when set, is the one thing of our environment passed on:
+         * it is the zone "local time" means to whoever ran qemuctl, and QEMU
+         * reads it for -rtc base=localtime (else /etc/localtime). */
+        const char *tz = getenv("TZ");
+        _cleanup_free_ char *tz_env = NULL;
+
+        if (tz && asprintf(&tz_env, "TZ=%s", tz) < 0)
+                return qc_err_sys(err, ENOMEM, "start %s", binary);
+        char *envp[] = { "PATH=" SPAWN_PATH, "LC_ALL=C", tz_env, NULL };
 
         pid = fork_child(o, &move, err);
         if (pid < 0)
@@ -232,7 +241,7 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
         if (pid == 0) {
                 close(go_w);
                 close(err_r);
-                child(o, binary, parent, go_r, err_w);
+                child(o, binary, envp, parent, go_r, err_w);
         }
         close(go_r), go_r = -1;
         close(err_w), err_w = -1;

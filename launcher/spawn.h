@@ -1,6 +1,8 @@
 /* Execute an argv (QEMU's) the way DESIGN.md says: no shell, a clean
- * environment, only the fds we mean to pass, umask 077, and a chance to place
- * the child (cgroup, ...) before it runs a single instruction of the binary. */
+ * environment (PATH, LC_ALL=C, and our TZ when set: the zone of
+ * -rtc base=localtime), only the fds we mean to pass, umask 077, and a
+ * chance to place the child (cgroup, ...) before it runs a single
+ * instruction of the binary. */
 #pragma once
 #include <stdbool.h>
 #include <stddef.h>

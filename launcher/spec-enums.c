@@ -20,6 +20,9 @@
                 return (type)-1;                                         \
         }
 
+DEFINE_STRING_TABLE(vm_os, enum vm_os, _VM_OS_MAX,
+                    [VM_OS_GENERIC] = "generic", [VM_OS_LINUX] = "linux", [VM_OS_WINDOWS] = "windows",
+                    [VM_OS_WINDOWS_LEGACY] = "windows-legacy");
 DEFINE_STRING_TABLE(vm_machine, enum vm_machine, _VM_MACHINE_MAX,
                     [VM_MACHINE_Q35] = "q35", [VM_MACHINE_PC] = "pc");
 DEFINE_STRING_TABLE(vm_accel, enum vm_accel, _VM_ACCEL_MAX,

@@ -96,6 +96,7 @@ int get_enum(struct spec_ctx *c, const struct jt *n, const char *path, const cha
 
 /* The string tables themselves (spec-enums.c), for get_enum. */
 #define DECLARE_TABLE_ARRAY(name) extern const char *const name##_table[]
+DECLARE_TABLE_ARRAY(vm_os);
 DECLARE_TABLE_ARRAY(vm_machine);
 DECLARE_TABLE_ARRAY(vm_firmware);
 DECLARE_TABLE_ARRAY(vm_share_mode);
@@ -186,6 +187,7 @@ SPEC_PARSE(parse_display);
 SPEC_DUMP(dump_display);
 SPEC_CHECK(check_vnc);
 SPEC_CHECK(check_usb);
+SPEC_CHECK(check_os);
 SPEC_CHECK(check_vnc_listen);
 SPEC_CHECK(check_vnc_password_file);
 SPEC_CHECK(check_vnc_password_valid_for);

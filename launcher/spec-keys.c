@@ -21,6 +21,7 @@
 static const char *const usb_names[] = { [VM_USB_XHCI] = "xhci", [VM_USB_EHCI] = "ehci", [VM_USB_UHCI] = "uhci",
                                          [VM_USB_NONE] = "none" };
 static const char *const rtc_base_names[] = { [VM_RTC_UTC] = "utc", [VM_RTC_LOCALTIME] = "localtime" };
+static const char *const rtc_driftfix_names[] = { [VM_RTC_DRIFTFIX_NONE] = "none", [VM_RTC_DRIFTFIX_SLEW] = "slew" };
 static const char *const cgroup_mode_names[] = { [VM_CGROUP_AUTO] = "auto", [VM_CGROUP_PARENT] = "parent",
                                                  [VM_CGROUP_DELEGATED] = "delegated" };
 
@@ -35,8 +36,13 @@ const struct spec_key spec_keys[] = {
           .doc = "`[A-Za-z0-9._-]`, 1 to 64 characters, not starting with `.` (`list` would not show it) or `-` (it would be an option on the command line). Names the state dir (`/run/qemuctl/NAME`), the cgroup (`PARENT/NAME`) and QEMU's `-name`",
           .libvirt = "<name>", .example = "\"vm1\"",
           .schema_extra = "{\"pattern\": \"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$\"}" },
+        /* before every key whose default it sets: a key given later wins */
+        { .path = "os", .type = SPEC_ENUM, F(os), ENUM(vm_os, _VM_OS_MAX), .check = check_os,
+          .doc = "the guest OS profile, as virt-install's `--os-variant`: it only sets other keys' defaults (a key the file gives wins; the table: docs/vm-file.md, \"OS profiles\"). `generic`: QEMU's defaults. `linux`: `rtc.driftfix` `slew`, `hpet` off. `windows` (Windows 8 / Server 2012 and later): also `rtc.base` `localtime`, `hyperv` on, disks on SATA (IDE on `pc`) and an `e1000e` NIC (`e1000` on `pc`), since Windows has no virtio drivers of its own. `windows-legacy` (XP, 2003, Vista, 7, 2008 R2): as `windows`, plus `machine` `pc` and `usb` `ehci` (no xHCI driver)",
+          .libvirt = "virt-install --os-variant (libosinfo's defaults)", .example = "\"windows\"" },
         { .path = "machine", .type = SPEC_ENUM, F(machine), ENUM(vm_machine, _VM_MACHINE_MAX), .def = VM_MACHINE_Q35,
           .doc = "`-machine q35` (PCIe, AHCI) or `pc` (i440FX, IDE), plus `memory-backend=ram0` without NUMA cells and `mem-merge=off` with `merge: false`",
+          .default_doc = "`\"q35\"` (`\"pc\"` with `os` `windows-legacy`)",
           .libvirt = "<os><type machine=...>", .example = "\"pc\"" },
         { .path = "accel", .type = SPEC_ENUM, F(accel), ENUM(vm_accel, _VM_ACCEL_MAX), .def = VM_ACCEL_AUTO,
           NODE(n_accel),
@@ -241,7 +247,7 @@ const struct spec_key spec_keys[] = {
           .libvirt = "<backingStore><format type>", .example = "\"qcow2\"",
           .needs = "{\"disks\": [{\"file\": \"o.qcow2\", \"backing\": \"b.qcow2\"}]}" },
         { .path = "disks[].bus", .type = SPEC_ENUM, FD(bus), ENUM(vm_disk_bus, _VM_DISK_BUS_MAX),
-          .default_doc = "`virtio`; a cdrom: `sata` on q35, `ide` on pc",
+          .default_doc = "`virtio`; a cdrom, or any disk with `os` `windows`/`windows-legacy`: `sata` on q35, `ide` on pc",
           .doc = "`virtio-blk-pci`; `ide-hd` on AHCI (q35's built-in six ports `ide.0`–`ide.5`; on pc an added `ich9-ahci`); `scsi-hd` on `virtio-scsi-pci`; `ide-hd` on pc's PIIX IDE (4 places; on q35, which has no PATA, `ide` disks use the AHCI ports)",
           .libvirt = "<target bus>", .example = "\"scsi\"", .needs = "{\"disks\": [{\"file\": \"d.img\"}]}" },
         { .path = "disks[].cache", .type = SPEC_ENUM, FD(cache), ENUM(vm_disk_cache, _VM_DISK_CACHE_MAX),
@@ -265,6 +271,7 @@ const struct spec_key spec_keys[] = {
           .doc = "`-netdev user` (SLIRP: no privileges, NAT), `-netdev bridge,br=` (via qemu-bridge-helper), `-netdev tap`",
           .libvirt = "<interface type='user'/'bridge'/'ethernet'>", .example = "\"tap\"" },
         { .path = "net[].model", .type = SPEC_ENUM, FN(model), ENUM(vm_net_model, _VM_NET_MODEL_MAX),
+          .default_doc = "`virtio`; with `os` `windows`/`windows-legacy`: `e1000e` on q35, `e1000` on pc (Windows XP has a driver for neither: give `rtl8139`)",
           .doc = "the NIC: `virtio-net-pci`, `e1000`, `e1000e`, `rtl8139`", .libvirt = "<model type>",
           .example = "\"e1000e\"" },
         { .path = "net[].bridge", .type = SPEC_STRING, FN(bridge), .gate = gate_net_bridge, .check = check_bridge,
@@ -380,6 +387,7 @@ const struct spec_key spec_keys[] = {
           .libvirt = "<input type='tablet' bus='usb'>", .example = "[\"usb-tablet\", \"usb-kbd\"]",
           .schema = "{\"type\": \"array\", \"uniqueItems\": true, \"items\": {\"enum\": [\"usb-tablet\", \"usb-kbd\", \"usb-mouse\"]}}" },
         { .path = "usb", .type = SPEC_ENUM, F(usb), .names = usb_names, .n_names = _VM_USB_MAX, .check = check_usb,
+          .default_doc = "`\"xhci\"` (`\"ehci\"` with `os` `windows-legacy`)",
           .doc = "the USB controller the `input` devices sit on (there is one only with `input`): `xhci` (`qemu-xhci`, USB 3; guests from Windows 8 / Linux 2.6.31 on), `ehci` (`usb-ehci`, USB 2: Windows XP SP1 to 7, 2003, 2008 R2, which have no xHCI driver), `uhci` (USB 1.1: `piix3-usb-uhci` on `pc`, `ich9-usb-uhci1` on `q35`; any guest), `none` (no controller: `input` must be empty)",
           .libvirt = "<controller type='usb' model='qemu-xhci'/'ich9-ehci1'/'piix3-uhci'/'none'>", .example = "\"ehci\"" },
         { .path = "serial", .type = SPEC_ENUM, F(serial), ENUM(vm_serial, _VM_SERIAL_MAX), .def = VM_SERIAL_LOG,
@@ -398,6 +406,14 @@ const struct spec_key spec_keys[] = {
         { .path = "guest_agent", .type = SPEC_BOOL, F(guest_agent),
           .doc = "a virtio-serial port `org.qemu.guest_agent.0` on `qga.sock` in the state dir, for the QEMU guest agent (`qemu-ga`) in the guest: `qemuctl exec`, `cp`, `wait --for agent`, `run --exec`, and `stop` through the agent",
           .libvirt = "<channel type='unix'><target type='virtio' name='org.qemu.guest_agent.0'/>", .example = "true" },
+        { .path = "hpet", .type = SPEC_BOOL, F(hpet), .def = true,
+          .default_doc = "`true` (`false` with `os` other than `generic`)",
+          .doc = "the HPET timer, QEMU's default; `false`: `-machine hpet=off` (libvirt's and virt-install's choice for every guest: the guest times itself better without it, and Windows wakes less often)",
+          .libvirt = "<timer name='hpet' present='no'/>", .example = "false" },
+        { .path = "hyperv", .type = SPEC_BOOL, F(hyperv),
+          .default_doc = "`false` (`true` with `os` `windows`/`windows-legacy`)",
+          .doc = "the Hyper-V enlightenments virt-install gives a Windows guest, under KVM, on `-cpu`: `hv-relaxed`, `hv-vapic`, `hv-spinlocks=0x1fff`, `hv-vpindex`, `hv-runtime`, `hv-synic`, `hv-stimer`, `hv-time` (libvirt's hypervclock), `hv-frequencies`, `hv-tlbflush`, `hv-ipi` (each `=on`). They are KVM's: QEMU 7.2 under TCG gives the guest none of them (and refuses `hv-vpindex` outright), so under TCG (`\"accel\": \"tcg\"`, or `auto` on a host without KVM) they are left out, and `cmdline`, `start`, `run` and `validate --verbose` say so",
+          .libvirt = "<features><hyperv> + <timer name='hypervclock'/>", .example = "true" },
 
         { .path = "vsock", .type = SPEC_OBJECT, .default_doc = "none",
           .doc = "a virtio vsock device (`vhost-vsock-pci`): host and guest talk over AF_VSOCK sockets (an agent, `socat VSOCK-CONNECT:CID:PORT`) with no network. Needs `/dev/vhost-vsock` on the host (the `vhost_vsock` module): `start` refuses without it, saying so",
@@ -412,7 +428,12 @@ const struct spec_key spec_keys[] = {
           .libvirt = "<clock>" },
         { .path = "rtc.base", .type = SPEC_ENUM, F(rtc.base), .names = rtc_base_names, .n_names = _VM_RTC_BASE_MAX,
           .doc = "what the RTC counts from at start: `utc`, or `localtime` (`-rtc base=localtime`), which Windows expects unless told otherwise (its RealTimeIsUniversal registry key)",
+          .default_doc = "`\"utc\"` (`\"localtime\"` with `os` `windows`/`windows-legacy`)",
           .libvirt = "<clock offset='utc'/'localtime'>", .example = "\"localtime\"" },
+        { .path = "rtc.driftfix", .type = SPEC_ENUM, F(rtc.driftfix), .names = rtc_driftfix_names,
+          .n_names = _VM_RTC_DRIFTFIX_MAX, .default_doc = "`\"none\"` (`\"slew\"` with `os` other than `generic`)",
+          .doc = "`slew` (`-rtc driftfix=slew`): RTC interrupts the guest missed (its vCPU was not running) are delivered later, faster, so a guest that counts them for its time (Windows) keeps time; `none`: QEMU's default",
+          .libvirt = "<timer name='rtc' tickpolicy='catchup'/>", .example = "\"slew\"" },
 
         { .path = "cgroup", .type = SPEC_OBJECT, .default_doc = "see below", .doc = "where the VM's cgroup lives",
           .libvirt = "<resource><partition>" },

@@ -161,6 +161,10 @@ void finish_disk(struct spec_ctx *c, const struct jt *d, const char *p, struct v
                 diag(c, n_backing, pp, "a cdrom has no overlay; drop \"backing\" or use \"media\": \"disk\"");
         }
         if (dst->media != VM_DISK_MEDIA_CDROM) {
+                /* Windows has no virtio-blk driver of its own: the bus a
+                 * cdrom gets (os profile, spec-os.c) */
+                if (vm_os_is_windows(s->os) && !n_bus)
+                        dst->bus = s->machine == VM_MACHINE_PC ? VM_DISK_BUS_IDE : VM_DISK_BUS_SATA;
                 if (!jt_get(d, "file")) {
                         _cleanup_free_ char *pp = path_key(c, p, "file");
                         diag(c, d, pp, "missing; every disk needs an image \"file\" (relative paths are from the VM "
@@ -293,6 +297,10 @@ bool check_forward(struct spec_ctx *c, const struct jt *n, const char *path, str
 
 void finish_net(struct spec_ctx *c, const struct jt *d, const char *p, struct vm_spec *s, void *base)
 {
+        /* Windows has no virtio-net driver of its own: virt-install's NIC
+         * for it (os profile, spec-os.c) */
+        if (vm_os_is_windows(s->os) && !jt_get(d, "model"))
+                ((struct vm_net *)base)->model = s->machine == VM_MACHINE_PC ? VM_NET_MODEL_E1000 : VM_NET_MODEL_E1000E;
         if (((struct vm_net *)base)->type == VM_NET_BRIDGE && !jt_get(d, "bridge")) {
                 _cleanup_free_ char *pp = path_key(c, p, "bridge");
                 diag(c, d, pp, "missing; a bridge NIC needs the host bridge, like \"bridge\": \"br0\"");

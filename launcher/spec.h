@@ -77,6 +77,16 @@ enum vm_serial { VM_SERIAL_LOG, VM_SERIAL_NONE, _VM_SERIAL_MAX, _VM_SERIAL_INVAL
 /* a shared folder: virtiofs (virtiofsd under the supervisor) or 9p (QEMU itself) */
 enum vm_share_mode { VM_SHARE_VIRTIOFS, VM_SHARE_9P, _VM_SHARE_MODE_MAX, _VM_SHARE_MODE_INVALID = -1 };
 enum vm_rtc_base { VM_RTC_UTC, VM_RTC_LOCALTIME, _VM_RTC_BASE_MAX };
+/* lost RTC ticks: QEMU's default, or slewed in (libvirt's tickpolicy='catchup') */
+enum vm_rtc_driftfix { VM_RTC_DRIFTFIX_NONE, VM_RTC_DRIFTFIX_SLEW, _VM_RTC_DRIFTFIX_MAX };
+/* The guest OS profile (`os`, launcher/spec-os.c): the defaults it gives
+ * other keys, as virt-install's --os-variant does; a key given wins. */
+enum vm_os { VM_OS_GENERIC, VM_OS_LINUX, VM_OS_WINDOWS, VM_OS_WINDOWS_LEGACY, _VM_OS_MAX, _VM_OS_INVALID = -1 };
+/* Windows (either profile): no virtio drivers of its own, RTC in local time */
+static inline bool vm_os_is_windows(enum vm_os os)
+{
+        return os == VM_OS_WINDOWS || os == VM_OS_WINDOWS_LEGACY;
+}
 /* Where the VM's cgroup is made: under the cgroup qemuctl was started in when
  * a service manager delegated it (auto: when it is detected), or under
  * cgroup.parent from the hierarchy's root (docs/DESIGN.md, cgroup modes). */
@@ -89,6 +99,7 @@ enum vm_firmware { VM_FIRMWARE_BIOS, VM_FIRMWARE_UEFI, VM_FIRMWARE_UEFI_SECURE, 
 #define DECLARE_STRING_TABLE(name, type)               \
         const char *name##_to_string(type v);          \
         type name##_from_string(const char *s)
+DECLARE_STRING_TABLE(vm_os, enum vm_os);
 DECLARE_STRING_TABLE(vm_machine, enum vm_machine);
 DECLARE_STRING_TABLE(vm_accel, enum vm_accel);
 DECLARE_STRING_TABLE(vm_cpu_mode, enum vm_cpu_mode);
@@ -168,6 +179,7 @@ struct vm_spec {
          * checks that run after parsing (spec_check_disks) name them too */
         char **origins;
         char *name;
+        enum vm_os os; /* the guest OS profile: defaults of the keys below it (spec-os.c) */
         enum vm_machine machine;
         enum vm_accel accel;
         enum vm_firmware firmware; /* default BIOS */
@@ -259,9 +271,12 @@ struct vm_spec {
         bool panic;         /* pvpanic device, default true: guest panics are seen */
         bool debug_exit;    /* isa-debug-exit at 0xf4: a guest can report its own exit status */
         bool guest_agent;   /* virtio-serial port org.qemu.guest_agent.0 on RUNDIR/qga.sock */
+        bool hpet;          /* the HPET (QEMU's default, true); false: -machine hpet=off */
+        bool hyperv;        /* Hyper-V enlightenments (hv-*) on -cpu, under KVM only */
 
         struct {
                 enum vm_rtc_base base; /* the guest's RTC in UTC or local time */
+                enum vm_rtc_driftfix driftfix; /* -rtc driftfix=slew */
         } rtc;
 
         struct {

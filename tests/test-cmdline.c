@@ -25,6 +25,7 @@ static void base_spec(struct vm_spec *s)
         s->cpu.sockets = s->cpu.cores = s->cpu.threads = 1;
         s->memory.size = 256ull << 20;
         s->memory.merge = true;
+        s->hpet = true;
 }
 
 static char **build(const struct vm_spec *s, struct qc_err *err)
@@ -524,10 +525,87 @@ static void test_accel_note(void)
         free(note);
 }
 
+/* hyperv's hv-* flags are KVM's: on -cpu under KVM, left out under TCG,
+ * and the note says so (naming the profile they came from). */
+static void test_hyperv(void)
+{
+        struct vm_spec s;
+        struct cmdline_ctx ctx;
+        struct qc_err err = { 0 };
+        char **argv = NULL, *note;
+
+        base_spec(&s);
+        s.cpu.mode = VM_CPU_CUSTOM;
+        s.cpu.model = "max";
+        s.hyperv = true;
+        cmdline_ctx_default(&ctx, &s, "/run/q/t1");
+        ctx.accel = VM_ACCEL_KVM;
+        if (!ok(cmdline_build(&s, &ctx, &argv, &err) == 0, "hyperv under kvm builds (%s)", err.msg))
+                return;
+        is_str(optval(argv, "-cpu", 0),
+               "max,hv-relaxed=on,hv-vapic=on,hv-spinlocks=0x1fff,hv-vpindex=on,hv-runtime=on,hv-synic=on,"
+               "hv-stimer=on,hv-time=on,hv-frequencies=on,hv-tlbflush=on,hv-ipi=on",
+               "kvm: virt-install's enlightenments on -cpu");
+        ok(optval(argv, "-global", 0) == NULL, "os generic: no PIT policy");
+        strv_free(argv);
+        ok(cmdline_tcg_note(&s, VM_ACCEL_KVM) == NULL, "kvm: nothing to say");
+
+        ctx.accel = VM_ACCEL_TCG;
+        if (!ok(cmdline_build(&s, &ctx, &argv, &err) == 0, "hyperv under tcg builds (%s)", err.msg))
+                return;
+        is_str(optval(argv, "-cpu", 0), "max", "tcg: no hv-* flags");
+        strv_free(argv);
+        note = cmdline_tcg_note(&s, VM_ACCEL_TCG);
+        is_str(note,
+               "hyperv: the Hyper-V enlightenments are KVM's and this VM runs under TCG (QEMU gives a TCG guest "
+               "none of them), so -cpu gets no hv-* flags",
+               "tcg: the note says they are left out");
+        free(note);
+        s.os = VM_OS_WINDOWS;
+        note = cmdline_tcg_note(&s, VM_ACCEL_TCG);
+        ok(note && strncmp(note, "hyperv (os \"windows\"): ", strlen("hyperv (os \"windows\"): ")) == 0, "the note names the profile: %s", note);
+        free(note);
+        s.hyperv = false;
+        ok(cmdline_tcg_note(&s, VM_ACCEL_TCG) == NULL, "hyperv off: nothing to say");
+}
+
+/* The clocks: -rtc from base and driftfix, hpet=off, the PIT's policy for
+ * an OS profile under KVM only. */
+static void test_clock(void)
+{
+        struct vm_spec s;
+        struct cmdline_ctx ctx;
+        struct qc_err err = { 0 };
+        char **argv = NULL;
+
+        base_spec(&s);
+        s.rtc.driftfix = VM_RTC_DRIFTFIX_SLEW;
+        s.hpet = false;
+        s.os = VM_OS_LINUX;
+        cmdline_ctx_default(&ctx, &s, "/run/q/t1");
+        if (!ok(cmdline_build(&s, &ctx, &argv, &err) == 0, "clock builds (%s)", err.msg))
+                return;
+        is_str(optval(argv, "-rtc", 0), "driftfix=slew", "driftfix alone");
+        is_str(optval(argv, "-machine", 0), "q35,memory-backend=ram0,hpet=off", "hpet off on -machine");
+        ok(optval(argv, "-global", 0) == NULL, "tcg: no kvm-pit policy");
+        strv_free(argv);
+        s.rtc.base = VM_RTC_LOCALTIME;
+        ctx.accel = VM_ACCEL_KVM;
+        s.cpu.mode = VM_CPU_CUSTOM;
+        s.cpu.model = "max";
+        if (!ok(cmdline_build(&s, &ctx, &argv, &err) == 0, "clock under kvm builds (%s)", err.msg))
+                return;
+        is_str(optval(argv, "-rtc", 0), "base=localtime,driftfix=slew", "base and driftfix in one -rtc");
+        is_str(optval(argv, "-global", 0), "kvm-pit.lost_tick_policy=delay", "kvm: the PIT's policy");
+        strv_free(argv);
+}
+
 int main(void)
 {
         test_minimal();
         test_accel_note();
+        test_hyperv();
+        test_clock();
         test_passed_fds();
         test_cpu();
         test_memory();

@@ -1,6 +1,8 @@
-/* Every sample VM file -> its expected QEMU argv (tests/data/golden/NAME.argv,
- * one argument per line). UPDATE_GOLDEN=1 rewrites the files instead.
- * Host-independent: accel "auto" is taken as tcg, the state dir is fixed,
+/* Every sample VM file, and every file of tests/data/os/ (the OS profiles),
+ * -> its expected QEMU argv (tests/data/golden/NAME.argv, one argument per
+ * line). UPDATE_GOLDEN=1 rewrites the files instead.
+ * Host-independent: accel "auto" is taken as tcg, and built again as kvm
+ * into NAME.kvm.argv (what a host with KVM runs), the state dir is fixed,
  * disks are not looked at (samples name their formats), UEFI firmware is
  * chosen from Debian's descriptors copied to tests/data/firmware/ and the
  * NVRAM is at its place under /var/lib/qemuctl. Paths in the argv
@@ -105,7 +107,7 @@ static void show_diff(const char *got, const char *want)
         tap_diag("  want: %.*s", (int)strcspn(want, "\n"), want);
 }
 
-static void one(const char *name, bool update)
+static void one(const char *dir, const char *name, enum vm_accel auto_as, bool update)
 {
         _cleanup_free_ char *file = NULL, *golden = NULL, *rundir = NULL, *got = NULL, *want = NULL, *raw = NULL;
         _cleanup_strv_free_ char **argv = NULL;
@@ -116,7 +118,8 @@ static void one(const char *name, bool update)
         size_t len;
         int r;
 
-        if (asprintf(&file, "samples/%s.json", name) < 0 || asprintf(&golden, "tests/data/golden/%s.argv", name) < 0)
+        if (asprintf(&file, "%s/%s.json", dir, name) < 0 ||
+            asprintf(&golden, "tests/data/golden/%s%s.argv", name, auto_as == VM_ACCEL_KVM ? ".kvm" : "") < 0)
                 abort();
         r = spec_load(file, &spec, &diags, &err);
         for (size_t i = 0; i < diags.n; i++) {
@@ -129,7 +132,12 @@ static void one(const char *name, bool update)
         ok(vm_rundir(spec->name, &rundir, &err) == 0, "%s: state dir", name);
         cmdline_ctx_default(&ctx, spec, rundir);
         if (ctx.accel == VM_ACCEL_AUTO)
-                ctx.accel = VM_ACCEL_TCG;
+                ctx.accel = auto_as;
+        else if (auto_as == VM_ACCEL_KVM) {
+                /* only "auto" has a second golden file */
+                spec_free(spec);
+                return;
+        }
         _cleanup_(fw_list_done) struct fw_list fws = {};
         _cleanup_free_ char *nvram = NULL;
         if (spec->firmware != VM_FIRMWARE_BIOS) {
@@ -189,7 +197,7 @@ int main(void)
 {
         const char *src = getenv("QEMUCTL_SRCDIR");
         bool update = getenv("UPDATE_GOLDEN") && strcmp(getenv("UPDATE_GOLDEN"), "1") == 0;
-        _cleanup_strv_free_ char **samples = NULL, **goldens = NULL;
+        _cleanup_strv_free_ char **samples = NULL, **profiles = NULL, **goldens = NULL;
 
         _cleanup_free_ char *root = NULL;
 
@@ -204,15 +212,27 @@ int main(void)
                 tap_skip_all("no samples/*.json here (run from the repository root or set QEMUCTL_SRCDIR)");
         if (update)
                 mkdir_p("tests/data/golden", 0755);
-        for (size_t i = 0; samples[i]; i++)
-                one(samples[i], update);
+        profiles = list("tests/data/os", ".json");
+        for (int kvm = 0; kvm <= 1; kvm++) {
+                enum vm_accel as = kvm ? VM_ACCEL_KVM : VM_ACCEL_TCG;
+
+                for (size_t i = 0; samples[i]; i++)
+                        one("samples", samples[i], as, update);
+                for (size_t i = 0; profiles && profiles[i]; i++)
+                        one("tests/data/os", profiles[i], as, update);
+        }
         /* a golden file without its sample is a leftover */
         goldens = list("tests/data/golden", ".argv");
         for (size_t i = 0; goldens && goldens[i]; i++) {
+                size_t n = strlen(goldens[i]);
                 bool found = false;
 
+                if (n > 4 && strcmp(goldens[i] + n - 4, ".kvm") == 0)
+                        goldens[i][n - 4] = '\0';
                 for (size_t j = 0; samples[j]; j++)
                         found |= strcmp(goldens[i], samples[j]) == 0;
+                for (size_t j = 0; profiles && profiles[j]; j++)
+                        found |= strcmp(goldens[i], profiles[j]) == 0;
                 ok(found, "tests/data/golden/%s.argv has its sample", goldens[i]);
         }
         return tap_done();

@@ -582,9 +582,87 @@ static void test_paths(void)
         rmdir(real);
 }
 
+/* os: the defaults each profile gives (docs/vm-file.md, "OS profiles"),
+ * and every key the file gives wins over them. */
+static void test_os_profiles(void)
+{
+        static const char *const devs = ",\"disks\":[{\"file\":\"d.img\"},{\"file\":\"x.iso\",\"media\":\"cdrom\"}],"
+                                        "\"net\":[{\"type\":\"user\"}]";
+        struct spec_diags d = { 0 };
+        struct vm_spec *s;
+        char text[512];
+
+        s = parse_str("vm.json", "{ \"name\": \"vm1\" }", &d);
+        if (ok(s != NULL, "minimal file parses")) {
+                is_int(s->os, VM_OS_GENERIC, "default os generic");
+                ok(s->hpet && !s->hyperv, "generic: hpet on, hyperv off");
+                ok(s->rtc.base == VM_RTC_UTC && s->rtc.driftfix == VM_RTC_DRIFTFIX_NONE, "generic: utc, no driftfix");
+                is_int(s->usb, VM_USB_XHCI, "generic: xhci");
+        }
+        spec_free(s);
+
+        snprintf(text, sizeof text, "{\"name\":\"t\",\"os\":\"linux\"%s}", devs);
+        s = parse_str("vm.json", text, &d);
+        if (ok(s != NULL, "os linux parses")) {
+                ok(!s->hpet && !s->hyperv && s->rtc.driftfix == VM_RTC_DRIFTFIX_SLEW && s->rtc.base == VM_RTC_UTC,
+                   "linux: no hpet, slew, utc, no hyperv");
+                ok(s->machine == VM_MACHINE_Q35 && s->usb == VM_USB_XHCI, "linux: q35, xhci");
+                ok(s->disks[0].bus == VM_DISK_BUS_VIRTIO && s->nets[0].model == VM_NET_MODEL_VIRTIO,
+                   "linux: virtio disk and NIC");
+        }
+        spec_free(s);
+
+        snprintf(text, sizeof text, "{\"name\":\"t\",\"os\":\"windows\"%s}", devs);
+        s = parse_str("vm.json", text, &d);
+        if (ok(s != NULL, "os windows parses")) {
+                ok(!s->hpet && s->hyperv && s->rtc.driftfix == VM_RTC_DRIFTFIX_SLEW && s->rtc.base == VM_RTC_LOCALTIME,
+                   "windows: no hpet, hyperv, slew, localtime");
+                ok(s->machine == VM_MACHINE_Q35 && s->usb == VM_USB_XHCI, "windows: q35, xhci");
+                ok(s->disks[0].bus == VM_DISK_BUS_SATA && s->disks[1].bus == VM_DISK_BUS_SATA &&
+                           s->nets[0].model == VM_NET_MODEL_E1000E,
+                   "windows on q35: SATA disk and cdrom, e1000e");
+        }
+        spec_free(s);
+
+        snprintf(text, sizeof text, "{\"name\":\"t\",\"os\":\"windows-legacy\"%s}", devs);
+        s = parse_str("vm.json", text, &d);
+        if (ok(s != NULL, "os windows-legacy parses")) {
+                ok(!s->hpet && s->hyperv && s->rtc.driftfix == VM_RTC_DRIFTFIX_SLEW && s->rtc.base == VM_RTC_LOCALTIME,
+                   "windows-legacy: no hpet, hyperv, slew, localtime");
+                ok(s->machine == VM_MACHINE_PC && s->usb == VM_USB_EHCI, "windows-legacy: pc, ehci");
+                ok(s->disks[0].bus == VM_DISK_BUS_IDE && s->disks[1].bus == VM_DISK_BUS_IDE &&
+                           s->nets[0].model == VM_NET_MODEL_E1000,
+                   "windows-legacy on pc: IDE disk and cdrom, e1000");
+        }
+        spec_free(s);
+
+        s = parse_str("vm.json",
+                      "{\"name\":\"t\",\"os\":\"windows-legacy\",\"machine\":\"q35\",\"usb\":\"uhci\",\"hpet\":true,"
+                      "\"hyperv\":false,\"rtc\":{\"base\":\"utc\",\"driftfix\":\"none\"},"
+                      "\"disks\":[{\"file\":\"d.img\",\"bus\":\"scsi\"},{\"file\":\"e.img\"}],"
+                      "\"net\":[{\"type\":\"user\",\"model\":\"rtl8139\"}]}",
+                      &d);
+        if (ok(s != NULL, "os with every key it sets given parses")) {
+                ok(s->machine == VM_MACHINE_Q35 && s->usb == VM_USB_UHCI && s->hpet && !s->hyperv &&
+                           s->rtc.base == VM_RTC_UTC && s->rtc.driftfix == VM_RTC_DRIFTFIX_NONE,
+                   "the file's keys win over windows-legacy's");
+                ok(s->disks[0].bus == VM_DISK_BUS_SCSI && s->disks[1].bus == VM_DISK_BUS_SATA &&
+                           s->nets[0].model == VM_NET_MODEL_RTL8139,
+                   "a disk's bus and a NIC's model win; a disk without one follows the machine given (q35: SATA)");
+        }
+        spec_free(s);
+
+        s = parse_str("vm.json", "{\"name\":\"t\",\"os\":\"windows8\"}", &d);
+        ok(s == NULL && d.n == 1 && strstr(d.v[0].msg, "windows") && d.v[0].line == 1,
+           "an unknown os is refused at its place: %s", d.n ? d.v[0].msg : "(none)");
+        spec_free(s);
+        spec_diags_done(&d);
+}
+
 int main(void)
 {
         srcdir = tap_srcdir();
+        test_os_profiles();
         test_helpers();
         test_json_reader();
         test_limits();
