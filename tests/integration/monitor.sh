@@ -133,7 +133,7 @@ py_tap() {
 
 # --- the shells, through a pty: a prompt, completion of a prefix, a reply
 python3 - "$Q" <<'PY' >"$LC_TMP/shell.tap"
-import os, pty, select, sys, time
+import os, pty, select, sys, termios, time
 q = sys.argv[1]
 def run(args, steps):
     pid, fd = pty.fork()
@@ -158,16 +158,22 @@ def run(args, steps):
         if send is not None:
             os.write(fd, send)
         res.append(until(want))
-    # Ctrl-D at the next prompt: typed earlier, while the terminal is in
-    # cooked mode between two lines, the tty would take it for itself
+    # Ctrl-D at the next prompt, once the line editor has put the terminal
+    # in raw mode: typed while it is still in cooked mode between two lines
+    # (libedit may print the prompt before it switches), the tty takes it
+    # for its own end-of-file and the editor never sees it. A pty's master
+    # reads the pair's termios.
     end = time.time() + 15
-    while not buf.endswith(b"mon) ") and time.time() < end:
-        r, _, _ = select.select([fd], [], [], 0.2)
-        if r:
-            try:
-                buf += os.read(fd, 4096)
-            except OSError:
-                break
+    while time.time() < end:
+        if not buf.endswith(b"mon) ") or termios.tcgetattr(fd)[3] & termios.ICANON:
+            r, _, _ = select.select([fd], [], [], 0.05)
+            if r:
+                try:
+                    buf += os.read(fd, 4096)
+                except OSError:
+                    break
+            continue
+        break
     os.write(fd, b"\x04")
     for _ in range(100):
         done, st = os.waitpid(pid, os.WNOHANG)
