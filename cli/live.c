@@ -257,8 +257,10 @@ int cmd_balloon(int argc, char **argv)
                 return cli_usage(verb, "--config: a VM file has no balloon size; a guest boots with all of its "
                                        "memory. For the memory of the next start use setmem --config SIZE, or "
                                        "edit memory.size (qemuctl edit NAME)");
-        unsigned affect = 0;
-        if ((rc = cli_affect_resolve(verb, argv[optind], o.affect | CLI_AFFECT_LIVE, false, &affect)) != 0)
+        /* --config is refused: the running VM it is, by --live, --current
+         * or neither (--current with --live stays a usage error) */
+        unsigned affect = 0, given = o.affect == CLI_AFFECT_CURRENT ? CLI_AFFECT_LIVE : o.affect | CLI_AFFECT_LIVE;
+        if ((rc = cli_affect_resolve(verb, argv[optind], given, false, &affect)) != 0)
                 return rc;
         if ((rc = cli_placement_open(verb, argv[optind], true, &v)))
                 return rc;

@@ -93,6 +93,7 @@ out=$("$Q" numatune --config dc --nodeset 0 --mode interleave 2>&1); tap_ok $? "
 tap_is "$(cfg '["numa"]["policy"]') $(cfg '["numa"]["nodeset"]')" "interleave 0" "numa in the definition"
 out=$("$Q" balloon --config dc 200M 2>&1); rc=$?
 has_msg "$out" "no balloon size"; tap_ok $(( rc == 2 ? $? : 1 )) "balloon --config is refused, saying why ($out)"
+out=$("$Q" balloon --current dc 2>&1); tap_ok $? "balloon --current dc: the running VM's balloon, as --live ($out)"
 
 # --- stop, start: the definition is in force
 "$Q" stop --timeout 120 dc >/dev/null; tap_ok $? "stop dc"
