@@ -409,8 +409,10 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
         enum vm_accel accel;
         int rc;
 
-        /* the supervisor runs in /: relative paths in the VM file must
-         * resolve against the file's directory, so give the spec an absolute path */
+        /* where the VM file's problems are said: FILE, else the save file
+         * whose VM file is restored */
+        const char *where = file ? file : save_path;
+
         if (save_path) {
                 l.restore_fd = open(save_path, O_RDONLY | O_CLOEXEC);
                 if (l.restore_fd < 0)
@@ -420,6 +422,8 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
                         return cli_failf(verb, "%s: %s", save_path, err.msg);
                 }
         }
+        /* the supervisor runs in /: relative paths in the VM file must
+         * resolve against the file's directory, so give the spec an absolute path */
         _cleanup_free_ char *abs = file ? realpath(file, NULL) : NULL;
         if (file)
                 rc = spec_load_with(abs ? abs : file, ov, &l.spec, &diags, &err);
@@ -428,7 +432,7 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
                                      &l.spec, &diags, &err);
         if (rc < 0 && diags.n) {
                 launch_done(&l);
-                return cli_print_diags(verb, file ? file : save_path, &diags);
+                return cli_print_diags(verb, where, &diags);
         }
         spec_diags_done(&diags);
         if (rc < 0) {
@@ -444,7 +448,7 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
         rc = spec_check_disks(l.spec, &diags, NULL, &err);
         if (rc < 0 && diags.n) {
                 launch_done(&l);
-                return cli_print_diags(verb, file, &diags);
+                return cli_print_diags(verb, where, &diags);
         }
         spec_diags_done(&diags);
         if (rc < 0) {

@@ -79,6 +79,14 @@ out=$("$Q" start --restore "$LC_TMP/cut.save" 2>&1); rc=$?
 tap_is $rc 1 "a truncated save file is refused"
 case $out in *"not a qemuctl save file, or a damaged one"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "says so ($out)"
 
+# --- a disk gone: its problem is said at the save file (whose VM file is
+# restored), not at "-"
+mv "$LC_TMP/data.raw" "$LC_TMP/data.raw.away"
+out=$("$Q" start --restore "$LC_TMP/sr.save" 2>&1); rc=$?
+mv "$LC_TMP/data.raw.away" "$LC_TMP/data.raw"
+case $out in *"start: $LC_TMP/sr.save:"*"disks[0].file"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 1 ? r : 1 )) "a missing disk is named at the save file ($out)"
+
 # --- restore (the VM as saved)
 out=$("$Q" start --restore "$LC_TMP/sr.save" 2>&1); tap_ok $? "start --restore ($out)"
 tap_is "$(lc_field sr state)" running "status: running"
