@@ -217,6 +217,8 @@ static void hook_remove_cgroup(void *userdata)
 
 void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so)
 {
+        /* a restore's or a migration's stream, for the supervisor to feed QEMU */
+        l->incoming = (struct migration_incoming){ .fd = l->restore_fd };
         *so = (struct supervisor_opts){
                 .name = l->spec->name,
                 .rundir = l->rundir,
@@ -517,11 +519,8 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
         ctx.firmware = firmware;
         ctx.nvram = l.nvram;
         ctx.accel = accel;
-        ctx.incoming = save_path != NULL || incoming_fd >= 0;
-        if (incoming_fd >= 0)
-                l.incoming = (struct migration_incoming){ .fd = incoming_fd };
+        ctx.incoming = l.restore_fd >= 0;
         if (save_path) {
-                l.incoming = (struct migration_incoming){ .fd = l.restore_fd };
                 if (lseek(l.restore_fd, (off_t)l.save.stream_offset, SEEK_SET) < 0) {
                         launch_done(&l);
                         return cli_failf(verb, "seek in %s: %s", save_path, strerror(errno));
@@ -541,7 +540,5 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
                 return cli_fail(verb, &err);
         }
         *ret = l;
-        /* the incoming stream's fd moved with l */
-        ret->incoming.fd = ret->restore_fd;
         return 0;
 }

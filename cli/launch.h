@@ -18,10 +18,11 @@ struct launch {
         struct launch_placement placement;        /* checked before anything was created */
         struct supervisor_pass pass[8];   /* QEMU's sockets, log and NVRAM as fds (another user's QEMU) */
         size_t n_pass;
-        /* --restore: the save file (its stream goes to QEMU by getfd), -1 = boot */
+        /* --restore: the save file, or a migration's stream (it goes to QEMU
+         * by getfd), -1 = boot */
         int restore_fd;
         struct savefile save;
-        struct migration_incoming incoming;
+        struct migration_incoming incoming; /* of restore_fd, by launch_supervisor_opts */
         struct fw_list firmware;          /* UEFI: the descriptors; nvram: the VM's variables */
         char *nvram;
         /* helpers the supervisor starts before QEMU (swtpm), their argv and paths */
