@@ -39,10 +39,10 @@
             "the running VM if it runs, else its definition (the default)")
 #define OPT_AFFECT OPT_LIVE, OPT_CONFIG, OPT_CURRENT
 #define AFFECT_NOTE                                                                                     \
-        "--live changes the running VM, --config its definition (qemuctl define; from the\n"           \
-        "next start), both together both; --current (the default) the running VM if it\n"             \
-        "runs, else the definition. As virsh: --live on a VM that does not run and --config\n"         \
-        "on a transient VM are refused. docs/host.md has the table.\n"
+        "--live changes the running VM, --config its definition (qemuctl define; from\n"              \
+        "the next start), both together both; --current (the default) the running VM if\n"            \
+        "it runs, else the definition. As virsh: --live on a VM that does not run and\n"              \
+        "--config on a transient VM are refused. docs/host.md has the table.\n"
 #define POS_NAME { "NAME", CLI_ARG_NAME, 0 }
 #define POS_FILE { "FILE", CLI_ARG_FILE, 0 }
 
@@ -55,8 +55,9 @@ static const struct cli_pos args_file_or_name[] = { { "FILE|NAME", CLI_ARG_FILE,
 /* start and run with --restore: the VM may come from the save alone */
 static const struct cli_pos args_file_or_name_opt[] = { { "FILE|NAME", CLI_ARG_FILE, CLI_POS_OPTIONAL }, {} };
 #define FILE_OR_NAME_NOTE                                                                       \
-        "FILE|NAME: an argument with a / in it or ending in .json is a VM file; any other is\n" \
-        "the name of a defined VM (qemuctl define), else a file of that name here.\n"
+        "FILE|NAME: an argument with a / in it or ending in .json is a VM file; any\n"         \
+        "other is the name of a defined VM (qemuctl define), else a file of that name\n"       \
+        "here.\n"
 
 /* `run`'s exit status (README's table says the same). */
 static const struct cli_exit run_exits[] = {
@@ -722,8 +723,8 @@ const struct verb cli_verbs[] = {
                         "Pin vCPU VCPU of the running VM NAME to host CPUs CPULIST (\"0-3,8\"): its\n"
                         "vcpuN/ cgroup's cpuset.cpus when the cpuset controller is usable, and\n"
                         "sched_setaffinity of its thread always. Recorded, so `dump` shows it (the\n"
-                        "definition: --config). A vCPU below cpu.max that is not plugged gets the pin when\n"
-                        "it is. Without CPULIST: the pinning of every vCPU (or of VCPU): the real\n"
+                        "definition: --config). A vCPU below cpu.max that is not plugged gets the pin\n"
+                        "when it is. Without CPULIST: the pinning of every vCPU (or of VCPU): the real\n"
                         "affinity of its thread and the recorded pin.\n",
                 .opts = (const struct cli_opt[]){ OPT_JSON("show the pinning as JSON"), OPT_LOCK_TIMEOUT, OPT_AFFECT, {} },
                 .args = (const struct cli_pos[]){

@@ -101,5 +101,10 @@ wide=$(for v in $("$Q" help | awk '/^  [a-z]/{print $1}'); do
         "$Q" "$v" --help | awk -v v="$v" '/^  / && !/[{]/ && length($0) > 79 {print v ": " $0}'
 done)
 tap_is "$wide" "" "every verb's option help fits in 79 columns"
+# and so does the rest of --help: the descriptions, their shared notes
+wide=$(for v in $("$Q" help | awk '/^  [a-z]/{print $1}'); do
+        "$Q" "$v" --help | awk -v v="$v" '!/[{]/ && length($0) > 79 {print v ": " $0}'
+done)
+tap_is "$wide" "" "every verb's --help fits in 79 columns"
 echo "1..$n"
 [ $failed = 0 ]
