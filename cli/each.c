@@ -94,7 +94,6 @@ int cli_each(const char *verb, char **names, char **args, unsigned parallel, str
                         int e = spawn(v, args, names[next], &kids[next]);
                         if (e < 0) {
                                 printf("%s: qemuctl: %s: cannot run: %s\n", names[next], verb, strerror(-e));
-                                r.failed++;
                                 if (strv_push(&r.failed_names, names[next]) < 0)
                                         return cli_failf(verb, "out of memory");
                                 next++;
@@ -120,7 +119,6 @@ int cli_each(const char *verb, char **names, char **args, unsigned parallel, str
                         if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
                                 r.ok++;
                         } else {
-                                r.failed++;
                                 if (strv_push(&r.failed_names, kids[i].name) < 0)
                                         return cli_failf(verb, "out of memory");
                         }
@@ -138,11 +136,11 @@ static int summary(const char *verb, const char *what, const struct cli_each_res
         printf("qemuctl %s: %zu %s", verb, r->ok, what);
         if (skipped)
                 printf(", %zu %s", skipped, skipped_what);
-        printf(", %zu failed", r->failed);
+        printf(", %zu failed", r->failed_names.n);
         for (size_t i = 0; i < r->failed_names.n; i++)
                 printf("%s%s", i ? ", " : " (", r->failed_names.v[i]);
-        printf("%s\n", r->failed ? ")" : "");
-        return r->failed ? CLI_EXIT_FAIL : CLI_EXIT_OK;
+        printf("%s\n", r->failed_names.n ? ")" : "");
+        return r->failed_names.n ? CLI_EXIT_FAIL : CLI_EXIT_OK;
 }
 
 static int start_autostart(const char *verb, unsigned parallel)

@@ -5,8 +5,8 @@
 #include "common/strv.h"
 
 struct cli_each_result {
-        size_t ok, failed;
-        strv failed_names; /* strv_done */
+        size_t ok;
+        strv failed_names; /* the ones that did not exit 0 (strv_done) */
 };
 /* Run VERB ARGS... NAME for every NAME of names (NULL-terminated), each in
  * a child of its own, at most parallel at once; print what each said, every
