@@ -65,6 +65,24 @@ static int parse_cpus(const char *verb, const char *what, const char *s, struct 
         return 0;
 }
 
+/* emulatorpin's and cpuset's arguments, NAME [CPULIST]: *ret_query when
+ * CPULIST is left out (--json only then, showing WHAT), *ret_affect what is
+ * changed or shown. 0 to go on, else the exit status of the error printed. */
+static int name_cpulist_args(const char *verb, int argc, char **argv, const struct cli_opts *co, const char *what,
+                             struct cpuset *cpus, bool *ret_query, unsigned *ret_affect)
+{
+        int n = argc - optind, rc;
+
+        if (n < 1 || n > 2)
+                return cli_usage(verb, "expected NAME [CPULIST]");
+        if (n == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], cpus)) != 0)
+                return rc;
+        if (n == 2 && co->json)
+                return cli_usage(verb, "--json: only when showing %s", what);
+        *ret_query = n == 1;
+        return cli_affect_resolve(verb, argv[optind], co->affect, *ret_query, ret_affect);
+}
+
 static int show_vcpupin(const char *verb, struct cli_placement *v, bool one, unsigned only, bool json)
 {
         _cleanup_free_ struct vm_pin_info *pins = NULL;
@@ -257,20 +275,13 @@ int cmd_emulatorpin(int argc, char **argv)
         struct cli_opts co = { 0 };
         unsigned affect = 0;
         int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
-        bool json = co.json;
+        bool json = co.json, query = false;
 
         if (parsed != 0)
                 return rc;
-        if (argc - optind < 1 || argc - optind > 2)
-                return cli_usage(verb, "expected NAME [CPULIST]");
-        if (argc - optind == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], &cpus)) != 0)
+        if ((rc = name_cpulist_args(verb, argc, argv, &co, "the pinning", &cpus, &query, &affect)) != 0)
                 return rc;
-        if (argc - optind == 2 && json)
-                return cli_usage(verb, "--json: only when showing the pinning");
         const char *name = argv[optind];
-        bool query = argc - optind == 1;
-        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) != 0)
-                return rc;
         if (query && affect == CLI_AFFECT_CONFIG) {
                 struct vm_spec *s = NULL;
                 if ((rc = cli_config_load(verb, name, &s)) != 0)
@@ -383,20 +394,13 @@ int cmd_cpuset(int argc, char **argv)
         struct cli_opts co = { 0 };
         unsigned affect = 0;
         int rc, parsed = cli_parse_opts(verb, argc, argv, &co, &rc);
-        bool json = co.json;
+        bool json = co.json, query = false;
 
         if (parsed != 0)
                 return rc;
-        if (argc - optind < 1 || argc - optind > 2)
-                return cli_usage(verb, "expected NAME [CPULIST]");
-        if (argc - optind == 2 && (rc = parse_cpus(verb, "CPULIST", argv[optind + 1], &cpus)) != 0)
+        if ((rc = name_cpulist_args(verb, argc, argv, &co, "the CPU set", &cpus, &query, &affect)) != 0)
                 return rc;
-        if (argc - optind == 2 && json)
-                return cli_usage(verb, "--json: only when showing the CPU set");
         const char *name = argv[optind];
-        bool query = argc - optind == 1;
-        if ((rc = cli_affect_resolve(verb, name, co.affect, query, &affect)) != 0)
-                return rc;
         _cleanup_free_ char *s = query ? NULL : cpuset_to_string(&cpus);
         if (affect & CLI_AFFECT_LIVE) {
                 if ((rc = cli_placement_open(verb, name, true, &v)))
