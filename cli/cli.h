@@ -149,6 +149,13 @@ int cli_opt_store(const char *verb, int c, const char *arg, void *ud);
 extern int cli_lock_timeout_ms;
 /* vm_open with cli_lock_timeout_ms, printing the error; 0 or CLI_EXIT_FAIL. */
 int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_handle **ret);
+struct vm_end_note;
+/* Wait until h's QEMU (pid/start of its record) is gone; true when it is. */
+bool cli_wait_qemu_gone(const struct vm_handle *h, int timeout_ms);
+/* QEMU is gone: return once the record says so too (note: what it says
+ * when no supervisor watched), so that `status` right after says the VM
+ * ended; a warning on stderr when it does not within 5 s. */
+void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct vm_end_note *note);
 /* Indented JSON on stdout. */
 void cli_print_json(struct json_object *o);
 /* "qemuctl: VERB: warning: msg"; nothing when msg is NULL. */

@@ -7,11 +7,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <json-c/json.h>
 
 #include "cli/cli.h"
 #include "common/cleanup.h"
+#include "common/io.h"
 #include "launcher/handle.h"
 #include "launcher/spec.h"
 
@@ -216,6 +218,31 @@ int cli_opt_store(const char *verb, int c, const char *arg, void *ud)
 {
         *(const char **)ud = arg ? arg : "";
         return 0;
+}
+
+bool cli_wait_qemu_gone(const struct vm_handle *h, int timeout_ms)
+{
+        int64_t deadline = now_ms() + timeout_ms;
+        useconds_t nap = 1000;
+
+        /* QEMU quits within a few ms of `quit`: poll often at first (a flat
+         * 50 ms made every kill cost 50 ms), then back off */
+        while (proc_alive(h->rec.qemu_pid, h->rec.qemu_start)) {
+                if (now_ms() >= deadline)
+                        return false;
+                usleep(nap);
+                if (nap < 50 * 1000)
+                        nap *= 2;
+        }
+        return true;
+}
+
+void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct vm_end_note *note)
+{
+        struct qc_err err = { 0 };
+
+        if (vm_record_wait_end(h->rundir, 5000, note, &err) < 0)
+                fprintf(stderr, "qemuctl: %s: warning: VM `%s`: QEMU is gone, but %s\n", verb, h->name, err.msg);
 }
 
 int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_handle **ret)

@@ -63,34 +63,6 @@ int cmd_start(int argc, char **argv)
         return CLI_EXIT_OK;
 }
 
-/* Wait until QEMU (pid/start of the record) is gone; true when it is. */
-static bool wait_gone(const struct vm_handle *h, int timeout_ms)
-{
-        int64_t deadline = now_ms() + timeout_ms;
-        useconds_t nap = 1000;
-
-        /* QEMU quits within a few ms of `quit`: poll often at first (a flat
-         * 50 ms made every kill cost 50 ms), then back off */
-        while (proc_alive(h->rec.qemu_pid, h->rec.qemu_start)) {
-                if (now_ms() >= deadline)
-                        return false;
-                usleep(nap);
-                if (nap < 50 * 1000)
-                        nap *= 2;
-        }
-        return true;
-}
-
-/* QEMU is gone: return once the record says so too, so that `status` right
- * after says the VM ended. */
-static void wait_recorded(const char *verb, const struct vm_handle *h, const struct vm_end_note *note)
-{
-        struct qc_err err = { 0 };
-
-        if (vm_record_wait_end(h->rundir, 5000, note, &err) < 0)
-                fprintf(stderr, "qemuctl: %s: warning: VM `%s`: QEMU is gone, but %s\n", verb, h->name, err.msg);
-}
-
 /* guest-shutdown when the VM has an agent port and an agent answers on it
  * within 2 s: 1 = the agent took it, 0 = sent but unconfirmed (the power
  * button goes too), -1 = no agent or it refused (the power button instead). */
@@ -173,7 +145,7 @@ static int escalate(const char *verb, const struct vm_handle *h, struct qmp *q, 
                 /* after SIGKILL, as long as after a quit */
                 if (wake == INT64_MAX)
                         wake = now + VM_STOP_KILL_AFTER_MS;
-                if (wait_gone(h, (int)(wake - now))) {
+                if (cli_wait_qemu_gone(h, (int)(wake - now))) {
                         *ret_last = st.last;
                         return 0;
                 }
@@ -240,7 +212,7 @@ int cmd_stop(int argc, char **argv)
         if (escalate(verb, h, h->qmp, VM_STOP_POWERDOWN, o.timeout_ms, by_agent == 1, &last, &err) < 0)
                 return cli_fail(verb, &err);
         struct vm_end_note note = end_note(true, by_agent == 1, last);
-        wait_recorded(verb, h, &note);
+        cli_wait_recorded(verb, h, &note);
         printf("VM `%s` %s%s\n", h->name, done[last],
                last == VM_STOP_POWERDOWN && by_agent == 1 ? " (guest agent)" : "");
         return CLI_EXIT_OK;
@@ -273,7 +245,7 @@ int cmd_kill(int argc, char **argv)
         if (rc < 0)
                 return cli_fail(verb, &err);
         struct vm_end_note note = end_note(false, false, last);
-        wait_recorded(verb, h, &note);
+        cli_wait_recorded(verb, h, &note);
         /* the supervisor removes the VM's cgroup; if it died, nobody would
          * (its helpers, such as swtpm, end a moment after QEMU) */
         launch_placement_tidy(h->rundir, 3000, NULL);

@@ -543,13 +543,11 @@ int cmd_migrate(int argc, char **argv)
          * nothing of the VM stays here */
         if (qmp_quit(h->qmp, &err) < 0)
                 cli_warn(verb, err.msg);
-        for (int64_t until = now_ms() + 10000; proc_alive(h->rec.qemu_pid, h->rec.qemu_start) && now_ms() < until;)
-                usleep(2000);
+        cli_wait_qemu_gone(h, 10000);
         struct vm_end_note note = { .message = "migrated by qemuctl migrate; no supervisor was watching",
                                     .shutdown_reason = "host-qmp-quit" };
         struct qc_err e3 = { 0 };
-        if (vm_record_wait_end(h->rundir, 5000, &note, &e3) < 0)
-                cli_warn(verb, e3.msg);
+        cli_wait_recorded(verb, h, &note);
         if (state_remove(h->rundir, &e3) < 0)
                 cli_warn(verb, e3.msg);
         printf("VM `%s` migrated to %s: %.2f s, %" PRIu64 " MiB of RAM sent, downtime %" PRId64

@@ -184,13 +184,10 @@ int cmd_save(int argc, char **argv)
         if (qmp_quit(h->qmp, &err) < 0)
                 return cli_failf(verb, "VM `%s` saved to %s, but QEMU did not quit: %s (qemuctl kill %s)", h->name,
                                  file, err.msg, h->name);
-        for (int64_t until = now_ms() + 10000;
-             proc_alive(h->rec.qemu_pid, h->rec.qemu_start) && now_ms() < until;)
-                usleep(2000);
+        cli_wait_qemu_gone(h, 10000);
         struct vm_end_note note = { .message = "saved by qemuctl save (quit); no supervisor was watching",
                                     .shutdown_reason = "host-qmp-quit" };
-        if (vm_record_wait_end(h->rundir, 5000, &note, &err) < 0)
-                cli_warn(verb, err.msg);
+        cli_wait_recorded(verb, h, &note);
         printf("VM `%s` saved to %s (%.1f MiB in %.2f s) and stopped\n", h->name, file, (double)size / (1 << 20),
                (double)(now_ms() - prog.started) / 1000.0);
         return CLI_EXIT_OK;
