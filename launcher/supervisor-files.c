@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "../common/io.h"
@@ -64,6 +65,39 @@ void sup_close_pumps(struct serial_log_pump *pumps, size_t n)
                 serial_log_close(pumps[i].log);
                 pumps[i] = (struct serial_log_pump){ .fd = -1 };
         }
+}
+
+void sup_pumps_start(struct sup_pumps *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                if (p->v[i].fd < 0)
+                        continue;
+                if (pthread_create(&p->threads[i], NULL, serial_log_pump, &p->v[i]) == 0) {
+                        p->running[i] = true;
+                } else {
+                        close(p->v[i].fd);
+                        p->v[i].fd = -1;
+                }
+        }
+}
+
+void sup_pumps_stop(struct sup_pumps *p)
+{
+        for (size_t i = 0; i < p->n; i++) {
+                if (p->running[i]) {
+                        struct timespec until;
+
+                        clock_gettime(CLOCK_REALTIME, &until);
+                        until.tv_sec += 5;
+                        if (pthread_timedjoin_np(p->threads[i], NULL, &until) != 0) {
+                                pthread_cancel(p->threads[i]);
+                                pthread_join(p->threads[i], NULL);
+                        }
+                        p->running[i] = false;
+                }
+        }
+        sup_close_pumps(p->v, p->n);
+        p->n = 0;
 }
 
 int sup_open_pass(const struct supervisor_opts *o, int *fds, struct serial_log_pump *pumps, struct qc_err *err)

@@ -52,10 +52,7 @@ struct sup {
          * resync_at, once the VM's lock is free; 0 = nothing to do */
         int64_t resync_at;
         /* logs QEMU writes into pipes (serial.log), each copied by a thread */
-        struct serial_log_pump pumps[SPAWN_MAX_PASS_FDS];
-        pthread_t pump_threads[SPAWN_MAX_PASS_FDS];
-        bool pumping[SPAWN_MAX_PASS_FDS];
-        size_t n_pumps;
+        struct sup_pumps pumps;
         pid_t helpers[SUPERVISOR_MAX_HELPERS]; /* swtpm...: stopped with QEMU */
 };
 
@@ -293,49 +290,12 @@ static void handle_signals(struct sup *s)
         }
 }
 
-static void start_pumps(struct sup *s)
-{
-        for (size_t i = 0; i < s->n_pumps; i++) {
-                if (s->pumps[i].fd < 0)
-                        continue;
-                if (pthread_create(&s->pump_threads[i], NULL, serial_log_pump, &s->pumps[i]) == 0) {
-                        s->pumping[i] = true;
-                } else {
-                        /* no thread, no log: a pipe nobody reads would stop the guest */
-                        close(s->pumps[i].fd);
-                        s->pumps[i].fd = -1;
-                }
-        }
-}
-
-/* QEMU is gone: its log pipes end. Everything the guest wrote is in the
- * logs before the record says the VM ended. A pipe some other process still
- * holds open is given up after 5 s. */
-static void stop_pumps(struct sup *s)
-{
-        for (size_t i = 0; i < s->n_pumps; i++) {
-                if (s->pumping[i]) {
-                        struct timespec until;
-
-                        clock_gettime(CLOCK_REALTIME, &until);
-                        until.tv_sec += 5;
-                        if (pthread_timedjoin_np(s->pump_threads[i], NULL, &until) != 0) {
-                                pthread_cancel(s->pump_threads[i]);
-                                pthread_join(s->pump_threads[i], NULL);
-                        }
-                        s->pumping[i] = false;
-                }
-        }
-        sup_close_pumps(s->pumps, s->n_pumps);
-        s->n_pumps = 0;
-}
-
 static void finish(struct sup *s)
 {
         struct vm_record *r = &s->rec;
         int st = s->wstatus;
 
-        stop_pumps(s);
+        sup_pumps_stop(&s->pumps);
         /* QEMU is gone: its helpers go before the record says it ended */
         sup_helpers_stop(s->o, s->helpers);
         r->ended_at = unix_ms();
@@ -491,9 +451,9 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 qc_err_set(err, E2BIG, "too many fds to pass to QEMU");
                 goto fail;
         }
-        if (sup_open_pass(o, pass, s.pumps, err) < 0)
+        if (sup_open_pass(o, pass, s.pumps.v, err) < 0)
                 goto fail;
-        s.n_pumps = o->n_pass;
+        s.pumps.n = o->n_pass;
         int cgroup_fd = -1;
         struct spawn_opts so = {
                 .argv = o->argv,
@@ -529,9 +489,9 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
         for (size_t i = 0; i < o->n_pass; i++)
                 close(pass[i]);
         if (r == 0)
-                start_pumps(&s);
+                sup_pumps_start(&s.pumps);
         else
-                sup_close_pumps(s.pumps, s.n_pumps);
+                sup_close_pumps(s.pumps.v, s.pumps.n);
         if (r < 0) {
                 for (size_t i = 0; i < o->n_pass; i++)
                         if (o->pass[i].socket)
