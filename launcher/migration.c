@@ -23,25 +23,18 @@ static bool migration_done(json_object *ev, void *userdata)
 
 int migration_incoming(struct qmp *q, const struct migration_incoming *in, struct qc_err *err)
 {
-        _cleanup_free_ char *uri = NULL;
         _cleanup_json_ json_object *ev = NULL;
         int timeout = in->timeout_ms > 0 ? in->timeout_ms : 600 * 1000;
         const char *st;
 
-        if (in->fd >= 0) {
-                if (qmp_getfd(q, in->fd, INCOMING_FD_NAME, err) < 0)
-                        return qc_err_wrap(err, "hand the incoming stream to QEMU"), -1;
-                uri = strdup("fd:" INCOMING_FD_NAME);
-        } else if (in->uri) {
-                uri = strdup(in->uri);
-        } else {
-                return qc_err_set(err, EINVAL, "an incoming migration needs an fd or a URI");
-        }
-        if (!uri)
-                return qc_err_set(err, ENOMEM, "out of memory");
+        if (in->fd < 0)
+                return qc_err_set(err, EINVAL, "an incoming migration needs the stream's fd");
+        if (qmp_getfd(q, in->fd, INCOMING_FD_NAME, err) < 0)
+                return qc_err_wrap(err, "hand the incoming stream to QEMU"), -1;
         /* MIGRATION events tell the end without polling */
-        if (qmp_migrate_set_capability(q, "events", true, err) < 0 || qmp_migrate_incoming(q, uri, err) < 0)
-                return qc_err_wrap(err, "incoming migration from %s", in->fd >= 0 ? "the passed fd" : uri), -1;
+        if (qmp_migrate_set_capability(q, "events", true, err) < 0 ||
+            qmp_migrate_incoming(q, "fd:" INCOMING_FD_NAME, err) < 0)
+                return qc_err_wrap(err, "incoming migration from the passed fd"), -1;
         struct qc_err e = { 0 };
         if (qmp_wait_event(q, "MIGRATION", migration_done, NULL, timeout, &ev, &e) < 0) {
                 if (e.code == ETIMEDOUT)

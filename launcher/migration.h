@@ -1,7 +1,7 @@
 /* A guest's state as a QEMU migration stream, both ways: out of a running
  * QEMU into an fd (save; live migration's source), into a QEMU started with
- * `-incoming defer` (cmdline_ctx.incoming) from an fd or a URI (restore;
- * live migration's destination). The supervisor takes the incoming side
+ * `-incoming defer` (cmdline_ctx.incoming) from an fd (restore: the save
+ * file; live migration's destination: the stream on stdin). The supervisor takes the incoming side
  * (supervisor_opts.incoming) before it places QEMU and sends `cont`.
  *
  * fds go to QEMU by name over the monitor (getfd + "fd:NAME") and never as
@@ -15,12 +15,9 @@
 struct qmp;
 struct qmp_migrate_info;
 
-/* Where the incoming stream comes from: fd >= 0 (passed with getfd; ours,
- * the caller closes it), else uri as QEMU takes it ("tcp:0:4444",
- * "unix:/path"). */
+/* The incoming stream (passed with getfd; the caller's, it closes it). */
 struct migration_incoming {
         int fd;
-        const char *uri;
         int timeout_ms; /* the whole stream; 0 = 10 min */
 };
 
