@@ -6,34 +6,25 @@
 
 #include "qmp-internal.h"
 
-static int with_id(struct qmp *q, const char *cmd, const char *id, json_object *more, struct qc_err *err)
-{
-        json_object *a = more ? more : json_object_new_object();
-
-        if (!a)
-                return qc_err_sys(err, ENOMEM, "%s", cmd);
-        json_object_object_add(a, "id", json_object_new_string(id));
-        return qmp_execute(q, cmd, a, NULL, err);
-}
-
 int qmp_blockdev_open_tray(struct qmp *q, const char *id, bool force, struct qc_err *err)
 {
         json_object *a = json_object_new_object();
 
         if (!a)
-                return qc_err_sys(err, ENOMEM, "blockdev-open-tray");
+                return qc_err_set(err, ENOMEM, "blockdev-open-tray: out of memory");
         json_object_object_add(a, "force", json_object_new_boolean(force));
-        return with_id(q, "blockdev-open-tray", id, a, err);
+        json_object_object_add(a, "id", json_object_new_string(id));
+        return qmp_execute(q, "blockdev-open-tray", a, NULL, err);
 }
 
 int qmp_blockdev_close_tray(struct qmp *q, const char *id, struct qc_err *err)
 {
-        return with_id(q, "blockdev-close-tray", id, NULL, err);
+        return qmp_execute_str(q, "blockdev-close-tray", "id", id, err);
 }
 
 int qmp_blockdev_remove_medium(struct qmp *q, const char *id, struct qc_err *err)
 {
-        return with_id(q, "blockdev-remove-medium", id, NULL, err);
+        return qmp_execute_str(q, "blockdev-remove-medium", "id", id, err);
 }
 
 int qmp_blockdev_insert_medium(struct qmp *q, const char *id, const char *node_name, struct qc_err *err)
@@ -41,9 +32,10 @@ int qmp_blockdev_insert_medium(struct qmp *q, const char *id, const char *node_n
         json_object *a = json_object_new_object();
 
         if (!a)
-                return qc_err_sys(err, ENOMEM, "blockdev-insert-medium");
+                return qc_err_set(err, ENOMEM, "blockdev-insert-medium: out of memory");
         json_object_object_add(a, "node-name", json_object_new_string(node_name));
-        return with_id(q, "blockdev-insert-medium", id, a, err);
+        json_object_object_add(a, "id", json_object_new_string(id));
+        return qmp_execute(q, "blockdev-insert-medium", a, NULL, err);
 }
 
 int qmp_blockdev_add(struct qmp *q, json_object *node, struct qc_err *err)
@@ -53,10 +45,5 @@ int qmp_blockdev_add(struct qmp *q, json_object *node, struct qc_err *err)
 
 int qmp_blockdev_del(struct qmp *q, const char *node_name, struct qc_err *err)
 {
-        json_object *a = json_object_new_object();
-
-        if (!a)
-                return qc_err_sys(err, ENOMEM, "blockdev-del");
-        json_object_object_add(a, "node-name", json_object_new_string(node_name));
-        return qmp_execute(q, "blockdev-del", a, NULL, err);
+        return qmp_execute_str(q, "blockdev-del", "node-name", node_name, err);
 }

@@ -305,14 +305,10 @@ static bool cpu_present(const struct qmp_cpu_list *l, const char *id)
 int qmp_cpu_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err *err)
 {
         int64_t deadline = now_ms() + timeout_ms;
-        json_object *args = json_object_new_object();
 
-        if (!args)
-                return qc_err_set(err, ENOMEM, "out of memory");
         /* device_del takes a QOM path where there is no id: vCPUs that -smp
          * made have only a path */
-        json_object_object_add(args, "id", json_object_new_string(id));
-        if (qmp_execute(q, "device_del", args, NULL, err) < 0)
+        if (qmp_execute_str(q, "device_del", "id", id, err) < 0)
                 return -1;
         /* QEMU 7.2 sends DEVICE_DELETED only for the vCPU's lapic child, so
          * completion is the guest's _OST for the eject, or the vCPU missing

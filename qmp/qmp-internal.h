@@ -55,6 +55,9 @@ int qmp_send_all(int fd, const char *p, size_t len, int64_t deadline, int timeou
  * WHAT". EINTR and EAGAIN are retried. */
 int qmp_recv_chunk(int fd, int64_t deadline, char *buf, size_t cap, size_t *ret_n, const char *peer,
                    const char *what, struct qc_err *err);
+/* qmp_execute of cmd with the one argument {key: value}, the reply's
+ * "return" unread: device_del, object-del, blockdev-del, migrate, ... */
+int qmp_execute_str(struct qmp *q, const char *cmd, const char *key, const char *value, struct qc_err *err);
 /* An {"error": {"class", "desc"}} reply as -1 with err "cmd: class: desc"
  * + note, err->code from the class (see qmp_execute). */
 int qmp_reply_error(json_object *reply, const char *cmd, const char *note, struct qc_err *err);

@@ -259,12 +259,7 @@ int qmp_query_memory_devices(struct qmp *q, struct qmp_memory_device_list **ret,
 
 static int object_del(struct qmp *q, const char *id, struct qc_err *err)
 {
-        json_object *args = json_object_new_object();
-
-        if (!args)
-                return qc_err_set(err, ENOMEM, "out of memory");
-        json_object_object_add(args, "id", json_object_new_string(id));
-        return qmp_execute(q, "object-del", args, NULL, err);
+        return qmp_execute_str(q, "object-del", "id", id, err);
 }
 
 int qmp_dimm_plug(struct qmp *q, const struct qmp_dimm *d, struct qc_err *err)
@@ -320,13 +315,9 @@ static bool deleted_matches(json_object *ev, void *userdata)
 int qmp_dimm_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err *err)
 {
         _cleanup_free_ char *mem_id = NULL;
-        json_object *args = json_object_new_object();
         int r;
 
-        if (!args)
-                return qc_err_set(err, ENOMEM, "out of memory");
-        json_object_object_add(args, "id", json_object_new_string(id));
-        if (qmp_execute(q, "device_del", args, NULL, err) < 0)
+        if (qmp_execute_str(q, "device_del", "id", id, err) < 0)
                 return -1;
         r = qmp_wait_event(q, "DEVICE_DELETED", deleted_matches, (void *)id, timeout_ms, NULL, err);
         if (r < 0 && err && err->code == ETIMEDOUT)

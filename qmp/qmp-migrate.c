@@ -8,51 +8,29 @@
 #include "../common/cleanup.h"
 #include "qmp-internal.h"
 
-static json_object *one_string(const char *key, const char *value)
+int qmp_getfd(struct qmp *q, int fd, const char *name, struct qc_err *err)
 {
         json_object *a = json_object_new_object();
 
-        if (a && json_object_object_add(a, key, json_object_new_string(value)) < 0) {
-                json_object_put(a);
-                return NULL;
-        }
-        return a;
-}
-
-int qmp_getfd(struct qmp *q, int fd, const char *name, struct qc_err *err)
-{
-        json_object *a = one_string("fdname", name);
-
         if (!a)
                 return qc_err_set(err, ENOMEM, "out of memory");
+        json_object_object_add(a, "fdname", json_object_new_string(name));
         return qmp_execute_fd(q, "getfd", a, fd, NULL, err);
 }
 
 int qmp_closefd(struct qmp *q, const char *name, struct qc_err *err)
 {
-        json_object *a = one_string("fdname", name);
-
-        if (!a)
-                return qc_err_set(err, ENOMEM, "out of memory");
-        return qmp_execute(q, "closefd", a, NULL, err);
+        return qmp_execute_str(q, "closefd", "fdname", name, err);
 }
 
 int qmp_migrate(struct qmp *q, const char *uri, struct qc_err *err)
 {
-        json_object *a = one_string("uri", uri);
-
-        if (!a)
-                return qc_err_set(err, ENOMEM, "out of memory");
-        return qmp_execute(q, "migrate", a, NULL, err);
+        return qmp_execute_str(q, "migrate", "uri", uri, err);
 }
 
 int qmp_migrate_incoming(struct qmp *q, const char *uri, struct qc_err *err)
 {
-        json_object *a = one_string("uri", uri);
-
-        if (!a)
-                return qc_err_set(err, ENOMEM, "out of memory");
-        return qmp_execute(q, "migrate-incoming", a, NULL, err);
+        return qmp_execute_str(q, "migrate-incoming", "uri", uri, err);
 }
 
 int qmp_migrate_cancel(struct qmp *q, struct qc_err *err)

@@ -393,6 +393,16 @@ int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object *
         return 0;
 }
 
+int qmp_execute_str(struct qmp *q, const char *cmd, const char *key, const char *value, struct qc_err *err)
+{
+        json_object *a = json_object_new_object();
+
+        if (!a)
+                return qc_err_set(err, ENOMEM, "%s: out of memory", cmd);
+        json_object_object_add(a, key, json_object_new_string(value));
+        return qmp_execute(q, cmd, a, NULL, err);
+}
+
 /* ---- events ---- */
 
 static bool event_matches(json_object *ev, const char *name, qmp_event_match_fn match, void *userdata)
