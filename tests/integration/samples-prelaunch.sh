@@ -28,11 +28,11 @@ command -v python3 >/dev/null || skip_all "python3 not found"
 "$QEMUCTL" cmdline --help >/dev/null 2>&1 || skip_all "$QEMUCTL has no cmdline verb"
 
 T=$(mktemp -d /tmp/qemuctl-samples.XXXXXX)
-HUGE_RESTORE=
+HUGE_RESTORE= # "COUNT FILE": the huge pages to give back, and their nr_hugepages
 qpid=
 cleanup() {
         [ -n "$qpid" ] && kill -9 "$qpid" 2>/dev/null
-        [ -n "$HUGE_RESTORE" ] && echo "$HUGE_RESTORE" >/proc/sys/vm/nr_hugepages
+        [ -n "$HUGE_RESTORE" ] && echo "${HUGE_RESTORE% *}" >"${HUGE_RESTORE#* }"
         mountpoint -q /etc 2>/dev/null && [ -n "${SAMPLES_IN_NS:-}" ] && umount -l /etc 2>/dev/null
         rm -rf "$T"
 }
@@ -159,8 +159,7 @@ for sample in "$SRC"/samples/*.json; do
                                 old=$(cat "$nrfile")
                                 if echo $((old + pages - free)) >"$nrfile" 2>/dev/null &&
                                         [ "$(cat "$freefile")" -ge "$pages" ]; then
-                                        HUGE_RESTORE=$old
-                                        [ "$sz" = 2048 ] || HUGE_RESTORE= # only the default size via /proc
+                                        HUGE_RESTORE="$old $nrfile"
                                         echo "# reserved $((pages - free)) ${sz}kB huge pages for $name"
                                 else
                                         echo "$old" >"$nrfile" 2>/dev/null
@@ -274,7 +273,7 @@ for d in json.load(sys.stdin)["firmware"]["descriptors"]:
         wait "$qpid" 2>/dev/null
         qpid=
         if [ -n "$HUGE_RESTORE" ]; then
-                echo "$HUGE_RESTORE" >/proc/sys/vm/nr_hugepages
+                echo "${HUGE_RESTORE% *}" >"${HUGE_RESTORE#* }"
                 HUGE_RESTORE=
         fi
         rm -rf "$dir/samples"/*.qcow2 "$dir/samples"/*.raw
