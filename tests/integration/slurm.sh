@@ -107,11 +107,14 @@ NodeName=qcnode NodeHostname=$(hostname) NodeAddr=127.0.0.1 CPUs=2 RealMemory=40
 PartitionName=qc Nodes=qcnode Default=YES MaxTime=INFINITE State=UP
 EOF
         # cgroup/v1 on a hybrid host (freezer for proctrack, memory and
-        # cpuset for task/cgroup), cgroup/v2 on a unified one
+        # cpuset for task/cgroup), cgroup/v2 on a unified one. cgroup/v2 asks
+        # systemd over D-Bus for a scope for the job steps; where there is no
+        # systemd (or no bus), slurmd makes that cgroup itself
         cat >"$T/cgroup.conf" <<EOF
 CgroupPlugin=autodetect
 ConstrainCores=yes
 ConstrainRAMSpace=yes
+IgnoreSystemdOnFailure=yes
 EOF
         slurmctld -D -f "$T/slurm.conf" >"$dir/log/slurmctld.out" 2>&1 &
         DAEMONS="$DAEMONS $!"
