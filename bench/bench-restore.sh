@@ -13,24 +13,14 @@
 # Usage: bench-restore.sh QEMUCTL IMAGE-DIR SCRATCH COLD-ROUNDS RESTORES-PER-COLD
 set -eu
 Q=$1 img=$2 T=$3 RC=$4 RR=$5
+. "$(dirname "$0")/../tests/lib/debian-image.sh" # debian_image_vmfile
 [ -s "$img/base.qcow2" ] || { echo "bench-restore: no Debian image in $img (make debian-image)" >&2; exit 77; }
 img=$(cd "$img" && pwd)
 mkdir -p "$T"
 T=$(cd "$T" && pwd)
 export QEMUCTL_RUNDIR=$T/run
 name=br
-cat >"$T/vm.json" <<JSON
-{ "name": "$name", "accel": "tcg",
-  "cpu": { "mode": "custom", "model": "max", "vcpus": 2 },
-  "memory": { "size": "1G" },
-  "disks": [ { "file": "overlay.qcow2", "backing": "$img/base.qcow2", "cache": "unsafe" } ],
-  "cloud_init": { "user_data": "#cloud-config\nhostname: bench\n" },
-  "net": [ { "type": "user", "model": "virtio" } ],
-  "boot": { "kernel": "$img/vmlinuz", "initrd": "$img/initrd.img",
-            "cmdline": "root=LABEL=root rw console=ttyS0" },
-  "serial": "log",
-  "guest_agent": true }
-JSON
+debian_image_vmfile "$name" bench >"$T/vm.json"
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 : >"$T/cold" ; : >"$T/restore" ; : >"$T/save" ; : >"$T/size"
 for c in $(seq "$RC"); do

@@ -8,43 +8,16 @@
 # the VM file ran; after a clean stop the base image's checksum is the same
 # and the writes are in the overlay. TAP output; 77 = skip.
 set -u
-QEMUCTL=${QEMUCTL:-./qemuctl}
-BUILD=${BUILD:-build}
-img=$BUILD/debian-image
-if [ ! -s "$img/base.qcow2" ]; then
-        why="not built (make debian-image)"
-        [ -s "$img/MISSING" ] && why=$(cat "$img/MISSING")
-        echo "1..0 # SKIP Debian test image: $why"
-        exit 77
-fi
-for tool in qemu-system-x86_64 qemu-img genisoimage ssh ssh-keygen python3 sha256sum; do
-        if ! command -v "$tool" >/dev/null; then
-                echo "1..0 # SKIP $tool not installed"
-                exit 77
-        fi
-done
-img=$(cd "$img" && pwd)
-n=0 fails=0
-check() { # description, then a command that must succeed
-        local d=$1; shift
-        n=$((n + 1))
-        if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
-}
-T=$(mktemp -d /tmp/qemuctl-debian-image.XXXXXX)
+. "${QEMUCTL_SRCDIR:-.}/tests/lib/debian-image.sh"
+debian_image_require debian-image ssh ssh-keygen python3
 name=deb$$
-cleanup() {
-        "$QEMUCTL" kill "$name" >/dev/null 2>&1
-        rm -rf "$T"
-}
-trap cleanup EXIT
-export QEMUCTL_RUNDIR=$T/run
+cleanup() { "$QEMUCTL" kill "$name" >/dev/null 2>&1; }
 
 ssh-keygen -q -t ed25519 -N '' -C "qemuctl-test" -f "$T/id"
 key=$(cat "$T/id.pub")
 token=ran-$RANDOM$RANDOM
 # a free port for the forward (the kernel picks it; closed before start)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-sum0=$(sha256sum <"$img/base.qcow2")
 
 cat >"$T/user-data" <<EOF
 #cloud-config
@@ -98,4 +71,4 @@ print(sum(e["length"] for e in json.load(sys.stdin) if e["depth"] == 0 and e["da
 check "the guest's writes are in the overlay" [ "$alloc" -gt 0 ]
 
 echo "1..$n"
-[ $fails = 0 ]
+[ $failed = 0 ]

@@ -9,29 +9,8 @@
 # each run exits with its own command's status and stdout, and the base
 # image's checksum is unchanged. TAP output; 77 = skip.
 set -u
-QEMUCTL=${QEMUCTL:-./qemuctl}
-BUILD=${BUILD:-build}
-img=$BUILD/debian-image
-if [ ! -s "$img/base.qcow2" ]; then
-        why="not built (make debian-image)"
-        [ -s "$img/MISSING" ] && why=$(cat "$img/MISSING")
-        echo "1..0 # SKIP Debian test image: $why"
-        exit 77
-fi
-for tool in qemu-system-x86_64 qemu-img genisoimage ssh ssh-keygen python3 sha256sum; do
-        if ! command -v "$tool" >/dev/null; then
-                echo "1..0 # SKIP $tool not installed"
-                exit 77
-        fi
-done
-img=$(cd "$img" && pwd)
-n=0 fails=0
-check() { # description, then a command that must succeed
-        local d=$1; shift
-        n=$((n + 1))
-        if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
-}
-T=$(mktemp -d /tmp/qemuctl-debian-jobs.XXXXXX)
+. "${QEMUCTL_SRCDIR:-.}/tests/lib/debian-image.sh"
+debian_image_require debian-jobs ssh ssh-keygen python3
 a=dja$$ b=djb$$
 pids=""
 cleanup() {
@@ -39,13 +18,9 @@ cleanup() {
         "$QEMUCTL" kill "$a" >/dev/null 2>&1
         "$QEMUCTL" kill "$b" >/dev/null 2>&1
         for p in $pids; do wait "$p" 2>/dev/null; done
-        rm -rf "$T"
 }
-trap cleanup EXIT
-export QEMUCTL_RUNDIR=$T/run
 
 ssh-keygen -q -t ed25519 -N '' -C "qemuctl-test" -f "$T/id"
-sum0=$(sha256sum <"$img/base.qcow2")
 cat >"$T/user-data" <<EOF
 #cloud-config
 users:
@@ -120,4 +95,4 @@ check "job B's stdout is its command's" [ "$(cat "$T/b.out")" = "$b" ]
 check "the base image's checksum is unchanged" [ "$(sha256sum <"$img/base.qcow2")" = "$sum0" ]
 
 echo "1..$n"
-[ $fails = 0 ]
+[ $failed = 0 ]

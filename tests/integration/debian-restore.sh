@@ -8,47 +8,12 @@
 # is never written. On the restored guest, exec's statuses, stdout and stderr
 # and a 10 MB cp round trip. TAP output; 77 = skip.
 set -u
-QEMUCTL=${QEMUCTL:-./qemuctl}
-BUILD=${BUILD:-build}
-img=$BUILD/debian-image
-if [ ! -s "$img/base.qcow2" ]; then
-        why="not built (make debian-image)"
-        [ -s "$img/MISSING" ] && why=$(cat "$img/MISSING")
-        echo "1..0 # SKIP Debian test image: $why"
-        exit 77
-fi
-for tool in qemu-system-x86_64 qemu-img genisoimage sha256sum python3; do
-        command -v "$tool" >/dev/null || { echo "1..0 # SKIP $tool not installed"; exit 77; }
-done
-img=$(cd "$img" && pwd)
-n=0 fails=0
-check() { # description, then a command that must succeed
-        local d=$1; shift
-        n=$((n + 1))
-        if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
-}
-T=$(mktemp -d /tmp/qemuctl-debian-restore.XXXXXX)
+. "${QEMUCTL_SRCDIR:-.}/tests/lib/debian-image.sh"
+debian_image_require debian-restore python3
 name=dr$$
-cleanup() {
-        "$QEMUCTL" kill "$name" >/dev/null 2>&1
-        rm -rf "$T"
-}
-trap cleanup EXIT
-export QEMUCTL_RUNDIR=$T/run
-sum0=$(sha256sum <"$img/base.qcow2")
+cleanup() { "$QEMUCTL" kill "$name" >/dev/null 2>&1; }
 
-cat >"$T/vm.json" <<JSON
-{ "name": "$name", "accel": "tcg",
-  "cpu": { "mode": "custom", "model": "max", "vcpus": 2 },
-  "memory": { "size": "1G" },
-  "disks": [ { "file": "overlay.qcow2", "backing": "$img/base.qcow2", "cache": "unsafe" } ],
-  "cloud_init": { "user_data": "#cloud-config\nhostname: restored\n" },
-  "net": [ { "type": "user", "model": "virtio" } ],
-  "boot": { "kernel": "$img/vmlinuz", "initrd": "$img/initrd.img",
-            "cmdline": "root=LABEL=root rw console=ttyS0" },
-  "serial": "log",
-  "guest_agent": true }
-JSON
+debian_image_vmfile "$name" restored >"$T/vm.json"
 g() { "$QEMUCTL" exec --timeout 120 "$name" -- sh -c "$1" 2>/dev/null; }
 count() { g 'cat /dev/shm/count'; }
 waits_more() { # VALUE: the counter passes it (bounded: 60 s)
@@ -116,4 +81,4 @@ check "stop: the restored guest powers off cleanly ($out)" [ $? = 0 ]
 check "the base image's checksum is unchanged" [ "$(sha256sum <"$img/base.qcow2")" = "$sum0" ]
 
 echo "1..$n"
-[ $fails = 0 ]
+[ $failed = 0 ]
