@@ -4,7 +4,8 @@
 # overlay that start creates on the read-only base image ("backing"), and
 # cloud-init is configured from the VM file (cloud_init: a NoCloud seed
 # built at start). After boot: hostname applied, a user with an SSH key made
-# by this test logs in through a forwarded port on 127.0.0.1, a runcmd from
+# by this test logs in through a forwarded port on 127.0.0.1 (host port 0:
+# picked at start, read back with `qemuctl port`), a runcmd from
 # the VM file ran; after a clean stop the base image's checksum is the same
 # and the writes are in the overlay. TAP output; 77 = skip.
 set -u
@@ -16,8 +17,6 @@ cleanup() { "$QEMUCTL" kill "$name" >/dev/null 2>&1; }
 ssh-keygen -q -t ed25519 -N '' -C "qemuctl-test" -f "$T/id"
 key=$(cat "$T/id.pub")
 token=ran-$RANDOM$RANDOM
-# a free port for the forward (the kernel picks it; closed before start)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
 cat >"$T/user-data" <<EOF
 #cloud-config
@@ -36,7 +35,7 @@ cat >"$T/vm.json" <<EOF
   "memory": { "size": "1G" },
   "disks": [ { "file": "overlay.qcow2", "backing": "$img/base.qcow2", "cache": "unsafe" } ],
   "cloud_init": { "user_data": "user-data" },
-  "net": [ { "type": "user", "model": "virtio", "forward": ["tcp:127.0.0.1:$port:22"] } ],
+  "net": [ { "type": "user", "model": "virtio", "forward": ["tcp:127.0.0.1:0:22"] } ],
   "boot": { "kernel": "$img/vmlinuz", "initrd": "$img/initrd.img",
             "cmdline": "root=LABEL=root rw console=ttyS0" },
   "serial": "log" }
@@ -48,6 +47,8 @@ out=$("$QEMUCTL" start "$T/vm.json" 2>&1); rc=$?
 check "start (creates the overlay, builds the seed)" [ $rc = 0 ]
 check "the overlay exists on the base" [ -f "$T/overlay.qcow2" ]
 check "the seed is in the state dir" [ -s "$T/run/$name/cidata.iso" ]
+# the forward's host port, picked by the kernel at start
+port=$("$QEMUCTL" port "$name" 22 2>/dev/null | cut -d: -f2)
 "$QEMUCTL" wait --for 'serial:Cloud-init v\. .* finished' --timeout 400 "$name" >/dev/null 2>&1; rc=$?
 check "cloud-init finished (NoCloud seed found)" bash -c '[ $1 = 0 ] && ! grep -q "Datasource DataSourceNone" "$2"' _ $rc "$T/run/$name/serial.log"
 
