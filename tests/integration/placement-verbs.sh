@@ -5,6 +5,7 @@
 # writes are checked in tests/cgroup-guest/checks-placement-verbs.sh).
 set -u
 . "${QEMUCTL_SRCDIR:-.}/tests/guest/lifecycle.sh"
+. "${QEMUCTL_SRCDIR:-.}/tests/lib/host-facts.sh"
 Q=${QEMUCTL:?QEMUCTL not set}
 QEMU=${QEMUCTL_QEMU:-/usr/bin/qemu-system-x86_64}
 n=0 failed=0
@@ -67,8 +68,7 @@ tap_is "$(aff "$t0")" "$a0_before" "vCPU 0 untouched"
 tap_is "$("$Q" vcpupin pl | awk '$1 == 1 { print $2, $3, $4 }')" "$last_cpu $last_cpu $t1" \
         "vcpupin shows vCPU 1: affinity, recorded pin, thread"
 tap_is "$("$Q" vcpupin pl 1 | awk 'NR > 1 { print $1 }')" 1 "vcpupin NAME VCPU shows that vCPU alone"
-if grep -q cpuset /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null ||
-   grep -q cpuset /sys/fs/cgroup/cgroup.controllers 2>/dev/null; then
+if host_cgroup2_has cpuset; then
         tap_skip "warning about affinity-only pinning" "this host has cpuset on cgroup2"
 else
         case $out in *"warning: pinned with sched_setaffinity only"*"cpuset"*) r=0 ;; *) r=1 ;; esac
@@ -119,7 +119,7 @@ tap_is "$tot" 1 "numastat --json: node 0 holds QEMU's memory (non-zero private, 
 out=$("$Q" memtune pl); rc=$?
 tap_ok $rc "memtune shows the values"
 echo "$out" | grep -q "^hard *: unlimited *memory.max"; tap_ok $? "hard: unlimited (memory.max)"
-if grep -qw memory /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+if host_cgroup2_has memory; then
         tap_skip "memtune refusal" "this host's cgroup2 has the memory controller"
 else
         out=$("$Q" memtune pl --hard-limit 1G 2>&1); rc=$?

@@ -17,3 +17,12 @@ elif not k.get("runs_guests"):
     print("KVM does not run a guest here: " + (k.get("why") or "unknown reason"))
 '
 }
+#   host_cgroup2_has CONTROLLER
+#                   succeeds when the cgroup2 hierarchy qemuctl uses offers
+#                   CONTROLLER (/sys/fs/cgroup/unified on a hybrid host,
+#                   /sys/fs/cgroup on a unified one)
+
+host_cgroup2_has() {
+        "$QEMUCTL" host --json 2>/dev/null |
+                python3 -c 'import json, sys; sys.exit(sys.argv[1] not in json.load(sys.stdin)["cgroup"]["controllers"])' "$1"
+}
