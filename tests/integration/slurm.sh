@@ -118,7 +118,15 @@ IgnoreSystemdOnFailure=yes
 EOF
         slurmctld -D -f "$T/slurm.conf" >"$dir/log/slurmctld.out" 2>&1 &
         DAEMONS="$DAEMONS $!"
-        slurmd -D -f "$T/slurm.conf" -N qcnode >"$dir/log/slurmd.out" 2>&1 &
+        # Where PID 1 is systemd, slurmd gets a scope of its own with
+        # Delegate=yes, as slurmd.service gives it: cgroup/v2 moves slurmd
+        # into a child of its cgroup and enables controllers there, which
+        # cgroup v2 forbids while this test's shell shares that cgroup.
+        # (systemd-run --scope execs slurmd: $! is slurmd's pid.)
+        local wrap=()
+        [ "$(cat /proc/1/comm 2>/dev/null)" = systemd ] &&
+                wrap=(systemd-run --scope --quiet -p Delegate=yes --unit="qemuctl-test-slurmd-$$-$1" --)
+        "${wrap[@]}" slurmd -D -f "$T/slurm.conf" -N qcnode >"$dir/log/slurmd.out" 2>&1 &
         DAEMONS="$DAEMONS $!"
         for _ in $(seq 300); do
                 [ "$(sinfo -h -o %t 2>/dev/null)" = idle ] && return 0
