@@ -59,7 +59,7 @@ tap_ok "$([ ! -e "$B/mig" ] && echo 0 || echo 1)" "nothing was made on the far s
 out=$("$Q" migrate mig --to "$B" --set cgroup.parent=qemuctl-b --set "$(ask_args mig-b)" 2>&1); rc=$?
 ASK=mig-b
 tap_is $rc 0 "migrate --to a state dir here ($out)"
-tap_is "$(in_b "$Q" status --json mig | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" running \
+tap_is "$(in_b lc_field mig state)" running \
         "the far side's supervisor runs it"
 tap_ok "$([ ! -e "$A/mig" ] && echo 0 || echo 1)" "the source's state dir is gone"
 after=$(count)
@@ -75,7 +75,7 @@ sed -i 's/"name": "taken"/"name": "mig"/' "$LC_TMP/taken.json"
 out=$(in_b "$Q" migrate mig --to "$A" --set cgroup.parent=qemuctl 2>&1); rc=$?
 tap_is $rc 1 "a name taken on the far side: refused"
 grep -q 'already running' <<<"$out"; tap_ok $? "saying so ($out)"
-tap_is "$(in_b "$Q" status --json mig | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" running \
+tap_is "$(in_b lc_field mig state)" running \
         "the VM goes on where it was"
 "$Q" kill mig >/dev/null 2>&1
 rm -rf "${A:?}/mig"
@@ -109,7 +109,7 @@ sleep 1
 kill -INT $mpid
 wait $mpid; rc=$?
 tap_is $rc 1 "Ctrl-C cancels the migration ($(cat "$LC_TMP/int.out"))"
-tap_is "$(in_b "$Q" status --json mig | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" running \
+tap_is "$(in_b lc_field mig state)" running \
         "the VM goes on where it was"
 
 # over SSH, to the other run dir. sshd without PAM refuses a locked account
@@ -155,7 +155,7 @@ EOF
         tap_is $rc 0 "migrate over SSH ($out)"
         ASK=mig-d
         grep -q 'QEMU: total [1-9]' <<<"$out"; tap_ok $? "QEMU's figures for a second move of one QEMU (it had been migrated in)"
-        tap_is "$("$Q" status --json mig | python3 -c 'import json,sys; print(json.load(sys.stdin)["state"])')" running \
+        tap_is "$(lc_field mig state)" running \
                 "the far side's supervisor runs it"
         tap_ok "$([ ! -e "$B/mig" ] && echo 0 || echo 1)" "the source's state dir is gone"
         after=$(count)
