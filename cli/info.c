@@ -205,10 +205,13 @@ static void tidy(struct vm_handle *h)
         if (vm_state_is_active(h->rec.state) || vm_record_read(h->rundir, &old, NULL) < 0)
                 return;
         /* a supervisor that died left the VM's cgroup behind; the lock keeps
-         * us off a start in progress */
+         * us off a start in progress. QEMU is gone (the record says so), but
+         * cgroup.events may say "populated" a moment longer than /proc shows
+         * it: wait up to 1 s for that, as kill waits 3 (only a stale cgroup
+         * costs it; one that ended well was removed by its supervisor) */
         fd = state_lock(h->rundir, h->name, "list", 0, NULL);
         if (fd >= 0) {
-                launch_placement_tidy(h->rundir, 0, NULL);
+                launch_placement_tidy(h->rundir, 1000, NULL);
                 close(fd);
         }
         if (vm_state_is_active(old.state)) {
