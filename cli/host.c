@@ -19,6 +19,7 @@
 
 struct facts {
         struct host_numa numa;
+        struct host_node_stats *node_stats; /* numa.n_nodes of them */
         struct host_ksm ksm;
         struct host_hugepages hp;
         struct host_thp thp;
@@ -177,6 +178,26 @@ static json_object *facts_json(const struct facts *f)
                 json_object_object_add(jn, "cpus", jstr(cpus));
                 json_object_object_add(jn, "memory_total", ju64(n->mem_total));
                 json_object_object_add(jn, "memory_free", ju64(n->mem_free));
+                if (f->numa.distance) {
+                        json_object *d = json_object_new_array();
+                        for (size_t j = 0; j < f->numa.n_nodes; j++)
+                                json_object_array_add(d, json_object_new_int((int)host_numa_distance(&f->numa, i, j)));
+                        json_object_object_add(jn, "distances", d);
+                }
+                if (f->node_stats && f->node_stats[i].has_numastat) {
+                        const struct host_node_stats *st = &f->node_stats[i];
+                        json_object *js = json_object_new_object();
+
+                        json_object_object_add(js, "numa_hit", ju64(st->numa_hit));
+                        json_object_object_add(js, "numa_miss", ju64(st->numa_miss));
+                        json_object_object_add(js, "numa_foreign", ju64(st->numa_foreign));
+                        json_object_object_add(js, "interleave_hit", ju64(st->interleave_hit));
+                        json_object_object_add(js, "local_node", ju64(st->local_node));
+                        json_object_object_add(js, "other_node", ju64(st->other_node));
+                        json_object_object_add(jn, "numastat", js);
+                }
+                if (f->node_stats && f->node_stats[i].has_anon_huge)
+                        json_object_object_add(jn, "anon_huge_pages", ju64(f->node_stats[i].anon_huge));
                 json_object_array_add(nodes, jn);
         }
         json_object_object_add(numa, "nodes", nodes);
@@ -223,6 +244,22 @@ static json_object *facts_json(const struct facts *f)
 
         json_object_object_add(thp, "enabled", f->thp.enabled[0] ? jstr(f->thp.enabled) : NULL);
         json_object_object_add(thp, "defrag", f->thp.defrag[0] ? jstr(f->thp.defrag) : NULL);
+        json_object_object_add(thp, "anon_huge_pages", f->thp.has_anon_huge ? ju64(f->thp.anon_huge) : NULL);
+        if (f->thp.has_khugepaged) {
+                json_object *kh = json_object_new_object();
+
+                json_object_object_add(kh, "defrag", ju64(f->thp.kh_defrag));
+                json_object_object_add(kh, "pages_to_scan", ju64(f->thp.pages_to_scan));
+                json_object_object_add(kh, "scan_sleep_millisecs", ju64(f->thp.scan_sleep_millisecs));
+                json_object_object_add(kh, "alloc_sleep_millisecs", ju64(f->thp.alloc_sleep_millisecs));
+                json_object_object_add(kh, "max_ptes_none", ju64(f->thp.max_ptes_none));
+                json_object_object_add(kh, "max_ptes_swap", ju64(f->thp.max_ptes_swap));
+                json_object_object_add(kh, "max_ptes_shared", ju64(f->thp.max_ptes_shared));
+                json_object_object_add(kh, "full_scans", ju64(f->thp.full_scans));
+                json_object_object_add(kh, "pages_collapsed", ju64(f->thp.pages_collapsed));
+                json_object_object_add(thp, "khugepaged", kh);
+        } else
+                json_object_object_add(thp, "khugepaged", NULL);
         json_object_object_add(o, "transparent_hugepages", thp);
 
         json_object_object_add(kvm, "present", json_object_new_boolean(f->kvm.present));
@@ -263,7 +300,34 @@ static void facts_print(const struct facts *f)
 
                 format_size_human(n->mem_total, a, sizeof a);
                 format_size_human(n->mem_free, b, sizeof b);
-                printf("  node %-3u     cpus %s, memory %s (%s free)\n", n->id, cpus ? cpus : "?", a, b);
+                printf("  node %-3u     cpus %s, memory %s (%s free)", n->id, cpus ? cpus : "?", a, b);
+                if (f->node_stats && f->node_stats[i].has_anon_huge) {
+                        format_size_human(f->node_stats[i].anon_huge, a, sizeof a);
+                        printf(", AnonHugePages %s", a);
+                }
+                printf("\n");
+                if (f->node_stats && f->node_stats[i].has_numastat) {
+                        const struct host_node_stats *st = &f->node_stats[i];
+
+                        printf("               numa_hit %llu, numa_miss %llu, numa_foreign %llu, interleave_hit %llu, "
+                               "local_node %llu, other_node %llu\n",
+                               (unsigned long long)st->numa_hit, (unsigned long long)st->numa_miss,
+                               (unsigned long long)st->numa_foreign, (unsigned long long)st->interleave_hit,
+                               (unsigned long long)st->local_node, (unsigned long long)st->other_node);
+                }
+        }
+        if (f->numa.distance) {
+                /* numactl --hardware's table */
+                printf("  node distances:\n  node ");
+                for (size_t j = 0; j < f->numa.n_nodes; j++)
+                        printf(" %3u", f->numa.nodes[j].id);
+                printf("\n");
+                for (size_t i = 0; i < f->numa.n_nodes; i++) {
+                        printf("   %3u:", f->numa.nodes[i].id);
+                        for (size_t j = 0; j < f->numa.n_nodes; j++)
+                                printf(" %3u", host_numa_distance(&f->numa, i, j));
+                        printf("\n");
+                }
         }
         printf("NUMA balancing: %s\n", f->numa_balancing < 0 ? "not in this kernel"
                                    : f->numa_balancing == 0 ? "off (0)"
@@ -294,8 +358,22 @@ static void facts_print(const struct facts *f)
                         printf("  node %-3u     total %llu, free %llu\n", s->nodes[j].node,
                                (unsigned long long)s->nodes[j].total, (unsigned long long)s->nodes[j].free);
         }
-        printf("THP:           enabled %s, defrag %s\n", f->thp.enabled[0] ? f->thp.enabled : "(absent)",
+        printf("THP:           enabled %s, defrag %s", f->thp.enabled[0] ? f->thp.enabled : "(absent)",
                f->thp.defrag[0] ? f->thp.defrag : "(absent)");
+        if (f->thp.has_anon_huge) {
+                format_size_human(f->thp.anon_huge, a, sizeof a);
+                printf("; AnonHugePages %s", a);
+        }
+        printf("\n");
+        if (f->thp.has_khugepaged)
+                printf("  khugepaged   pages_to_scan %llu, scan_sleep_millisecs %llu, alloc_sleep_millisecs %llu, "
+                       "defrag %llu, max_ptes_none %llu, max_ptes_swap %llu, max_ptes_shared %llu; full_scans %llu, "
+                       "pages_collapsed %llu\n",
+                       (unsigned long long)f->thp.pages_to_scan, (unsigned long long)f->thp.scan_sleep_millisecs,
+                       (unsigned long long)f->thp.alloc_sleep_millisecs, (unsigned long long)f->thp.kh_defrag,
+                       (unsigned long long)f->thp.max_ptes_none, (unsigned long long)f->thp.max_ptes_swap,
+                       (unsigned long long)f->thp.max_ptes_shared, (unsigned long long)f->thp.full_scans,
+                       (unsigned long long)f->thp.pages_collapsed);
         if (!f->kvm.present)
                 printf("KVM:           absent (%s)\n", f->kvm.why);
         else
@@ -341,6 +419,16 @@ int cmd_host(int argc, char **argv)
                 rc = cli_fail("host", &err);
                 goto out;
         }
+        f.node_stats = calloc(f.numa.n_nodes ? f.numa.n_nodes : 1, sizeof *f.node_stats);
+        if (!f.node_stats) {
+                rc = cli_failf("host", "out of memory");
+                goto out;
+        }
+        for (size_t i = 0; i < f.numa.n_nodes; i++)
+                if (host_node_stats_read("", f.numa.nodes[i].id, &f.node_stats[i], &err) < 0) {
+                        rc = cli_fail("host", &err);
+                        goto out;
+                }
         host_kvm_read(NULL, "", &f.kvm);
         if (f.kvm.creates_vms)
                 f.kvm_runs = accel_kvm_works(f.kvm_runs_why, sizeof f.kvm_runs_why);
@@ -358,6 +446,7 @@ int cmd_host(int argc, char **argv)
         } else
                 facts_print(&f);
 out:
+        free(f.node_stats);
         host_numa_done(&f.numa);
         host_hugepages_done(&f.hp);
         host_cgroups_done(&f.cg);

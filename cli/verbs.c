@@ -862,13 +862,21 @@ const struct verb cli_verbs[] = {
         {
                 .name = "numastat",
                 .fn = cmd_numastat,
-                .summary = "QEMU's memory per host NUMA node (numastat -p)",
+                .summary = "QEMU's memory per host NUMA node (numastat -p; every VM: numastat -c qemu-kvm)",
                 .description =
                         "Per-node memory of the VM's QEMU process, like `numastat -p`: from\n"
                         "/proc/PID/numa_maps, in MB per host node: Huge (hugetlbfs), Heap, Stack and\n"
-                        "Private (everything else, guest RAM included).\n",
-                .opts = (const struct cli_opt[]){ OPT_JSON("bytes, as JSON"), OPT_LOCK_TIMEOUT, {} },
-                .args = args_name,
+                        "Private (everything else, guest RAM included).\n"
+                        "Without NAME (or with --all): every running VM's QEMU, one row each with its\n"
+                        "MB per node and a Total row, like `numastat -c qemu-kvm` (no VM's lock is\n"
+                        "taken; a VM that ends meanwhile is left out).\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_JSON("bytes, as JSON"),
+                        OPT_LOCK_TIMEOUT,
+                        OPT("all", 'a', CLI_ARG_NONE, NULL, "every running VM (the same as giving no NAME)"),
+                        {},
+                },
+                .args = (const struct cli_pos[]){ { "NAME", CLI_ARG_NAME, CLI_POS_OPTIONAL }, {} },
         },
         {
                 .name = "setvcpus",

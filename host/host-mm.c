@@ -201,9 +201,25 @@ static int read_selector(const char *sysroot, const char *rel, char *buf, size_t
         return 0;
 }
 
+#define KHUGEPAGED "/sys/kernel/mm/transparent_hugepage/khugepaged/"
+
 int host_thp_read(const char *sysroot, struct host_thp *ret, struct qc_err *err)
 {
-        struct host_thp t;
+        /* pages_to_scan tells whether the directory is there */
+        static const struct {
+                const char *file;
+                size_t off;
+        } kh[] = {
+                { KHUGEPAGED "defrag", offsetof(struct host_thp, kh_defrag) },
+                { KHUGEPAGED "scan_sleep_millisecs", offsetof(struct host_thp, scan_sleep_millisecs) },
+                { KHUGEPAGED "alloc_sleep_millisecs", offsetof(struct host_thp, alloc_sleep_millisecs) },
+                { KHUGEPAGED "max_ptes_none", offsetof(struct host_thp, max_ptes_none) },
+                { KHUGEPAGED "max_ptes_swap", offsetof(struct host_thp, max_ptes_swap) },
+                { KHUGEPAGED "max_ptes_shared", offsetof(struct host_thp, max_ptes_shared) },
+                { KHUGEPAGED "full_scans", offsetof(struct host_thp, full_scans) },
+                { KHUGEPAGED "pages_collapsed", offsetof(struct host_thp, pages_collapsed) },
+        };
+        struct host_thp t = { 0 };
         int r;
 
         r = read_selector(sysroot, "/sys/kernel/mm/transparent_hugepage/enabled", t.enabled, sizeof t.enabled);
@@ -212,6 +228,16 @@ int host_thp_read(const char *sysroot, struct host_thp *ret, struct qc_err *err)
         r = read_selector(sysroot, "/sys/kernel/mm/transparent_hugepage/defrag", t.defrag, sizeof t.defrag);
         if (r < 0)
                 return qc_err_sys(err, -r, "read transparent_hugepage/defrag");
+        r = read_u64_root(sysroot, KHUGEPAGED "pages_to_scan", &t.pages_to_scan);
+        if (r < 0 && r != -ENOENT)
+                return qc_err_sys(err, -r, "read %s" KHUGEPAGED "pages_to_scan", sysroot ? sysroot : "");
+        t.has_khugepaged = r == 0;
+        for (size_t i = 0; t.has_khugepaged && i < ELEMENTSOF(kh); i++)
+                (void)read_u64_root(sysroot, kh[i].file, (uint64_t *)((char *)&t + kh[i].off));
+        r = host_meminfo_read(sysroot, "AnonHugePages", &t.anon_huge, err);
+        if (r < 0)
+                return -1;
+        t.has_anon_huge = r == 1;
         *ret = t;
         return 0;
 }

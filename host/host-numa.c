@@ -27,6 +27,9 @@ int host_numa_read(struct host_numa *ret, struct qc_err *err)
                 n.nodes[0].mem_total = (uint64_t)pages * (uint64_t)psz;
                 n.nodes[0].mem_free = (uint64_t)avail * (uint64_t)psz;
                 cpuset_set(&n.node_set, 0);
+                n.distance = calloc(1, sizeof *n.distance);
+                if (n.distance)
+                        n.distance[0] = 10;
                 *ret = n;
                 return 0;
         }
@@ -62,12 +65,26 @@ int host_numa_read(struct host_numa *ret, struct qc_err *err)
                 n.n_nodes++;
         }
         numa_free_cpumask(cpus);
+        /* numa_distance: the SLIT libnuma reads from nodeN/distance; 0
+         * where it has none */
+        n.distance = calloc(n.n_nodes * n.n_nodes, sizeof *n.distance);
+        if (!n.distance) {
+                free(n.nodes);
+                return qc_err_set(err, ENOMEM, "out of memory");
+        }
+        for (size_t i = 0; i < n.n_nodes; i++)
+                for (size_t j = 0; j < n.n_nodes; j++) {
+                        int d = numa_distance((int)n.nodes[i].id, (int)n.nodes[j].id);
+                        n.distance[i * n.n_nodes + j] = d > 0 ? (unsigned)d : 0;
+                }
         *ret = n;
         return 0;
 }
 
 void host_numa_done(struct host_numa *n)
 {
+        free(n->distance);
+        n->distance = NULL;
         free(n->nodes);
         n->nodes = NULL;
         n->n_nodes = 0;

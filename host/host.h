@@ -20,11 +20,39 @@ struct host_numa {
         struct host_numa_node *nodes;
         size_t n_nodes;
         struct cpuset node_set; /* ids of the nodes that exist */
+        /* ACPI SLIT distances (numactl --hardware's "node distances"):
+         * distance[i * n_nodes + j] from nodes[i] to nodes[j] (10 = local);
+         * 0 where libnuma knows none */
+        unsigned *distance;
 };
 /* From libnuma (this host only). Without NUMA support: available=false and
- * one pseudo node 0 holding every CPU and all memory, as libnuma reports. */
+ * one pseudo node 0 holding every CPU and all memory, as libnuma reports,
+ * at distance 10 from itself. */
 int host_numa_read(struct host_numa *ret, struct qc_err *err);
 void host_numa_done(struct host_numa *n);
+static inline unsigned host_numa_distance(const struct host_numa *n, size_t i, size_t j)
+{
+        return n->distance && i < n->n_nodes && j < n->n_nodes ? n->distance[i * n->n_nodes + j] : 0;
+}
+
+/* What the book reads by hand per node (numastat, numactl): the kernel's
+ * allocation counters from /sys/devices/system/node/nodeN/numastat (pages;
+ * numa_hit: allocated here as intended, numa_miss: here though meant for
+ * another node, numa_foreign: meant for here, got elsewhere,
+ * interleave_hit, local_node: by a task running here, other_node: by a task
+ * running elsewhere) and AnonHugePages from nodeN/meminfo. */
+struct host_node_stats {
+        bool has_numastat;
+        uint64_t numa_hit, numa_miss, numa_foreign, interleave_hit, local_node, other_node;
+        bool has_anon_huge;
+        uint64_t anon_huge; /* bytes */
+};
+/* A node without those files (no NUMA in sysfs) reads as all absent, not
+ * an error. */
+int host_node_stats_read(const char *sysroot, unsigned node, struct host_node_stats *ret, struct qc_err *err);
+/* One "Key:   N kB" line of /proc/meminfo (sysroot prefix) in bytes: 1
+ * found, 0 absent, -1 with err. */
+int host_meminfo_read(const char *sysroot, const char *key, uint64_t *ret, struct qc_err *err);
 
 struct host_ksm {
         bool present; /* /sys/kernel/mm/ksm exists */
@@ -57,9 +85,17 @@ void host_hugepages_done(struct host_hugepages *hp);
 const struct host_hugepage_size *host_hugepages_find(const struct host_hugepages *hp, uint64_t page_size);
 
 /* The bracketed choice of a sysfs selector ("always [madvise] never" ->
- * "madvise"); "" when the file is absent. */
+ * "madvise"); "" when the file is absent. khugepaged's settings and counters
+ * from transparent_hugepage/khugepaged/ (has_khugepaged: the directory
+ * exists), AnonHugePages from /proc/meminfo. */
 struct host_thp {
         char enabled[32], defrag[32];
+        bool has_khugepaged;
+        uint64_t kh_defrag, pages_to_scan, scan_sleep_millisecs, alloc_sleep_millisecs;
+        uint64_t max_ptes_none, max_ptes_swap, max_ptes_shared; /* max_ptes_shared: 0 on kernels before 5.8 */
+        uint64_t full_scans, pages_collapsed;
+        bool has_anon_huge;
+        uint64_t anon_huge; /* bytes */
 };
 int host_thp_read(const char *sysroot, struct host_thp *ret, struct qc_err *err);
 /* /proc/sys/kernel/numa_balancing: 0, 1 (or 2, 3: memory tiering), -1 when absent. */

@@ -100,6 +100,24 @@ static void test_thp_balancing(void)
         is_int(host_thp_read(root, &t, &e), 0, "read THP");
         is_str(t.enabled, "madvise", "THP enabled = madvise");
         is_str(t.defrag, "madvise", "THP defrag = madvise");
+        ok(!t.has_khugepaged && !t.has_anon_huge, "no khugepaged dir, no /proc/meminfo: absent, not an error");
+        put("/sys/kernel/mm/transparent_hugepage/khugepaged/pages_to_scan", "4096\n");
+        put("/sys/kernel/mm/transparent_hugepage/khugepaged/scan_sleep_millisecs", "10000\n");
+        put("/sys/kernel/mm/transparent_hugepage/khugepaged/alloc_sleep_millisecs", "60000\n");
+        put("/sys/kernel/mm/transparent_hugepage/khugepaged/defrag", "1\n");
+        put("/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_none", "511\n");
+        put("/sys/kernel/mm/transparent_hugepage/khugepaged/max_ptes_swap", "64\n");
+        put("/sys/kernel/mm/transparent_hugepage/khugepaged/full_scans", "177\n");
+        put("/sys/kernel/mm/transparent_hugepage/khugepaged/pages_collapsed", "11\n");
+        put("/proc/meminfo", "MemTotal:       24000000 kB\nAnonPages:        100 kB\n"
+                             "AnonHugePages:    241664 kB\nShmemHugePages:        0 kB\n");
+        is_int(host_thp_read(root, &t, &e), 0, "read THP with khugepaged");
+        ok(t.has_khugepaged && t.pages_to_scan == 4096 && t.scan_sleep_millisecs == 10000 &&
+                   t.alloc_sleep_millisecs == 60000 && t.kh_defrag == 1 && t.max_ptes_none == 511 &&
+                   t.max_ptes_swap == 64 && t.full_scans == 177 && t.pages_collapsed == 11,
+           "khugepaged's settings and counters");
+        is_int(t.max_ptes_shared, 0, "max_ptes_shared absent (a kernel before 5.8): 0");
+        ok(t.has_anon_huge && t.anon_huge == 241664ull * 1024, "AnonHugePages from /proc/meminfo, not AnonPages");
         put("/sys/kernel/mm/transparent_hugepage/enabled", "always madvise never\n");
         is_int(host_thp_read(root, &t, &e), -1, "no bracketed choice: an error");
         is_int(host_numa_balancing_read(root, &nb, &e), 0, "numa_balancing absent");
@@ -107,6 +125,35 @@ static void test_thp_balancing(void)
         put("/proc/sys/kernel/numa_balancing", "1\n");
         is_int(host_numa_balancing_read(root, &nb, &e), 0, "numa_balancing read");
         is_int(nb, 1, "numa_balancing = 1");
+}
+
+static void test_node_stats(void)
+{
+        struct host_node_stats st;
+        struct qc_err e = { 0 };
+        uint64_t v = 0;
+
+        is_int(host_node_stats_read(root, 1, &st, &e), 0, "a node without sysfs files: not an error");
+        ok(!st.has_numastat && !st.has_anon_huge, "... and nothing known");
+        put("/sys/devices/system/node/node1/numastat", "numa_hit 360265619\nnuma_miss 12\nnuma_foreign 34\n"
+                                                        "interleave_hit 2740\nlocal_node 360265600\nother_node 31\n");
+        put("/sys/devices/system/node/node1/meminfo", "Node 1 MemTotal:       1310720 kB\n"
+                                                       "Node 1 AnonPages:         5000 kB\n"
+                                                       "Node 1 AnonHugePages:     4096 kB\n");
+        is_int(host_node_stats_read(root, 1, &st, &e), 0, "node 1's numastat and meminfo");
+        ok(st.has_numastat && st.numa_hit == 360265619 && st.numa_miss == 12 && st.numa_foreign == 34 &&
+                   st.interleave_hit == 2740 && st.local_node == 360265600 && st.other_node == 31,
+           "the six numastat counters");
+        ok(st.has_anon_huge && st.anon_huge == 4096ull * 1024, "node 1's AnonHugePages (kB to bytes)");
+        put("/sys/devices/system/node/node1/numastat", "numa_hit 5\nnuma_miss 0\n");
+        is_int(host_node_stats_read(root, 1, &st, &e), 0, "a truncated numastat reads");
+        ok(!st.has_numastat, "... as unknown, not as zeros");
+        put("/sys/devices/system/node/node1/meminfo", "Node 10 AnonHugePages:     4096 kB\n");
+        is_int(host_node_stats_read(root, 1, &st, &e), 0, "node 10's line in node 1's meminfo");
+        ok(!st.has_anon_huge, "... is not node 1's");
+        is_int(host_meminfo_read(root, "Nothing", &v, &e), 0, "a key /proc/meminfo lacks: 0");
+        put("/proc/meminfo", "AnonHugePages:    12\n");
+        is_int(host_meminfo_read(root, "AnonHugePages", &v, &e), 0, "a value without its kB: not taken");
 }
 
 static void test_kvm(void)
@@ -150,6 +197,10 @@ static void test_numa_cgroups(void)
                 ok(!cpuset_is_empty(&n.nodes[0].cpus) || n.n_nodes > 1, "a node has CPUs");
                 ok(n.nodes[0].mem_total > 0, "node memory > 0");
                 ok(cpuset_isset(&n.node_set, n.nodes[0].id), "node_set has the first node");
+                for (size_t i = 0; i < n.n_nodes; i++)
+                        is_int(host_numa_distance(&n, i, i), 10, "node %u is at distance 10 from itself (libnuma)",
+                               n.nodes[i].id);
+                is_int(host_numa_distance(&n, 0, n.n_nodes), 0, "a node past the last: distance 0");
         }
         host_numa_done(&n);
 
@@ -178,6 +229,7 @@ int main(void)
         test_ksm();
         test_hugepages();
         test_thp_balancing();
+        test_node_stats();
         test_kvm();
         test_numa_cgroups();
         snprintf(cmd, sizeof cmd, "rm -rf '%s'", root);

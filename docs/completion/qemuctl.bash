@@ -229,7 +229,7 @@ _qemuctl()
                 optchoices[--mode]='strict preferred interleave'
                 args='name' ;;
         numastat)
-                opts='--json --lock-timeout --help'
+                opts='--json --lock-timeout --all --help'
                 optkind[--lock-timeout]=none
                 args='name' ;;
         setvcpus)

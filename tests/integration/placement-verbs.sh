@@ -115,6 +115,36 @@ d=json.load(sys.stdin); n0=[x for x in d["nodes"] if x["node"] == 0][0]
 print(1 if n0["total"] > 0 and n0["private"] > 0 and d["total"]["total"] >= n0["total"] else 0)')
 tap_is "$tot" 1 "numastat --json: node 0 holds QEMU's memory (non-zero private, total)"
 
+# --- numastat over every running VM (numastat -c qemu-kvm): a second VM
+sed 's/"name": "pl"/"name": "pl2"/; s/"size": "128M"/"size": "64M"/' "$T/pl.json" >"$T/pl2.json"
+out=$("$Q" start "$T/pl2.json" 2>&1); tap_ok $? "start a second VM, pl2 ($out)"
+qpid2=$(cat "$QEMUCTL_RUNDIR/pl2/qemu.pid" 2>/dev/null)
+out=$("$Q" numastat); rc=$?
+tap_ok $rc "numastat without NAME"
+echo "$out" | sed 's/^/#   /'
+echo "$out" | grep -q "^Per-node process memory usage (in MBs) of every running VM's QEMU"; tap_ok $? "its heading"
+echo "$out" | grep -Eq "^VM \(QEMU PID\) +Node 0 .* Total$"; tap_ok $? "a column per node and Total"
+for vm in "pl $qpid" "pl2 $qpid2"; do
+        set -- $vm
+        echo "$out" | grep -Eq "^$1 \($2\) +[0-9]+\.[0-9]{2} .*[1-9][0-9]*\.[0-9]{2}$"; tap_ok $? "a row for VM $1, QEMU pid $2, with a non-zero total"
+done
+tap_is "$(echo "$out" | grep -c '^pl')" 2 "two VM rows"
+# the same rows and columns (the MB change from one read to the next)
+tap_is "$("$Q" numastat --all | sed -E 's/[0-9]+\.[0-9]{2}/N/g')" "$(echo "$out" | sed -E 's/[0-9]+\.[0-9]{2}/N/g')" "--all gives the same table"
+"$Q" numastat --json --all >"$T/all.json"; tap_ok $? "numastat --all --json"
+tap_is "$(python3 -c 'import json,sys
+d=json.load(open(sys.argv[1]))
+vms={v["name"]: v for v in d["vms"]}
+ok=sorted(vms) == ["pl", "pl2"] and vms["pl"]["pid"] == int(sys.argv[2]) and vms["pl2"]["pid"] == int(sys.argv[3])
+ok=ok and all(v["total"]["total"] > 0 for v in vms.values())
+ok=ok and d["total"]["total"] == sum(v["total"]["total"] for v in vms.values())
+ok=ok and all(n["total"] == sum(x["total"] for v in vms.values() for x in v["nodes"] if x["node"] == n["node"]) for n in d["nodes"])
+print("yes" if ok else json.dumps(d))' "$T/all.json" "$qpid" "$qpid2")" yes \
+        "--json: both VMs with their pids and non-zero totals; the Total row is their sum, per node too"
+out=$("$Q" numastat --all pl 2>&1); tap_is $? 2 "numastat --all NAME: a usage error ($out)"
+out=$("$Q" kill pl2 2>&1); tap_ok $? "kill pl2 ($out)"
+tap_is "$("$Q" numastat | grep -c '^pl')" 1 "once pl2 ended, one VM row"
+
 # --- memtune: values shown; limits refused without the memory controller
 out=$("$Q" memtune pl); rc=$?
 tap_ok $rc "memtune shows the values"

@@ -1,0 +1,106 @@
+/* Per-node facts from sysfs that libnuma does not give: the kernel's NUMA
+ * allocation counters (nodeN/numastat) and AnonHugePages (nodeN/meminfo,
+ * /proc/meminfo). */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/cleanup.h"
+#include "common/io.h"
+#include "host.h"
+
+/* The number after "key" at the start of a line (after prefix, when
+ * given: "Node 0 "), with its unit ("kB" makes bytes). 1 found, 0 not. */
+static int find_value(const char *text, const char *prefix, const char *key, bool kb, uint64_t *ret)
+{
+        size_t plen = prefix ? strlen(prefix) : 0, klen = strlen(key);
+
+        for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+                const char *p = l;
+                char *end;
+                unsigned long long v;
+
+                if (plen && strncmp(p, prefix, plen) != 0)
+                        continue;
+                p += plen;
+                if (strncmp(p, key, klen) != 0 || (p[klen] != ' ' && p[klen] != '\t'))
+                        continue;
+                p += klen;
+                while (*p == ' ' || *p == '\t')
+                        p++;
+                if (*p < '0' || *p > '9')
+                        return 0;
+                errno = 0;
+                v = strtoull(p, &end, 10);
+                if (errno)
+                        return 0;
+                if (kb) {
+                        if (strncmp(end, " kB", 3) != 0 || v > UINT64_MAX / 1024)
+                                return 0;
+                        v *= 1024;
+                }
+                *ret = v;
+                return 1;
+        }
+        return 0;
+}
+
+int host_node_stats_read(const char *sysroot, unsigned node, struct host_node_stats *ret, struct qc_err *err)
+{
+        static const struct {
+                const char *key;
+                size_t off;
+        } counters[] = {
+                { "numa_hit", offsetof(struct host_node_stats, numa_hit) },
+                { "numa_miss", offsetof(struct host_node_stats, numa_miss) },
+                { "numa_foreign", offsetof(struct host_node_stats, numa_foreign) },
+                { "interleave_hit", offsetof(struct host_node_stats, interleave_hit) },
+                { "local_node", offsetof(struct host_node_stats, local_node) },
+                { "other_node", offsetof(struct host_node_stats, other_node) },
+        };
+        struct host_node_stats s = { 0 };
+        _cleanup_free_ char *numastat = NULL, *meminfo = NULL;
+        char path[512], prefix[32];
+        int r;
+
+        if (!sysroot)
+                sysroot = "";
+        snprintf(path, sizeof path, "%s/sys/devices/system/node/node%u/numastat", sysroot, node);
+        r = read_file(path, 1 << 16, &numastat, NULL);
+        if (r < 0 && r != -ENOENT)
+                return qc_err_sys(err, -r, "read %s", path);
+        if (r == 0) {
+                s.has_numastat = true;
+                for (size_t i = 0; i < ELEMENTSOF(counters); i++)
+                        if (find_value(numastat, NULL, counters[i].key, false,
+                                       (uint64_t *)((char *)&s + counters[i].off)) != 1)
+                                s.has_numastat = false;
+        }
+        snprintf(path, sizeof path, "%s/sys/devices/system/node/node%u/meminfo", sysroot, node);
+        r = read_file(path, 1 << 16, &meminfo, NULL);
+        if (r < 0 && r != -ENOENT)
+                return qc_err_sys(err, -r, "read %s", path);
+        snprintf(prefix, sizeof prefix, "Node %u ", node);
+        if (r == 0)
+                s.has_anon_huge = find_value(meminfo, prefix, "AnonHugePages:", true, &s.anon_huge) == 1;
+        *ret = s;
+        return 0;
+}
+
+int host_meminfo_read(const char *sysroot, const char *key, uint64_t *ret, struct qc_err *err)
+{
+        _cleanup_free_ char *text = NULL;
+        char path[512], k[64];
+        int r;
+
+        snprintf(path, sizeof path, "%s/proc/meminfo", sysroot ? sysroot : "");
+        r = read_file(path, 1 << 16, &text, NULL);
+        if (r == -ENOENT)
+                return 0;
+        if (r < 0)
+                return qc_err_sys(err, -r, "read %s", path);
+        snprintf(k, sizeof k, "%s:", key);
+        return find_value(text, NULL, k, true, ret);
+}
