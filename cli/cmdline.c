@@ -8,6 +8,7 @@
 
 #include "cli/cli.h"
 #include "cli/defs.h"
+#include "cli/launch.h"
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "common/size.h"
@@ -86,6 +87,8 @@ int cmd_cmdline(int argc, char **argv)
                 return cli_fail("cmdline", &err);
 
         note_creations(spec);
+        if ((r = cli_autoplace("cmdline", spec)))
+                return r;
         if (spec_resolve_disks(spec, false, &err) < 0 || vm_rundir(spec->name, &rundir, &err) < 0)
                 return cli_fail("cmdline", &err);
         cmdline_ctx_default(&ctx, spec, rundir);

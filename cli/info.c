@@ -115,6 +115,45 @@ static json_object *def_json(const char *name, const struct vm_spec *spec)
 }
 
 /* One VM as JSON: the record (refreshed), the spec's size, the live status. */
+/* cpu.placement / numa.placement "auto": what start chose (recorded in
+ * the effective spec); NULL when neither is auto. */
+static json_object *placement_json(const struct vm_spec *sp)
+{
+        json_object *o;
+
+        if (sp->cpu.placement != VM_PLACEMENT_AUTO && sp->numa.placement != VM_PLACEMENT_AUTO)
+                return NULL;
+        o = json_object_new_object();
+        json_object_object_add(o, "cpu", json_object_new_string(sp->cpu.placement == VM_PLACEMENT_AUTO ? "auto" : "static"));
+        json_object_object_add(o, "numa", json_object_new_string(sp->numa.placement == VM_PLACEMENT_AUTO ? "auto" : "static"));
+        if (sp->numa.has_nodeset) {
+                _cleanup_free_ char *n = cpuset_to_string(&sp->numa.nodeset);
+                json_object_object_add(o, "nodeset", n ? json_object_new_string(n) : NULL);
+        }
+        if (sp->cpu.has_cpuset) {
+                _cleanup_free_ char *c = cpuset_to_string(&sp->cpu.cpuset);
+                json_object_object_add(o, "cpuset", c ? json_object_new_string(c) : NULL);
+        }
+        return o;
+}
+
+/* The same in words: "Placement:   auto: host nodes 1, CPUs 1 (...)" */
+static void placement_print(const struct vm_spec *sp)
+{
+        _cleanup_free_ char *n = NULL, *c = NULL;
+
+        if (sp->cpu.placement != VM_PLACEMENT_AUTO && sp->numa.placement != VM_PLACEMENT_AUTO)
+                return;
+        n = sp->numa.has_nodeset ? cpuset_to_string(&sp->numa.nodeset) : NULL;
+        c = sp->cpu.has_cpuset ? cpuset_to_string(&sp->cpu.cpuset) : NULL;
+        printf("Placement:   auto (%s%s%s, chosen at start): memory on host node%s %s, CPUs %s\n",
+               sp->numa.placement == VM_PLACEMENT_AUTO ? "numa" : "",
+               sp->numa.placement == VM_PLACEMENT_AUTO && sp->cpu.placement == VM_PLACEMENT_AUTO ? " and " : "",
+               sp->cpu.placement == VM_PLACEMENT_AUTO ? "cpu" : "",
+               n && sp->numa.has_nodeset && cpuset_count(&sp->numa.nodeset) == 1 ? "" : "s", n ? n : "(any)",
+               c ? c : "(any)");
+}
+
 static json_object *vm_json(struct vm_handle *h, const char *live_status)
 {
         json_object *o = json_object_new_object();
@@ -144,6 +183,7 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
                                                                             h->spec->memory.plugged));
                 json_object_object_add(o, "memory_base", json_object_new_uint64(h->spec->memory.size));
                 json_object_object_add(o, "memory_plugged", json_object_new_uint64(h->spec->memory.plugged));
+                json_object_object_add(o, "placement", placement_json(h->spec));
                 if (r->balloon_actual && active)
                         json_object_object_add(o, "balloon_actual", json_object_new_uint64(r->balloon_actual));
                 json_object_object_add(o, "memory_max", h->spec->memory.max > h->spec->memory.size
@@ -450,6 +490,7 @@ int cmd_status(int argc, char **argv)
                 } else {
                         printf("Memory:      %s (no hotplug room)\n", mem);
                 }
+                placement_print(sp);
         }
         time_t t = (time_t)(r->started_at / 1000);
         char when[64];

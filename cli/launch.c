@@ -16,6 +16,8 @@
 #include "launcher/cloudinit.h"
 #include "launcher/spawn.h"
 #include "launcher/accel.h"
+#include "launcher/autoplace.h"
+#include "host/host.h"
 #include "launcher/handle.h"
 #include "launcher/ports.h"
 #include "launcher/resources.h"
@@ -396,6 +398,34 @@ int launch_prepare_restore(const char *verb, const char *save, const char *file,
         return prepare(verb, file, save, -1, ov, serial, serial_file, lock_timeout_ms, ret);
 }
 
+int cli_autoplace(const char *verb, struct vm_spec *spec)
+{
+        struct host_numa numa = { 0 };
+        struct host_hugepages hp = { 0 };
+        struct autoplace_decision d;
+        struct qc_err err = { 0 };
+        _cleanup_free_ char *what = NULL;
+        int r;
+
+        if (spec->cpu.placement != VM_PLACEMENT_AUTO && spec->numa.placement != VM_PLACEMENT_AUTO)
+                return 0;
+        r = host_numa_read(&numa, &err);
+        if (r == 0 && spec->memory.hugepages)
+                r = host_hugepages_read("", &hp, &err);
+        if (r == 0)
+                r = autoplace_apply(spec, &numa, &hp, &d, &err);
+        host_numa_done(&numa);
+        host_hugepages_done(&hp);
+        if (r < 0) {
+                qc_err_wrap(&err, "automatic placement");
+                return cli_fail(verb, &err);
+        }
+        what = autoplace_describe(&d);
+        if (what)
+                fprintf(stderr, "qemuctl: %s: note: automatic placement: %s\n", verb, what);
+        return 0;
+}
+
 static int prepare(const char *verb, const char *file, const char *save_path, int incoming_fd,
                    const struct spec_overrides *ov, enum cmdline_serial serial, const char *serial_file,
                    int lock_timeout_ms, struct launch *ret)
@@ -472,6 +502,13 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
         _cleanup_free_ char *tcg_note = cmdline_tcg_note(l.spec, accel);
         if (tcg_note)
                 fprintf(stderr, "qemuctl: %s: note: %s\n", verb, tcg_note);
+
+        /* placement "auto": the nodes chosen now, so that the checks below,
+         * the command line and spec.json all have them */
+        if ((rc = cli_autoplace(verb, l.spec))) {
+                launch_done(&l);
+                return rc;
+        }
 
         /* before anything is created: a refused start leaves nothing behind */
         rc = launch_placement_check(l.spec, &l.placement, &err);

@@ -32,6 +32,12 @@ struct launch {
         char *helper_paths[2 * SUPERVISOR_MAX_HELPERS];
 };
 
+/* cpu.placement / numa.placement "auto": choose the host nodes now (this
+ * host's free memory and CPUs) and write them into spec (numa.nodeset,
+ * cpu.cpuset); say what was chosen on stderr ("qemuctl: VERB: note: ...").
+ * 0, or the exit status of the failure it printed. */
+int cli_autoplace(const char *verb, struct vm_spec *spec);
+
 /* Load and validate FILE with the changes ov (--set, --name; may be NULL) (printing every problem), resolve accel (accel
  * "kvm" where KVM runs no guest: RUN_EXIT_REFUSED), check placement and
  * privileges (printing warnings; a refusal creates nothing), prepare the state dir

@@ -350,6 +350,7 @@ static int config_cpuset(struct vm_spec *s, void *ud, struct qc_err *err)
 {
         s->cpu.has_cpuset = true;
         s->cpu.cpuset = *(const struct cpuset *)ud;
+        spec_placement_taken(&s->cpu.placement, &s->cpu.has_placement);
         return 0;
 }
 

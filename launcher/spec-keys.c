@@ -22,6 +22,7 @@ static const char *const usb_names[] = { [VM_USB_XHCI] = "xhci", [VM_USB_EHCI] =
                                          [VM_USB_NONE] = "none" };
 static const char *const rtc_base_names[] = { [VM_RTC_UTC] = "utc", [VM_RTC_LOCALTIME] = "localtime" };
 static const char *const rtc_driftfix_names[] = { [VM_RTC_DRIFTFIX_NONE] = "none", [VM_RTC_DRIFTFIX_SLEW] = "slew" };
+static const char *const placement_names[] = { [VM_PLACEMENT_STATIC] = "static", [VM_PLACEMENT_AUTO] = "auto" };
 static const char *const cgroup_mode_names[] = { [VM_CGROUP_AUTO] = "auto", [VM_CGROUP_PARENT] = "parent",
                                                  [VM_CGROUP_DELEGATED] = "delegated" };
 
@@ -106,6 +107,11 @@ const struct spec_key spec_keys[] = {
           .default_doc = "none (all CPUs)",
           .doc = "the whole VM's host CPUs: where every vCPU without its own `pin` runs, and QEMU's other threads without `emulator_pin` (affinity, and the `vcpuN`/`emulator` cgroups' `cpuset.cpus`). `pin` and `emulator_pin` override it for what they name. `qemuctl cpuset NAME CPULIST` changes it live",
           .libvirt = "<vcpu cpuset='...'>", .example = "\"0-3\"" },
+        { .path = "cpu.placement", .type = SPEC_ENUM, F(cpu.placement), SET(cpu.has_placement),
+          .names = placement_names, .n_names = _VM_PLACEMENT_MAX, .def = VM_PLACEMENT_STATIC,
+          .default_doc = "`numa.placement` when that is `\"auto\"` and `cpuset` is not given, else `\"static\"`",
+          .doc = "`\"auto\"`: at every start, qemuctl does what numad would: it picks the host NUMA node(s) with the most free memory that hold the VM's memory and have a CPU for each vCPU (more nodes, nearest first, when none does alone), and sets `cpuset` to their CPUs (every vCPU and QEMU's other threads, as `cpuset` does). The choice is recorded in `cpuset` (`dump`), printed by `start` and shown by `status`; a `cpuset` in the file is replaced by it. With `numa.nodeset` given (`numa.placement` static), the CPUs are those nodes'. `qemuctl cpuset` sets it back to `\"static\"` (the CPUs you gave stay)",
+          .libvirt = "<vcpu placement='auto'>", .example = "\"auto\"" },
         { .path = "cpu.emulator_pin", .type = SPEC_CPUSET, F(cpu.emulator_pin), SET(cpu.has_emulator_pin),
           .what = "host CPUs",
           .doc = "QEMU's other threads (main loop, I/O): affinity and the `emulator` cgroup's `cpuset.cpus`. Only those: the vCPU threads keep theirs (`pin`, else `cpuset`), as with libvirt's `<emulatorpin>`",
@@ -206,6 +212,11 @@ const struct spec_key spec_keys[] = {
           .what = "host NUMA nodes", .type_doc = "host node list", .default_doc = "none (no binding)",
           .doc = "`host-nodes=` on the memory backends, and `cpuset.mems` of the VM's cgroup where the cpuset controller is available",
           .libvirt = "<numatune><memory nodeset>", .example = "\"0\"" },
+        { .path = "numa.placement", .type = SPEC_ENUM, F(numa.placement), SET(numa.has_placement),
+          .names = placement_names, .n_names = _VM_PLACEMENT_MAX, .def = VM_PLACEMENT_STATIC,
+          .default_doc = "`cpu.placement` when that is `\"auto\"` and `nodeset` is not given, else `\"static\"`",
+          .doc = "`\"auto\"`: at every start, qemuctl picks the host NUMA node(s) as `cpu.placement` `\"auto\"` says (numad's advice: the most free memory, huge pages of `memory.hugepages`' size when it is set) and binds guest RAM to them with `policy` (`host-nodes=` and `cpuset.mems`, as `nodeset` does). The choice is recorded in `nodeset` (`dump`), printed by `start` and shown by `status`; a `nodeset` in the file is replaced by it. `qemuctl numatune --nodeset` sets it back to `\"static\"` (the nodes you gave stay)",
+          .libvirt = "<numatune><memory placement='auto'>", .example = "\"auto\"" },
         { .path = "numa.cells", .type = SPEC_LIST, F(numa.cells), .n_off = offsetof(struct vm_spec, numa.n_cells),
           .item_size = sizeof(struct vm_numa_cell), NODE(n_cells), .parse = parse_numa_cells,
           .type_doc = "array of `{\"cpus\", \"memory\"}`", .default_doc = "one node",

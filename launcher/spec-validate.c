@@ -307,8 +307,23 @@ static void check_firmware(struct spec_ctx *c, struct vm_spec *s)
                      "out security.user");
 }
 
+/* libvirt's defaults: <vcpu placement> follows <numatune>'s and back,
+ * unless the other section gives its own set (cpuset, nodeset) or its own
+ * placement. Written into the spec, so dump says it. */
+static void resolve_placement(struct vm_spec *s)
+{
+        if (s->cpu.placement == VM_PLACEMENT_AUTO && !s->numa.has_placement && !s->numa.has_nodeset) {
+                s->numa.placement = VM_PLACEMENT_AUTO;
+                s->numa.has_placement = true;
+        } else if (s->numa.placement == VM_PLACEMENT_AUTO && !s->cpu.has_placement && !s->cpu.has_cpuset) {
+                s->cpu.placement = VM_PLACEMENT_AUTO;
+                s->cpu.has_placement = true;
+        }
+}
+
 void spec_validate(struct spec_ctx *c, struct vm_spec *s)
 {
+        resolve_placement(s);
         check_firmware(c, s);
         check_cpu(c, s);
         check_memory(c, s);

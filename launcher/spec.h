@@ -87,6 +87,18 @@ static inline bool vm_os_is_windows(enum vm_os os)
 {
         return os == VM_OS_WINDOWS || os == VM_OS_WINDOWS_LEGACY;
 }
+/* cpu.placement, numa.placement: libvirt's placement='static|auto' */
+enum vm_placement_mode { VM_PLACEMENT_STATIC, VM_PLACEMENT_AUTO, _VM_PLACEMENT_MAX };
+/* A verb set the CPU set / nodeset by hand (cpuset, numatune --nodeset):
+ * an "auto" placement becomes "static", so the next start keeps the set
+ * instead of choosing again. */
+static inline void spec_placement_taken(enum vm_placement_mode *mode, bool *given)
+{
+        if (*mode == VM_PLACEMENT_AUTO) {
+                *mode = VM_PLACEMENT_STATIC;
+                *given = true;
+        }
+}
 /* Where the VM's cgroup is made: under the cgroup qemuctl was started in when
  * a service manager delegated it (auto: when it is detected), or under
  * cgroup.parent from the hierarchy's root (docs/DESIGN.md, cgroup modes). */
@@ -204,6 +216,10 @@ struct vm_spec {
                  * its own pin, and the emulator without emulator_pin */
                 bool has_cpuset;
                 struct cpuset cpuset;
+                /* auto: start chooses cpuset (launcher/autoplace.h) and
+                 * records its choice there; has_placement: given */
+                enum vm_placement_mode placement;
+                bool has_placement;
                 unsigned weight;      /* cpu.weight 1..10000, 0 = unset */
                 unsigned max_percent; /* cpu.max as % of one CPU, 0 = unset */
         } cpu;
@@ -234,6 +250,10 @@ struct vm_spec {
                 bool has_nodeset;
                 struct cpuset nodeset; /* host NUMA nodes */
                 enum vm_numa_policy policy;
+                /* auto: start chooses nodeset (launcher/autoplace.h) and
+                 * records its choice there; has_placement: given */
+                enum vm_placement_mode placement;
+                bool has_placement;
                 struct vm_numa_cell *cells;
                 size_t n_cells;
         } numa;

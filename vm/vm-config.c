@@ -39,6 +39,7 @@ int vm_config_numatune(struct vm_spec *s, const struct cpuset *nodeset, const en
         if (nodeset) {
                 s->numa.has_nodeset = true;
                 s->numa.nodeset = *nodeset;
+                spec_placement_taken(&s->numa.placement, &s->numa.has_placement);
         }
         if (mode)
                 s->numa.policy = *mode;

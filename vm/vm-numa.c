@@ -257,6 +257,7 @@ int vm_numatune_set(struct vm_placement *p, const struct cpuset *host_nodes, con
                         return -1;
                 live->spec->numa.has_nodeset = true;
                 live->spec->numa.nodeset = *nodeset;
+                spec_placement_taken(&live->spec->numa.placement, &live->spec->numa.has_placement);
         }
         if (mode && *mode != live->spec->numa.policy) {
                 /* QEMU applies a memory backend's policy (mbind) when it

@@ -307,6 +307,7 @@ int vm_cpuset_set(struct vm_placement *p, const struct cpuset *cpus, size_t *ret
                 return qc_err_wrap(err, "list vCPUs");
         spec->cpu.has_cpuset = true;
         spec->cpu.cpuset = *cpus;
+        spec_placement_taken(&spec->cpu.placement, &spec->cpu.has_placement);
         for (size_t i = 0; i < l->n; i++) {
                 unsigned vcpu = (unsigned)l->cpus[i].cpu_index;
 

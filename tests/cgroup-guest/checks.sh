@@ -31,3 +31,4 @@ fi
 . /cgtest/checks-place.sh
 . /cgtest/checks-defs.sh
 . /cgtest/checks-delegated.sh
+. /cgtest/checks-numa.sh

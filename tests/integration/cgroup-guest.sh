@@ -55,12 +55,12 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # 2 vCPUs on 2 NUMA nodes (cpuset.cpus and cpuset.mems have somewhere to
-# move to); 1.25 GiB per node: inner VMs are small, but a memory hog test
+# move to), 31 apart (not the default 20: qemuctl host must read it); 1.25 GiB per node: inner VMs are small, but a memory hog test
 # allocates past their limit. cgroup_no_v1=all leaves every controller to v2.
 t0=$(date +%s)
 "$qemu" -accel tcg -machine q35 -cpu max -smp 2 -m 2560M -nodefaults -display none -no-reboot \
         -object memory-backend-ram,id=m0,size=1280M -object memory-backend-ram,id=m1,size=1280M \
-        -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 \
+        -numa node,nodeid=0,cpus=0,memdev=m0 -numa node,nodeid=1,cpus=1,memdev=m1 -numa dist,src=0,dst=1,val=31 \
         -kernel "$out/vmlinuz" -initrd "$out/initrd.img" \
         -append "console=ttyS0 quiet panic=-1 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 cgtest.timeout=$((limit - 30))${CGROUP_GUEST_BENCH:+ cgtest.bench=$CGROUP_GUEST_BENCH}${CGROUP_GUEST_ONLY:+ cgtest.only=$CGROUP_GUEST_ONLY}" \
         -serial "file:$tmp/serial.log" </dev/null >"$tmp/qemu.log" 2>&1 &
