@@ -188,6 +188,7 @@ SPEC_DUMP(dump_display);
 SPEC_CHECK(check_vnc);
 SPEC_CHECK(check_usb);
 SPEC_CHECK(check_os);
+SPEC_GATE(gate_os);
 SPEC_CHECK(check_vnc_listen);
 SPEC_CHECK(check_vnc_password_file);
 SPEC_CHECK(check_vnc_password_valid_for);

@@ -38,7 +38,7 @@ const struct spec_key spec_keys[] = {
           .libvirt = "<name>", .example = "\"vm1\"",
           .schema_extra = "{\"pattern\": \"^[A-Za-z0-9_][A-Za-z0-9._-]{0,63}$\"}" },
         /* before every key whose default it sets: a key given later wins */
-        { .path = "os", .type = SPEC_ENUM, F(os), ENUM(vm_os, _VM_OS_MAX), .check = check_os,
+        { .path = "os", .type = SPEC_ENUM, F(os), ENUM(vm_os, _VM_OS_MAX), .gate = gate_os, .check = check_os,
           .doc = "the guest OS profile, as virt-install's `--os-variant`: it only sets other keys' defaults (a key the file gives wins; the table: docs/vm-file.md, \"OS profiles\"). `generic`: QEMU's defaults. `linux`: `rtc.driftfix` `slew`, `hpet` off. `windows` (Windows 8 / Server 2012 and later): also `rtc.base` `localtime`, `hyperv` on, disks on SATA (IDE on `pc`) and an `e1000e` NIC (`e1000` on `pc`), since Windows has no virtio drivers of its own. `windows-legacy` (XP, 2003, Vista, 7, 2008 R2): as `windows`, plus `machine` `pc` and `usb` `ehci` (no xHCI driver)",
           .libvirt = "virt-install --os-variant (libosinfo's defaults)", .example = "\"windows\"" },
         { .path = "machine", .type = SPEC_ENUM, F(machine), ENUM(vm_machine, _VM_MACHINE_MAX), .def = VM_MACHINE_Q35,

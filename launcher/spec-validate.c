@@ -290,8 +290,12 @@ static void check_firmware(struct spec_ctx *c, struct vm_spec *s)
 {
         if (s->firmware == VM_FIRMWARE_UEFI_SECURE && s->machine == VM_MACHINE_PC && !jt_failed(c, c->n_firmware))
                 diag(c, c->n_firmware, "firmware",
-                     "\"uefi-secure\" needs \"machine\": \"q35\": Secure Boot firmware (OVMF with SMM) runs on q35 "
-                     "only; use q35, or \"uefi\" without Secure Boot on pc");
+                     "\"uefi-secure\" needs \"machine\": \"q35\"%s: Secure Boot firmware (OVMF with SMM) runs on q35 "
+                     "only; use q35, or \"uefi\" without Secure Boot on pc",
+                     /* the machine came from the OS profile, not the file */
+                     s->os == VM_OS_WINDOWS_LEGACY && !jt_get(c->root, "machine")
+                             ? " (\"os\": \"windows-legacy\" made it \"pc\"; give \"machine\": \"q35\")"
+                             : "");
         /* swtpm's control socket is in the state dir (0700, ours): a QEMU
          * of another user cannot connect to it */
         if (s->tpm && s->security.user && !jt_failed(c, c->n_tpm))
