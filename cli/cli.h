@@ -193,6 +193,7 @@ int cmd_wait(int argc, char **argv);
 int cmd_console(int argc, char **argv);
 int cmd_events(int argc, char **argv);
 int cmd_host(int argc, char **argv);       /* cli/host.c */
+int cmd_cpu_models(int argc, char **argv); /* cli/cpu-models.c */
 /* cli/defs.c: the definition store (docs/host.md) */
 int cmd_define(int argc, char **argv);
 int cmd_undefine(int argc, char **argv);

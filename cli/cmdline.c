@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "cli/launch.h"
 #include "cli/defs.h"
 #include "cli/launch.h"
 #include "common/cleanup.h"
@@ -96,7 +97,9 @@ int cmd_cmdline(int argc, char **argv)
         if (fw_resolve(spec, &fws, &ctx.firmware, &nvram, &err) < 0)
                 return cli_fail("cmdline", &err);
         ctx.nvram = nvram;
-        if (cmdline_resolve_accel(spec, &ctx.accel, &note, &err) < 0)
+        bool accel_known = cmdline_resolve_accel(spec, &ctx.accel, &note, &err) == 0;
+
+        if (!accel_known)
                 /* shown all the same: the command line is the same on a host where KVM runs */
                 fprintf(stderr, "qemuctl: cmdline: note: start and run refuse this VM file here: %s\n", err.msg);
         if (note)
@@ -104,6 +107,9 @@ int cmd_cmdline(int argc, char **argv)
         _cleanup_free_ char *tcg_note = cmdline_tcg_note(spec, ctx.accel);
         if (tcg_note)
                 fprintf(stderr, "qemuctl: cmdline: note: %s\n", tcg_note);
+        /* as start checks the CPU, and expands host-model */
+        if ((r = launch_check_cpu("cmdline", file, spec, ctx.accel, accel_known)))
+                return r;
         if (cmdline_build(spec, &ctx, &qemu, &err) < 0)
                 return cli_fail("cmdline", &err);
 

@@ -14,6 +14,7 @@
 #include "launcher/display.h"
 #include "common/strv.h"
 #include "launcher/cloudinit.h"
+#include "launcher/cpu-check.h"
 #include "launcher/spawn.h"
 #include "launcher/accel.h"
 #include "launcher/autoplace.h"
@@ -379,6 +380,26 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
                    const struct spec_overrides *ov, enum cmdline_serial serial, const char *serial_file,
                    int lock_timeout_ms, struct launch *ret);
 
+int launch_check_cpu(const char *verb, const char *file, struct vm_spec *spec, enum vm_accel accel, bool accel_known)
+{
+        struct spec_diags diags = { 0 }, notes = { 0 };
+        struct qc_err err = { 0 };
+
+        if (cpu_check_host(spec, accel_known ? accel : VM_ACCEL_TCG, accel_known, &diags, &notes, &err) < 0) {
+                spec_diags_done(&notes);
+                if (diags.n) /* refused: the start as validate would say it */
+                        return cli_print_diags(verb, file, &diags);
+                /* QEMU itself says what is wrong with it when it runs */
+                fprintf(stderr, "qemuctl: %s: warning: CPU model and features not checked: %s\n", verb, err.msg);
+                return 0;
+        }
+        for (size_t i = 0; i < notes.n; i++)
+                fprintf(stderr, "qemuctl: %s: note: %s: %s\n", verb, notes.v[i].path, notes.v[i].msg);
+        spec_diags_done(&notes);
+        spec_diags_done(&diags);
+        return 0;
+}
+
 int launch_prepare(const char *verb, const char *file, const struct spec_overrides *ov, enum cmdline_serial serial,
                    const char *serial_file, int lock_timeout_ms, struct launch *ret)
 {
@@ -471,6 +492,25 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
+        /* accel "kvm" where KVM runs no guest is refused before anything
+         * is created, never left to QEMU to find by aborting (exit 3, as
+         * when QEMU refuses; `start` says 1) */
+        if (cmdline_resolve_accel(l.spec, &accel, &note, &err) < 0) {
+                launch_done(&l);
+                cli_fail(verb, &err);
+                return RUN_EXIT_REFUSED;
+        }
+        if (note)
+                fprintf(stderr, "qemuctl: %s: note: %s\n", verb, note);
+        _cleanup_free_ char *tcg_note = cmdline_tcg_note(l.spec, accel);
+        if (tcg_note)
+                fprintf(stderr, "qemuctl: %s: note: %s\n", verb, tcg_note);
+        /* the CPU against the QEMU that will run it; host-model becomes a
+         * model here, before a restore compares it with the saved one */
+        if ((rc = launch_check_cpu(verb, file ? file : save_path, l.spec, accel, true))) {
+                launch_done(&l);
+                return rc;
+        }
         if (save_path && (rc = restore_check(verb, save_path, file, &l))) {
                 launch_done(&l);
                 return rc;
@@ -488,20 +528,6 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
                 return cli_fail(verb, &err);
         }
         warn_shared_disks(verb, ov, l.spec);
-
-        /* accel "kvm" where KVM runs no guest is refused before anything
-         * is created, never left to QEMU to find by aborting (exit 3, as
-         * when QEMU refuses; `start` says 1) */
-        if (cmdline_resolve_accel(l.spec, &accel, &note, &err) < 0) {
-                launch_done(&l);
-                cli_fail(verb, &err);
-                return RUN_EXIT_REFUSED;
-        }
-        if (note)
-                fprintf(stderr, "qemuctl: %s: note: %s\n", verb, note);
-        _cleanup_free_ char *tcg_note = cmdline_tcg_note(l.spec, accel);
-        if (tcg_note)
-                fprintf(stderr, "qemuctl: %s: note: %s\n", verb, tcg_note);
 
         /* placement "auto": the nodes chosen now, so that the checks below,
          * the command line and spec.json all have them */

@@ -71,3 +71,9 @@ void launch_supervisor_opts(struct launch *l, struct supervisor_opts *so);
 /* Every diagnostic as "qemuctl: VERB: FILE:LINE:COL: path: message"; frees
  * them; returns CLI_EXIT_FAIL. */
 int cli_print_diags(const char *verb, const char *file, struct spec_diags *diags);
+/* The CPU step of start, run and cmdline (launcher/cpu-check.h) under the
+ * resolved accel (accel_known false: names only, against TCG): problems printed as validate prints them (returns their
+ * exit status), notes printed; host-model becomes the model QEMU expands the
+ * host CPU into under KVM. A QEMU that cannot be asked is a warning (it
+ * speaks for itself when it runs). 0 to go on. */
+int launch_check_cpu(const char *verb, const char *file, struct vm_spec *spec, enum vm_accel accel, bool accel_known);

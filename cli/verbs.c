@@ -127,13 +127,18 @@ const struct verb cli_verbs[] = {
                         "good file and every problem of a bad one as FILE:LINE:COL: json.path: message.\n"
                         "Disk images are checked as `start` checks them (read, never created): a\n"
                         "missing image without \"create\", a missing CD-ROM ISO, a \"format\" the\n"
-                        "image's header contradicts. A missing image with \"create\" is fine.\n",
+                        "image's header contradicts. A missing image with \"create\" is fine.\n"
+                        "The CPU is checked against the QEMU binary that would run it (qemu.binary;\n"
+                        "its answers cached, see cpu-models): cpu.model and cpu.features names it does\n"
+                        "not know (with the nearest), a \"require\"d feature the accelerator the VM\n"
+                        "gets here cannot give, a \"forbid\"den one it gives.\n",
                 .opts = (const struct cli_opt[]){
                         OPT_JSON("print [{\"file\", \"ok\", \"errors\": [{\"line\", \"col\", \"path\", \"message\"}]}] "
                                  "(with --verbose, \"notes\" too, in the same shape)"),
                         OPT("no-files", 'n', CLI_ARG_NONE, NULL, "check the file alone: do not look at the disk images it names (a sample or "
-                          "template whose images are not here)"),
-                        OPT("verbose", 'v', CLI_ARG_NONE, NULL, "also print notes: the images `start` will create", .short_name = 'v'),
+                          "template whose images are not here), nor ask QEMU about its CPU"),
+                        OPT("verbose", 'v', CLI_ARG_NONE, NULL, "also print notes: the images `start` will create, a model's features the "
+                          "accelerator lacks, what host-model becomes", .short_name = 'v'),
                         OPT_SET,
                         OPT_NAME,
                         {},
@@ -387,6 +392,35 @@ const struct verb cli_verbs[] = {
                         OPT_JSON("one JSON object (sizes in bytes, pages as counts)"),
                         {},
                 },
+        },
+        {
+                .name = "cpu-models",
+                .fn = cmd_cpu_models,
+                .aliases = "domcapabilities",
+                .summary = "the CPU models of a QEMU binary, and which this host can run",
+                .description =
+                        "List the CPU models of the QEMU binary (query-cpu-definitions) with whether\n"
+                        "this host can run each under the accelerator (usable: no feature of the model\n"
+                        "is missing), and host-model: what \"cpu.mode\": \"host-model\" becomes here\n"
+                        "(under KVM, the named model QEMU's expansion of the host CPU matches, plus\n"
+                        "features; under TCG it runs as -cpu max,migratable=on). These are the names\n"
+                        "validate and start check cpu.model and cpu.features against. QEMU is asked\n"
+                        "once per binary and accelerator (started with -machine none) and its answers\n"
+                        "are cached per user ($QEMUCTL_CACHEDIR, /var/cache/qemuctl for root, else\n"
+                        "$XDG_CACHE_HOME/qemuctl or ~/.cache/qemuctl) until the binary changes (its\n"
+                        "path, size or mtime).\n",
+                .opts = (const struct cli_opt[]){
+                        OPT_JSON("one object: binary, version, accel, models [{name, usable, "
+                                 "unavailable_features, alias_of, static, migration_safe, deprecated}], "
+                                 "features {name: usable}, host_model {model, features} or null"),
+                        OPT("accel", 'a', CLI_ARG_CHOICE, "ACCEL", "ask about kvm or tcg (default: what a VM with \"accel\": \"auto\" gets here)",
+                            .choices = "kvm tcg"),
+                        OPT("qemu", 'q', CLI_ARG_FILE, "BINARY", "the QEMU binary (default qemu-system-x86_64, from PATH), as qemu.binary names it"),
+                        OPT("verbose", 'v', CLI_ARG_NONE, NULL, "list the features that block each model", .short_name = 'v'),
+                        OPT("refresh", 'r', CLI_ARG_NONE, NULL, "ask QEMU again, not the cache (and rewrite it)"),
+                        {},
+                },
+                .notes = "virsh cpu-models x86_64 lists the names; virsh domcapabilities has the usable flags and host-model.\n",
         },
         {
                 .name = "list",

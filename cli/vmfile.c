@@ -9,6 +9,7 @@
 #include "cli/cli.h"
 #include "common/cleanup.h"
 #include "launcher/cmdline.h"
+#include "launcher/cpu-check.h"
 #include "launcher/spec.h"
 
 struct validate_opts {
@@ -61,6 +62,38 @@ static void note_tcg(const struct vm_spec *spec, struct spec_diags *notes)
         notes->v[notes->n++] = (struct spec_diag){ .msg = msg };
 }
 
+/* The CPU model and features against the QEMU binary that would run the
+ * file here (launcher/cpu-check.h): 0, or -1 with err after problems in d.
+ * A QEMU that cannot be asked is a warning: nothing about the file. */
+static int validate_cpu(const char *file, struct vm_spec *spec, struct spec_diags *d, struct spec_diags *notes,
+                        struct qc_err *err)
+{
+        _cleanup_free_ char *note = NULL;
+        struct qc_err e = { 0 };
+        enum vm_accel accel = VM_ACCEL_TCG;
+        bool known = cmdline_resolve_accel(spec, &accel, &note, &e) == 0;
+        size_t before = d->n;
+
+        if (notes && note && spec_diags_add(notes, "accel", note) < 0)
+                return qc_err_sys(err, ENOMEM, "notes");
+        if (notes && !known) {
+                _cleanup_free_ char *m = NULL;
+
+                if (asprintf(&m, "\"require\" and \"forbid\" not checked: %s", e.msg) < 0 ||
+                    spec_diags_add(notes, "cpu.features", m) < 0)
+                        return qc_err_sys(err, ENOMEM, "notes");
+        }
+        qc_err_clear(&e);
+        if (cpu_check_host(spec, accel, known, d, notes, &e) == 0)
+                return 0;
+        if (d->n > before) {
+                *err = e;
+                return -1;
+        }
+        fprintf(stderr, "qemuctl: validate: warning: %s: CPU model and features not checked: %s\n", file, e.msg);
+        return 0;
+}
+
 /* One file: its diagnostics, or one error standing for them when the file
  * could not be read. Returns true when the file is good. */
 static bool validate_one(const char *file, const struct validate_opts *o, json_object *out)
@@ -76,6 +109,8 @@ static bool validate_one(const char *file, const struct validate_opts *o, json_o
                 r = spec_check_disks(spec, &d, o->verbose ? &notes : NULL, &err);
         if (r == 0 && o->verbose)
                 note_tcg(spec, &notes);
+        if (r == 0 && !o->no_files)
+                r = validate_cpu(file, spec, &d, o->verbose ? &notes : NULL, &err);
         spec_free(spec);
         good = r == 0;
         if (r < 0 && d.n == 0) {

@@ -1,6 +1,7 @@
 /* libFuzzer: the typed QMP reply parsers (qmp/qmp-*.c). Each line of the
  * input is the "return" value of one reply, given in turn to one wrapper
- * (query-status, query-cpus-fast, query-memory-devices, ...; each sends one
+ * (query-status, query-cpus-fast, query-memory-devices, query-cpu-definitions,
+ * query-cpu-model-expansion, ...; each sends one
  * command, so reply N carries the id of command N); a line that starts with
  * '!' is sent as it is (an event, garbage, a reply with another id). A reply
  * of any shape is a value or a clean error, and the connection stays usable. */
@@ -107,6 +108,22 @@ static void call(struct qmp *q, unsigned i)
                 struct qmp_hotpluggable_cpu_list *l = NULL;
                 if (qmp_query_hotpluggable_cpus(q, &l, &err) == 0)
                         qmp_hotpluggable_cpu_list_free(l);
+                break;
+        }
+        case 14: {
+                struct qmp_cpu_def_list *l = NULL;
+                json_object *raw = NULL;
+                if (qmp_query_cpu_definitions(q, &l, &raw, &err) == 0) {
+                        (void)qmp_cpu_def_find(l, "max");
+                        qmp_cpu_def_list_free(l);
+                        json_object_put(raw);
+                }
+                break;
+        }
+        case 15: {
+                struct qmp_cpu_model m = { 0 };
+                if (qmp_query_cpu_model_expansion(q, "full", "max", NULL, &m, NULL, &err) == 0)
+                        qmp_cpu_model_done(&m);
                 break;
         }
         default: {

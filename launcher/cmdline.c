@@ -142,11 +142,12 @@ static int add_cpu(struct qargs *a, const struct vm_spec *spec, enum vm_accel ac
                 qcatf(a, &opt, "%s", accel == VM_ACCEL_KVM ? "host" : "max");
                 break;
         case VM_CPU_HOST_MODEL:
-                /* libvirt expands host-model into a named model plus features
-                 * (query-cpu-model-expansion on a running QEMU). A pure builder
-                 * cannot ask QEMU, so we use the host CPU with migratable=on:
-                 * only features that can be migrated, which is what host-model
-                 * is for. Under TCG, `max` with the same filter. */
+                /* start expands host-model into a named model plus features
+                 * under KVM before this runs (launcher/cpu-check.h: the spec
+                 * becomes custom); left here are a host where no model fits
+                 * and TCG, where QEMU cannot expand `host`: the host CPU (or
+                 * `max`) with migratable=on, only features that can be
+                 * migrated, which is what host-model is for. */
                 qcatf(a, &opt, "%s,migratable=on", accel == VM_ACCEL_KVM ? "host" : "max");
                 break;
         case VM_CPU_CUSTOM:

@@ -51,6 +51,8 @@ void parse_cpu_features(struct spec_ctx *c, const struct spec_key *k, const stru
                         c->oom = true;
                         return;
                 }
+                s->cpu.features[s->cpu.n_features].line = f->key_line;
+                s->cpu.features[s->cpu.n_features].col = f->key_col;
                 s->cpu.features[s->cpu.n_features++].policy = pol;
         }
 }
@@ -106,6 +108,8 @@ bool check_cpu_model(struct spec_ctx *c, const struct jt *n, const char *path, s
                 diag(c, n, path, "%s is not a CPU model name; names look like \"max\", \"qemu64\" or \"Haswell-v4\"", q);
                 return false;
         }
+        s->cpu.model_line = n->line;
+        s->cpu.model_col = n->col;
         return true;
 }
 

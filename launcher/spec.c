@@ -11,6 +11,23 @@
 #include "spec-internal.h"
 #include "spec-keys.h"
 
+int spec_diags_add(struct spec_diags *d, const char *path, const char *msg)
+{
+        struct spec_diag *v = realloc(d->v, (d->n + 1) * sizeof *v);
+
+        if (!v)
+                return -ENOMEM;
+        d->v = v;
+        v[d->n] = (struct spec_diag){ .path = strdup(path), .msg = strdup(msg) };
+        if (!v[d->n].path || !v[d->n].msg) {
+                free(v[d->n].path);
+                free(v[d->n].msg);
+                return -ENOMEM;
+        }
+        d->n++;
+        return 0;
+}
+
 void spec_diags_done(struct spec_diags *d)
 {
         if (!d)

@@ -132,6 +132,7 @@ DECLARE_STRING_TABLE(vm_share_mode, enum vm_share_mode);
 struct vm_cpu_feature {
         char *name;
         enum vm_feature_policy policy;
+        unsigned line, col; /* where its name is in the VM file (0: not from a file), for spec_check_cpu */
 };
 
 struct vm_vcpu_pin {
@@ -203,6 +204,7 @@ struct vm_spec {
         struct {
                 enum vm_cpu_mode mode;
                 char *model; /* custom only; NULL otherwise */
+                unsigned model_line, model_col; /* where model is in the VM file (0: not given), for spec_check_cpu */
                 struct vm_cpu_feature *features;
                 size_t n_features;
                 unsigned vcpus, max; /* max defaults to vcpus */
@@ -331,6 +333,8 @@ struct spec_diags {
 };
 
 void spec_diags_done(struct spec_diags *d);
+/* One more, tied to no place (a note about the host). 0 or -ENOMEM. */
+int spec_diags_add(struct spec_diags *d, const char *path, const char *msg);
 /* "FILE:LINE:COL: json.path: message" for one diagnostic (malloc'd). */
 char *spec_diag_format(const char *file, const struct spec_diag *d);
 

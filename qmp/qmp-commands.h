@@ -211,6 +211,40 @@ int qmp_dimm_unplug(struct qmp *q, const char *id, int timeout_ms, struct qc_err
 /* virtio-mem: qom-set requested-size on /machine/peripheral/ID. */
 int qmp_virtio_mem_resize(struct qmp *q, const char *id, uint64_t requested_size, struct qc_err *err);
 
+/* ---- CPU models (qmp-cpu-models.c) ---- */
+struct qmp_cpu_def {
+        char *name;             /* "Haswell-v4", "max" */
+        char *type_name;        /* QOM type ("Haswell-v4-x86_64-cpu"), NULL when not given */
+        char *alias_of;         /* "Haswell-v1" for "Haswell", NULL when none */
+        char **unavailable;     /* what keeps it from running here (this accelerator, this host); NULL-terminated */
+        bool unavailable_known; /* false: QEMU did not say (the list is empty then) */
+        bool is_static, migration_safe, deprecated;
+};
+struct qmp_cpu_def_list {
+        size_t n;
+        struct qmp_cpu_def *defs;
+};
+void qmp_cpu_def_list_free(struct qmp_cpu_def_list *l);
+/* query-cpu-definitions. ret_raw (may be NULL) gets the "return" value as
+ * QEMU sent it (for a cache, read back with qmp_cpu_definitions_parse). */
+int qmp_query_cpu_definitions(struct qmp *q, struct qmp_cpu_def_list **ret, json_object **ret_raw,
+                              struct qc_err *err);
+/* The same from a "return" value. EPROTO when it is not one. */
+int qmp_cpu_definitions_parse(json_object *r, struct qmp_cpu_def_list **ret, struct qc_err *err);
+const struct qmp_cpu_def *qmp_cpu_def_find(const struct qmp_cpu_def_list *l, const char *name);
+
+struct qmp_cpu_model {
+        char *name;
+        json_object *props; /* property -> value (features are booleans), never NULL on success */
+};
+void qmp_cpu_model_done(struct qmp_cpu_model *m);
+/* query-cpu-model-expansion: type "static" or "full", the model's name and
+ * props (taken; may be NULL). ret_raw as above. */
+int qmp_query_cpu_model_expansion(struct qmp *q, const char *type, const char *model, json_object *props,
+                                  struct qmp_cpu_model *ret, json_object **ret_raw, struct qc_err *err);
+/* The same from a "return" value ({"model": {"name", "props"}}). */
+int qmp_cpu_model_parse(json_object *r, struct qmp_cpu_model *ret, struct qc_err *err);
+
 /* ---- QOM, HMP, raw (qmp-misc.c) ---- */
 int qmp_qom_get(struct qmp *q, const char *path, const char *property, json_object **ret, struct qc_err *err);
 /* value is taken. */

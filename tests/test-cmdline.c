@@ -137,8 +137,9 @@ static void test_minimal(void)
 static void test_cpu(void)
 {
         struct vm_cpu_feature feats[] = {
-                { "vmx", VM_FEATURE_REQUIRE }, { "hle", VM_FEATURE_DISABLE }, { "pcid", VM_FEATURE_OPTIONAL },
-                { "rtm", VM_FEATURE_FORBID },  { "x2apic", VM_FEATURE_FORCE },
+                { .name = "vmx", .policy = VM_FEATURE_REQUIRE },    { .name = "hle", .policy = VM_FEATURE_DISABLE },
+                { .name = "pcid", .policy = VM_FEATURE_OPTIONAL }, { .name = "rtm", .policy = VM_FEATURE_FORBID },
+                { .name = "x2apic", .policy = VM_FEATURE_FORCE },
         };
         struct vm_spec s;
         struct qc_err err = {};

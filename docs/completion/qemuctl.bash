@@ -38,7 +38,7 @@ _qemuctl()
         local opts='' args='' i w k=0 skip=0 ended=0
         COMPREPLY=()
         if (( COMP_CWORD == 1 )); then
-                COMPREPLY=($(compgen -W 'help version validate resources cmdline start save migrate migrate-incoming run stop shutdown kill destroy pause suspend resume reset host list status dominfo port dump define undefine edit autostart start-all stop-all wait exec cp console events qmp qemu-monitor-command hmp vcpupin cpuset emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
+                COMPREPLY=($(compgen -W 'help version validate resources cmdline start save migrate migrate-incoming run stop shutdown kill destroy pause suspend resume reset host cpu-models domcapabilities list status dominfo port dump define undefine edit autostart start-all stop-all wait exec cp console events qmp qemu-monitor-command hmp vcpupin cpuset emulatorpin change-media memtune numatune numastat setvcpus vcpuinfo balloon memstat dommemstat setmem --help --version' -- "$cur"))
                 return 0
         fi
         # per verb: its options, the kind of value each option takes
@@ -124,6 +124,12 @@ _qemuctl()
                 args='name' ;;
         host)
                 opts='--json --help'
+                args='' ;;
+        cpu-models|domcapabilities)
+                opts='--json --accel --qemu --verbose -v --refresh --help'
+                optkind[--accel]=choice
+                optchoices[--accel]='kvm tcg'
+                optkind[--qemu]=file
                 args='' ;;
         list)
                 opts='--json --all --autostart --help'

@@ -52,7 +52,7 @@ comp() {
                 printf "%s\n" "${COMPREPLY[@]}" | sort | tr "\n" " "' _ "$SRC" "$@")
 }
 tap_is "$(comp qemuctl st)" "start start-all status stop stop-all " "verbs"
-tap_is "$(comp qemuctl dom)" "dominfo dommemstat " "virsh aliases"
+tap_is "$(comp qemuctl dom)" "domcapabilities dominfo dommemstat " "virsh aliases"
 tap_is "$(comp qemuctl vcpuinfo '')" "vm-a vm-b " "NAME: the VMs of \$QEMUCTL_RUNDIR"
 tap_is "$(comp qemuctl dominfo --json vm-)" "vm-a vm-b " "NAME after an option, under an alias"
 tap_is "$(comp qemuctl stop --t)" "--timeout " "a verb's options"
