@@ -30,6 +30,7 @@ static const struct {
         { "cpu.pin", IGNORE },
         { "cpu.emulator_pin", IGNORE },
         { "cpu.cpuset", IGNORE },
+        { "cpu.placement", IGNORE },
         { "cpu.weight", IGNORE },
         { "cpu.max_percent", IGNORE },
         { "memory.limits", IGNORE },
@@ -38,6 +39,7 @@ static const struct {
         { "memory.balloon.stats_interval", IGNORE },
         { "numa.policy", IGNORE },
         { "numa.nodeset", IGNORE },
+        { "numa.placement", IGNORE },
         /* the host's ends: which file, how it is cached, how the overlay
          * was made; the contents are the disks' own check (restore) */
         { "disks[].file", IGNORE },

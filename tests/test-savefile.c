@@ -205,6 +205,12 @@ static void test_diff(void)
                        "\"cgroup\": { \"parent\": \"ci\" }, \"serial_log_max\": \"1M\" }",
                        NULL),
                0, "name, pinning, weight, limits, cgroup, serial_log_max: the host's side, no difference");
+        is_int(n_diffs(VM(""),
+                       "{ \"name\": \"a\", \"accel\": \"tcg\", \"cpu\": { \"vcpus\": 2, \"placement\": \"auto\", "
+                       "\"cpuset\": \"1\" }, \"memory\": { \"size\": \"256M\" }, \"numa\": { \"placement\": \"auto\", "
+                       "\"nodeset\": \"1\" } }",
+                       NULL),
+               0, "automatic placement and what it chose: the host's side, no difference");
         is_int(n_diffs(VM(""), "{ \"name\": \"a\", \"accel\": \"tcg\", \"cpu\": { \"vcpus\": 2 }, \"memory\": { \"size\": \"512M\" } }",
                        "memory.size: saved \"256M\", VM file \"512M\""),
                1, "memory.size differs, named with both values");
