@@ -120,16 +120,19 @@ static bool host_model_candidate(const struct qmp_cpu_def *d)
 
 /* libvirt's host-model, with QEMU's data instead of libvirt's CPU map: of
  * the models this host runs (no unavailable features under KVM),
- * migration-safe and of the host's vendor, the one whose features the host
- * has most of (fewest to turn off first); then the host's other features
- * on and the model's missing ones off. statics: name -> static expansion of
- * each candidate. */
+ * migration-safe and of the host's vendor, the one that needs the fewest
+ * features turned on or off to become the host (libvirt's x86Decode weighs
+ * candidates so), the one sharing more on a tie; then the host's other
+ * features on and the model's missing ones off. Fewest to turn off alone
+ * would pick qemu64 on an EPYC host: QEMU's expansion of the host leaves
+ * off a feature or two (topoext) that every EPYC model has. statics: name
+ * -> static expansion of each candidate. */
 static int choose_host_model(struct cpu_caps *c, json_object *host, json_object *statics, struct qc_err *err)
 {
         struct qmp_cpu_model h = { 0 };
         _cleanup_(strv_donep) strv hon = { 0 };
         const char *vendor, *best = NULL;
-        size_t best_missing = SIZE_MAX, best_shared = 0;
+        size_t best_cost = SIZE_MAX, best_shared = 0;
         _cleanup_(strv_donep) strv bon = { 0 };
         size_t n = 0;
 
@@ -165,10 +168,13 @@ static int choose_host_model(struct cpu_caps *c, json_object *host, json_object 
                                 shared++;
                         else
                                 missing++;
+                /* to turn off (the model's, the host lacks) + to turn on (the host's beyond it) */
+                size_t cost = missing + (hon.n - shared);
+
                 if ((!vendor || !mv || strcmp(vendor, mv) == 0) &&
-                    (missing < best_missing || (missing == best_missing && shared > best_shared))) {
+                    (cost < best_cost || (cost == best_cost && shared > best_shared))) {
                         best = d->name;
-                        best_missing = missing;
+                        best_cost = cost;
                         best_shared = shared;
                         strv_done(&bon);
                         bon = on;
