@@ -319,6 +319,8 @@ static int restore_check(const char *verb, const char *save_path, const char *fi
                 return cli_failf(verb, "%s: the VM file saved in it does not parse: %s", save_path, err.msg);
         }
         spec_diags_done(&diags);
+        if (migration_check_source(l->spec->qemu.binary, sf->qemu_version, &err) < 0)
+                return cli_failf(verb, "%s: %s", save_path, err.msg);
         if (spec_restore_diff(saved, l->spec, &diff, &err) < 0)
                 return cli_fail(verb, &err);
         if (diff[0]) {

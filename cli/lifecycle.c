@@ -22,21 +22,41 @@
 #include "qmp/qga.h"
 #include "qmp/qmp.h"
 
+struct start_opts {
+        const char *restore;
+        int paused; /* --paused 1, --running 0, neither -1 */
+};
+
+static int start_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        struct start_opts *so = ud;
+
+        if (c == 'r')
+                so->restore = arg;
+        else
+                so->paused = c == 'p';
+        return 0;
+}
+
 int cmd_start(int argc, char **argv)
 {
         const char *verb = argv[0];
         struct launch l;
         struct qc_err err = { 0 };
         _cleanup_(spec_overrides_done) struct spec_overrides ov = { 0 };
-        const char *restore = NULL;
-        struct cli_opts o = { .overrides = &ov, .on_opt = cli_opt_store, .ud = &restore };
+        struct start_opts st = { .paused = -1 };
+        struct cli_opts o = { .overrides = &ov, .on_opt = start_opt, .ud = &st };
+        const char *restore;
         int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
 
         if (parsed != 0)
                 return rc;
+        restore = st.restore;
         if (restore ? optind < argc - 1 : optind != argc - 1)
                 return cli_usage(verb, restore ? "expected at most one VM file or defined VM"
                                                : "expected one VM file or the name of a defined VM");
+        if (st.paused == 0 && !restore)
+                return cli_usage(verb, "--running goes with --restore (a boot runs the guest anyway)");
         _cleanup_free_ char *file = NULL;
         if (optind < argc && (rc = cli_vm_file(verb, argv[optind], &file)))
                 return rc;
@@ -49,16 +69,17 @@ int cmd_start(int argc, char **argv)
                 return rc == RUN_EXIT_REFUSED ? CLI_EXIT_FAIL : rc;
         struct supervisor_opts so;
         launch_supervisor_opts(&l, &so);
+        /* a restore goes on as the guest was saved, as virsh restore does */
+        so.paused = st.paused >= 0 ? st.paused : restore && !l.save.running;
         rc = supervisor_start_detached(&so, &err);
         if (rc < 0) {
                 fprintf(stderr, "qemuctl: %s: VM `%s`: %s\n", verb, l.spec->name, err.msg);
                 launch_done(&l);
                 return CLI_EXIT_FAIL;
         }
-        if (restore)
-                printf("VM `%s` is running, restored from %s (state dir %s)\n", l.spec->name, restore, l.rundir);
-        else
-                printf("VM `%s` is running (state dir %s)\n", l.spec->name, l.rundir);
+        printf("VM `%s` is %s%s%s (state dir %s)%s\n", l.spec->name, so.paused ? "paused" : "running",
+               restore ? ", restored from " : "", restore ? restore : "", l.rundir,
+               so.paused ? ": qemuctl resume runs it" : "");
         launch_done(&l);
         return CLI_EXIT_OK;
 }

@@ -214,9 +214,14 @@ const struct verb cli_verbs[] = {
                         "VM as it was saved); a VM that differs in what QEMU requires to be the same\n"
                         "(machine, CPUs, memory, devices, disks) is refused with every difference.\n"
                         "The disks captured at the save are written back over the VM's disks first,\n"
-                        "so one save restores any number of times.\n",
+                        "so one save restores any number of times. The guest goes on running, or\n"
+                        "paused if it was paused when saved (virsh restore); --running or --paused\n"
+                        "says which. A save of a newer QEMU than this one is refused: QEMU loads the\n"
+                        "state of its own and older versions only.\n",
                 .opts = (const struct cli_opt[]){
                         OPT("restore", 'r', CLI_ARG_FILE, "SAVE", "go on from SAVE (qemuctl save) instead of booting; FILE is optional then"),
+                        OPT("paused", 'p', CLI_ARG_NONE, NULL, "leave the guest paused once set up (virsh start --paused); qemuctl resume runs it"),
+                        OPT("running", 'R', CLI_ARG_NONE, NULL, "with --restore: run the guest even if it was saved paused"),
                         OPT_SET, OPT_NAME, OPT_LOCK_TIMEOUT, {} },
                 .args = args_file_or_name_opt,
                 .notes = FILE_OR_NAME_NOTE,

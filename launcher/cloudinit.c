@@ -13,6 +13,7 @@
 
 #include "../common/cleanup.h"
 #include "../common/io.h"
+#include "spawn.h"
 #include "cloudinit.h"
 #include "disk-internal.h"
 #include "spec-internal.h"

@@ -47,7 +47,3 @@ void image_probe_done(struct image_probe *p);
  * for it (_VM_DISK_FORMAT_INVALID: qemuctl does not open it). */
 const char *image_type_name(enum image_type t);
 enum vm_disk_format image_type_format(enum image_type t);
-/* Run a helper program (qemu-img, genisoimage) with no shell and stdin
- * /dev/null; 0 when it exited 0, else -1 with its output in err (`package`
- * is named when it cannot be run). */
-int run_tool(char *const argv[], const char *package, struct qc_err *err);

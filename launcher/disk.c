@@ -14,6 +14,7 @@
 #include "../common/strv.h"
 #include "disk-internal.h"
 #include "display.h"
+#include "spawn.h"
 #include "spec-internal.h"
 
 static const char *format_name(enum vm_disk_format f)
@@ -21,75 +22,6 @@ static const char *format_name(enum vm_disk_format f)
         const char *s = vm_disk_format_to_string(f);
 
         return s ? s : "auto";
-}
-
-/* Run argv (no shell, stdin /dev/null) and wait. Its stdout and stderr,
- * trimmed, go to out (up to outsz-1 bytes; the rest is drained). Returns 0
- * when it exited 0; otherwise -1 with err saying "cannot run" (install
- * `package`) or its exit and output. */
-int run_tool(char *const argv[], const char *package, struct qc_err *err)
-{
-        int pipefd[2], status;
-        char out[512];
-        size_t len = 0;
-        ssize_t n;
-        pid_t pid;
-
-        if (pipe2(pipefd, O_CLOEXEC) < 0)
-                return qc_err_sys(err, errno, "pipe");
-        pid = fork();
-        if (pid < 0) {
-                close(pipefd[0]);
-                close(pipefd[1]);
-                return qc_err_sys(err, errno, "fork");
-        }
-        if (pid == 0) {
-                int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-                if (devnull >= 0)
-                        dup2(devnull, STDIN_FILENO);
-                dup2(pipefd[1], STDOUT_FILENO);
-                dup2(pipefd[1], STDERR_FILENO);
-                execvp(argv[0], argv);
-                dprintf(STDERR_FILENO, "cannot run %s: %s (install %s)", argv[0], strerror(errno), package);
-                _exit(127);
-        }
-        close(pipefd[1]);
-        while ((n = read(pipefd[0], out + len, sizeof out - 1 - len)) != 0) {
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        break;
-                }
-                len += (size_t)n;
-                if (len == sizeof out - 1) {
-                        char sink[256];
-
-                        while (read(pipefd[0], sink, sizeof sink) > 0)
-                                ;
-                        break;
-                }
-        }
-        close(pipefd[0]);
-        out[len] = '\0';
-        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
-                out[--len] = '\0';
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return qc_err_sys(err, errno, "waitpid %s", argv[0]);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-                char cmd[512] = "";
-                size_t c = 0;
-
-                for (size_t i = 0; argv[i] && c < sizeof cmd; i++) {
-                        int w = snprintf(cmd + c, sizeof cmd - c, "%s%s", i ? " " : "", argv[i]);
-                        if (w < 0)
-                                break;
-                        c += (size_t)w;
-                }
-                return qc_err_set(err, EIO, "%s failed: %s", cmd, len ? out : "no message");
-        }
-        return 0;
 }
 
 /* `qemu-img create -f FORMAT FILE SIZE`, or with a base image `qemu-img

@@ -1,4 +1,5 @@
 #include "migration.h"
+#include "spawn.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -19,6 +20,32 @@ static bool migration_done(json_object *ev, void *userdata)
 
         (void)userdata;
         return st && (strcmp(st, "completed") == 0 || strcmp(st, "failed") == 0 || strcmp(st, "cancelled") == 0);
+}
+
+/* QEMU keeps migration compatible from older versions to newer ones only
+ * (docs/devel/migration.rst, "backwards compatibility"): a stream of a
+ * newer major.minor may hold sections this QEMU does not know. */
+int migration_check_source(const char *binary, const char *source, struct qc_err *err)
+{
+        char out[256];
+        char *argv[] = { (char *)binary, "--version", NULL };
+        int major, minor, have_major, have_minor, have_micro;
+        const char *v;
+
+        if (!source || sscanf(source, "%d.%d", &major, &minor) != 2)
+                return 0;
+        if (run_tool_output(argv, "qemu-system-x86", out, sizeof out, err) < 0)
+                return qc_err_wrap(err, "the QEMU version, to check it can load the state"), -1;
+        v = strstr(out, "version ");
+        if (!v || sscanf(v, "version %d.%d.%d", &have_major, &have_minor, &have_micro) != 3)
+                return qc_err_set(err, EIO, "%s --version says no version: %.80s", binary, out);
+        if (have_major > major || (have_major == major && have_minor >= minor))
+                return 0;
+        return qc_err_set(err, EPROTO,
+                          "the state was written by QEMU %s and %s is QEMU %d.%d.%d, which loads only the state "
+                          "of its own or an older version: go on from it with QEMU %d.%d or newer "
+                          "(--set qemu.binary=PATH)",
+                          source, binary, have_major, have_minor, have_micro, major, minor);
 }
 
 int migration_incoming(struct qmp *q, const struct migration_incoming *in, struct qc_err *err)

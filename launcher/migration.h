@@ -21,6 +21,13 @@ struct migration_incoming {
         int timeout_ms; /* the whole stream; 0 = 10 min */
 };
 
+/* Whether QEMU `binary` can load a stream written by QEMU `source` (a save
+ * file's record, "7.2.19 (Debian 1:7.2+dfsg-7+deb12u18)"; NULL: not known,
+ * not checked): QEMU loads streams of its own and older versions only. 0,
+ * or -1 with err (EPROTO: `source` is a newer major.minor, said with what
+ * to do) before anything is written for the restore. */
+int migration_check_source(const char *binary, const char *source, struct qc_err *err);
+
 /* Feed the stream to QEMU and wait until it is loaded (MIGRATION completed).
  * QEMU 7.2 exits when a stream cannot be loaded: -1 with err->code
  * ECONNRESET then (QEMU's stderr says why), EIO when QEMU reported the

@@ -281,3 +281,74 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
         *ret_pid = pid;
         return 0;
 }
+
+int run_tool_output(char *const argv[], const char *package, char *out, size_t outsz, struct qc_err *err)
+{
+        int pipefd[2], status;
+        size_t len = 0;
+        ssize_t n;
+        pid_t pid;
+
+        if (pipe2(pipefd, O_CLOEXEC) < 0)
+                return qc_err_sys(err, errno, "pipe");
+        pid = fork();
+        if (pid < 0) {
+                close(pipefd[0]);
+                close(pipefd[1]);
+                return qc_err_sys(err, errno, "fork");
+        }
+        if (pid == 0) {
+                int devnull = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+                if (devnull >= 0)
+                        dup2(devnull, STDIN_FILENO);
+                dup2(pipefd[1], STDOUT_FILENO);
+                dup2(pipefd[1], STDERR_FILENO);
+                execvp(argv[0], argv);
+                dprintf(STDERR_FILENO, "cannot run %s: %s (install %s)", argv[0], strerror(errno), package);
+                _exit(127);
+        }
+        close(pipefd[1]);
+        while ((n = read(pipefd[0], out + len, outsz - 1 - len)) != 0) {
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        break;
+                }
+                len += (size_t)n;
+                if (len == outsz - 1) {
+                        char sink[256];
+
+                        while (read(pipefd[0], sink, sizeof sink) > 0)
+                                ;
+                        break;
+                }
+        }
+        close(pipefd[0]);
+        out[len] = '\0';
+        while (len > 0 && (out[len - 1] == '\n' || out[len - 1] == '\r'))
+                out[--len] = '\0';
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return qc_err_sys(err, errno, "waitpid %s", argv[0]);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+                char cmd[512] = "";
+                size_t c = 0;
+
+                for (size_t i = 0; argv[i] && c < sizeof cmd; i++) {
+                        int w = snprintf(cmd + c, sizeof cmd - c, "%s%s", i ? " " : "", argv[i]);
+                        if (w < 0)
+                                break;
+                        c += (size_t)w;
+                }
+                return qc_err_set(err, EIO, "%s failed: %s", cmd, len ? out : "no message");
+        }
+        return 0;
+}
+
+int run_tool(char *const argv[], const char *package, struct qc_err *err)
+{
+        char out[512];
+
+        return run_tool_output(argv, package, out, sizeof out, err);
+}

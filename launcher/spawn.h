@@ -69,3 +69,11 @@ int spawn_process(const struct spawn_opts *o, pid_t *ret_pid, struct qc_err *err
 
 /* Look name up in SPAWN_PATH (as is when it has a '/'). malloc'd path, or -1 with err. */
 int spawn_find_binary(const char *name, char **ret, struct qc_err *err);
+
+/* Run a helper program (qemu-img, genisoimage, QEMU --version) with no
+ * shell and stdin /dev/null, and wait; 0 when it exited 0, else -1 with its
+ * output in err (`package` is named when it cannot be run). run_tool_output
+ * also hands its stdout and stderr, trimmed, in out (up to outsz-1 bytes;
+ * the rest is drained). */
+int run_tool(char *const argv[], const char *package, struct qc_err *err);
+int run_tool_output(char *const argv[], const char *package, char *out, size_t outsz, struct qc_err *err);

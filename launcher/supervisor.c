@@ -519,7 +519,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 r = -1;
         if (r == 0 && o->pin_vcpus && o->pin_vcpus(s.q, s.pid, o->userdata, err) < 0)
                 r = -1;
-        if (r == 0 && qmp_cont(s.q, err) < 0)
+        if (r == 0 && !o->paused && qmp_cont(s.q, err) < 0)
                 r = -1;
         if (r < 0) {
                 /* the guest never ran: QEMU's stderr, or our reason */
@@ -537,7 +537,7 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 record(&s);
         } else if (r == 0) {
                 s.reached_running = true;
-                s.rec.state = VM_STATE_RUNNING;
+                s.rec.state = o->paused ? VM_STATE_PAUSED : VM_STATE_RUNNING;
                 record(&s);
                 /* people's monitor before `start` returns: a person may
                  * connect right after it. Without it the VM still runs (the
@@ -558,8 +558,8 @@ int supervisor_run(const struct supervisor_opts *o, struct vm_record *ret, struc
                 }
                 /* after `cont` and every thread's placement: what a unit
                  * ordered After= this one may count on */
-                sd_say(&s, "READY=1\nMAINPID=%d\nSTATUS=VM %s running (QEMU pid %d)%s%s", (int)getpid(), o->name,
-                       (int)s.pid, s.rec.message ? "; " : "", s.rec.message ? s.rec.message : "");
+                sd_say(&s, "READY=1\nMAINPID=%d\nSTATUS=VM %s %s (QEMU pid %d)%s%s", (int)getpid(), o->name,
+                       o->paused ? "paused" : "running", (int)s.pid, s.rec.message ? "; " : "", s.rec.message ? s.rec.message : "");
                 drain_events(&s);
                 loop(&s);
                 finish(&s);

@@ -56,6 +56,8 @@ struct supervisor_opts {
         int timeout_ms;         /* stop the VM after this long (run --timeout); 0 = never */
         int stop_timeout_ms;    /* power button, then `quit` after this (stop.h); 0 = VM_STOP_GRACE_MS */
         int start_timeout_ms;   /* QEMU must open its monitor within this; 0 = 60 s */
+        bool paused;            /* leave the guest paused once set up: no `cont` (start --paused, the
+                                 * restore of a guest saved paused); `resume` runs it */
         int notify_fd;          /* start: gets "ok\n" or "error\n<text>" once, then is closed; -1 = none */
         /* run --exec: the read end of a pipe whose only writer is the
          * process that runs the command; once that end closes (the

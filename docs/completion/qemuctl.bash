@@ -66,7 +66,7 @@ _qemuctl()
                 optkind[--name]=none
                 args='file' ;;
         start)
-                opts='--restore --set --name --lock-timeout --help'
+                opts='--restore --paused --running --set --name --lock-timeout --help'
                 optkind[--restore]=file
                 optkind[--set]=none
                 optkind[--name]=none

@@ -108,6 +108,50 @@ tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "the same guest again"
 tap_is "$(sha256sum <"$LC_TMP/data.raw")" "$sum_disk0" "the data disk is back again"
 out=$("$Q" stop --timeout 60 sr 2>&1); tap_ok $? "the restored guest powers off on the power button ($out)"
 
+# --- a guest saved paused comes back paused, as virsh restore does;
+# --running says otherwise
+out=$("$Q" start --restore "$LC_TMP/sr.save" 2>&1); tap_ok $? "start --restore a third time ($out)"
+out=$("$Q" pause sr 2>&1); tap_ok $? "pause sr ($out)"
+out=$("$Q" save sr "$LC_TMP/paused.save" 2>&1); tap_ok $? "save the paused guest ($out)"
+out=$("$Q" start --restore "$LC_TMP/paused.save" 2>&1); tap_ok $? "start --restore of the paused save ($out)"
+case $out in *"is paused, restored from"*"qemuctl resume"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "says it is paused and how to run it"
+tap_is "$(lc_field sr state)" paused "status: paused, as it was saved"
+tap_is "$("$Q" qmp sr query-status 2>&1 | python3 -c 'import json,sys; print(json.load(sys.stdin)["status"])')" paused "QEMU's own view: paused"
+out=$("$Q" resume sr 2>&1); tap_ok $? "resume ($out)"
+tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "and the saved guest runs"
+"$Q" kill sr >/dev/null 2>&1
+out=$("$Q" start --restore "$LC_TMP/paused.save" --running 2>&1); tap_ok $? "start --restore --running ($out)"
+tap_is "$(lc_field sr state)" running "--running: running at once"
+tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "the saved guest"
+"$Q" kill sr >/dev/null 2>&1
+
+# --- a save of a newer QEMU than this one is refused before QEMU loads it
+python3 - "$LC_TMP/sr.save" "$LC_TMP/newer.save" <<'PY'
+import re, sys
+b = open(sys.argv[1], "rb").read()
+m = list(re.finditer(rb'"qemu": *"([0-9]+\.[0-9]+\.[0-9]+)', b))[-1]
+v = m.group(1)
+newer = (b"99." + b"0" * len(v))[:len(v)]  # as long: the footer's offsets hold
+open(sys.argv[2], "wb").write(b[:m.start(1)] + newer + b[m.end(1):])
+PY
+printf 'changed' | dd of="$LC_TMP/data.raw" bs=1 seek=4096 conv=notrunc status=none
+sum_changed=$(sha256sum <"$LC_TMP/data.raw")
+out=$("$Q" start --restore "$LC_TMP/newer.save" 2>&1); rc=$?
+tap_is $rc 1 "start --restore of a newer QEMU's save is refused"
+case $out in *"written by QEMU 99.0"*"with QEMU 99.0 or newer"*) r=0 ;; *) r=1 ;; esac
+tap_ok $r "says which QEMU wrote it and which can load it ($out)"
+tap_is "$(lc_field sr state)" ended "nothing was started"
+tap_is "$(sha256sum <"$LC_TMP/data.raw")" "$sum_changed" "and the disk was left as it was"
+
+# --- start --paused: a boot set up and left paused (virsh start --paused)
+out=$("$Q" start --running "$f" 2>&1); rc=$?
+tap_is $rc 2 "--running without --restore is a usage error ($out)"
+out=$("$Q" start --paused "$f" 2>&1); tap_ok $? "start --paused ($out)"
+tap_is "$(lc_field sr state)" paused "status: paused"
+out=$("$Q" resume sr 2>&1); tap_ok $? "resume ($out)"
+lc_wait_ready sr >/dev/null; tap_ok $? "the guest boots once resumed"
+"$Q" kill sr >/dev/null 2>&1
+
 # --- run --restore: the foreground supervisor, the guest's own exit status
 "$Q" run --restore "$LC_TMP/sr.save" --timeout 300 --serial-log "$LC_TMP/run.log" >"$LC_TMP/run.out" 2>&1 &
 run_pid=$!
