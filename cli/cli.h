@@ -17,7 +17,8 @@
  * from it. */
 
 /* What an argument is: help and man write its metavar, completion offers
- * files for FILE, the VMs of the state dir for NAME, CHOICES' words. */
+ * files for FILE, the VMs of the state dir and the defined VMs for NAME,
+ * both for FILE|NAME, CHOICES' words. */
 enum cli_arg {
         CLI_ARG_NONE,     /* a flag: no argument */
         CLI_ARG_FILE,     /* a path */
@@ -28,6 +29,7 @@ enum cli_arg {
         CLI_ARG_CPULIST,  /* 0-3,8 */
         CLI_ARG_CHOICE,   /* one of .choices */
         CLI_ARG_TEXT,     /* anything else: a command, JSON, a regex */
+        CLI_ARG_FILE_OR_DEF, /* a VM file, or the name of a defined VM (start, run, cmdline, ...) */
 };
 
 /* The options every verb's on_opt never sees: cli_parse_opts handles them. */

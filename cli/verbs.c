@@ -51,9 +51,9 @@ static const struct cli_opt opts_json_lock[] = { OPT_JSON("print JSON"), OPT_LOC
 static const struct cli_pos args_name[] = { POS_NAME, {} };
 static const struct cli_pos args_file[] = { POS_FILE, {} };
 /* a VM file, or the name of a defined VM (cli_vm_file's rule) */
-static const struct cli_pos args_file_or_name[] = { { "FILE|NAME", CLI_ARG_FILE, 0 }, {} };
+static const struct cli_pos args_file_or_name[] = { { "FILE|NAME", CLI_ARG_FILE_OR_DEF, 0 }, {} };
 /* start and run with --restore: the VM may come from the save alone */
-static const struct cli_pos args_file_or_name_opt[] = { { "FILE|NAME", CLI_ARG_FILE, CLI_POS_OPTIONAL }, {} };
+static const struct cli_pos args_file_or_name_opt[] = { { "FILE|NAME", CLI_ARG_FILE_OR_DEF, CLI_POS_OPTIONAL }, {} };
 #define FILE_OR_NAME_NOTE                                                                       \
         "FILE|NAME: an argument with a / in it or ending in .json is a VM file; any\n"         \
         "other is the name of a defined VM (qemuctl define), else a file of that name\n"       \

@@ -219,6 +219,7 @@ static const struct {
         [CLI_ARG_SIZE] = { "none", " " },     [CLI_ARG_NUMBER] = { "none", " " },
         [CLI_ARG_CPULIST] = { "none", " " },  [CLI_ARG_CHOICE] = { "choice", " " },
         [CLI_ARG_TEXT] = { "none", " " },
+        [CLI_ARG_FILE_OR_DEF] = { "fileordef", "_qemuctl_file_or_def" },
 };
 
 static const char *kind_word(enum cli_arg a)
@@ -250,21 +251,45 @@ static void names_pattern(FILE *f, const struct verb *v)
         "        if [[ -n ${QEMUCTL_RUNDIR-} ]]; then dir=$QEMUCTL_RUNDIR\n"                         \
         "        elif (( EUID == 0 )); then dir=/run/qemuctl\n"                                       \
         "        elif [[ -n ${XDG_RUNTIME_DIR-} ]]; then dir=$XDG_RUNTIME_DIR/qemuctl\n"              \
-        "        else return 0\n"                                                                    \
+        "        else dir=\n"                                                                        \
+        "        fi\n"
+
+/* The definitions' dir rule of launcher/defs.c (defs_dir), in shell. */
+#define SH_DEF_DIR                                                                                   \
+        "        local conf\n"                                                                       \
+        "        if [[ -n ${QEMUCTL_CONFDIR-} ]]; then conf=$QEMUCTL_CONFDIR\n"                      \
+        "        elif (( EUID == 0 )); then conf=/etc/qemuctl\n"                                      \
+        "        else conf=${XDG_CONFIG_HOME:-$HOME/.config}/qemuctl\n"                              \
         "        fi\n"
 
 static void gen_bash(FILE *f)
 {
         fputs("# bash completion for qemuctl: " GENERATED "\n"
               "# Verbs and virsh aliases, each verb's options, VM names from the state dir\n"
-              "# ($QEMUCTL_RUNDIR, /run/qemuctl for root, $XDG_RUNTIME_DIR/qemuctl), files\n"
-              "# for FILE arguments.\n\n"
-              "_qemuctl_vms()\n{\n" SH_VM_NAMES
-              "        for d in \"$dir\"/*/; do\n"
-              "                [[ -d $d ]] || continue\n"
-              "                d=${d%/}\n"
-              "                printf '%s\\n' \"${d##*/}\"\n"
+              "# ($QEMUCTL_RUNDIR, /run/qemuctl for root, $XDG_RUNTIME_DIR/qemuctl) and\n"
+              "# the definitions ($QEMUCTL_CONFDIR, /etc/qemuctl for root,\n"
+              "# $XDG_CONFIG_HOME/qemuctl), files for FILE arguments.\n\n"
+              "# the defined VMs' names\n"
+              "_qemuctl_defs()\n{\n" SH_DEF_DIR
+              "        local d\n"
+              "        for d in \"$conf\"/vms/*.json; do\n"
+              "                [[ -f $d ]] || continue\n"
+              "                d=${d##*/}\n"
+              "                printf '%s\\n' \"${d%.json}\"\n"
               "        done\n"
+              "}\n\n"
+              "# the VMs of the state dir and the defined ones, each once\n"
+              "_qemuctl_vms()\n{\n" SH_VM_NAMES
+              "        {\n"
+              "                if [[ -n $dir ]]; then\n"
+              "                        for d in \"$dir\"/*/; do\n"
+              "                                [[ -d $d ]] || continue\n"
+              "                                d=${d%/}\n"
+              "                                printf '%s\\n' \"${d##*/}\"\n"
+              "                        done\n"
+              "                fi\n"
+              "                _qemuctl_defs\n"
+              "        } | sort -u\n"
               "}\n\n"
               "# _qemuctl_offer KIND CHOICES: COMPREPLY for an argument of that kind\n"
               "_qemuctl_offer()\n{\n"
@@ -273,6 +298,8 @@ static void gen_bash(FILE *f)
               "        name) COMPREPLY=($(compgen -W \"$(_qemuctl_vms)\" -- \"$cur\")) ;;\n"
               "        file) compopt -o filenames 2>/dev/null\n"
               "              COMPREPLY=($(compgen -f -- \"$cur\")) ;;\n"
+              "        fileordef) compopt -o filenames 2>/dev/null\n"
+              "              COMPREPLY=($(compgen -f -- \"$cur\") $(compgen -W \"$(_qemuctl_defs)\" -- \"$cur\")) ;;\n"
               "        choice) IFS=' ' COMPREPLY=($(compgen -W \"$2\" -- \"$cur\"))\n"
               "                [[ ${COMPREPLY[0]-} == *: ]] && compopt -o nospace 2>/dev/null ;;\n"
               "        *) COMPREPLY=() ;;\n"
@@ -392,10 +419,21 @@ static void gen_zsh(FILE *f)
 {
         fputs("#compdef qemuctl\n"
               "# zsh completion for qemuctl: " GENERATED "\n\n"
+              "_qemuctl_defs() {\n" SH_DEF_DIR
+              "        local -a defs\n"
+              "        defs=(\"$conf\"/vms/*.json(N.:t:r))\n"
+              "        compadd -a defs\n"
+              "}\n\n"
               "_qemuctl_vms() {\n" SH_VM_NAMES
               "        local -a vms\n"
-              "        vms=(\"$dir\"/*(N/:t))\n"
+              "        [[ -n $dir ]] && vms=(\"$dir\"/*(N/:t))\n"
+              SH_DEF_DIR
+              "        vms+=(\"$conf\"/vms/*.json(N.:t:r))\n"
+              "        vms=(${(u)vms})\n"
               "        compadd -a vms\n"
+              "}\n\n"
+              "_qemuctl_file_or_def() {\n"
+              "        _alternative 'files:VM file:_files' 'defs:defined VM:_qemuctl_defs'\n"
               "}\n\n"
               "_qemuctl() {\n"
               "        local -a verbs\n"

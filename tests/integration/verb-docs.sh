@@ -39,11 +39,13 @@ else
 fi
 
 # --- bash completion, as bash calls it
-mkdir -p "$T/run/vm-a" "$T/run/vm-b" "$T/cwd/sub"
+mkdir -p "$T/run/vm-a" "$T/run/vm-b" "$T/cwd/sub" "$T/conf/vms"
 touch "$T/run/not-a-dir" "$T/cwd/a.json" "$T/cwd/b.json"
+# definitions: def-c is defined only, vm-a defined and running
+touch "$T/conf/vms/def-c.json" "$T/conf/vms/vm-a.json" "$T/conf/vms/not-json.txt"
 # comp WORDS...: the candidates for the last word, sorted, on one line
 comp() {
-        (cd "$T/cwd" && QEMUCTL_RUNDIR=$T/run bash -c '
+        (cd "$T/cwd" && QEMUCTL_RUNDIR=$T/run QEMUCTL_CONFDIR=$T/conf bash -c '
                 . "$1/docs/completion/qemuctl.bash"
                 shift
                 COMP_WORDS=("$@"); COMP_CWORD=$(($# - 1))
@@ -53,29 +55,31 @@ comp() {
 }
 tap_is "$(comp qemuctl st)" "start start-all status stop stop-all " "verbs"
 tap_is "$(comp qemuctl dom)" "domcapabilities dominfo dommemstat " "virsh aliases"
-tap_is "$(comp qemuctl vcpuinfo '')" "vm-a vm-b " "NAME: the VMs of \$QEMUCTL_RUNDIR"
+tap_is "$(comp qemuctl vcpuinfo '')" "def-c vm-a vm-b " "NAME: the VMs of \$QEMUCTL_RUNDIR and the defined ones of \$QEMUCTL_CONFDIR, each once"
 tap_is "$(comp qemuctl dominfo --json vm-)" "vm-a vm-b " "NAME after an option, under an alias"
 tap_is "$(comp qemuctl stop --t)" "--timeout " "a verb's options"
 tap_is "$(comp qemuctl stop --timeout '')" " " "nothing for a duration"
 tap_is "$(comp qemuctl shutdown --timeout 5 v)" "vm-a vm-b " "an option's value is not an argument"
 tap_is "$(comp qemuctl stop vm-a '')" " " "nothing after the one NAME"
-tap_is "$(comp qemuctl start '')" "a.json b.json sub " "FILE: files"
+tap_is "$(comp qemuctl start '')" "a.json b.json def-c sub vm-a " "FILE|NAME: files and the defined VMs"
+tap_is "$(comp qemuctl run d)" "def-c " "FILE|NAME: a defined VM by its prefix"
 tap_is "$(comp qemuctl validate a.json -v '')" "a.json b.json sub " "FILE...: files, again"
 tap_is "$(comp qemuctl run --serial-log s)" "sub " "an option's FILE"
 tap_is "$(comp qemuctl numatune --mode i)" "interleave " "an option's choices"
 tap_is "$(comp qemuctl vcpupin vm-a 0 '')" " " "nothing for a CPULIST"
-tap_is "$(comp qemuctl status -- '')" "vm-a vm-b " "after --"
+tap_is "$(comp qemuctl status -- '')" "def-c vm-a vm-b " "after --"
 tap_is "$(comp qemuctl nosuchverb '')" " " "nothing for an unknown verb"
 # the state dir rule of launcher/paths.c for a user that is not root
 if command -v setpriv >/dev/null; then
-        mkdir -p "$T/xdg/qemuctl/vm-x"
+        mkdir -p "$T/xdg/qemuctl/vm-x" "$T/xdgc/qemuctl/vms"
+        touch "$T/xdgc/qemuctl/vms/def-y.json"
         chmod -R a+rX "$T"
-        out=$(cd / && env -u QEMUCTL_RUNDIR XDG_RUNTIME_DIR="$T/xdg" \
+        out=$(cd / && env -u QEMUCTL_RUNDIR -u QEMUCTL_CONFDIR XDG_RUNTIME_DIR="$T/xdg" XDG_CONFIG_HOME="$T/xdgc" \
                 setpriv --reuid=65534 --regid=65534 --clear-groups bash -c '
                 . "$1/docs/completion/qemuctl.bash"
                 COMP_WORDS=(qemuctl kill ""); COMP_CWORD=2
                 _qemuctl; echo "${COMPREPLY[*]}"' _ "$SRC" 2>&1)
-        tap_is "$out" "vm-x" "not root: \$XDG_RUNTIME_DIR/qemuctl"
+        tap_is "$out" "def-y vm-x" "not root: \$XDG_RUNTIME_DIR/qemuctl and \$XDG_CONFIG_HOME/qemuctl"
 else
         tap_skip "not root: \$XDG_RUNTIME_DIR/qemuctl" "setpriv missing"
 fi
