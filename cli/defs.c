@@ -15,7 +15,10 @@
 #include "common/cleanup.h"
 #include "common/io.h"
 #include "launcher/defs.h"
+#include "launcher/firmware.h"
 #include "launcher/handle.h"
+#include "launcher/paths.h"
+#include "launcher/tpm.h"
 
 int cli_vm_state(const char *name, bool *ret_running, struct qc_err *err)
 {
@@ -142,25 +145,73 @@ int cmd_define(int argc, char **argv)
         return CLI_EXIT_OK;
 }
 
+struct undefine_opts {
+        bool nvram, tpm;
+};
+
+static int undefine_opt(const char *verb, int c, const char *arg, void *ud)
+{
+        struct undefine_opts *u = ud;
+
+        if (c == 'n')
+                u->nvram = true;
+        else
+                u->tpm = true;
+        return 0;
+}
+
+/* The parts of VM name's data dir that u names, removed; *ret_removed: how
+ * many of their files and dirs were there. 0, or -1 with err. */
+static int remove_data(const char *name, const struct undefine_opts *u, int *ret_removed, struct qc_err *err)
+{
+        int n = 0;
+
+        *ret_removed = 0;
+        if (u->nvram && vm_datadir_remove(name, fw_nvram_files, &n, err) < 0)
+                return qc_err_wrap(err, "its NVRAM");
+        *ret_removed += n;
+        if (u->tpm && vm_datadir_remove(name, tpm_state_files, &n, err) < 0)
+                return qc_err_wrap(err, "its TPM state");
+        *ret_removed += n;
+        return 0;
+}
+
 int cmd_undefine(int argc, char **argv)
 {
         const char *verb = argv[0];
         struct qc_err err = { 0 };
-        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "undefine prints one line" };
-        int rc, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
+        struct undefine_opts u = { 0 };
+        struct cli_opts o = { .take = CLI_OPT_ONE_NAME, .no_json = "undefine prints one line", .on_opt = undefine_opt,
+                              .ud = &u };
+        int rc, removed = 0, parsed = cli_parse_opts(verb, argc, argv, &o, &rc);
         bool running = false;
+        _cleanup_free_ char *base = NULL, *data = NULL;
+        struct stat st;
 
         if (parsed != 0)
                 return rc;
         const char *name = argv[optind];
+        cli_vm_state(name, &running, NULL);
+        if (running && (u.nvram || u.tpm))
+                return cli_failf(verb,
+                                 "VM `%s` is running and uses its %s: stop it first, or undefine it without "
+                                 "--nvram/--tpm (the data stays)",
+                                 name, u.nvram && u.tpm ? "NVRAM and TPM state" : u.nvram ? "NVRAM" : "TPM state");
         if (defs_remove(name, &err) < 0)
                 return cli_fail(verb, &err);
-        cli_vm_state(name, &running, NULL);
+        if (remove_data(name, &u, &removed, &err) < 0)
+                return cli_failf(verb, "VM `%s` undefined, but: %s", name, err.msg);
         /* as virsh: a running VM keeps running, transient from now on */
-        printf("VM `%s` undefined%s\n", name,
+        printf("VM `%s` undefined%s%s\n", name, removed ? ", its data removed" : "",
                running ? "; it keeps running as a transient VM (what it runs is unchanged; --config is refused "
                          "for it now)"
                        : "");
+        /* what stays for a VM defined again under this name */
+        if (vm_datadir_base(&base, NULL) == 0 && (data = path_join(base, name)) && lstat(data, &st) == 0 &&
+            S_ISDIR(st.st_mode))
+                printf("Its data dir %s is kept (UEFI variables, TPM state: a VM defined again as `%s` uses "
+                       "them); undefine --nvram --tpm removes them\n",
+                       data, name);
         return CLI_EXIT_OK;
 }
 

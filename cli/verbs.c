@@ -523,7 +523,12 @@ const struct verb cli_verbs[] = {
                         "Remove the definition of VM NAME and its autostart mark. As with virsh, a\n"
                         "running VM keeps running as a transient VM: it stops being listed once it\n"
                         "stops, and --config is refused for it. The state dir and the disk images are\n"
-                        "left alone.\n",
+                        "left alone, and so is the VM's data dir (UEFI variables, TPM state) unless\n"
+                        "--nvram or --tpm says otherwise (refused while the VM runs: it uses them).\n",
+                .opts = (const struct cli_opt[]){
+                        OPT("nvram", 'n', CLI_ARG_NONE, NULL, "also remove the VM's UEFI variable store (virsh undefine --nvram)"),
+                        OPT("tpm", 't', CLI_ARG_NONE, NULL, "also remove the VM's TPM state (virsh undefine --tpm)"),
+                        {} },
                 .args = args_name,
         },
         {

@@ -52,6 +52,10 @@ int unix_connect(const char *path, int flags);
 DIR *opendir_at_fd(int dirfd);
 /* mkdir -p; existing directories are fine. Returns 0 or -errno. */
 int mkdir_p(const char *path, mode_t mode);
+/* Remove the directory dfd/name: its entries (files: one level, nothing
+ * deeper), then itself; opened O_NOFOLLOW, never through a planted link.
+ * 0 (also when it is not there) or -errno. */
+int remove_dir_flat_at(int dfd, const char *name);
 /* Read one unsigned number from a file ("123\n"). */
 int read_u64_file(const char *path, uint64_t *ret);
 int read_u64_file_at(int dirfd, const char *path, uint64_t *ret);

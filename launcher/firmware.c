@@ -457,10 +457,13 @@ static int copy_template(int dfd, const char *name, const char *template, const 
         return 0;
 }
 
+#define NVRAM_TEMPLATE "nvram.template"
+const char *const fw_nvram_files[] = { "nvram.fd", "nvram.qcow2", NVRAM_TEMPLATE, NULL };
+
 /* The store's name in the data dir: its format shows */
 static const char *nvram_name(const struct fw_desc *d)
 {
-        return strcmp(d->vars_format, "qcow2") == 0 ? "nvram.qcow2" : "nvram.fd";
+        return strcmp(d->vars_format, "qcow2") == 0 ? fw_nvram_files[1] : fw_nvram_files[0];
 }
 
 /* An NVRAM at dfd/name that exists: 1 when it is fine for d, 0 when there
@@ -477,7 +480,7 @@ static int nvram_check(int dfd, const char *name, const char *path, const struct
                 return errno == ENOENT ? 0 : qc_err_sys(err, errno, "NVRAM %s", path);
         if (!S_ISREG(st.st_mode))
                 return qc_err_set(err, EINVAL, "NVRAM %s is not a regular file; remove it", path);
-        if (read_file_at(dfd, "nvram.template", 4096, &was, NULL) < 0)
+        if (read_file_at(dfd, NVRAM_TEMPLATE, 4096, &was, NULL) < 0)
                 return 1; /* made by hand, or before the record: the user's */
         was[strcspn(was, "\n")] = '\0';
         if (strcmp(was, d->vars) != 0)
@@ -509,9 +512,9 @@ int fw_nvram_prepare(const char *datadir, const struct fw_desc *d, char **ret_pa
                         return -1;
                 if (asprintf(&rec, "%s\n", d->vars) < 0)
                         return qc_err_sys(err, ENOMEM, "NVRAM");
-                r = write_file_atomic_at(dfd, "nvram.template", rec, 0600);
+                r = write_file_atomic_at(dfd, NVRAM_TEMPLATE, rec, 0600);
                 if (r < 0)
-                        return qc_err_sys(err, -r, "write %s/nvram.template", datadir);
+                        return qc_err_sys(err, -r, "write %s/" NVRAM_TEMPLATE, datadir);
         }
         *ret_path = TAKE_PTR(path);
         return 0;

@@ -75,6 +75,10 @@ bool fw_desc_takes_machine(const struct fw_desc *d, enum vm_machine machine);
 int fw_select(const struct fw_list *l, enum vm_firmware want, enum vm_machine machine, char *const *dirs,
               const struct fw_desc **ret, struct qc_err *err);
 
+/* What the NVRAM leaves in the data dir (for vm_datadir_remove): the
+ * store, in either format, and the record of its template. */
+extern const char *const fw_nvram_files[];
+
 /* The VM's own variable store in its data dir (datadir, made by
  * vm_datadir_open()): "nvram.fd" (raw) or "nvram.qcow2", copied from d's
  * template when absent (never overwritten), with "nvram.template" naming

@@ -149,3 +149,37 @@ int vm_datadir_make(const char *name, char **ret, struct qc_err *err)
         *ret = TAKE_PTR(p);
         return 0;
 }
+
+int vm_datadir_remove(const char *name, const char *const *entries, int *ret_removed, struct qc_err *err)
+{
+        _cleanup_free_ char *base = NULL;
+        _cleanup_close_ int bfd = -1, dfd = -1;
+        int removed = 0;
+
+        if (ret_removed)
+                *ret_removed = 0;
+        if (!name || !vm_name_is_valid(name))
+                return qc_err_set(err, EINVAL, "\"%s\" is not a VM name", name ? name : "");
+        if (vm_datadir_base(&base, err) < 0)
+                return -1;
+        bfd = open(base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (bfd >= 0)
+                dfd = openat(bfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (dfd < 0)
+                return errno == ENOENT ? 0 : qc_err_sys(err, errno, "open the data dir %s/%s", base, name);
+        for (size_t i = 0; entries[i]; i++) {
+                int r = unlinkat(dfd, entries[i], 0) == 0 ? 1 : errno == ENOENT ? 0 : -errno;
+
+                if (r == -EISDIR && (r = remove_dir_flat_at(dfd, entries[i])) == 0)
+                        r = 1;
+                if (r < 0)
+                        return qc_err_sys(err, -r, "remove %s/%s/%s", base, name, entries[i]);
+                removed += r;
+        }
+        /* the dir goes with its last entry; anything else in it stays */
+        if (unlinkat(bfd, name, AT_REMOVEDIR) < 0 && errno != ENOTEMPTY && errno != EEXIST)
+                return qc_err_sys(err, errno, "remove the data dir %s/%s", base, name);
+        if (ret_removed)
+                *ret_removed = removed;
+        return 0;
+}

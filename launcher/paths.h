@@ -47,3 +47,8 @@ int vm_datadir_base(char **ret, struct qc_err *err);
  * writable by group or others: its files are handed to QEMU). Returns 0
  * and the malloc'd path, or -1 with err saying what to fix. */
 int vm_datadir_make(const char *name, char **ret, struct qc_err *err);
+/* Remove the entries (NULL-terminated: files, or directories of files) of
+ * VM name's data dir, then the dir itself when nothing else is left in it.
+ * *ret_removed (may be NULL): how many of them were there. 0, or -1 with
+ * err. A data dir that is not there is fine. */
+int vm_datadir_remove(const char *name, const char *const *entries, int *ret_removed, struct qc_err *err);

@@ -533,34 +533,6 @@ static DIR *opendir_fd(int dfd)
         return d;
 }
 
-/* A directory a previous run made in the state dir (cloud-init's work dir
- * "cidata"): its files, then itself. One level: nothing here nests deeper;
- * O_NOFOLLOW: never through a link someone planted. 0 or -errno. */
-static int remove_subdir(int dfd, const char *name)
-{
-        int fd = openat(dfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        DIR *d;
-        struct dirent *de;
-        int r = 0;
-
-        if (fd < 0)
-                return -errno;
-        d = fdopendir(fd);
-        if (!d) {
-                r = -errno;
-                close(fd);
-                return r;
-        }
-        while ((de = readdir(d)))
-                if (strcmp(de->d_name, ".") != 0 && strcmp(de->d_name, "..") != 0 &&
-                    unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT && r == 0)
-                        r = -errno;
-        closedir(d);
-        if (r == 0 && unlinkat(dfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-                r = -errno;
-        return r;
-}
-
 /* Everything a previous run left, but the lock file: a waiter may hold an
  * fd on it, and a new file would give two holders of "the" lock. */
 static int clear_rundir(const char *rundir, int dfd, struct qc_err *err)
@@ -575,7 +547,7 @@ static int clear_rundir(const char *rundir, int dfd, struct qc_err *err)
                     strcmp(de->d_name, VM_RUNDIR_LOCK) == 0)
                         continue;
                 if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno != ENOENT) {
-                        int e = errno == EISDIR ? -remove_subdir(dirfd(d), de->d_name) : errno;
+                        int e = errno == EISDIR ? -remove_dir_flat_at(dirfd(d), de->d_name) : errno;
 
                         if (e == 0)
                                 continue;

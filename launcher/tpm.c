@@ -15,6 +15,8 @@
 #include "paths.h"
 #include "spawn.h"
 
+const char *const tpm_state_files[] = { "tpm", "tpm-setup.log", NULL };
+
 int tpm_check(struct qc_err *err)
 {
         _cleanup_free_ char *a = NULL, *b = NULL;
@@ -32,7 +34,7 @@ int tpm_check(struct qc_err *err)
 /* swtpm_setup into dir: TPM 2.0, an EK (RSA and ECC), NV locked. */
 static int manufacture(const char *datadir, const char *dir, struct qc_err *err)
 {
-        _cleanup_free_ char *log_path = path_join(datadir, "tpm-setup.log");
+        _cleanup_free_ char *log_path = path_join(datadir, tpm_state_files[1]);
         _cleanup_close_ int log = -1;
         char *argv[] = { "swtpm_setup", "--tpm2", "--tpmstate", (char *)dir, "--createek", "--lock-nvram",
                          "--not-overwrite", NULL };
@@ -70,7 +72,7 @@ int tpm_state_make(const struct vm_spec *spec, char **ret_dir, struct qc_err *er
 
         if (vm_datadir_make(spec->name, &datadir, err) < 0)
                 return -1;
-        if (!(dir = path_join(datadir, "tpm")) || !(state = path_join(dir, "tpm2-00.permall")))
+        if (!(dir = path_join(datadir, tpm_state_files[0])) || !(state = path_join(dir, "tpm2-00.permall")))
                 return qc_err_sys(err, ENOMEM, "tpm");
         if (mkdir(dir, 0700) < 0 && errno != EEXIST)
                 return qc_err_sys(err, errno, "create %s", dir);

@@ -172,7 +172,7 @@ _qemuctl()
                 opts='--no-files --help'
                 args='file' ;;
         undefine)
-                opts='--help'
+                opts='--nvram --tpm --help'
                 args='name' ;;
         edit)
                 opts='--help'

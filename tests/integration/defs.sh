@@ -104,8 +104,22 @@ rm -f /tmp/qemuctl-edit-defs1-*.json "${TMPDIR:-/tmp}"/qemuctl-edit-defs1-*.json
 tap_is "$(lc_field defs1 memory)" $((384 * 1024 * 1024)) "it runs with the edited memory size"
 "$Q" wait --for 'serial:qemuctl-guest: ready' --timeout 180 defs1; tap_ok $? "the guest boots again"
 
+# --- the VM's data dir (UEFI variables, TPM state): kept unless asked
+export QEMUCTL_DATADIR=$LC_TMP/data
+mkdir -p "$QEMUCTL_DATADIR/defs1/tpm"
+touch "$QEMUCTL_DATADIR/defs1/nvram.fd" "$QEMUCTL_DATADIR/defs1/nvram.template" \
+        "$QEMUCTL_DATADIR/defs1/tpm/tpm2-00.permall" "$QEMUCTL_DATADIR/defs1/tpm-setup.log"
+out=$("$Q" undefine --nvram defs1 2>&1); rc=$?
+case $out in *"is running and uses its NVRAM: stop it first"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 1 ? r : 1 )) "undefine --nvram of a running VM is refused ($out)"
+[ -e "$QEMUCTL_CONFDIR/vms/defs1.json" ] && [ -e "$QEMUCTL_DATADIR/defs1/nvram.fd" ]
+tap_ok $? "and the definition and the NVRAM are still there"
+
 # --- undefine a running VM: it keeps running, transient
 out=$("$Q" undefine defs1 2>&1); tap_ok $? "undefine a running VM ($out)"
+case $out in *"data dir $QEMUCTL_DATADIR/defs1 is kept"*"undefine --nvram --tpm"*) r=0 ;; *) r=1 ;; esac
+tap_ok $r "says the data dir is kept, and how to remove it"
+tap_is "$(cd "$QEMUCTL_DATADIR/defs1" && ls -A | sort | tr '\n' ' ')" "nvram.fd nvram.template tpm tpm-setup.log " "it is"
 case $out in *"keeps running"*"transient"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "says it keeps running, transient"
 tap_is "$(lc_field defs1 state)" running "still running"
 tap_is "$(lc_field defs1 persistent)" False "no longer persistent"
@@ -116,6 +130,15 @@ tap_ok $(( rc == 1 ? r : 1 )) "dump --config of a transient VM is refused ($out)
 "$Q" dump defs1 | grep -q '"name": "defs1"'; tap_ok $? "dump still shows what it runs"
 out=$("$Q" undefine defs1 2>&1); tap_is $? 1 "undefine again: not defined ($out)"
 "$Q" kill defs1 >/dev/null; tap_ok $? "kill"
+
+# --- undefine --nvram, then --tpm: each removes its own; the dir goes with the last
+"$Q" define --no-files "$LC_TMP/files/sub/defs1.json" >/dev/null; tap_ok $? "define defs1 again"
+out=$("$Q" undefine --nvram defs1 2>&1); tap_ok $? "undefine --nvram ($out)"
+tap_is "$(cd "$QEMUCTL_DATADIR/defs1" && ls -A | sort | tr '\n' ' ')" "tpm tpm-setup.log " "the NVRAM and its record are gone, the TPM state stays"
+"$Q" define --no-files "$LC_TMP/files/sub/defs1.json" >/dev/null
+out=$("$Q" undefine --tpm defs1 2>&1); tap_ok $? "undefine --tpm ($out)"
+[ ! -e "$QEMUCTL_DATADIR/defs1" ]; tap_ok $? "the TPM state is gone, and the data dir with it"
+case $out in *"is kept"*) r=1 ;; *) r=0 ;; esac; tap_ok $r "no word of a kept data dir then"
 
 # --- the FILE|NAME rule
 out=$("$Q" start nosuchvm 2>&1); rc=$?
