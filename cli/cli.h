@@ -39,6 +39,7 @@ enum {
         CLI_OPT_VAL_LOCK_TIMEOUT = 'L',
         CLI_OPT_VAL_SET = 0x100,  /* --set KEY.PATH=VALUE (into cli_opts.overrides) */
         CLI_OPT_VAL_NAME = 0x101, /* --name NAME (the same as --set name=NAME) */
+        CLI_OPT_VAL_UNSET = 0x102, /* --unset KEY.PATH (into cli_opts.overrides) */
         /* virsh's --live, --config, --current (into cli_opts.affect) */
         CLI_OPT_VAL_LIVE = 0x110,
         CLI_OPT_VAL_CONFIG = 0x111,

@@ -149,12 +149,14 @@ int cli_parse_opts(const char *verb, int argc, char **argv, struct cli_opts *o, 
                                 return stop_with(ret_exit, r);
                         break;
                 case CLI_OPT_VAL_SET:
+                case CLI_OPT_VAL_UNSET:
                 case CLI_OPT_VAL_NAME: {
                         struct qc_err err = { 0 };
                         if (!o->overrides)
                                 return stop_with(ret_exit, cli_usage(verb, "unknown option"));
-                        if ((c == CLI_OPT_VAL_SET ? spec_overrides_add_set(o->overrides, optarg, &err)
-                                                  : spec_overrides_add_name(o->overrides, optarg, &err)) < 0)
+                        if ((c == CLI_OPT_VAL_SET     ? spec_overrides_add_set(o->overrides, optarg, &err)
+                             : c == CLI_OPT_VAL_UNSET ? spec_overrides_add_unset(o->overrides, optarg, &err)
+                                                      : spec_overrides_add_name(o->overrides, optarg, &err)) < 0)
                                 return stop_with(ret_exit, err.code == EINVAL ? cli_usage(verb, "%s", err.msg)
                                                                               : cli_fail(verb, &err));
                         break;

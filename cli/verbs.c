@@ -24,7 +24,10 @@
 #define OPT_SET                                                                                                   \
         OPT("set", CLI_OPT_VAL_SET, CLI_ARG_TEXT, "KEY.PATH=VALUE",                                             \
             "change one key of the VM file as it is read, checked as if the file said it (repeatable): "       \
-            "memory.size=2G, disks.0.file=job7.qcow2, 'net.0.forward=[\"tcp:0:22\"]' (docs/vm-file.md, --set)")
+            "memory.size=2G, disks.0.file=job7.qcow2, 'net.0.forward=[\"tcp:0:22\"]' (docs/vm-file.md, --set)"), \
+        OPT("unset", CLI_OPT_VAL_UNSET, CLI_ARG_TEXT, "KEY.PATH",                                               \
+            "remove one key or list item of the VM file as it is read (repeatable; after --set's in order): "   \
+            "cpu.pin, disks.1, display")
 #define OPT_NAME                                                                                                  \
         OPT("name", CLI_OPT_VAL_NAME, CLI_ARG_TEXT, "NAME",                                                      \
             "the VM's name instead of the file's (the same as --set name=NAME): its own state dir, cgroup, "   \

@@ -1,5 +1,6 @@
 /* libFuzzer: --set changes (spec-set.c) and `info usernet` (ports.c) on
- * arbitrary bytes. Each input line is one KEY.PATH=VALUE applied to a VM
+ * arbitrary bytes. Each input line is one KEY.PATH=VALUE (or !KEY.PATH, an
+ * --unset) applied to a VM
  * file with lists, a free-form object and forwards; a result that parses
  * must serialize, parse again and serialize to the same text. The same
  * bytes are read as QEMU's `info usernet` against the file's forwards. */
@@ -39,7 +40,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         spec_free(plain);
 
         for (line = strtok_r(text, "\n", &save); line && ov.n < 16; line = strtok_r(NULL, "\n", &save))
-                (void)spec_overrides_add_set(&ov, line, &err);
+                (void)(line[0] == '!' ? spec_overrides_add_unset(&ov, line + 1, &err)
+                                      : spec_overrides_add_set(&ov, line, &err));
         if (spec_parse_with("fuzz/vm.json", base, strlen(base), &ov, &s, &d, &err) < 0) {
                 for (size_t i = 0; i < d.n; i++)
                         free(spec_diag_format("fuzz/vm.json", &d.v[i]));

@@ -27,11 +27,11 @@ void spec_overrides_done(struct spec_overrides *o)
         *o = (struct spec_overrides){ 0 };
 }
 
-static int add(struct spec_overrides *o, char *origin, char *path, char *value, struct qc_err *err)
+static int add(struct spec_overrides *o, char *origin, char *path, char *value, bool unset, struct qc_err *err)
 {
         struct spec_override *nv;
 
-        if (!origin || !path || !value || !(nv = realloc(o->v, (o->n + 1) * sizeof *nv))) {
+        if (!origin || !path || (!value && !unset) || !(nv = realloc(o->v, (o->n + 1) * sizeof *nv))) {
                 free(origin);
                 free(path);
                 free(value);
@@ -53,7 +53,19 @@ int spec_overrides_add_set(struct spec_overrides *o, const char *arg, struct qc_
                                   arg);
         if (asprintf(&origin, "--set %s", arg) < 0)
                 origin = NULL;
-        return add(o, origin, strndup(arg, (size_t)(eq - arg)), strdup(eq + 1), err);
+        return add(o, origin, strndup(arg, (size_t)(eq - arg)), strdup(eq + 1), false, err);
+}
+
+int spec_overrides_add_unset(struct spec_overrides *o, const char *path, struct qc_err *err)
+{
+        char *origin = NULL;
+
+        if (!path[0] || strchr(path, '='))
+                return qc_err_set(err, EINVAL,
+                                  "--unset \"%.80s\": expected KEY.PATH, like cpu.pin or disks.1 (no value)", path);
+        if (asprintf(&origin, "--unset %s", path) < 0)
+                origin = NULL;
+        return add(o, origin, strdup(path), NULL, true, err);
 }
 
 int spec_overrides_add_name(struct spec_overrides *o, const char *name, struct qc_err *err)
@@ -62,7 +74,7 @@ int spec_overrides_add_name(struct spec_overrides *o, const char *name, struct q
 
         if (asprintf(&origin, "--name %s", name) < 0)
                 origin = NULL;
-        return add(o, origin, strdup("name"), strdup(name), err);
+        return add(o, origin, strdup("name"), strdup(name), false, err);
 }
 
 /* ---- applying one change ---- */
@@ -170,15 +182,23 @@ static int make_value(struct spec_ctx *c, const struct spec_key *k, const char *
         return 0;
 }
 
+/* The member key of obj, or NULL. */
+static struct jt *find_member(struct jt *obj, const char *key)
+{
+        for (size_t i = 0; i < obj->n; i++)
+                if (strcmp(obj->kids[i].key, key) == 0)
+                        return &obj->kids[i];
+        return NULL;
+}
+
 /* The member key of obj, made (null, *created) when absent; NULL on ENOMEM. */
 static struct jt *member(struct spec_ctx *c, struct jt *obj, const char *key, unsigned line, bool *created)
 {
         struct jt *nk;
 
         *created = false;
-        for (size_t i = 0; i < obj->n; i++)
-                if (strcmp(obj->kids[i].key, key) == 0)
-                        return &obj->kids[i];
+        if ((nk = find_member(obj, key)))
+                return nk;
         *created = true;
         if (!(nk = realloc(obj->kids, (obj->n + 1) * sizeof *nk))) {
                 c->oom = true;
@@ -309,8 +329,22 @@ static void set_node(struct spec_ctx *c, struct jt *parent, struct jt *node, boo
         *node = v;
 }
 
+/* --unset: kid (a member or an item of parent) goes, the others keep their order */
+static void remove_kid(struct jt *parent, struct jt *kid)
+{
+        size_t i = (size_t)(kid - parent->kids);
+
+        jt_clear(kid);
+        memmove(&parent->kids[i], &parent->kids[i + 1], (parent->n - i - 1) * sizeof *kid);
+        parent->n--;
+}
+
+/* A --set walks the path making what is missing; an --unset (o->value
+ * NULL) only follows what is there, and a key or item that is not there
+ * is already unset. Key names are checked either way. */
 static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_override *o, unsigned line)
 {
+        const bool unset = !o->value;
         _cleanup_(strv_freep) char **tok = NULL;
         char tpath[160] = "";            /* the table path of node's keys: "", "memory", "disks[]" */
         const struct spec_key *k = NULL; /* the key whose value node is (NULL: root or a list item) */
@@ -343,6 +377,8 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                                         shown, tok[i]);
                                 break;
                         }
+                        if (unset && (node->type == JT_NULL || (node->type == JT_ARRAY && idx >= node->n)))
+                                break; /* not there */
                         if (node->type == JT_NULL)
                                 node->type = JT_ARRAY;
                         if (node->type != JT_ARRAY) {
@@ -366,6 +402,10 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                         shown = ns;
                         parent = node;
                         node = &node->kids[idx];
+                        if (last && unset) {
+                                remove_kid(parent, node);
+                                break;
+                        }
                         if (last) {
                                 /* a whole item: a list's as JSON ('disks.1={"file": ...}') */
                                 set_node(c, parent, node, created, k && k->type == SPEC_LIST ? k : NULL, o->value,
@@ -380,6 +420,8 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                         continue;
                 }
                 /* a member of an object */
+                if (unset && node->type == JT_NULL)
+                        break; /* not there */
                 if (node->type == JT_NULL)
                         node->type = JT_OBJECT;
                 if (node->type != JT_OBJECT) {
@@ -393,6 +435,13 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                 if (free_form) {
                         /* a member of cpu.pin, cpu.features...: the key's own parser judges it */
                         parent = node;
+                        if (unset) {
+                                if (!(node = find_member(node, tok[i])))
+                                        break;
+                                if (last)
+                                        remove_kid(parent, node);
+                                continue;
+                        }
                         if (!(node = member(c, node, tok[i], line, &created)))
                                 break;
                         if (last)
@@ -414,9 +463,16 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                         break;
                 }
                 parent = node;
-                if (!(node = member(c, node, tok[i], line, &created)))
+                if (unset) {
+                        if (!(node = find_member(node, tok[i])))
+                                break;
+                        if (last) {
+                                remove_kid(parent, node);
+                                break;
+                        }
+                } else if (!(node = member(c, node, tok[i], line, &created))) {
                         break;
-                if (last) {
+                } else if (last) {
                         set_node(c, parent, node, created, kk, o->value, shown, line);
                         break;
                 }

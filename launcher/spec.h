@@ -347,11 +347,12 @@ char *spec_diag_format(const char *file, const struct spec_diag *d);
  * an item. The value is text for a string, size, CPU list or enum key;
  * true/false for a boolean; a number for a number; JSON for an object or
  * array key ('net.0.forward=["tcp:0:22"]'), or its short form ("2M",
- * false). A problem is a diagnostic whose origin names the option. */
+ * false). --unset removes a key or an item (the later items move up). A
+ * problem is a diagnostic whose origin names the option. */
 struct spec_override {
         char *origin; /* "--set memory.size=2G", "--name ci-2" */
         char *path;   /* "memory.size" */
-        char *value;  /* "2G" */
+        char *value;  /* "2G"; NULL: --unset (the key or item goes) */
 };
 struct spec_overrides {
         struct spec_override *v;
@@ -360,6 +361,9 @@ struct spec_overrides {
 /* --set ARG (KEY.PATH=VALUE): -1 with err EINVAL when ARG is not of that
  * form (the message says what to write), ENOMEM. */
 int spec_overrides_add_set(struct spec_overrides *o, const char *arg, struct qc_err *err);
+/* --unset KEY.PATH: the key (or list item) goes from the file as it is
+ * read, as if it were not written there; one that is not there is fine. */
+int spec_overrides_add_unset(struct spec_overrides *o, const char *path, struct qc_err *err);
 /* --name NAME: the same as --set name=NAME. */
 int spec_overrides_add_name(struct spec_overrides *o, const char *name, struct qc_err *err);
 void spec_overrides_done(struct spec_overrides *o);

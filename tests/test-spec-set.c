@@ -22,8 +22,8 @@ static const char *const base_file =
         "  \"net\": [ { \"type\": \"user\", \"forward\": [\"tcp:2222:22\"] } ]\n"
         "}\n";
 
-/* Parse base_file with the changes in sets ("--name X" as "name:X" is not
- * needed: NULL-terminated KEY=VALUE args); diagnostics formatted one per
+/* Parse base_file with the changes in sets (NULL-terminated KEY=VALUE
+ * args of --set, or "!KEY.PATH" for --unset); diagnostics formatted one per
  * line into *ret_diags. */
 static struct vm_spec *with(const char *const *sets, const char *name, char **ret_diags)
 {
@@ -34,8 +34,9 @@ static struct vm_spec *with(const char *const *sets, const char *name, char **re
         char *out = strdup("");
 
         for (size_t i = 0; sets && sets[i]; i++)
-                if (spec_overrides_add_set(&ov, sets[i], &err) < 0)
-                        tap_diag("add_set %s: %s", sets[i], err.msg);
+                if ((sets[i][0] == '!' ? spec_overrides_add_unset(&ov, sets[i] + 1, &err)
+                                       : spec_overrides_add_set(&ov, sets[i], &err)) < 0)
+                        tap_diag("add %s: %s", sets[i], err.msg);
         if (name)
                 spec_overrides_add_name(&ov, name, &err);
         (void)spec_parse_with("/tmp/vm.json", base_file, strlen(base_file), &ov, &s, &d, &err);
@@ -120,6 +121,49 @@ static void test_lists(void)
         if (ok(s != NULL, "items added one after the other"))
                 is_int(s->n_disks, 2, "two disks");
         spec_free(s);
+}
+
+static void test_unset(void)
+{
+        _cleanup_free_ char *d1 = NULL, *d2 = NULL, *d3 = NULL, *d4 = NULL;
+        struct spec_overrides ov = { 0 };
+        struct qc_err err = { 0 };
+        struct vm_spec *s = with(SETS("!net.0.forward", "!cpu.max", "!accel"), NULL, &d1);
+
+        if (ok(s != NULL, "--unset of keys the file has")) {
+                is_int(s->nets[0].n_forward, 0, "net.0.forward is gone: no forwards");
+                is_int(s->cpu.max, s->cpu.vcpus, "cpu.max is gone: its default (the vCPUs at start)");
+                is_int(s->accel, VM_ACCEL_AUTO, "accel is gone: auto");
+        } else {
+                tap_diag("%s", d1);
+        }
+        spec_free(s);
+
+        s = with(SETS("disks.1={\"file\": \"/tmp/second.img\", \"format\": \"raw\"}", "!disks.0"), NULL, &d2);
+        if (ok(s != NULL, "--unset of a list item")) {
+                is_int(s->n_disks, 1, "one disk left");
+                is_str(s->disks[0].file, "/tmp/second.img", "the later item moved up");
+        } else {
+                tap_diag("%s", d2);
+        }
+        spec_free(s);
+
+        s = with(SETS("!disks.5", "!cloud_init.meta_data", "!cpu.pin.3"), NULL, &d3);
+        if (ok(s != NULL, "--unset of what the file does not have is fine"))
+                is_int(s->n_disks, 1, "and changes nothing");
+        else
+                tap_diag("%s", d3);
+        spec_free(s);
+
+        expect_diag(SETS("!memory.sise"), "vm.json: --unset memory.sise: memory.sise: unknown key; did you mean \"size\"?\n",
+                    "--unset of a misspelt key");
+        s = with(SETS("!name"), NULL, &d4);
+        ok(!s && d4 && strstr(d4, "name: missing"), "--unset name leaves a VM without a name: refused (%s)", d4);
+        spec_free(s);
+        ok(spec_overrides_add_unset(&ov, "memory.size=1G", &err) < 0 && err.code == EINVAL &&
+                   strstr(err.msg, "expected KEY.PATH"),
+           "--unset KEY=VALUE is refused: it takes a path only (%s)", err.msg);
+        spec_overrides_done(&ov);
 }
 
 static void test_errors(void)
@@ -219,6 +263,7 @@ int main(void)
 {
         test_values();
         test_lists();
+        test_unset();
         test_errors();
         test_name();
         return tap_done();

@@ -77,23 +77,27 @@ _qemuctl()
                 opts='--help'
                 args='' ;;
         validate)
-                opts='--json --no-files --verbose -v --set --name --help'
+                opts='--json --no-files --verbose -v --set --unset --name --help'
                 optkind[--set]=none
+                optkind[--unset]=none
                 optkind[--name]=none
                 args='file...' ;;
         resources)
-                opts='--slurm --set --json --help'
+                opts='--slurm --set --unset --json --help'
                 optkind[--set]=none
+                optkind[--unset]=none
                 args='file' ;;
         cmdline)
-                opts='--shell --set --name --help'
+                opts='--shell --set --unset --name --help'
                 optkind[--set]=none
+                optkind[--unset]=none
                 optkind[--name]=none
                 args='fileordef' ;;
         start)
-                opts='--restore --paused --running --set --name --lock-timeout --help'
+                opts='--restore --paused --running --set --unset --name --lock-timeout --help'
                 optkind[--restore]=file
                 optkind[--set]=none
+                optkind[--unset]=none
                 optkind[--name]=none
                 optkind[--lock-timeout]=none
                 args='fileordef' ;;
@@ -102,12 +106,13 @@ _qemuctl()
                 optkind[--lock-timeout]=none
                 args='name file' ;;
         migrate)
-                opts='--to --timeout --bandwidth --remote-qemuctl --set --lock-timeout --help'
+                opts='--to --timeout --bandwidth --remote-qemuctl --set --unset --lock-timeout --help'
                 optkind[--to]=none
                 optkind[--timeout]=none
                 optkind[--bandwidth]=none
                 optkind[--remote-qemuctl]=file
                 optkind[--set]=none
+                optkind[--unset]=none
                 optkind[--lock-timeout]=none
                 args='name' ;;
         migrate-incoming)
@@ -116,13 +121,14 @@ _qemuctl()
                 optkind[--lock-timeout]=none
                 args='' ;;
         run)
-                opts='--timeout --stop-timeout --serial-log --exec --restore --no-stdin -n --rm --set --name --lock-timeout --help'
+                opts='--timeout --stop-timeout --serial-log --exec --restore --no-stdin -n --rm --set --unset --name --lock-timeout --help'
                 optkind[--timeout]=none
                 optkind[--stop-timeout]=none
                 optkind[--serial-log]=file
                 optkind[--exec]=none
                 optkind[--restore]=file
                 optkind[--set]=none
+                optkind[--unset]=none
                 optkind[--name]=none
                 optkind[--lock-timeout]=none
                 args='fileordef' ;;
