@@ -530,7 +530,7 @@ const struct verb cli_verbs[] = {
                         "--nvram or --tpm says otherwise (refused while the VM runs: it uses them).\n",
                 .opts = (const struct cli_opt[]){
                         OPT("nvram", 'n', CLI_ARG_NONE, NULL, "also remove the VM's UEFI variable store (virsh undefine --nvram)"),
-                        OPT("tpm", 't', CLI_ARG_NONE, NULL, "also remove the VM's TPM state (virsh undefine --tpm)"),
+                        OPT("tpm", 'T', CLI_ARG_NONE, NULL, "also remove the VM's TPM state (virsh undefine --tpm)"),
                         {} },
                 .args = args_name,
         },

@@ -507,8 +507,45 @@ static void gen_zsh(FILE *f)
               f);
 }
 
+/* The table's own mistakes, before anything is written: an option whose
+ * val is one cli_parse_opts handles itself (it would never reach the
+ * verb's on_opt, and would be parsed as that option: --tpm as --timeout).
+ * Two options of one verb may share a val: they are one option by two
+ * names (dump --config, --inactive). */
+static int check_table(void)
+{
+        static const struct {
+                int val;
+                const char *name;
+        } shared[] = {
+                { CLI_OPT_VAL_JSON, "json" },    { CLI_OPT_VAL_TIMEOUT, "timeout" },
+                { CLI_OPT_VAL_LOCK_TIMEOUT, "lock-timeout" }, { CLI_OPT_VAL_SET, "set" },
+                { CLI_OPT_VAL_NAME, "name" },    { CLI_OPT_VAL_UNSET, "unset" },
+                { CLI_OPT_VAL_LIVE, "live" },    { CLI_OPT_VAL_CONFIG, "config" },
+                { CLI_OPT_VAL_CURRENT, "current" },
+        };
+        int bad = 0;
+
+        for (size_t i = 0; i < cli_n_verbs; i++) {
+                const struct verb *v = &cli_verbs[i];
+
+                for (const struct cli_opt *o = v->opts; o && o->name; o++) {
+                        for (size_t k = 0; k < sizeof shared / sizeof shared[0]; k++)
+                                if (o->val == shared[k].val && strcmp(o->name, shared[k].name) != 0) {
+                                        fprintf(stderr, "cli/verbs.c: %s --%s: val %#x is --%s's (cli_parse_opts takes it): "
+                                                        "give it another\n",
+                                                v->name, o->name, (unsigned)o->val, shared[k].name);
+                                        bad = 1;
+                                }
+                }
+        }
+        return bad;
+}
+
 int main(int argc, char **argv)
 {
+        if (check_table())
+                return 1;
         if (argc == 2 && strcmp(argv[1], "man") == 0)
                 gen_man(stdout);
         else if (argc == 2 && strcmp(argv[1], "bash") == 0)
