@@ -428,7 +428,8 @@ const struct verb cli_verbs[] = {
                         OPT("refresh", 'r', CLI_ARG_NONE, NULL, "ask QEMU again, not the cache (and rewrite it)"),
                         {},
                 },
-                .notes = "virsh cpu-models x86_64 lists the names; virsh domcapabilities has the usable flags and host-model.\n",
+                .notes = "virsh cpu-models x86_64 lists the names; virsh domcapabilities has the usable\n"
+                         "flags and host-model.\n",
         },
         {
                 .name = "list",
