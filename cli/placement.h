@@ -1,5 +1,5 @@
 /* Shared by cli/placement.c (vcpupin, emulatorpin), cli/placement-mem.c
- * (memtune, numatune, numastat) and cli/live.c: opening a running VM with
+ * (memtune, numatune), cli/numastat.c and cli/live.c: opening a running VM with
  * its cgroup side. */
 #pragma once
 #include <stdbool.h>
