@@ -390,12 +390,15 @@ const struct verb cli_verbs[] = {
                 .fn = cmd_host,
                 .summary = "what this host offers VMs: NUMA, hugepages, KSM, KVM, cgroups",
                 .description =
-                        "Report what this host offers VMs: NUMA nodes with their CPUs and memory, KSM,\n"
-                        "hugepages per size and node, transparent hugepages, automatic NUMA balancing,\n"
-                        "KVM (present, creates VMs, runs a guest, nested), the cgroup v2 controllers,\n"
-                        "and the cgroup qemuctl runs in: whether cgroup.mode \"auto\" takes it as\n"
-                        "delegated (a systemd unit with Delegate=yes, a Slurm job), so that a VM's\n"
-                        "cgroup is made in there.\n",
+                        "Report what this host offers VMs: NUMA nodes with their CPUs and memory, their\n"
+                        "distances (numactl --hardware's table), each node's numastat counters\n"
+                        "(numa_hit, numa_miss, numa_foreign, interleave_hit, local_node, other_node)\n"
+                        "and AnonHugePages, KSM (merge_across_nodes too), hugepages per size and node,\n"
+                        "transparent hugepages (AnonHugePages, khugepaged's settings), automatic NUMA\n"
+                        "balancing, KVM (present, creates VMs, runs a guest, nested), the cgroup v2\n"
+                        "controllers, and the cgroup qemuctl runs in: whether cgroup.mode \"auto\"\n"
+                        "takes it as delegated (a systemd unit with Delegate=yes, a Slurm job), so\n"
+                        "that a VM's cgroup is made in there.\n",
                 .opts = (const struct cli_opt[]){
                         OPT_JSON("one JSON object (sizes in bytes, pages as counts)"),
                         {},
