@@ -91,6 +91,9 @@ printf '{ "name": "typo", "accel": "tcg", "cpu": { "model": "Haswel", "features"
 "$QEMUCTL" validate "$T/typo.json" >"$T/out" 2>&1
 tap_ok "$(grep -q 'cpu.model: .*did you mean "Haswell"?' "$T/out" && grep -q 'cpu.features.avx521f: .*did you mean "avx512f"?' "$T/out"; echo $?)" \
         "typos: did you mean"
+"$QEMUCTL" validate --verbose "$T/counted.json" >"$T/out" 2>&1
+tap_ok "$(grep -q '^note: .*counted.json:1:[0-9]*: cpu.model: TCG lacks 5 features of Haswell-v4: pcid, x2apic, tsc-deadline, invpcid, spec-ctrl; QEMU turns them off' "$T/out"; echo $?)" \
+        "validate --verbose: a model's features TCG lacks, as a note"
 "$QEMUCTL" validate --no-files "$T/bad.json" >/dev/null 2>&1
 tap_is "$?" 0 "--no-files: QEMU is not asked"
 "$QEMUCTL" validate --json "$T/bad.json" | json 'print(sorted(e["path"] for e in d[0]["errors"]))' >"$T/out"
