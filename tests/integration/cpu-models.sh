@@ -42,6 +42,27 @@ tap_ok "$("$QEMUCTL" cpu-models --accel tcg --qemu "$QEMU" | grep -qE '^qemu64 +
 "$QEMUCTL" domcapabilities --accel kvm-ish >/dev/null 2>"$T/err"
 tap_is "$?" 2 "--accel other than kvm/tcg: usage error"
 
+# ---- under KVM, host-model from the real QEMU: the probe runs no guest, so
+# a /dev/kvm that creates VMs is enough (here its vCPUs cannot boot one) ----
+if [ -r /dev/kvm ] && [ -w /dev/kvm ]; then
+        "$QEMUCTL" cpu-models --accel kvm --qemu "$QEMU" --json >"$T/kvm.json" 2>"$T/err"; rc=$?
+        sed 's/^/#   /' "$T/err"
+        if [ $rc = 0 ]; then
+                tap_is "$(json '
+m = {x["name"]: x for x in d["models"]}
+h = d["host_model"]
+print(d["accel"], h is not None and h["model"] in m and m[h["model"]]["usable"] and m[h["model"]]["migration_safe"]
+      and m[h["model"]]["alias_of"] is None,
+      h is not None and all(f in d["features"] and p in ("require", "disable") for f, p in h["features"].items()))' <"$T/kvm.json")" \
+                        "kvm True True" \
+                        "KVM: host-model is a usable, migration-safe, versioned model of the binary, its features QEMU's ($(json 'print(d["host_model"]["model"] if d["host_model"] else None)' <"$T/kvm.json"))"
+        else
+                tap_skip "KVM: host-model from the real QEMU" "QEMU -accel kvm -machine none did not start here"
+        fi
+else
+        tap_skip "KVM: host-model from the real QEMU" "no usable /dev/kvm"
+fi
+
 # ---- the cache follows the binary: a stand-in that counts its runs ----
 printf '#!/bin/sh\necho run >>"%s/probes"\nexec "%s" "$@"\n' "$T" "$qemu_path" >"$T/qemu"
 chmod +x "$T/qemu"
