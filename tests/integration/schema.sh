@@ -103,7 +103,8 @@ structural = """cgroup-parent cpulist-syntax display-wrong enum-bad
   feature-policy forward-syntax input-dup mac-bad many-errors name-dotdot
   name-missing name-slash name-too-long not-object numa-cell-missing-keys
   pin-bad-key size-bare-number size-no-unit-string size-words too-deep
-  unknown-key vcpus-zero vnc-syntax weight-range wrong-type vsock-no-cid""".split()
+  unknown-key vcpus-zero vnc-syntax weight-range wrong-type vsock-no-cid
+  os-unknown os-variant-name""".split()
 across = """bridge-ifname bridge-no-bridge cdrom-readonly-false cpulist-overflow
   dimm-max-without-slots duplicate-key hard-below-size host-passthrough-tcg
   hugepages-bad-size hugepages-not-dividing initrd-without-kernel
@@ -113,7 +114,7 @@ across = """bridge-ifname bridge-no-bridge cdrom-readonly-false cpulist-overflow
   plugged-past-max plugged-without-max size-overflow slots-without-max
   topology-mismatch vcpus-over-max virtio-mem-no-max backing-snapshot
   cloud-init-header cloud-init-yaml firmware-secure-pc tpm-security-user
-  disk-no-file""".split()
+  disk-no-file os-legacy-secure-boot""".split()
 syntax = """empty single-quotes syntax-missing-comma text-after trailing-comma
   unterminated-comment unterminated-string""".split()
 bad = sorted(os.path.basename(p)[:-5] for p in glob.glob(os.path.join(src, "tests/data/bad/*.json")))
