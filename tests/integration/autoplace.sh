@@ -8,11 +8,9 @@
 # (tests/test-autoplace.c). TAP; 77 = skip.
 set -u
 . "${QEMUCTL_SRCDIR:-.}/tests/guest/lifecycle.sh"
+. "${QEMUCTL_SRCDIR:-.}/tests/lib/tap.sh"
 Q=${QEMUCTL:?QEMUCTL not set}
 QEMU=${QEMUCTL_QEMU:-/usr/bin/qemu-system-x86_64}
-n=0 failed=0
-tap_ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; failed=$((failed + 1)); fi; }
-tap_is() { if [ "$1" = "$2" ]; then tap_ok 0 "$3"; else tap_ok 1 "$3"; echo "#   got  '$1'"; echo "#   want '$2'"; fi; }
 [ -x "$QEMU" ] || { echo "1..0 # SKIP $QEMU missing"; exit 77; }
 command -v python3 >/dev/null || { echo "1..0 # SKIP python3 missing"; exit 77; }
 [ -r /sys/devices/system/node/node0/meminfo ] || { echo "1..0 # SKIP no NUMA in this kernel: automatic placement binds nothing"; exit 77; }

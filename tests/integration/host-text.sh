@@ -11,35 +11,33 @@ N=/sys/devices/system/node
 KH=/sys/kernel/mm/transparent_hugepage/khugepaged
 command -v python3 >/dev/null || { echo "1..0 # SKIP python3 missing"; exit 77; }
 out=$("$Q" host 2>&1); rc=$?
-n=0 fails=0
-ok() { n=$((n + 1)); if [ "$1" = 0 ]; then echo "ok $n - $2"; else echo "not ok $n - $2"; fails=$((fails + 1)); fi; }
-skip() { n=$((n + 1)); echo "ok $n - $1 # SKIP $2"; }
-ok $rc "qemuctl host"
+. "${QEMUCTL_SRCDIR:-.}/tests/lib/tap.sh"
+tap_ok $rc "qemuctl host"
 echo "$out" | sed 's/^/#   /'
 json=$(mktemp /tmp/qemuctl-host-json.XXXXXX)
 trap 'rm -f "$json"' EXIT
-"$Q" host --json >"$json"; ok $? "qemuctl host --json"
+"$Q" host --json >"$json"; tap_ok $? "qemuctl host --json"
 
 # --- KSM's merge_across_nodes
 f=/sys/kernel/mm/ksm/merge_across_nodes
 if [ ! -r $f ]; then
-        skip "merge_across_nodes" "$f: not in this kernel (KSM without NUMA)"
+        tap_skip "merge_across_nodes" "$f: not in this kernel (KSM without NUMA)"
 else
         want=$(cat $f)
-        echo "$out" | grep -Eq "^ +merge_across_nodes $want \("; ok $? "the text says merge_across_nodes $want, as $f does"
+        echo "$out" | grep -Eq "^ +merge_across_nodes $want \("; tap_ok $? "the text says merge_across_nodes $want, as $f does"
         python3 -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1]))["ksm"]["merge_across_nodes"] == int(sys.argv[2]) else 1)' "$json" "$want"
-        ok $? "and --json agrees"
+        tap_ok $? "and --json agrees"
 fi
 
 # --- NUMA: distances and the per-node counters, as sysfs has them
 if [ ! -r $N/node0/distance ]; then
-        skip "node distances and numastat counters" "$N/node0: no NUMA in sysfs"
+        tap_skip "node distances and numastat counters" "$N/node0: no NUMA in sysfs"
 else
         nodes=$(cd $N && ls -d node[0-9]* | sed 's/node//' | sort -n)
         want=""
         for i in $nodes; do want="$want$i: $(cat $N/node$i/distance)|"; done
         got=$(echo "$out" | sed -n '/^  node distances:/,/^[^ ]/p' | awk '$1 ~ /^[0-9]+:$/ { $1 = $1; printf "%s|", $0 }')
-        [ "$got" = "$want" ]; ok $? "the distance table is each node's $N/nodeN/distance ($want)"
+        [ "$got" = "$want" ]; tap_ok $? "the distance table is each node's $N/nodeN/distance ($want)"
         python3 - "$json" $N <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))["numa"]["nodes"]
@@ -48,7 +46,7 @@ for n in d:
     if n["distances"] != want:
         sys.exit("node %d: %s, sysfs %s" % (n["id"], n["distances"], want))
 PY
-        ok $? "--json: each node's distances"
+        tap_ok $? "--json: each node's distances"
         for i in $nodes; do
                 before=$(cat $N/node$i/numastat)
                 got=$("$Q" host --json)
@@ -63,11 +61,11 @@ keys = ["numa_hit", "numa_miss", "numa_foreign", "interleave_hit", "local_node",
 bad = [k for k in keys if not int(b[k]) <= st[k] <= int(a[k])]
 sys.exit("outside the kernel's reads: %s" % bad if bad else 0)
 PY
-                ok $? "--json: node $i's six numastat counters are the kernel's"
+                tap_ok $? "--json: node $i's six numastat counters are the kernel's"
                 echo "$out" | grep -A1 -E "^  node $i +cpus " | grep -Eq "^ +numa_hit [0-9]+, numa_miss [0-9]+, numa_foreign [0-9]+, interleave_hit [0-9]+, local_node [0-9]+, other_node [0-9]+$"
-                ok $? "the text: node $i's counters under its line"
+                tap_ok $? "the text: node $i's counters under its line"
                 if grep -q AnonHugePages $N/node$i/meminfo; then
-                        echo "$out" | grep -Eq "^  node $i +cpus .*, AnonHugePages [0-9.]+ [KMGT]?i?B$"; ok $? "the text: node $i's AnonHugePages"
+                        echo "$out" | grep -Eq "^  node $i +cpus .*, AnonHugePages [0-9.]+ [KMGT]?i?B$"; tap_ok $? "the text: node $i's AnonHugePages"
                 fi
         done
 fi
@@ -75,21 +73,21 @@ fi
 # --- THP: AnonHugePages and khugepaged
 if grep -q '^AnonHugePages:' /proc/meminfo; then
         kb=$(awk '$1 == "AnonHugePages:" { print $2 }' /proc/meminfo)
-        echo "$out" | grep -Eq "^THP: .*; AnonHugePages [0-9.]+ [KMGT]?i?B$"; ok $? "the THP line: AnonHugePages (/proc/meminfo: $kb kB)"
+        echo "$out" | grep -Eq "^THP: .*; AnonHugePages [0-9.]+ [KMGT]?i?B$"; tap_ok $? "the THP line: AnonHugePages (/proc/meminfo: $kb kB)"
         python3 -c 'import json,sys; v = json.load(open(sys.argv[1]))["transparent_hugepages"]["anon_huge_pages"]; sys.exit(0 if isinstance(v, int) and v % 1024 == 0 else 1)' "$json"
-        ok $? "--json: transparent_hugepages.anon_huge_pages in bytes"
+        tap_ok $? "--json: transparent_hugepages.anon_huge_pages in bytes"
 else
-        skip "AnonHugePages" "/proc/meminfo has none (no THP in this kernel)"
+        tap_skip "AnonHugePages" "/proc/meminfo has none (no THP in this kernel)"
 fi
 if [ ! -r $KH/pages_to_scan ]; then
-        skip "khugepaged" "$KH: not in this kernel"
+        tap_skip "khugepaged" "$KH: not in this kernel"
 else
         line=$(echo "$out" | grep -E '^  khugepaged ')
         echo "# $line"
         for k in pages_to_scan scan_sleep_millisecs alloc_sleep_millisecs defrag max_ptes_none max_ptes_swap; do
                 v=$(cat $KH/$k)
                 case "$line" in *" $k $v,"* | *" $k $v;"*) r=0 ;; *) r=1 ;; esac
-                ok $r "the text: khugepaged $k $v, as $KH/$k says"
+                tap_ok $r "the text: khugepaged $k $v, as $KH/$k says"
         done
         python3 - "$json" $KH <<'PY'
 import json, sys
@@ -98,7 +96,7 @@ for k in ["pages_to_scan", "scan_sleep_millisecs", "alloc_sleep_millisecs", "def
     if kh[k] != int(open("%s/%s" % (sys.argv[2], k)).read()):
         sys.exit(k)
 PY
-        ok $? "--json: khugepaged's settings as sysfs has them"
+        tap_ok $? "--json: khugepaged's settings as sysfs has them"
 fi
 echo "1..$n"
-[ $fails = 0 ]
+[ $failed = 0 ]
