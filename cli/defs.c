@@ -209,9 +209,12 @@ int cmd_undefine(int argc, char **argv)
         /* what stays for a VM defined again under this name */
         if (vm_datadir_base(&base, NULL) == 0 && (data = path_join(base, name)) && lstat(data, &st) == 0 &&
             S_ISDIR(st.st_mode))
+                /* name is no longer defined, so undefine --nvram --tpm would
+                 * refuse it now: say what removes the data from here on */
                 printf("Its data dir %s is kept (UEFI variables, TPM state: a VM defined again as `%s` uses "
-                       "them); undefine --nvram --tpm removes them\n",
-                       data, name);
+                       "them); undefine --nvram --tpm removes them with the definition, and now that it is gone "
+                       "`rm -r %s` does%s\n",
+                       data, name, data, running ? " once the VM stops" : "");
         return CLI_EXIT_OK;
 }
 
