@@ -119,3 +119,25 @@ const char *proc_status_field(const char *text, const char *key, size_t *ret_len
         }
         return NULL;
 }
+
+int proc_status_kb(const char *text, const char *key, uint64_t *ret)
+{
+        size_t len;
+        const char *p = proc_status_field(text, key, &len);
+        char *end;
+        unsigned long long kb;
+
+        if (!p)
+                return -ENOENT;
+        if (*p < '0' || *p > '9')
+                return -EINVAL;
+        errno = 0;
+        kb = strtoull(p, &end, 10);
+        if (errno)
+                return -EINVAL;
+        end += strspn(end, " \t");
+        if (strncmp(end, "kB", 2) != 0 || kb > UINT64_MAX / 1024)
+                return -EINVAL;
+        *ret = (uint64_t)kb * 1024;
+        return 0;
+}

@@ -32,3 +32,7 @@ bool proc_alive(pid_t pid, uint64_t start);
  * text past the blanks after the colon, *ret_len bytes up to the line's
  * end. NULL when text has no such line. */
 const char *proc_status_field(const char *text, const char *key, size_t *ret_len);
+/* The same line's value as an amount "N kB" (VmRSS; /proc/meminfo's lines
+ * and a node's meminfo's, whose keys start "Node N ") in bytes: 0, -ENOENT
+ * when text has no such line, -EINVAL when its value is not a number of kB. */
+int proc_status_kb(const char *text, const char *key, uint64_t *ret);

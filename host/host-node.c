@@ -9,38 +9,28 @@
 
 #include "common/cleanup.h"
 #include "common/io.h"
+#include "common/proc.h"
 #include "host.h"
 
-/* The number after "key" at the start of a line (after prefix, when
- * given: "Node 0 "), with its unit ("kB" makes bytes). 1 found, 0 not. */
-static int find_value(const char *text, const char *prefix, const char *key, bool kb, uint64_t *ret)
+/* The count of a "key N" line of a numastat file. 1 found, 0 not. */
+static int find_count(const char *text, const char *key, uint64_t *ret)
 {
-        size_t plen = prefix ? strlen(prefix) : 0, klen = strlen(key);
+        size_t klen = strlen(key);
 
         for (const char *l = text; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
-                const char *p = l;
+                const char *p;
                 char *end;
                 unsigned long long v;
 
-                if (plen && strncmp(p, prefix, plen) != 0)
+                if (strncmp(l, key, klen) != 0 || (l[klen] != ' ' && l[klen] != '\t'))
                         continue;
-                p += plen;
-                if (strncmp(p, key, klen) != 0 || (p[klen] != ' ' && p[klen] != '\t'))
-                        continue;
-                p += klen;
-                while (*p == ' ' || *p == '\t')
-                        p++;
+                p = l + klen + strspn(l + klen, " \t");
                 if (*p < '0' || *p > '9')
                         return 0;
                 errno = 0;
                 v = strtoull(p, &end, 10);
                 if (errno)
                         return 0;
-                if (kb) {
-                        if (strncmp(end, " kB", 3) != 0 || v > UINT64_MAX / 1024)
-                                return 0;
-                        v *= 1024;
-                }
                 *ret = v;
                 return 1;
         }
@@ -62,7 +52,7 @@ int host_node_stats_read(const char *sysroot, unsigned node, struct host_node_st
         };
         struct host_node_stats s = { 0 };
         _cleanup_free_ char *numastat = NULL, *meminfo = NULL;
-        char path[512], prefix[32];
+        char path[512], key[48];
         int r;
 
         if (!sysroot)
@@ -74,17 +64,16 @@ int host_node_stats_read(const char *sysroot, unsigned node, struct host_node_st
         if (r == 0) {
                 s.has_numastat = true;
                 for (size_t i = 0; i < ELEMENTSOF(counters); i++)
-                        if (find_value(numastat, NULL, counters[i].key, false,
-                                       (uint64_t *)((char *)&s + counters[i].off)) != 1)
+                        if (find_count(numastat, counters[i].key, (uint64_t *)((char *)&s + counters[i].off)) != 1)
                                 s.has_numastat = false;
         }
         snprintf(path, sizeof path, "%s/sys/devices/system/node/node%u/meminfo", sysroot, node);
         r = read_file(path, 1 << 16, &meminfo, NULL);
         if (r < 0 && r != -ENOENT)
                 return qc_err_sys(err, -r, "read %s", path);
-        snprintf(prefix, sizeof prefix, "Node %u ", node);
+        snprintf(key, sizeof key, "Node %u AnonHugePages", node);
         if (r == 0)
-                s.has_anon_huge = find_value(meminfo, prefix, "AnonHugePages:", true, &s.anon_huge) == 1;
+                s.has_anon_huge = proc_status_kb(meminfo, key, &s.anon_huge) == 0;
         *ret = s;
         return 0;
 }
@@ -92,7 +81,7 @@ int host_node_stats_read(const char *sysroot, unsigned node, struct host_node_st
 int host_meminfo_read(const char *sysroot, const char *key, uint64_t *ret, struct qc_err *err)
 {
         _cleanup_free_ char *text = NULL;
-        char path[512], k[64];
+        char path[512];
         int r;
 
         snprintf(path, sizeof path, "%s/proc/meminfo", sysroot ? sysroot : "");
@@ -101,6 +90,5 @@ int host_meminfo_read(const char *sysroot, const char *key, uint64_t *ret, struc
                 return 0;
         if (r < 0)
                 return qc_err_sys(err, -r, "read %s", path);
-        snprintf(k, sizeof k, "%s:", key);
-        return find_value(text, NULL, k, true, ret);
+        return proc_status_kb(text, key, ret) == 0; /* a malformed line: as if absent */
 }

@@ -268,6 +268,20 @@ static void test_proc_status_field(void)
         ok(!proc_status_field(text, "Vm", &n), "a key is the whole name before the colon");
 }
 
+static void test_proc_status_kb(void)
+{
+        const char *meminfo = "Node 10 AnonHugePages:   8 kB\nNode 1 MemFree:   900 kB\n"
+                              "Node 1 AnonHugePages:     4096 kB\nNode 1 Bad:  -5 kB\nNode 1 Huge: 18014398509481984 kB\n";
+        uint64_t v = 0;
+
+        is_int(proc_status_kb(meminfo, "Node 1 AnonHugePages", &v), 0, "a node's meminfo line, its \"Node N \" in the key");
+        is_int(v, 4096ull * 1024, "... in bytes, not node 10's line");
+        is_int(proc_status_kb(meminfo, "Node 1 Bad", &v), -EINVAL, "a negative amount is refused");
+        is_int(proc_status_kb(meminfo, "Node 1 Huge", &v), -EINVAL, "kB past 64 bits of bytes is refused");
+        is_int(proc_status_kb(meminfo, "Node 1 AnonPages", &v), -ENOENT, "no such line: ENOENT");
+        is_int(v, 4096ull * 1024, "... and the output untouched");
+}
+
 int main(void)
 {
         test_size();
@@ -276,6 +290,7 @@ int main(void)
         test_err();
         test_proc_stat();
         test_proc_status_field();
+        test_proc_status_kb();
         test_path_join();
         test_text_tail();
         test_unix_connect();

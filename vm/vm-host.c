@@ -63,25 +63,7 @@ const char *vm_task_state_to_string(char state)
 
 int vm_status_rss_parse(const char *text, uint64_t *ret)
 {
-        size_t len;
-        const char *p = proc_status_field(text, "VmRSS", &len);
-        char *end;
-        unsigned long long kb;
-
-        if (!p)
-                return -ENOENT;
-        errno = 0;
-        kb = strtoull(p, &end, 10);
-        if (end == p || errno)
-                return -EINVAL;
-        while (*end == ' ')
-                end++;
-        if (strncmp(end, "kB", 2) != 0)
-                return -EINVAL;
-        if (kb > UINT64_MAX / 1024)
-                return -EINVAL;
-        *ret = (uint64_t)kb * 1024;
-        return 0;
+        return proc_status_kb(text, "VmRSS", ret);
 }
 
 int vm_process_rss(pid_t pid, uint64_t *ret, struct qc_err *err)
