@@ -15,16 +15,15 @@
 #include "launcher/state.h"
 
 /* numastat's node columns: every host node, as numastat shows them, and any
- * node a numa_maps names. */
-static void numastat_nodes(const struct vm_numastat *s, size_t n, struct cpuset *ret)
+ * node the numa_maps of s names. */
+static void numastat_nodes(const struct vm_numastat *s, struct cpuset *ret)
 {
         struct cpuset nodes;
 
         if (placement_host_nodes(&nodes, NULL) < 0)
                 cpuset_zero(&nodes);
-        for (size_t k = 0; k < n; k++)
-                for (unsigned i = 0; i < s[k].n_nodes; i++)
-                        cpuset_set(&nodes, i);
+        for (unsigned i = 0; i < s->n_nodes; i++)
+                cpuset_set(&nodes, i);
         if (cpuset_is_empty(&nodes))
                 cpuset_set(&nodes, 0);
         *ret = nodes;
@@ -117,10 +116,9 @@ static void numastat_rule(const struct cpuset *nodes, int w, char first)
         printf("\n");
 }
 
-/* One row: label, then the bytes of category c (or all) per node of s... and
- * their total, in MB. n > 1 sums the n tables (the Total row of --all). */
-static void numastat_row(const struct cpuset *nodes, int w, const char *label, const struct vm_numastat *s,
-                         size_t n, int c)
+/* One row: label, then the bytes of category c (or all) per node of s and
+ * their total, in MB. */
+static void numastat_row(const struct cpuset *nodes, int w, const char *label, const struct vm_numastat *s, int c)
 {
         const double mb = 1024.0 * 1024.0;
         int last = cpuset_last(nodes);
@@ -128,16 +126,34 @@ static void numastat_row(const struct cpuset *nodes, int w, const char *label, c
 
         printf("%-*s", w, label);
         for (int node = 0; node <= last; node++) {
-                uint64_t b = 0;
+                uint64_t b;
 
                 if (!cpuset_isset(nodes, (unsigned)node))
                         continue;
-                for (size_t k = 0; k < n; k++)
-                        b += numastat_cell(&s[k], c, (unsigned)node);
+                b = numastat_cell(s, c, (unsigned)node);
                 row += b;
                 printf(" %15.2f", (double)b / mb);
         }
         printf(" %15.2f\n", (double)row / mb);
+}
+
+/* The n tables added up, per node and category (--all's Total). 0 or
+ * -ENOMEM. */
+static int numastat_sum(const struct vm_numastat *s, size_t n, struct vm_numastat *ret)
+{
+        struct vm_numastat sum = { 0 };
+
+        for (size_t k = 0; k < n; k++)
+                if (s[k].n_nodes > sum.n_nodes)
+                        sum.n_nodes = s[k].n_nodes;
+        sum.bytes = calloc(sum.n_nodes ? (size_t)sum.n_nodes * _VM_NUMASTAT_CAT_MAX : 1, sizeof *sum.bytes);
+        if (!sum.bytes)
+                return -ENOMEM;
+        for (size_t k = 0; k < n; k++)
+                for (size_t i = 0; i < (size_t)s[k].n_nodes * _VM_NUMASTAT_CAT_MAX; i++)
+                        sum.bytes[i] += s[k].bytes[i];
+        *ret = sum;
+        return 0;
 }
 
 /* numastat without NAME (or --all): every running VM's QEMU, one row each,
@@ -147,7 +163,7 @@ static int numastat_all(const char *verb, bool json)
         _cleanup_strv_free_ char **names = NULL;
         _cleanup_strv_ strv shown = { 0 };
         struct qc_err err = { 0 };
-        struct vm_numastat *stats = NULL;
+        struct vm_numastat *stats = NULL, sum = { 0 };
         pid_t *pids = NULL;
         size_t n = 0;
         struct cpuset nodes;
@@ -186,10 +202,13 @@ static int numastat_all(const char *verb, bool json)
                 }
                 pids[n++] = h->qemu_pid;
         }
-        numastat_nodes(stats, n, &nodes);
+        if (numastat_sum(stats, n, &sum) < 0) {
+                rc = cli_failf(verb, "out of memory");
+                goto out;
+        }
+        numastat_nodes(&sum, &nodes);
         if (json) {
                 json_object *o = json_object_new_object(), *arr = json_object_new_array();
-                struct vm_numastat sum = { 0 };
 
                 for (size_t k = 0; k < n; k++) {
                         json_object *j = numastat_json(&stats[k], &nodes);
@@ -200,23 +219,10 @@ static int numastat_all(const char *verb, bool json)
                 }
                 json_object_object_add(o, "vms", arr);
                 /* the Total row: every VM's bytes per node and category */
-                for (size_t k = 0; k < n; k++)
-                        if (stats[k].n_nodes > sum.n_nodes)
-                                sum.n_nodes = stats[k].n_nodes;
-                sum.bytes = calloc(sum.n_nodes ? sum.n_nodes * _VM_NUMASTAT_CAT_MAX : 1, sizeof *sum.bytes);
-                if (!sum.bytes) {
-                        json_object_put(o);
-                        rc = cli_failf(verb, "out of memory");
-                        goto out;
-                }
-                for (size_t k = 0; k < n; k++)
-                        for (size_t i = 0; i < (size_t)stats[k].n_nodes * _VM_NUMASTAT_CAT_MAX; i++)
-                                sum.bytes[i] += stats[k].bytes[i];
                 json_object *t = numastat_json(&sum, &nodes);
                 json_object_object_add(o, "nodes", json_object_get(json_object_object_get(t, "nodes")));
                 json_object_object_add(o, "total", json_object_get(json_object_object_get(t, "total")));
                 json_object_put(t);
-                vm_numastat_done(&sum);
                 cli_print_json(o);
                 json_object_put(o);
                 goto out;
@@ -228,13 +234,14 @@ static int numastat_all(const char *verb, bool json)
                 char label[128];
 
                 snprintf(label, sizeof label, "%s (%d)", shown.v[k], (int)pids[k]);
-                numastat_row(&nodes, w, label, &stats[k], 1, _VM_NUMASTAT_CAT_MAX);
+                numastat_row(&nodes, w, label, &stats[k], _VM_NUMASTAT_CAT_MAX);
         }
         numastat_rule(&nodes, w, '-');
-        numastat_row(&nodes, w, "Total", stats, n, _VM_NUMASTAT_CAT_MAX);
+        numastat_row(&nodes, w, "Total", &sum, _VM_NUMASTAT_CAT_MAX);
         if (n == 0)
                 printf("(no VM runs)\n");
 out:
+        vm_numastat_done(&sum);
         for (size_t k = 0; k < n; k++)
                 vm_numastat_done(&stats[k]);
         free(stats);
@@ -274,7 +281,7 @@ int cmd_numastat(int argc, char **argv)
         rc = vm_numastat_read(v.live.qemu_pid, &s, &err);
         if (rc < 0)
                 return cli_fail(verb, &err);
-        numastat_nodes(&s, 1, &nodes);
+        numastat_nodes(&s, &nodes);
         if (co.json) {
                 json_object *o = numastat_json(&s, &nodes);
 
@@ -287,9 +294,9 @@ int cmd_numastat(int argc, char **argv)
                 numastat_head(&nodes, w, "");
                 numastat_rule(&nodes, w, ' ');
                 for (int c = 0; c < _VM_NUMASTAT_CAT_MAX; c++)
-                        numastat_row(&nodes, w, vm_numastat_cat_to_string((enum vm_numastat_cat)c), &s, 1, c);
+                        numastat_row(&nodes, w, vm_numastat_cat_to_string((enum vm_numastat_cat)c), &s, c);
                 numastat_rule(&nodes, w, '-');
-                numastat_row(&nodes, w, "Total", &s, 1, _VM_NUMASTAT_CAT_MAX);
+                numastat_row(&nodes, w, "Total", &s, _VM_NUMASTAT_CAT_MAX);
         }
         vm_numastat_done(&s);
         return CLI_EXIT_OK;
