@@ -341,7 +341,8 @@ static void remove_kid(struct jt *parent, struct jt *kid)
 
 /* A --set walks the path making what is missing; an --unset (o->value
  * NULL) only follows what is there, and a key or item that is not there
- * is already unset. Key names are checked either way. */
+ * is already unset. Key names are checked either way, also below a key or
+ * item the file does not have. */
 static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_override *o, unsigned line)
 {
         const bool unset = !o->value;
@@ -351,6 +352,9 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
         bool free_form = false;          /* inside a value whose keys are code's (cpu.pin, forward items) */
         _cleanup_free_ char *shown = strdup("");
         struct jt *node = root, *parent = NULL;
+        /* --unset: where the path goes on past what the file has; the key
+         * names below are still checked against the table */
+        struct jt absent = { .type = JT_NULL };
         bool created;
         int r = split_path(o->path, &tok);
 
@@ -377,8 +381,16 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                                         shown, tok[i]);
                                 break;
                         }
-                        if (unset && (node->type == JT_NULL || (node->type == JT_ARRAY && idx >= node->n)))
-                                break; /* not there */
+                        if (unset && (node->type == JT_NULL || (node->type == JT_ARRAY && idx >= node->n))) {
+                                if (last)
+                                        break; /* not there */
+                                if (!(ns = path_idx(c, shown, idx)))
+                                        break;
+                                free(shown);
+                                shown = ns;
+                                node = &absent;
+                                goto item;
+                        }
                         if (node->type == JT_NULL)
                                 node->type = JT_ARRAY;
                         if (node->type != JT_ARRAY) {
@@ -412,6 +424,7 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                                          shown, line);
                                 break;
                         }
+                item:
                         if (k && k->type == SPEC_LIST)
                                 item_path(k, tpath, sizeof tpath);
                         else
@@ -420,11 +433,14 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                         continue;
                 }
                 /* a member of an object */
-                if (unset && node->type == JT_NULL)
-                        break; /* not there */
-                if (node->type == JT_NULL)
+                if (unset && node->type == JT_NULL) {
+                        if (free_form)
+                                break; /* not there, and its keys are the value's own parser's */
+                        node = &absent;
+                }
+                if (node->type == JT_NULL && node != &absent)
                         node->type = JT_OBJECT;
-                if (node->type != JT_OBJECT) {
+                if (node->type != JT_OBJECT && node != &absent) {
                         not_container(c, node, shown, true, line);
                         break;
                 }
@@ -464,12 +480,15 @@ static void apply_one(struct spec_ctx *c, struct jt *root, const struct spec_ove
                 }
                 parent = node;
                 if (unset) {
-                        if (!(node = find_member(node, tok[i])))
-                                break;
-                        if (last) {
+                        node = find_member(parent, tok[i]);
+                        if (node && last) {
                                 remove_kid(parent, node);
                                 break;
                         }
+                        if (last)
+                                break; /* not there */
+                        if (!node)
+                                node = &absent;
                 } else if (!(node = member(c, node, tok[i], line, &created))) {
                         break;
                 } else if (last) {

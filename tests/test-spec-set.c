@@ -157,6 +157,11 @@ static void test_unset(void)
 
         expect_diag(SETS("!memory.sise"), "vm.json: --unset memory.sise: memory.sise: unknown key; did you mean \"size\"?\n",
                     "--unset of a misspelt key");
+        expect_diag(SETS("!numa.nodest"), "vm.json: --unset numa.nodest: numa.nodest: unknown key; did you mean \"nodeset\"?\n",
+                    "--unset of a misspelt key under a key the file does not have");
+        expect_diag(SETS("!disks.3.fiel"),
+                    "vm.json: --unset disks.3.fiel: disks[3].fiel: unknown key; did you mean \"file\"?\n",
+                    "--unset of a misspelt key in a list item the file does not have");
         s = with(SETS("!name"), NULL, &d4);
         ok(!s && d4 && strstr(d4, "name: missing"), "--unset name leaves a VM without a name: refused (%s)", d4);
         spec_free(s);
