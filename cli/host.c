@@ -152,6 +152,21 @@ static json_object *ju64(uint64_t v)
         return json_object_new_uint64(v);
 }
 
+/* Each of fields of facts as a member of o ("name": number) */
+static void fields_json(json_object *o, const void *facts, const struct host_u64_field *fields)
+{
+        for (const struct host_u64_field *f = fields; f->name; f++)
+                json_object_object_add(o, f->name, ju64(host_u64_field_get(facts, f)));
+}
+
+/* The same in words: "name N, name N" */
+static void fields_print(const void *facts, const struct host_u64_field *fields)
+{
+        for (const struct host_u64_field *f = fields; f->name; f++)
+                printf("%s%s %llu", f == fields ? "" : ", ", f->name,
+                       (unsigned long long)host_u64_field_get(facts, f));
+}
+
 static json_object *mask_array(unsigned mask)
 {
         json_object *a = json_object_new_array();
@@ -185,15 +200,9 @@ static json_object *facts_json(const struct facts *f)
                         json_object_object_add(jn, "distances", d);
                 }
                 if (f->node_stats && f->node_stats[i].has_numastat) {
-                        const struct host_node_stats *st = &f->node_stats[i];
                         json_object *js = json_object_new_object();
 
-                        json_object_object_add(js, "numa_hit", ju64(st->numa_hit));
-                        json_object_object_add(js, "numa_miss", ju64(st->numa_miss));
-                        json_object_object_add(js, "numa_foreign", ju64(st->numa_foreign));
-                        json_object_object_add(js, "interleave_hit", ju64(st->interleave_hit));
-                        json_object_object_add(js, "local_node", ju64(st->local_node));
-                        json_object_object_add(js, "other_node", ju64(st->other_node));
+                        fields_json(js, &f->node_stats[i], host_numastat_fields);
                         json_object_object_add(jn, "numastat", js);
                 }
                 if (f->node_stats && f->node_stats[i].has_anon_huge)
@@ -207,14 +216,7 @@ static json_object *facts_json(const struct facts *f)
 
         json_object_object_add(ksm, "present", json_object_new_boolean(f->ksm.present));
         if (f->ksm.present) {
-                json_object_object_add(ksm, "run", ju64(f->ksm.run));
-                json_object_object_add(ksm, "pages_shared", ju64(f->ksm.pages_shared));
-                json_object_object_add(ksm, "pages_sharing", ju64(f->ksm.pages_sharing));
-                json_object_object_add(ksm, "pages_unshared", ju64(f->ksm.pages_unshared));
-                json_object_object_add(ksm, "pages_volatile", ju64(f->ksm.pages_volatile));
-                json_object_object_add(ksm, "full_scans", ju64(f->ksm.full_scans));
-                json_object_object_add(ksm, "pages_to_scan", ju64(f->ksm.pages_to_scan));
-                json_object_object_add(ksm, "sleep_millisecs", ju64(f->ksm.sleep_millisecs));
+                fields_json(ksm, &f->ksm, host_ksm_fields);
                 if (f->ksm.has_merge_across_nodes)
                         json_object_object_add(ksm, "merge_across_nodes", ju64(f->ksm.merge_across_nodes));
         }
@@ -248,15 +250,8 @@ static json_object *facts_json(const struct facts *f)
         if (f->thp.has_khugepaged) {
                 json_object *kh = json_object_new_object();
 
-                json_object_object_add(kh, "defrag", ju64(f->thp.kh_defrag));
-                json_object_object_add(kh, "pages_to_scan", ju64(f->thp.pages_to_scan));
-                json_object_object_add(kh, "scan_sleep_millisecs", ju64(f->thp.scan_sleep_millisecs));
-                json_object_object_add(kh, "alloc_sleep_millisecs", ju64(f->thp.alloc_sleep_millisecs));
-                json_object_object_add(kh, "max_ptes_none", ju64(f->thp.max_ptes_none));
-                json_object_object_add(kh, "max_ptes_swap", ju64(f->thp.max_ptes_swap));
-                json_object_object_add(kh, "max_ptes_shared", ju64(f->thp.max_ptes_shared));
-                json_object_object_add(kh, "full_scans", ju64(f->thp.full_scans));
-                json_object_object_add(kh, "pages_collapsed", ju64(f->thp.pages_collapsed));
+                fields_json(kh, &f->thp, host_khugepaged_settings);
+                fields_json(kh, &f->thp, host_khugepaged_counters);
                 json_object_object_add(thp, "khugepaged", kh);
         } else
                 json_object_object_add(thp, "khugepaged", NULL);
@@ -307,13 +302,9 @@ static void facts_print(const struct facts *f)
                 }
                 printf("\n");
                 if (f->node_stats && f->node_stats[i].has_numastat) {
-                        const struct host_node_stats *st = &f->node_stats[i];
-
-                        printf("               numa_hit %llu, numa_miss %llu, numa_foreign %llu, interleave_hit %llu, "
-                               "local_node %llu, other_node %llu\n",
-                               (unsigned long long)st->numa_hit, (unsigned long long)st->numa_miss,
-                               (unsigned long long)st->numa_foreign, (unsigned long long)st->interleave_hit,
-                               (unsigned long long)st->local_node, (unsigned long long)st->other_node);
+                        printf("               ");
+                        fields_print(&f->node_stats[i], host_numastat_fields);
+                        printf("\n");
                 }
         }
         if (f->numa.distance) {
@@ -365,15 +356,13 @@ static void facts_print(const struct facts *f)
                 printf("; AnonHugePages %s", a);
         }
         printf("\n");
-        if (f->thp.has_khugepaged)
-                printf("  khugepaged   pages_to_scan %llu, scan_sleep_millisecs %llu, alloc_sleep_millisecs %llu, "
-                       "defrag %llu, max_ptes_none %llu, max_ptes_swap %llu, max_ptes_shared %llu; full_scans %llu, "
-                       "pages_collapsed %llu\n",
-                       (unsigned long long)f->thp.pages_to_scan, (unsigned long long)f->thp.scan_sleep_millisecs,
-                       (unsigned long long)f->thp.alloc_sleep_millisecs, (unsigned long long)f->thp.kh_defrag,
-                       (unsigned long long)f->thp.max_ptes_none, (unsigned long long)f->thp.max_ptes_swap,
-                       (unsigned long long)f->thp.max_ptes_shared, (unsigned long long)f->thp.full_scans,
-                       (unsigned long long)f->thp.pages_collapsed);
+        if (f->thp.has_khugepaged) {
+                printf("  khugepaged   ");
+                fields_print(&f->thp, host_khugepaged_settings);
+                printf("; ");
+                fields_print(&f->thp, host_khugepaged_counters);
+                printf("\n");
+        }
         if (!f->kvm.present)
                 printf("KVM:           absent (%s)\n", f->kvm.why);
         else

@@ -18,22 +18,21 @@ static int read_u64_root(const char *sysroot, const char *path, uint64_t *ret)
         return read_u64_file(full, ret);
 }
 
+const struct host_u64_field host_ksm_fields[] = {
+        { "run", offsetof(struct host_ksm, run) },
+        { "pages_shared", offsetof(struct host_ksm, pages_shared) },
+        { "pages_sharing", offsetof(struct host_ksm, pages_sharing) },
+        { "pages_unshared", offsetof(struct host_ksm, pages_unshared) },
+        { "pages_volatile", offsetof(struct host_ksm, pages_volatile) },
+        { "full_scans", offsetof(struct host_ksm, full_scans) },
+        { "pages_to_scan", offsetof(struct host_ksm, pages_to_scan) },
+        { "sleep_millisecs", offsetof(struct host_ksm, sleep_millisecs) },
+        {},
+};
+
 int host_ksm_read(const char *sysroot, struct host_ksm *ret, struct qc_err *err)
 {
         struct host_ksm k = { 0 };
-        static const struct {
-                const char *file;
-                size_t off;
-        } fields[] = {
-                { "run", offsetof(struct host_ksm, run) },
-                { "pages_shared", offsetof(struct host_ksm, pages_shared) },
-                { "pages_sharing", offsetof(struct host_ksm, pages_sharing) },
-                { "pages_unshared", offsetof(struct host_ksm, pages_unshared) },
-                { "pages_volatile", offsetof(struct host_ksm, pages_volatile) },
-                { "full_scans", offsetof(struct host_ksm, full_scans) },
-                { "pages_to_scan", offsetof(struct host_ksm, pages_to_scan) },
-                { "sleep_millisecs", offsetof(struct host_ksm, sleep_millisecs) },
-        };
         char path[128];
         int r;
 
@@ -45,9 +44,9 @@ int host_ksm_read(const char *sysroot, struct host_ksm *ret, struct qc_err *err)
         if (r < 0)
                 return qc_err_sys(err, -r, "read %s/sys/kernel/mm/ksm/run", sysroot ? sysroot : "");
         k.present = true;
-        for (size_t i = 0; i < ELEMENTSOF(fields); i++) {
-                snprintf(path, sizeof path, "/sys/kernel/mm/ksm/%s", fields[i].file);
-                (void)read_u64_root(sysroot, path, (uint64_t *)((char *)&k + fields[i].off));
+        for (const struct host_u64_field *f = host_ksm_fields; f->name; f++) {
+                snprintf(path, sizeof path, "/sys/kernel/mm/ksm/%s", f->name);
+                (void)read_u64_root(sysroot, path, (uint64_t *)(void *)((char *)&k + f->off));
         }
         k.has_merge_across_nodes =
                 read_u64_root(sysroot, "/sys/kernel/mm/ksm/merge_across_nodes", &k.merge_across_nodes) == 0;
@@ -203,22 +202,35 @@ static int read_selector(const char *sysroot, const char *rel, char *buf, size_t
 
 #define KHUGEPAGED "/sys/kernel/mm/transparent_hugepage/khugepaged/"
 
+const struct host_u64_field host_khugepaged_settings[] = {
+        { "pages_to_scan", offsetof(struct host_thp, pages_to_scan) },
+        { "scan_sleep_millisecs", offsetof(struct host_thp, scan_sleep_millisecs) },
+        { "alloc_sleep_millisecs", offsetof(struct host_thp, alloc_sleep_millisecs) },
+        { "defrag", offsetof(struct host_thp, kh_defrag) },
+        { "max_ptes_none", offsetof(struct host_thp, max_ptes_none) },
+        { "max_ptes_swap", offsetof(struct host_thp, max_ptes_swap) },
+        { "max_ptes_shared", offsetof(struct host_thp, max_ptes_shared) },
+        {},
+};
+const struct host_u64_field host_khugepaged_counters[] = {
+        { "full_scans", offsetof(struct host_thp, full_scans) },
+        { "pages_collapsed", offsetof(struct host_thp, pages_collapsed) },
+        {},
+};
+
+/* khugepaged/NAME of each field into t */
+static void read_khugepaged(const char *sysroot, const struct host_u64_field *f, struct host_thp *t)
+{
+        char path[128];
+
+        for (; f->name; f++) {
+                snprintf(path, sizeof path, KHUGEPAGED "%s", f->name);
+                (void)read_u64_root(sysroot, path, (uint64_t *)(void *)((char *)t + f->off));
+        }
+}
+
 int host_thp_read(const char *sysroot, struct host_thp *ret, struct qc_err *err)
 {
-        /* pages_to_scan tells whether the directory is there */
-        static const struct {
-                const char *file;
-                size_t off;
-        } kh[] = {
-                { KHUGEPAGED "defrag", offsetof(struct host_thp, kh_defrag) },
-                { KHUGEPAGED "scan_sleep_millisecs", offsetof(struct host_thp, scan_sleep_millisecs) },
-                { KHUGEPAGED "alloc_sleep_millisecs", offsetof(struct host_thp, alloc_sleep_millisecs) },
-                { KHUGEPAGED "max_ptes_none", offsetof(struct host_thp, max_ptes_none) },
-                { KHUGEPAGED "max_ptes_swap", offsetof(struct host_thp, max_ptes_swap) },
-                { KHUGEPAGED "max_ptes_shared", offsetof(struct host_thp, max_ptes_shared) },
-                { KHUGEPAGED "full_scans", offsetof(struct host_thp, full_scans) },
-                { KHUGEPAGED "pages_collapsed", offsetof(struct host_thp, pages_collapsed) },
-        };
         struct host_thp t = { 0 };
         int r;
 
@@ -231,9 +243,12 @@ int host_thp_read(const char *sysroot, struct host_thp *ret, struct qc_err *err)
         r = read_u64_root(sysroot, KHUGEPAGED "pages_to_scan", &t.pages_to_scan);
         if (r < 0 && r != -ENOENT)
                 return qc_err_sys(err, -r, "read %s" KHUGEPAGED "pages_to_scan", sysroot ? sysroot : "");
+        /* pages_to_scan tells whether the directory is there */
         t.has_khugepaged = r == 0;
-        for (size_t i = 0; t.has_khugepaged && i < ELEMENTSOF(kh); i++)
-                (void)read_u64_root(sysroot, kh[i].file, (uint64_t *)((char *)&t + kh[i].off));
+        if (t.has_khugepaged) {
+                read_khugepaged(sysroot, host_khugepaged_settings, &t);
+                read_khugepaged(sysroot, host_khugepaged_counters, &t);
+        }
         r = host_meminfo_read(sysroot, "AnonHugePages", &t.anon_huge, err);
         if (r < 0)
                 return -1;

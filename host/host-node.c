@@ -37,19 +37,18 @@ static int find_count(const char *text, const char *key, uint64_t *ret)
         return 0;
 }
 
+const struct host_u64_field host_numastat_fields[] = {
+        { "numa_hit", offsetof(struct host_node_stats, numa_hit) },
+        { "numa_miss", offsetof(struct host_node_stats, numa_miss) },
+        { "numa_foreign", offsetof(struct host_node_stats, numa_foreign) },
+        { "interleave_hit", offsetof(struct host_node_stats, interleave_hit) },
+        { "local_node", offsetof(struct host_node_stats, local_node) },
+        { "other_node", offsetof(struct host_node_stats, other_node) },
+        {},
+};
+
 int host_node_stats_read(const char *sysroot, unsigned node, struct host_node_stats *ret, struct qc_err *err)
 {
-        static const struct {
-                const char *key;
-                size_t off;
-        } counters[] = {
-                { "numa_hit", offsetof(struct host_node_stats, numa_hit) },
-                { "numa_miss", offsetof(struct host_node_stats, numa_miss) },
-                { "numa_foreign", offsetof(struct host_node_stats, numa_foreign) },
-                { "interleave_hit", offsetof(struct host_node_stats, interleave_hit) },
-                { "local_node", offsetof(struct host_node_stats, local_node) },
-                { "other_node", offsetof(struct host_node_stats, other_node) },
-        };
         struct host_node_stats s = { 0 };
         _cleanup_free_ char *numastat = NULL, *meminfo = NULL;
         char path[512], key[48];
@@ -63,8 +62,8 @@ int host_node_stats_read(const char *sysroot, unsigned node, struct host_node_st
                 return qc_err_sys(err, -r, "read %s", path);
         if (r == 0) {
                 s.has_numastat = true;
-                for (size_t i = 0; i < ELEMENTSOF(counters); i++)
-                        if (find_count(numastat, counters[i].key, (uint64_t *)((char *)&s + counters[i].off)) != 1)
+                for (const struct host_u64_field *f = host_numastat_fields; f->name; f++)
+                        if (find_count(numastat, f->name, (uint64_t *)(void *)((char *)&s + f->off)) != 1)
                                 s.has_numastat = false;
         }
         snprintf(path, sizeof path, "%s/sys/devices/system/node/node%u/meminfo", sysroot, node);

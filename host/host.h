@@ -10,6 +10,18 @@
 #include "common/cpuset.h"
 #include "common/err.h"
 
+/* A number of a host facts struct by its sysfs name, which `qemuctl host`
+ * shows it by (text and --json): the uint64_t at off. Tables of them end
+ * with a NULL name. */
+struct host_u64_field {
+        const char *name;
+        size_t off;
+};
+static inline uint64_t host_u64_field_get(const void *facts, const struct host_u64_field *f)
+{
+        return *(const uint64_t *)(const void *)((const char *)facts + f->off);
+}
+
 struct host_numa_node {
         unsigned id;
         struct cpuset cpus;
@@ -47,6 +59,8 @@ struct host_node_stats {
         bool has_anon_huge;
         uint64_t anon_huge; /* bytes */
 };
+/* host_node_stats' six counters, in nodeN/numastat's order */
+extern const struct host_u64_field host_numastat_fields[];
 /* A node without those files (no NUMA in sysfs) reads as all absent, not
  * an error. */
 int host_node_stats_read(const char *sysroot, unsigned node, struct host_node_stats *ret, struct qc_err *err);
@@ -62,6 +76,8 @@ struct host_ksm {
         bool has_merge_across_nodes;
         uint64_t merge_across_nodes;
 };
+/* host_ksm's numbers from /sys/kernel/mm/ksm/ but merge_across_nodes */
+extern const struct host_u64_field host_ksm_fields[];
 int host_ksm_read(const char *sysroot, struct host_ksm *ret, struct qc_err *err);
 
 struct host_hugepage_node {
@@ -97,6 +113,8 @@ struct host_thp {
         bool has_anon_huge;
         uint64_t anon_huge; /* bytes */
 };
+/* host_thp's numbers from khugepaged/: its settings, then its counters */
+extern const struct host_u64_field host_khugepaged_settings[], host_khugepaged_counters[];
 int host_thp_read(const char *sysroot, struct host_thp *ret, struct qc_err *err);
 /* /proc/sys/kernel/numa_balancing: 0, 1 (or 2, 3: memory tiering), -1 when absent. */
 int host_numa_balancing_read(const char *sysroot, int *ret, struct qc_err *err);
