@@ -219,6 +219,14 @@ int cpu_apply_host_model(struct vm_spec *spec, const struct cpu_caps *caps, char
         return 1;
 }
 
+/* Whether spec_check_cpu or cpu_apply_host_model has anything to look at
+ * under accel: a model, a feature, or host-model under KVM. */
+static bool names_cpu(const struct vm_spec *spec, enum vm_accel accel)
+{
+        return (spec->cpu.mode == VM_CPU_CUSTOM && spec->cpu.model) || spec->cpu.n_features > 0 ||
+               (spec->cpu.mode == VM_CPU_HOST_MODEL && accel == VM_ACCEL_KVM);
+}
+
 int cpu_check_host(struct vm_spec *spec, enum vm_accel accel, bool check_available, struct spec_diags *diags,
                    struct spec_diags *notes, struct qc_err *err)
 {
@@ -227,8 +235,11 @@ int cpu_check_host(struct vm_spec *spec, enum vm_accel accel, bool check_availab
         _cleanup_free_ char *note = NULL;
         int r;
 
-        if (cpu_caps_get(spec->qemu.binary ? spec->qemu.binary : "qemu-system-x86_64",
-                         accel == VM_ACCEL_KVM ? VM_ACCEL_KVM : VM_ACCEL_TCG, false, &caps, err) < 0)
+        accel = accel == VM_ACCEL_KVM ? VM_ACCEL_KVM : VM_ACCEL_TCG;
+        /* host-passthrough without features: QEMU need not be started */
+        if (!names_cpu(spec, accel))
+                return 0;
+        if (cpu_caps_get(spec->qemu.binary ? spec->qemu.binary : "qemu-system-x86_64", accel, false, &caps, err) < 0)
                 return qc_err_wrap(err, "the CPU models of qemu.binary");
         r = spec_check_cpu(spec, &caps, check_available, diags, notes, err);
         if (r == 0 && cpu_apply_host_model(spec, &caps, &note, err) < 0)

@@ -27,7 +27,9 @@ int cpu_apply_host_model(struct vm_spec *spec, const struct cpu_caps *caps, char
 /* validate's, cmdline's and start's step: the caps of spec's qemu.binary
  * under accel (resolved: KVM or TCG; cached, cpu-caps.h), spec_check_cpu,
  * then cpu_apply_host_model; notes (may be NULL) gets both's notes (the
- * host-model one as cpu.mode). -1 with err: EINVAL
+ * host-model one as cpu.mode). QEMU is not asked when the file names no
+ * model and no feature and there is no host-model to expand (0). -1 with
+ * err: EINVAL
  * after problems in diags; any other code when QEMU could not be asked
  * (nothing checked). */
 int cpu_check_host(struct vm_spec *spec, enum vm_accel accel, bool check_available, struct spec_diags *diags,

@@ -289,6 +289,44 @@ static void test_notes(void)
         cpu_caps_done(&c);
 }
 
+/* cpu_check_host starts QEMU only for a file that names a model, a
+ * feature or host-model under KVM: a binary that is not there shows whether
+ * it was asked (ENOENT) */
+static void test_asks_only_when_named(void)
+{
+        static const struct {
+                const char *cpu;
+                enum vm_accel accel;
+                int want;
+                const char *what;
+        } cases[] = {
+                { "\"mode\": \"host-passthrough\"", VM_ACCEL_KVM, 0, "host-passthrough: QEMU not asked" },
+                { "\"mode\": \"host-model\"", VM_ACCEL_TCG, 0, "host-model under TCG: not asked" },
+                { "\"mode\": \"host-model\"", VM_ACCEL_KVM, -1, "host-model under KVM: asked" },
+                { "\"mode\": \"host-passthrough\", \"features\": { \"vmx\": \"require\" }", VM_ACCEL_KVM, -1,
+                  "host-passthrough with a feature: asked" },
+                { "\"model\": \"qemu64\"", VM_ACCEL_TCG, -1, "a model: asked" },
+        };
+
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+                _cleanup_(spec_freep) struct vm_spec *s = NULL;
+                _cleanup_free_ char *text = NULL;
+                struct spec_diags d = { 0 };
+                struct qc_err err = { 0 };
+                int r;
+
+                if (asprintf(&text,
+                             "{ \"name\": \"a\", \"accel\": \"auto\", \"cpu\": { %s }, "
+                             "\"qemu\": { \"binary\": \"/nonexistent/qemu-system-x86_64\" } }",
+                             cases[i].cpu) < 0 ||
+                    spec_parse("a.json", text, strlen(text), &s, &d, &err) < 0)
+                        abort();
+                r = cpu_check_host(s, cases[i].accel, true, &d, NULL, &err);
+                ok(r == cases[i].want && (r == 0 || err.code == ENOENT) && d.n == 0, "%s", cases[i].what);
+                spec_diags_done(&d);
+        }
+}
+
 static void test_bad_replies(void)
 {
         struct qmp_cpu_def_list *l = NULL;
@@ -328,6 +366,7 @@ int main(void)
         test_tcg_query();
         test_check();
         test_notes();
+        test_asks_only_when_named();
         test_bad_replies();
         free(srcdir);
         return tap_done();
