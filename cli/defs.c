@@ -14,6 +14,8 @@
 #include "cli/launch.h"
 #include "common/cleanup.h"
 #include "common/io.h"
+#include "launcher/cmdline.h"
+#include "launcher/cpu-check.h"
 #include "launcher/defs.h"
 #include "launcher/firmware.h"
 #include "launcher/handle.h"
@@ -91,6 +93,32 @@ static const char *running_note(const char *name)
         return running ? "; it is running: the change applies from its next start" : "";
 }
 
+/* define's and edit's check of the CPU's names against the QEMU binary, as
+ * validate checks them (launcher/cpu-check.h: cpu_check_names); userdata:
+ * the verb. A QEMU that cannot be asked is a warning (start asks again). */
+static int check_cpu_names(const struct vm_spec *spec, void *userdata, struct spec_diags *diags,
+                           struct qc_err *err)
+{
+        const char *verb = userdata;
+        _cleanup_free_ char *note = NULL;
+        enum vm_accel accel = VM_ACCEL_TCG;
+        struct qc_err e = { 0 };
+        size_t before = diags->n;
+
+        /* under the accelerator start would use: its cached answers */
+        if (cmdline_resolve_accel(spec, &accel, &note, &e) < 0)
+                accel = VM_ACCEL_TCG;
+        qc_err_clear(&e);
+        if (cpu_check_names(spec, accel, diags, &e) == 0)
+                return 0;
+        if (diags->n > before) {
+                *err = e;
+                return -1;
+        }
+        fprintf(stderr, "qemuctl: %s: warning: CPU model and features not checked: %s\n", verb, e.msg);
+        return 0;
+}
+
 int cmd_define(int argc, char **argv)
 {
         const char *verb = argv[0];
@@ -117,11 +145,12 @@ int cmd_define(int argc, char **argv)
                 return cli_fail(verb, &err);
         }
         spec_diags_done(&diags);
-        if (!no_files && spec_check_disks(spec, &diags, NULL, &err) < 0) {
+        if (!no_files && (spec_check_disks(spec, &diags, NULL, &err) < 0 ||
+                          check_cpu_names(spec, (void *)verb, &diags, &err) < 0)) {
                 if (diags.n) {
                         cli_print_diags(verb, file, &diags);
-                        fprintf(stderr, "qemuctl: %s: not defined; --no-files skips the image checks (start "
-                                        "makes them too)\n",
+                        fprintf(stderr, "qemuctl: %s: not defined; --no-files skips the image and CPU checks "
+                                        "(start makes them too)\n",
                                 verb);
                         return CLI_EXIT_FAIL;
                 }
@@ -322,7 +351,7 @@ int cmd_edit(int argc, char **argv)
                         break;
                 }
                 qc_err_clear(&err);
-                if (defs_replace_text(name, orig, text, cwd, &diags, &err) == 0) {
+                if (defs_replace_text(name, orig, text, cwd, check_cpu_names, (void *)verb, &diags, &err) == 0) {
                         printf("VM `%s`: definition saved%s\n", name, running_note(name));
                         rc = CLI_EXIT_OK;
                         break;

@@ -516,7 +516,7 @@ const struct verb cli_verbs[] = {
                         "file (comments and layout are not kept), mode 0600, written to a temporary\n"
                         "file, fsync'd and renamed: never half-written.\n",
                 .opts = (const struct cli_opt[]){
-                        OPT("no-files", 'n', CLI_ARG_NONE, NULL, "do not check the disk images it names (images on storage not there yet)"),
+                        OPT("no-files", 'n', CLI_ARG_NONE, NULL, "do not check the disk images it names (images on storage not there yet), nor its CPU model and features against QEMU"),
                         {},
                 },
                 .args = args_file,

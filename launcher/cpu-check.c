@@ -219,12 +219,32 @@ int cpu_apply_host_model(struct vm_spec *spec, const struct cpu_caps *caps, char
         return 1;
 }
 
-/* Whether spec_check_cpu or cpu_apply_host_model has anything to look at
- * under accel: a model, a feature, or host-model under KVM. */
-static bool names_cpu(const struct vm_spec *spec, enum vm_accel accel)
+/* The caps of spec's qemu.binary under accel (KVM, else TCG) when spec
+ * names something to check there: a model, a feature, or (expand)
+ * host-model to expand under KVM. 1 with ret; 0 when QEMU need not be
+ * asked (host-passthrough without features); -1 with err. */
+static int caps_for(const struct vm_spec *spec, enum vm_accel accel, bool expand, struct cpu_caps *ret,
+                    struct qc_err *err)
 {
-        return (spec->cpu.mode == VM_CPU_CUSTOM && spec->cpu.model) || spec->cpu.n_features > 0 ||
-               (spec->cpu.mode == VM_CPU_HOST_MODEL && accel == VM_ACCEL_KVM);
+        accel = accel == VM_ACCEL_KVM ? VM_ACCEL_KVM : VM_ACCEL_TCG;
+        if (!(spec->cpu.mode == VM_CPU_CUSTOM && spec->cpu.model) && spec->cpu.n_features == 0 &&
+            !(expand && spec->cpu.mode == VM_CPU_HOST_MODEL && accel == VM_ACCEL_KVM))
+                return 0;
+        if (cpu_caps_get(spec->qemu.binary ? spec->qemu.binary : "qemu-system-x86_64", accel, false, ret, err) < 0)
+                return qc_err_wrap(err, "the CPU models of qemu.binary");
+        return 1;
+}
+
+int cpu_check_names(const struct vm_spec *spec, enum vm_accel accel, struct spec_diags *diags, struct qc_err *err)
+{
+        struct cpu_caps caps = { 0 };
+        int r = caps_for(spec, accel, false, &caps, err);
+
+        if (r <= 0)
+                return r;
+        r = spec_check_cpu(spec, &caps, false, diags, NULL, err);
+        cpu_caps_done(&caps);
+        return r;
 }
 
 int cpu_check_host(struct vm_spec *spec, enum vm_accel accel, bool check_available, struct spec_diags *diags,
@@ -233,14 +253,10 @@ int cpu_check_host(struct vm_spec *spec, enum vm_accel accel, bool check_availab
         struct spec_ctx n = { .file = spec->path, .diags = notes, .origins = spec->origins };
         struct cpu_caps caps = { 0 };
         _cleanup_free_ char *note = NULL;
-        int r;
+        int r = caps_for(spec, accel, true, &caps, err);
 
-        accel = accel == VM_ACCEL_KVM ? VM_ACCEL_KVM : VM_ACCEL_TCG;
-        /* host-passthrough without features: QEMU need not be started */
-        if (!names_cpu(spec, accel))
-                return 0;
-        if (cpu_caps_get(spec->qemu.binary ? spec->qemu.binary : "qemu-system-x86_64", accel, false, &caps, err) < 0)
-                return qc_err_wrap(err, "the CPU models of qemu.binary");
+        if (r <= 0)
+                return r;
         r = spec_check_cpu(spec, &caps, check_available, diags, notes, err);
         if (r == 0 && cpu_apply_host_model(spec, &caps, &note, err) < 0)
                 r = -1;

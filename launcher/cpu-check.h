@@ -34,3 +34,9 @@ int cpu_apply_host_model(struct vm_spec *spec, const struct cpu_caps *caps, char
  * (nothing checked). */
 int cpu_check_host(struct vm_spec *spec, enum vm_accel accel, bool check_available, struct spec_diags *diags,
                    struct spec_diags *notes, struct qc_err *err);
+/* define's and edit's step: the names of cpu.model and cpu.features against
+ * the caps of spec's qemu.binary under accel (spec_check_cpu without
+ * check_available: "require" and "forbid" are judged where the VM starts),
+ * spec left as it is (host-model is expanded by the start). 0 when there
+ * is no name to check (QEMU not asked); -1 with err as cpu_check_host. */
+int cpu_check_names(const struct vm_spec *spec, enum vm_accel accel, struct spec_diags *diags, struct qc_err *err);

@@ -340,7 +340,7 @@ int defs_update(const char *name, defs_change_fn change, void *userdata, struct 
 }
 
 int defs_replace_text(const char *name, const char *expect, const char *text, const char *base_dir,
-                      struct spec_diags *diags, struct qc_err *err)
+                      defs_check_fn check, void *userdata, struct spec_diags *diags, struct qc_err *err)
 {
         _cleanup_close_ int lock = -1;
         _cleanup_free_ char *now = NULL, *path = NULL, *out = NULL;
@@ -355,6 +355,10 @@ int defs_replace_text(const char *name, const char *expect, const char *text, co
                 return qc_err_sys(err, ENOMEM, "definition");
         if (parse_def(name, path, "the edited definition", text, &s, diags, err) < 0)
                 return -1;
+        if (check && check(s, userdata, diags, err) < 0) {
+                spec_free(s);
+                return -1;
+        }
         out = serialize(s, diags, err);
         spec_free(s);
         if (!out)

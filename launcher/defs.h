@@ -65,13 +65,18 @@ typedef int (*defs_change_fn)(struct vm_spec *spec, void *userdata, struct qc_er
  * when given). ENOENT: not defined. */
 int defs_update(const char *name, defs_change_fn change, void *userdata, struct spec_diags *diags,
                 struct qc_err *err);
+/* A check of a parsed definition before it is written: 0, or -1 with err
+ * (EINVAL: the problems in diags, as given to the caller). */
+typedef int (*defs_check_fn)(const struct vm_spec *spec, void *userdata, struct spec_diags *diags,
+                             struct qc_err *err);
 /* Replace NAME's definition with text (a whole VM file; `edit`) when it is
  * still expect (what the caller read before; NULL: no check) and text
  * parses as a valid VM file named NAME, relative paths resolved against
- * base_dir (absolute). -1 with err: EAGAIN (changed meanwhile), EINVAL (the
- * problems in diags when given; the message names a rename), ENOENT. */
+ * base_dir (absolute), and check (may be NULL) passes. -1 with err: EAGAIN
+ * (changed meanwhile), EINVAL (the problems in diags when given; the
+ * message names a rename), ENOENT, or check's. */
 int defs_replace_text(const char *name, const char *expect, const char *text, const char *base_dir,
-                      struct spec_diags *diags, struct qc_err *err);
+                      defs_check_fn check, void *userdata, struct spec_diags *diags, struct qc_err *err);
 /* The stored text of NAME's definition (malloc'd). -1 with err: ENOENT. */
 int defs_read_text(const char *name, char **ret, struct qc_err *err);
 

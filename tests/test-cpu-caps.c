@@ -323,6 +323,10 @@ static void test_asks_only_when_named(void)
                         abort();
                 r = cpu_check_host(s, cases[i].accel, true, &d, NULL, &err);
                 ok(r == cases[i].want && (r == 0 || err.code == ENOENT) && d.n == 0, "%s", cases[i].what);
+                /* define's check: names only, host-model left to the start */
+                r = cpu_check_names(s, cases[i].accel, &d, &err);
+                ok(r == (s->cpu.mode == VM_CPU_HOST_MODEL ? 0 : cases[i].want) && d.n == 0,
+                   "names only: %s", cases[i].what);
                 spec_diags_done(&d);
         }
 }

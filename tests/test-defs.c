@@ -125,21 +125,21 @@ static void test_update(void)
 
         /* edit: text replaced only when still what was read, and valid */
         qc_err_clear(&err);
-        ok(defs_replace_text("vm1", "not what is stored", before, "/tmp", NULL, &err) < 0 && err.code == EAGAIN,
+        ok(defs_replace_text("vm1", "not what is stored", before, "/tmp", NULL, NULL, NULL, &err) < 0 && err.code == EAGAIN,
            "a definition changed meanwhile is not overwritten");
         qc_err_clear(&err);
-        ok(defs_replace_text("vm1", before, "{ \"name\": \"vm1\", \"cpu\": { \"vcpus\": \"two\" } }", "/tmp",
+        ok(defs_replace_text("vm1", before, "{ \"name\": \"vm1\", \"cpu\": { \"vcpus\": \"two\" } }", "/tmp", NULL, NULL,
                              &diags, &err) < 0 &&
                    err.code == EINVAL && diags.n == 1,
            "an invalid edit is refused with its problems");
         spec_diags_done(&diags);
         qc_err_clear(&err);
-        ok(defs_replace_text("vm1", before, "{ \"name\": \"other\" }", "/tmp", &diags, &err) < 0 &&
+        ok(defs_replace_text("vm1", before, "{ \"name\": \"other\" }", "/tmp", NULL, NULL, &diags, &err) < 0 &&
                    err.code == EINVAL && strstr(err.msg, "undefine"),
            "a rename is refused and says what to do (%s)", err.msg);
         spec_diags_done(&diags);
         qc_err_clear(&err);
-        ok(defs_replace_text("vm1", before, "{ \"name\": \"vm1\", \"boot\": { \"kernel\": \"k2\" } }", "/work/x",
+        ok(defs_replace_text("vm1", before, "{ \"name\": \"vm1\", \"boot\": { \"kernel\": \"k2\" } }", "/work/x", NULL, NULL,
                              NULL, &err) == 0,
            "a valid edit is saved");
         ok(defs_load("vm1", &s, NULL, &err) == 0, "load the edit");

@@ -133,6 +133,27 @@ else
         tap_skip "validate --verbose: host-model under TCG note" "KVM runs guests here"
 fi
 
+# ---- define and edit check the names as validate does; host-model stays ----
+export QEMUCTL_CONFDIR=$T/conf
+"$QEMUCTL" define "$T/typo.json" >"$T/out" 2>&1; rc=$?
+sed 's/^/#   /' "$T/out"
+tap_ok "$([ $rc = 1 ] && grep -q 'qemuctl: define: .*typo.json:1:.*cpu.model: .*did you mean "Haswell"?' "$T/out" &&
+        [ ! -e "$T/conf/vms/typo.json" ]; echo $?)" "define refuses an unknown model at its place, and stores nothing"
+"$QEMUCTL" define --no-files "$T/typo.json" >/dev/null 2>&1
+tap_ok "$([ -e "$T/conf/vms/typo.json" ]; echo $?)" "define --no-files: QEMU is not asked"
+"$QEMUCTL" define "$T/hm.json" >/dev/null 2>&1; rc=$?
+tap_is "$rc $("$QEMUCTL" dump --config hm | json 'print(d["cpu"]["mode"], d["cpu"].get("model"))')" "0 host-model None" \
+        "define keeps host-model as written (the start expands it)"
+"$QEMUCTL" define "$T/counted.json" >/dev/null 2>&1
+cp "$T/conf/vms/counted.json" "$T/counted-before.json"
+printf '#!/bin/sh\nsed -i "s/Haswell-v4/Haswell-v99/" "$1"\n' >"$T/ed-model.sh"
+chmod +x "$T/ed-model.sh"
+out=$(EDITOR=$T/ed-model.sh VISUAL= "$QEMUCTL" edit counted 2>&1 </dev/null); rc=$?
+tap_ok "$([ $rc = 1 ] && printf '%s' "$out" | grep -q 'cpu.model: "Haswell-v99" is not a CPU model' &&
+        cmp -s "$T/counted-before.json" "$T/conf/vms/counted.json"; echo $?)" \
+        "edit to an unknown model: refused at its place, the definition untouched"
+rm -f /tmp/qemuctl-edit-counted-*.json
+
 # ---- cmdline and start refuse what validate refuses, before QEMU runs ----
 "$QEMUCTL" cmdline "$T/bad.json" >/dev/null 2>"$T/err"; rc=$?
 tap_ok "$([ $rc = 1 ] && grep -q 'qemuctl: cmdline: .*cpu.features.avx512f: required' "$T/err"; echo $?)" "cmdline refuses it"
