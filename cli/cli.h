@@ -161,6 +161,8 @@ bool cli_wait_qemu_gone(const struct vm_handle *h, int timeout_ms);
 void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct vm_end_note *note);
 /* Indented JSON on stdout. */
 void cli_print_json(struct json_object *o);
+/* A JSON array of the strings of v (NULL: empty), or NULL (no memory). */
+struct json_object *cli_json_strv(char *const *v);
 /* "qemuctl: VERB: warning: msg"; nothing when msg is NULL. */
 void cli_warn(const char *verb, const char *msg);
 /* Parse "30", "30s", "2m", "500ms" into ms: 0, -EINVAL (not a duration:

@@ -7,7 +7,6 @@
 #include <unistd.h>
 
 #include "cli/cli.h"
-#include "cli/launch.h"
 #include "cli/defs.h"
 #include "cli/launch.h"
 #include "common/cleanup.h"

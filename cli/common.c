@@ -262,6 +262,15 @@ void cli_print_json(struct json_object *o)
                                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
+json_object *cli_json_strv(char *const *v)
+{
+        json_object *a = json_object_new_array();
+
+        for (size_t i = 0; a && v && v[i]; i++)
+                json_object_array_add(a, json_object_new_string(v[i]));
+        return a;
+}
+
 void cli_warn(const char *verb, const char *msg)
 {
         if (msg)

@@ -48,15 +48,6 @@ static bool usable(const struct qmp_cpu_def *d)
         return d->unavailable_known && !d->unavailable[0];
 }
 
-static json_object *strv_json(char *const *v)
-{
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; a && v && v[i]; i++)
-                json_object_array_add(a, json_object_new_string(v[i]));
-        return a;
-}
-
 static json_object *caps_json(const struct cpu_caps *c)
 {
         json_object *o = json_object_new_object(), *models = json_object_new_array(), *f = json_object_new_object();
@@ -81,7 +72,7 @@ static json_object *caps_json(const struct cpu_caps *c)
                 json_object_object_add(m, "name", json_object_new_string(d->name));
                 /* null: QEMU did not say (no unavailable-features) */
                 json_object_object_add(m, "usable", d->unavailable_known ? json_object_new_boolean(usable(d)) : NULL);
-                json_object_object_add(m, "unavailable_features", strv_json(d->unavailable));
+                json_object_object_add(m, "unavailable_features", cli_json_strv(d->unavailable));
                 json_object_object_add(m, "alias_of", d->alias_of ? json_object_new_string(d->alias_of) : NULL);
                 json_object_object_add(m, "static", json_object_new_boolean(d->is_static));
                 json_object_object_add(m, "migration_safe", json_object_new_boolean(d->migration_safe));

@@ -49,20 +49,11 @@ static const struct fw_desc *fw_chosen(const struct facts *f, enum vm_firmware w
         return fw_select(&f->fw, want, m, f->fw_dirs, &d, NULL) == 0 ? d : NULL;
 }
 
-static json_object *strv_json(char *const *v)
-{
-        json_object *a = json_object_new_array();
-
-        for (size_t i = 0; v && v[i]; i++)
-                json_object_array_add(a, json_object_new_string(v[i]));
-        return a;
-}
-
 static json_object *firmware_json(const struct facts *f)
 {
         json_object *o = json_object_new_object(), *descs = json_object_new_array(), *chosen = json_object_new_object();
 
-        json_object_object_add(o, "dirs", strv_json(f->fw_dirs));
+        json_object_object_add(o, "dirs", cli_json_strv(f->fw_dirs));
         for (size_t i = 0; i < f->fw.n; i++) {
                 const struct fw_desc *d = &f->fw.v[i];
                 json_object *j = json_object_new_object();
@@ -71,8 +62,8 @@ static json_object *firmware_json(const struct facts *f)
                 json_object_object_add(j, "description", d->description ? json_object_new_string(d->description) : NULL);
                 json_object_object_add(j, "code", d->code ? json_object_new_string(d->code) : NULL);
                 json_object_object_add(j, "nvram_template", d->vars ? json_object_new_string(d->vars) : NULL);
-                json_object_object_add(j, "features", strv_json(d->features));
-                json_object_object_add(j, "machines", strv_json(d->machines));
+                json_object_object_add(j, "features", cli_json_strv(d->features));
+                json_object_object_add(j, "machines", cli_json_strv(d->machines));
                 json_object_object_add(j, "usable", json_object_new_boolean(!d->unusable));
                 if (d->unusable)
                         json_object_object_add(j, "why", json_object_new_string(d->unusable));
