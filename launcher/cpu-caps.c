@@ -325,6 +325,7 @@ static int probe(const char *binary, enum vm_accel accel, struct cpu_caps *ret, 
                                "-accel", accel == VM_ACCEL_KVM ? "kvm" : "tcg", "-qmp", "stdio", NULL };
         _cleanup_close_ int errfd = memfd_create("qemu-probe-stderr", MFD_CLOEXEC);
         _cleanup_qmp_ struct qmp *q = NULL;
+        struct qc_err e = { 0 };
         int sv[2], status, r;
         pid_t pid;
 
@@ -332,23 +333,22 @@ static int probe(const char *binary, enum vm_accel accel, struct cpu_caps *ret, 
                 return qc_err_sys(err, errno, "memfd");
         if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) < 0)
                 return qc_err_sys(err, errno, "socketpair");
-        pid = fork();
-        if (pid < 0) {
-                close(sv[0]);
-                close(sv[1]);
-                return qc_err_sys(err, errno, "fork");
-        }
-        if (pid == 0) {
-                if (dup2(sv[1], 0) < 0 || dup2(sv[1], 1) < 0 || dup2(errfd, 2) < 0)
-                        _exit(127);
-                execv(binary, (char *const *)argv);
-                dprintf(2, "execute %s: %s\n", binary, strerror(errno));
-                _exit(127);
-        }
+        /* as start runs QEMU (a clean environment, no fd of ours but the
+         * socket), and gone with us if we die before we kill it */
+        r = spawn_process(&(struct spawn_opts){ .argv = (char *const *)argv,
+                                                .stdin_fd = sv[1],
+                                                .stdout_fd = sv[1],
+                                                .stderr_fd = errfd,
+                                                .parent_death_signal = SIGKILL },
+                          &pid, err);
         close(sv[1]);
-        r = qmp_open_fd(sv[0], PROBE_TIMEOUT_MS, &q, err);
+        if (r < 0) {
+                close(sv[0]);
+                return -1;
+        }
+        r = qmp_open_fd(sv[0], PROBE_TIMEOUT_MS, &q, &e);
         if (r == 0)
-                r = cpu_caps_query(q, accel, ret, ret_replies, err);
+                r = cpu_caps_query(q, accel, ret, ret_replies, &e);
         kill(pid, SIGKILL);
         while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
                 ;
@@ -356,10 +356,13 @@ static int probe(const char *binary, enum vm_accel accel, struct cpu_caps *ret, 
                 _cleanup_free_ char *text = NULL, *tail = NULL;
                 size_t len = 0;
 
+                /* QEMU's own words, where it said why it stopped */
                 if (lseek(errfd, 0, SEEK_SET) == 0 && read_fd_all(errfd, 64 * 1024, &text, &len) == 0 && len &&
                     (tail = text_tail(text, len, 400)))
-                        return qc_err_set(err, err->code ? err->code : EIO, "%s -machine none -accel %s: %s", binary,
+                        return qc_err_set(err, e.code ? e.code : EIO, "%s -machine none -accel %s: %s", binary,
                                           argv[8], tail);
+                if (err)
+                        *err = e;
                 return qc_err_wrap(err, "%s -machine none -accel %s", binary, argv[8]);
         }
         return 0;

@@ -64,7 +64,7 @@ else
 fi
 
 # ---- the cache follows the binary: a stand-in that counts its runs ----
-printf '#!/bin/sh\necho run >>"%s/probes"\nexec "%s" "$@"\n' "$T" "$qemu_path" >"$T/qemu"
+printf '#!/bin/sh\necho run >>"%s/probes"\nenv >"%s/probe-env"\nexec "%s" "$@"\n' "$T" "$T" "$qemu_path" >"$T/qemu"
 chmod +x "$T/qemu"
 cat >"$T/counted.json" <<EOF
 { "name": "counted", "accel": "tcg", "cpu": { "model": "Haswell-v4" }, "memory": { "size": "64M" },
@@ -74,6 +74,8 @@ probes() { [ -e "$T/probes" ] && wc -l <"$T/probes" || echo 0; }
 "$QEMUCTL" validate "$T/counted.json" >/dev/null; r1=$?
 "$QEMUCTL" validate "$T/counted.json" >/dev/null; r2=$?
 tap_is "$r1 $r2 $(probes)" "0 0 1" "two validates: QEMU asked once"
+tap_ok "$(grep -qx 'LC_ALL=C' "$T/probe-env" && ! grep -q '^QEMUCTL_CACHEDIR=' "$T/probe-env"; echo $?)" \
+        "the probe runs as start runs QEMU: a clean environment (LC_ALL=C, none of ours)"
 touch -m -d '2001-01-01 00:00:00' "$T/qemu"
 "$QEMUCTL" validate "$T/counted.json" >/dev/null
 tap_is "$(probes)" 2 "the binary's mtime changed: asked again"
