@@ -55,6 +55,12 @@ bool cpuset_equal(const struct cpuset *a, const struct cpuset *b)
         return memcmp(a->bits, b->bits, sizeof a->bits) == 0;
 }
 
+void cpuset_or(struct cpuset *cs, const struct cpuset *add)
+{
+        for (size_t i = 0; i < QC_CPUSET_WORDS; i++)
+                cs->bits[i] |= add->bits[i];
+}
+
 int cpuset_last(const struct cpuset *cs)
 {
         for (int i = QC_CPUSET_WORDS - 1; i >= 0; i--)

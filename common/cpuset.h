@@ -30,5 +30,7 @@ unsigned cpuset_count(const struct cpuset *cs);
 bool cpuset_is_empty(const struct cpuset *cs);
 bool cpuset_intersects(const struct cpuset *a, const struct cpuset *b);
 bool cpuset_equal(const struct cpuset *a, const struct cpuset *b);
+/* cs |= add */
+void cpuset_or(struct cpuset *cs, const struct cpuset *add);
 /* Highest set bit, or -1 when empty. */
 int cpuset_last(const struct cpuset *cs);

@@ -25,7 +25,7 @@ int autoplace_choose(const struct autoplace_node *nodes, size_t n, const unsigne
 {
         _cleanup_free_ bool *in = NULL;
         struct cpuset set;
-        uint64_t free = 0;
+        uint64_t room = 0;
         unsigned cpus = 0;
         size_t best = n;
 
@@ -54,9 +54,9 @@ int autoplace_choose(const struct autoplace_node *nodes, size_t n, const unsigne
 
                 in[best] = true;
                 cpuset_set(&set, nodes[best].id);
-                free = add_sat(free, nodes[best].free);
+                room = add_sat(room, nodes[best].free);
                 cpus += nodes[best].n_cpus;
-                if (free >= memory && cpus >= vcpus) {
+                if (room >= memory && cpus >= vcpus) {
                         *ret = set;
                         return 1;
                 }
@@ -140,8 +140,7 @@ int autoplace_apply(struct vm_spec *spec, const struct host_numa *numa, const st
                 if (!cpuset_isset(&d.nodes, numa->nodes[i].id))
                         continue;
                 d.free = add_sat(d.free, node_free(spec, &numa->nodes[i], hp));
-                for (size_t w = 0; w < QC_CPUSET_WORDS; w++)
-                        d.cpus.bits[w] |= numa->nodes[i].cpus.bits[w];
+                cpuset_or(&d.cpus, &numa->nodes[i].cpus);
         }
         d.n_cpus = cpuset_count(&d.cpus);
         d.fits = d.free >= d.memory && d.n_cpus >= d.vcpus;
@@ -164,7 +163,7 @@ int autoplace_apply(struct vm_spec *spec, const struct host_numa *numa, const st
 char *autoplace_describe(const struct autoplace_decision *d)
 {
         _cleanup_free_ char *nodes = NULL, *cpus = NULL, *old_n = NULL, *old_c = NULL;
-        char mem[32], free[32], *s = NULL;
+        char mem[32], room[32], *s = NULL;
         const char *what = d->nodes_auto && d->cpus_auto ? "numa.placement and cpu.placement \"auto\""
                            : d->nodes_auto                 ? "numa.placement \"auto\""
                                                            : "cpu.placement \"auto\"";
@@ -182,10 +181,10 @@ char *autoplace_describe(const struct autoplace_decision *d)
         if (d->had_cpuset)
                 old_c = cpuset_to_string(&d->old_cpuset);
         format_size_human(d->memory, mem, sizeof mem);
-        format_size_human(d->free, free, sizeof free);
+        format_size_human(d->free, room, sizeof room);
         if (asprintf(&s,
                      "%s: host node%s %s (%s%s free for %s; %u CPU%s for %u vCPU%s)%s%s%s%s%s%s%s%s%s%s%s",
-                     what, cpuset_count(&d->nodes) == 1 ? "" : "s", nodes ? nodes : "?", free,
+                     what, cpuset_count(&d->nodes) == 1 ? "" : "s", nodes ? nodes : "?", room,
                      d->hugepage ? " in huge pages" : "", mem, d->n_cpus, d->n_cpus == 1 ? "" : "s", d->vcpus,
                      d->vcpus == 1 ? "" : "s",
                      d->chosen ? (d->fits ? ", the most free memory that holds the VM"

@@ -252,8 +252,7 @@ static void check_numa(struct spec_ctx *c, struct vm_spec *s)
                              cpuset_count(&both) == 1 ? "vCPU" : "vCPUs", list, cpuset_count(&both) == 1 ? "is" : "are");
                         cover = false;
                 }
-                for (size_t w = 0; w < QC_CPUSET_WORDS; w++)
-                        seen.bits[w] |= cs->bits[w];
+                cpuset_or(&seen, cs);
         }
         if (cover) {
                 struct cpuset missing;

@@ -68,6 +68,16 @@ static void test_cpuset(void)
         is_int(cpuset_last(&cs), cpuset_last(&cs), "last stable");
         cpuset_parse("4095", &cs, NULL);
         is_int(cpuset_last(&cs), 4095, "last is 4095");
+        {
+                struct cpuset a, b;
+                char u[64];
+
+                cpuset_parse("0-1,4095", &a, NULL);
+                cpuset_parse("1-3", &b, NULL);
+                cpuset_or(&a, &b);
+                is_int(cpuset_format(&a, u, sizeof u), 0, "cpuset_or formats");
+                is_str(u, "0-3,4095", "cpuset_or: the union");
+        }
 }
 
 static void test_strv(void)
