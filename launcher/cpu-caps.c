@@ -72,15 +72,15 @@ static bool sorted_has(char *const *v, const char *s)
 
 int cpu_caps_feature(const struct cpu_caps *c, const char *name)
 {
-        _cleanup_free_ char *prop = strdup(name);
+        char prop[128];
 
-        if (!prop)
+        /* no QEMU property is that long (a VM file's names are 64 at most) */
+        if (strlen(name) >= sizeof prop)
                 return -1;
         /* QEMU's x86 -cpu parser turns '_' into '-' before it looks the
          * property up (target/i386/cpu.c, feat2prop) */
-        for (char *p = prop; *p; p++)
-                if (*p == '_')
-                        *p = '-';
+        for (size_t i = 0; i == 0 || name[i - 1]; i++)
+                prop[i] = name[i] == '_' ? '-' : name[i];
         if (!sorted_has(c->features, name) && !sorted_has(c->features, prop))
                 return -1;
         return sorted_has(c->available, name) || sorted_has(c->available, prop);
