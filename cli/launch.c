@@ -509,7 +509,7 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
                 fprintf(stderr, "qemuctl: %s: note: %s\n", verb, tcg_note);
         /* the CPU against the QEMU that will run it; host-model becomes a
          * model here, before a restore compares it with the saved one */
-        if ((rc = launch_check_cpu(verb, file ? file : save_path, l.spec, accel, true))) {
+        if ((rc = launch_check_cpu(verb, where, l.spec, accel, true))) {
                 launch_done(&l);
                 return rc;
         }
