@@ -160,41 +160,63 @@ int autoplace_apply(struct vm_spec *spec, const struct host_numa *numa, const st
         return 0;
 }
 
+/* cs as "0-3" into f (malloc'd on the way: "?" when out of memory) */
+static void put_set(FILE *f, const struct cpuset *cs)
+{
+        _cleanup_free_ char *t = cpuset_to_string(cs);
+
+        fputs(t ? t : "?", f);
+}
+
 char *autoplace_describe(const struct autoplace_decision *d)
 {
-        _cleanup_free_ char *nodes = NULL, *cpus = NULL, *old_n = NULL, *old_c = NULL;
         char mem[32], room[32], *s = NULL;
+        size_t len = 0;
+        FILE *f;
         const char *what = d->nodes_auto && d->cpus_auto ? "numa.placement and cpu.placement \"auto\""
                            : d->nodes_auto                 ? "numa.placement \"auto\""
                                                            : "cpu.placement \"auto\"";
 
         if (!d->nodes_auto && !d->cpus_auto)
                 return NULL;
-        if (d->no_numa)
-                return asprintf(&s, "%s: this host's kernel has no NUMA (one pseudo node): nothing to bind", what) < 0
-                               ? NULL
-                               : s;
-        nodes = cpuset_to_string(&d->nodes);
-        cpus = cpuset_to_string(&d->cpus);
-        if (d->had_nodeset)
-                old_n = cpuset_to_string(&d->old_nodeset);
-        if (d->had_cpuset)
-                old_c = cpuset_to_string(&d->old_cpuset);
-        format_size_human(d->memory, mem, sizeof mem);
-        format_size_human(d->free, room, sizeof room);
-        if (asprintf(&s,
-                     "%s: host node%s %s (%s%s free for %s; %u CPU%s for %u vCPU%s)%s%s%s%s%s%s%s%s%s%s%s",
-                     what, cpuset_count(&d->nodes) == 1 ? "" : "s", nodes ? nodes : "?", room,
-                     d->hugepage ? " in huge pages" : "", mem, d->n_cpus, d->n_cpus == 1 ? "" : "s", d->vcpus,
-                     d->vcpus == 1 ? "" : "s",
-                     d->chosen ? (d->fits ? ", the most free memory that holds the VM"
-                                          : ": no set of nodes holds the VM, so every node")
-                               : ", numa.nodeset's",
-                     d->nodes_auto ? "; memory bound there (numa.nodeset " : "", d->nodes_auto ? nodes : "",
-                     d->nodes_auto ? ")" : "", d->cpus_auto && d->n_cpus ? "; CPUs " : "",
-                     d->cpus_auto && d->n_cpus ? cpus : "", d->cpus_auto && d->n_cpus ? " (cpu.cpuset)" : "",
-                     old_n ? "; replaces the file's numa.nodeset " : "", old_n ? old_n : "",
-                     old_c ? "; replaces the file's cpu.cpuset " : "", old_c ? old_c : "") < 0)
+        if (!(f = open_memstream(&s, &len)))
                 return NULL;
+        fprintf(f, "%s: ", what);
+        if (d->no_numa) {
+                fputs("this host's kernel has no NUMA (one pseudo node): nothing to bind", f);
+        } else {
+                format_size_human(d->memory, mem, sizeof mem);
+                format_size_human(d->free, room, sizeof room);
+                fprintf(f, "host node%s ", cpuset_count(&d->nodes) == 1 ? "" : "s");
+                put_set(f, &d->nodes);
+                fprintf(f, " (%s%s free for %s; %u CPU%s for %u vCPU%s)", room, d->hugepage ? " in huge pages" : "",
+                        mem, d->n_cpus, d->n_cpus == 1 ? "" : "s", d->vcpus, d->vcpus == 1 ? "" : "s");
+                fputs(!d->chosen ? ", numa.nodeset's"
+                      : d->fits  ? ", the most free memory that holds the VM"
+                                 : ": no set of nodes holds the VM, so every node",
+                      f);
+                if (d->nodes_auto) {
+                        fputs("; memory bound there (numa.nodeset ", f);
+                        put_set(f, &d->nodes);
+                        fputs(")", f);
+                }
+                if (d->cpus_auto && d->n_cpus) {
+                        fputs("; CPUs ", f);
+                        put_set(f, &d->cpus);
+                        fputs(" (cpu.cpuset)", f);
+                }
+                if (d->had_nodeset) {
+                        fputs("; replaces the file's numa.nodeset ", f);
+                        put_set(f, &d->old_nodeset);
+                }
+                if (d->had_cpuset) {
+                        fputs("; replaces the file's cpu.cpuset ", f);
+                        put_set(f, &d->old_cpuset);
+                }
+        }
+        if (fclose(f) != 0) {
+                free(s);
+                return NULL;
+        }
         return s;
 }
