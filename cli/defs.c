@@ -220,7 +220,13 @@ int cmd_undefine(int argc, char **argv)
         if (parsed != 0)
                 return rc;
         const char *name = argv[optind];
-        cli_vm_state(name, &running, NULL);
+        /* the data may go only when no QEMU of this name can be using it:
+         * a state dir that cannot be read is not taken for a stopped VM */
+        if (cli_vm_state(name, &running, &err) < 0 && (u.nvram || u.tpm))
+                return cli_failf(verb, "cannot tell whether VM `%s` runs (%s), so its %s stays: undefine it without "
+                                 "--nvram/--tpm, or fix that first",
+                                 name, err.msg, u.nvram && u.tpm ? "NVRAM and TPM state" : u.nvram ? "NVRAM" : "TPM state");
+        qc_err_clear(&err);
         if (running && (u.nvram || u.tpm))
                 return cli_failf(verb,
                                  "VM `%s` is running and uses its %s: stop it first, or undefine it without "

@@ -133,6 +133,13 @@ out=$("$Q" undefine defs1 2>&1); tap_is $? 1 "undefine again: not defined ($out)
 
 # --- undefine --nvram, then --tpm: each removes its own; the dir goes with the last
 "$Q" define --no-files "$LC_TMP/files/sub/defs1.json" >/dev/null; tap_ok $? "define defs1 again"
+# a state dir that cannot be trusted says nothing of whether QEMU runs: the data stays
+chmod 0777 "$QEMUCTL_RUNDIR/defs1"
+out=$("$Q" undefine --nvram defs1 2>&1); rc=$?
+chmod 0700 "$QEMUCTL_RUNDIR/defs1"
+case $out in *"cannot tell whether VM \`defs1\` runs"*"so its NVRAM stays"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 1 ? r : 1 )) "undefine --nvram with an untrusted state dir is refused ($out)"
+[ -e "$QEMUCTL_CONFDIR/vms/defs1.json" ] && [ -e "$QEMUCTL_DATADIR/defs1/nvram.fd" ]; tap_ok $? "the definition and the NVRAM are still there"
 out=$("$Q" undefine --nvram defs1 2>&1); tap_ok $? "undefine --nvram ($out)"
 tap_is "$(cd "$QEMUCTL_DATADIR/defs1" && ls -A | sort | tr '\n' ' ')" "tpm tpm-setup.log " "the NVRAM and its record are gone, the TPM state stays"
 "$Q" define --no-files "$LC_TMP/files/sub/defs1.json" >/dev/null
