@@ -69,7 +69,12 @@ else
         case $out in *'"memory" controller'*) r=0 ;; *) r=1 ;; esac
         tap_ok $(( rc == 1 ? r : 1 )) "memtune limits are refused here, naming the missing memory controller (the cgroup guest runs them: checks-defs.sh) ($out)"
 fi
-"$Q" memtune "$vm" >/dev/null; tap_ok $? "memtune NAME shows the values"
+out=$("$Q" memtune "$vm" 2>&1)
+if host_cgroup2_has memory; then
+        echo "$out" | grep -q "^hard *: 900M"; tap_ok $? "memtune NAME shows the hard limit set ($(echo "$out" | grep '^hard'))"
+else
+        echo "$out" | grep -q "^hard *: unlimited *memory.max"; tap_ok $? "memtune NAME shows the limits left as they were ($(echo "$out" | grep '^hard'))"
+fi
 
 # --- numatune, numastat (one VM, then all: numastat -c qemu-kvm)
 out=$("$Q" numatune "$vm" --nodeset 0 --mode strict --live 2>&1); tap_ok $? "numatune NAME --nodeset 0 --mode strict --live ($out)"
