@@ -64,6 +64,19 @@ static struct qmp *start(struct fakeqmp *f)
         return q;
 }
 
+/* The probe's first three questions, in order, with these answers. */
+static void expect_probe(struct fakeqmp *f, const char *defs, const char *max)
+{
+        fakeqmp_greet(f);
+        fakeqmp_expect(f, "{\"execute\": \"query-version\"}");
+        fakeqmp_reply(f, VERSION_720);
+        fakeqmp_expect(f, "{\"execute\": \"query-cpu-definitions\"}");
+        fakeqmp_reply(f, defs);
+        fakeqmp_expect(f, "{\"execute\": \"query-cpu-model-expansion\", \"arguments\": {\"type\": \"full\", "
+                          "\"model\": {\"name\": \"max\"}}}");
+        fakeqmp_reply(f, max);
+}
+
 static const struct vm_cpu_feature *host_feature(const struct cpu_caps *c, const char *name)
 {
         for (size_t i = 0; i < c->n_host_features; i++)
@@ -92,14 +105,7 @@ static void test_kvm(void)
         };
         bool all_on = true;
 
-        fakeqmp_greet(f);
-        fakeqmp_expect(f, "{\"execute\": \"query-version\"}");
-        fakeqmp_reply(f, VERSION_720);
-        fakeqmp_expect(f, "{\"execute\": \"query-cpu-definitions\"}");
-        fakeqmp_reply(f, defs);
-        fakeqmp_expect(f, "{\"execute\": \"query-cpu-model-expansion\", \"arguments\": {\"type\": \"full\", "
-                          "\"model\": {\"name\": \"max\"}}}");
-        fakeqmp_reply(f, max);
+        expect_probe(f, defs, max);
         fakeqmp_expect(f, "{\"execute\": \"query-cpu-model-expansion\", \"arguments\": {\"type\": \"static\", "
                           "\"model\": {\"name\": \"host\", \"props\": {\"migratable\": true}}}}");
         fakeqmp_reply(f, host);
@@ -200,14 +206,7 @@ static void test_tcg_query(void)
         struct qc_err err = { 0 };
         struct qmp *q;
 
-        fakeqmp_greet(f);
-        fakeqmp_expect(f, "{\"execute\": \"query-version\"}");
-        fakeqmp_reply(f, VERSION_720);
-        fakeqmp_expect(f, "{\"execute\": \"query-cpu-definitions\"}");
-        fakeqmp_reply(f, defs);
-        fakeqmp_expect(f, "{\"execute\": \"query-cpu-model-expansion\", \"arguments\": {\"type\": \"full\", "
-                          "\"model\": {\"name\": \"max\"}}}");
-        fakeqmp_reply(f, max);
+        expect_probe(f, defs, max);
         q = start(f);
         is_int(cpu_caps_query(q, VM_ACCEL_TCG, &c, NULL, &err), 0, "TCG: asked");
         qmp_free(q);
