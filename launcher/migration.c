@@ -87,6 +87,25 @@ int migration_incoming(struct qmp *q, const struct migration_incoming *in, struc
         return 0;
 }
 
+/* QEMU sends the "completed" event before it works out total-time and
+ * downtime (7.2: migration_completion, then migration_iteration_finish
+ * under the big lock), and turns the run state to postmigrate in that
+ * same step: once query-status says postmigrate, query-migrate has the
+ * figures. A second move of one QEMU showed total-time 0 without this. */
+static void wait_postmigrate(struct qmp *q)
+{
+        int64_t deadline = now_ms() + 2000;
+
+        for (;;) {
+                _cleanup_free_ char *status = NULL;
+
+                if (qmp_query_status(q, &status, NULL, NULL) < 0 || strcmp(status, "postmigrate") == 0 ||
+                    now_ms() >= deadline)
+                        return;
+                usleep(5000);
+        }
+}
+
 static int outgoing(struct qmp *q, int fd, uint64_t bandwidth, migration_progress_fn progress, void *userdata,
                     struct qmp_migrate_info *ret_info, struct qc_err *err)
 {
@@ -122,6 +141,8 @@ static int outgoing(struct qmp *q, int fd, uint64_t bandwidth, migration_progres
 
                 if (qmp_wait_event(q, "MIGRATION", migration_done, NULL, nap, &ev, &e) == 0) {
                         st = qmp_member_string(qmp_event_data(ev), "status");
+                        if (st && strcmp(st, "completed") == 0)
+                                wait_postmigrate(q);
                         if (qmp_query_migrate(q, &m, NULL) < 0)
                                 m = (struct qmp_migrate_info){ .total_time_ms = -1, .downtime_ms = -1 };
                         if (st && strcmp(st, "completed") == 0) {

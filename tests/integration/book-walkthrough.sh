@@ -58,7 +58,11 @@ tap_is "$("$Q" dump --config "$vm" | jget '["cpu"]["max"]')" 4 "the definition h
 
 # --- setmem (virsh's is the balloon), dommemstat
 out=$("$Q" balloon --timeout 120 "$vm" 384M 2>&1); tap_ok $? "balloon NAME 384M (virsh setmem) ($out)"
-tap_is "$("$Q" balloon --json "$vm" | jget '["actual"]')" $((384 << 20)) "the balloon is at 384M"
+# balloon returns once actual is within 1% of the target (the guest's
+# driver moves in steps; 387 MiB has been seen here): the same bound
+actual=$("$Q" balloon --json "$vm" | jget '["actual"]')
+d=$(( ${actual:-0} - (384 << 20) )); d=${d#-}
+tap_ok $(( d <= (384 << 20) / 100 ? 0 : 1 )) "the balloon is at 384M, within 1% ($actual bytes)"
 "$Q" dommemstat "$vm" | grep -qi "actual"; tap_ok $? "dommemstat NAME (virsh dommemstat)"
 
 # --- memtune with virsh's options and meaning
@@ -83,7 +87,8 @@ out=$("$Q" numatune "$vm" --nodeset 0 --mode strict --live 2>&1); tap_ok $? "num
 
 # --- the monitor, as the book types it twelve times
 out=$("$Q" qemu-monitor-command "$vm" --hmp --cmd 'info balloon' 2>&1); tap_ok $? "qemu-monitor-command NAME --hmp --cmd 'info balloon'"
-case $out in *"actual=384"*) r=0 ;; *) r=1 ;; esac; tap_ok $r "it answers ($out)"
+mb=$(sed -n 's/.*actual=\([0-9]*\).*/\1/p' <<<"$out")
+tap_ok $(( ${mb:-0} >= 380 && ${mb:-0} <= 388 ? 0 : 1 )) "it answers with the balloon's size, 384 MiB within 1% ($out)"
 
 # --- shutdown, the definition's next start, undefine
 out=$("$Q" shutdown --timeout 120 "$vm" 2>&1); tap_ok $? "shutdown NAME (virsh shutdown) ($out)"
