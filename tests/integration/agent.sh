@@ -113,7 +113,9 @@ tap_is "$(lc_field rx state)" ended "the VM has ended"
 # while the command runs, verbs that take the VM's lock get it
 "$Q" run --timeout 300 --exec 'sleep 8; exit 3' "$T/rx.json" </dev/null >/dev/null 2>"$T/rx2.err" &
 pid=$!; LC_BG_PIDS=$pid
-for _ in $(seq 300); do [ -e "$QEMUCTL_RUNDIR/rx/status.json" ] && break; sleep 0.2; done
+# rx's state dir is still there with the last run's "ended" record until
+# the new run replaces it: wait for the new run, not for any status.json
+for _ in $(seq 300); do case $(lc_field rx state 2>/dev/null) in starting | running | paused) break ;; esac; sleep 0.2; done
 "$Q" wait --for running --timeout 120 rx
 "$Q" pause --lock-timeout 2 rx >/dev/null 2>"$T/lock.err"
 tap_ok $? "a verb gets the VM's lock while run --exec's command runs ($(cat "$T/lock.err"))"
