@@ -35,6 +35,8 @@ greeting = json.loads(f.readline())
 f.write(b'{"execute": "qmp_capabilities"}\n'); f.readline()
 polls = errors = 0
 events = set()
+wrong = []
+ended = None
 stop = False
 def done(*_):
     global stop
@@ -57,11 +59,21 @@ while not stop:
         if "event" in m:
             events.add(m["event"])
             continue
+        # QEMU's exit after the guest powered off: the relay answers the
+        # command then out (or, with none out, without id) with the error
+        # that QEMU is gone, and closes; any other error is wrong
+        if "error" in m and "SHUTDOWN" in events and \
+                m["error"].get("desc", "").startswith("lost the connection to QEMU's monitor"):
+            ended = m["error"]["desc"]
+            stop = True
+            break
         if m.get("id") != polls or "return" not in m:
             errors += 1
+            wrong.append(m)
         polls += 1
         break
-    open(out + ".tmp", "w").write(json.dumps({"polls": polls, "errors": errors, "events": sorted(events)}))
+    open(out + ".tmp", "w").write(json.dumps({"polls": polls, "errors": errors, "events": sorted(events),
+                                      "wrong": wrong[:3], "ended": ended}))
     os.rename(out + ".tmp", out)
     time.sleep(0.1)
 PY
@@ -220,6 +232,10 @@ import json, sys
 d = json.load(open(sys.argv[1]))
 print("R\t%d\tthe poller was answered all along (%d polls, %d wrong)" %
       (0 if d["polls"] >= 10 and d["errors"] == 0 else 1, d["polls"], d["errors"]))
+for m in d["wrong"]:
+    print("# wrong: %s" % json.dumps(m))
+if d["ended"]:
+    print("# the last poll was answered at QEMU's exit: %s" % d["ended"])
 want = {"BALLOON_CHANGE", "STOP", "RESUME", "DEVICE_DELETED"}
 print("R\t%d\tit saw QEMU's events too (%s)" % (0 if want <= set(d["events"]) else 1, ",".join(d["events"])))
 PY
