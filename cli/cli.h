@@ -157,7 +157,7 @@ struct vm_end_note;
 bool cli_wait_qemu_gone(const struct vm_handle *h, int timeout_ms);
 /* QEMU is gone: return once the record says so too (note: what it says
  * when no supervisor watched), so that `status` right after says the VM
- * ended; a warning on stderr when it does not within 5 s. */
+ * ended; a warning on stderr when it does not within 20 s. */
 void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct vm_end_note *note);
 /* Indented JSON on stdout. */
 void cli_print_json(struct json_object *o);

@@ -243,7 +243,9 @@ void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct
 {
         struct qc_err err = { 0 };
 
-        if (vm_record_wait_end(h->rundir, 5000, note, &err) < 0)
+        /* the supervisor records the end once QEMU's helpers, sockets and
+         * cgroup are gone: up to ~13 s when each waits its longest */
+        if (vm_record_wait_end(h->rundir, 20000, note, &err) < 0)
                 fprintf(stderr, "qemuctl: %s: warning: VM `%s`: QEMU is gone, but %s\n", verb, h->name, err.msg);
 }
 

@@ -425,10 +425,10 @@ void vm_record_refresh(struct vm_record *r)
 
 int vm_record_write_end(const char *rundir, const struct vm_record *r, struct qc_err *err)
 {
-        if (vm_record_write(rundir, r, err) < 0)
-                return -1;
+        /* the dead sockets go first: whoever reads the end finds none
+         * (the supervisor's order too) */
         state_remove_sockets(rundir);
-        return 0;
+        return vm_record_write(rundir, r, err);
 }
 
 int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_note *note, struct qc_err *err)

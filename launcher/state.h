@@ -68,9 +68,9 @@ char *vm_record_describe_end(const struct vm_record *r);
  * QEMU is gone (and whose supervisor is gone too, so nobody will write the
  * end) is returned as ENDED with a note. Does not write anything. */
 void vm_record_refresh(struct vm_record *r);
-/* Write down the end of a VM that nobody watches any more: r (refreshed, not
- * active) as the record, and remove the sockets of the QEMU that is gone.
- * Call with the VM's lock held. */
+/* Write down the end of a VM that nobody watches any more: remove the
+ * sockets of the QEMU that is gone, then r (refreshed, not active) as the
+ * record. Call with the VM's lock held. */
 int vm_record_write_end(const char *rundir, const struct vm_record *r, struct qc_err *err);
 /* What a verb knows of an end it caused itself (kill, stop), for the record
  * it writes when no supervisor watched QEMU go. */

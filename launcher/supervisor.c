@@ -328,14 +328,13 @@ static void finish(struct sup *s)
         }
         if (r->state == VM_STATE_CRASHED && !r->message)
                 r->message = qemu_log_tail(s->o->rundir);
-        record(s);
-        if (s->o->sd_notify) {
-                _cleanup_free_ char *how = vm_record_describe_end(r);
-                sd_say(s, "STOPPING=1\nSTATUS=VM %s %s: %s", s->o->name,
-                       r->state == VM_STATE_FAILED ? "did not start" : "ended",
-                       r->state == VM_STATE_FAILED && r->message ? r->message : how ? how : "?");
-        }
 
+        /* Everything of this run goes before the record says it ended:
+         * stop, kill and `wait --for shutdown` return on that record, and
+         * a `start` of the same name may follow at once. Written first,
+         * it let this tail unlink the new run's sockets and remove its
+         * cgroup's vcpuN/, and a check right after the end still found
+         * ours. */
         sup_people_close(s->people);
         s->people = NULL;
         sup_agent_close(s->agent);
@@ -344,6 +343,13 @@ static void finish(struct sup *s)
         state_remove_sockets(s->o->rundir);
         if (s->o->remove_cgroup)
                 s->o->remove_cgroup(s->o->userdata);
+        record(s);
+        if (s->o->sd_notify) {
+                _cleanup_free_ char *how = vm_record_describe_end(r);
+                sd_say(s, "STOPPING=1\nSTATUS=VM %s %s: %s", s->o->name,
+                       r->state == VM_STATE_FAILED ? "did not start" : "ended",
+                       r->state == VM_STATE_FAILED && r->message ? r->message : how ? how : "?");
+        }
 }
 
 static int loop(struct sup *s)

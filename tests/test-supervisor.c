@@ -391,6 +391,8 @@ struct sup_cg {
         struct cg_vm *vm;
         bool removed;
         int cleanups;
+        const char *rundir;
+        bool active_at_cleanup; /* what status.json said while the cgroup was removed */
 };
 
 static int sup_make_cgroup(void *ud, int *ret_fd, struct qc_err *err)
@@ -405,7 +407,13 @@ static void sup_remove_cgroup(void *ud)
 {
         struct sup_cg *c = ud;
 
+        struct vm_record r;
+
         c->cleanups++;
+        if (vm_record_read(c->rundir, &r, NULL) == 0) {
+                c->active_at_cleanup = vm_state_is_active(r.state);
+                vm_record_done(&r);
+        }
         if (c->vm)
                 c->removed = cg_vm_remove(c->vm, 5000, NULL) == 0;
 }
@@ -431,6 +439,7 @@ static int supervise_fake(const char *what, bool foreground, const char *const *
         snprintf(rundir, sizeof rundir, "%s/vm", base);
         if (mkdir(rundir, 0700) < 0)
                 return -1;
+        c.rundir = rundir;
         snprintf(name, sizeof name, "tsup%d-%d", (int)getpid(), serial++);
         if (geteuid() == 0 && cg_hier_open(NULL, &c.h, NULL) == 0 &&
             cg_vm_create(c.h, "qemuctl", name, 0, 0, &c.vm, NULL) == 0)
@@ -448,6 +457,9 @@ static int supervise_fake(const char *what, bool foreground, const char *const *
         ok(vm_record_read(rundir, ret, &err) == 0 && ret->ended_at > 0, "%s: status.json has the end (%s)", what,
            err.msg);
         is_int(c.cleanups, 1, "%s: the remove_cgroup hook ran once", what);
+        /* stop, kill and `wait --for shutdown` return on the record, and a
+         * start of the same name may follow: nothing of this run is left */
+        ok(c.active_at_cleanup, "%s: the record said the end only once the cgroup was removed", what);
         if (c.vm) {
                 struct stat st;
                 ok(c.removed && stat(cgpath, &st) < 0 && errno == ENOENT, "%s: its cgroup %s is gone", what,
