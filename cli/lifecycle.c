@@ -274,8 +274,10 @@ int cmd_kill(int argc, char **argv)
         return CLI_EXIT_OK;
 }
 
-/* A verb that is one QMP command, by its qmp/ wrapper. */
-static int simple_qmp(int argc, char **argv, int (*cmd)(struct qmp *q, struct qc_err *err), const char *done)
+/* A verb that is one QMP command, by its qmp/ wrapper. want: the state the
+ * record is to say before the verb returns (_VM_STATE_INVALID: none). */
+static int simple_qmp(int argc, char **argv, int (*cmd)(struct qmp *q, struct qc_err *err), const char *done,
+                      enum vm_state want)
 {
         const char *verb = argv[0];
         _cleanup_vm_ struct vm_handle *h = NULL;
@@ -289,21 +291,28 @@ static int simple_qmp(int argc, char **argv, int (*cmd)(struct qmp *q, struct qc
                 return rc;
         if (cmd(h->qmp, &err) < 0)
                 return cli_fail(verb, &err);
+        /* the supervisor records QEMU's STOP or RESUME a moment after QEMU
+         * answered: `pause x; status x` must agree, as after kill */
+        if (want != _VM_STATE_INVALID && proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) &&
+            vm_record_wait_state(h->rundir, want, 5000, &err) == 0)
+                fprintf(stderr, "qemuctl: %s: warning: VM `%s`: the supervisor (pid %d) has not recorded it as %s "
+                                "within 5 s\n",
+                        verb, h->name, (int)h->rec.supervisor_pid, vm_state_to_string(want));
         printf("VM `%s` %s\n", h->name, done);
         return CLI_EXIT_OK;
 }
 
 int cmd_pause(int argc, char **argv)
 {
-        return simple_qmp(argc, argv, qmp_stop, "paused");
+        return simple_qmp(argc, argv, qmp_stop, "paused", VM_STATE_PAUSED);
 }
 
 int cmd_resume(int argc, char **argv)
 {
-        return simple_qmp(argc, argv, qmp_cont, "resumed");
+        return simple_qmp(argc, argv, qmp_cont, "resumed", VM_STATE_RUNNING);
 }
 
 int cmd_reset(int argc, char **argv)
 {
-        return simple_qmp(argc, argv, qmp_system_reset, "reset");
+        return simple_qmp(argc, argv, qmp_system_reset, "reset", _VM_STATE_INVALID);
 }

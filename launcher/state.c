@@ -475,6 +475,30 @@ int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_n
         }
 }
 
+int vm_record_wait_state(const char *rundir, enum vm_state want, int timeout_ms, struct qc_err *err)
+{
+        int64_t deadline = now_ms() + timeout_ms;
+        useconds_t nap = 1000;
+
+        for (;;) {
+                struct vm_record r;
+                enum vm_state st;
+
+                if (vm_record_read(rundir, &r, err) < 0)
+                        return -1;
+                st = r.state;
+                vm_record_done(&r);
+                if (st == want)
+                        return 1;
+                if (!vm_state_is_active(st) || now_ms() >= deadline)
+                        return 0;
+                /* the supervisor writes within a few ms of QEMU's event */
+                usleep(nap);
+                if (nap < 50 * 1000)
+                        nap *= 2;
+        }
+}
+
 static void read_holder(int fd, char *buf, size_t len)
 {
         ssize_t n = pread(fd, buf, len - 1, 0);

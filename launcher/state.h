@@ -86,6 +86,12 @@ struct vm_end_note {
  * time. Call with the VM's lock held. */
 int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_note *note, struct qc_err *err);
 
+/* After a verb's pause or resume of a VM whose supervisor lives: wait up
+ * to timeout_ms until the record says want (the supervisor writes it on
+ * QEMU's STOP or RESUME, a moment after QEMU answered the verb). 1 when it
+ * does, 0 when it does not in time or the VM is no longer active. */
+int vm_record_wait_state(const char *rundir, enum vm_state want, int timeout_ms, struct qc_err *err);
+
 /* Where a verb talks to the VM's guest agent: RUNDIR/agent.sock while the
  * supervisor rec names is alive and serves it (it keeps QEMU's one
  * connection to qga.sock, so qemu-ga never sleeps on EOF:

@@ -239,6 +239,32 @@ static void test_wait_end(void)
         vm_record_done(&r);
 }
 
+/* pause and resume wait for the supervisor's record of QEMU's STOP or
+ * RESUME: 1 once it says so, 0 when it does not in time or the VM ended. */
+static void test_wait_state(void)
+{
+        struct qc_err err = { 0 };
+        char dir[512];
+        struct vm_record r;
+        int64_t before;
+
+        snprintf(dir, sizeof dir, "%s/paused", base);
+        mkdir(dir, 0700);
+        vm_record_init(&r);
+        r.state = VM_STATE_PAUSED;
+        ok(vm_record_write(dir, &r, &err) == 0, "write a paused record");
+        is_int(vm_record_wait_state(dir, VM_STATE_PAUSED, 1000, &err), 1, "wait_state: it says paused");
+        before = now_ms();
+        is_int(vm_record_wait_state(dir, VM_STATE_RUNNING, 300, &err), 0, "wait_state: not running within 300 ms");
+        ok(now_ms() - before >= 300, "after the whole wait");
+        r.state = VM_STATE_ENDED;
+        vm_record_write(dir, &r, &err);
+        is_int(vm_record_wait_state(dir, VM_STATE_RUNNING, 5000, &err), 0, "wait_state: an ended VM never runs");
+        is_int(vm_record_wait_state("/nonexistent/qemuctl-test", VM_STATE_RUNNING, 100, &err), -1,
+               "wait_state: no record is an error");
+        vm_record_done(&r);
+}
+
 /* A state dir is used only when it is ours alone; files in it are never
  * opened through a symlink; records never written through one. */
 static void test_trust(void)
@@ -375,6 +401,7 @@ int main(void)
         test_lock();
         test_prepare();
         test_wait_end();
+        test_wait_state();
         test_trust();
         test_signal_proof();
 

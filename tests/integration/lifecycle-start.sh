@@ -44,12 +44,30 @@ tap_ok $(( rc == 1 && r == 0 ? 0 : 1 )) "starting it again is refused: $out"
 "$Q" validate "$LC_TMP/dump.json" >/dev/null; tap_ok $? "dump output re-validates"
 tap_is "$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["name"])' "$LC_TMP/dump.json")" vm1 "dump names the VM"
 
+# the record itself (status.json), not status's view of the processes
+rec_state() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"])' "$QEMUCTL_RUNDIR/$1/status.json"; }
+
 # --- pause/resume change status
 "$Q" pause vm1 >/dev/null; tap_ok $? "pause"
 tap_is "$(lc_field vm1 state)" paused "status: paused"
 tap_is "$(lc_field vm1 qemu_status)" paused "status: QEMU says paused"
 "$Q" resume vm1 >/dev/null; tap_ok $? "resume"
 tap_is "$(lc_field vm1 state)" running "status: running again"
+# pause and resume return once the supervisor has recorded QEMU's STOP and
+# RESUME (it does a moment after QEMU answered the verb): a stopped
+# supervisor holds them back until it runs again
+spid=$(cat "$QEMUCTL_RUNDIR/vm1/supervisor.pid")
+for v in pause resume; do
+        kill -STOP "$spid"
+        "$Q" $v vm1 >/dev/null 2>"$LC_TMP/$v.err" & vpid=$!; LC_BG_PIDS=$vpid
+        sleep 1
+        kill -0 "$vpid" 2>/dev/null; tap_ok $? "$v waits while the supervisor has not recorded it"
+        kill -CONT "$spid"
+        wait "$vpid"; tap_ok $? "$v ($(cat "$LC_TMP/$v.err"))"
+        LC_BG_PIDS=
+        want=paused; [ $v = resume ] && want=running
+        tap_is "$(rec_state vm1)" $want "$v returns once the record says $want"
+done
 tap_is "$(lc_ask vm1 echo alive)" alive "guest answers after resume"
 "$Q" qmp vm1 query-status | grep -q '"status": "running"'; tap_ok $? "qmp NAME query-status"
 "$Q" hmp vm1 'info status' | grep -q 'VM status: running'; tap_ok $? "hmp NAME 'info status'"
@@ -57,9 +75,6 @@ tap_is "$(lc_ask vm1 echo alive)" alive "guest answers after resume"
 timeout 5 "$Q" events --all vm1 >"$LC_TMP/events.out"
 python3 -c 'import json,sys; e=[json.loads(l)["event"] for l in open(sys.argv[1])]; sys.exit(0 if e[:3]==["RESUME","STOP","RESUME"] else 1)' "$LC_TMP/events.out"
 tap_ok $? "events --all: JSON lines, the pause and resume among them"
-
-# the record itself (status.json), not status's view of the processes
-rec_state() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["state"])' "$QEMUCTL_RUNDIR/$1/status.json"; }
 
 # --- stop: the ACPI power button powers the guest off
 "$Q" stop --timeout 120 vm1 >/dev/null; tap_ok $? "stop"
