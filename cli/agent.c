@@ -71,16 +71,43 @@ static int write_out(int fd, const unsigned char *p, size_t n)
         return p && n ? write_all(fd, p, n) : 0;
 }
 
-/* Best effort: end the guest process we gave up on. */
-static void kill_guest(struct qga *g, int64_t pid)
+/* How long a verb waits to see the guest process it killed gone. */
+#define KILL_WAIT_MS 5000
+
+/* Best effort: end the guest process we gave up on, and return once the
+ * agent has seen it end. The agent has no kill of its own: `kill` runs as a
+ * guest process, a moment after the agent answered that it started it, and
+ * the killed one is there (a zombie until the agent reaps it) until then;
+ * the next command of the caller's must not find it. */
+static void kill_guest(const char *verb, struct qga *g, int64_t pid)
 {
         char num[32];
         char *argv[] = { "-KILL", num, NULL };
-        int64_t kpid;
+        int64_t kpid, deadline;
 
         snprintf(num, sizeof num, "%lld", (long long)pid);
         qga_set_timeout(g, 2000);
-        (void)qga_exec(g, "kill", argv, NULL, NULL, 0, false, &kpid, NULL);
+        if (qga_exec(g, "kill", argv, NULL, NULL, 0, false, &kpid, NULL) < 0)
+                return;
+        deadline = now_ms() + KILL_WAIT_MS;
+        for (;;) {
+                struct qga_exec_status st = { 0 };
+                bool gone;
+
+                /* an error: the agent forgot the process, or went away */
+                if (qga_exec_status(g, pid, &st, NULL) < 0)
+                        return;
+                gone = st.exited;
+                qga_exec_status_done(&st);
+                if (gone)
+                        return;
+                if (now_ms() >= deadline) {
+                        fprintf(stderr, "qemuctl: %s: warning: guest process %lld still runs %d s after its kill\n",
+                                verb, (long long)pid, KILL_WAIT_MS / 1000);
+                        return;
+                }
+                nanosleep(&(struct timespec){ .tv_nsec = 50 * 1000 * 1000 }, NULL);
+        }
 }
 
 int cli_agent_exec(const char *verb, struct qga *g, const char *path, char *const *args, const void *input,
@@ -140,7 +167,7 @@ int cli_agent_exec(const char *verb, struct qga *g, const char *path, char *cons
                         else
                                 fprintf(stderr, "qemuctl: %s: %s: still running after %d s; killing guest process %lld\n",
                                         verb, path, timeout_ms / 1000, (long long)pid);
-                        kill_guest(g, pid);
+                        kill_guest(verb, g, pid);
                         rc = interrupted ? EXEC_EXIT_INTERRUPT : EXEC_EXIT_TIMEOUT;
                         break;
                 }

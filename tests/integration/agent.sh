@@ -49,10 +49,16 @@ tap_is "$?:$(stat -c %s "$T/n.out")" "0:0" "--no-stdin: the command gets an empt
 tap_is $? 143 "a command ended by SIGTERM -> 128 + 15"
 "$Q" exec ga -- /no/such/command </dev/null 2>"$T/nf.err"
 tap_is $? 126 "a command the agent cannot start -> 126 ($(cat "$T/nf.err"))"
+# the agent has no kill: exec kills a command past --timeout with a guest
+# process of its own, a moment after the agent said it started; a slow one
+# (2 s here, a loaded guest) must still have ended the command when exec returns
+"$Q" exec ga -- sh -c 'rm -f /bin/kill && printf "%s\n" "#!/bin/sh" "sleep 2" "exec busybox kill \"\$@\"" >/bin/kill && chmod +x /bin/kill' </dev/null
+tap_ok $? "a slow kill in the guest"
 "$Q" exec --timeout 2 ga -- sleep 600 </dev/null 2>"$T/to.err"
 tap_is $? 124 "--timeout -> 124 ($(cat "$T/to.err"))"
 "$Q" exec ga -- sh -c 'pidof sleep || echo none' </dev/null >"$T/to.ps"
 tap_is "$(cat "$T/to.ps")" none "and the guest process was killed"
+"$Q" exec ga -- sh -c 'rm /bin/kill && ln -s /bin/busybox /bin/kill' </dev/null
 
 head -c 10000000 /dev/urandom >"$T/10m"
 "$Q" cp "$T/10m" ga:/tmp/10m
