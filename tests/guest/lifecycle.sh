@@ -5,6 +5,8 @@
 #   lc_vmfile NAME [KNOBS] [EXTRA-JSON]   write $LC_TMP/NAME.json (test guest, TCG, ask channel)
 #   lc_ask NAME QUESTION  ask the guest of VM NAME
 #   lc_field NAME KEY     a field of `qemuctl status --json NAME`
+#   lc_wait_started NAME  wait for a record of a run that has not ended (starting, running, paused)
+#   lc_wait_ready NAME    lc_wait_started, then the guest's ready line
 # and tests/lib/vmfile.sh's vmfile_set, jget.
 
 . "$QEMUCTL_SRCDIR/tests/lib/vmfile.sh"
@@ -64,8 +66,20 @@ lc_field() { # NAME KEY
         "$QEMUCTL" status --json "$1" | python3 -c 'import json,sys; v=json.load(sys.stdin).get(sys.argv[1]); print("" if v is None else v)' "$2"
 }
 
-lc_wait_ready() { # NAME: the VM may not even have a state dir yet (run in the background)
+# NAME, run in the background: it may have no state dir yet, or still the
+# one of an earlier run of that name, whose record says it ended (and whose
+# serial.log has a ready line) until the new run clears it. Bounded: 60 s.
+lc_wait_started() { # NAME
         local _i
-        for _i in $(seq 300); do [ -e "$QEMUCTL_RUNDIR/$1/status.json" ] && break; sleep 0.2; done
-        "$QEMUCTL" wait --for 'serial:qemuctl-guest: ready' --timeout 180 "$1"
+        for _i in $(seq 300); do
+                python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["state"] not in ("starting", "running", "paused"))' \
+                        "$QEMUCTL_RUNDIR/$1/status.json" 2>/dev/null && return 0
+                sleep 0.2
+        done
+        echo "# $1: no record of a run that has not ended within 60 s" >&2
+        return 1
+}
+
+lc_wait_ready() { # NAME: lc_wait_started, then the guest's ready line
+        lc_wait_started "$1" && "$QEMUCTL" wait --for 'serial:qemuctl-guest: ready' --timeout 180 "$1"
 }

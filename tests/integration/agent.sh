@@ -121,7 +121,7 @@ tap_is "$(lc_field rx state)" ended "the VM has ended"
 pid=$!; LC_BG_PIDS=$pid
 # rx's state dir is still there with the last run's "ended" record until
 # the new run replaces it: wait for the new run, not for any status.json
-for _ in $(seq 300); do case $(lc_field rx state 2>/dev/null) in starting | running | paused) break ;; esac; sleep 0.2; done
+lc_wait_started rx
 "$Q" wait --for running --timeout 120 rx
 "$Q" pause --lock-timeout 2 rx >/dev/null 2>"$T/lock.err"
 tap_ok $? "a verb gets the VM's lock while run --exec's command runs ($(cat "$T/lock.err"))"
