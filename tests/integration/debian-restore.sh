@@ -27,7 +27,9 @@ out=$("$QEMUCTL" start "$T/vm.json" 2>&1)
 check "start: a cold boot ($out)" [ $? = 0 ]
 "$QEMUCTL" wait --for agent --timeout 600 "$name" >/dev/null 2>&1
 check "the guest agent answers after the boot" [ $? = 0 ]
-g 'nohup sh -c "i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count; sleep 0.2; done" >/dev/null 2>&1 &
+# each value written aside and renamed in: a read never finds the file
+# truncated and not yet written (an empty count)
+g 'nohup sh -c "i=0; while :; do i=\$((i+1)); echo \$i >/dev/shm/count.new; mv /dev/shm/count.new /dev/shm/count; sleep 0.2; done" >/dev/null 2>&1 &
    echo before-save >/var/tmp/disk-mark; sync'
 c0=$(count)
 check "a counter runs in the guest's memory ($c0)" waits_more "${c0:-0}"
