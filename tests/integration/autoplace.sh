@@ -70,7 +70,7 @@ if [ "$best_cpus" != 0 ]; then
         echo "$out" | grep -q "replaces the file's cpu.cpuset 0"; tap_ok $? "... and that it replaces the file's cpu.cpuset 0"
 fi
 qpid=$(cat "$QEMUCTL_RUNDIR/ap/qemu.pid")
-"$Q" qmp ap query-status >/dev/null # the VM's lock: the vCPU placement is done
+"$Q" vcpuinfo ap >/dev/null # it takes the VM's lock: the placement after start is done
 grep -qE "^[0-9a-f]+ bind:$best( |$)" /proc/$qpid/numa_maps; tap_ok $? "QEMU's guest RAM mapping: bind:$best (numa_maps)"
 aff() { awk '/^Cpus_allowed_list:/ { print $2 }' "/proc/$qpid/task/$1/status" 2>/dev/null; }
 tap_is "$(aff "$qpid")" "$best_cpus" "QEMU's main thread runs on node $best's CPUs"

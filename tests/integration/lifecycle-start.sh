@@ -88,7 +88,8 @@ grep -q 'power button: powering off' "$QEMUCTL_RUNDIR/vm1/serial.log"; tap_ok $?
 "$Q" list | grep -Eq '^vm1 +ended'; tap_ok $? "list shows vm1 ended"
 # start waits for the VM's lock no longer than --lock-timeout
 flock -o "$QEMUCTL_RUNDIR/vm1/lock" sleep 5 & LC_BG_PIDS=$!
-sleep 0.2
+# until it holds the lock (a try of ours fails), 5 s at most
+for _ in $(seq 100); do flock -n "$QEMUCTL_RUNDIR/vm1/lock" true || break; sleep 0.05; done
 t0=$(date +%s%N)
 out=$("$Q" start --lock-timeout 300ms "$LC_TMP/vm1.json" 2>&1); rc=$?
 ms=$(( ($(date +%s%N) - t0) / 1000000 ))
