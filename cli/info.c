@@ -195,6 +195,8 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
                 json_object_object_add(o, "ended", json_object_new_string(how ? how : ""));
                 if (r->shutdown_reason)
                         json_object_object_add(o, "shutdown_reason", json_object_new_string(r->shutdown_reason));
+                if (r->saved_to)
+                        json_object_object_add(o, "saved_to", json_object_new_string(r->saved_to));
                 json_object_object_add(o, "panicked", json_object_new_boolean(r->panicked));
                 json_object_object_add(o, "exit_status", r->exit_status >= 0 ? json_object_new_int(r->exit_status)
                                                                               : NULL);
@@ -384,7 +386,9 @@ int cmd_list(int argc, char **argv)
                         if (h->rec.started_at)
                                 format_uptime(unix_ms() - h->rec.started_at, up, sizeof up);
                 }
-                printf(LIST_ROW, h->name, state_name(h), pid, vcpus, mem, up);
+                /* virsh's "shut off (saved)", in the column's width */
+                printf(LIST_ROW, h->name, h->rec.saved_to && h->rec.state == VM_STATE_ENDED ? "saved" : state_name(h),
+                       pid, vcpus, mem, up);
         }
         if (json)
                 cli_print_json(arr);

@@ -180,13 +180,23 @@ int cmd_save(int argc, char **argv)
         }
         struct stat st;
         uint64_t size = fstat(fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+        /* status says where the VM went, from any directory */
+        _cleanup_free_ char *abs = realpath(file, NULL);
+        struct vm_end_note note = { .message = "saved by qemuctl save (quit); no supervisor was watching",
+                                    .shutdown_reason = "host-qmp-quit", .saved_to = abs ? abs : file };
+        /* for the supervisor, which sees only QEMU's quit */
+        if (vm_end_note_leave(h->rundir, &note, &err) < 0) {
+                qc_err_wrap(&err, "status will say \"quit over QMP\", not where the VM was saved");
+                cli_warn(verb, err.msg);
+                qc_err_clear(&err);
+        }
         /* the state is safe in FILE: the VM ends */
-        if (qmp_quit(h->qmp, &err) < 0)
+        if (qmp_quit(h->qmp, &err) < 0) {
+                vm_end_note_drop(h->rundir);
                 return cli_failf(verb, "VM `%s` saved to %s, but QEMU did not quit: %s (qemuctl kill %s)", h->name,
                                  file, err.msg, h->name);
+        }
         cli_wait_qemu_gone(h, 10000);
-        struct vm_end_note note = { .message = "saved by qemuctl save (quit); no supervisor was watching",
-                                    .shutdown_reason = "host-qmp-quit" };
         cli_wait_recorded(verb, h, &note);
         printf("VM `%s` saved to %s (%.1f MiB in %.2f s) and stopped\n", h->name, file, (double)size / (1 << 20),
                (double)(now_ms() - prog.started) / 1000.0);

@@ -242,7 +242,9 @@ const struct verb cli_verbs[] = {
                         "is renamed into place whole; only then is QEMU quit. On any failure the VM\n"
                         "goes on as before and FILE is not written. A disk with \"snapshot\": true\n"
                         "cannot be saved (its writes live in QEMU's temporary overlay, which ends\n"
-                        "with QEMU). The format: docs/DESIGN.md \"Save files\".\n",
+                        "with QEMU). The format: docs/DESIGN.md \"Save files\".\n"
+                        "Afterwards the VM is listed as saved, and `qemuctl status NAME` says to\n"
+                        "which file and how to restore it (--json: \"saved_to\", the absolute path).\n",
                 .opts = opts_lock,
                 .args = (const struct cli_pos[]){ POS_NAME, POS_FILE, {} },
                 .notes = "Progress goes to stderr when it is a terminal.\n",
@@ -440,7 +442,8 @@ const struct verb cli_verbs[] = {
                 .summary = "every VM: name, state, pid, vCPUs, memory, uptime",
                 .description =
                         "Every VM with a state dir: name, state, QEMU pid, vCPUs, memory, uptime.\n"
-                        "VMs that ended stay listed (ended/crashed/failed) until started again.\n"
+                        "VMs that ended stay listed (ended/crashed/failed; saved after qemuctl save,\n"
+                        "whose --json state is \"ended\" with \"saved_to\") until started again.\n"
                         "A state dir that lost its spec.json or status.json while no QEMU of it\n"
                         "runs is listed as broken; `qemuctl status NAME` says what to do.\n"
                         "With --all, defined VMs (qemuctl define) that have no state dir are listed\n"
@@ -459,7 +462,8 @@ const struct verb cli_verbs[] = {
                 .summary = "everything known about a VM, how it ended if it did",
                 .description =
                         "Everything known about VM NAME: state (and QEMU's own run state), pids,\n"
-                        "size, uptime, and how it ended if it ended.\n"
+                        "size, uptime, and how it ended if it ended (after qemuctl save: the file\n"
+                        "and how to restore it; --json: \"saved_to\").\n"
                         "Memory is what the guest has now: memory.size plus what setmem plugged\n"
                         "(--json: memory, memory_base, memory_plugged, memory_max in bytes).\n"
                         "Ports: the forwarded ports of a running VM, host port 0's pick included\n"

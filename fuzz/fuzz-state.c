@@ -94,7 +94,8 @@ static void fuzz_status(const uint8_t *data, size_t size)
             !same_str(again.shutdown_reason, r.shutdown_reason) || again.shutdown_by_guest != r.shutdown_by_guest ||
             again.panicked != r.panicked || again.exit_status != r.exit_status ||
             again.exit_signal != r.exit_signal || again.timed_out != r.timed_out ||
-            again.interrupted != r.interrupted || !same_str(again.message, r.message))
+            again.interrupted != r.interrupted || !same_str(again.message, r.message) ||
+            !same_str(again.saved_to, r.saved_to))
                 abort();
         vm_record_done(&again);
         vm_record_done(&r);

@@ -60,7 +60,8 @@ void vm_record_done(struct vm_record *r)
 {
         free(r->shutdown_reason);
         free(r->message);
-        r->shutdown_reason = r->message = NULL;
+        free(r->saved_to);
+        r->shutdown_reason = r->message = r->saved_to = NULL;
 }
 
 static void add_int(json_object *o, const char *k, int64_t v)
@@ -260,6 +261,7 @@ int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err
         add_str(o, "message", r->message);
         if (r->balloon_actual)
                 add_int(o, "balloon_actual", (int64_t)r->balloon_actual);
+        add_str(o, "saved_to", r->saved_to);
 
         rc = state_write_file(rundir, VM_RUNDIR_STATUS, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
                               err);
@@ -351,6 +353,7 @@ int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err
         r.interrupted = get_bool(o, "interrupted");
         r.message = get_str(o, "message");
         r.balloon_actual = (uint64_t)get_int(o, "balloon_actual", 0);
+        r.saved_to = get_str(o, "saved_to");
         json_object_put(o);
         *ret = r;
         return 0;
@@ -365,6 +368,13 @@ char *vm_record_describe_end(const struct vm_record *r)
                 return strdup("QEMU refused to start");
         if (vm_state_is_active(r->state))
                 return strdup("still running");
+        /* virsh's "shut off (saved)": where the VM is now, and how it comes back */
+        if (r->saved_to && r->state == VM_STATE_ENDED) {
+                if (asprintf(&s, "saved to %s by qemuctl save; `qemuctl start --restore %s` goes on from there",
+                             r->saved_to, r->saved_to) < 0)
+                        s = NULL;
+                return s;
+        }
         if (r->panicked)
                 how = "the guest panicked";
         else if (r->timed_out)
@@ -457,6 +467,8 @@ int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_n
                                 r.shutdown_reason = note->shutdown_reason ? strdup(note->shutdown_reason) : NULL;
                                 free(r.message);
                                 r.message = note->message ? strdup(note->message) : NULL;
+                                free(r.saved_to);
+                                r.saved_to = note->saved_to ? strdup(note->saved_to) : NULL;
                         }
                         rc = vm_record_write_end(rundir, &r, err);
                         vm_record_done(&r);
@@ -497,6 +509,47 @@ int vm_record_wait_state(const char *rundir, enum vm_state want, int timeout_ms,
                 if (nap < 50 * 1000)
                         nap *= 2;
         }
+}
+
+int vm_end_note_leave(const char *rundir, const struct vm_end_note *note, struct qc_err *err)
+{
+        json_object *o = json_object_new_object();
+        int rc;
+
+        if (!o)
+                return qc_err_sys(err, ENOMEM, "end note");
+        add_str(o, "saved_to", note->saved_to);
+        rc = state_write_file(rundir, VM_RUNDIR_END_NOTE, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
+                              err);
+        json_object_put(o);
+        return rc;
+}
+
+void vm_end_note_drop(const char *rundir)
+{
+        _cleanup_close_ int dfd = state_dir_open(rundir, false, NULL);
+
+        if (dfd >= 0)
+                unlinkat(dfd, VM_RUNDIR_END_NOTE, 0);
+}
+
+int vm_end_note_take(const char *rundir, struct vm_record *r)
+{
+        _cleanup_free_ char *text = NULL;
+        json_object *o;
+        char *saved;
+
+        if (!r->shutdown_reason || strcmp(r->shutdown_reason, "host-qmp-quit") != 0 ||
+            read_state_file(rundir, VM_RUNDIR_END_NOTE, 1 << 16, &text, NULL) < 0)
+                return 0;
+        o = json_tokener_parse(text);
+        saved = o && json_object_is_type(o, json_type_object) ? get_str(o, "saved_to") : NULL;
+        json_object_put(o);
+        if (!saved)
+                return 0;
+        free(r->saved_to);
+        r->saved_to = saved;
+        return 1;
 }
 
 static void read_holder(int fd, char *buf, size_t len)

@@ -17,6 +17,7 @@
 #define VM_RUNDIR_QEMU_LOG "qemu.log"          /* QEMU's stderr */
 #define VM_RUNDIR_LOCK "lock"                  /* flock; holds "PID VERB" of the holder */
 #define VM_RUNDIR_EVENTS_LOG "events.log"      /* every QMP event the supervisor saw, one JSON per line */
+#define VM_RUNDIR_END_NOTE "end-note.json"     /* what a verb ending QEMU left for the supervisor (vm_end_note_leave) */
 
 enum vm_state {
         VM_STATE_STARTING, /* supervisor up, QEMU not yet running the guest */
@@ -51,6 +52,7 @@ struct vm_record {
         bool interrupted;          /* `run` got SIGINT/SIGTERM */
         char *message;             /* why it failed (QEMU's stderr), or a note; NULL if none */
         uint64_t balloon_actual;   /* bytes the guest has, from QEMU's last BALLOON_CHANGE; 0 = none seen */
+        char *saved_to;            /* the file `qemuctl save` wrote the VM into before it quit QEMU; NULL if none */
 };
 
 void vm_record_done(struct vm_record *r);
@@ -78,7 +80,20 @@ struct vm_end_note {
         const char *message;         /* "killed by qemuctl kill" */
         const char *shutdown_reason; /* what QEMU's SHUTDOWN would have said ("host-qmp-quit"), or NULL */
         int exit_signal;             /* the signal that ended QEMU (ours), 0 = none */
+        const char *saved_to;        /* save: the file the VM was saved to (absolute), or NULL */
 };
+/* Before a verb ends QEMU while a supervisor watches (save's quit): leave
+ * what the supervisor cannot see in QEMU's events (so far saved_to) in
+ * RUNDIR/end-note.json, which the supervisor puts into the record it writes
+ * when QEMU is gone (vm_end_note_take). The next start clears it. Call with
+ * the VM's lock held; if QEMU is not ended after all, vm_end_note_drop. */
+int vm_end_note_leave(const char *rundir, const struct vm_end_note *note, struct qc_err *err);
+void vm_end_note_drop(const char *rundir);
+/* For the supervisor, once QEMU ended on a QMP quit (r->shutdown_reason
+ * "host-qmp-quit", as save's is): the note a verb left, into r. Returns 1
+ * when there was one, 0 when not (or it is unreadable: the record then says
+ * only what QEMU said). */
+int vm_end_note_take(const char *rundir, struct vm_record *r);
 /* Once QEMU is gone (kill, stop): wait up to timeout_ms until the record
  * says the VM ended. The supervisor writes it; when the supervisor is gone
  * too, write it here (vm_record_write_end), with note (may be NULL) and the

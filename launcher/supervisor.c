@@ -325,6 +325,8 @@ static void finish(struct sup *s)
                 r->state = VM_STATE_CRASHED;
         } else {
                 r->state = VM_STATE_ENDED;
+                /* what QEMU's events do not say: the quit was save's */
+                vm_end_note_take(s->o->rundir, r);
         }
         if (r->state == VM_STATE_CRASHED && !r->message)
                 r->message = qemu_log_tail(s->o->rundir);

@@ -230,6 +230,19 @@ static void test_wait_end(void)
         is_int(back.exit_signal, 0, "no signal");
         vm_record_done(&back);
 
+        /* save with nobody watching: the file goes into the record */
+        note = (struct vm_end_note){ .message = "saved by qemuctl save (quit)", .shutdown_reason = "host-qmp-quit",
+                                     .saved_to = "/var/tmp/vm.save" };
+        vm_record_write(dir, &r, &err);
+        is_int(vm_record_wait_end(dir, 1000, &note, &err), 0, "again, ended by save");
+        vm_record_read(dir, &back, &err);
+        is_str(back.saved_to ? back.saved_to : "(null)", "/var/tmp/vm.save", "saved_to: the save file");
+        _cleanup_free_ char *saved = vm_record_describe_end(&back);
+        ok(saved && strstr(saved, "saved to /var/tmp/vm.save") && strstr(saved, "qemuctl start --restore /var/tmp/vm.save") &&
+                   !strstr(saved, "quit over QMP"),
+           "described as saved, with the way back: %s", saved ? saved : "(null)");
+        vm_record_done(&back);
+
         vm_record_write(dir, &r, &err);
         is_int(vm_record_wait_end(dir, 1000, NULL, &err), 0, "without a note");
         vm_record_read(dir, &back, &err);
@@ -262,6 +275,34 @@ static void test_wait_state(void)
         is_int(vm_record_wait_state(dir, VM_STATE_RUNNING, 5000, &err), 0, "wait_state: an ended VM never runs");
         is_int(vm_record_wait_state("/nonexistent/qemuctl-test", VM_STATE_RUNNING, 100, &err), -1,
                "wait_state: no record is an error");
+        vm_record_done(&r);
+}
+
+/* save with a supervisor watching: the note it leaves is what the
+ * supervisor adds to the record once QEMU quit */
+static void test_end_note(void)
+{
+        struct qc_err err = { 0 };
+        char dir[512];
+        struct vm_record r;
+        struct vm_end_note note = { .saved_to = "/srv/saves/web.save" };
+
+        snprintf(dir, sizeof dir, "%s/noted", base);
+        mkdir(dir, 0700);
+        vm_record_init(&r);
+        r.state = VM_STATE_ENDED;
+        is_int(vm_end_note_take(dir, &r), 0, "no note: nothing taken");
+        is_int(vm_end_note_leave(dir, &note, &err), 0, "leave a note: %s", err.msg);
+        is_int(vm_end_note_take(dir, &r), 0, "not taken for an end that was no QMP quit");
+        ok(!r.saved_to, "the record says nothing of a save");
+        r.shutdown_reason = strdup("host-qmp-quit");
+        is_int(vm_end_note_take(dir, &r), 1, "taken for a QMP quit");
+        is_str(r.saved_to ? r.saved_to : "(null)", "/srv/saves/web.save", "saved_to from the note");
+        vm_record_done(&r);
+        vm_end_note_drop(dir);
+        vm_record_init(&r);
+        r.shutdown_reason = strdup("host-qmp-quit");
+        is_int(vm_end_note_take(dir, &r), 0, "a dropped note is gone (a save whose quit failed)");
         vm_record_done(&r);
 }
 
@@ -402,6 +443,7 @@ int main(void)
         test_prepare();
         test_wait_end();
         test_wait_state();
+        test_end_note();
         test_trust();
         test_signal_proof();
 

@@ -52,6 +52,18 @@ fi
 c_before=$(count)
 out=$("$Q" save sr "$LC_TMP/sr.save" 2>&1); tap_ok $? "save sr ($out)"
 tap_is "$(lc_field sr state)" ended "the VM ended"
+# where it went and how it comes back, not "quit over QMP" (virsh: shut off (saved))
+tap_is "$(lc_field sr saved_to)" "$LC_TMP/sr.save" "status --json: saved_to names the file"
+case $(lc_field sr ended) in *"saved to $LC_TMP/sr.save"*"qemuctl start --restore $LC_TMP/sr.save"*) r=0 ;; *) r=1 ;; esac
+tap_ok $r "status --json: ended says saved, where, and how to restore ($(lc_field sr ended))"
+out=$("$Q" status sr 2>&1)
+case $out in *"How:"*"saved to $LC_TMP/sr.save"*"start --restore"*) r=0 ;; *) r=1 ;; esac
+tap_ok $r "status: How says saved and how to restore ($(echo "$out" | grep How:))"
+echo "$out" | grep -q "quit over QMP"; tap_ok $((!$?)) "and not \"quit over QMP\""
+out=$("$Q" list 2>&1)
+echo "$out" | grep -Eq '^sr +saved '; tap_ok $? "list: STATE saved ($(echo "$out" | grep '^sr '))"
+tap_is "$("$Q" list --json | python3 -c 'import json,sys; print([v.get("saved_to") for v in json.load(sys.stdin) if v["name"] == "sr"][0])')" \
+        "$LC_TMP/sr.save" "list --json: saved_to"
 tail -c 64 "$LC_TMP/sr.save" | grep -Eq '^qemuctl-save 1 [0-9]{20} [0-9]{20} +$'
 tap_ok $? "the file ends in its footer line ($(tail -c 64 "$LC_TMP/sr.save"))"
 head -c 4 "$LC_TMP/sr.save" | grep -q QEVM; tap_ok $? "and starts as QEMU's migration stream (QEVM)"
@@ -90,6 +102,7 @@ tap_ok $(( rc == 1 ? r : 1 )) "a missing disk is named at the save file ($out)"
 # --- restore (the VM as saved)
 out=$("$Q" start --restore "$LC_TMP/sr.save" 2>&1); tap_ok $? "start --restore ($out)"
 tap_is "$(lc_field sr state)" running "status: running"
+tap_is "$(lc_field sr saved_to)" "" "the restored VM is no longer said to be saved"
 tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "the guest's memory is as saved (marker)"
 c_after=$(count)
 [ "${c_after:-0}" -ge "${c_before:-1}" ]; tap_ok $? "the counter goes on from where it was ($c_before -> $c_after), not from 0"
@@ -102,6 +115,7 @@ tap_is "$(sha256sum <"$LC_TMP/data.raw")" "$sum_disk0" "the data disk is back as
 
 # --- once more from the same file, with the VM file given
 "$Q" kill sr >/dev/null 2>&1
+tap_is "$(lc_field sr saved_to)" "" "killed after the restore: not said to be saved"
 printf 'changed' | dd of="$LC_TMP/data.raw" bs=1 seek=4096 conv=notrunc status=none
 out=$("$Q" start --restore "$LC_TMP/sr.save" "$f" 2>&1); tap_ok $? "start --restore SAVE FILE, a second time ($out)"
 tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "the same guest again"
