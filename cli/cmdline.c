@@ -93,7 +93,7 @@ int cmd_cmdline(int argc, char **argv)
                 return cli_fail("cmdline", &err);
         cmdline_ctx_default(&ctx, spec, rundir);
         /* the firmware start would choose; its NVRAM is made by start */
-        if (fw_resolve(spec, &fws, &ctx.firmware, &nvram, &err) < 0)
+        if (fw_resolve(spec, false, &fws, &ctx.firmware, &nvram, &err) < 0)
                 return cli_fail("cmdline", &err);
         ctx.nvram = nvram;
         bool accel_known = cmdline_resolve_accel(spec, &ctx.accel, &note, &err) == 0;

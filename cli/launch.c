@@ -380,7 +380,7 @@ static int restore_disks(struct launch *l, struct qc_err *err)
 
 static int prepare(const char *verb, const char *file, const char *save_path, int incoming_fd,
                    const struct spec_overrides *ov, enum cmdline_serial serial, const char *serial_file,
-                   int lock_timeout_ms, struct launch *ret);
+                   bool reset_nvram, int lock_timeout_ms, struct launch *ret);
 
 int launch_check_cpu(const char *verb, const char *file, struct vm_spec *spec, enum vm_accel accel, bool accel_known)
 {
@@ -403,22 +403,22 @@ int launch_check_cpu(const char *verb, const char *file, struct vm_spec *spec, e
 }
 
 int launch_prepare(const char *verb, const char *file, const struct spec_overrides *ov, enum cmdline_serial serial,
-                   const char *serial_file, int lock_timeout_ms, struct launch *ret)
+                   const char *serial_file, bool reset_nvram, int lock_timeout_ms, struct launch *ret)
 {
-        return prepare(verb, file, NULL, -1, ov, serial, serial_file, lock_timeout_ms, ret);
+        return prepare(verb, file, NULL, -1, ov, serial, serial_file, reset_nvram, lock_timeout_ms, ret);
 }
 
 int launch_prepare_incoming(const char *verb, const char *file, int incoming_fd, int lock_timeout_ms,
                             struct launch *ret)
 {
-        return prepare(verb, file, NULL, incoming_fd, NULL, CMDLINE_SERIAL_SPEC, NULL, lock_timeout_ms, ret);
+        return prepare(verb, file, NULL, incoming_fd, NULL, CMDLINE_SERIAL_SPEC, NULL, false, lock_timeout_ms, ret);
 }
 
 int launch_prepare_restore(const char *verb, const char *save, const char *file, const struct spec_overrides *ov,
                            enum cmdline_serial serial, const char *serial_file, int lock_timeout_ms,
                            struct launch *ret)
 {
-        return prepare(verb, file, save, -1, ov, serial, serial_file, lock_timeout_ms, ret);
+        return prepare(verb, file, save, -1, ov, serial, serial_file, false, lock_timeout_ms, ret);
 }
 
 int cli_autoplace(const char *verb, struct vm_spec *spec)
@@ -451,7 +451,7 @@ int cli_autoplace(const char *verb, struct vm_spec *spec)
 
 static int prepare(const char *verb, const char *file, const char *save_path, int incoming_fd,
                    const struct spec_overrides *ov, enum cmdline_serial serial, const char *serial_file,
-                   int lock_timeout_ms, struct launch *ret)
+                   bool reset_nvram, int lock_timeout_ms, struct launch *ret)
 {
         /* a live migration's stream: ours from here on, as a save file's fd */
         struct launch l = { .lock_fd = -1, .restore_fd = incoming_fd };
@@ -559,11 +559,20 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
 
         /* UEFI: the firmware chosen, its NVRAM checked (not made yet);
          * the TPM's programs there; the vsock CID free */
-        if (fw_resolve(l.spec, &l.firmware, &firmware, &nvram, &err) < 0 || (l.spec->tpm && tpm_check(&err) < 0) ||
+        if (fw_resolve(l.spec, reset_nvram, &l.firmware, &firmware, &nvram, &err) < 0 ||
+            (l.spec->tpm && tpm_check(&err) < 0) ||
             (l.spec->vsock.cid && vsock_check("/dev/vhost-vsock", l.spec->vsock.cid, &err) < 0) ||
             shares_check(l.spec, &err) < 0) {
                 launch_done(&l);
                 return cli_fail(verb, &err);
+        }
+        if (reset_nvram && !firmware) {
+                launch_done(&l);
+                return cli_failf(verb,
+                                 "--reset-nvram: %s boots with BIOS (\"firmware\": \"bios\"), which keeps no UEFI "
+                                 "variable store to reset; start without --reset-nvram, or give the VM file "
+                                 "\"firmware\": \"uefi\"",
+                                 where);
         }
 
         /* the name is checked (by vm_rundir) before anything touches the disk */
@@ -573,13 +582,16 @@ static int prepare(const char *verb, const char *file, const char *save_path, in
                 return cli_fail(verb, &err);
         }
         if ((save_path && restore_disks(&l, &err) < 0) || spec_resolve_disks(l.spec, true, &err) < 0 ||
-            (firmware && fw_nvram_make(l.spec, firmware, &l.nvram, &err) < 0) ||
+            (firmware && fw_nvram_make(l.spec, firmware, reset_nvram, &l.nvram, &err) < 0) ||
             (l.spec->tpm && add_tpm(&l, &err) < 0) || add_virtiofsd(&l, &err) < 0 ||
             (cloud_init_wanted(l.spec) && cloud_init_seed(l.spec, l.rundir, &err) < 0) ||
             vm_write_spec(l.rundir, l.spec, &err) < 0) {
                 launch_done(&l);
                 return cli_fail(verb, &err);
         }
+        if (reset_nvram)
+                fprintf(stderr, "qemuctl: %s: note: VM `%s`: NVRAM %s reset from the template %s\n", verb,
+                        l.spec->name, l.nvram, firmware->vars);
         cmdline_ctx_default(&ctx, l.spec, l.rundir);
         ctx.firmware = firmware;
         ctx.nvram = l.nvram;

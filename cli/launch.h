@@ -42,9 +42,12 @@ int cli_autoplace(const char *verb, struct vm_spec *spec);
  * "kvm" where KVM runs no guest: RUN_EXIT_REFUSED), check placement and
  * privileges (printing warnings; a refusal creates nothing), prepare the state dir
  * (lock held in lock_fd), resolve disks, record spec.json, build
- * the argv with serial as given. Returns 0 or an exit code (already printed). */
+ * the argv with serial as given. reset_nvram (start --reset-nvram): a UEFI
+ * VM's variable store is copied from its template again once the state dir
+ * is ours (so never under a running QEMU); refused for a BIOS VM. Returns 0
+ * or an exit code (already printed). */
 int launch_prepare(const char *verb, const char *file, const struct spec_overrides *ov, enum cmdline_serial serial,
-                   const char *serial_file, int lock_timeout_ms, struct launch *ret);
+                   const char *serial_file, bool reset_nvram, int lock_timeout_ms, struct launch *ret);
 /* The same for `--restore SAVE [FILE]`: the VM that SAVE (`qemuctl save`,
  * launcher/savefile.h) holds, as FILE describes it or, without FILE, as it
  * was saved (ov applies to either: --name restores a copy under another

@@ -25,6 +25,7 @@
 struct start_opts {
         const char *restore;
         int paused; /* --paused 1, --running 0, neither -1 */
+        bool reset_nvram;
 };
 
 static int start_opt(const char *verb, int c, const char *arg, void *ud)
@@ -33,6 +34,8 @@ static int start_opt(const char *verb, int c, const char *arg, void *ud)
 
         if (c == 'r')
                 so->restore = arg;
+        else if (c == 'N')
+                so->reset_nvram = true;
         else
                 so->paused = c == 'p';
         return 0;
@@ -57,6 +60,11 @@ int cmd_start(int argc, char **argv)
                                                : "expected one VM file or the name of a defined VM");
         if (st.paused == 0 && !restore)
                 return cli_usage(verb, "--running goes with --restore (a boot runs the guest anyway)");
+        /* the saved guest's firmware had the variables in its memory, and
+         * QEMU writes the saved flash back over the store on load */
+        if (st.reset_nvram && restore)
+                return cli_usage(verb, "--reset-nvram is for a boot, not with --restore: the saved guest brings its "
+                                       "own UEFI variables back; restore it, stop it, then start --reset-nvram");
         _cleanup_free_ char *file = NULL;
         if (optind < argc && (rc = cli_vm_file(verb, argv[optind], &file)))
                 return rc;
@@ -64,7 +72,8 @@ int cmd_start(int argc, char **argv)
                 rc = launch_prepare_restore(verb, restore, file, &ov, CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms,
                                             &l);
         else
-                rc = launch_prepare(verb, file, &ov, CMDLINE_SERIAL_SPEC, NULL, cli_lock_timeout_ms, &l);
+                rc = launch_prepare(verb, file, &ov, CMDLINE_SERIAL_SPEC, NULL, st.reset_nvram, cli_lock_timeout_ms,
+                                    &l);
         if (rc) /* run's 3 (QEMU would be refused) is start's 1, as when QEMU refuses */
                 return rc == RUN_EXIT_REFUSED ? CLI_EXIT_FAIL : rc;
         struct supervisor_opts so;

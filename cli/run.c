@@ -147,7 +147,7 @@ int cmd_run(int argc, char **argv)
         if (ro.restore)
                 rc = launch_prepare_restore(verb, ro.restore, file, &ov, serial, serial_abs, cli_lock_timeout_ms, &l);
         else
-                rc = launch_prepare(verb, file, &ov, serial, serial_abs, cli_lock_timeout_ms, &l);
+                rc = launch_prepare(verb, file, &ov, serial, serial_abs, false, cli_lock_timeout_ms, &l);
         if (rc)
                 return rc;
         if (ro.exec && !l.spec->guest_agent) {

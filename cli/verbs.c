@@ -220,11 +220,18 @@ const struct verb cli_verbs[] = {
                         "so one save restores any number of times. The guest goes on running, or\n"
                         "paused if it was paused when saved (virsh restore); --running or --paused\n"
                         "says which. A save of a newer QEMU than this one is refused: QEMU loads the\n"
-                        "state of its own and older versions only.\n",
+                        "state of its own and older versions only.\n"
+                        "\n"
+                        "With --reset-nvram (a UEFI VM, \"firmware\": \"uefi\" or \"uefi-secure\"): the\n"
+                        "VM's variable store in its data dir is copied from the firmware's template\n"
+                        "again before QEMU starts, as at the first start: boot entries, enrolled keys\n"
+                        "and every variable the guest wrote are gone. It is also the way on when the\n"
+                        "VM file's firmware changed. Refused for a BIOS VM and with --restore.\n",
                 .opts = (const struct cli_opt[]){
                         OPT("restore", 'r', CLI_ARG_FILE, "SAVE", "go on from SAVE (qemuctl save) instead of booting; FILE is optional then"),
                         OPT("paused", 'p', CLI_ARG_NONE, NULL, "leave the guest paused once set up (virsh start --paused); qemuctl resume runs it"),
                         OPT("running", 'R', CLI_ARG_NONE, NULL, "with --restore: run the guest even if it was saved paused"),
+                        OPT("reset-nvram", 'N', CLI_ARG_NONE, NULL, "UEFI: copy the VM's variable store from the firmware's template again before QEMU starts (virsh start --reset-nvram); its EFI variables are lost"),
                         OPT_SET, OPT_NAME, OPT_LOCK_TIMEOUT, {} },
                 .args = args_file_or_name_opt,
                 .notes = FILE_OR_NAME_NOTE,

@@ -468,8 +468,10 @@ static const char *nvram_name(const struct fw_desc *d)
 
 /* An NVRAM at dfd/name that exists: 1 when it is fine for d, 0 when there
  * is none, -1 with err when it is no regular file or was made from another
- * template (EEXIST). dfd -1: no data dir yet (0). */
-static int nvram_check(int dfd, const char *name, const char *path, const struct fw_desc *d, struct qc_err *err)
+ * template (EEXIST; not when it is to be reset: that is the way out).
+ * dfd -1: no data dir yet (0). */
+static int nvram_check(int dfd, const char *name, const char *path, const struct fw_desc *d, bool reset,
+                       struct qc_err *err)
 {
         _cleanup_free_ char *was = NULL;
         struct stat st;
@@ -480,20 +482,21 @@ static int nvram_check(int dfd, const char *name, const char *path, const struct
                 return errno == ENOENT ? 0 : qc_err_sys(err, errno, "NVRAM %s", path);
         if (!S_ISREG(st.st_mode))
                 return qc_err_set(err, EINVAL, "NVRAM %s is not a regular file; remove it", path);
-        if (read_file_at(dfd, NVRAM_TEMPLATE, 4096, &was, NULL) < 0)
+        if (reset || read_file_at(dfd, NVRAM_TEMPLATE, 4096, &was, NULL) < 0)
                 return 1; /* made by hand, or before the record: the user's */
         was[strcspn(was, "\n")] = '\0';
         if (strcmp(was, d->vars) != 0)
                 return qc_err_set(err, EEXIST,
                                   "NVRAM %s was copied from %s, but the firmware chosen now (%s) comes with %s: "
-                                  "the VM file's firmware changed, and the variables do not belong to it. Remove "
-                                  "%s to start from the new template (its EFI variables, boot entries included, "
-                                  "are lost), or go back to the firmware it was made for",
+                                  "the VM file's firmware changed, and the variables do not belong to it. Start "
+                                  "with --reset-nvram (or remove %s) to start from the new template (its EFI "
+                                  "variables, boot entries included, are lost), or go back to the firmware it "
+                                  "was made for",
                                   path, was, d->file, d->vars, path);
         return 1;
 }
 
-int fw_nvram_prepare(const char *datadir, const struct fw_desc *d, char **ret_path, struct qc_err *err)
+int fw_nvram_prepare(const char *datadir, const struct fw_desc *d, bool reset, char **ret_path, struct qc_err *err)
 {
         const char *name = nvram_name(d);
         _cleanup_close_ int dfd = open(datadir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
@@ -504,10 +507,12 @@ int fw_nvram_prepare(const char *datadir, const struct fw_desc *d, char **ret_pa
                 return qc_err_sys(err, ENOMEM, "NVRAM");
         if (dfd < 0)
                 return qc_err_sys(err, errno, "data dir %s", datadir);
-        r = nvram_check(dfd, name, path, d, err);
+        r = nvram_check(dfd, name, path, d, reset, err);
         if (r < 0)
                 return -1;
-        if (r == 0) {
+        /* a reset is a fresh copy renamed over the old store: a failed
+         * copy leaves the old one whole */
+        if (r == 0 || reset) {
                 if (copy_template(dfd, name, d->vars, path, err) < 0)
                         return -1;
                 if (asprintf(&rec, "%s\n", d->vars) < 0)
@@ -520,8 +525,8 @@ int fw_nvram_prepare(const char *datadir, const struct fw_desc *d, char **ret_pa
         return 0;
 }
 
-int fw_resolve(const struct vm_spec *spec, struct fw_list *list, const struct fw_desc **ret_fw, char **ret_nvram,
-               struct qc_err *err)
+int fw_resolve(const struct vm_spec *spec, bool reset, struct fw_list *list, const struct fw_desc **ret_fw,
+               char **ret_nvram, struct qc_err *err)
 {
         _cleanup_strv_free_ char **dirs = NULL;
         _cleanup_free_ char *base = NULL, *dir = NULL, *nvram = NULL;
@@ -544,7 +549,7 @@ int fw_resolve(const struct vm_spec *spec, struct fw_list *list, const struct fw
                 goto fail;
         }
         dfd = open(dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (nvram_check(dfd, nvram_name(fw), nvram, fw, err) < 0)
+        if (nvram_check(dfd, nvram_name(fw), nvram, fw, reset, err) < 0)
                 goto fail;
         *ret_fw = fw;
         *ret_nvram = TAKE_PTR(nvram);
@@ -554,11 +559,12 @@ fail:
         return -1;
 }
 
-int fw_nvram_make(const struct vm_spec *spec, const struct fw_desc *fw, char **ret_nvram, struct qc_err *err)
+int fw_nvram_make(const struct vm_spec *spec, const struct fw_desc *fw, bool reset, char **ret_nvram,
+                  struct qc_err *err)
 {
         _cleanup_free_ char *dir = NULL;
 
         if (vm_datadir_make(spec->name, &dir, err) < 0)
                 return -1;
-        return fw_nvram_prepare(dir, fw, ret_nvram, err);
+        return fw_nvram_prepare(dir, fw, reset, ret_nvram, err);
 }

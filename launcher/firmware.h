@@ -81,20 +81,23 @@ extern const char *const fw_nvram_files[];
 
 /* The VM's own variable store in its data dir (datadir, made by
  * vm_datadir_open()): "nvram.fd" (raw) or "nvram.qcow2", copied from d's
- * template when absent (never overwritten), with "nvram.template" naming
- * the template it came from. One made from another template (the firmware
- * key changed) is refused (EEXIST) with what to do: its variables belong
- * to the other firmware. *ret_path: malloc'd. */
-int fw_nvram_prepare(const char *datadir, const struct fw_desc *d, char **ret_path, struct qc_err *err);
+ * template when absent (never overwritten but with reset), with
+ * "nvram.template" naming the template it came from. One made from another
+ * template (the firmware key changed) is refused (EEXIST) with what to do:
+ * its variables belong to the other firmware. reset (virsh start
+ * --reset-nvram): copied from the template anyway, a new file renamed over
+ * the old, whatever template the old one came from. *ret_path: malloc'd. */
+int fw_nvram_prepare(const char *datadir, const struct fw_desc *d, bool reset, char **ret_path, struct qc_err *err);
 
 /* For a VM file asking for UEFI: the descriptors (*list, the caller's to
  * fw_list_done), the one chosen (*ret_fw, inside *list) and where the VM's
  * NVRAM is (*ret_nvram, in its data dir). Creates nothing; an NVRAM there
- * that was made for another firmware is refused (EEXIST, fw_nvram_prepare),
- * so `start` refuses before it touches anything. firmware bios: 0 with
- * *ret_fw and *ret_nvram NULL. */
-int fw_resolve(const struct vm_spec *spec, struct fw_list *list, const struct fw_desc **ret_fw, char **ret_nvram,
-               struct qc_err *err);
+ * that was made for another firmware is refused (EEXIST, fw_nvram_prepare)
+ * unless it is to be reset, so `start` refuses before it touches anything.
+ * firmware bios: 0 with *ret_fw and *ret_nvram NULL. */
+int fw_resolve(const struct vm_spec *spec, bool reset, struct fw_list *list, const struct fw_desc **ret_fw,
+               char **ret_nvram, struct qc_err *err);
 /* Make the VM's data dir (vm_datadir_make) and its NVRAM from fw's template
- * (fw_nvram_prepare); *ret_nvram: its path. */
-int fw_nvram_make(const struct vm_spec *spec, const struct fw_desc *fw, char **ret_nvram, struct qc_err *err);
+ * (fw_nvram_prepare, reset as there); *ret_nvram: its path. */
+int fw_nvram_make(const struct vm_spec *spec, const struct fw_desc *fw, bool reset, char **ret_nvram,
+                  struct qc_err *err);

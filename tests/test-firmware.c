@@ -198,7 +198,7 @@ static void listing(void)
         /* the NVRAM: copied once, kept, refused for another template */
         _cleanup_free_ char *data = path_join(tmp, "data"), *nv = NULL, *nv2 = NULL, *text = NULL;
         mkdir_p(data, 0700);
-        ok(fw_nvram_prepare(data, got, &nv, &err) == 0, "NVRAM made (%s)", err.msg);
+        ok(fw_nvram_prepare(data, got, false, &nv, &err) == 0, "NVRAM made (%s)", err.msg);
         ok(nv && read_file(nv, 0, &text, NULL) == 0 && strcmp(text, "variables") == 0, "a copy of the template");
         struct stat st;
         ok(nv && stat(nv, &st) == 0 && (st.st_mode & 07777) == 0600, "mode 0600");
@@ -206,7 +206,7 @@ static void listing(void)
                 write_file(nv, "changed by the guest", 0600);
         free(text);
         text = NULL;
-        ok(fw_nvram_prepare(data, got, &nv2, &err) == 0 && read_file(nv2, 0, &text, NULL) == 0 &&
+        ok(fw_nvram_prepare(data, got, false, &nv2, &err) == 0 && read_file(nv2, 0, &text, NULL) == 0 &&
                    strcmp(text, "changed by the guest") == 0,
            "a second start keeps what the guest wrote");
         struct fw_desc other = *got;
@@ -214,9 +214,30 @@ static void listing(void)
         other.file = (char *)"/usr/share/qemu/firmware/40-edk2-x86_64-secure-enrolled.json";
         _cleanup_free_ char *nv3 = NULL;
         err = (struct qc_err){};
-        ok(fw_nvram_prepare(data, &other, &nv3, &err) == -1 && err.code == EEXIST && strstr(err.msg, "Remove") &&
+        ok(fw_nvram_prepare(data, &other, false, &nv3, &err) == -1 && err.code == EEXIST &&
+                   strstr(err.msg, "--reset-nvram") && strstr(err.msg, "remove") &&
                    strstr(err.msg, "OVMF_VARS_4M.ms.fd"),
            "another firmware's template is refused, with what to do (%s)", err.msg);
+
+        /* start --reset-nvram: the template again, whatever the store holds */
+        _cleanup_free_ char *nv4 = NULL, *nv5 = NULL, *rec = NULL;
+        free(text);
+        text = NULL;
+        ok(fw_nvram_prepare(data, got, true, &nv4, &err) == 0 && read_file(nv4, 0, &text, NULL) == 0 &&
+                   strcmp(text, "variables") == 0,
+           "reset: what the guest wrote is gone, the template's copy is back (%s)", text ? text : err.msg);
+        ok(nv4 && stat(nv4, &st) == 0 && (st.st_mode & 07777) == 0600, "reset: mode 0600");
+        _cleanup_free_ char *tmpl_vars = path_join(tmp, "other-vars.fd");
+        write_file(tmpl_vars, "other variables", 0644);
+        other.vars = tmpl_vars;
+        free(text);
+        text = NULL;
+        ok(fw_nvram_prepare(data, &other, true, &nv5, &err) == 0 && read_file(nv5, 0, &text, NULL) == 0 &&
+                   strcmp(text, "other variables") == 0,
+           "reset is the way on to another firmware's template (%s)", text ? text : err.msg);
+        _cleanup_free_ char *recpath = path_join(data, "nvram.template");
+        ok(read_file(recpath, 0, &rec, NULL) == 0 && strncmp(rec, tmpl_vars, strlen(tmpl_vars)) == 0,
+           "and nvram.template names the new template (%s)", rec ? rec : "?");
         fw_list_done(&l);
 }
 

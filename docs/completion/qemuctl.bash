@@ -94,7 +94,7 @@ _qemuctl()
                 optkind[--name]=none
                 args='fileordef' ;;
         start)
-                opts='--restore --paused --running --set --unset --name --lock-timeout --help'
+                opts='--restore --paused --running --reset-nvram --set --unset --name --lock-timeout --help'
                 optkind[--restore]=file
                 optkind[--set]=none
                 optkind[--unset]=none
