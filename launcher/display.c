@@ -11,10 +11,16 @@
 #include "../qmp/qmp.h"
 #include "display.h"
 
+static void wipe_tmp(char (*p)[256])
+{
+        explicit_bzero(*p, sizeof *p);
+}
+
 int display_read_password(const char *file, char *buf, struct qc_err *err)
 {
         _cleanup_close_ int fd = open(file, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-        char tmp[256];
+        /* wiped however this returns: a refused line may be most of a password */
+        _cleanup_(wipe_tmp) char tmp[256];
         const char *nl;
         struct stat st;
         ssize_t n;
@@ -45,7 +51,6 @@ int display_read_password(const char *file, char *buf, struct qc_err *err)
                                   file, len, VNC_PASSWORD_MAX);
         memcpy(buf, tmp, len);
         buf[len] = '\0';
-        explicit_bzero(tmp, sizeof tmp);
         return 0;
 }
 

@@ -279,7 +279,8 @@ int qmp_blockdev_add(struct qmp *q, json_object *node, struct qc_err *err);
 int qmp_blockdev_del(struct qmp *q, const char *node_name, struct qc_err *err);
 
 /* ---- display passwords (qmp-display.c) ---- */
-/* protocol "vnc" or "spice". */
+/* protocol "vnc" or "spice". No copy of password is left in memory of
+ * ours once it returns (the line sent is wiped); the caller wipes its own. */
 int qmp_set_password(struct qmp *q, const char *protocol, const char *password, struct qc_err *err);
 /* time: "now", "never", "+SECONDS" (from now) or "SECONDS" (since the epoch). */
 int qmp_expire_password(struct qmp *q, const char *protocol, const char *time, struct qc_err *err);

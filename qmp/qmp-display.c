@@ -10,8 +10,9 @@ int qmp_set_password(struct qmp *q, const char *protocol, const char *password, 
         if (!a)
                 return qc_err_sys(err, ENOMEM, "set_password");
         json_object_object_add(a, "protocol", json_object_new_string(protocol));
-        json_object_object_add(a, "password", json_object_new_string(password));
-        return qmp_execute(q, "set_password", a, NULL, err);
+        /* not a json-c string: qemuctl keeps no copy (the supervisor that
+         * sends it lives as long as the VM) */
+        return qmp_execute_secret(q, "set_password", a, "password", password, NULL, err);
 }
 
 int qmp_expire_password(struct qmp *q, const char *protocol, const char *time, struct qc_err *err)

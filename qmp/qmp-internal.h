@@ -55,6 +55,13 @@ int qmp_send_all(int fd, const char *p, size_t len, int64_t deadline, int timeou
  * WHAT". EINTR and EAGAIN are retried. */
 int qmp_recv_chunk(int fd, int64_t deadline, char *buf, size_t cap, size_t *ret_n, const char *peer,
                    const char *what, struct qc_err *err);
+/* qmp_execute with args[key] = secret (a password): the secret never
+ * enters a json-c object (json-c's serializer grows its buffer by realloc,
+ * leaving copies in freed memory that nothing can wipe); it is written,
+ * escaped as JSON, straight into the line sent, which is wiped once sent.
+ * The caller wipes its own copy. */
+int qmp_execute_secret(struct qmp *q, const char *cmd, json_object *args, const char *key, const char *secret,
+                       json_object **ret, struct qc_err *err);
 /* qmp_execute of cmd with the one argument {key: value}, the reply's
  * "return" unread: device_del, object-del, blockdev-del, migrate, ... */
 int qmp_execute_str(struct qmp *q, const char *cmd, const char *key, const char *value, struct qc_err *err);

@@ -278,32 +278,98 @@ static int send_with_fd(struct qmp *q, const char *line, int fd, int64_t deadlin
         }
 }
 
+/* Where a secret goes in a command's JSON text: the command is serialized
+ * with this string in its place, and the line sent gets the secret there. */
+#define SECRET_PLACEHOLDER "\"@qemuctl-secret@\""
+
+/* s as the body of a JSON string (what json-c writes: quotes, backslashes
+ * and control characters escaped, other bytes as they are) into out, which
+ * may be NULL to count; returns its length. Byte by byte into the caller's
+ * buffer, so that no other copy of s is made. */
+static size_t json_escape_secret(char *out, const char *s)
+{
+        static const char hex[] = "0123456789abcdef";
+        size_t n = 0;
+
+        for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+                if (*p == '"' || *p == '\\') {
+                        if (out) {
+                                out[n] = '\\';
+                                out[n + 1] = (char)*p;
+                        }
+                        n += 2;
+                } else if (*p < 0x20) {
+                        if (out) {
+                                memcpy(out + n, "\\u00", 4);
+                                out[n + 4] = hex[*p >> 4];
+                                out[n + 5] = hex[*p & 15];
+                        }
+                        n += 6;
+                } else {
+                        if (out)
+                                out[n] = (char)*p;
+                        n++;
+                }
+        }
+        return n;
+}
+
+/* The line to send for the JSON text s (CRLF-terminated, malloc'd; *ret_len
+ * without the CRLF), with secret (may be NULL) as a JSON string where s has
+ * SECRET_PLACEHOLDER. */
+static char *make_line(const char *s, const char *secret, size_t *ret_len)
+{
+        const char *at = secret ? strstr(s, SECRET_PLACEHOLDER) : NULL;
+        size_t len = strlen(s), head, tail, body;
+        char *line;
+
+        if (secret && !at)
+                return NULL;
+        head = at ? (size_t)(at - s) + 1 : len; /* up to the opening quote */
+        tail = at ? len - head - (sizeof SECRET_PLACEHOLDER - 3) : 0; /* from the closing quote */
+        body = at ? json_escape_secret(NULL, secret) : 0;
+        line = malloc(head + body + tail + 3);
+        if (!line)
+                return NULL;
+        memcpy(line, s, head);
+        if (at) {
+                json_escape_secret(line + head, secret);
+                memcpy(line + head + body, at + sizeof SECRET_PLACEHOLDER - 2, tail);
+        }
+        memcpy(line + head + body + tail, "\r\n", 3);
+        *ret_len = head + body + tail;
+        return line;
+}
+
 /* Send cmd (an object with "execute") with a fresh id and wait for its reply.
- * Events met on the way are queued. */
-static int transact(struct qmp *q, json_object *cmd, const char *name, json_object **ret_reply, struct qc_err *err)
+ * Events met on the way are queued. secret (may be NULL): the string that
+ * goes where cmd has SECRET_PLACEHOLDER; the line that held it is wiped
+ * once sent. */
+static int transact(struct qmp *q, json_object *cmd, const char *name, const char *secret, json_object **ret_reply,
+                    struct qc_err *err)
 {
         _cleanup_free_ char *line = NULL;
         char what[256];
         int64_t id = ++q->next_id, deadline = qmp_deadline_after(q->timeout_ms);
-        const char *s;
-        size_t len;
+        size_t len = 0;
+        int sent;
 
         json_object_object_add(cmd, "id", json_object_new_int64(id));
-        s = json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE);
-        len = strlen(s);
-        line = malloc(len + 3);
+        line = make_line(json_object_to_json_string_ext(cmd, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                         secret, &len);
         if (!line)
                 return qc_err_set(err, ENOMEM, "%s: out of memory", name);
-        memcpy(line, s, len);
-        memcpy(line + len, "\r\n", 3);
-        if (q->send_fd >= 0) {
-                if (send_with_fd(q, line, q->send_fd, deadline, name, err) < 0)
-                        return -1;
-                if (qmp_send_all(q->fd, line + 1, len + 1, deadline, q->timeout_ms, name, err) < 0)
-                        return -1;
-        } else if (qmp_send_all(q->fd, line, len + 2, deadline, q->timeout_ms, name, err) < 0) {
+        if (q->send_fd >= 0)
+                sent = send_with_fd(q, line, q->send_fd, deadline, name, err) < 0 ||
+                                       qmp_send_all(q->fd, line + 1, len + 1, deadline, q->timeout_ms, name, err) < 0
+                               ? -1
+                               : 0;
+        else
+                sent = qmp_send_all(q->fd, line, len + 2, deadline, q->timeout_ms, name, err);
+        if (secret)
+                explicit_bzero(line, len + 2);
+        if (sent < 0)
                 return -1;
-        }
         snprintf(what, sizeof what, "the reply to %s", name);
         for (;;) {
                 _cleanup_json_ json_object *msg = NULL;
@@ -356,7 +422,7 @@ int qmp_execute_raw(struct qmp *q, json_object *cmd, json_object **ret_reply, st
         if (!json_object_is_type(c, json_type_object) || !json_object_object_get_ex(c, "execute", &name) ||
             !json_object_is_type(name, json_type_string))
                 return qc_err_set(err, EINVAL, "a command is an object with a string \"execute\"");
-        return transact(q, c, json_object_get_string(name), ret_reply, err);
+        return transact(q, c, json_object_get_string(name), NULL, ret_reply, err);
 }
 
 int qmp_execute_fd(struct qmp *q, const char *cmd, json_object *args, int fd, json_object **ret,
@@ -374,7 +440,9 @@ int qmp_execute_fd(struct qmp *q, const char *cmd, json_object *args, int fd, js
         return r;
 }
 
-int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err)
+/* qmp_execute, with args[secret_key] = secret when secret_key is given */
+static int execute(struct qmp *q, const char *cmd, json_object *args, const char *secret_key, const char *secret,
+                   json_object **ret, struct qc_err *err)
 {
         _cleanup_json_ json_object *c = json_object_new_object(), *a = args, *reply = NULL;
         json_object *r;
@@ -382,15 +450,33 @@ int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object *
         if (!c)
                 return qc_err_set(err, ENOMEM, "%s: out of memory", cmd);
         json_object_object_add(c, "execute", json_object_new_string(cmd));
+        if (secret_key) {
+                if (!a && !(a = json_object_new_object()))
+                        return qc_err_set(err, ENOMEM, "%s: out of memory", cmd);
+                /* the placeholder's text, without its quotes */
+                json_object_object_add(a, secret_key, json_object_new_string_len(SECRET_PLACEHOLDER + 1,
+                                                                                 sizeof SECRET_PLACEHOLDER - 3));
+        }
         if (a)
                 json_object_object_add(c, "arguments", TAKE_PTR(a));
-        if (transact(q, c, cmd, &reply, err) < 0)
+        if (transact(q, c, cmd, secret_key ? secret : NULL, &reply, err) < 0)
                 return -1;
         if (!json_object_object_get_ex(reply, "return", &r))
                 return qmp_reply_error(reply, cmd, "", err);
         if (ret)
                 *ret = json_object_get(r);
         return 0;
+}
+
+int qmp_execute(struct qmp *q, const char *cmd, json_object *args, json_object **ret, struct qc_err *err)
+{
+        return execute(q, cmd, args, NULL, NULL, ret, err);
+}
+
+int qmp_execute_secret(struct qmp *q, const char *cmd, json_object *args, const char *key, const char *secret,
+                       json_object **ret, struct qc_err *err)
+{
+        return execute(q, cmd, args, key, secret, ret, err);
 }
 
 int qmp_execute_str(struct qmp *q, const char *cmd, const char *key, const char *value, struct qc_err *err)

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "common/cleanup.h"
@@ -647,6 +648,91 @@ static void test_event_flood(void)
         fakeqmp_check(f, "event flood");
 }
 
+/* The password reaches QEMU as JSON, whatever bytes it has: quotes,
+ * backslashes, control characters, UTF-8. */
+static void test_password_escaped(void)
+{
+        static const char *const pws[] = { "a\"b\\c\td", "p\xc3\xa4ss", "x/y\x01" };
+        static const char *const want[] = {
+                "{\"execute\": \"set_password\", \"arguments\": {\"protocol\": \"vnc\", \"password\": \"a\\\"b\\\\c\\td\"}}",
+                "{\"execute\": \"set_password\", \"arguments\": {\"protocol\": \"vnc\", \"password\": \"p\u00e4ss\"}}",
+                "{\"execute\": \"set_password\", \"arguments\": {\"protocol\": \"vnc\", \"password\": \"x/y\\u0001\"}}",
+        };
+        struct fakeqmp *f = fakeqmp_new();
+        struct qc_err err = { 0 };
+        struct qmp *q;
+
+        fakeqmp_greet(f);
+        for (size_t i = 0; i < 3; i++) {
+                fakeqmp_expect(f, want[i]);
+                fakeqmp_reply(f, "{}");
+        }
+        fakeqmp_wait_eof(f);
+        q = open_fake(f, 2000, &err);
+        for (size_t i = 0; i < 3; i++)
+                is_int(q ? qmp_set_password(q, "vnc", pws[i], &err) : -1, 0, "set_password %zu: %s", i, err.msg);
+        qmp_free(q);
+        fakeqmp_check(f, "set_password's JSON");
+}
+
+/* Whether the heap of this process holds the bytes of needle anywhere, in
+ * use or freed. */
+static int heap_holds(const char *needle)
+{
+        _cleanup_free_ char *maps = NULL;
+        size_t len;
+
+        if (read_file("/proc/self/maps", 1 << 20, &maps, &len) < 0)
+                return -1;
+        for (char *line = maps; line && *line; line = strchr(line, '\n') ? strchr(line, '\n') + 1 : NULL) {
+                unsigned long lo, hi;
+                if (sscanf(line, "%lx-%lx", &lo, &hi) == 2 && strstr(line, "[heap]") &&
+                    strstr(line, "[heap]") < strchr(line, '\n'))
+                        return memmem((void *)lo, hi - lo, needle, strlen(needle)) != NULL;
+        }
+        return -1;
+}
+
+/* Once set_password returned, qemuctl holds no copy of the password:
+ * neither json-c's objects and serializer nor the line sent (the
+ * supervisor, which sends it, lives as long as the VM). The client runs in
+ * a child of its own, so that its heap holds nothing of the fake's. */
+static void test_password_wiped(void)
+{
+        struct fakeqmp *f = fakeqmp_new();
+        char path[64];
+        pid_t pid;
+        int st = 0;
+
+        snprintf(path, sizeof path, "/tmp/test-qmp-pw-%d.sock", (int)getpid());
+        fakeqmp_greet(f);
+        fakeqmp_expect_any(f);
+        fakeqmp_reply(f, "{}");
+        fakeqmp_wait_eof(f);
+        if (fakeqmp_listen(f, path) < 0)
+                abort();
+        pid = fork();
+        if (pid == 0) {
+                struct qmp *q = NULL;
+                char pw[16];
+                int held;
+
+                /* made here, on the stack: no literal of it anywhere */
+                snprintf(pw, sizeof pw, "Zq%dpW!x", 7);
+                if (qmp_connect(path, 2000, &q, NULL) < 0 || qmp_set_password(q, "vnc", pw, NULL) < 0)
+                        _exit(3);
+                held = heap_holds(pw);
+                qmp_free(q);
+                explicit_bzero(pw, sizeof pw);
+                _exit(held < 0 ? 4 : held ? 1 : 0);
+        }
+        ok(pid > 0 && waitpid(pid, &st, 0) == pid, "the client ran");
+        is_int(WIFEXITED(st) ? WEXITSTATUS(st) : -1, 0,
+               "no copy of the password is left in the client's heap (1: one is; 3: set_password failed; 4: no heap)");
+        fakeqmp_check(f, "set_password, wiped");
+        unlink(path);
+}
+
 int main(void)
 {
         signal(SIGPIPE, SIG_IGN);
@@ -667,5 +753,7 @@ int main(void)
         test_raw_and_quit();
         test_unix_socket();
         test_unix_socket_silent();
+        test_password_escaped();
+        test_password_wiped();
         return tap_done();
 }
