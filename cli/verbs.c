@@ -31,7 +31,7 @@
 #define OPT_NAME                                                                                                  \
         OPT("name", CLI_OPT_VAL_NAME, CLI_ARG_TEXT, "NAME",                                                      \
             "the VM's name instead of the file's (the same as --set name=NAME): its own state dir, cgroup, "   \
-            "cloud-init hostname and {name} in disk paths")
+            "cloud-init hostname and {name} in disk and share paths")
 /* virsh's --live, --config, --current (cli/affect.c; the table in docs/host.md) */
 #define OPT_LIVE OPT("live", CLI_OPT_VAL_LIVE, CLI_ARG_NONE, NULL, "the running VM (an error when it does not run)")
 #define OPT_CONFIG                                                                                      \
@@ -207,8 +207,8 @@ const struct verb cli_verbs[] = {
                         "cleared.\n"
                         "\n"
                         "--name and --set start many VMs from one file: each its own name, state dir\n"
-                        "and ports; a disk file with {name} in its path is each one's own (an overlay\n"
-                        "per job on one base).\n"
+                        "and ports; a disk file or a share's path with {name} in it is each one's own\n"
+                        "(an overlay per job on one base, a results folder per job).\n"
                         "\n"
                         "With --restore SAVE (a file of `qemuctl save`): the guest goes on from where\n"
                         "it was saved instead of booting. QEMU starts with -incoming defer, the\n"

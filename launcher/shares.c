@@ -16,6 +16,12 @@ int shares_check(const struct vm_spec *spec, struct qc_err *err)
                 const struct vm_share *sh = &spec->shares[i];
                 struct stat st;
 
+                if (stat(sh->path, &st) < 0 && errno == ENOENT)
+                        /* {name} in the path makes this the common one: a job's folder not made yet */
+                        return qc_err_set(err, ENOENT,
+                                          "shares[%zu].path: %s does not exist; make the folder first (mkdir -p "
+                                          "%s), qemuctl shares only what is there",
+                                          i, sh->path, sh->path);
                 if (stat(sh->path, &st) < 0)
                         return qc_err_sys(err, errno, "shares[%zu].path: %s", i, sh->path);
                 if (!S_ISDIR(st.st_mode))

@@ -313,7 +313,7 @@ const struct spec_key spec_keys[] = {
           .libvirt = "<filesystem type='mount'><driver type='virtiofs'/>, <memoryBacking><access mode='shared'/>" },
         { .path = "shares[].path", .type = SPEC_STRING, .flags = KEY_REQUIRED, FS(path), .check = check_share_path,
           .missing = "missing; give the host directory to share", .type_doc = "path", .default_doc = "—",
-          .doc = "the host directory (relative to the VM file's directory)", .libvirt = "<source dir>",
+          .doc = "the host directory (relative to the VM file's directory); `{name}` in it is the VM's name (so `--name` gives each job its own folder, such as one for its results)", .libvirt = "<source dir>",
           .example = "\"/srv/data\"", .needs = "{\"shares\": [{\"tag\": \"data\"}]}" },
         { .path = "shares[].tag", .type = SPEC_STRING, .flags = KEY_REQUIRED, FS(tag), .check = check_share_tag,
           .missing = "missing; give the tag the guest mounts, like \"data\"", .type_doc = "1–36 of `[A-Za-z0-9._-]`",

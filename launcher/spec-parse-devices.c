@@ -50,6 +50,30 @@ static char *expand_name(const char *file, const char *name)
         return out;
 }
 
+/* "{name}" in the path *p becomes the VM's name: one VM file, one image
+ * (or shared folder) per VM name (--name), such as each job's own overlay
+ * on a shared base. The name is read first (it comes before disks and
+ * shares in the table). */
+static bool expand_name_in(struct spec_ctx *c, const struct jt *n, const char *path, const struct vm_spec *s,
+                           char **p)
+{
+        char *x;
+
+        if (!strstr(*p, "{name}"))
+                return true;
+        if (!vm_name_is_valid(s->name)) {
+                diag(c, n, path, "\"{name}\" stands for the VM's name, which is not valid; fix \"name\" first");
+                return false;
+        }
+        if (!(x = expand_name(*p, s->name))) {
+                c->oom = true;
+                return false;
+        }
+        free(*p);
+        *p = x;
+        return true;
+}
+
 bool check_disk_file(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
         struct vm_disk *d = base;
@@ -59,23 +83,8 @@ bool check_disk_file(struct spec_ctx *c, const struct jt *n, const char *path, s
                 diag(c, n, path, "empty; give the image's path");
                 return false;
         }
-        /* "{name}": one VM file, one image per VM name (--name), such as
-         * each job's own overlay on a shared base. The name is read first
-         * (it comes before disks in the table). */
-        if (strstr(file, "{name}")) {
-                char *x;
-
-                if (!vm_name_is_valid(s->name)) {
-                        diag(c, n, path, "\"{name}\" stands for the VM's name, which is not valid; fix \"name\" first");
-                        return false;
-                }
-                if (!(x = expand_name(file, s->name))) {
-                        c->oom = true;
-                        return false;
-                }
-                free(file);
-                file = x;
-        }
+        if (!expand_name_in(c, n, path, s, &file))
+                return false;
         d->file = spec_resolve_path(c, s->path, file);
         return true;
 }
@@ -655,7 +664,9 @@ void free_input(void *base)
 
 bool check_share_path(struct spec_ctx *c, const struct jt *n, const char *path, struct vm_spec *s, void *base)
 {
-        return resolve_nonempty(c, n, path, s, &((struct vm_share *)base)->path,
+        /* "{name}": each job's own folder (its results, its scratch) */
+        return expand_name_in(c, n, path, s, &((struct vm_share *)base)->path) &&
+               resolve_nonempty(c, n, path, s, &((struct vm_share *)base)->path,
                                 "empty; give the host directory to share");
 }
 

@@ -96,12 +96,15 @@ static void test_lists(void)
 {
         _cleanup_free_ char *d1 = NULL, *d2 = NULL, *d3 = NULL;
         struct vm_spec *s = with(SETS("disks.1={\"file\": \"/tmp/data-{name}.img\", \"format\": \"raw\"}",
-                                      "net.0.forward=[\"tcp:0:22\", \"udp:0:53\"]", "memory.balloon=true"),
+                                      "net.0.forward=[\"tcp:0:22\", \"udp:0:53\"]", "memory.balloon=true",
+                                      "shares.0={\"path\": \"/srv/results/{name}\", \"tag\": \"out\", \"mode\": \"9p\"}"),
                                  "job-7", &d1);
 
         if (ok(s != NULL, "a whole item as JSON, a whole list as JSON, an object's short form")) {
                 is_int(s->n_disks, 2, "index one past the end adds an item");
                 is_str(s->disks[1].file, "/tmp/data-job-7.img", "{name} in a disk path is the --name");
+                is_str(s->n_shares ? s->shares[0].path : "(none)", "/srv/results/job-7",
+                       "{name} in a share's path is the --name: each job its own folder");
                 is_int(s->nets[0].n_forward, 2, "the list was replaced whole");
                 is_str(s->name, "job-7", "--name is the name");
                 ok(s->memory.balloon, "memory.balloon=true");

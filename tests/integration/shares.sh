@@ -57,4 +57,15 @@ printf '{ "name": "r", "shares": [ { "path": "/tmp", "tag": "t", "readonly": tru
 out=$("$Q" validate "$LC_TMP/rofs.json" 2>&1); rc=$?
 case $out in *"shares[0].readonly"*"9p"*) r=0 ;; *) r=1 ;; esac
 tap_ok $(( rc != 0 && r == 0 ? 0 : 1 )) "validate: a read-only virtiofs share is refused, pointing at 9p (${out:0:200})"
+
+# {name} in a share's path: each job's own folder (--name); one not made
+# yet is refused before anything starts, saying what to do
+j=$(lc_vmfile shj "" "\"shares\": [ { \"path\": \"$LC_TMP/results/{name}\", \"tag\": \"out\", \"mode\": \"9p\" } ],")
+out=$("$Q" start --name shj-1 "$j" 2>&1); rc=$?
+case $out in *"shares[0].path: $LC_TMP/results/shj-1 does not exist"*"mkdir -p $LC_TMP/results/shj-1"*) r=0 ;; *) r=1 ;; esac
+tap_ok $(( rc == 1 ? r : 1 )) "start --name: the job's share folder is missing, said with the fix (rc $rc: $out)"
+[ ! -e "$QEMUCTL_RUNDIR/shj-1" ]; tap_ok $? "and nothing was started"
+mkdir -p "$LC_TMP/results/shj-1"
+"$Q" cmdline --name shj-1 "$j" | grep -q "^local,id=fsdev0,path=$LC_TMP/results/shj-1,"
+tap_ok $? "cmdline --name: {name} in the share's path is the job's name"
 tap_done
