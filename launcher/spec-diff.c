@@ -47,6 +47,9 @@ static const struct {
         { "disks[].cache", IGNORE },
         { "disks[].backing", IGNORE },
         { "disks[].backing_format", IGNORE },
+        /* the guest mounts a share by its tag; the folder is the host's
+         * ({name} in it: each restored copy its own) */
+        { "shares[].path", IGNORE },
         { "net[].type", IGNORE },
         { "net[].bridge", IGNORE },
         { "net[].ifname", IGNORE },

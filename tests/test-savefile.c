@@ -222,6 +222,16 @@ static void test_diff(void)
         is_int(n_diffs(VM(", \"disks\": [ { \"file\": \"/a.qcow2\", \"format\": \"qcow2\", \"cache\": \"none\" } ]"),
                        VM(", \"disks\": [ { \"file\": \"/b.qcow2\", \"format\": \"qcow2\" } ]"), NULL),
                0, "another disk file and cache mode: the same disk to the guest");
+        /* start --restore --name b: {name} makes each copy's folder its own */
+        is_int(n_diffs(VM(", \"shares\": [ { \"path\": \"/srv/{name}\", \"tag\": \"out\", \"mode\": \"9p\" } ]"),
+                       "{ \"name\": \"b\", \"accel\": \"tcg\", \"cpu\": { \"vcpus\": 2 }, \"memory\": { \"size\": "
+                       "\"256M\" }, \"shares\": [ { \"path\": \"/srv/{name}\", \"tag\": \"out\", \"mode\": \"9p\" } ] }",
+                       NULL),
+               0, "a share's path with {name}, restored under another name: the host's side, no difference");
+        is_int(n_diffs(VM(", \"shares\": [ { \"path\": \"/srv/a\", \"tag\": \"out\", \"mode\": \"9p\" } ]"),
+                       VM(", \"shares\": [ { \"path\": \"/srv/a\", \"tag\": \"in\", \"mode\": \"9p\" } ]"),
+                       "shares[0].tag: saved \"out\", VM file \"in\""),
+               1, "another tag is what the guest mounts: a difference");
         is_int(n_diffs(VM(", \"disks\": [ { \"file\": \"/a.qcow2\", \"format\": \"qcow2\" } ]"),
                        VM(", \"disks\": [ { \"file\": \"/a.qcow2\", \"format\": \"qcow2\", \"bus\": \"sata\" } ]"),
                        "disks[0].bus: saved \"virtio\", VM file \"sata\""),

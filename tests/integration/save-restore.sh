@@ -3,7 +3,8 @@
 # goes on counting after the restore (a booted guest would have none), vCPUs
 # and memory are as saved, the writable disk is back as it was at the save
 # (twice from one save file), run --restore returns the guest's exit
-# status, a VM file that differs is refused with the
+# status, a copy restored with --name gets its own share folder ({name}),
+# a VM file that differs is refused with the
 # differences named, a damaged save file is refused, and a save that fails
 # midway (a full filesystem) leaves the VM running.
 set -u
@@ -18,7 +19,11 @@ Q=$QEMUCTL
 # wrote back what the save captured
 qemu-img create -q -f raw "$LC_TMP/data.raw" 4M
 printf 'at-save' | dd of="$LC_TMP/data.raw" bs=1 seek=4096 conv=notrunc status=none
-f=$(lc_vmfile sr "" '"disks": [ { "file": "'"$LC_TMP"'/data.raw", "format": "raw" } ],')
+# a 9p share with {name}: a copy restored under another name has its own
+# folder (the guest mounts by tag; unmounted, 9p does not block a save)
+mkdir -p "$LC_TMP/out/sr" "$LC_TMP/out/sr2"
+f=$(lc_vmfile sr "" '"disks": [ { "file": "'"$LC_TMP"'/data.raw", "format": "raw" } ],
+  "shares": [ { "path": "'"$LC_TMP"'/out/{name}", "tag": "out", "mode": "9p" } ],')
 vmfile_set "$f" cpu.vcpus=2 memory.size=384M
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start sr: 2 vCPUs, 384M, a raw data disk ($out)"
 lc_wait_ready sr >/dev/null; tap_ok $? "guest ready"
@@ -121,6 +126,15 @@ out=$("$Q" start --restore "$LC_TMP/sr.save" "$f" 2>&1); tap_ok $? "start --rest
 tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "the same guest again"
 tap_is "$(sha256sum <"$LC_TMP/data.raw")" "$sum_disk0" "the data disk is back again"
 out=$("$Q" stop --timeout 60 sr 2>&1); tap_ok $? "the restored guest powers off on the power button ($out)"
+
+# --- a copy under another name, with the VM file: {name} in the share's
+# path is the copy's own folder, the host's side, not a difference
+out=$("$Q" start --restore "$LC_TMP/sr.save" --name sr2 "$f" 2>&1); tap_ok $? "start --restore --name sr2 with a share's {name} ($out)"
+tap_is "$(lc_field sr2 state)" running "sr2 runs"
+tr '\0' '\n' <"/proc/$(lc_field sr2 pid)/cmdline" | grep -q "^local,id=fsdev0,path=$LC_TMP/out/sr2,"
+tap_ok $? "sr2's QEMU shares sr2's folder"
+tap_is "$(lc_ask sr sh 'cat /marker')" "$marker" "the saved guest (its ask socket is the VM file's)"
+"$Q" kill sr2 >/dev/null 2>&1
 
 # --- a guest saved paused comes back paused, as virsh restore does;
 # --running says otherwise
