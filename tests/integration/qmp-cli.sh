@@ -24,7 +24,7 @@ check() { # description, then a command that must succeed
 "$QEMU" -accel tcg -M q35 -S -nodefaults -display none -m 256M -name qmpcli \
         -qmp "unix:$dir/qmp.sock,server=on,wait=off" -qmp "unix:$dir/ev.sock,server=on,wait=off" &
 qpid=$!
-for _ in $(seq 100); do [ -S "$dir/ev.sock" ] && break; sleep 0.05; done
+for _ in $(seq 600); do [ -S "$dir/ev.sock" ] && break; sleep 0.05; done
 
 out=$("$QEMUCTL" qmp --socket "$dir/qmp.sock" query-status); rc=$?
 check "qmp query-status exits 0" [ $rc = 0 ]
@@ -53,9 +53,12 @@ out=$("$QEMUCTL" hmp --socket "$dir/qmp.sock" 'device_del nosuch' 2>"$dir/err");
 check "hmp: a command HMP refuses (Error: ...) exits 1" [ $rc = 1 ]
 check "with HMP's message on stderr" [ -z "$out" ] && grep -q "^qemuctl: hmp: Error: .*nosuch" "$dir/err"
 # QEMU serves one client per QMP socket: a second one gets no greeting
-socat -u "UNIX-CONNECT:$dir/qmp.sock" - >/dev/null &
+# (once the holder has its own: QEMU accepts the next client only when it
+# is done with the last, here hmp's)
+socat -u "UNIX-CONNECT:$dir/qmp.sock" - >"$dir/holder.out" &
 holder=$!
-sleep 0.3
+for _ in $(seq 600); do grep -q '"QMP"' "$dir/holder.out" && break; sleep 0.05; done
+check "the holder has QEMU's greeting" grep -q '"QMP"' "$dir/holder.out"
 err=$("$QEMUCTL" qmp --socket "$dir/qmp.sock" --timeout 1 query-status 2>&1); rc=$?
 kill "$holder" 2>/dev/null; wait "$holder" 2>/dev/null
 check "a busy QMP socket fails" [ $rc = 1 ]
@@ -66,17 +69,24 @@ check "qmp --help" grep -q "^Usage: qemuctl qmp" <<<"$out"
 out=$("$QEMUCTL" hmp --help)
 check "hmp --help" grep -q "^Usage: qemuctl hmp" <<<"$out"
 
-"$QEMUCTL" qmp --socket "$dir/ev.sock" --events --timeout 20 >"$dir/events" &
+"$QEMUCTL" qmp --socket "$dir/ev.sock" --events --timeout 120 >"$dir/events" &
 evpid=$!
-sleep 0.5
+# QEMU sends events to a client once it has negotiated: reset the VM (still
+# in prelaunch) until the listener shows a RESET, then the events checked
+for _ in $(seq 300); do
+        "$QEMUCTL" qmp --socket "$dir/qmp.sock" system_reset >/dev/null
+        grep -q '"event":"RESET"' "$dir/events" && break
+        sleep 0.2
+done
 "$QEMUCTL" qmp --socket "$dir/qmp.sock" cont >/dev/null
 "$QEMUCTL" qmp --socket "$dir/qmp.sock" stop >/dev/null
 "$QEMUCTL" qmp --socket "$dir/qmp.sock" quit >/dev/null; rc=$?
 check "quit" [ $rc = 0 ]
 wait "$evpid"; rc=$?
 check "--events ends with 0 when QEMU goes away" [ $rc = 0 ]
-check "RESUME, STOP and SHUTDOWN as JSON lines" \
-        [ "$(grep -o '"event":"[A-Z_]*"' "$dir/events" | tr '\n' ' ')" = '"event":"RESUME" "event":"STOP" "event":"SHUTDOWN" ' ]
+events=$(grep -o '"event":"[A-Z_]*"' "$dir/events" | sed 's/"event"://; s/"//g' | tr '\n' ' ')
+check "RESUME, STOP and SHUTDOWN as JSON lines, after the RESETs that showed the listener there ($events)" \
+        grep -Eqx '(RESET )+RESUME STOP SHUTDOWN ' <<<"$events"
 wait "$qpid" 2>/dev/null
 qpid=
 echo "1..$n"
