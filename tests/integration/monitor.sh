@@ -5,8 +5,9 @@
 # does there by hand (balloon, device_del of a vCPU, stop) shows in status,
 # vcpuinfo, list and dump; `qemuctl qmp NAME` / `hmp NAME` with no command
 # are line-editing shells with completion (driven through a pty).
-# Memory before the vCPU unplug: QEMU 7.2 under TCG aborts on a hotplug that
-# follows a vCPU unplug (tests/guest/README.md).
+# The vCPU unplug is made on a VM of its own, ended by kill: QEMU 7.2 under
+# TCG is not sound after one (it aborts on a later hotplug, and once hung at
+# exit after the guest's power off: tests/guest/README.md).
 set -u
 . "$QEMUCTL_SRCDIR/tests/guest/lib.sh"
 . "$QEMUCTL_SRCDIR/tests/guest/lifecycle.sh"
@@ -79,7 +80,7 @@ while not stop:
 PY
 poller=$!
 LC_BG_PIDS="$holder $poller"
-for _ in $(seq 100); do [ -s "$LC_TMP/holder.out" ] && [ -s "$LC_TMP/poller" ] && break; sleep 0.1; done
+for _ in $(seq 600); do [ -s "$LC_TMP/holder.out" ] && [ -s "$LC_TMP/poller" ] && break; sleep 0.1; done
 grep -q '"QMP"' "$LC_TMP/holder.out"; tap_ok $? "the holder got a greeting"
 [ -s "$LC_TMP/poller" ]; tap_ok $? "the poller is polling"
 
@@ -96,7 +97,7 @@ echo "$out" | grep -q '"status": "running"'; tap_ok $? "it says running"
 for i in 1 2 3 4; do ("$Q" qmp --json mon query-name >"$LC_TMP/q$i.out" 2>&1; echo $? >"$LC_TMP/q$i.rc") & done
 wait_n=0
 for i in 1 2 3 4; do
-        for _ in $(seq 100); do [ -s "$LC_TMP/q$i.rc" ] && break; sleep 0.1; done
+        for _ in $(seq 600); do [ -s "$LC_TMP/q$i.rc" ] && break; sleep 0.1; done
         [ "$(cat "$LC_TMP/q$i.rc" 2>/dev/null)" = 0 ] && grep -q '"name":"mon"' "$LC_TMP/q$i.out" && wait_n=$((wait_n + 1))
 done
 tap_is $wait_n 4 "four qmp clients at once all answered"
@@ -110,29 +111,16 @@ for _ in $(seq 120); do [ "$(lc_field mon balloon_actual)" = 402653184 ] && brea
 tap_is "$(lc_field mon balloon_actual)" 402653184 "status --json: balloon_actual from QEMU's BALLOON_CHANGE"
 "$Q" status mon | grep -q '^Balloon: *384M'; tap_ok $? "status shows the balloon ($("$Q" status mon | grep Balloon:))"
 
-# --- by hand: device_del of the vCPU setvcpus plugged (the guest ejects it)
 tap_is "$("$Q" dump mon | python3 -c 'import json,sys; print(json.load(sys.stdin)["cpu"]["vcpus"])')" 2 "dump: 2 vCPUs"
-out=$("$Q" qmp mon device_del '{"id": "vcpu1"}' 2>&1); tap_ok $? "a person's device_del vcpu1 ($out)"
-n=0
-for _ in $(seq 240); do
-        n=$("$Q" vcpuinfo --json mon 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
-        [ "$n" = 1 ] && break
-        sleep 0.5
-done
-tap_is "$n" 1 "vcpuinfo: 1 vCPU"
-for _ in $(seq 50); do "$Q" list | grep -Eq '^mon +running +[0-9]+ +1 ' && break; sleep 0.2; done
-"$Q" list | grep -Eq '^mon +running +[0-9]+ +1 '; tap_ok $? "list: 1 vCPU (the supervisor saw DEVICE_DELETED) ($("$Q" list | grep '^mon '))"
-"$Q" status mon | grep -q '^vCPUs: *1 (max 2)'; tap_ok $? "status: 1 vCPU ($("$Q" status mon | grep vCPUs:))"
-tap_is "$("$Q" dump mon | python3 -c 'import json,sys; print(json.load(sys.stdin)["cpu"]["vcpus"])')" 1 "dump: 1 vCPU"
 
 # --- by hand: stop, then cont
 out=$("$Q" qmp mon stop 2>&1); tap_ok $? "a person's stop ($out)"
-for _ in $(seq 50); do [ "$(lc_field mon state)" = paused ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(lc_field mon state)" = paused ] && break; sleep 0.1; done
 tap_is "$(lc_field mon state)" paused "status --json: paused (the supervisor saw STOP)"
 "$Q" status mon | grep -q 'State: *paused (QEMU: paused)'; tap_ok $? "status: paused, QEMU agrees"
 "$Q" list | grep -Eq '^mon +paused '; tap_ok $? "list: paused"
 out=$("$Q" hmp mon cont 2>&1); tap_ok $? "a person's cont over hmp ($out)"
-for _ in $(seq 50); do [ "$(lc_field mon state)" = running ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(lc_field mon state)" = running ] && break; sleep 0.1; done
 tap_is "$(lc_field mon state)" running "status --json: running again (RESUME)"
 
 # Python's verdicts as "R<TAB>STATUS<TAB>DESC" lines, diagnostics as "# ..."
@@ -236,19 +224,41 @@ for m in d["wrong"]:
     print("# wrong: %s" % json.dumps(m))
 if d["ended"]:
     print("# the last poll was answered at QEMU's exit: %s" % d["ended"])
-want = {"BALLOON_CHANGE", "STOP", "RESUME", "DEVICE_DELETED"}
+want = {"BALLOON_CHANGE", "STOP", "RESUME", "POWERDOWN"}
 print("R\t%d\tit saw QEMU's events too (%s)" % (0 if want <= set(d["events"]) else 1, ",".join(d["events"])))
 PY
 py_tap <"$LC_TMP/poller.tap"
-for _ in $(seq 50); do kill -0 $holder 2>/dev/null || break; sleep 0.1; done
+for _ in $(seq 300); do kill -0 $holder 2>/dev/null || break; sleep 0.1; done
 kill -0 $holder 2>/dev/null; tap_is $? 1 "the holder saw its connection end with QEMU"
 kill $holder 2>/dev/null
+
+# --- by hand: device_del of a vCPU setvcpus plugged (the guest ejects it),
+# on a VM of its own: kill ends it whatever QEMU makes of the unplug
+f=$(lc_vmfile mond)
+vmfile_set "$f" cpu.max=2
+out=$("$Q" start "$f" 2>&1); tap_ok $? "start mond ($out)"
+lc_wait_ready mond >/dev/null; tap_ok $? "its guest ready"
+out=$("$Q" setvcpus mond 2 2>&1); tap_ok $? "setvcpus mond 2 ($out)"
+tap_is "$("$Q" dump mond | python3 -c 'import json,sys; print(json.load(sys.stdin)["cpu"]["vcpus"])')" 2 "dump: 2 vCPUs"
+out=$("$Q" qmp mond device_del '{"id": "vcpu1"}' 2>&1); tap_ok $? "a person's device_del vcpu1 ($out)"
+n=0
+for _ in $(seq 240); do
+        n=$("$Q" vcpuinfo --json mond 2>/dev/null | python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+        [ "$n" = 1 ] && break
+        sleep 0.5
+done
+tap_is "$n" 1 "vcpuinfo: 1 vCPU"
+for _ in $(seq 300); do "$Q" list | grep -Eq '^mond +running +[0-9]+ +1 ' && break; sleep 0.2; done
+"$Q" list | grep -Eq '^mond +running +[0-9]+ +1 '; tap_ok $? "list: 1 vCPU (the supervisor saw DEVICE_DELETED) ($("$Q" list | grep '^mond '))"
+"$Q" status mond | grep -q '^vCPUs: *1 (max 2)'; tap_ok $? "status: 1 vCPU ($("$Q" status mond | grep vCPUs:))"
+tap_is "$("$Q" dump mond | python3 -c 'import json,sys; print(json.load(sys.stdin)["cpu"]["vcpus"])')" 1 "dump: 1 vCPU"
+"$Q" kill mond >/dev/null 2>&1; tap_ok $? "kill mond"
 
 # --- by hand: quit (a second VM; nothing needs its guest)
 f=$(lc_vmfile monq)
 out=$("$Q" start "$f" 2>&1); tap_ok $? "start monq ($out)"
 out=$("$Q" qmp monq quit 2>&1); tap_ok $? "a person's quit on qmp.sock ($out)"
-for _ in $(seq 50); do [ "$(lc_field monq state)" = ended ] && break; sleep 0.1; done
+for _ in $(seq 300); do [ "$(lc_field monq state)" = ended ] && break; sleep 0.1; done
 tap_is "$(lc_field monq state)" ended "status --json: ended (the supervisor saw SHUTDOWN)"
 tap_is "$(lc_field monq shutdown_reason)" host-qmp-quit "and why: host-qmp-quit"
 [ ! -e "$QEMUCTL_RUNDIR/monq/qmp.sock" ]; tap_ok $? "qmp.sock is gone with the VM"
