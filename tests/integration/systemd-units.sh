@@ -169,6 +169,9 @@ define() { # NAME CMDLINE-EXTRA [MORE-QEMU-ARGS]: qemuctl define, in the contain
 }
 unit_prop() { in_ct systemctl show -P "$2" "$1" 2>/dev/null; }
 journal_of() { in_ct journalctl -q -o cat -u "$1" 2>/dev/null; }
+# journald reads a unit's output on its own time: what a process wrote just
+# before it ended may reach the journal after the unit is inactive
+journal_has() { journal_of "$1" | grep -q -- "$2"; } # UNIT REGEX
 wait_for() { # SECS CMD...
         local end=$(($(date +%s) + $1))
         shift
@@ -231,18 +234,18 @@ ok $? "qemuctl status shows the VM's cgroup in the unit's"
 in_ct systemd-cgls --no-pager -u qemuctl@vm1.service 2>/dev/null | sed 's/^/#   /' | head -12
 case $(unit_prop qemuctl@vm1.service StatusText) in *"vm1 running"*) ok 0 "STATUS= says the VM runs" ;;
 *) ok 1 "STATUS= says the VM runs"; echo "#   got '$(unit_prop qemuctl@vm1.service StatusText)'" ;; esac
-wait_for 60 sh -c "nsenter -t $leader -a -- journalctl -q -o cat -u qemuctl@vm1.service | grep -q 'qemuctl-guest: ready'"
+wait_for 180 journal_has qemuctl@vm1.service 'qemuctl-guest: ready'
 ok $? "the guest's console is in the journal (journalctl -u qemuctl@vm1)"
 
 ts=$(date +%s%N)
 in_ct systemctl stop qemuctl@vm1.service; rc=$?
 ok $rc "systemctl stop qemuctl@vm1 returned"
 diag "systemctl stop (ACPI power off of the guest) took $((($(date +%s%N) - ts) / 1000000)) ms"
-journal_of qemuctl@vm1.service | grep -q 'qemuctl-guest: power button: powering off'
+wait_for 60 journal_has qemuctl@vm1.service 'qemuctl-guest: power button: powering off'
 ok $? "the guest powered off through ACPI (its console in the journal says so)"
 # (an inactive unit that did not fail is unloaded at once: systemctl show
 # would give defaults, so the exit status is read where qemuctl says it)
-journal_of qemuctl@vm1.service | grep -q '^qemuctl: run: VM `vm1`: .*; exit 130$'
+wait_for 60 journal_has qemuctl@vm1.service '^qemuctl: run: VM `vm1`: .*; exit 130$'
 ok $? "qemuctl run exited 130 (SIGTERM)"
 is "$(in_ct systemctl is-active qemuctl@vm1.service)" inactive "SuccessExitStatus=130: the unit is inactive, not failed"
 
@@ -251,7 +254,7 @@ define vm2 "qemuctl.poweroff=1"
 in_ct systemctl start qemuctl@vm2.service
 wait_for 120 sh -c "[ \"\$(nsenter -t $leader -a -- systemctl is-active qemuctl@vm2.service)\" != active ]"
 ok $? "a guest that powers off ends its unit"
-journal_of qemuctl@vm2.service | grep -q '^qemuctl: run: VM `vm2`: .*; exit 0$'
+wait_for 60 journal_has qemuctl@vm2.service '^qemuctl: run: VM `vm2`: .*; exit 0$'
 ok $? "with exit status 0"
 is "$(in_ct systemctl is-active qemuctl@vm2.service)" inactive "and the unit is inactive, not failed"
 
@@ -261,14 +264,14 @@ in_ct systemctl start qemuctl@vm3.service 2>/dev/null
 [ $? != 0 ]; ok $? "systemctl start of a VM QEMU refuses fails"
 is "$(unit_prop qemuctl@vm3.service ExecMainStatus)" 3 "qemuctl run exited 3 (QEMU refused)"
 is "$(in_ct systemctl is-failed qemuctl@vm3.service)" failed "the unit is failed"
-journal_of qemuctl@vm3.service | grep -q 'no-such-option'
+wait_for 60 journal_has qemuctl@vm3.service 'no-such-option'
 ok $? "QEMU's error is in the journal"
 in_ct systemctl reset-failed qemuctl@vm3.service 2>/dev/null
 
 # --- a name with no definition: a failed unit that says why
 in_ct systemctl start qemuctl@nosuch.service 2>/dev/null
 is "$(in_ct systemctl is-failed qemuctl@nosuch.service)" failed "qemuctl@nosuch (no definition) fails"
-journal_of qemuctl@nosuch.service | grep -q 'neither a defined VM'
+wait_for 60 journal_has qemuctl@nosuch.service 'neither a defined VM'
 ok $? "and the journal says there is no such definition"
 in_ct systemctl reset-failed qemuctl@nosuch.service 2>/dev/null
 
@@ -294,7 +297,7 @@ else
         ok $? "the autostart VM vm4 runs after boot"
         vq=$(in_ct cat /run/qemuctl/vm4/qemu.pid 2>/dev/null)
         is "$(in_ct sed -n 's/^0:://p' /proc/$vq/cgroup)" "/qemuctl/vm4/emulator" "vm4's QEMU is in its cgroup under cgroup.parent (the guests unit delegates nothing)"
-        wait_for 60 grep -q 'qemuctl-guest: ready' "$tmp/state/vm4/serial.log"
+        wait_for 180 grep -q 'qemuctl-guest: ready' "$tmp/state/vm4/serial.log"
         ok $? "vm4's guest is up"
         poweroff_ct
         # the state dir is bound from here: it outlives the container's /run
