@@ -104,7 +104,8 @@ tap_ok "$([ "$n2" -gt "$n1" ] && echo 0 || echo 1)" "the guest runs on where it 
 env QEMUCTL_RUNDIR="$B" "$Q" migrate mig --to "$A" --set cgroup.parent=qemuctl --set "$(ask_args mig-c)" --bandwidth 1M \
         >"$LC_TMP/int.out" 2>&1 &
 mpid=$!
-for _ in $(seq 100); do [ -e "$A/mig/qemu.pid" ] && break; sleep 0.1; done
+# (the far side said "ready" before its QEMU ran: migrate handles SIGINT by then)
+for _ in $(seq 600); do [ -e "$A/mig/qemu.pid" ] && break; sleep 0.1; done
 sleep 1
 kill -INT $mpid
 wait $mpid; rc=$?
@@ -148,7 +149,7 @@ EOF
         mkdir -p /run/sshd # sshd's privilege separation dir (made at boot by its unit)
         /usr/sbin/sshd -D -e -f "$S/sshd_config" 2>"$S/sshd.log" &
         SSHD_PID=$!
-        for _ in $(seq 100); do ssh -F "$S/ssh_config" -o BatchMode=yes -p "$port" "$(id -un)@127.0.0.1" true 2>/dev/null && break; sleep 0.1; done
+        for _ in $(seq 300); do ssh -F "$S/ssh_config" -o BatchMode=yes -p "$port" "$(id -un)@127.0.0.1" true 2>/dev/null && break; sleep 0.1; done
         before=$(count)
         out=$(in_b env QEMUCTL_SSH="ssh -F $S/ssh_config" "$Q" migrate mig --remote-qemuctl "$Q" --set cgroup.parent=qemuctl --set "$(ask_args mig-d)" \
                 --to "ssh://$(id -un)@127.0.0.1:$port$A" 2>&1); rc=$?

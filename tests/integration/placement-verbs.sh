@@ -96,7 +96,9 @@ bad=""
 for t in /proc/$qpid/task/*; do
         tid=${t##*/}
         case $tid in "$t0" | "$t1") continue ;; esac
-        [ "$(aff "$tid")" = 0 ] || bad="$bad $tid($(cat "$t/comm"):$(aff "$tid"))"
+        a=$(aff "$tid")
+        [ -z "$a" ] && continue # a worker thread that ended meanwhile
+        [ "$a" = 0 ] || bad="$bad $tid($(cat "$t/comm" 2>/dev/null):$a)"
 done
 tap_is "$bad" "" "every non-vCPU thread of QEMU has Cpus_allowed_list 0"
 tap_is "$(aff "$t1")" "$last_cpu" "vCPU 1 keeps its own pin"

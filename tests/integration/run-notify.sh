@@ -47,7 +47,7 @@ while True:
         break
 PY
 lpid=$!
-for _ in $(seq 50); do grep -q '^bound' "$log" && break; sleep 0.1; done
+for _ in $(seq 600); do grep -q '^bound' "$log" && break; sleep 0.1; done
 
 NOTIFY_SOCKET=$sock "$Q" run --timeout 300 --serial-log "$LC_TMP/$name.serial" "$LC_TMP/$name.json" \
         2>"$LC_TMP/$name.err" &

@@ -247,7 +247,7 @@ for d in json.load(sys.stdin)["firmware"]["descriptors"]:
         (cd "$dir" && exec bash -c "exec $(cat "$dir/shell-line")") </dev/null >"$dir/qemu.log" 2>&1 &
         qpid=$!
         sock=$dir/run/$name/ctl.sock
-        for _ in $(seq 100); do
+        for _ in $(seq 300); do
                 [ -S "$sock" ] && break
                 kill -0 "$qpid" 2>/dev/null || break
                 sleep 0.2
@@ -265,7 +265,7 @@ for d in json.load(sys.stdin)["firmware"]["descriptors"]:
         qmp "$sock" quit >/dev/null
         [ -n "${tpmpid:-}" ] && { kill "$tpmpid" 2>/dev/null; wait "$tpmpid" 2>/dev/null; tpmpid=; }
         for p in $vfspids; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done
-        for _ in $(seq 50); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.2; done
+        for _ in $(seq 300); do kill -0 "$qpid" 2>/dev/null || break; sleep 0.2; done
         if kill -0 "$qpid" 2>/dev/null; then
                 report "not ok" "$name: QEMU did not quit on QMP quit"; failed=$((failed + 1))
                 kill -9 "$qpid"
