@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "common/err.h"
+#include "launcher/state.h" /* enum vm_state */
 
 /* Exit codes of ordinary verbs. `run` has its own (see cli/run.c, README). */
 #define CLI_EXIT_OK 0
@@ -159,6 +160,11 @@ bool cli_wait_qemu_gone(const struct vm_handle *h, int timeout_ms);
  * when no supervisor watched), so that `status` right after says the VM
  * ended; a warning on stderr when it does not within 20 s. */
 void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct vm_end_note *note);
+/* The verb paused or resumed QEMU (pause, resume; save or migrate that
+ * failed and resumed the guest): return once the supervisor has recorded
+ * QEMU's STOP or RESUME (up to 5 s, only while a supervisor watches), so
+ * that `status` right after agrees; a warning on stderr when it does not. */
+void cli_wait_state(const char *verb, const struct vm_handle *h, enum vm_state want);
 /* Indented JSON on stdout. */
 void cli_print_json(struct json_object *o);
 /* A JSON array of the strings of v (NULL: empty), or NULL (no memory). */

@@ -249,6 +249,18 @@ void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct
                 fprintf(stderr, "qemuctl: %s: warning: VM `%s`: QEMU is gone, but %s\n", verb, h->name, err.msg);
 }
 
+void cli_wait_state(const char *verb, const struct vm_handle *h, enum vm_state want)
+{
+        struct qc_err err = { 0 };
+
+        /* the supervisor writes the record a moment after QEMU answered */
+        if (proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) &&
+            vm_record_wait_state(h->rundir, want, 5000, &err) == 0)
+                fprintf(stderr, "qemuctl: %s: warning: VM `%s`: the supervisor (pid %d) has not recorded it as %s "
+                                "within 5 s\n",
+                        verb, h->name, (int)h->rec.supervisor_pid, vm_state_to_string(want));
+}
+
 int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_handle **ret)
 {
         struct qc_err err = { 0 };

@@ -300,13 +300,9 @@ static int simple_qmp(int argc, char **argv, int (*cmd)(struct qmp *q, struct qc
                 return rc;
         if (cmd(h->qmp, &err) < 0)
                 return cli_fail(verb, &err);
-        /* the supervisor records QEMU's STOP or RESUME a moment after QEMU
-         * answered: `pause x; status x` must agree, as after kill */
-        if (want != _VM_STATE_INVALID && proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) &&
-            vm_record_wait_state(h->rundir, want, 5000, &err) == 0)
-                fprintf(stderr, "qemuctl: %s: warning: VM `%s`: the supervisor (pid %d) has not recorded it as %s "
-                                "within 5 s\n",
-                        verb, h->name, (int)h->rec.supervisor_pid, vm_state_to_string(want));
+        /* `pause x; status x` must agree, as after kill */
+        if (want != _VM_STATE_INVALID)
+                cli_wait_state(verb, h, want);
         printf("VM `%s` %s\n", h->name, done);
         return CLI_EXIT_OK;
 }

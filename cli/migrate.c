@@ -520,6 +520,9 @@ int cmd_migrate(int argc, char **argv)
         if (rc < 0) {
                 end_far(pid);
                 qmp_migrate_info_done(&info);
+                /* QEMU resumes a guest it had stopped for the last pass */
+                if (running)
+                        cli_wait_state(verb, h, VM_STATE_RUNNING);
                 if (err.code == ECANCELED)
                         return cli_failf(verb, "VM `%s`: migration %s; the VM goes on here", h->name,
                                          prog.timed_out ? "cancelled after --timeout" : "cancelled");
@@ -535,6 +538,8 @@ int cmd_migrate(int argc, char **argv)
                 if (running && qmp_cont(h->qmp, &e2) < 0)
                         return cli_failf(verb, "VM `%s`: %s did not run it, and it could not be resumed here: %s",
                                          h->name, mo.to, e2.msg);
+                if (running)
+                        cli_wait_state(verb, h, VM_STATE_RUNNING);
                 return cli_failf(verb, "VM `%s`: %s did not run it (above: why); it goes on here", h->name, mo.to);
         }
         end_far(pid);

@@ -152,6 +152,11 @@ int cmd_save(int argc, char **argv)
                 unlink(tmp);
                 return cli_fail(verb, &err);
         }
+        /* the record follows QEMU's STOP: wait for it, so that a failure's
+         * RESUME below is waited for after it, not taken for the running
+         * the record still said before it */
+        if (running)
+                cli_wait_state(verb, h, VM_STATE_PAUSED);
         /* paused first, as virsh save: the stream is the guest's state at
          * one moment, written once (no dirty pages to send again) */
         rc = migration_outgoing_fd(h->qmp, fd, show_progress, &prog, &err);
@@ -170,6 +175,9 @@ int cmd_save(int argc, char **argv)
                 if (running && qmp_cont(h->qmp, &e2) < 0)
                         return cli_failf(verb, "VM `%s`: save failed: %s; and the VM could not be resumed: %s",
                                          h->name, err.msg, e2.msg);
+                /* we paused it first: `status` right after says running */
+                if (running)
+                        cli_wait_state(verb, h, VM_STATE_RUNNING);
                 return cli_failf(verb, "VM `%s`: save failed: %s; the VM goes on %s, nothing was written to %s",
                                  h->name, err.msg, running ? "running" : "paused", file);
         }

@@ -48,6 +48,18 @@ if mkdir "$LC_TMP/small" && mount -t tmpfs -o size=2m tmpfs "$LC_TMP/small" 2>/d
         for _ in $(seq 100); do cb=$(count); [ "${cb:-0}" -gt "${ca:-0}" ] && break; sleep 0.2; done
         [ "${cb:-0}" -gt "${ca:-0}" ]; tap_ok $? "the guest still counts ($ca -> $cb)"
         tap_is "$(ls -A "$LC_TMP/small")" "" "no file left behind"
+        # save paused the guest and resumed it; the supervisor records
+        # QEMU's STOP and RESUME a moment after QEMU answered, and save
+        # returns once it has: a stopped supervisor holds it back
+        spid=$(cat "$QEMUCTL_RUNDIR/sr/supervisor.pid")
+        kill -STOP "$spid"
+        "$Q" save sr "$LC_TMP/small/sr.save" >"$LC_TMP/save.out" 2>&1 & vpid=$!; LC_BG_PIDS=$vpid
+        sleep 1
+        kill -0 "$vpid" 2>/dev/null; tap_ok $? "a failing save waits while the supervisor has not recorded the pause"
+        kill -CONT "$spid"
+        wait "$vpid"; tap_is $? 1 "and fails ($(cat "$LC_TMP/save.out"))"
+        LC_BG_PIDS=
+        tap_is "$(lc_field sr state)" running "status right after: running (save waited for the record of QEMU's RESUME)"
         umount "$LC_TMP/small"
 else
         tap_diag "skipped the failing save: cannot mount a tmpfs here (needs root)"
