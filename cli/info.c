@@ -197,6 +197,8 @@ static json_object *vm_json(struct vm_handle *h, const char *live_status)
                         json_object_object_add(o, "shutdown_reason", json_object_new_string(r->shutdown_reason));
                 if (r->saved_to)
                         json_object_object_add(o, "saved_to", json_object_new_string(r->saved_to));
+                if (r->migrated_to)
+                        json_object_object_add(o, "migrated_to", json_object_new_string(r->migrated_to));
                 json_object_object_add(o, "panicked", json_object_new_boolean(r->panicked));
                 json_object_object_add(o, "exit_status", r->exit_status >= 0 ? json_object_new_int(r->exit_status)
                                                                               : NULL);
@@ -386,9 +388,15 @@ int cmd_list(int argc, char **argv)
                         if (h->rec.started_at)
                                 format_uptime(unix_ms() - h->rec.started_at, up, sizeof up);
                 }
-                /* virsh's "shut off (saved)", in the column's width */
-                printf(LIST_ROW, h->name, h->rec.saved_to && h->rec.state == VM_STATE_ENDED ? "saved" : state_name(h),
-                       pid, vcpus, mem, up);
+                /* virsh's "shut off (saved)", in the column's width; a
+                 * migrated VM's record stays only if migrate could not
+                 * remove its state dir */
+                const char *state = state_name(h);
+                if (h->rec.state == VM_STATE_ENDED && h->rec.saved_to)
+                        state = "saved";
+                else if (h->rec.state == VM_STATE_ENDED && h->rec.migrated_to)
+                        state = "migrated";
+                printf(LIST_ROW, h->name, state, pid, vcpus, mem, up);
         }
         if (json)
                 cli_print_json(arr);

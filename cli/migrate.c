@@ -545,13 +545,21 @@ int cmd_migrate(int argc, char **argv)
         end_far(pid);
 
         /* the far side's supervisor is in charge: this QEMU ends, and
-         * nothing of the VM stays here */
+         * nothing of the VM stays here. The supervisor here (a `qemuctl
+         * run`'s last line) says where it went, not "quit over QMP"; a
+         * state dir here is said absolute, as from any directory */
+        _cleanup_free_ char *abs = strncmp(mo.to, "ssh://", 6) != 0 ? realpath(mo.to, NULL) : NULL;
+        struct vm_end_note note = { .message = "migrated by qemuctl migrate; no supervisor was watching",
+                                    .shutdown_reason = "host-qmp-quit", .migrated_to = abs ? abs : mo.to };
+        struct qc_err e3 = { 0 };
+        if (vm_end_note_leave(h->rundir, &note, &e3) < 0) {
+                qc_err_wrap(&e3, "the VM's record will say \"quit over QMP\", not where it went");
+                cli_warn(verb, e3.msg);
+                qc_err_clear(&e3);
+        }
         if (qmp_quit(h->qmp, &err) < 0)
                 cli_warn(verb, err.msg);
         cli_wait_qemu_gone(h, 10000);
-        struct vm_end_note note = { .message = "migrated by qemuctl migrate; no supervisor was watching",
-                                    .shutdown_reason = "host-qmp-quit" };
-        struct qc_err e3 = { 0 };
         cli_wait_recorded(verb, h, &note);
         if (state_remove(h->rundir, &e3) < 0)
                 cli_warn(verb, e3.msg);

@@ -73,7 +73,8 @@ static const struct cli_exit run_exits[] = {
                "\"accel\": \"kvm\" where KVM runs no guest (qemuctl host)" },
         { "4", "the guest panicked (pvpanic)" },
         { "5", "QEMU crashed (killed by a signal, or exited with an error)" },
-        { "6", "the VM was stopped from outside (qemuctl stop/kill, QMP quit)" },
+        { "6", "the VM was stopped from outside (qemuctl stop/kill, QMP quit), or moved away by qemuctl migrate "
+               "(the last line says to where; the far side runs it)" },
         { "N", "with --exec: CMD's own exit status (128 + N: ended by signal N; 125: no agent answered, or the VM ended before CMD did)" },
         { "124", "--timeout expired" },
         { "130", "interrupted (SIGINT or SIGTERM)" },
@@ -272,7 +273,8 @@ const struct verb cli_verbs[] = {
                         "anything here changes. While it runs, a progress line on a terminal (RAM\n"
                         "sent, remaining, dirty rate); Ctrl-C or --timeout cancel it and the VM goes\n"
                         "on here. Once the far side runs the guest, this QEMU quits and its state dir\n"
-                        "goes: the far side's supervisor is in charge. The ssh command is ssh, or\n"
+                        "goes: the far side's supervisor is in charge (a `qemuctl run` of it ends with\n"
+                        "exit 6, its last line saying \"migrated to DEST\"). The ssh command is ssh, or\n"
                         "QEMUCTL_SSH (words split at spaces, as RSYNC_RSH), with BatchMode=yes.\n"
                         "--set changes the VM file the far side starts from, in what does not change\n"
                         "the guest: cgroup.parent for a move between two state dirs of one host\n"

@@ -95,7 +95,7 @@ static void fuzz_status(const uint8_t *data, size_t size)
             again.panicked != r.panicked || again.exit_status != r.exit_status ||
             again.exit_signal != r.exit_signal || again.timed_out != r.timed_out ||
             again.interrupted != r.interrupted || !same_str(again.message, r.message) ||
-            !same_str(again.saved_to, r.saved_to))
+            !same_str(again.saved_to, r.saved_to) || !same_str(again.migrated_to, r.migrated_to))
                 abort();
         vm_record_done(&again);
         vm_record_done(&r);

@@ -61,7 +61,8 @@ void vm_record_done(struct vm_record *r)
         free(r->shutdown_reason);
         free(r->message);
         free(r->saved_to);
-        r->shutdown_reason = r->message = r->saved_to = NULL;
+        free(r->migrated_to);
+        r->shutdown_reason = r->message = r->saved_to = r->migrated_to = NULL;
 }
 
 static void add_int(json_object *o, const char *k, int64_t v)
@@ -262,6 +263,7 @@ int vm_record_write(const char *rundir, const struct vm_record *r, struct qc_err
         if (r->balloon_actual)
                 add_int(o, "balloon_actual", (int64_t)r->balloon_actual);
         add_str(o, "saved_to", r->saved_to);
+        add_str(o, "migrated_to", r->migrated_to);
 
         rc = state_write_file(rundir, VM_RUNDIR_STATUS, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
                               err);
@@ -354,6 +356,7 @@ int vm_record_read(const char *rundir, struct vm_record *ret, struct qc_err *err
         r.message = get_str(o, "message");
         r.balloon_actual = (uint64_t)get_int(o, "balloon_actual", 0);
         r.saved_to = get_str(o, "saved_to");
+        r.migrated_to = get_str(o, "migrated_to");
         json_object_put(o);
         *ret = r;
         return 0;
@@ -372,6 +375,12 @@ char *vm_record_describe_end(const struct vm_record *r)
         if (r->saved_to && r->state == VM_STATE_ENDED) {
                 if (asprintf(&s, "saved to %s by qemuctl save; `qemuctl start --restore %s` goes on from there",
                              r->saved_to, r->saved_to) < 0)
+                        s = NULL;
+                return s;
+        }
+        /* the VM runs on: not here */
+        if (r->migrated_to && r->state == VM_STATE_ENDED) {
+                if (asprintf(&s, "migrated to %s by qemuctl migrate; the far side runs it now", r->migrated_to) < 0)
                         s = NULL;
                 return s;
         }
@@ -469,6 +478,8 @@ int vm_record_wait_end(const char *rundir, int timeout_ms, const struct vm_end_n
                                 r.message = note->message ? strdup(note->message) : NULL;
                                 free(r.saved_to);
                                 r.saved_to = note->saved_to ? strdup(note->saved_to) : NULL;
+                                free(r.migrated_to);
+                                r.migrated_to = note->migrated_to ? strdup(note->migrated_to) : NULL;
                         }
                         rc = vm_record_write_end(rundir, &r, err);
                         vm_record_done(&r);
@@ -519,6 +530,7 @@ int vm_end_note_leave(const char *rundir, const struct vm_end_note *note, struct
         if (!o)
                 return qc_err_sys(err, ENOMEM, "end note");
         add_str(o, "saved_to", note->saved_to);
+        add_str(o, "migrated_to", note->migrated_to);
         rc = state_write_file(rundir, VM_RUNDIR_END_NOTE, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
                               err);
         json_object_put(o);
@@ -537,18 +549,23 @@ int vm_end_note_take(const char *rundir, struct vm_record *r)
 {
         _cleanup_free_ char *text = NULL;
         json_object *o;
-        char *saved;
+        char *saved = NULL, *migrated = NULL;
 
         if (!r->shutdown_reason || strcmp(r->shutdown_reason, "host-qmp-quit") != 0 ||
             read_state_file(rundir, VM_RUNDIR_END_NOTE, 1 << 16, &text, NULL) < 0)
                 return 0;
         o = json_tokener_parse(text);
-        saved = o && json_object_is_type(o, json_type_object) ? get_str(o, "saved_to") : NULL;
+        if (o && json_object_is_type(o, json_type_object)) {
+                saved = get_str(o, "saved_to");
+                migrated = get_str(o, "migrated_to");
+        }
         json_object_put(o);
-        if (!saved)
+        if (!saved && !migrated)
                 return 0;
         free(r->saved_to);
         r->saved_to = saved;
+        free(r->migrated_to);
+        r->migrated_to = migrated;
         return 1;
 }
 

@@ -53,6 +53,7 @@ struct vm_record {
         char *message;             /* why it failed (QEMU's stderr), or a note; NULL if none */
         uint64_t balloon_actual;   /* bytes the guest has, from QEMU's last BALLOON_CHANGE; 0 = none seen */
         char *saved_to;            /* the file `qemuctl save` wrote the VM into before it quit QEMU; NULL if none */
+        char *migrated_to;         /* where `qemuctl migrate` moved the VM (its --to) before it quit QEMU; NULL if none */
 };
 
 void vm_record_done(struct vm_record *r);
@@ -81,16 +82,18 @@ struct vm_end_note {
         const char *shutdown_reason; /* what QEMU's SHUTDOWN would have said ("host-qmp-quit"), or NULL */
         int exit_signal;             /* the signal that ended QEMU (ours), 0 = none */
         const char *saved_to;        /* save: the file the VM was saved to (absolute), or NULL */
+        const char *migrated_to;     /* migrate: the far side (ssh://..., or a state dir here, absolute), or NULL */
 };
-/* Before a verb ends QEMU while a supervisor watches (save's quit): leave
- * what the supervisor cannot see in QEMU's events (so far saved_to) in
+/* Before a verb ends QEMU while a supervisor watches (save's and migrate's
+ * quit): leave what the supervisor cannot see in QEMU's events (saved_to,
+ * migrated_to) in
  * RUNDIR/end-note.json, which the supervisor puts into the record it writes
  * when QEMU is gone (vm_end_note_take). The next start clears it. Call with
  * the VM's lock held; if QEMU is not ended after all, vm_end_note_drop. */
 int vm_end_note_leave(const char *rundir, const struct vm_end_note *note, struct qc_err *err);
 void vm_end_note_drop(const char *rundir);
 /* For the supervisor, once QEMU ended on a QMP quit (r->shutdown_reason
- * "host-qmp-quit", as save's is): the note a verb left, into r. Returns 1
+ * "host-qmp-quit", as save's and migrate's are): the note a verb left, into r. Returns 1
  * when there was one, 0 when not (or it is unreadable: the record then says
  * only what QEMU said). */
 int vm_end_note_take(const char *rundir, struct vm_record *r);

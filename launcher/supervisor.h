@@ -124,7 +124,7 @@ int supervisor_exit_code(const struct vm_record *r);
 #define RUN_EXIT_REFUSED 3     /* QEMU refused the command line / failed to start */
 #define RUN_EXIT_PANIC 4       /* the guest panicked */
 #define RUN_EXIT_CRASH 5       /* QEMU died of a signal or exited with an error */
-#define RUN_EXIT_EXTERNAL 6    /* stopped from outside (qemuctl stop/kill, QMP quit, a signal to QEMU) */
+#define RUN_EXIT_EXTERNAL 6    /* stopped from outside (qemuctl stop/kill, QMP quit, a signal to QEMU), or migrated away */
 #define RUN_EXIT_TIMEOUT 124   /* --timeout expired (as timeout(1)) */
 #define RUN_EXIT_INTERRUPT 130 /* SIGINT or SIGTERM to qemuctl run */
 /* A guest that writes N to isa-debug-exit makes QEMU exit with (N << 1) | 1;

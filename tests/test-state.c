@@ -304,6 +304,27 @@ static void test_end_note(void)
         r.shutdown_reason = strdup("host-qmp-quit");
         is_int(vm_end_note_take(dir, &r), 0, "a dropped note is gone (a save whose quit failed)");
         vm_record_done(&r);
+
+        /* migrate: where the VM runs now, not "quit over QMP" (run's last line, status) */
+        note = (struct vm_end_note){ .migrated_to = "ssh://root@far.example/run/qemuctl" };
+        is_int(vm_end_note_leave(dir, &note, &err), 0, "leave migrate's note: %s", err.msg);
+        vm_record_init(&r);
+        r.state = VM_STATE_ENDED;
+        r.exit_status = 0;
+        r.shutdown_reason = strdup("host-qmp-quit");
+        is_int(vm_end_note_take(dir, &r), 1, "taken for migrate's QMP quit");
+        is_str(r.migrated_to ? r.migrated_to : "(null)", "ssh://root@far.example/run/qemuctl", "migrated_to from the note");
+        ok(!r.saved_to, "and nothing of a save");
+        _cleanup_free_ char *how = vm_record_describe_end(&r);
+        ok(how && strstr(how, "migrated to ssh://root@far.example/run/qemuctl") && strstr(how, "the far side runs it") &&
+                   !strstr(how, "quit over QMP"),
+           "described as migrated, to where: %s", how ? how : "(null)");
+        is_int(vm_record_write(dir, &r, &err), 0, "written");
+        vm_record_done(&r);
+        is_int(vm_record_read(dir, &r, &err), 0, "read back");
+        is_str(r.migrated_to ? r.migrated_to : "(null)", "ssh://root@far.example/run/qemuctl", "migrated_to kept in status.json");
+        vm_record_done(&r);
+        vm_end_note_drop(dir);
 }
 
 /* A state dir is used only when it is ours alone; files in it are never

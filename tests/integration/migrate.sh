@@ -7,7 +7,9 @@
 # vCPUs and its memory; the source is gone after. A destination that
 # refuses (the name taken there, a disk missing there) fails before
 # anything stops; a cancelled migration (--timeout, Ctrl-C) leaves the VM
-# running where it was and nothing on the far side.
+# running where it was and nothing on the far side. The first VM runs under
+# `qemuctl run`, whose last line says where it went (exit 6), not "quit
+# over QMP".
 set -u
 . "$QEMUCTL_SRCDIR/tests/guest/lib.sh"
 . "$QEMUCTL_SRCDIR/tests/guest/lifecycle.sh"
@@ -40,8 +42,10 @@ count() { ask sh 'cat /tmp/count' | sed -n 's/^rc=0 //p'; }
 truncate -s 16M "$LC_TMP/mig.raw"
 lc_vmfile mig '' "\"disks\": [ { \"file\": \"$LC_TMP/mig.raw\", \"format\": \"raw\" } ]," >/dev/null
 sed -i 's/"vcpus": 1/"vcpus": 2/' "$LC_TMP/mig.json"
-"$Q" start "$LC_TMP/mig.json" >/dev/null || { echo "# start failed"; exit 1; }
-lc_wait_ready mig >/dev/null
+"$Q" run --timeout 900 --serial-log "$LC_TMP/mig.serial" "$LC_TMP/mig.json" >/dev/null 2>"$LC_TMP/mig-run.err" &
+RUN_PID=$!
+LC_BG_PIDS=$RUN_PID
+lc_wait_ready mig >/dev/null || { echo "# run failed: $(cat "$LC_TMP/mig-run.err")"; exit 1; }
 # a counter in the guest's RAM (its root is an initramfs): it goes on after the move
 ask sh 'i=0; (while :; do i=$((i+1)); echo $i >/tmp/count; sleep 0.1; done) >/dev/null 2>&1 & echo started' >/dev/null
 cpus=$(ask cpus); mem=$(ask memtotal)
@@ -62,6 +66,14 @@ tap_is $rc 0 "migrate --to a state dir here ($out)"
 tap_is "$(in_b lc_field mig state)" running \
         "the far side's supervisor runs it"
 tap_ok "$([ ! -e "$A/mig" ] && echo 0 || echo 1)" "the source's state dir is gone"
+# the source's `qemuctl run`: moved away, to where, and who runs it now
+wait $RUN_PID; rc=$?
+LC_BG_PIDS=""
+last=$(tail -n 1 "$LC_TMP/mig-run.err")
+tap_is $rc 6 "the source's qemuctl run exits 6, a documented end ($last)"
+case $last in *"VM \`mig\`: migrated to $(realpath "$B") by qemuctl migrate; the far side runs it now; exit 6") r=0 ;; *) r=1 ;; esac
+tap_ok $r "its last line says migrated to the far side's state dir, which runs it"
+grep -q "quit over QMP" "$LC_TMP/mig-run.err"; tap_ok $((!$?)) "and not \"quit over QMP\""
 after=$(count)
 tap_ok "$([ -n "$before" ] && [ -n "$after" ] && [ "$after" -gt "$before" ] && echo 0 || echo 1)" \
         "the guest's counter went on ($before, then $after)"
