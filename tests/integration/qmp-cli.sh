@@ -20,6 +20,7 @@ check() { # description, then a command that must succeed
         n=$((n + 1))
         if "$@"; then echo "ok $n - $d"; else echo "not ok $n - $d"; fails=$((fails + 1)); fi
 }
+all() { eval "$1"; } # check DESC all 'A && B': both in the check, not B after it
 
 "$QEMU" -accel tcg -M q35 -S -nodefaults -display none -m 256M -name qmpcli \
         -qmp "unix:$dir/qmp.sock,server=on,wait=off" -qmp "unix:$dir/ev.sock,server=on,wait=off" &
@@ -41,17 +42,17 @@ check "ARGS-JSON that is not an object is a usage error" [ $rc = 2 ]
 "$QEMUCTL" qmp query-status 2>/dev/null; rc=$?
 check "--socket is required" [ $rc = 2 ]
 err=$("$QEMUCTL" qmp --socket "$dir/none.sock" query-status 2>&1); rc=$?
-check "a missing socket fails with a hint" [ $rc = 1 ] && grep -q "is QEMU running" <<<"$err"
+check "a missing socket fails with a hint" all '[ $rc = 1 ] && grep -q "is QEMU running" <<<"$err"'
 out=$("$QEMUCTL" hmp --socket "$dir/qmp.sock" 'info status')
 check "hmp prints HMP text" [ "$out" = "VM status: paused (prelaunch)" ]
 # human-monitor-command returns success whatever HMP thinks of the line
 out=$("$QEMUCTL" hmp --socket "$dir/qmp.sock" 'info nosuch' 2>"$dir/err"); rc=$?
 check "hmp: an unknown HMP command exits 1" [ $rc = 1 ]
 check "and says so on stderr, not stdout" \
-        [ -z "$out" ] && grep -q "^qemuctl: hmp: unknown command: 'info nosuch'$" "$dir/err"
+        all '[ -z "$out" ] && grep -q "^qemuctl: hmp: unknown command: '"'info nosuch'"'\$" "$dir/err"'
 out=$("$QEMUCTL" hmp --socket "$dir/qmp.sock" 'device_del nosuch' 2>"$dir/err"); rc=$?
 check "hmp: a command HMP refuses (Error: ...) exits 1" [ $rc = 1 ]
-check "with HMP's message on stderr" [ -z "$out" ] && grep -q "^qemuctl: hmp: Error: .*nosuch" "$dir/err"
+check "with HMP's message on stderr" all '[ -z "$out" ] && grep -q "^qemuctl: hmp: Error: .*nosuch" "$dir/err"'
 # QEMU serves one client per QMP socket: a second one gets no greeting
 # (once the holder has its own: QEMU accepts the next client only when it
 # is done with the last, here hmp's)
