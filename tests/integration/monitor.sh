@@ -60,10 +60,11 @@ while not stop:
         if "event" in m:
             events.add(m["event"])
             continue
-        # QEMU's exit after the guest powered off: the relay answers the
+        # QEMU's exit after stop pressed the power button (POWERDOWN; QEMU
+        # may be gone before its SHUTDOWN is relayed): the relay answers the
         # command then out (or, with none out, without id) with the error
         # that QEMU is gone, and closes; any other error is wrong
-        if "error" in m and "SHUTDOWN" in events and \
+        if "error" in m and events & {"POWERDOWN", "SHUTDOWN"} and \
                 m["error"].get("desc", "").startswith("lost the connection to QEMU's monitor"):
             ended = m["error"]["desc"]
             stop = True
