@@ -488,8 +488,9 @@ static int nvram_check(int dfd, const char *name, const char *path, const struct
         if (strcmp(was, d->vars) != 0)
                 return qc_err_set(err, EEXIST,
                                   "NVRAM %s was copied from %s, but the firmware chosen now (%s) comes with %s: "
-                                  "the VM file's firmware changed, and the variables do not belong to it. Start "
-                                  "with --reset-nvram (or remove %s) to start from the new template (its EFI "
+                                  "the VM file's firmware changed, and the variables do not belong to it. Use "
+                                  "`qemuctl start --reset-nvram` (run has no such option; or remove %s) to start "
+                                  "from the new template (its EFI "
                                   "variables, boot entries included, are lost), or go back to the firmware it "
                                   "was made for",
                                   path, was, d->file, d->vars, path);

@@ -551,8 +551,13 @@ int vm_end_note_take(const char *rundir, struct vm_record *r)
         json_object *o;
         char *saved = NULL, *migrated = NULL;
 
-        if (!r->shutdown_reason || strcmp(r->shutdown_reason, "host-qmp-quit") != 0 ||
-            read_state_file(rundir, VM_RUNDIR_END_NOTE, 1 << 16, &text, NULL) < 0)
+        /* a QMP quit, or a clean exit whose SHUTDOWN event QEMU did not
+         * get out before it was gone (a quit's reply goes first; its
+         * event may be lost with the socket) */
+        bool quit = r->shutdown_reason ? strcmp(r->shutdown_reason, "host-qmp-quit") == 0
+                                       : r->exit_status == 0 && !r->exit_signal;
+
+        if (!quit || read_state_file(rundir, VM_RUNDIR_END_NOTE, 1 << 16, &text, NULL) < 0)
                 return 0;
         o = json_tokener_parse(text);
         if (o && json_object_is_type(o, json_type_object)) {
@@ -691,6 +696,15 @@ int state_prepare(const char *name, const char *verb, int lock_timeout_ms, char 
                 return -1;
         struct qc_err e = { 0 };
         rc = vm_record_read(rundir, &r, &e);
+        if (rc == 0 && vm_state_is_active(r.state) && r.qemu_pid > 0 && !proc_alive(r.qemu_pid, r.qemu_start)) {
+                /* QEMU has ended (a guest that powered off a moment ago) and
+                 * its supervisor is tidying up before it records the end:
+                 * wait for that record rather than call the VM running
+                 * (the supervisor takes no lock to write it) */
+                vm_record_done(&r);
+                (void)vm_record_wait_end(rundir, 20000, NULL, NULL);
+                rc = vm_record_read(rundir, &r, &e);
+        }
         if (rc == 0) {
                 vm_record_refresh(&r);
                 bool alive = vm_state_is_active(r.state);

@@ -606,6 +606,8 @@ int supervisor_exit_code(const struct vm_record *r)
                 return RUN_EXIT_PANIC;
         if (r->state == VM_STATE_CRASHED || r->exit_signal)
                 return RUN_EXIT_CRASH;
+        if (r->saved_to || r->migrated_to)
+                return RUN_EXIT_EXTERNAL;
         if (r->shutdown_reason)
                 return strcmp(r->shutdown_reason, "guest-shutdown") == 0 ? RUN_EXIT_POWEROFF : RUN_EXIT_EXTERNAL;
         if (r->exit_status > 0 && (r->exit_status & 1))

@@ -12,6 +12,7 @@
 #include "common/io.h"
 #include "common/strv.h"
 #include "launcher/state.h"
+#include "launcher/supervisor.h"
 #include "tests/tap.h"
 
 static char base[] = "/tmp/qemuctl-test-state-XXXXXX";
@@ -113,6 +114,17 @@ static void test_lock(void)
         close(p[1]);
 }
 
+/* A child that has exited and been reaped: its pid names nobody (for now). */
+static pid_t dead_pid(void)
+{
+        pid_t pid = fork();
+
+        if (pid == 0)
+                _exit(0);
+        waitpid(pid, NULL, 0);
+        return pid;
+}
+
 static void test_prepare(void)
 {
         struct qc_err err = { 0 };
@@ -149,6 +161,37 @@ static void test_prepare(void)
         fd = state_prepare("vm1", "start", 0, &rundir2, &err);
         ok(fd < 0 && err.code == EEXIST && strstr(err.msg, "already running"), "live VM refused: %s", err.msg);
 
+        /* QEMU gone a moment ago, its supervisor (a child here) still
+         * tidying up before it records the end: start waits for that
+         * record rather than call the VM running */
+        pid_t sup = fork();
+        if (sup == 0) {
+                struct vm_record e;
+                usleep(300 * 1000);
+                vm_record_init(&e);
+                e.state = VM_STATE_ENDED;
+                e.exit_status = 0;
+                _exit(vm_record_write(rundir, &e, NULL) < 0);
+        }
+        struct vm_record rs;
+        vm_record_init(&rs);
+        rs.state = VM_STATE_RUNNING;
+        rs.qemu_pid = dead_pid();
+        rs.supervisor_pid = sup;
+        rs.supervisor_start = proc_start_time(sup);
+        vm_record_write(rundir, &rs, &err);
+        qc_err_clear(&err);
+        fd = state_prepare("vm1", "start", 0, &rundir2, &err);
+        ok(fd >= 0, "a QEMU just ended, its supervisor still recording: start waits for the end: %s",
+           fd < 0 ? err.msg : "ok");
+        if (fd >= 0)
+                close(fd);
+        free(rundir2);
+        rundir2 = NULL;
+        int wst;
+        waitpid(sup, &wst, 0);
+        ok(WIFEXITED(wst) && WEXITSTATUS(wst) == 0, "the supervisor wrote the end");
+
         /* the same record after a "host reboot": the pid is someone else's */
         r.qemu_start += 1;
         vm_record_write(rundir, &r, &err);
@@ -181,17 +224,6 @@ static void test_prepare(void)
                    names[2] && strcmp(names[2], "vm1") == 0 && !names[3],
            "names sorted: locked rec vm1");
         strv_free(names);
-}
-
-/* A child that has exited and been reaped: its pid names nobody (for now). */
-static pid_t dead_pid(void)
-{
-        pid_t pid = fork();
-
-        if (pid == 0)
-                _exit(0);
-        waitpid(pid, NULL, 0);
-        return pid;
 }
 
 /* kill/stop on a VM whose supervisor died write the end themselves: with
@@ -295,6 +327,18 @@ static void test_end_note(void)
         is_int(vm_end_note_leave(dir, &note, &err), 0, "leave a note: %s", err.msg);
         is_int(vm_end_note_take(dir, &r), 0, "not taken for an end that was no QMP quit");
         ok(!r.saved_to, "the record says nothing of a save");
+        r.exit_status = 1;
+        is_int(vm_end_note_take(dir, &r), 0, "not taken for QEMU's exit with an error");
+        r.exit_status = 0;
+        r.exit_signal = 9;
+        is_int(vm_end_note_take(dir, &r), 0, "not taken for a QEMU killed by a signal");
+        r.exit_signal = 0;
+        is_int(vm_end_note_take(dir, &r), 1, "taken for a clean exit whose SHUTDOWN event was lost");
+        is_str(r.saved_to ? r.saved_to : "(null)", "/srv/saves/web.save", "saved_to from the note");
+        is_int(supervisor_exit_code(&r), RUN_EXIT_EXTERNAL, "run's exit: ended from outside, not a power off");
+        free(r.saved_to);
+        r.saved_to = NULL;
+        r.exit_status = -1;
         r.shutdown_reason = strdup("host-qmp-quit");
         is_int(vm_end_note_take(dir, &r), 1, "taken for a QMP quit");
         is_str(r.saved_to ? r.saved_to : "(null)", "/srv/saves/web.save", "saved_to from the note");
