@@ -98,11 +98,19 @@ static void kill_guest(const char *verb, struct qga *g, int64_t pid)
                 if (qga_exec_status(g, pid, &st, NULL) < 0)
                         return;
                 gone = st.exited;
+                /* what it wrote before it was killed (the agent gives it
+                 * only at the end), as timeout(1) leaves it */
+                if (gone && (write_out(STDOUT_FILENO, st.out, st.out_len) < 0 ||
+                             write_out(STDERR_FILENO, st.errout, st.err_len) < 0))
+                        fprintf(stderr, "qemuctl: %s: warning: the killed command's output: %s\n", verb,
+                                strerror(errno));
                 qga_exec_status_done(&st);
                 if (gone)
                         return;
                 if (now_ms() >= deadline) {
-                        fprintf(stderr, "qemuctl: %s: warning: guest process %lld still runs %d s after its kill\n",
+                        fprintf(stderr,
+                                "qemuctl: %s: warning: the agent has not reported guest process %lld ended %d s "
+                                "after its kill (a child of it may still hold its output open)\n",
                                 verb, (long long)pid, KILL_WAIT_MS / 1000);
                         return;
                 }

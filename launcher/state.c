@@ -531,6 +531,10 @@ int vm_end_note_leave(const char *rundir, const struct vm_end_note *note, struct
                 return qc_err_sys(err, ENOMEM, "end note");
         add_str(o, "saved_to", note->saved_to);
         add_str(o, "migrated_to", note->migrated_to);
+        /* who left it: a note whose verb died before its quit (Ctrl-C
+         * between the two) must not speak for a later end of this run */
+        add_int(o, "pid", getpid());
+        add_int(o, "pid_start", (int64_t)proc_start_time(getpid()));
         rc = state_write_file(rundir, VM_RUNDIR_END_NOTE, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY),
                               err);
         json_object_put(o);
@@ -560,7 +564,8 @@ int vm_end_note_take(const char *rundir, struct vm_record *r)
         if (!quit || read_state_file(rundir, VM_RUNDIR_END_NOTE, 1 << 16, &text, NULL) < 0)
                 return 0;
         o = json_tokener_parse(text);
-        if (o && json_object_is_type(o, json_type_object)) {
+        if (o && json_object_is_type(o, json_type_object) &&
+            proc_alive((pid_t)get_int(o, "pid", 0), (uint64_t)get_int(o, "pid_start", 0))) {
                 saved = get_str(o, "saved_to");
                 migrated = get_str(o, "migrated_to");
         }

@@ -93,7 +93,9 @@ struct vm_end_note {
 int vm_end_note_leave(const char *rundir, const struct vm_end_note *note, struct qc_err *err);
 void vm_end_note_drop(const char *rundir);
 /* For the supervisor, once QEMU ended on a QMP quit (r->shutdown_reason
- * "host-qmp-quit", as save's and migrate's are): the note a verb left, into r. Returns 1
+ * "host-qmp-quit", as save's and migrate's are, or a clean exit whose
+ * SHUTDOWN event was lost): the note a verb left, into r, if that verb
+ * still runs (one that died before its quit speaks for nothing). Returns 1
  * when there was one, 0 when not (or it is unreadable: the record then says
  * only what QEMU said). */
 int vm_end_note_take(const char *rundir, struct vm_record *r);

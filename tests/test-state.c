@@ -349,6 +349,22 @@ static void test_end_note(void)
         is_int(vm_end_note_take(dir, &r), 0, "a dropped note is gone (a save whose quit failed)");
         vm_record_done(&r);
 
+        /* a note whose verb died before its quit (Ctrl-C between the two)
+         * speaks for no later end of the run */
+        pid_t leaver = fork();
+        if (leaver == 0)
+                _exit(vm_end_note_leave(dir, &(struct vm_end_note){ .saved_to = "/srv/saves/stale.save" }, NULL) < 0);
+        int lst;
+        waitpid(leaver, &lst, 0);
+        ok(WIFEXITED(lst) && WEXITSTATUS(lst) == 0, "a verb left a note and died");
+        vm_record_init(&r);
+        r.state = VM_STATE_ENDED;
+        r.shutdown_reason = strdup("host-qmp-quit");
+        is_int(vm_end_note_take(dir, &r), 0, "its note is not taken for a later QMP quit");
+        ok(!r.saved_to, "the record says nothing of that save");
+        vm_record_done(&r);
+        vm_end_note_drop(dir);
+
         /* migrate: where the VM runs now, not "quit over QMP" (run's last line, status) */
         note = (struct vm_end_note){ .migrated_to = "ssh://root@far.example/run/qemuctl" };
         is_int(vm_end_note_leave(dir, &note, &err), 0, "leave migrate's note: %s", err.msg);

@@ -54,8 +54,11 @@ tap_is $? 126 "a command the agent cannot start -> 126 ($(cat "$T/nf.err"))"
 # (2 s here, a loaded guest) must still have ended the command when exec returns
 "$Q" exec ga -- sh -c 'rm -f /bin/kill && printf "%s\n" "#!/bin/sh" "sleep 2" "exec busybox kill \"\$@\"" >/bin/kill && chmod +x /bin/kill' </dev/null
 tap_ok $? "a slow kill in the guest"
-"$Q" exec --timeout 2 ga -- sleep 600 </dev/null 2>"$T/to.err"
+"$Q" exec --timeout 2 ga -- sh -c 'echo before-the-timeout; echo err-before >&2; exec sleep 600' \
+        </dev/null >"$T/to.out" 2>"$T/to.err"
 tap_is $? 124 "--timeout -> 124 ($(cat "$T/to.err"))"
+tap_is "$(cat "$T/to.out")" before-the-timeout "what the command wrote before its timeout is on stdout"
+grep -qx err-before "$T/to.err"; tap_ok $? "and on stderr"
 "$Q" exec ga -- sh -c 'pidof sleep || echo none' </dev/null >"$T/to.ps"
 tap_is "$(cat "$T/to.ps")" none "and the guest process was killed"
 "$Q" exec ga -- sh -c 'rm /bin/kill && ln -s /bin/busybox /bin/kill' </dev/null
