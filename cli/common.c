@@ -252,10 +252,19 @@ void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct
 void cli_wait_state(const char *verb, const struct vm_handle *h, enum vm_state want)
 {
         struct qc_err err = { 0 };
+        struct vm_record r;
+        bool ended = false;
 
         /* the supervisor writes the record a moment after QEMU answered */
-        if (proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) &&
-            vm_record_wait_state(h->rundir, want, 5000, &err) == 0)
+        if (!proc_alive(h->rec.supervisor_pid, h->rec.supervisor_start) ||
+            vm_record_wait_state(h->rundir, want, 5000, &err) != 0)
+                return;
+        /* a guest that powered off at once: the record says so, no warning */
+        if (vm_record_read(h->rundir, &r, NULL) == 0) {
+                ended = !vm_state_is_active(r.state);
+                vm_record_done(&r);
+        }
+        if (!ended)
                 fprintf(stderr, "qemuctl: %s: warning: VM `%s`: the supervisor (pid %d) has not recorded it as %s "
                                 "within 5 s\n",
                         verb, h->name, (int)h->rec.supervisor_pid, vm_state_to_string(want));
