@@ -699,6 +699,13 @@ static int heap_holds(const char *needle)
  * a child of its own, so that its heap holds nothing of the fake's. */
 static void test_password_wiped(void)
 {
+#if defined(__SANITIZE_ADDRESS__)
+        /* ASan's malloc has no [heap] mapping to scan, and reading its
+         * freed (poisoned) memory is an error of its own: the plain build
+         * (make test) runs this check */
+        ok(1, "# SKIP under ASan: malloc is ASan's own (no [heap]; freed memory poisoned); make test checks it");
+        return;
+#endif
         struct fakeqmp *f = fakeqmp_new();
         char path[64];
         pid_t pid;
