@@ -454,7 +454,7 @@ static int execute(struct qmp *q, const char *cmd, json_object *args, const char
                 if (!a && !(a = json_object_new_object()))
                         return qc_err_set(err, ENOMEM, "%s: out of memory", cmd);
                 /* the placeholder's text, without its quotes */
-                json_object_object_add(a, secret_key, json_object_new_string_len(SECRET_PLACEHOLDER + 1,
+                json_object_object_add(a, secret_key, json_object_new_string_len(&SECRET_PLACEHOLDER[1],
                                                                                  sizeof SECRET_PLACEHOLDER - 3));
         }
         if (a)
