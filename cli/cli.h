@@ -165,6 +165,11 @@ void cli_wait_recorded(const char *verb, const struct vm_handle *h, const struct
  * QEMU's STOP or RESUME (up to 5 s, only while a supervisor watches), so
  * that `status` right after agrees; a warning on stderr when it does not. */
 void cli_wait_state(const char *verb, const struct vm_handle *h, enum vm_state want);
+/* Before save's or migrate's quit: leave note (saved_to, migrated_to) for
+ * the supervisor; when that fails, warn that the record will say "quit over
+ * QMP" instead of what (e.g. "where the VM was saved"). */
+void cli_end_note_leave(const char *verb, const struct vm_handle *h, const struct vm_end_note *note,
+                        const char *what);
 /* Indented JSON on stdout. */
 void cli_print_json(struct json_object *o);
 /* A JSON array of the strings of v (NULL: empty), or NULL (no memory). */

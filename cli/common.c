@@ -270,6 +270,17 @@ void cli_wait_state(const char *verb, const struct vm_handle *h, enum vm_state w
                         verb, h->name, (int)h->rec.supervisor_pid, vm_state_to_string(want));
 }
 
+void cli_end_note_leave(const char *verb, const struct vm_handle *h, const struct vm_end_note *note,
+                        const char *what)
+{
+        struct qc_err err = { 0 };
+
+        if (vm_end_note_leave(h->rundir, note, &err) < 0) {
+                qc_err_wrap(&err, "the VM's record will say \"quit over QMP\", not %s", what);
+                cli_warn(verb, err.msg);
+        }
+}
+
 int cli_vm_open(const char *verb, const char *name, unsigned flags, struct vm_handle **ret)
 {
         struct qc_err err = { 0 };

@@ -552,11 +552,7 @@ int cmd_migrate(int argc, char **argv)
         struct vm_end_note note = { .message = "migrated by qemuctl migrate; no supervisor was watching",
                                     .shutdown_reason = "host-qmp-quit", .migrated_to = abs ? abs : mo.to };
         struct qc_err e3 = { 0 };
-        if (vm_end_note_leave(h->rundir, &note, &e3) < 0) {
-                qc_err_wrap(&e3, "the VM's record will say \"quit over QMP\", not where it went");
-                cli_warn(verb, e3.msg);
-                qc_err_clear(&e3);
-        }
+        cli_end_note_leave(verb, h, &note, "where it went");
         if (qmp_quit(h->qmp, &err) < 0)
                 cli_warn(verb, err.msg);
         cli_wait_qemu_gone(h, 10000);

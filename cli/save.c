@@ -193,11 +193,7 @@ int cmd_save(int argc, char **argv)
         struct vm_end_note note = { .message = "saved by qemuctl save (quit); no supervisor was watching",
                                     .shutdown_reason = "host-qmp-quit", .saved_to = abs ? abs : file };
         /* for the supervisor, which sees only QEMU's quit */
-        if (vm_end_note_leave(h->rundir, &note, &err) < 0) {
-                qc_err_wrap(&err, "status will say \"quit over QMP\", not where the VM was saved");
-                cli_warn(verb, err.msg);
-                qc_err_clear(&err);
-        }
+        cli_end_note_leave(verb, h, &note, "where the VM was saved");
         /* the state is safe in FILE: the VM ends */
         if (qmp_quit(h->qmp, &err) < 0) {
                 vm_end_note_drop(h->rundir);
